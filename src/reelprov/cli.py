@@ -1,0 +1,440 @@
+"""The `reelprov` command: parse, call the library, print. Errors become one line and an exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from reelprov.project import Project
+
+app = typer.Typer(help="Provenance tracker for film and TV editorial pipelines.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Ledger database: migrations and projections.", no_args_is_help=True)
+policy_app = typer.Typer(help="The policy in force.", no_args_is_help=True)
+cut_app = typer.Typer(help="Editorial timelines: which assets are on screen.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(policy_app, name="policy")
+app.add_typer(cut_app, name="cut")
+
+
+class _State:
+    project_dir: str | None = None
+    actor: str | None = None
+
+
+STATE = _State()
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+
+
+@app.callback()
+def _main(
+    project: Annotated[str | None, typer.Option("--project", "-P", help="Project root (default: nearest reelprov.toml).")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Who is acting (default: REELPROV_ACTOR or your login).")] = None,
+) -> None:
+    STATE.project_dir = project
+    STATE.actor = actor
+
+
+def _open(*, upgrade: bool = True) -> Project:
+    from reelprov.project import Project
+
+    return Project.open(STATE.project_dir, actor=STATE.actor, upgrade=upgrade)
+
+
+def _emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _err(msg: str) -> None:
+    sys.stderr.write(msg + "\n")
+
+
+class _Progress:
+    """A rich progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> _Progress:
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.bar.__enter__()
+            self.task = self.bar.add_task(self.label, total=None)
+        return self
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, description=f"{self.label}: {phase}", completed=done, total=total)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+# -- project ------------------------------------------------------------------------------------
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Project root (the show's folder).")] = Path("."),
+    name: Annotated[str | None, typer.Option(help="Production name.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write reelprov.toml, create the ledger and run migrations."""
+    from reelprov import db
+    from reelprov.project import init_project
+
+    p = init_project(directory, name=name)
+    info = {"root": str(p.root), "config": str(p.cfg.config_path), "project_id": p.cfg.project_id,
+            "database": db._redact(p.cfg.effective_database_url()), "revision": db.current_revision(p.engine)}
+    if as_json:
+        _emit(info)
+    else:
+        print(f"Initialised reelprov project {p.cfg.name!r} at {p.root}\n  ledger: {info['database']} (schema {info['revision']})\n  next: reelprov scan")
+
+
+@app.command()
+def scan(
+    path: Annotated[str | None, typer.Argument(help="Only this folder under the root.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record every media file under the root: seen, changed, moved, deleted."""
+    from reelprov.scan import scan as do_scan
+
+    p = _open()
+    under = None
+    if path:
+        under = p.cfg.relpath(path)
+        if under == ".":
+            under = None
+    with _Progress("scan") as prog:
+        rep = do_scan(p, progress=prog, under=under)
+    if as_json:
+        _emit(rep.to_json())
+        return
+    print(f"{rep.files} files: {rep.seen} new, {rep.changed} changed, {rep.moved} moved, {rep.deleted} deleted, "
+          f"{rep.unchanged} unchanged; {rep.flags_raised} flags raised")
+    for e in rep.errors:
+        _err(f"skipped {e['path']}: {e['error']}")
+
+
+@app.command("ls")
+def ls_cmd(
+    origin: Annotated[list[str] | None, typer.Option("--origin", help="ai_generated, ai_composite, ai_enhanced, human, unknown")] = None,
+    stage: Annotated[list[str] | None, typer.Option("--stage", help="temp, final, unassigned")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag")] = None,
+    tool: Annotated[str | None, typer.Option("--tool", help="Tool name (substring).")] = None,
+    flagged: Annotated[bool, typer.Option("--flagged", help="Only assets with open or rejected flags.")] = False,
+    in_cut: Annotated[bool, typer.Option("--in-cut", help="Only assets in a current cut.")] = False,
+    deleted: Annotated[bool, typer.Option("--deleted", help="Include deleted assets.")] = False,
+    glob: Annotated[str | None, typer.Argument(help="Path glob, e.g. 'final/**'.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List assets (the JSON contract of DESIGN.md with --json)."""
+    from reelprov.assets import Filters, list_assets
+    from reelprov.classify import ORIGINS
+    from reelprov.errors import ReelprovError
+    from reelprov.review import check_tags
+    from reelprov.stages import STAGES
+
+    for o in origin or []:
+        if o not in ORIGINS:
+            raise ReelprovError(f"unknown origin {o!r}; use one of {', '.join(ORIGINS)}")
+    for s in stage or []:
+        if s not in STAGES:
+            raise ReelprovError(f"unknown stage {s!r}; use one of {', '.join(STAGES)}")
+    check_tags(tag or [])
+    p = _open()
+    rows = list_assets(p, Filters(origin=origin, stage=stage, tag=tag, flagged=flagged, in_cut=in_cut,
+                                  include_deleted=deleted, path_glob=glob, tool=tool))
+    if as_json:
+        _emit(rows)
+        return
+    for a in rows:
+        open_flags = sum(1 for f in a["flags"] if f["status"] in ("open", "rejected"))
+        flags = f"{open_flags} open" if open_flags else "-"
+        cut = "cut" if a["in_cut"] else "-"
+        print(f"{a['origin']:<13} {a['stage']:<10} {cut:<4} {flags:<7} {a['path']}" + (f"  [{', '.join(a['tools'])}]" if a["tools"] else ""))
+    _err(f"{len(rows)} assets")
+
+
+@app.command()
+def show(path: str, as_json: JsonOpt = False) -> None:
+    """One asset, its evidence, flags and full history."""
+    from reelprov.assets import show_asset
+
+    p = _open()
+    a = show_asset(p, p.cfg.relpath(path))
+    if as_json:
+        _emit(a)
+        return
+    print(f"{a['path']}\n  sha256 {a['sha256']}  {a['size']} bytes  {a['media_type']}")
+    print(f"  origin {a['origin']}  stage {a['stage']}  in cut {a['in_cut']}  c2pa {a['c2pa']['state']}")
+    if a["tools"]:
+        print(f"  tools {', '.join(a['tools'])}")
+    if a["tags"]:
+        print(f"  tags {', '.join(a['tags'])}")
+    print("  evidence:" if a["evidence"] else "  evidence: none found (origin unknown)")
+    for e in a["evidence"]:
+        print(f"    - {e['source']}: {e['origin'] or '-'} {('(' + e['tool'] + ')') if e['tool'] else ''} {e['detail']}")
+    for f in a["flags"]:
+        print(f"  flag {f['id']} [{f['severity']}/{f['status']}] {f['rule']}: {f['reason']}")
+    print(f"  history: {len(a['history'])} entries (reelprov history {a['path']})")
+
+
+@app.command()
+def history(path: str, as_json: JsonOpt = False) -> None:
+    """Every ledger entry about one asset, oldest first."""
+    from reelprov.assets import find_asset
+
+    p = _open()
+    a = find_asset(p, p.cfg.relpath(path))
+    entries = [e.to_json() for e in p.ledger.entries(asset=a["id"])]
+    if as_json:
+        _emit(entries)
+        return
+    for e in entries:
+        pay = e["payload"]
+        summary = ", ".join(f"{k}={v}" for k, v in pay.items() if k not in ("evidence",) and not isinstance(v, list | dict))
+        if e["kind"] == "evidence":
+            summary = f"{len(pay['evidence'])} items, c2pa {pay.get('c2pa', {}).get('state')}, sha256={pay['sha256'][:12]}"
+        print(f"#{e['seq']:<6} {e['ts'][:19]} {e['actor']}@{e['host']} {e['kind']:<14} {summary}")
+
+
+@app.command()
+def verify(as_json: JsonOpt = False) -> None:
+    """Recompute the hash chain and projections; exit 1 naming the first bad entry."""
+    from reelprov.ledger.verify import verify as do_verify
+
+    p = _open()
+    res = do_verify(p.ledger)
+    if as_json:
+        _emit(res.to_json())
+    elif res.ok:
+        print(f"ledger intact: {res.entries} entries, head #{res.head_seq} {res.head_hash}")
+    else:
+        for prob in res.problems[:20]:
+            _err(f"TAMPERED: {prob}")
+    if not res.ok:
+        raise typer.Exit(1)
+
+
+# -- db -----------------------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Bring the ledger schema up to date."""
+    from reelprov import db
+
+    p = _open(upgrade=False)
+    db.upgrade(p.engine, revision)
+    print(f"ledger schema at {db.current_revision(p.engine)}")
+
+
+@db_app.command("current")
+def db_current(as_json: JsonOpt = False) -> None:
+    """Show the ledger's schema revision and the one this reelprov needs."""
+    from reelprov import db
+
+    p = _open(upgrade=False)
+    cur, head = db.current_revision(p.engine), db.head_revision(p.engine)
+    if as_json:
+        _emit({"current": cur, "head": head, "up_to_date": cur == head, "database": db._redact(str(p.engine.url))})
+    else:
+        print(f"{cur or 'empty'} (head {head}){'' if cur == head else ' - run: reelprov db upgrade'}")
+
+
+@db_app.command("rebuild")
+def db_rebuild(as_json: JsonOpt = False) -> None:
+    """Rebuild the asset, flag and cut tables from the ledger."""
+    p = _open()
+    proj = p.ledger.rebuild()
+    out = {"assets": len(proj.assets), "flags": len(proj.flags), "cuts": len(proj.cuts)}
+    _emit(out) if as_json else print(f"rebuilt {out['assets']} assets, {out['flags']} flags, {out['cuts']} cuts from the ledger")
+
+
+# -- review -------------------------------------------------------------------------------------
+@app.command()
+def tag(
+    paths: Annotated[list[str], typer.Argument(help="Files or globs under the project.")],
+    tags: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Tag to add (repeatable).")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="Explicit stage: temp, final, unassigned.")] = None,
+    clear_stage: Annotated[bool, typer.Option("--clear-stage", help="Back to the path rules.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add tags or set an explicit stage (beats path rules)."""
+    from reelprov.assets import resolve_paths
+    from reelprov.review import check_tags
+    from reelprov.review import tag as do_tag
+
+    check_tags(tags or [])
+    p = _open()
+    assets = resolve_paths(p, paths)
+    n = do_tag(p, assets, add=tags or [], stage=stage, clear_stage=clear_stage)
+    _report_assets(p, assets, as_json, f"tagged {len(assets)} assets ({n} changed)")
+
+
+@app.command()
+def untag(
+    paths: Annotated[list[str], typer.Argument()],
+    tags: Annotated[list[str], typer.Option("--tag", "-t", help="Tag to remove (repeatable).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove tags."""
+    from reelprov.assets import resolve_paths
+    from reelprov.review import check_tags
+    from reelprov.review import tag as do_tag
+
+    check_tags(tags)
+    p = _open()
+    assets = resolve_paths(p, paths)
+    n = do_tag(p, assets, remove=tags)
+    _report_assets(p, assets, as_json, f"untagged {len(assets)} assets ({n} changed)")
+
+
+@app.command()
+def declare(
+    paths: Annotated[list[str], typer.Argument()],
+    origin: Annotated[str, typer.Option("--origin", help="ai_generated, ai_composite, ai_enhanced, human")],
+    tool: Annotated[str | None, typer.Option("--tool")] = None,
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose")] = None,
+    inputs: Annotated[list[str] | None, typer.Option("--input", help="What went into the tool (repeatable).")] = None,
+    consent: Annotated[list[str] | None, typer.Option("--consent", help="Consent / clearance reference (repeatable).")] = None,
+    by: Annotated[str | None, typer.Option("--by")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Declare an AI use (tool, purpose, inputs, consent); it counts as evidence."""
+    from reelprov.assets import resolve_paths
+    from reelprov.review import declare as do_declare
+
+    p = _open()
+    assets = resolve_paths(p, paths)
+    do_declare(p, assets, origin=origin, tool=tool, note=note, purpose=purpose, inputs=inputs or [],
+               consent=consent or [], by=by)
+    _report_assets(p, assets, as_json, f"declared {origin} on {len(assets)} assets")
+
+
+def _report_assets(p: Project, assets: list[dict[str, Any]], as_json: bool, line: str) -> None:
+    from reelprov.assets import show_asset
+
+    if as_json:
+        _emit([show_asset(p, a["path"], with_history=False) for a in assets])
+    else:
+        print(line)
+
+
+@app.command()
+def flags(
+    status: Annotated[list[str] | None, typer.Option("--status", help="open, approved, rejected, waived, resolved")] = None,
+    severity: Annotated[str | None, typer.Option("--severity", help="At or above: review, escalate, block")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List flags."""
+    from reelprov.errors import ReelprovError
+    from reelprov.review import list_flags
+
+    for s in status or []:
+        if s not in ("open", "approved", "rejected", "waived", "resolved"):
+            raise ReelprovError(f"unknown status {s!r}; use open, approved, rejected, waived or resolved")
+    if severity and severity not in ("review", "escalate", "block"):
+        raise ReelprovError(f"unknown severity {severity!r}; use review, escalate or block")
+    p = _open()
+    rows = list_flags(p, status=status, severity=severity)
+    if as_json:
+        _emit(rows)
+        return
+    for f in rows:
+        print(f"{f['id']:>5} {f['severity']:<8} {f['status']:<9} {f['area']:<24} {f['path']}\n      {f['reason']}")
+    _err(f"{len(rows)} flags")
+
+
+def _decide(decision: str, flag_id: int, by: str, ref: str | None, note: str | None, as_json: bool) -> None:
+    from reelprov.review import decide
+
+    p = _open()
+    f = decide(p, flag_id, decision, by=by, ref=ref, note=note)
+    if as_json:
+        from reelprov.assets import flag_json
+
+        _emit(flag_json(f))
+    else:
+        print(f"flag {flag_id} {f['status']} by {by}" + (f" ({ref})" if ref else ""))
+
+
+ByOpt = Annotated[str, typer.Option("--by", help="Who decided (required).")]
+RefOpt = Annotated[str | None, typer.Option("--ref", help="Written approval reference (needed for escalate/block).")]
+NoteOpt = Annotated[str | None, typer.Option("--note")]
+
+
+@app.command()
+def approve(flag_id: int, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
+    """Approve an open flag (bound to the content it judged)."""
+    _decide("approve", flag_id, by, ref, note, as_json)
+
+
+@app.command()
+def reject(flag_id: int, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
+    """Reject an open flag: the element must not go to screen as it is."""
+    _decide("reject", flag_id, by, ref, note, as_json)
+
+
+@app.command()
+def waive(flag_id: int, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
+    """Waive an open flag (no review needed, with a reason)."""
+    _decide("waive", flag_id, by, ref, note, as_json)
+
+
+@policy_app.command("show")
+def policy_show(as_json: JsonOpt = False) -> None:
+    """The rules in force, by area."""
+    p = _open()
+    pol = p.policy
+    if as_json:
+        _emit({"source": pol.source, "approved_tools": pol.approved_tools,
+               "rules": [{"id": r.id, "area": r.area, "severity": r.severity, "message": r.message, "when": r.when} for r in pol.rules]})
+        return
+    print(f"policy: {pol.source}\napproved tools: {', '.join(pol.approved_tools) or '(none)'}")
+    for area, rules in pol.by_area().items():
+        print(f"\n[{area}]")
+        for r in rules:
+            cond = "; ".join(f"{k}={v}" for k, v in r.when.items())
+            print(f"  {r.id} -> {r.severity}\n      when {cond}")
+
+
+@policy_app.command("check")
+def policy_check(as_json: JsonOpt = False) -> None:
+    """Re-evaluate every asset now."""
+    from reelprov.review import policy_check as do_check
+
+    p = _open()
+    counts = do_check(p)
+    _emit(counts) if as_json else print(
+        f"checked {counts['assets']} assets: {counts['raised']} raised, {counts['reopened']} reopened, {counts['resolved']} resolved")
+
+
+def main() -> None:
+    from reelprov.errors import ReelprovError
+
+    try:
+        app()
+    except ReelprovError as exc:
+        _err(f"reelprov: error: {exc}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err("reelprov: interrupted")
+        sys.exit(130)

@@ -1,0 +1,163 @@
+"""Database engines (SQLite embedded, PostgreSQL shared) and Alembic migrations run from code."""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+from sqlalchemy.exc import OperationalError
+
+from reelprov.errors import DatabaseError, MigrationRequired
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        if ":" in creds:
+            creds = creds.split(":", 1)[0] + ":***"
+        return f"{scheme}://{creds}@{host}"
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for URL. SQLite: WAL, busy timeout, BEGIN IMMEDIATE for every transaction."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+            # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE itself: writers queue on the
+            # database lock up front instead of failing to upgrade a read lock mid-transaction.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            readonly = conn.get_execution_options().get("reelprov_readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith("postgres"):
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise DatabaseError(
+                f"{_redact(url)}: PostgreSQL needs psycopg; run `pip install 'reelprov[postgres]'`"
+            ) from None
+        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    raise DatabaseError(
+        f"{url}: unsupported database URL; use sqlite:///path or postgresql+psycopg://..."
+    )
+
+
+def migrations_dir() -> Path:
+    """Alembic scripts: inside the installed wheel, or the checkout's top-level migrations/."""
+    packaged = resources.files("reelprov") / "migrations"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parents[2] / "migrations"
+    if checkout.is_dir():
+        return checkout
+    raise DatabaseError("reelprov's migrations folder is missing from this install; reinstall it")
+
+
+def _alembic_config(engine: Engine, connection: Any | None = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    cfg.attributes["engine"] = engine
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with _guard(engine):
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    with _guard(engine):
+        command.upgrade(_alembic_config(engine), revision)
+
+
+def ensure_current(engine: Engine, *, auto_upgrade: bool) -> None:
+    """Bring an old ledger to the head revision, or say exactly what to run."""
+    cur = current_revision(engine)
+    head = head_revision(engine)
+    if cur == head:
+        return
+    if not auto_upgrade:
+        raise MigrationRequired(
+            f"{_redact(str(engine.url))}: ledger schema is at {cur or 'empty'}, this reelprov needs "
+            f"{head}; run `reelprov db upgrade`"
+        )
+    upgrade(engine)
+
+
+class _guard:
+    """Turn driver errors (corrupt file, server down) into one clear DatabaseError."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        if exc is None:
+            return False
+        if isinstance(exc, OperationalError | SADatabaseError):
+            where = _redact(str(self.engine.url))
+            orig = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            if "not a database" in orig or "malformed" in orig:
+                raise DatabaseError(
+                    f"{where}: the ledger file is corrupt ({orig}); restore it from backup"
+                ) from None
+            raise DatabaseError(
+                f"{where}: cannot open the ledger database ({orig}); check the server / database_url"
+            ) from None
+        return False
+
+
+def guard(engine: Engine) -> _guard:
+    return _guard(engine)
+
+
+def schema_tables(engine: Engine) -> list[str]:
+    return inspect(engine).get_table_names()
+
+
+def ping(engine: Engine) -> None:
+    with _guard(engine), engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

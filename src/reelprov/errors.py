@@ -1,0 +1,71 @@
+"""Every domain error reelprov raises; only the CLI turns them into messages and exit codes."""
+
+from __future__ import annotations
+
+
+class ReelprovError(Exception):
+    """Base class: a problem the user can fix. The CLI prints it on one line and exits 2."""
+
+    exit_code = 2
+
+
+class ProjectNotFound(ReelprovError):
+    """No reelprov.toml here or above, and no --project / REELPROV_PROJECT."""
+
+
+class ConfigError(ReelprovError):
+    """reelprov.toml (or a policy / tool table) cannot be read or holds an unknown field."""
+
+
+class DatabaseError(ReelprovError):
+    """The ledger database cannot be opened, is corrupt, or is unreachable."""
+
+
+class MigrationRequired(DatabaseError):
+    """The ledger schema is older than this reelprov and automatic upgrade is switched off."""
+
+
+class PathOutsideProject(ReelprovError):
+    """A path given on the command line is not inside the project root."""
+
+
+class UnknownAsset(ReelprovError):
+    """No asset is recorded at that path (or matches that glob)."""
+
+
+class UnknownTag(ReelprovError):
+    """A tag that is not in the project's tag vocabulary."""
+
+
+class UnknownFlag(ReelprovError):
+    """No flag with that id."""
+
+
+class FlagStateError(ReelprovError):
+    """A decision that the flag's current state does not allow (e.g. approving a closed flag)."""
+
+
+class ApprovalRefRequired(ReelprovError):
+    """Escalate / block flags need a written approval reference (--ref) to be approved."""
+
+
+class CutImportError(ReelprovError):
+    """A timeline that cannot be read or holds no clips."""
+
+
+class UnknownCut(ReelprovError):
+    """No imported cut by that name."""
+
+
+class ReportError(ReelprovError):
+    """The report cannot be written (bad format, missing folder, no permission)."""
+
+
+class WatcherRunning(ReelprovError):
+    """Another watcher already holds this project's lock on this host."""
+
+
+class LedgerTampered(ReelprovError):
+    """`verify` found an entry whose hash, order or payload does not match the chain."""
+
+    exit_code = 1

@@ -1,0 +1,133 @@
+"""Reading a file's own evidence of origin: hook specs, the plug-in manager and `examine`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from reelprov.extract.tools import ToolTable
+from reelprov.extract.tools import table as tool_table
+from reelprov.hashing import digest_file
+from reelprov.mediatypes import media_type
+
+hookspec = pluggy.HookspecMarker("reelprov")
+hookimpl = pluggy.HookimplMarker("reelprov")
+ENTRY_POINT_GROUP = "reelprov.extractors"
+
+Evidence = dict[str, Any]
+
+
+@dataclass
+class Context:
+    """What an extractor may know about the file it is asked about."""
+
+    path: Path
+    rel: str
+    media_type: str
+    head: bytes
+    size: int
+    c2pa_marker: bool
+    tools: ToolTable
+    trust_anchors: str | None = None
+
+
+@dataclass
+class ExtractResult:
+    evidence: list[Evidence] = field(default_factory=list)
+    c2pa: dict[str, Any] | None = None
+
+
+class Specs:
+    @hookspec
+    def reelprov_extract(self, ctx: Context) -> ExtractResult | None:  # type: ignore[empty-body]
+        """Look at ctx.path and return the evidence found (None when this file is not for you)."""
+
+
+def evidence(source: str, kind: str, origin: str | None, tool: str | None, detail: str) -> Evidence:
+    """One evidence item as stored in the ledger and shown in asset JSON."""
+    return {"source": source, "kind": kind, "origin": origin, "tool": tool, "detail": detail[:500]}
+
+
+def unreadable(source: str, exc: BaseException | str) -> Evidence:
+    text = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    return evidence(source, "error", None, None, f"could not be read: {text}")
+
+
+_PM: pluggy.PluginManager | None = None
+
+
+def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
+    """Built-ins register as ordinary plug-ins; vendors add theirs via the entry-point group."""
+    global _PM
+    if _PM is None:
+        from reelprov.extract import avtags, c2pa_reader, images, paths, sidecars, xmp_scan
+
+        pm = pluggy.PluginManager("reelprov")
+        pm.add_hookspecs(Specs)
+        for mod in (images, avtags, xmp_scan, c2pa_reader, sidecars, paths):
+            pm.register(mod, name=f"reelprov.{mod.__name__.rsplit('.', 1)[-1]}")
+        if load_entry_points and not os.environ.get("REELPROV_NO_PLUGINS"):
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        _PM = pm
+    return _PM
+
+
+def run_extractors(ctx: Context) -> ExtractResult:
+    """Every extractor's findings, merged; a failing extractor becomes an evidence row, not a crash."""
+    out = ExtractResult()
+    pm = plugin_manager()
+    for impl in pm.hook.reelprov_extract.get_hookimpls():
+        try:
+            res = impl.function(ctx=ctx)
+        except Exception as exc:  # noqa: BLE001 - a plug-in must never stop a scan
+            out.evidence.append(unreadable(impl.plugin_name, exc))
+            continue
+        if res is None:
+            continue
+        out.evidence.extend(res.evidence)
+        if res.c2pa is not None:
+            out.c2pa = res.c2pa
+    if out.c2pa is None:
+        out.c2pa = {"present": False, "state": "none"}
+    return out
+
+
+def examine(path: str, rel: str, *, trust_anchors: str | None = None) -> dict[str, Any]:
+    """Hash, sniff and extract one file. Returns a plain dict (it crosses process boundaries)."""
+    st = os.stat(path)
+    dig = digest_file(path)
+    mt, mismatch = media_type(os.path.basename(path), dig.head)
+    ctx = Context(
+        path=Path(path), rel=rel, media_type=mt, head=dig.head, size=dig.size,
+        c2pa_marker=dig.c2pa_marker, tools=tool_table(), trust_anchors=trust_anchors,
+    )
+    res = run_extractors(ctx)
+    ev = list(res.evidence)
+    if dig.size == 0:
+        ev.insert(0, evidence("file", "error", None, None, "empty file (0 bytes): nothing to read"))
+    if mismatch:
+        ev.insert(0, evidence("file", "error", None, None, mismatch))
+    return {
+        "path": rel,
+        "size": dig.size,
+        "mtime_ns": st.st_mtime_ns,
+        "sha256": dig.sha256,
+        "media_type": mt,
+        "evidence": _dedupe(ev),
+        "c2pa": res.c2pa,
+    }
+
+
+def _dedupe(items: list[Evidence]) -> list[Evidence]:
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for e in items:
+        key = (e["source"], e["kind"], e["origin"], e["tool"], e["detail"])
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out

@@ -1,0 +1,113 @@
+"""C2PA Content Credentials through c2pa-python: actions, agents, ingredients, validation state."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from reelprov.extract import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
+from reelprov.extract.xmp import DST_ORIGIN, dst_code
+
+_STATES = {"valid": "valid", "trusted": "trusted", "invalid": "invalid"}
+
+
+def sidecar_path(path: Path) -> Path | None:
+    for cand in (path.with_suffix(".c2pa"), path.with_name(path.name + ".c2pa")):
+        if cand.is_file():
+            return cand
+    return None
+
+
+@lru_cache(maxsize=4)
+def _context(trust_pem: str | None) -> Any:
+    import c2pa
+
+    if not trust_pem:
+        return None
+    settings = c2pa.Settings.from_dict({"trust": {"trust_anchors": trust_pem}, "verify": {"verify_trust": True}})
+    return c2pa.Context(settings)
+
+
+@hookimpl
+def reelprov_extract(ctx: Context) -> ExtractResult | None:
+    sidecar = sidecar_path(ctx.path)
+    if not ctx.c2pa_marker and sidecar is None:
+        return None
+    import c2pa
+
+    source = f"C2PA manifest ({sidecar.name})" if sidecar else "C2PA manifest"
+    try:
+        context = _context(ctx.trust_anchors)
+        if sidecar is not None:
+            with open(ctx.path, "rb") as stream:
+                reader = c2pa.Reader(ctx.media_type, stream, manifest_data=sidecar.read_bytes(), context=context)
+                return _read(reader, source)
+        reader = c2pa.Reader(str(ctx.path), context=context)
+        return _read(reader, source)
+    except c2pa.C2paError as exc:
+        text = str(exc)
+        if "ManifestNotFound" in text or "NotSupported" in text or "JumbfNotFound" in text:
+            return None  # the marker bytes were a coincidence, or a format c2pa cannot read
+        return ExtractResult([unreadable(source, exc)], {"present": True, "state": "invalid"})
+
+
+def _read(reader: Any, source: str) -> ExtractResult:
+    with reader:
+        store = json.loads(reader.json())
+        state = _STATES.get(str(reader.get_validation_state() or "").lower(), "invalid")
+    active = store.get("manifests", {}).get(store.get("active_manifest") or "", {})
+    kind = "c2pa" if state in ("valid", "trusted") else "c2pa_invalid"
+    out: list[Evidence] = []
+    generator = _generator(active)
+    actions = _actions(active)
+    for act in actions:
+        dst = act.get("digitalSourceType")
+        code = dst_code(dst) if isinstance(dst, str) else None
+        origin = DST_ORIGIN.get(code) if code else None
+        agent = _agent(act.get("softwareAgent")) or generator
+        if code is None:
+            continue
+        tool = _tool_name(agent) if origin and origin != "human" else None
+        out.append(evidence(source, kind, origin, tool, f"{act.get('action')} {code}" + (f" by {agent}" if agent else "")))
+    for ing in active.get("ingredients", []) or []:
+        title = ing.get("title") or "untitled"
+        out.append(evidence(source, "ingredient", None, None, f"ingredient {title} ({ing.get('relationship', 'componentOf')})"))
+    if state == "invalid":
+        codes = [s.get("code") for s in store.get("validation_status", []) or [] if "untrusted" not in str(s.get("code"))]
+        out.append(evidence(source, "integrity", None, None, "manifest invalid: " + (", ".join(c for c in codes if c) or "validation failed")))
+    if not out:
+        out.append(evidence(source, kind, None, None, f"manifest by {generator or 'unknown generator'}, no source type stated"))
+    return ExtractResult(out, {"present": True, "state": state})
+
+
+def _generator(manifest: dict[str, Any]) -> str | None:
+    info = manifest.get("claim_generator_info")
+    if isinstance(info, list) and info and isinstance(info[0], dict) and info[0].get("name"):
+        return str(info[0]["name"])
+    gen = manifest.get("claim_generator")
+    return str(gen) if gen else None
+
+
+def _actions(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for a in manifest.get("assertions", []) or []:
+        if str(a.get("label", "")).startswith("c2pa.actions"):
+            out.extend(x for x in (a.get("data", {}) or {}).get("actions", []) or [] if isinstance(x, dict))
+    return out
+
+
+def _agent(agent: Any) -> str | None:
+    if isinstance(agent, dict):
+        return str(agent.get("name")) if agent.get("name") else None
+    return str(agent) if agent else None
+
+
+def _tool_name(agent: str | None) -> str | None:
+    if not agent:
+        return None
+    from reelprov.extract.tools import table
+
+    found = table().find(agent)
+    return found[0].name if found else agent

@@ -1,0 +1,72 @@
+"""Sidecar files next to a media file: NAME.xmp / NAME.ext.xmp and the reelprov declaration JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from reelprov.extract import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
+from reelprov.extract.xmp import MAX_XMP, read_xmp
+
+SIDECAR_SUFFIXES = (".xmp", ".c2pa", ".reelprov.json")
+DECLARATION_SCHEMA = 1
+_ORIGINS = {"ai_generated", "ai_composite", "ai_enhanced", "human", "unknown"}
+
+
+def is_sidecar(name: str) -> bool:
+    lower = name.lower()
+    return any(lower.endswith(s) for s in SIDECAR_SUFFIXES)
+
+
+def candidates(path: Path, suffix: str) -> list[Path]:
+    """NAME.suffix and NAME.ext.suffix, the two conventions editors and DAMs use."""
+    return [path.with_suffix(suffix), path.with_name(path.name + suffix)]
+
+
+def declaration_path(path: Path) -> Path | None:
+    for cand in candidates(path, ".reelprov.json"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def read_declaration(path: Path) -> dict[str, Any]:
+    """Parse and check a declaration sidecar (schema in the README). Raises ValueError."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("reelprov_declaration") != DECLARATION_SCHEMA:
+        raise ValueError('not a reelprov declaration (needs "reelprov_declaration": 1)')
+    origin = data.get("origin")
+    if origin not in _ORIGINS:
+        raise ValueError(f"origin must be one of {sorted(_ORIGINS)}")
+    for key in ("inputs", "consent", "tags"):
+        if key in data and not (isinstance(data[key], list) and all(isinstance(x, str) for x in data[key])):
+            raise ValueError(f"{key} must be a list of strings")
+    return data
+
+
+@hookimpl
+def reelprov_extract(ctx: Context) -> ExtractResult | None:
+    out: list[Evidence] = []
+    for cand in dict.fromkeys(candidates(ctx.path, ".xmp")):
+        if cand.is_file() and cand != ctx.path:
+            if cand.stat().st_size > MAX_XMP:
+                out.append(unreadable(f"sidecar {cand.name}", f"over {MAX_XMP} bytes"))
+                continue
+            out.extend(read_xmp(cand.read_bytes(), f"sidecar {cand.name}", ctx.tools, kind="sidecar_xmp"))
+    decl = declaration_path(ctx.path)
+    if decl is not None:
+        try:
+            data = read_declaration(decl)
+        except (ValueError, OSError) as exc:
+            out.append(unreadable(f"sidecar {decl.name}", exc))
+        else:
+            item = evidence(
+                f"sidecar {decl.name}" + (f" by {data['by']}" if data.get("by") else ""),
+                "declaration", data["origin"], data.get("tool"),
+                str(data.get("purpose") or data.get("note") or "declared by vendor pipeline"),
+            )
+            if data.get("tags"):
+                item["tags"] = list(data["tags"])
+            out.append(item)
+    return ExtractResult(out) if out else None

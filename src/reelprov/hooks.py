@@ -1,0 +1,74 @@
+"""Event hooks: executables in the project's hooks folder, fed each event as JSON on stdin."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reelprov.config import ProjectConfig
+
+log = logging.getLogger("reelprov.hooks")
+
+# Every event reelprov emits, and what its JSON payload carries (besides "event" and "project").
+EVENTS: dict[str, str] = {
+    "asset-recorded": "change (seen|changed|moved), asset, path, sha256, origin, tools",
+    "asset-deleted": "asset, path",
+    "flag-raised": "flag {id, rule, area, severity, status, reason, sha256}, asset {id, path, origin, tools}",
+    "flag-reopened": "as flag-raised; the content changed or the condition came back",
+    "flag-resolved": "as flag-raised; the condition no longer holds",
+    "flag-decided": "as flag-raised, plus decision {decision, by, ref, note}",
+    "cut-imported": "cut {name, source, events, unmatched}",
+}
+
+
+def hooks_for(hooks_dir: Path | None, event: str) -> list[Path]:
+    """EVENT, EVENT.* and all.* executables; *.example files are inert until renamed."""
+    if hooks_dir is None or not hooks_dir.is_dir():
+        return []
+    out = []
+    for f in sorted(hooks_dir.iterdir()):
+        name = f.name
+        if name.endswith(".example") or name.startswith("."):
+            continue
+        stem = name.split(".", 1)[0]
+        if stem not in (event, "all"):
+            continue
+        if f.is_file() and os.access(f, os.X_OK):
+            out.append(f)
+    return out
+
+
+class HookRunner:
+    def __init__(self, hooks_dir: Path | None, *, timeout: float, project: ProjectConfig) -> None:
+        self.hooks_dir = hooks_dir
+        self.timeout = timeout
+        self.project = project
+
+    def run(self, event: str, payload: dict[str, Any]) -> None:
+        body = json.dumps({"event": event, "project": {"name": self.project.name, "root": str(self.project.root)}, **payload})
+        env = {**os.environ, "REELPROV_EVENT": event, "REELPROV_PROJECT_ROOT": str(self.project.root)}
+        for hook in hooks_for(self.hooks_dir, event):
+            try:
+                # An argument list, never a shell string: file names in events cannot inject commands.
+                proc = subprocess.run([str(hook), event], input=body.encode(), capture_output=True,
+                                      timeout=self.timeout, env=env, cwd=str(self.project.root), check=False)
+            except subprocess.TimeoutExpired:
+                log.warning("hook %s timed out after %ss on %s", hook, self.timeout, event)
+                continue
+            except OSError as exc:
+                log.warning("hook %s could not start on %s: %s", hook, event, exc)
+                continue
+            if proc.returncode != 0:
+                log.warning("hook %s failed on %s (exit %s): %s", hook, event, proc.returncode,
+                            proc.stderr.decode("utf-8", "replace").strip()[:300])
+
+    def run_all(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        if self.hooks_dir is None or not self.hooks_dir.is_dir():
+            return
+        for name, payload in events:
+            self.run(name, payload)

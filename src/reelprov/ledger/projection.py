@@ -1,0 +1,264 @@
+"""Ledger entries → asset, flag and cut state. The same code serves live appends, rebuild and verify."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reelprov.classify import classify
+
+AssetState = dict[str, Any]
+FlagState = dict[str, Any]
+CutState = dict[str, Any]
+
+
+def _new_asset(project: str, asset_id: str, payload: dict[str, Any], seq: int) -> AssetState:
+    return {
+        "id": asset_id,
+        "project": project,
+        "path": payload["path"],
+        "sha256": payload["sha256"],
+        "size": payload["size"],
+        "media_type": payload.get("media_type", "application/octet-stream"),
+        "deleted": False,
+        "origin": "unknown",
+        "tools": [],
+        "evidence": [],
+        "evidence_sha256": None,
+        "c2pa_present": False,
+        "c2pa_state": "none",
+        "tags": [],
+        "stage_override": None,
+        "declarations": [],
+        "cuts": [],
+        "first_seq": seq,
+        "last_seq": seq,
+    }
+
+
+def declaration_evidence(decl: dict[str, Any]) -> dict[str, Any]:
+    """A declared use is evidence in its own right (who said it, which tool, why)."""
+    detail = decl.get("note") or decl.get("purpose") or "declared"
+    by = decl.get("by")
+    return {
+        "source": "declaration" + (f" by {by}" if by else ""),
+        "kind": "declaration",
+        "origin": decl.get("origin"),
+        "tool": decl.get("tool"),
+        "detail": detail,
+    }
+
+
+def recompute_origin(asset: AssetState) -> None:
+    items = list(asset["evidence"]) + [declaration_evidence(d) for d in asset["declarations"]]
+    asset["origin"], asset["tools"] = classify(items)
+
+
+class Projection:
+    """In-memory projection state with an optional loader for rows not yet in memory."""
+
+    def __init__(
+        self,
+        project: str,
+        *,
+        load_asset: Callable[[str], AssetState | None] | None = None,
+        load_flag: Callable[[int], FlagState | None] | None = None,
+        load_cut: Callable[[str], CutState | None] | None = None,
+    ) -> None:
+        self.project = project
+        self.assets: dict[str, AssetState] = {}
+        self.flags: dict[int, FlagState] = {}
+        self.cuts: dict[str, CutState] = {}
+        self.new_assets: set[str] = set()
+        self.new_flags: set[int] = set()
+        self.dirty_assets: set[str] = set()
+        self.dirty_flags: set[int] = set()
+        self.dirty_cuts: set[str] = set()
+        self._load_asset = load_asset
+        self._load_flag = load_flag
+        self._load_cut = load_cut
+
+    # -- lookups ---------------------------------------------------------------------------
+    def asset(self, asset_id: str) -> AssetState | None:
+        if asset_id not in self.assets and self._load_asset is not None:
+            row = self._load_asset(asset_id)
+            if row is not None:
+                self.assets[asset_id] = row
+        return self.assets.get(asset_id)
+
+    def flag(self, flag_id: int) -> FlagState | None:
+        if flag_id not in self.flags and self._load_flag is not None:
+            row = self._load_flag(flag_id)
+            if row is not None:
+                self.flags[flag_id] = row
+        return self.flags.get(flag_id)
+
+    def cut(self, name: str) -> CutState | None:
+        if name not in self.cuts and self._load_cut is not None:
+            row = self._load_cut(name)
+            if row is not None:
+                self.cuts[name] = row
+        return self.cuts.get(name)
+
+    def _touch_asset(self, asset: AssetState, seq: int) -> None:
+        asset["last_seq"] = seq
+        self.dirty_assets.add(asset["id"])
+
+    def _need_asset(self, asset_id: str | None, kind: str) -> AssetState:
+        asset = self.asset(asset_id) if asset_id else None
+        if asset is None:
+            raise ValueError(f"{kind} entry for unknown asset {asset_id}")
+        return asset
+
+    # -- the one place an entry becomes state ----------------------------------------------
+    def apply(self, *, seq: int, asset_id: str | None, kind: str, payload: dict[str, Any], ts: str) -> None:
+        handler = getattr(self, f"_on_{kind}", None)
+        if handler is None:
+            return  # kinds that only carry history (e.g. notes) change no state
+        handler(seq=seq, asset_id=asset_id, payload=payload, ts=ts)
+
+    def _on_seen(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        assert asset_id
+        existing = self.asset(asset_id)
+        if existing is None:
+            self.assets[asset_id] = _new_asset(self.project, asset_id, payload, seq)
+            self.new_assets.add(asset_id)
+            self.dirty_assets.add(asset_id)
+            return
+        # seen again after a delete: the same identity came back
+        existing.update(path=payload["path"], deleted=False)
+        self._content(existing, payload)
+        self._touch_asset(existing, seq)
+
+    def _content(self, asset: AssetState, payload: dict[str, Any]) -> None:
+        asset["sha256"] = payload["sha256"]
+        asset["size"] = payload["size"]
+        asset["media_type"] = payload.get("media_type", asset["media_type"])
+        if asset["evidence_sha256"] != asset["sha256"]:
+            asset["evidence"] = []
+            asset["c2pa_present"], asset["c2pa_state"] = False, "none"
+            recompute_origin(asset)
+
+    def _on_changed(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        asset = self._need_asset(asset_id, "changed")
+        self._content(asset, payload)
+        if "path" in payload:
+            asset["path"] = payload["path"]
+        self._touch_asset(asset, seq)
+
+    def _on_moved(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        asset = self._need_asset(asset_id, "moved")
+        asset["path"] = payload["to"]
+        asset["deleted"] = False
+        if "sha256" in payload:
+            self._content(asset, payload)
+        self._touch_asset(asset, seq)
+
+    def _on_deleted(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        asset = self._need_asset(asset_id, "deleted")
+        asset["deleted"] = True
+        self._touch_asset(asset, seq)
+
+    def _on_evidence(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        asset = self._need_asset(asset_id, "evidence")
+        if payload["sha256"] != asset["sha256"]:
+            return  # evidence about content the file no longer has
+        asset["evidence"] = payload["evidence"]
+        asset["evidence_sha256"] = payload["sha256"]
+        c2pa = payload.get("c2pa", {})
+        asset["c2pa_present"] = bool(c2pa.get("present", False))
+        asset["c2pa_state"] = c2pa.get("state", "none")
+        recompute_origin(asset)
+        self._touch_asset(asset, seq)
+
+    def _on_declared(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        asset = self._need_asset(asset_id, "declared")
+        decl = dict(payload)
+        decl.setdefault("at", ts)
+        asset["declarations"] = [*asset["declarations"], decl]
+        recompute_origin(asset)
+        self._touch_asset(asset, seq)
+
+    def _on_tagged(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        asset = self._need_asset(asset_id, "tagged")
+        tags = [t for t in asset["tags"] if t not in payload.get("remove", [])]
+        tags += [t for t in payload.get("add", []) if t not in tags]
+        asset["tags"] = sorted(tags)
+        if "stage" in payload:
+            asset["stage_override"] = payload["stage"]
+        self._touch_asset(asset, seq)
+
+    def _on_used_in_cut(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        asset = self._need_asset(asset_id, "used_in_cut")
+        if payload["cut"] not in asset["cuts"]:
+            asset["cuts"] = sorted([*asset["cuts"], payload["cut"]])
+        self._touch_asset(asset, seq)
+
+    def _on_left_cut(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        asset = self._need_asset(asset_id, "left_cut")
+        asset["cuts"] = [c for c in asset["cuts"] if c != payload["cut"]]
+        self._touch_asset(asset, seq)
+
+    def _on_cut_imported(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        name = payload["name"]
+        self.cuts[name] = {
+            "project": self.project,
+            "name": name,
+            "source": payload["source"],
+            "rate": float(payload["rate"]),
+            "imported_at": ts,
+            "imported_seq": seq,
+            "events": payload["events"],
+            "unmatched": payload["unmatched"],
+        }
+        self.dirty_cuts.add(name)
+
+    def _on_flagged(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        fid = int(payload["flag_id"])
+        self.flags[fid] = {
+            "project": self.project,
+            "id": fid,
+            "asset": asset_id,
+            "rule": payload["rule"],
+            "area": payload["area"],
+            "severity": payload["severity"],
+            "status": "open",
+            "reason": payload["reason"],
+            "sha256": payload["sha256"],
+            "decided_by": None,
+            "ref": None,
+            "note": None,
+            "decided_at": None,
+            "raised_seq": seq,
+            "last_seq": seq,
+        }
+        self.new_flags.add(fid)
+        self.dirty_flags.add(fid)
+
+    def _need_flag(self, payload: dict[str, Any]) -> FlagState:
+        flag = self.flag(int(payload["flag_id"]))
+        if flag is None:
+            raise ValueError(f"entry for unknown flag {payload['flag_id']}")
+        return flag
+
+    def _on_flag_reopened(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        flag = self._need_flag(payload)
+        flag.update(
+            status="open", sha256=payload["sha256"], reason=payload.get("reason", flag["reason"]),
+            severity=payload.get("severity", flag["severity"]),
+            decided_by=None, ref=None, note=None, decided_at=None, last_seq=seq,
+        )
+        self.dirty_flags.add(flag["id"])
+
+    def _on_flag_resolved(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        flag = self._need_flag(payload)
+        flag.update(status="resolved", last_seq=seq)
+        self.dirty_flags.add(flag["id"])
+
+    def _on_decided(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        flag = self._need_flag(payload)
+        flag.update(
+            status=payload["decision"], decided_by=payload["by"], ref=payload.get("ref"),
+            note=payload.get("note"), decided_at=ts, last_seq=seq,
+        )
+        self.dirty_flags.add(flag["id"])

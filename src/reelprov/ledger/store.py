@@ -1,0 +1,285 @@
+"""Appending to the ledger: one locked transaction per batch, chain and projection kept together."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, text, update
+
+from reelprov.db import guard
+from reelprov.ledger.chain import GENESIS_HASH, canonical, entry_hash
+from reelprov.ledger.projection import Projection
+from reelprov.models import Asset, Cut, Flag, LedgerEntry
+
+ENTRY_T: Table = LedgerEntry.__table__  # type: ignore[assignment]
+ASSET_T: Table = Asset.__table__  # type: ignore[assignment]
+FLAG_T: Table = Flag.__table__  # type: ignore[assignment]
+CUT_T: Table = Cut.__table__  # type: ignore[assignment]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A ledger entry as the rest of reelprov sees it (payload decoded)."""
+
+    seq: int
+    asset: str | None
+    kind: str
+    payload: dict[str, Any]
+    actor: str
+    host: str
+    ts: str
+    prev_hash: str
+    entry_hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "asset": self.asset,
+            "kind": self.kind,
+            "payload": self.payload,
+            "actor": self.actor,
+            "host": self.host,
+            "ts": self.ts,
+            "prev_hash": self.prev_hash,
+            "entry_hash": self.entry_hash,
+        }
+
+
+def _row_entry(row: Any) -> Entry:
+    m = row._mapping
+    return Entry(
+        seq=m["seq"], asset=m["asset"], kind=m["kind"], payload=json.loads(m["payload"]),
+        actor=m["actor"], host=m["host"], ts=m["ts"], prev_hash=m["prev_hash"],
+        entry_hash=m["entry_hash"],
+    )
+
+
+def _lock_key(project: str) -> int:
+    return int.from_bytes(hashlib.sha256(project.encode()).digest()[:8], "big", signed=True)
+
+
+@dataclass
+class Batch:
+    """One transaction: entries appended here are chained, projected and committed together."""
+
+    conn: Connection
+    project: str
+    actor: str
+    host: str
+    head_seq: int
+    head_hash: str
+    proj: Projection
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    touched_assets: set[str] = field(default_factory=set)
+    before_commit: list[Callable[[Batch], None]] = field(default_factory=list)
+
+    def append(
+        self, kind: str, asset: str | None, payload: dict[str, Any], *, actor: str | None = None
+    ) -> Entry:
+        seq = self.head_seq + 1
+        ts = now_iso()
+        body = canonical(payload)
+        who = actor or self.actor
+        h = entry_hash(
+            project=self.project, seq=seq, asset=asset, kind=kind, payload=body,
+            actor=who, host=self.host, ts=ts, prev_hash=self.head_hash,
+        )
+        self.entries.append(
+            {"project": self.project, "seq": seq, "asset": asset, "kind": kind, "payload": body,
+             "actor": who, "host": self.host, "ts": ts, "prev_hash": self.head_hash,
+             "entry_hash": h}
+        )
+        self.proj.apply(seq=seq, asset_id=asset, kind=kind, payload=payload, ts=ts)
+        if asset:
+            self.touched_assets.add(asset)
+        entry = Entry(seq, asset, kind, payload, who, self.host, ts, self.head_hash, h)
+        self.head_seq, self.head_hash = seq, h
+        return entry
+
+    def emit(self, name: str, payload: dict[str, Any]) -> None:
+        """Queue an event for hooks; they run only after the transaction commits."""
+        self.events.append((name, payload))
+
+    # -- lookups that see both committed rows and this batch's changes --------------------------
+    def asset_ids_at(self, path: str) -> list[str]:
+        ids = {
+            r[0]
+            for r in self.conn.execute(
+                select(ASSET_T.c.id).where(ASSET_T.c.project == self.project, ASSET_T.c.path == path)
+            )
+        }
+        ids |= {a["id"] for a in self.proj.assets.values() if a["path"] == path}
+        return [i for i in ids if (a := self.proj.asset(i)) and a["path"] == path and not a["deleted"]]
+
+    def next_flag_id(self) -> int:
+        top = self.conn.execute(
+            select(FLAG_T.c.id).where(FLAG_T.c.project == self.project).order_by(FLAG_T.c.id.desc()).limit(1)
+        ).scalar()
+        return max([top or 0, *self.proj.flags.keys()]) + 1
+
+    def flags_for(self, asset_id: str) -> list[dict[str, Any]]:
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                select(FLAG_T.c.id).where(FLAG_T.c.project == self.project, FLAG_T.c.asset == asset_id)
+            )
+        ]
+        ids += [f["id"] for f in self.proj.flags.values() if f["asset"] == asset_id]
+        return [f for i in sorted(set(ids)) if (f := self.proj.flag(i)) is not None]
+
+    def flush(self) -> None:
+        for hook in self.before_commit:
+            hook(self)
+        write_projection(self.conn, self.proj, self.entries)
+
+
+def write_projection(conn: Connection, proj: Projection, entries: list[dict[str, Any]]) -> None:
+    if entries:
+        conn.execute(insert(ENTRY_T), entries)
+    _write(conn, ASSET_T, proj.assets, proj.dirty_assets, proj.new_assets, key="id")
+    _write(conn, FLAG_T, proj.flags, proj.dirty_flags, proj.new_flags, key="id")
+    if proj.dirty_cuts:
+        names = list(proj.dirty_cuts)
+        conn.execute(delete(CUT_T).where(CUT_T.c.project == proj.project, CUT_T.c.name.in_(names)))
+        conn.execute(insert(CUT_T), [proj.cuts[n] for n in names])
+    proj.dirty_assets.clear()
+    proj.dirty_flags.clear()
+    proj.dirty_cuts.clear()
+    proj.new_assets.clear()
+    proj.new_flags.clear()
+
+
+def _write(conn: Connection, table: Table, rows: dict[Any, dict[str, Any]], dirty: set[Any], new: set[Any], *, key: str) -> None:
+    inserts = [rows[k] for k in dirty if k in new]
+    updates = [rows[k] for k in dirty if k not in new]
+    if inserts:
+        conn.execute(insert(table), inserts)
+    if updates:
+        cols = [c.name for c in table.columns if c.name not in (key, "project")]
+        stmt = (
+            update(table)
+            .where(table.c.project == bindparam("_project"), table.c[key] == bindparam("_key"))
+            .values({c: bindparam(c) for c in cols})
+        )
+        conn.execute(stmt, [{**{c: r[c] for c in cols}, "_project": r["project"], "_key": r[key]} for r in updates])
+
+
+def _loader(conn: Connection, table: Table, project: str, keycol: str) -> Callable[[Any], dict[str, Any] | None]:
+    def load(key: Any) -> dict[str, Any] | None:
+        row = conn.execute(
+            select(table).where(table.c.project == project, table.c[keycol] == key)
+        ).first()
+        return dict(row._mapping) if row is not None else None
+
+    return load
+
+
+class Ledger:
+    """The ledger of one project in one database."""
+
+    def __init__(self, engine: Engine, project: str, *, actor: str, host: str) -> None:
+        self.engine = engine
+        self.project = project
+        self.actor = actor
+        self.host = host
+
+    def read(self) -> Any:
+        """A read-only connection (no write lock on SQLite)."""
+        return guard_connect(self.engine)
+
+    def head(self, conn: Connection | None = None) -> tuple[int, str]:
+        def q(c: Connection) -> tuple[int, str]:
+            row = c.execute(
+                select(ENTRY_T.c.seq, ENTRY_T.c.entry_hash)
+                .where(ENTRY_T.c.project == self.project)
+                .order_by(ENTRY_T.c.seq.desc())
+                .limit(1)
+            ).first()
+            return (row[0], row[1]) if row else (0, GENESIS_HASH)
+
+        if conn is not None:
+            return q(conn)
+        with self.read() as c:
+            return q(c)
+
+    @contextmanager
+    def batch(self, *, before_commit: list[Callable[[Batch], None]] | None = None,
+              after_commit: Callable[[Batch], None] | None = None) -> Iterator[Batch]:
+        with guard(self.engine), self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # One writer per project chain at a time, across every host sharing the database.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(self.project)})
+            seq, h = self.head(conn)
+            proj = Projection(
+                self.project,
+                load_asset=_loader(conn, ASSET_T, self.project, "id"),
+                load_flag=_loader(conn, FLAG_T, self.project, "id"),
+                load_cut=_loader(conn, CUT_T, self.project, "name"),
+            )
+            batch = Batch(conn, self.project, self.actor, self.host, seq, h, proj,
+                          before_commit=list(before_commit or []))
+            yield batch
+            batch.flush()
+        if after_commit is not None and batch.entries:
+            after_commit(batch)
+
+    def entries(self, *, asset: str | None = None, conn: Connection | None = None,
+                chunk: int = 5000) -> Iterator[Entry]:
+        """Entries in chain order, streamed in chunks (never the whole ledger in memory)."""
+        def gen(c: Connection) -> Iterator[Entry]:
+            last = 0
+            while True:
+                q = select(ENTRY_T).where(ENTRY_T.c.project == self.project, ENTRY_T.c.seq > last)
+                if asset is not None:
+                    q = q.where(ENTRY_T.c.asset == asset)
+                rows = c.execute(q.order_by(ENTRY_T.c.seq).limit(chunk)).all()
+                if not rows:
+                    return
+                for r in rows:
+                    yield _row_entry(r)
+                last = rows[-1]._mapping["seq"]
+
+        if conn is not None:
+            yield from gen(conn)
+            return
+        with self.read() as c:
+            yield from gen(c)
+
+    def replay(self, conn: Connection | None = None) -> Projection:
+        proj = Projection(self.project)
+        for e in self.entries(conn=conn):
+            proj.apply(seq=e.seq, asset_id=e.asset, kind=e.kind, payload=e.payload, ts=e.ts)
+        return proj
+
+    def rebuild(self) -> Projection:
+        """Drop the projection rows and replay every entry, in one locked transaction."""
+        with guard(self.engine), self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(self.project)})
+            proj = self.replay(conn)
+            for t in (ASSET_T, FLAG_T, CUT_T):
+                conn.execute(delete(t).where(t.c.project == self.project))
+            proj.new_assets = set(proj.assets)
+            proj.new_flags = set(proj.flags)
+            proj.dirty_assets = set(proj.assets)
+            proj.dirty_flags = set(proj.flags)
+            proj.dirty_cuts = set(proj.cuts)
+            write_projection(conn, proj, [])
+        return proj
+
+
+@contextmanager
+def guard_connect(engine: Engine) -> Iterator[Connection]:
+    with guard(engine), engine.connect().execution_options(reelprov_readonly=True) as conn:
+        yield conn

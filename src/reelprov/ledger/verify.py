@@ -1,0 +1,112 @@
+"""Recompute the hash chain and the projections; report the first entry that does not fit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from reelprov.ledger.chain import GENESIS_HASH, entry_hash
+from reelprov.ledger.projection import Projection
+from reelprov.ledger.store import ASSET_T, CUT_T, ENTRY_T, FLAG_T, Ledger
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    entries: int
+    head_seq: int
+    head_hash: str
+    problems: list[str] = field(default_factory=list)
+    first_bad_seq: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "head": {"seq": self.head_seq, "hash": self.head_hash},
+            "first_bad_seq": self.first_bad_seq,
+            "problems": self.problems,
+        }
+
+
+def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> VerifyResult:
+    problems: list[str] = []
+    first_bad: int | None = None
+    prev_hash = GENESIS_HASH
+    expected_seq = 1
+    count = 0
+    proj = Projection(ledger.project)
+    with ledger.read() as conn:
+        rows = conn.execute(
+            select(ENTRY_T).where(ENTRY_T.c.project == ledger.project).order_by(ENTRY_T.c.seq, ENTRY_T.c.id)
+        )
+        for row in rows:
+            m = row._mapping
+            count += 1
+            seq = m["seq"]
+            bad: str | None = None
+            if seq != expected_seq:
+                bad = f"entry {seq}: expected sequence {expected_seq} (an entry was deleted, inserted or renumbered)"
+            elif m["prev_hash"] != prev_hash:
+                bad = f"entry {seq}: prev_hash does not match entry {seq - 1}'s hash (chain broken or reordered)"
+            else:
+                want = entry_hash(
+                    project=m["project"], seq=seq, asset=m["asset"], kind=m["kind"],
+                    payload=m["payload"], actor=m["actor"], host=m["host"], ts=m["ts"],
+                    prev_hash=m["prev_hash"],
+                )
+                if want != m["entry_hash"]:
+                    bad = f"entry {seq} ({m['kind']}): content does not match its entry_hash (edited after it was written)"
+            if bad and first_bad is None:
+                first_bad = seq
+                problems.append(bad)
+            if first_bad is None:
+                import json
+
+                try:
+                    proj.apply(seq=seq, asset_id=m["asset"], kind=m["kind"],
+                               payload=json.loads(m["payload"]), ts=m["ts"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    first_bad = seq
+                    problems.append(f"entry {seq} ({m['kind']}): cannot be applied ({exc})")
+            prev_hash = m["entry_hash"]
+            expected_seq = seq + 1
+            if progress is not None and count % 5000 == 0:
+                progress(count)
+        head_seq, head_hash = expected_seq - 1, prev_hash
+        if first_bad is None:
+            problems.extend(_compare(conn, ledger.project, proj))
+    return VerifyResult(
+        ok=not problems, entries=count, head_seq=head_seq, head_hash=head_hash,
+        problems=problems, first_bad_seq=first_bad,
+    )
+
+
+def _compare(conn: Any, project: str, proj: Projection) -> list[str]:
+    out: list[str] = []
+    for table, mem, label, key in (
+        (ASSET_T, proj.assets, "asset", "id"),
+        (FLAG_T, proj.flags, "flag", "id"),
+        (CUT_T, proj.cuts, "cut", "name"),
+    ):
+        stored = {r._mapping[key]: dict(r._mapping) for r in conn.execute(select(table).where(table.c.project == project))}
+        for k in sorted(set(stored) | set(mem), key=str):
+            a, b = stored.get(k), mem.get(k)
+            if a is None:
+                out.append(f"{label} {k}: in the ledger but missing from the {label} table; run `reelprov db rebuild`")
+            elif b is None:
+                out.append(f"{label} {k}: in the {label} table but not in the ledger; run `reelprov db rebuild`")
+            else:
+                diff = [c for c in b if _norm(a.get(c)) != _norm(b[c])]
+                if diff:
+                    out.append(f"{label} {k}: table disagrees with the ledger on {', '.join(diff)}; run `reelprov db rebuild`")
+    return out
+
+
+def _norm(v: Any) -> Any:
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v

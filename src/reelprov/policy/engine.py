@@ -1,0 +1,229 @@
+"""Evaluating policy rules against assets and keeping flags in step, idempotently, in the batch."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reelprov.classify import ORIGINS
+from reelprov.config import ProjectConfig
+from reelprov.errors import ConfigError
+from reelprov.stages import STAGES, TAGS, stage_of, tags_of
+
+if TYPE_CHECKING:
+    from reelprov.ledger import Batch
+    from reelprov.project import Project
+
+SEVERITIES = ("review", "escalate", "block")
+AREAS = (
+    "screen",
+    "data_use",
+    "creative_output",
+    "talent_performance",
+    "ethics_representation",
+    "confidentiality_security",
+    "integrity",
+)
+C2PA_STATES = ("none", "valid", "trusted", "invalid")
+_WHEN_KEYS: dict[str, Any] = {
+    "origin": ORIGINS,
+    "stage": STAGES,
+    "in_cut": bool,
+    "headed_to_screen": bool,
+    "tags_any": TAGS,
+    "tool_approved": bool,
+    "c2pa_state": C2PA_STATES,
+    "media_kind": ("image", "audio", "video", "other"),
+}
+
+
+def severity_rank(s: str) -> int:
+    return SEVERITIES.index(s) if s in SEVERITIES else -1
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    area: str
+    severity: str
+    message: str
+    when: dict[str, Any]
+
+
+@dataclass
+class Policy:
+    rules: list[Rule]
+    source: str
+    approved_tools: list[str] = field(default_factory=list)
+
+    def by_area(self) -> dict[str, list[Rule]]:
+        out: dict[str, list[Rule]] = {}
+        for r in self.rules:
+            out.setdefault(r.area, []).append(r)
+        return out
+
+
+def parse_policy(text: str, source: str) -> list[Rule]:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: TOML syntax error: {exc}") from None
+    unknown = set(raw) - {"rule"}
+    if unknown:
+        raise ConfigError(f"{source}: unknown field {sorted(unknown)[0]!r}; a policy holds [[rule]] tables only")
+    rules: list[Rule] = []
+    ids: set[str] = set()
+    for i, r in enumerate(raw.get("rule", []), 1):
+        where = f"{source}: rule {r.get('id', i)}"
+        extra = set(r) - {"id", "area", "severity", "message", "when"}
+        if extra:
+            raise ConfigError(f"{where}: unknown field {sorted(extra)[0]!r}; allowed: id, area, severity, message, when")
+        for key in ("id", "area", "severity", "message"):
+            if not isinstance(r.get(key), str) or not r[key]:
+                raise ConfigError(f"{where}: `{key}` is required")
+        if r["id"] in ids:
+            raise ConfigError(f"{where}: duplicate rule id")
+        ids.add(r["id"])
+        if r["area"] not in AREAS:
+            raise ConfigError(f"{where}: area must be one of {', '.join(AREAS)}")
+        if r["severity"] not in SEVERITIES:
+            raise ConfigError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+        when = r.get("when", {})
+        for key, value in when.items():
+            if key not in _WHEN_KEYS:
+                raise ConfigError(f"{where}: unknown condition {key!r}; allowed: {', '.join(_WHEN_KEYS)}")
+            allowed = _WHEN_KEYS[key]
+            if allowed is bool:
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{where}: {key} must be true or false")
+            elif not isinstance(value, list) or any(v not in allowed for v in value):
+                raise ConfigError(f"{where}: {key} must be a list drawn from {', '.join(allowed)}")
+        rules.append(Rule(r["id"], r["area"], r["severity"], r["message"], dict(when)))
+    return rules
+
+
+def load_policy(cfg: ProjectConfig) -> Policy:
+    if cfg.policy_file is not None:
+        try:
+            text = Path(cfg.policy_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{cfg.policy_file}: cannot read the project policy ({exc})") from None
+        source = str(cfg.policy_file)
+    else:
+        text = (resources.files("reelprov.policy") / "default.toml").read_text(encoding="utf-8")
+        source = "default policy (reelprov/policy/default.toml)"
+    return Policy(parse_policy(text, source), source, list(cfg.approved_tools))
+
+
+@dataclass(frozen=True)
+class Facts:
+    origin: str
+    stage: str
+    in_cut: bool
+    tags: tuple[str, ...]
+    tools: tuple[str, ...]
+    c2pa_state: str
+    media_kind: str
+    cuts: tuple[str, ...]
+
+
+def facts(asset: dict[str, Any], cfg: ProjectConfig) -> Facts:
+    kind = asset["media_type"].split("/")[0]
+    return Facts(
+        origin=asset["origin"],
+        stage=stage_of(asset, cfg),
+        in_cut=bool(asset["cuts"]),
+        tags=tuple(tags_of(asset, cfg)),
+        tools=tuple(asset["tools"]),
+        c2pa_state=asset["c2pa_state"],
+        media_kind=kind if kind in ("image", "audio", "video") else "other",
+        cuts=tuple(asset["cuts"]),
+    )
+
+
+def _tool_ok(tool: str, approved: list[str]) -> bool:
+    t = tool.casefold()
+    return any(t == a.casefold() or a.casefold() in t for a in approved)
+
+
+def matches(rule: Rule, f: Facts, approved: list[str]) -> bool:
+    w = rule.when
+    if "origin" in w and f.origin not in w["origin"]:
+        return False
+    if "stage" in w and f.stage not in w["stage"]:
+        return False
+    if "in_cut" in w and f.in_cut != w["in_cut"]:
+        return False
+    if "headed_to_screen" in w and (f.stage == "final" or f.in_cut) != w["headed_to_screen"]:
+        return False
+    if "tags_any" in w and not set(w["tags_any"]) & set(f.tags):
+        return False
+    if "tool_approved" in w:
+        if not f.tools:
+            return False  # no tool named: nothing to check against the list
+        all_ok = all(_tool_ok(t, approved) for t in f.tools)
+        if all_ok != w["tool_approved"]:
+            return False
+    if "c2pa_state" in w and f.c2pa_state not in w["c2pa_state"]:
+        return False
+    return not ("media_kind" in w and f.media_kind not in w["media_kind"])
+
+
+def reason(rule: Rule, f: Facts, approved: list[str]) -> str:
+    matched = [t for t in f.tags if t in rule.when.get("tags_any", f.tags)]
+    unapproved = [t for t in f.tools if not _tool_ok(t, approved)] or list(f.tools)
+    return rule.message.format_map(
+        {
+            "origin": f.origin,
+            "stage": f.stage,
+            "tools": ", ".join(unapproved) or "no named tool",
+            "tags": ", ".join(matched) or "no tags",
+            "cuts": (", in cut " + ", ".join(f.cuts)) if f.cuts else "",
+        }
+    )
+
+
+def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
+    """Raise, reopen or resolve this asset's flags so they match the policy now. Idempotent."""
+    asset = b.proj.asset(asset_id)
+    if asset is None:
+        return
+    policy = project.policy
+    f = facts(asset, project.cfg)
+    latest: dict[str, dict[str, Any]] = {}
+    for flag in b.flags_for(asset_id):
+        latest[flag["rule"]] = flag
+    for rule in policy.rules:
+        hit = not asset["deleted"] and matches(rule, f, policy.approved_tools)
+        flag = latest.get(rule.id)
+        if hit:
+            why = reason(rule, f, policy.approved_tools)
+            if flag is None:
+                fid = b.next_flag_id()
+                b.append("flagged", asset_id, {"flag_id": fid, "rule": rule.id, "area": rule.area,
+                                               "severity": rule.severity, "reason": why, "sha256": asset["sha256"]})
+                b.emit("flag-raised", _event(b, fid, asset))
+            elif flag["status"] == "resolved" or flag["sha256"] != asset["sha256"]:
+                was = flag["status"]
+                note = why if flag["sha256"] == asset["sha256"] else (
+                    f"{why} (content changed since it was {was}: was {flag['sha256'][:12]}, now {asset['sha256'][:12]})")
+                b.append("flag_reopened", asset_id, {"flag_id": flag["id"], "sha256": asset["sha256"],
+                                                     "reason": note, "severity": rule.severity, "was": was})
+                b.emit("flag-reopened", _event(b, flag["id"], asset))
+        elif flag is not None and flag["status"] == "open":
+            b.append("flag_resolved", asset_id, {"flag_id": flag["id"], "reason": "condition no longer holds"})
+            b.emit("flag-resolved", _event(b, flag["id"], asset))
+
+
+def _event(b: Batch, fid: int, asset: dict[str, Any]) -> dict[str, Any]:
+    flag = b.proj.flag(fid) or {}
+    return {"flag": {k: flag.get(k) for k in ("id", "rule", "area", "severity", "status", "reason", "sha256")},
+            "asset": {"id": asset["id"], "path": asset["path"], "origin": asset["origin"], "tools": asset["tools"]}}
+
+
+def evaluate_batch(project: Project, b: Batch) -> None:
+    for aid in sorted(b.touched_assets):
+        evaluate_asset(project, b, aid)

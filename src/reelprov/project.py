@@ -1,0 +1,129 @@
+"""An open project: its settings, its ledger, and the batch that ties appends to policy and hooks."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+
+from reelprov import config as config_mod
+from reelprov import db
+from reelprov.config import ProjectConfig
+from reelprov.ledger import Batch, Ledger
+
+if TYPE_CHECKING:
+    from reelprov.hooks import HookRunner
+    from reelprov.policy.engine import Policy
+
+
+def default_actor() -> str:
+    env = os.environ.get("REELPROV_ACTOR")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid{os.getuid()}"
+
+
+class Project:
+    """Everything a command needs; built by a factory, never at import time."""
+
+    def __init__(self, cfg: ProjectConfig, engine: Engine, *, actor: str | None = None) -> None:
+        self.cfg = cfg
+        self.engine = engine
+        self.actor = actor or default_actor()
+        self.host = socket.gethostname()
+        self.ledger = Ledger(engine, cfg.project_id, actor=self.actor, host=self.host)
+
+    @property
+    def root(self) -> Path:
+        return self.cfg.root
+
+    @classmethod
+    def open(cls, root: str | os.PathLike[str] | None = None, *, actor: str | None = None,
+             upgrade: bool = True) -> Project:
+        """Find the project (like git), read its settings, open its ledger and bring it up to date."""
+        cfg = config_mod.load(config_mod.find_root(root))
+        engine = db.make_engine(cfg.effective_database_url())
+        if upgrade:
+            db.ensure_current(engine, auto_upgrade=cfg.auto_upgrade)
+        return cls(cfg, engine, actor=actor)
+
+    @cached_property
+    def policy(self) -> Policy:
+        from reelprov.policy.engine import load_policy
+
+        return load_policy(self.cfg)
+
+    @cached_property
+    def hooks(self) -> HookRunner:
+        from reelprov.hooks import HookRunner
+
+        return HookRunner(self.cfg.hooks_dir, timeout=self.cfg.hook_timeout, project=self.cfg)
+
+    @cached_property
+    def trust_anchors(self) -> str | None:
+        if self.cfg.trust_anchors is None:
+            return None
+        try:
+            return self.cfg.trust_anchors.read_text(encoding="utf-8")
+        except OSError as exc:
+            from reelprov.errors import ConfigError
+
+            raise ConfigError(f"{self.cfg.trust_anchors}: cannot read the C2PA trust anchors ({exc})") from None
+
+    @contextmanager
+    def batch(self, *, evaluate: bool = True) -> Iterator[Batch]:
+        """One transaction; policy runs on what it touched before commit, hooks after."""
+        from reelprov.policy.engine import evaluate_batch
+
+        before = [lambda b: evaluate_batch(self, b)] if evaluate else []
+        with self.ledger.batch(before_commit=before, after_commit=self._after_commit) as b:
+            yield b
+
+    def _after_commit(self, batch: Batch) -> None:
+        if batch.events:
+            self.hooks.run_all(batch.events)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def init_project(root: Path, *, name: str | None = None, examples: Path | None = None) -> Project:
+    """Create reelprov.toml (kept if present), the ledger, and the example hooks."""
+    root = root.resolve()
+    if not root.is_dir():
+        from reelprov.errors import ReelprovError
+
+        raise ReelprovError(f"{root}: no such folder; create it first or give an existing one")
+    config_mod.write_default(root, name=name)
+    (root / config_mod.STATE_DIR).mkdir(exist_ok=True)
+    project = Project.open(root)
+    hooks_dir = project.cfg.hooks_dir
+    src = examples or _example_hooks()
+    if hooks_dir is not None and src is not None and not hooks_dir.exists():
+        hooks_dir.mkdir(parents=True)
+        for f in sorted(src.iterdir()):
+            if f.is_file():
+                dest = hooks_dir / (f.name + ".example")
+                shutil.copy2(f, dest)
+    return project
+
+
+def _example_hooks() -> Path | None:
+    from importlib import resources
+
+    packaged = resources.files("reelprov") / "hook_examples"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parents[2] / "hooks"
+    return checkout if checkout.is_dir() else None

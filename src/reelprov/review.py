@@ -1,0 +1,137 @@
+"""What people decide: tags, stages, declarations, and approve / reject / waive on flags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reelprov.classify import ORIGINS
+from reelprov.errors import (
+    ApprovalRefRequired,
+    FlagStateError,
+    ReelprovError,
+    UnknownFlag,
+    UnknownTag,
+)
+from reelprov.policy.engine import evaluate_asset
+from reelprov.project import Project
+from reelprov.stages import STAGES, TAGS
+
+DECISIONS = {"approve": "approved", "reject": "rejected", "waive": "waived"}
+
+
+def check_tags(tags: list[str]) -> None:
+    for t in tags:
+        if t not in TAGS:
+            raise UnknownTag(f"unknown tag {t!r}; known tags: {', '.join(TAGS)}")
+
+
+def tag(project: Project, assets: list[dict[str, Any]], *, add: list[str] = (), remove: list[str] = (),  # type: ignore[assignment]
+        stage: str | None = None, clear_stage: bool = False) -> int:
+    """Add/remove tags and set a stage on each asset; one `tagged` entry each. Returns entries written."""
+    check_tags([*add, *remove])
+    if stage is not None and stage not in STAGES:
+        raise ReelprovError(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}")
+    n = 0
+    with project.batch() as b:
+        for a in assets:
+            cur = b.proj.asset(a["id"])
+            assert cur is not None
+            payload: dict[str, Any] = {}
+            to_add = [t for t in add if t not in cur["tags"]]
+            to_remove = [t for t in remove if t in cur["tags"]]
+            if to_add:
+                payload["add"] = to_add
+            if to_remove:
+                payload["remove"] = to_remove
+            if stage is not None and cur["stage_override"] != stage:
+                payload["stage"] = stage
+            if clear_stage and cur["stage_override"] is not None:
+                payload["stage"] = None
+            if payload:
+                b.append("tagged", a["id"], payload)
+                n += 1
+    return n
+
+
+def declare(project: Project, assets: list[dict[str, Any]], *, origin: str, tool: str | None, note: str | None,
+            purpose: str | None = None, inputs: list[str] = (), consent: list[str] = (),  # type: ignore[assignment]
+            by: str | None = None) -> int:
+    if origin not in ORIGINS:
+        raise ReelprovError(f"unknown origin {origin!r}; use one of {', '.join(ORIGINS)}")
+    payload: dict[str, Any] = {"origin": origin, "tool": tool, "note": note, "purpose": purpose,
+                               "inputs": list(inputs), "consent": list(consent), "by": by or project.actor}
+    payload = {k: v for k, v in payload.items() if v not in (None, [])}
+    with project.batch() as b:
+        for a in assets:
+            b.append("declared", a["id"], payload)
+    return len(assets)
+
+
+def decide(project: Project, flag_id: int, decision: str, *, by: str, ref: str | None, note: str | None) -> dict[str, Any]:
+    """approve / reject / waive one flag, bound to the content hash it judged."""
+    status = DECISIONS[decision]
+    if not by or not by.strip():
+        raise ReelprovError("--by is required: say who decided")
+    with project.batch() as b:
+        flag = b.proj.flag(flag_id)
+        if flag is None:
+            raise UnknownFlag(f"no flag {flag_id}; list them with `reelprov flags`")
+        if flag["status"] != "open":
+            raise FlagStateError(
+                f"flag {flag_id} is {flag['status']}, not open; only open flags can be decided "
+                f"(it reopens by itself if the file changes)")
+        if status == "approved" and flag["severity"] in ("escalate", "block") and not (ref and ref.strip()):
+            raise ApprovalRefRequired(
+                f"flag {flag_id} is {flag['severity']}: approving it needs --ref with the written approval reference")
+        asset = b.proj.asset(flag["asset"])
+        assert asset is not None
+        b.append("decided", flag["asset"], {"flag_id": flag_id, "decision": status, "by": by, "ref": ref,
+                                            "note": note, "sha256": flag["sha256"]})
+        updated = dict(b.proj.flag(flag_id) or {})
+        b.emit("flag-decided", {"flag": {k: updated.get(k) for k in ("id", "rule", "area", "severity", "status", "reason", "sha256")},
+                                "asset": {"id": asset["id"], "path": asset["path"]},
+                                "decision": {"decision": status, "by": by, "ref": ref, "note": note}})
+    return updated
+
+
+def policy_check(project: Project) -> dict[str, int]:
+    """Re-evaluate every live asset now (after a policy or settings change). Idempotent."""
+    from sqlalchemy import select
+
+    from reelprov.ledger.store import ASSET_T
+
+    with project.ledger.read() as conn:
+        ids = [r[0] for r in conn.execute(select(ASSET_T.c.id).where(ASSET_T.c.project == project.cfg.project_id))]
+    counts = {"assets": len(ids), "raised": 0, "reopened": 0, "resolved": 0}
+    for i in range(0, len(ids), 500):
+        with project.batch(evaluate=False) as b:
+            for aid in ids[i : i + 500]:
+                evaluate_asset(project, b, aid)
+            for e in b.entries:
+                key = {"flagged": "raised", "flag_reopened": "reopened", "flag_resolved": "resolved"}.get(e["kind"])
+                if key:
+                    counts[key] += 1
+    return counts
+
+
+def list_flags(project: Project, *, status: list[str] | None = None, severity: str | None = None) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from reelprov.assets import flag_json
+    from reelprov.ledger.store import ASSET_T, FLAG_T
+    from reelprov.policy.engine import severity_rank
+
+    q = select(FLAG_T, ASSET_T.c.path).join(ASSET_T, (ASSET_T.c.id == FLAG_T.c.asset) & (ASSET_T.c.project == FLAG_T.c.project)).where(
+        FLAG_T.c.project == project.cfg.project_id)
+    if status:
+        q = q.where(FLAG_T.c.status.in_(status))
+    with project.ledger.read() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q.order_by(FLAG_T.c.id))]
+    out = []
+    for r in rows:
+        if severity and severity_rank(r["severity"]) < severity_rank(severity):
+            continue
+        j = flag_json(r)
+        j["path"] = r["path"]
+        out.append(j)
+    return out

@@ -1,0 +1,279 @@
+"""Walking the project tree into the ledger: seen, changed, moved and deleted, re-hashing only what changed."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+
+from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
+from reelprov.extract import examine
+from reelprov.extract.sidecars import is_sidecar
+from reelprov.ledger import Batch
+from reelprov.models import Asset, FileState
+from reelprov.project import Project
+
+ASSET_T = Asset.__table__
+STATE_T = FileState.__table__
+BATCH_SIZE = 256
+PARALLEL_THRESHOLD = 48
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+@dataclass
+class Candidate:
+    rel: str
+    abs: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class ScanReport:
+    files: int = 0
+    unchanged: int = 0
+    seen: int = 0
+    changed: int = 0
+    moved: int = 0
+    deleted: int = 0
+    evidence: int = 0
+    flags_raised: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "evidence", "flags_raised")} | {"errors": self.errors}
+
+
+def ignored(rel: str, name: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) for p in patterns)
+
+
+def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None = None) -> Iterator[Candidate]:
+    """Every recordable file: no hidden files, no .reelprov/, no sidecars, no ignore-listed names."""
+    root = str(cfg.root)
+    skip_dirs = {os.path.normpath(os.path.join(root, STATE_DIR))}
+    if cfg.hooks_dir is not None:
+        skip_dirs.add(os.path.normpath(str(cfg.hooks_dir)))
+    seen_dirs: set[tuple[int, int]] = set()
+    start = os.path.join(root, under) if under else root
+    stack = [start]
+    while stack:
+        d = stack.pop()
+        try:
+            st = os.stat(d)
+            key = (st.st_dev, st.st_ino)
+            if key in seen_dirs:
+                errors.append({"path": _rel(root, d), "error": "symlink loop: folder already walked, skipped"})
+                continue
+            seen_dirs.add(key)
+            entries = list(os.scandir(d))
+        except OSError as exc:
+            errors.append({"path": _rel(root, d), "error": f"cannot list folder: {exc.strerror or exc}"})
+            continue
+        for e in sorted(entries, key=lambda x: x.name, reverse=True):
+            name = e.name
+            if name.startswith("."):
+                continue
+            full = os.path.join(d, name)
+            rel = _rel(root, full)
+            try:
+                is_link = e.is_symlink()
+                if is_link and not cfg.follow_symlinks:
+                    continue
+                if e.is_dir(follow_symlinks=cfg.follow_symlinks):
+                    if os.path.normpath(full) not in skip_dirs and not ignored(rel, name, cfg.ignore):
+                        stack.append(full)
+                    continue
+                if not e.is_file(follow_symlinks=cfg.follow_symlinks):
+                    continue
+                if (d == root and name == CONFIG_NAME) or is_sidecar(name) or ignored(rel, name, cfg.ignore):
+                    continue
+                st = e.stat(follow_symlinks=cfg.follow_symlinks)
+            except OSError as exc:
+                errors.append({"path": rel, "error": f"cannot stat: {exc.strerror or exc}"})
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            yield Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns))
+
+
+def _sig_mtime(full: str, mtime_ns: int) -> int:
+    """The file's mtime, or a sidecar's if newer: editing NAME.xmp re-examines NAME."""
+    base, _ = os.path.splitext(full)
+    best = mtime_ns
+    for cand in (base + ".xmp", full + ".xmp", base + ".c2pa", full + ".c2pa", base + ".reelprov.json", full + ".reelprov.json"):
+        try:
+            best = max(best, os.stat(cand).st_mtime_ns)
+        except OSError:
+            pass
+    return best
+
+
+def _rel(root: str, full: str) -> str:
+    rel = os.path.relpath(full, root)
+    return "." if rel == "." else rel.replace(os.sep, "/")
+
+
+def _examine_one(args: tuple[str, str, int, str | None]) -> dict[str, Any]:
+    path, rel, sig_mtime, trust = args
+    try:
+        res = examine(path, rel, trust_anchors=trust)
+        res["mtime_ns"] = max(res["mtime_ns"], sig_mtime)
+        return res
+    except OSError as exc:
+        return {"path": rel, "error": f"cannot read: {exc.strerror or exc}"}
+
+
+def _examined(todo: list[Candidate], trust: str | None, workers: int) -> Iterator[dict[str, Any]]:
+    args = [(c.abs, c.rel, c.mtime_ns, trust) for c in todo]
+    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
+        import multiprocessing
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield from pool.map(_examine_one, args, chunksize=8)
+    else:
+        yield from map(_examine_one, args)
+
+
+def scan(project: Project, *, progress: Progress | None = None, under: str | None = None) -> ScanReport:
+    """Bring the ledger up to date with the tree (or the folder UNDER), one transaction per batch."""
+    cfg = project.cfg
+    rep = ScanReport()
+    cands = list(walk(cfg, rep.errors, under=under))
+    rep.files = len(cands)
+    error_paths = {e["path"] for e in rep.errors}
+    pid = cfg.project_id
+    with project.ledger.read() as conn:
+        live = {
+            r.path: (r.id, r.sha256)
+            for r in conn.execute(select(ASSET_T.c.path, ASSET_T.c.id, ASSET_T.c.sha256).where(ASSET_T.c.project == pid, ASSET_T.c.deleted.is_(False)))
+        }
+        cache = {
+            r.path: (r.size, r.mtime_ns, r.sha256)
+            for r in conn.execute(select(STATE_T).where(STATE_T.c.project == pid))
+        }
+    todo: list[Candidate] = []
+    for c in cands:
+        cached = cache.get(c.rel)
+        at = live.get(c.rel)
+        if cached and cached[0] == c.size and cached[1] == c.mtime_ns and at and at[1] == cached[2]:
+            rep.unchanged += 1
+        else:
+            todo.append(c)
+    present = {c.rel for c in cands}
+    prefix = (under.rstrip("/") + "/") if under else ""
+    vanished = {p: v for p, v in live.items() if p not in present and p not in error_paths and p.startswith(prefix)}
+    vanished_by_sha: dict[str, list[str]] = {}
+    for p, (_aid, sha) in vanished.items():
+        vanished_by_sha.setdefault(sha, []).append(p)
+
+    workers = cfg.workers or (os.cpu_count() or 1)
+    total = len(todo)
+    if progress:
+        progress("examine", 0, total)
+    pending: list[dict[str, Any]] = []
+    done = 0
+    for res in _examined(todo, project.trust_anchors, workers):
+        done += 1
+        if "error" in res:
+            rep.errors.append({"path": res["path"], "error": res["error"]})
+            vanished.pop(res["path"], None)
+        else:
+            pending.append(res)
+        if len(pending) >= BATCH_SIZE:
+            _write(project, pending, vanished_by_sha, vanished, rep)
+            pending = []
+        if progress and (done % 16 == 0 or done == total):
+            progress("examine", done, total)
+    _write(project, pending, vanished_by_sha, vanished, rep, final=True)
+    return rep
+
+
+def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dict[str, list[str]],
+           vanished: dict[str, tuple[str, str]], rep: ScanReport, *, final: bool = False) -> None:
+    if not results and not (final and vanished):
+        return
+    root = project.cfg.root
+    with project.batch() as b:
+        for r in results:
+            record_file(b, r, rep, vanished_by_sha, vanished)
+        if final:
+            for path in sorted(vanished):
+                if os.path.lexists(root / path):
+                    continue  # present but unreadable or skipped: not a deletion
+                for aid in b.asset_ids_at(path):
+                    b.append("deleted", aid, {"path": path})
+                    b.emit("asset-deleted", {"path": path, "asset": aid})
+                    rep.deleted += 1
+            _forget_states(b, list(vanished))
+        _store_states(b, results)
+    rep.flags_raised += sum(1 for e in b.entries if e["kind"] == "flagged")
+
+
+def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
+                vanished_by_sha: dict[str, list[str]] | None = None,
+                vanished: dict[str, tuple[str, str]] | None = None) -> str:
+    """Append what one examined file means for the ledger; returns the asset id."""
+    content = {"sha256": r["sha256"], "size": r["size"], "media_type": r["media_type"]}
+    ids = b.asset_ids_at(r["path"])
+    kind = None
+    if ids:
+        aid = ids[0]
+        asset = b.proj.asset(aid)
+        assert asset is not None
+        if asset["sha256"] != r["sha256"]:
+            b.append("changed", aid, {"path": r["path"], "prev_sha256": asset["sha256"], **content})
+            kind = "changed"
+    else:
+        aid = ""
+        for old in (vanished_by_sha or {}).get(r["sha256"], []):
+            for cand in b.asset_ids_at(old):
+                aid = cand
+                b.append("moved", aid, {"from": old, "to": r["path"], **content})
+                kind = "moved"
+                vanished_by_sha[r["sha256"]].remove(old)  # type: ignore[index]
+                if vanished is not None:
+                    vanished.pop(old, None)
+                break
+            if aid:
+                break
+        if not aid:
+            aid = uuid.uuid4().hex
+            b.append("seen", aid, {"path": r["path"], "mtime_ns": r["mtime_ns"], **content})
+            kind = "seen"
+    asset = b.proj.asset(aid)
+    assert asset is not None
+    if asset["evidence_sha256"] != r["sha256"]:
+        b.append("evidence", aid, {"sha256": r["sha256"], "evidence": r["evidence"], "c2pa": r["c2pa"]})
+        if rep:
+            rep.evidence += 1
+    if kind and rep:
+        setattr(rep, kind, getattr(rep, kind) + 1)
+    if kind:
+        b.emit("asset-recorded", {"change": kind, "asset": aid, "path": r["path"], "sha256": r["sha256"],
+                                  "origin": asset["origin"], "tools": asset["tools"]})
+    return aid
+
+
+def _store_states(b: Batch, results: list[dict[str, Any]]) -> None:
+    if not results:
+        return
+    pid = b.project
+    _forget_states(b, [r["path"] for r in results])
+    b.conn.execute(insert(STATE_T), [
+        {"project": pid, "path": r["path"], "size": r["size"], "mtime_ns": r["mtime_ns"], "sha256": r["sha256"]}
+        for r in results
+    ])
+
+
+def _forget_states(b: Batch, paths: list[str]) -> None:
+    for i in range(0, len(paths), 500):
+        b.conn.execute(delete(STATE_T).where(STATE_T.c.project == b.project, STATE_T.c.path.in_(paths[i : i + 500])))
