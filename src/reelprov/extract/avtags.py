@@ -34,7 +34,10 @@ def _tag_values(ctx: Context, out: list[Evidence]) -> list[tuple[str, str]]:
     except Exception as exc:  # noqa: BLE001 - mutagen raises many types on broken files
         out.append(unreadable("audio/video tags", exc))
         return []
-    if f is None or f.tags is None:
+    if f is None:
+        out.append(unreadable("audio/video tags", f"not a {ctx.media_type} file mutagen can parse"))
+        return []
+    if f.tags is None:
         return []
     pairs: list[tuple[str, str]] = []
     tags: Any = f.tags
