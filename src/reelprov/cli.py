@@ -427,11 +427,11 @@ def policy_check(as_json: JsonOpt = False) -> None:
         f"checked {counts['assets']} assets: {counts['raised']} raised, {counts['reopened']} reopened, {counts['resolved']} resolved")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     from reelprov.errors import ReelprovError
 
     try:
-        app()
+        app(args=argv, prog_name="reelprov")
     except ReelprovError as exc:
         _err(f"reelprov: error: {exc}")
         sys.exit(exc.exit_code)

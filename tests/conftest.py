@@ -1,0 +1,133 @@
+"""Shared fixtures: temp projects on real SQLite, a real PostgreSQL schema, the CLI in-process."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "sample_media"
+os.environ.setdefault("REELPROV_NO_PLUGINS", "1")
+os.environ.setdefault("REELPROV_ACTOR", "tester")
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
+    """Run `reelprov ARGS` in this process, as a user would see it: exit code, stdout, stderr."""
+    from reelprov.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old_cwd = Path.cwd()
+    old_env = {k: os.environ.get(k) for k in (env or {})}
+    code = 0
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        os.environ.update(env or {})
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os.chdir(old_cwd)
+        for k, v in old_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli() -> Any:
+    return run_cli
+
+
+@pytest.fixture
+def show_root(tmp_path: Path) -> Path:
+    """An initialised, empty project folder on the embedded SQLite ledger."""
+    root = tmp_path / "show"
+    root.mkdir()
+    r = run_cli("init", str(root))
+    assert r.code == 0, r.err
+    return root
+
+
+@pytest.fixture
+def project(show_root: Path) -> Any:
+    from reelprov.project import Project
+
+    p = Project.open(show_root)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def sample_show(tmp_path: Path) -> Path:
+    """A copy of sample_media/ initialised as a project (not yet scanned)."""
+    root = tmp_path / "samples"
+    shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("reelprov.toml", ".reelprov"))
+    r = run_cli("init", str(root))
+    assert r.code == 0, r.err
+    return root
+
+
+def pg_base_url() -> str:
+    url = os.environ.get("REELPROV_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("REELPROV_TEST_DATABASE_URL is not set: no PostgreSQL to test the shared ledger against "
+                    "(.ci/run sets it to postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    return url
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh schema in the test PostgreSQL, dropped afterwards; the URL pins search_path to it."""
+    import sqlalchemy as sa
+
+    base = pg_base_url()
+    schema = f"rp_{uuid.uuid4().hex[:12]}"
+    eng = sa.create_engine(base)
+    with eng.begin() as c:
+        c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with eng.begin() as c:
+            c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        eng.dispose()
+
+
+def write_png(path: Path, text: dict[str, str] | None = None, color: tuple[int, int, int] = (10, 20, 30)) -> Path:
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    for k, v in (text or {}).items():
+        info.add_text(k, v)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (8, 8), color).save(path, "PNG", pnginfo=info)
+    return path
+
+
+SD_PARAMS = "a castle\nNegative prompt: blur\nSteps: 20, Sampler: Euler a, Seed: 1, Model: sdxl"

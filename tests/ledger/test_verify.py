@@ -1,0 +1,84 @@
+"""Tampering with the SQLite ledger behind reelprov's back is caught and the entry named."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SD_PARAMS, write_png
+
+
+@pytest.fixture
+def scanned(cli, show_root: Path) -> Path:
+    write_png(show_root / "final/a.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "b.png", color=(1, 1, 1))
+    write_png(show_root / "c.png", color=(2, 2, 2))
+    assert cli("scan", cwd=show_root).code == 0
+    assert cli("verify", cwd=show_root).code == 0
+    return show_root
+
+
+def sql(root: Path, stmt: str, *args: object) -> None:
+    con = sqlite3.connect(root / ".reelprov/ledger.db")
+    con.executescript(stmt) if not args else con.execute(stmt, args)
+    con.commit()
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("stmt", "bad_seq", "words"),
+    [
+        ("UPDATE ledger_entry SET payload = replace(payload, 'sdxl', 'sd15') WHERE payload LIKE '%sdxl%'", None, "edited"),
+        ("UPDATE ledger_entry SET entry_hash = '" + "ab" * 32 + "' WHERE seq = 3", 3, "edited"),
+        ("UPDATE ledger_entry SET seq = -1 WHERE seq = 3; UPDATE ledger_entry SET seq = 3 WHERE seq = 4; "
+         "UPDATE ledger_entry SET seq = 4 WHERE seq = -1", 3, "prev_hash"),
+        ("DELETE FROM ledger_entry WHERE seq = 4", 5, "deleted, inserted"),
+        ("UPDATE ledger_entry SET actor = 'mallory' WHERE seq = 1", 1, "edited"),
+    ],
+)
+def test_tampering_is_exit_1_naming_the_entry(cli, scanned: Path, stmt: str, bad_seq: int | None, words: str) -> None:
+    if bad_seq is None:
+        con = sqlite3.connect(scanned / ".reelprov/ledger.db")
+        bad_seq = con.execute("SELECT seq FROM ledger_entry WHERE payload LIKE '%sdxl%'").fetchone()[0]
+        con.close()
+    sql(scanned, stmt)
+    r = cli("verify", "--json", cwd=scanned)
+    assert r.code == 1
+    assert r.json()["first_bad_seq"] == bad_seq
+    assert words in r.json()["problems"][0]
+    human = cli("verify", cwd=scanned)
+    assert human.code == 1 and f"entry {bad_seq}" in human.err
+
+
+def test_inserted_row_is_caught(cli, scanned: Path) -> None:
+    con = sqlite3.connect(scanned / ".reelprov/ledger.db")
+    row = con.execute("SELECT project, seq, asset, kind, payload, actor, host, ts, prev_hash, entry_hash FROM ledger_entry ORDER BY seq DESC LIMIT 1").fetchone()
+    con.execute("INSERT INTO ledger_entry (project, seq, asset, kind, payload, actor, host, ts, prev_hash, entry_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (row[0], row[1] + 1, row[2], "deleted", '{"path":"b.png"}', "mallory", "evil", row[7], row[9], "0" * 64))
+    con.commit()
+    con.close()
+    r = cli("verify", "--json", cwd=scanned)
+    assert r.code == 1 and r.json()["first_bad_seq"] == row[1] + 1
+
+
+def test_projection_tampering_and_rebuild(cli, scanned: Path) -> None:
+    sql(scanned, "UPDATE asset SET origin = 'human' WHERE path = 'final/a.png'")
+    r = cli("verify", cwd=scanned)
+    assert r.code == 1 and "origin" in r.err and "db rebuild" in r.err
+    assert cli("db", "rebuild", cwd=scanned).code == 0
+    assert cli("verify", cwd=scanned).code == 0
+    assert cli("show", "final/a.png", "--json", cwd=scanned).json()["origin"] == "ai_generated"
+
+
+def test_rebuild_reproduces_projection(project, cli) -> None:
+    root = project.root
+    write_png(root / "final/a.png", {"parameters": SD_PARAMS})
+    cli("scan", cwd=root)
+    cli("tag", "final/a.png", "--tag", "story_relevant", cwd=root)
+    before = cli("ls", "--json", cwd=root).json()
+    flags_before = cli("flags", "--json", cwd=root).json()
+    project.ledger.rebuild()
+    assert cli("ls", "--json", cwd=root).json() == before
+    assert cli("flags", "--json", cwd=root).json() == flags_before

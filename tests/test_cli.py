@@ -1,0 +1,91 @@
+"""The CLI spine as a user meets it: init, scan, ls, show, history, verify, errors and exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import SD_PARAMS, write_png
+
+CONTRACT_KEYS = {"path", "sha256", "size", "media_type", "stage", "origin", "tools", "evidence", "c2pa", "tags", "in_cut", "flags"}
+
+
+def test_init_scan_ls_show_history(cli, show_root: Path) -> None:
+    write_png(show_root / "final/props/ransom_note.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "plates/a.png")
+    assert (show_root / "reelprov.toml").is_file()
+    assert (show_root / ".reelprov/ledger.db").is_file()
+    r = cli("scan", "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    assert r.json()["seen"] == 2
+    rows = cli("ls", "--json", cwd=show_root / "plates").json()  # discovery from a subfolder
+    assert [a["path"] for a in rows] == ["final/props/ransom_note.png", "plates/a.png"]
+    for a in rows:
+        assert CONTRACT_KEYS <= set(a)
+    note = rows[0]
+    assert note["origin"] == "ai_generated" and note["tools"] == ["Stable Diffusion"]
+    assert note["stage"] == "final" and note["c2pa"] == {"present": False, "state": "none"}
+    assert rows[1]["origin"] == "unknown" and rows[1]["evidence"] == []
+    shown = cli("show", "final/props/ransom_note.png", "--json", cwd=show_root).json()
+    assert [e["kind"] for e in shown["history"]][:2] == ["seen", "evidence"]
+    hist = cli("history", "final/props/ransom_note.png", cwd=show_root)
+    assert hist.code == 0 and "seen" in hist.out and "evidence" in hist.out
+    assert cli("verify", cwd=show_root).code == 0
+
+
+def test_outside_project_is_exit_2(cli, tmp_path: Path) -> None:
+    r = cli("ls", cwd=tmp_path)
+    assert r.code == 2
+    assert "not inside a reelprov project" in r.err and "reelprov init" in r.err
+    assert len(r.err.strip().splitlines()) == 1
+
+
+def test_project_found_by_flag_and_env(cli, show_root: Path, tmp_path: Path) -> None:
+    write_png(show_root / "a.png")
+    assert cli("--project", str(show_root), "scan", cwd=tmp_path).code == 0
+    r = cli("ls", "--json", cwd=tmp_path, env={"REELPROV_PROJECT": str(show_root)})
+    assert r.code == 0 and [a["path"] for a in r.json()] == ["a.png"]
+
+
+def test_bad_toml_is_one_line_exit_2(cli, show_root: Path) -> None:
+    (show_root / "reelprov.toml").write_text("[project\nid = 'x'\n")
+    r = cli("ls", cwd=show_root)
+    assert r.code == 2 and "reelprov.toml" in r.err and "syntax" in r.err
+
+
+def test_unknown_config_key_is_exit_2(cli, show_root: Path) -> None:
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("[scan]", "[scan]\nignroe = []"))
+    r = cli("scan", cwd=show_root)
+    assert r.code == 2 and "ignroe" in r.err
+
+
+def test_path_outside_project_is_exit_2(cli, show_root: Path, tmp_path: Path) -> None:
+    other = write_png(tmp_path / "elsewhere.png")
+    r = cli("show", str(other), cwd=show_root)
+    assert r.code == 2 and "not inside the project" in r.err
+
+
+def test_corrupt_ledger_is_exit_2_and_untouched(cli, show_root: Path) -> None:
+    db = show_root / ".reelprov/ledger.db"
+    for extra in ("-wal", "-shm"):
+        Path(str(db) + extra).unlink(missing_ok=True)
+    db.write_bytes(b"this is not a database" * 100)
+    before = db.read_bytes()
+    r = cli("ls", cwd=show_root)
+    assert r.code == 2 and "corrupt" in r.err
+    assert db.read_bytes() == before
+
+
+def test_unreachable_postgres_is_exit_2(cli, show_root: Path) -> None:
+    r = cli("ls", cwd=show_root, env={"REELPROV_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/nope"})
+    assert r.code == 2 and "cannot open the ledger database" in r.err
+
+
+def test_python_dash_m_and_console_script(show_root: Path) -> None:
+    env = {**os.environ, "REELPROV_PROJECT": str(show_root)}
+    r = subprocess.run([sys.executable, "-m", "reelprov", "db", "current", "--json"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert '"up_to_date": true' in r.stdout

@@ -1,0 +1,67 @@
+"""Migrations: upgrade from empty, model and schema agree, old ledgers are brought up to date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from reelprov import db
+from reelprov.models import metadata
+
+
+def _downgrade(engine) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    command.downgrade(db._alembic_config(engine), "base")
+
+
+def _no_diff(engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(ctx, metadata)
+    assert diff == []
+
+
+def test_sqlite_upgrade_from_empty_matches_models(tmp_path: Path) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'l.db'}")
+    assert db.current_revision(engine) is None
+    db.upgrade(engine)
+    assert db.current_revision(engine) == db.head_revision(engine)
+    _no_diff(engine)
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_upgrade_from_empty_matches_models(pg_url: str) -> None:
+    engine = db.make_engine(pg_url)
+    db.upgrade(engine)
+    assert db.current_revision(engine) == db.head_revision(engine)
+    _no_diff(engine)
+    engine.dispose()
+
+
+def test_old_ledger_upgraded_or_told_what_to_run(cli, show_root: Path) -> None:
+    engine = db.make_engine(f"sqlite:///{show_root / '.reelprov/ledger.db'}")
+    _downgrade(engine)  # an "old" ledger: no schema at all
+    engine.dispose()
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("auto_upgrade = true", "auto_upgrade = false"))
+    r = cli("ls", cwd=show_root)
+    assert r.code == 2 and "reelprov db upgrade" in r.err
+    assert cli("db", "current", cwd=show_root).out.startswith("empty")
+    assert cli("db", "upgrade", cwd=show_root).code == 0
+    assert cli("ls", cwd=show_root).code == 0
+    cfg.write_text(cfg.read_text().replace("auto_upgrade = false", "auto_upgrade = true"))
+    engine = db.make_engine(f"sqlite:///{show_root / '.reelprov/ledger.db'}")
+    _downgrade(engine)
+    engine.dispose()
+    assert cli("ls", cwd=show_root).code == 0  # brought up to date by itself
+
+
+def test_sqlite_is_wal_with_busy_timeout(project) -> None:
+    with project.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS

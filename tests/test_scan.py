@@ -1,0 +1,110 @@
+"""Scanning: seen, changed, moved, deleted, re-hashing only what changed, skipping what it must."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SD_PARAMS, write_png
+
+
+def kinds(cli, root: Path, rel: str) -> list[str]:
+    return [e["kind"] for e in cli("history", rel, "--json", cwd=root).json()]
+
+
+def test_changed_moved_deleted(cli, show_root: Path) -> None:
+    a = write_png(show_root / "temp/a.png")
+    b = write_png(show_root / "temp/b.png", color=(1, 2, 3))
+    write_png(show_root / "temp/c.png", color=(9, 9, 9))
+    assert cli("scan", cwd=show_root).code == 0
+    sha_a = cli("show", "temp/a.png", "--json", cwd=show_root).json()["sha256"]
+    write_png(a, {"parameters": SD_PARAMS}, color=(50, 50, 50))  # edited in place
+    (show_root / "final").mkdir()
+    shutil.move(b, show_root / "final/b.png")  # moved
+    os.remove(show_root / "temp/c.png")  # deleted
+    rep = cli("scan", "--json", cwd=show_root).json()
+    assert (rep["changed"], rep["moved"], rep["deleted"], rep["seen"]) == (1, 1, 1, 0)
+    shown = cli("show", "temp/a.png", "--json", cwd=show_root).json()
+    assert shown["sha256"] != sha_a and shown["origin"] == "ai_generated"
+    # both verdicts stay in the history, each bound to its content hash
+    ev = [e["payload"] for e in shown["history"] if e["kind"] == "evidence"]
+    assert [e["sha256"] for e in ev] == [sha_a, shown["sha256"]]
+    assert kinds(cli, show_root, "final/b.png") == ["seen", "evidence", "moved"]
+    assert "deleted" in kinds(cli, show_root, "temp/c.png")
+    paths = [x["path"] for x in cli("ls", "--json", cwd=show_root).json()]
+    assert paths == ["final/b.png", "temp/a.png"]
+    assert cli("verify", cwd=show_root).code == 0
+
+
+def test_rescan_rehashes_only_changed(cli, show_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(5):
+        write_png(show_root / f"p/{i}.png", color=(i, i, i))
+    cli("scan", cwd=show_root)
+    import reelprov.scan as scan_mod
+
+    hashed: list[str] = []
+    real = scan_mod.examine
+
+    def counting(path: str, rel: str, **kw):  # type: ignore[no-untyped-def]
+        hashed.append(rel)
+        return real(path, rel, **kw)
+
+    monkeypatch.setattr(scan_mod, "examine", counting)
+    write_png(show_root / "p/3.png", color=(200, 0, 0))
+    rep = cli("scan", "--json", cwd=show_root).json()
+    assert hashed == ["p/3.png"]
+    assert rep["unchanged"] == 4 and rep["changed"] == 1
+
+
+def test_skips_hidden_state_and_ignored(cli, show_root: Path) -> None:
+    write_png(show_root / ".hidden/x.png")
+    write_png(show_root / ".dotfile.png")
+    (show_root / "upload.part").write_bytes(b"partial")
+    write_png(show_root / "ok.png")
+    (show_root / "ok.png.xmp").write_text("<x:xmpmeta/>")
+    rep = cli("scan", "--json", cwd=show_root).json()
+    assert rep["seen"] == 1
+    assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["ok.png"]
+
+
+def test_symlink_loop_with_follow_is_reported_not_fatal(cli, show_root: Path) -> None:
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("[scan]", "[scan]\nfollow_symlinks = true"))
+    write_png(show_root / "d/a.png")
+    os.symlink(show_root / "d", show_root / "d/loop")
+    rep = cli("scan", "--json", cwd=show_root).json()
+    assert rep["seen"] == 1
+    assert any("symlink loop" in e["error"] for e in rep["errors"])
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_unreadable_file_reported_and_skipped(cli, show_root: Path) -> None:
+    write_png(show_root / "ok.png")
+    bad = write_png(show_root / "locked.png", color=(5, 5, 5))
+    bad.chmod(0)
+    try:
+        rep = cli("scan", "--json", cwd=show_root).json()
+    finally:
+        bad.chmod(0o644)
+    assert rep["seen"] == 1 and rep["errors"][0]["path"] == "locked.png"
+
+
+def test_vanished_mid_scan_is_reported(cli, show_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_png(show_root / "ok.png")
+    write_png(show_root / "gone.png", color=(7, 7, 7))
+    import reelprov.scan as scan_mod
+
+    real = scan_mod.examine
+
+    def vanish(path: str, rel: str, **kw):  # type: ignore[no-untyped-def]
+        if rel == "gone.png":
+            os.remove(path)
+        return real(path, rel, **kw)
+
+    monkeypatch.setattr(scan_mod, "examine", vanish)
+    rep = cli("scan", "--json", cwd=show_root).json()
+    assert rep["seen"] == 1
+    assert rep["errors"] == [{"path": "gone.png", "error": "cannot read: No such file or directory"}]
