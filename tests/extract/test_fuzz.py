@@ -1,0 +1,67 @@
+"""Hostile input: mutated real samples, bombs, deep XMP. Every extractor answers, none raises."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reelprov.extract import examine
+from tests.conftest import SAMPLES
+
+SEEDS = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix in (".png", ".jpg", ".webp", ".mp3", ".flac", ".mp4", ".wav"))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.sampled_from(SEEDS), cuts=st.lists(st.tuples(st.integers(0, 1 << 16), st.binary(min_size=0, max_size=16)), max_size=6),
+       truncate=st.one_of(st.none(), st.integers(0, 1 << 16)))
+def test_mutated_samples_never_crash(tmp_path: Path, seed: Path, cuts: list[tuple[int, bytes]], truncate: int | None) -> None:
+    data = bytearray(seed.read_bytes())
+    for pos, blob in cuts:
+        p = pos % (len(data) + 1)
+        data[p : p + len(blob)] = blob
+    if truncate is not None:
+        data = data[: truncate % (len(data) + 1)]
+    target = tmp_path / seed.name
+    target.write_bytes(bytes(data))
+    res = examine(str(target), seed.name)
+    assert res["size"] == len(data)
+    assert res["c2pa"]["state"] in ("none", "valid", "trusted", "invalid")
+    for e in res["evidence"]:
+        assert set(e) >= {"source", "kind", "origin", "tool", "detail"}
+
+
+def _chunk(t: bytes, d: bytes) -> bytes:
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+
+
+def test_ztxt_zip_bomb_is_refused(tmp_path: Path) -> None:
+    bomb = zlib.compress(b"A" * (64 << 20), 9)
+    png = (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+           + _chunk(b"zTXt", b"parameters\x00\x00" + bomb) + _chunk(b"IEND", b""))
+    f = tmp_path / "bomb.png"
+    f.write_bytes(png)
+    res = examine(str(f), "bomb.png")
+    assert any("zip bomb" in e["detail"] for e in res["evidence"])
+
+
+def test_deep_and_huge_xmp(tmp_path: Path) -> None:
+    deep = b"<x:xmpmeta>" + b"<a>" * 10000 + b'<rdf:Description Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>' + b"</a>" * 10000 + b"</x:xmpmeta>"
+    src = SAMPLES / "plain/no_metadata.png"
+    f = tmp_path / "deep.png"
+    shutil.copy(src, f)
+    (tmp_path / "deep.xmp").write_bytes(deep)
+    res = examine(str(f), "deep.png")
+    assert any(e["origin"] == "ai_generated" for e in res["evidence"])
+    (tmp_path / "deep.xmp").write_bytes(b"<x:xmpmeta>" + b" " * (5 << 20) + b"</x:xmpmeta>")
+    res = examine(str(f), "deep.png")
+    assert any("over" in e["detail"] for e in res["evidence"])
+
+
+def test_non_utf8_tags_recorded(tmp_path: Path) -> None:
+    res = examine(str(SAMPLES / "broken/bad_utf8_tags.mp3"), "x.mp3")
+    assert res["media_type"] == "audio/mpeg"

@@ -1,0 +1,128 @@
+"""Policy and review: stages, tags, declarations, flags raised early, approvals bound to content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import SD_PARAMS, write_png
+
+
+def open_flags(cli, root: Path, path: str) -> list[dict]:
+    return [f for f in cli("show", path, "--json", cwd=root).json()["flags"] if f["status"] == "open"]
+
+
+def test_stages_from_path_rules_and_explicit_tag(cli, show_root: Path) -> None:
+    for rel in ("final/a.png", "shots/deliverables/b.png", "temp/c.png", "previs/sh010/d.png", "plates/e.png"):
+        write_png(show_root / rel, color=(len(rel), 0, 0))
+    cli("scan", cwd=show_root)
+    stages = {a["path"]: a["stage"] for a in cli("ls", "--json", cwd=show_root).json()}
+    assert stages == {"final/a.png": "final", "shots/deliverables/b.png": "final", "temp/c.png": "temp",
+                      "previs/sh010/d.png": "temp", "plates/e.png": "unassigned"}
+    assert cli("tag", "temp/c.png", "--stage", "final", cwd=show_root).code == 0
+    assert cli("show", "temp/c.png", "--json", cwd=show_root).json()["stage"] == "final"
+
+
+def test_ai_in_temp_no_flag_then_final_and_story_escalate(cli, show_root: Path) -> None:
+    write_png(show_root / "temp/boards/castle.png", {"parameters": SD_PARAMS})
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace('approved_tools = ["Adobe Firefly"]', 'approved_tools = ["Stable Diffusion"]'))
+    cli("scan", cwd=show_root)
+    assert open_flags(cli, show_root, "temp/boards/castle.png") == []
+    assert [a["path"] for a in cli("ls", "--origin", "ai_generated", "--stage", "temp", "--json", cwd=show_root).json()] == ["temp/boards/castle.png"]
+    # flagged the moment the stage changes, not at report time
+    cli("tag", "temp/boards/castle.png", "--stage", "final", cwd=show_root)
+    flags = open_flags(cli, show_root, "temp/boards/castle.png")
+    assert [(f["rule"], f["severity"]) for f in flags] == [("screen.ai_headed_to_screen", "review")]
+    cli("tag", "temp/boards/castle.png", "--tag", "story_relevant", cwd=show_root)
+    rules = {f["rule"]: f["severity"] for f in open_flags(cli, show_root, "temp/boards/castle.png")}
+    assert rules == {"screen.ai_headed_to_screen": "review", "creative.ai_key_creative": "escalate"}
+    # idempotent: re-evaluating raises nothing new
+    before = cli("flags", "--json", cwd=show_root).json()
+    assert cli("policy", "check", "--json", cwd=show_root).json()["raised"] == 0
+    assert cli("flags", "--json", cwd=show_root).json() == before
+    # untag resolves the escalation
+    cli("untag", "temp/boards/castle.png", "--tag", "story_relevant", cwd=show_root)
+    assert [f["rule"] for f in open_flags(cli, show_root, "temp/boards/castle.png")] == ["screen.ai_headed_to_screen"]
+    assert [a["path"] for a in cli("ls", "--flagged", "--json", cwd=show_root).json()] == ["temp/boards/castle.png"]
+
+
+def test_talent_tag_unapproved_tool_and_invalid_c2pa(cli, sample_show: Path) -> None:
+    cli("scan", cwd=sample_show)
+    rules = {f["rule"] for f in open_flags(cli, sample_show, "audio/elevenlabs_voice.mp3")}
+    assert rules == {"security.unapproved_tool"}
+    cli("tag", "audio/elevenlabs_voice.mp3", "--tag", "synthetic_voice", cwd=sample_show)
+    flags = {f["rule"]: f for f in open_flags(cli, sample_show, "audio/elevenlabs_voice.mp3")}
+    assert flags["talent.ai_likeness_or_voice"]["area"] == "talent_performance"
+    assert flags["talent.ai_likeness_or_voice"]["severity"] == "escalate"
+    tampered = open_flags(cli, sample_show, "c2pa/tampered_after_signing.jpg")
+    assert [(f["area"], f["severity"]) for f in tampered] == [("integrity", "escalate")]
+    assert open_flags(cli, sample_show, "c2pa/firefly_ai.png") == []  # approved tool, not headed to screen
+
+
+def test_approval_binds_to_content_and_reopens(cli, show_root: Path) -> None:
+    f = write_png(show_root / "final/props/note.png", {"parameters": SD_PARAMS})
+    cli("scan", cwd=show_root)
+    cli("tag", "final/props/note.png", "--tag", "key_creative", cwd=show_root)
+    esc = next(x for x in open_flags(cli, show_root, "final/props/note.png") if x["severity"] == "escalate")
+    r = cli("approve", str(esc["id"]), "--by", "J. Park", cwd=show_root)
+    assert r.code == 2 and "--ref" in r.err
+    r = cli("approve", str(esc["id"]), "--by", "J. Park", "--ref", "LEGAL-0042", "--note", "consent on file", "--json", cwd=show_root)
+    assert r.code == 0 and r.json()["status"] == "approved" and r.json()["decision"]["ref"] == "LEGAL-0042"
+    r = cli("approve", str(esc["id"]), "--by", "J. Park", "--ref", "X", cwd=show_root)
+    assert r.code == 2 and "not open" in r.err
+    write_png(f, {"parameters": SD_PARAMS + ", v2"}, color=(99, 0, 0))  # the file changes
+    cli("scan", cwd=show_root)
+    reopened = next(x for x in cli("show", "final/props/note.png", "--json", cwd=show_root).json()["flags"] if x["id"] == esc["id"])
+    assert reopened["status"] == "open" and "content changed since it was approved" in reopened["reason"]
+    kinds = [e["kind"] for e in cli("history", "final/props/note.png", "--json", cwd=show_root).json()]
+    assert "decided" in kinds and kinds.index("flag_reopened") > kinds.index("decided")
+
+
+def test_declare_counts_as_evidence(cli, show_root: Path) -> None:
+    write_png(show_root / "vfx/sh020/a.png")
+    write_png(show_root / "vfx/sh020/b.png", color=(3, 3, 3))
+    cli("scan", cwd=show_root)
+    r = cli("declare", "vfx/sh020/*.png", "--origin", "ai_generated", "--tool", "Runway Gen-4", "--note", "crowd extension",
+            "--consent", "LEGAL-7", "--json", cwd=show_root)
+    assert r.code == 0
+    for a in r.json():
+        assert a["origin"] == "ai_generated" and a["tools"] == ["Runway Gen-4"]
+        assert any(e["source"].startswith("declaration") for e in a["evidence"])
+
+
+def test_bad_review_input_is_exit_2_and_changes_nothing(cli, show_root: Path) -> None:
+    write_png(show_root / "a.png")
+    cli("scan", cwd=show_root)
+    head = cli("verify", "--json", cwd=show_root).json()["head"]
+    for args, words in [
+        (("tag", "a.png", "--tag", "villain"), "unknown tag"),
+        (("approve", "999", "--by", "x"), "no flag 999"),
+        (("declare", "nothing/*.png", "--origin", "ai_generated"), "matches no recorded asset"),
+        (("tag", "a.png", "--stage", "locked"), "unknown stage"),
+    ]:
+        r = cli(*args, cwd=show_root)
+        assert r.code == 2 and words in r.err, (args, r.err)
+    assert cli("verify", "--json", cwd=show_root).json()["head"] == head
+
+
+def test_policy_file_with_unknown_field_is_exit_2(cli, show_root: Path) -> None:
+    (show_root / "policy.toml").write_text('[[rule]]\nid = "x"\narea = "screen"\nseverity = "review"\nmessage = "m"\ncolour = "red"\n')
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("[policy]", '[policy]\nfile = "policy.toml"'))
+    r = cli("policy", "show", cwd=show_root)
+    assert r.code == 2 and "colour" in r.err and "policy.toml" in r.err
+
+
+def test_policy_show_lists_areas(cli, show_root: Path) -> None:
+    r = cli("policy", "show", "--json", cwd=show_root)
+    areas = {x["area"] for x in r.json()["rules"]}
+    assert {"screen", "data_use", "creative_output", "talent_performance", "ethics_representation",
+            "confidentiality_security", "integrity"} <= areas
+
+
+def test_path_rule_tags(cli, show_root: Path) -> None:
+    write_png(show_root / "final/props/hero/locket.png", {"parameters": SD_PARAMS})
+    cli("scan", cwd=show_root)
+    a = cli("show", "final/props/hero/locket.png", "--json", cwd=show_root).json()
+    assert "story_relevant" in a["tags"]
+    assert any(f["rule"] == "creative.ai_key_creative" for f in a["flags"])
