@@ -438,3 +438,51 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         _err("reelprov: interrupted")
         sys.exit(130)
+
+
+@cut_app.command("import")
+def cut_import(
+    file: Annotated[Path, typer.Argument(help="EDL, FCP 7 XML, FCPXML, AAF or OTIO.")],
+    name: Annotated[str | None, typer.Option("--name", help="Cut name (a newer import of the same name supersedes).")] = None,
+    rate: Annotated[float, typer.Option("--rate", help="Frame rate for EDLs (they do not carry one).")] = 24.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a timeline: which assets are on screen, and where."""
+    from reelprov.cut import import_cut
+
+    p = _open()
+    res = import_cut(p, file, name=name, rate=rate)
+    if as_json:
+        _emit(res)
+        return
+    print(f"cut {res['name']!r}: {len(res['events'])} events matched, {len(res['unmatched'])} unmatched, {len(res['left'])} assets left the cut")
+    for u in res["unmatched"]:
+        _err(f"unmatched: {u['track']} {u['record_in']} {u['clip']} ({u.get('reference') or 'no reference'})")
+
+
+@cut_app.command("ls")
+def cut_ls(as_json: JsonOpt = False) -> None:
+    """Imported cuts."""
+    from reelprov.cut import list_cuts
+
+    rows = list_cuts(_open())
+    if as_json:
+        _emit(rows)
+        return
+    for c in rows:
+        print(f"{c['name']}: {c['events']} events, {c['unmatched']} unmatched, imported {c['imported_at'][:19]} from {c['source']}")
+
+
+@cut_app.command("show")
+def cut_show(name: str, as_json: JsonOpt = False) -> None:
+    """Every event of a cut: asset, track, record in/out."""
+    from reelprov.cut import show_cut
+
+    c = show_cut(_open(), name)
+    if as_json:
+        _emit(c)
+        return
+    for e in c["events"]:
+        print(f"{e['track']:<4} {e['record_in']} {e['record_out']}  {e['path']}")
+    for u in c["unmatched"]:
+        print(f"{u['track']:<4} {u['record_in']} {u['record_out']}  (unmatched) {u['clip']}")

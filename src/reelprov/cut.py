@@ -1,0 +1,195 @@
+"""Editorial timelines through OpenTimelineIO: which assets are on screen, on which track, where."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from sqlalchemy import select
+
+from reelprov.errors import CutImportError, UnknownCut
+from reelprov.ledger.store import ASSET_T, CUT_T
+from reelprov.project import Project
+
+SUPPORTED = {".otio": None, ".edl": "cmx_3600", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".aaf": "AAF"}
+_EDL_EVENT = re.compile(r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?[\d:;]{11}\s+[\d:;]{11}\s+([\d:;]{11})\s+[\d:;]{11}", re.MULTILINE)
+_SOURCE_FILE = re.compile(r"SOURCE FILE:\s*(.+)$", re.IGNORECASE)
+
+
+@dataclass
+class _Asset:
+    id: str
+    path: str
+
+
+def _read(path: Path, rate: float) -> tuple[Any, float, bool, float]:
+    """(timeline, rate, drop_frame, record start in seconds) or CutImportError."""
+    import opentimelineio as otio
+
+    ext = path.suffix.lower()
+    if ext not in SUPPORTED:
+        raise CutImportError(f"{path}: unsupported timeline type {ext or '(none)'}; export EDL, FCP XML, FCPXML, AAF or OTIO")
+    if not path.is_file():
+        raise CutImportError(f"{path}: no such file")
+    kwargs: dict[str, Any] = {"rate": rate} if ext == ".edl" else {}
+    try:
+        tl = otio.adapters.read_from_file(str(path), adapter_name=SUPPORTED[ext], **kwargs)
+    except Exception as exc:  # noqa: BLE001 - adapters raise anything on bad input
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CutImportError(f"{path}: cannot read this {ext} timeline ({msg}); re-export it from the editing system") from None
+    if isinstance(tl, otio.schema.SerializableCollection):
+        tls = list(tl.find_children(descended_from_type=otio.schema.Timeline))
+        if not tls:
+            raise CutImportError(f"{path}: holds no timeline")
+        tl = tls[0]
+    drop = False
+    start = 0.0
+    if tl.global_start_time is not None:
+        rate = float(tl.global_start_time.rate)
+        start = tl.global_start_time.to_seconds()
+    elif ext == ".edl":
+        text = path.read_text(errors="replace")
+        drop = "DROP FRAME" in text.upper() and "NON-DROP" not in text.upper()
+        rins = _EDL_EVENT.findall(text)
+        if rins:
+            first = otio.opentime.from_timecode(rins[0].replace(";", ":"), rate)
+            start = first.to_seconds()
+    clips = list(tl.find_clips())
+    if rate <= 0 and clips:
+        rate = float(clips[0].range_in_parent().duration.rate)
+    if abs(rate - 29.97) < 0.01 or abs(rate - 59.94) < 0.01:
+        drop = drop or ext != ".edl"
+    return tl, rate, drop, start
+
+
+def _tc(seconds: float, rate: float, drop: bool) -> str:
+    import opentimelineio as otio
+
+    rt = otio.opentime.from_seconds(seconds, rate).round()
+    return otio.opentime.to_timecode(rt, rate, drop)
+
+
+def _refs(clip: Any) -> list[str]:
+    refs = []
+    ref = clip.media_reference
+    url = getattr(ref, "target_url", None) or getattr(ref, "target_url_base", None)
+    if url:
+        refs.append(url)
+    meta = clip.metadata.get("cmx_3600", {}) if hasattr(clip.metadata, "get") else {}
+    for c in meta.get("comments", []) or []:
+        m = _SOURCE_FILE.search(str(c))
+        if m:
+            refs.append(m.group(1).strip())
+    return refs
+
+
+def _to_rel(ref: str, project: Project, cut_dir: Path) -> str | None:
+    if ref.startswith("file:"):
+        ref = unquote(urlparse(ref).path)
+    for src, dst in sorted(project.cfg.path_map.items(), key=lambda kv: -len(kv[0])):
+        if ref.startswith(src):
+            ref = str(project.root / dst / ref[len(src):].lstrip("/\\"))
+            break
+    ref = ref.replace("\\", "/")
+    p = Path(ref)
+    root = project.root.resolve()
+    cands = [p] if p.is_absolute() else [cut_dir / p, root / p]
+    for c in cands:
+        try:
+            return PurePosixPath(Path(os.path.normpath(c)).relative_to(root)).as_posix()
+        except ValueError:
+            continue
+    return None
+
+
+def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | None = None, rate: float = 24.0) -> dict[str, Any]:
+    """Read a timeline, match each clip to an asset, and supersede the cut of the same name."""
+    path = Path(file).resolve()
+    tl, rate, drop, start = _read(path, rate)
+    cut_name = name or tl.name or path.stem
+    pid = project.cfg.project_id
+    with project.ledger.read() as conn:
+        live = [_Asset(r.id, r.path) for r in conn.execute(
+            select(ASSET_T.c.id, ASSET_T.c.path).where(ASSET_T.c.project == pid, ASSET_T.c.deleted.is_(False)))]
+    by_path = {a.path: a for a in live}
+    by_name: dict[str, list[_Asset]] = {}
+    for a in live:
+        base = a.path.rsplit("/", 1)[-1].lower()
+        by_name.setdefault(base, []).append(a)
+        by_name.setdefault(base.rsplit(".", 1)[0], []).append(a)
+    events: list[dict[str, Any]] = []
+    unmatched: list[dict[str, Any]] = []
+    n = 0
+    import opentimelineio as otio
+
+    for ti, track in enumerate(tl.tracks):
+        track_name = track.name or f"{'V' if track.kind == otio.schema.TrackKind.Video else 'A'}{ti + 1}"
+        for clip in track.find_clips():
+            n += 1
+            rng = clip.range_in_parent()
+            rec_in = start + rng.start_time.to_seconds()
+            rec_out = rec_in + rng.duration.to_seconds()
+            ev = {"clip": clip.name, "track": track_name, "kind": str(track.kind),
+                  "record_in": _tc(rec_in, rate, drop), "record_out": _tc(rec_out, rate, drop)}
+            asset, how = None, None
+            refs = _refs(clip)
+            for ref in refs:
+                rel = _to_rel(ref, project, path.parent)
+                if rel and rel in by_path:
+                    asset, how = by_path[rel], "path"
+                    break
+            if asset is None:
+                for ref in refs:
+                    hits = by_name.get(ref.replace("\\", "/").rsplit("/", 1)[-1].lower())
+                    if hits:
+                        asset, how = hits[0], "file name"
+                        break
+            if asset is None:
+                reel = (clip.metadata.get("cmx_3600", {}) or {}).get("reel") if hasattr(clip.metadata, "get") else None
+                for cand in (clip.name, reel):
+                    hits = by_name.get(str(cand or "").lower())
+                    if hits:
+                        asset, how = hits[0], "clip name" if cand == clip.name else "reel name"
+                        break
+            if asset is None:
+                unmatched.append({**ev, "reference": refs[0] if refs else None})
+            else:
+                events.append({**ev, "asset": asset.id, "path": asset.path, "matched_by": how})
+    if n == 0:
+        raise CutImportError(f"{path}: the timeline has no clips; export the cut with its events")
+    with project.batch() as b:
+        old = b.proj.cut(cut_name)
+        old_assets = {e["asset"] for e in (old or {}).get("events", [])}
+        b.append("cut_imported", None, {"name": cut_name, "source": str(path), "rate": rate, "drop_frame": drop,
+                                        "events": events, "unmatched": unmatched})
+        new_assets: dict[str, list[dict[str, Any]]] = {}
+        for e in events:
+            new_assets.setdefault(e["asset"], []).append({k: e[k] for k in ("track", "record_in", "record_out", "clip")})
+        for aid, evs in new_assets.items():
+            b.append("used_in_cut", aid, {"cut": cut_name, "events": evs})
+        for aid in sorted(old_assets - set(new_assets)):
+            if b.proj.asset(aid) is not None:
+                b.append("left_cut", aid, {"cut": cut_name})
+        b.emit("cut-imported", {"cut": {"name": cut_name, "source": str(path), "events": len(events), "unmatched": len(unmatched)}})
+    return {"name": cut_name, "source": str(path), "rate": rate, "events": events, "unmatched": unmatched,
+            "left": sorted(old_assets - set(new_assets))}
+
+
+def list_cuts(project: Project) -> list[dict[str, Any]]:
+    with project.ledger.read() as conn:
+        rows = conn.execute(select(CUT_T).where(CUT_T.c.project == project.cfg.project_id).order_by(CUT_T.c.name)).all()
+    return [{"name": r.name, "source": r.source, "rate": r.rate, "imported_at": r.imported_at,
+             "events": len(r.events), "unmatched": len(r.unmatched)} for r in rows]
+
+
+def show_cut(project: Project, name: str) -> dict[str, Any]:
+    with project.ledger.read() as conn:
+        r = conn.execute(select(CUT_T).where(CUT_T.c.project == project.cfg.project_id, CUT_T.c.name == name)).first()
+    if r is None:
+        raise UnknownCut(f"no cut named {name!r}; list them with `reelprov cut ls`")
+    return {"name": r.name, "source": r.source, "rate": r.rate, "imported_at": r.imported_at,
+            "events": r.events, "unmatched": r.unmatched}

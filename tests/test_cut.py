@@ -1,0 +1,107 @@
+"""Timeline import: real OTIO timelines, EDL and FCP XML text as editors' tools write them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import opentimelineio as otio
+
+from tests.conftest import SD_PARAMS, write_png
+
+EDL = """TITLE: REEL 1 LOCK V12
+FCM: NON-DROP FRAME
+
+001  AX       V     C        00:00:00:00 00:00:02:00 01:00:00:00 01:00:02:00
+* FROM CLIP NAME: castle.png
+* SOURCE FILE: /Volumes/SHOW/temp/boards/castle.png
+
+002  RANSOM   V     C        00:00:10:00 00:00:12:12 01:00:02:00 01:00:04:12
+* FROM CLIP NAME: ransom_note.png
+
+003  AX       A     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00
+* FROM CLIP NAME: mystery_clip.mov
+"""
+
+
+def _setup(cli, root: Path) -> None:
+    write_png(root / "temp/boards/castle.png", {"parameters": SD_PARAMS})
+    write_png(root / "final/props/ransom_note.png", color=(4, 4, 4))
+    cfg = root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("path_map = {}", 'path_map = { "/Volumes/SHOW" = "." }'))
+    cli("scan", cwd=root)
+
+
+def test_edl_import_matches_flags_and_supersedes(cli, show_root: Path) -> None:
+    _setup(cli, show_root)
+    edl = show_root / "exports/reel1_lock_v12.edl"
+    edl.parent.mkdir()
+    edl.write_text(EDL)
+    r = cli("cut", "import", str(edl), "--name", "Reel 1 lock v12", "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    res = r.json()
+    got = {e["path"]: (e["matched_by"], e["track"], e["record_in"], e["record_out"]) for e in res["events"]}
+    assert got == {"temp/boards/castle.png": ("path", "V", "01:00:00:00", "01:00:02:00"),
+                   "final/props/ransom_note.png": ("clip name", "V", "01:00:02:00", "01:00:04:12")}
+    assert [u["clip"] for u in res["unmatched"]] == ["mystery_clip.mov"]
+    # the temp AI clip in the locked cut is headed to screen: flagged at import time
+    castle = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
+    assert castle["in_cut"] is True and castle["stage"] == "temp"
+    assert any(f["rule"] == "screen.ai_headed_to_screen" and f["status"] == "open" for f in castle["flags"])
+    assert [a["path"] for a in cli("ls", "--in-cut", "--origin", "ai_generated", "--json", cwd=show_root).json()] == ["temp/boards/castle.png"]
+    shown = cli("cut", "show", "Reel 1 lock v12", "--json", cwd=show_root).json()
+    assert len(shown["events"]) == 2 and len(shown["unmatched"]) == 1
+    # a newer import without the castle supersedes: it leaves the cut and its screen flag resolves
+    edl.write_text(EDL.split("001")[0] + "002" + EDL.split("002", 1)[1])
+    assert cli("cut", "import", str(edl), "--name", "Reel 1 lock v12", cwd=show_root).code == 0
+    castle = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
+    assert castle["in_cut"] is False
+    assert [f["status"] for f in castle["flags"] if f["rule"] == "screen.ai_headed_to_screen"] == ["resolved"]
+    assert [c["name"] for c in cli("cut", "ls", "--json", cwd=show_root).json()] == ["Reel 1 lock v12"]
+    assert cli("verify", cwd=show_root).code == 0
+
+
+def _timeline(root: Path) -> otio.schema.Timeline:
+    tl = otio.schema.Timeline(name="Reel 2", global_start_time=otio.opentime.RationalTime(107892, 30000 / 1001))
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    rate = 30000 / 1001
+    for i, (ref, nm) in enumerate([(f"file://{root}/final/props/ransom_note.png", "note"), ("temp/boards/castle.png", "castle")]):
+        track.append(otio.schema.Clip(name=nm, media_reference=otio.schema.ExternalReference(
+                                          target_url=ref, available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(100, rate))),
+                                      source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(48 + i, rate))))
+    tl.tracks.append(track)
+    return tl
+
+
+def test_otio_and_fcp_xml_with_drop_frame(cli, show_root: Path) -> None:
+    _setup(cli, show_root)
+    tl = _timeline(show_root)
+    otio.adapters.write_to_file(tl, str(show_root / "reel2.otio"))
+    r = cli("cut", "import", str(show_root / "reel2.otio"), "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    ev = r.json()["events"]
+    assert [e["matched_by"] for e in ev] == ["path", "path"]
+    assert ev[0]["record_in"] == "01:00:00;00" and ev[1]["record_in"] == "01:00:01;18"  # drop-frame at 29.97
+    otio.adapters.write_to_file(tl, str(show_root / "reel2.xml"), adapter_name="fcp_xml")
+    r = cli("cut", "import", str(show_root / "reel2.xml"), "--name", "Reel 2 xml", "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    assert {e["path"] for e in r.json()["events"]} == {"final/props/ransom_note.png", "temp/boards/castle.png"}
+
+
+def test_bad_timelines_exit_2_and_keep_previous_cut(cli, show_root: Path) -> None:
+    _setup(cli, show_root)
+    good = show_root / "a.edl"
+    good.write_text(EDL)
+    cli("cut", "import", str(good), "--name", "R1", cwd=show_root)
+    before = cli("cut", "show", "R1", "--json", cwd=show_root).json()
+    bad = show_root / "bad.edl"
+    bad.write_text("TITLE: x\n001  AX  V  C  garbage here\n")
+    empty = show_root / "empty.otio"
+    otio.adapters.write_to_file(otio.schema.Timeline(name="empty"), str(empty))
+    junk_aaf = show_root / "junk.aaf"
+    junk_aaf.write_bytes(b"not an aaf" * 10)
+    for f, words in [(bad, "cannot read"), (show_root / "cut.mov", "unsupported"), (empty, "no clips"), (junk_aaf, "cannot read")]:
+        if f.suffix == ".mov":
+            f.write_bytes(b"x")
+        r = cli("cut", "import", str(f), "--name", "R1", cwd=show_root)
+        assert r.code == 2 and str(f.name) in r.err and words in r.err, (f, r.err)
+    assert cli("cut", "show", "R1", "--json", cwd=show_root).json() == before
