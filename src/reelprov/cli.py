@@ -486,3 +486,31 @@ def cut_show(name: str, as_json: JsonOpt = False) -> None:
         print(f"{e['track']:<4} {e['record_in']} {e['record_out']}  {e['path']}")
     for u in c["unmatched"]:
         print(f"{u['track']:<4} {u['record_in']} {u['record_out']}  (unmatched) {u['clip']}")
+
+
+@app.command()
+def report(
+    fmt: Annotated[str, typer.Option("--format", help="html, json, csv or md.")] = "html",
+    output: Annotated[str | None, typer.Option("--output", "-o", help="File, or - for stdout (default: report.FORMAT in the project).")] = None,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 while any open flag is at or above: review, escalate, block.")] = None,
+    no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip re-checking the ledger chain.")] = False,
+    no_thumbnails: Annotated[bool, typer.Option("--no-thumbnails")] = False,
+) -> None:
+    """The pre-delivery report: what is cleared, what still blocks delivery."""
+    from reelprov.errors import ReportError
+    from reelprov.report import blocking_flags, write_report
+
+    if fail_on is not None and fail_on not in ("review", "escalate", "block"):
+        raise ReportError(f"unknown --fail-on level {fail_on!r}; use review, escalate or block")
+    p = _open()
+    data, path = write_report(p, fmt=fmt, output=output, verify=not no_verify, thumbnails=not no_thumbnails)
+    if path:
+        print(path)
+    if fail_on:
+        flags = [f | {"path": r["path"]} for s in data["sections"] for r in s["rows"] for f in r["flags"]]
+        unique = {f["id"]: f for f in blocking_flags(flags, fail_on)}
+        if unique:
+            _err(f"{len(unique)} flags at or above {fail_on} are unresolved:")
+            for f in sorted(unique.values(), key=lambda f: f["id"]):
+                _err(f"  #{f['id']} {f['severity']}/{f['status']} {f['path']}: {f['reason']}")
+            raise typer.Exit(1)

@@ -16,7 +16,7 @@ STATE_DIR = ".reelprov"
 
 DEFAULT_FINAL_FOLDERS = ["final", "deliverables", "delivery", "conform", "online"]
 DEFAULT_TEMP_FOLDERS = ["temp", "wip", "previs", "ideation", "boards", "refs"]
-DEFAULT_IGNORE = ["*.tmp", "*.part", "*.crdownload", ".DS_Store", "Thumbs.db", "desktop.ini"]
+DEFAULT_IGNORE = ["*.tmp", "*.part", "*.crdownload", ".DS_Store", "Thumbs.db", "desktop.ini", "report.html", "report.json", "report.csv", "report.md"]
 
 # Every key reelprov.toml may hold, by section; anything else is a typo the user must hear about.
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {

@@ -87,7 +87,7 @@ def _judge(label: str, value: str, ctx: Context) -> list[Evidence]:
     if t.kinds and ctx.media_type.split("/")[0] not in t.kinds and "video" not in t.kinds:
         # A music tool named in a video's tags is still a hint, but keep the detail honest.
         pass
-    return [evidence(source, "tool_hint", t.origin, t.name, f"{label}: {value[:120]}")]
+    return [evidence(source, "tool_hint", t.origin, t.name, value[:120])]
 
 
 def _riff_info(ctx: Context) -> list[Evidence]:

@@ -1,0 +1,232 @@
+"""The pre-delivery report: what is cleared and what still blocks delivery, as HTML, JSON, CSV, Markdown."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from reelprov.classify import AI_ORIGINS, ANY_AI
+from reelprov.errors import ReportError
+from reelprov.ledger.store import ASSET_T, CUT_T, FLAG_T
+from reelprov.policy.engine import SEVERITIES, severity_rank
+from reelprov.project import Project
+from reelprov.stages import stage_of, tags_of
+
+FORMATS = ("html", "json", "csv", "md")
+SCHEMA_VERSION = 1
+UNRESOLVED = ("open", "rejected")
+THUMB_LIMIT = 400
+SECTIONS = (
+    ("blocking", "Blocking delivery", "Open or rejected flags at escalate or block: need written approval or replacement."),
+    ("open_reviews", "Open reviews", "Open review flags: someone must look before delivery."),
+    ("approved", "Approved AI elements", "Decided flags: who approved or waived, with reference and date."),
+    ("ai_in_temp", "AI in temporary media", "Recorded for the studio's GenAI report; not headed to screen."),
+    ("integrity", "Integrity problems", "Content Credentials that do not validate, and ledger verification failures."),
+    ("unknown_on_screen", "Unknown origin on screen", "In a cut or final with no evidence either way: confirm their origin."),
+)
+
+
+def blocking_flags(flags: list[dict[str, Any]], level: str) -> list[dict[str, Any]]:
+    """Unresolved (open or rejected) flags at or above LEVEL."""
+    return [f for f in flags if f["status"] in UNRESOLVED and severity_rank(f["severity"]) >= severity_rank(level)]
+
+
+def build(project: Project, *, verify: bool = True) -> dict[str, Any]:
+    """The report content, as the documented JSON (schema_version 1)."""
+    from reelprov.ledger.verify import verify as do_verify
+
+    pid = project.cfg.project_id
+    with project.ledger.read() as conn:
+        head_seq, head_hash = project.ledger.head(conn)
+        assets = {r.id: dict(r._mapping) for r in conn.execute(select(ASSET_T).where(ASSET_T.c.project == pid, ASSET_T.c.deleted.is_(False)))}
+        flags: dict[str, list[dict[str, Any]]] = {}
+        for r in conn.execute(select(FLAG_T).where(FLAG_T.c.project == pid).order_by(FLAG_T.c.id)):
+            flags.setdefault(r.asset, []).append(dict(r._mapping))
+        cut_usage: dict[str, list[dict[str, Any]]] = {}
+        for c in conn.execute(select(CUT_T.c.name, CUT_T.c.events).where(CUT_T.c.project == pid)):
+            for e in c.events:
+                cut_usage.setdefault(e["asset"], []).append({"cut": c.name, "track": e["track"], "record_in": e["record_in"], "record_out": e["record_out"]})
+    ver = do_verify(project.ledger) if verify else None
+    sections: dict[str, list[dict[str, Any]]] = {k: [] for k, _, _ in SECTIONS}
+    cfg = project.cfg
+    for aid, a in assets.items():
+        af = [f for f in flags.get(aid, []) if f["status"] != "resolved"]
+        stage = stage_of(a, cfg)
+        row = None
+
+        def mk(sel: list[dict[str, Any]], a: dict[str, Any] = a, stage: str = stage, aid: str = aid) -> dict[str, Any]:
+            return _row(a, stage, tags_of(a, cfg), cut_usage.get(aid, []), sel)
+
+        block = blocking_flags(af, "escalate")
+        if block:
+            row = mk(af)
+            sections["blocking"].append(row)
+        else:
+            reviews = [f for f in af if f["status"] == "open"]
+            if reviews:
+                sections["open_reviews"].append(mk(af))
+        decided = [f for f in af if f["status"] in ("approved", "waived")]
+        if decided and a["origin"] in ANY_AI:
+            sections["approved"].append(mk(decided))
+        if a["origin"] in ANY_AI and stage == "temp" and not a["cuts"]:
+            sections["ai_in_temp"].append(mk(af))
+        if a["c2pa_state"] == "invalid":
+            sections["integrity"].append(mk(af))
+        if a["origin"] == "unknown" and (a["cuts"] or stage == "final"):
+            sections["unknown_on_screen"].append(mk(af))
+    for rows in sections.values():
+        rows.sort(key=lambda r: (-max((severity_rank(f["severity"]) for f in r["flags"] if f["status"] in UNRESOLVED), default=-1), r["path"]))
+    all_flags = [f for fl in flags.values() for f in fl]
+    counts = {
+        "assets": len(assets),
+        "ai_assets": sum(1 for a in assets.values() if a["origin"] in ANY_AI),
+        "ai_headed_to_screen": sum(1 for a in assets.values() if a["origin"] in AI_ORIGINS and (a["cuts"] or stage_of(a, cfg) == "final")),
+        "flags_open": sum(1 for f in all_flags if f["status"] == "open"),
+        "flags_blocking": len(blocking_flags(all_flags, "escalate")),
+        "flags_approved": sum(1 for f in all_flags if f["status"] in ("approved", "waived")),
+        **{f"section_{k}": len(v) for k, v in sections.items()},
+    }
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "project": {"name": cfg.name, "id": cfg.project_id, "root": str(cfg.root)},
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "ledger_head": {"seq": head_seq, "hash": head_hash},
+        "verify": ver.to_json() if ver else None,
+        "counts": counts,
+        "sections": [{"id": k, "title": t, "about": about, "rows": sections[k]} for k, t, about in SECTIONS],
+    }
+
+
+def _row(a: dict[str, Any], stage: str, tags: list[str], cuts: list[dict[str, Any]], flags: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "asset": a["id"], "path": a["path"], "sha256": a["sha256"], "media_type": a["media_type"],
+        "origin": a["origin"], "tools": a["tools"], "stage": stage, "tags": tags,
+        "c2pa": {"present": a["c2pa_present"], "state": a["c2pa_state"]},
+        "evidence": [f"{e['source']}: {e.get('detail', '')}" for e in a["evidence"] if e.get("kind") != "ingredient"][:6]
+                    + [f"declared by {d.get('by', '?')}: {d.get('tool') or ''} {d.get('note') or ''}".strip() for d in a["declarations"]],
+        "cut_usage": cuts,
+        "flags": [{"id": f["id"], "rule": f["rule"], "area": f["area"], "severity": f["severity"], "status": f["status"],
+                   "reason": f["reason"], "decided_by": f["decided_by"], "ref": f["ref"], "note": f["note"], "decided_at": f["decided_at"]}
+                  for f in flags],
+    }
+
+
+# -- writers -------------------------------------------------------------------------------------
+def thumbnail(path: Path, media_type: str) -> str | None:
+    """A small JPEG data URI for images; None when it cannot be made (the row still shows)."""
+    if not media_type.startswith("image/"):
+        return None
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            if im.width * im.height > 80_000_000:
+                return None  # a bomb or a huge plate: not worth decoding for a thumbnail
+            im.draft("RGB", (128, 128))
+            im.thumbnail((96, 96))
+            buf = io.BytesIO()
+            im.convert("RGB").save(buf, "JPEG", quality=70)
+        return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+    except Exception:  # noqa: BLE001 - any unreadable image just gets no thumbnail
+        return None
+
+
+def render_html(project: Project, data: dict[str, Any], *, thumbnails: bool = True) -> str:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("reelprov.report", "templates"),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    budget = THUMB_LIMIT if thumbnails else 0
+    thumbs: dict[str, str | None] = {}
+    for sec in data["sections"]:
+        for row in sec["rows"]:
+            if budget > 0 and row["path"] not in thumbs:
+                thumbs[row["path"]] = thumbnail(project.root / row["path"], row["media_type"])
+                budget -= 1
+    return env.get_template("report.html.j2").render(d=data, thumbs=thumbs, page=500, severities=SEVERITIES)
+
+
+def render_csv(data: dict[str, Any]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["path", "origin", "tools", "stage", "tags", "in_cut", "cut_usage", "c2pa", "highest_unresolved",
+                "flags", "decisions", "sha256"])
+    seen: set[str] = set()
+    for sec in data["sections"]:
+        for r in sec["rows"]:
+            if r["path"] in seen or not r["flags"]:
+                continue
+            seen.add(r["path"])
+            unresolved = [f["severity"] for f in r["flags"] if f["status"] in UNRESOLVED]
+            w.writerow([r["path"], r["origin"], "; ".join(r["tools"]), r["stage"], "; ".join(r["tags"]), bool(r["cut_usage"]),
+                        "; ".join(f"{c['cut']} {c['track']} {c['record_in']}-{c['record_out']}" for c in r["cut_usage"]),
+                        r["c2pa"]["state"], max(unresolved, key=severity_rank) if unresolved else "",
+                        "; ".join(f"#{f['id']} {f['severity']}/{f['status']} {f['rule']}" for f in r["flags"]),
+                        "; ".join(f"#{f['id']} {f['status']} by {f['decided_by']} ({f['ref'] or '-'}) {f['decided_at'] or ''}" for f in r["flags"] if f["decided_by"]),
+                        r["sha256"]])
+    return buf.getvalue()
+
+
+def _md(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_md(data: dict[str, Any]) -> str:
+    c = data["counts"]
+    lines = [f"# Pre-delivery report: {_md(data['project']['name'])}", "",
+             f"Generated {data['generated_at']} from ledger head #{data['ledger_head']['seq']} `{data['ledger_head']['hash']}`.", "",
+             f"{c['assets']} assets, {c['ai_assets']} with AI origin, {c['ai_headed_to_screen']} AI headed to screen; "
+             f"{c['flags_blocking']} blocking flags, {c['flags_open']} open, {c['flags_approved']} approved/waived.", ""]
+    if data["verify"] is not None and not data["verify"]["ok"]:
+        lines += ["**Ledger verification FAILED:** " + _md("; ".join(data["verify"]["problems"][:3])), ""]
+    for sec in data["sections"]:
+        lines += [f"## {sec['title']} ({len(sec['rows'])})", "", sec["about"], ""]
+        if not sec["rows"]:
+            lines += ["None.", ""]
+            continue
+        lines += ["| path | origin | tools | stage | flags |", "| --- | --- | --- | --- | --- |"]
+        for r in sec["rows"]:
+            fl = "; ".join(f"#{f['id']} {f['severity']}/{f['status']}" + (f" by {f['decided_by']} ({f['ref'] or '-'})" if f["decided_by"] else "") for f in r["flags"])
+            lines.append(f"| {_md(r['path'])} | {r['origin']} | {_md(', '.join(r['tools']))} | {r['stage']} | {_md(fl)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_report(project: Project, *, fmt: str = "html", output: str | None = None, verify: bool = True,
+                 thumbnails: bool = True) -> tuple[dict[str, Any], str | None]:
+    """Build and write the report; returns (data, path written or None for stdout)."""
+    if fmt not in FORMATS:
+        raise ReportError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+    target: Path | None = None
+    if output != "-":
+        target = Path(output) if output else project.root / f"report.{fmt}"
+        target = target if target.is_absolute() else Path.cwd() / target
+        if not target.parent.is_dir():
+            raise ReportError(f"{target}: folder {target.parent} does not exist; create it or choose another --output")
+    data = build(project, verify=verify)
+    if fmt == "json":
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+    elif fmt == "csv":
+        text = render_csv(data)
+    elif fmt == "md":
+        text = render_md(data)
+    else:
+        text = render_html(project, data, thumbnails=thumbnails)
+    if target is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return data, None
+    try:
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    except OSError as exc:
+        raise ReportError(f"{target}: cannot write the report ({exc.strerror or exc}); check permissions or choose another --output") from None
+    return data, str(target)

@@ -1,0 +1,108 @@
+"""The pre-delivery report: sections, escaping in a real headless Chromium, formats and the gate."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, write_png
+
+EVIL = '<script>document.title="PWNED";document.body.setAttribute("data-pwned","1")</script><img src=x onerror="document.title=\'PWNED\'">'
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def reviewed(cli, show_root: Path) -> Path:
+    params = f"{EVIL}\nNegative prompt: x\nSteps: 20, Sampler: Euler, Seed: 1, Model: sdxl"
+    write_png(show_root / "final/props/ransom_note.png", {"parameters": params})
+    write_png(show_root / "final/props/locket.png", {"parameters": params}, color=(1, 200, 3))
+    write_png(show_root / "temp/boards/castle.png", {"parameters": params}, color=(3, 3, 200))
+    write_png(show_root / "final/plates/unknown_plate.png", color=(9, 9, 9))
+    (show_root / "final/broken.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # no thumbnail possible
+    write_png(show_root / f"final/{EVIL.replace('/', '_')[:80]}.png", color=(50, 0, 50))
+    assert cli("scan", cwd=show_root).code == 0
+    cli("tag", "final/props/ransom_note.png", "--tag", "key_creative", cwd=show_root)
+    flags = cli("flags", "--json", cwd=show_root).json()
+    locket = [f for f in flags if f["path"] == "final/props/locket.png"]
+    for f in locket:
+        assert cli("approve", str(f["id"]), "--by", "J. Park", "--ref", "LEGAL-0042", cwd=show_root).code == 0
+    return show_root
+
+
+def _dom(html: Path, tmp_path: Path) -> str:
+    if CHROMIUM is None:
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'chromium-profile'}", "--virtual-time-budget=2000", "--dump-dom", html.as_uri()]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout
+
+
+def test_html_in_real_chromium(cli, reviewed: Path, tmp_path: Path) -> None:
+    r = cli("report", cwd=reviewed)
+    assert r.code == 0, r.err
+    path = Path(r.out.strip())
+    assert path == reviewed / "report.html"
+    dom = _dom(path, tmp_path)
+    # the sections rendered, in order, with their row counts
+    order = [m for m in re.findall(r'<section id="(\w+)" data-rows="(\d+)"', dom)]
+    assert [s for s, _ in order] == ["blocking", "open_reviews", "approved", "ai_in_temp", "integrity", "unknown_on_screen"]
+    rows = dict(order)
+    assert rows["blocking"] == "1" and rows["approved"] == "1" and rows["ai_in_temp"] == "1"
+    assert int(rows["unknown_on_screen"]) == 3  # the plate, the broken file and the oddly named file
+    assert 'data-count="flags_blocking"><b>1</b>' in dom
+    assert "J. Park" in dom and "LEGAL-0042" in dom
+    head = cli("verify", "--json", cwd=reviewed).json()["head"]["hash"]
+    assert head in dom
+    # no script from the data ran: the title is intact and the payload shows as text
+    assert "<title>Pre-delivery report: show</title>" in dom and "PWNED</title>" not in dom
+    assert 'data-pwned' not in dom.split("<body", 1)[1].split(">", 1)[0]
+    assert "&lt;script&gt;" in dom and "<script>" not in dom
+    assert "<img src=\"x\"" not in dom and "<img src=x" not in dom
+    assert "final/broken.png" in dom  # no thumbnail, still a row
+
+
+def test_json_csv_md_and_stdout(cli, reviewed: Path) -> None:
+    data = cli("report", "--format", "json", "--output", "-", cwd=reviewed).json()
+    assert data["schema_version"] == 1 and data["ledger_head"]["seq"] > 0
+    blocking = next(s for s in data["sections"] if s["id"] == "blocking")["rows"]
+    assert [r["path"] for r in blocking] == ["final/props/ransom_note.png"]
+    text = cli("report", "--format", "csv", "--output", "-", cwd=reviewed).out
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {r["path"] for r in rows} >= {"final/props/ransom_note.png", "final/props/locket.png"}
+    assert len({r["path"] for r in rows}) == len(rows)  # one row per flagged asset
+    md = cli("report", "--format", "md", "--output", "-", cwd=reviewed).out
+    assert "## Blocking delivery (1)" in md
+    assert "<script>" not in md
+
+
+def test_fail_on_gate_and_hook(cli, reviewed: Path) -> None:
+    r = cli("report", "--fail-on", "escalate", "--format", "md", "--output", "-", cwd=reviewed)
+    assert r.code == 1 and "final/props/ransom_note.png" in r.err
+    assert cli("report", "--fail-on", "block", "--format", "json", "--output", "-", cwd=reviewed).code == 0
+    env = {**os.environ, "PATH": f"{Path(__import__('sys').executable).parent}:{os.environ['PATH']}"}
+    hook = subprocess.run([str(REPO / "hooks/pre-delivery"), str(reviewed)], capture_output=True, text=True, env=env, timeout=120)
+    assert hook.returncode == 1 and "DELIVERY BLOCKED" in hook.stderr and "ransom_note" in hook.stderr
+    esc = [f for f in cli("flags", "--status", "open", "--json", cwd=reviewed).json() if f["severity"] == "escalate"]
+    for f in esc:
+        cli("approve", str(f["id"]), "--by", "Legal", "--ref", "LEGAL-7", cwd=reviewed)
+    hook = subprocess.run([str(REPO / "hooks/pre-delivery"), str(reviewed)], capture_output=True, text=True, env=env, timeout=120)
+    assert hook.returncode == 0 and "Cleared" in hook.stdout
+
+
+def test_bad_output_and_format_exit_2(cli, reviewed: Path) -> None:
+    r = cli("report", "--output", str(reviewed / "nope/report.html"), cwd=reviewed)
+    assert r.code == 2 and "does not exist" in r.err
+    r = cli("report", "--format", "pdf", cwd=reviewed)
+    assert r.code == 2 and "pdf" in r.err
+    r = cli("report", "--fail-on", "urgent", cwd=reviewed)
+    assert r.code == 2
