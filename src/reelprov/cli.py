@@ -514,3 +514,34 @@ def report(
             for f in sorted(unique.values(), key=lambda f: f["id"]):
                 _err(f"  #{f['id']} {f['severity']}/{f['status']} {f['path']}: {f['reason']}")
             raise typer.Exit(1)
+
+
+@app.command()
+def watch(
+    poll: Annotated[float | None, typer.Option("--poll", help="Poll every N seconds (for NFS/SMB; automatic on such mounts).")] = None,
+    settle: Annotated[float | None, typer.Option("--settle", help="Seconds a file must stay unchanged before it is read.")] = None,
+    log_format: Annotated[str, typer.Option("--log-format", help="text or json.")] = "text",
+) -> None:
+    """Watch the project: reconcile, then record every change as it happens. Ctrl-C / SIGTERM stop cleanly."""
+    from reelprov.watch.daemon import Watcher, install_signal_handlers, setup_logging
+
+    setup_logging(log_format)
+    p = _open()
+    w = Watcher(p, poll=poll, settle=settle)
+    install_signal_handlers(w)
+    w.run()
+
+
+@app.command()
+def status(as_json: JsonOpt = False) -> None:
+    """Is a watcher running for this project on this host; since when; backlog; last event."""
+    from reelprov.watch.daemon import status as do_status
+
+    info = do_status(_open())
+    if as_json:
+        _emit(info)
+    elif info["running"]:
+        print(f"watcher running (pid {info['pid']}) since {info.get('started_at')}, backend {info.get('backend')}, "
+              f"backlog {info.get('backlog', 0)}, last event {info.get('last_event_at') or 'none yet'}")
+    else:
+        print("no watcher running for this project on this host")

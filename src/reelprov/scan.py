@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
 from reelprov.extract import examine
@@ -277,3 +277,90 @@ def _store_states(b: Batch, results: list[dict[str, Any]]) -> None:
 def _forget_states(b: Batch, paths: list[str]) -> None:
     for i in range(0, len(paths), 500):
         b.conn.execute(delete(STATE_T).where(STATE_T.c.project == b.project, STATE_T.c.path.in_(paths[i : i + 500])))
+
+
+def sync_paths(project: Project, rels: set[str], *, moves: list[tuple[str, str]] | None = None) -> ScanReport:
+    """Bring the ledger in step with a few paths (files or folders) the watcher saw change.
+
+    Moves are applied first without re-hashing (a rename keeps content); then every named path
+    that exists is examined like a scan would, and named paths that are gone are deletions.
+    """
+    cfg = project.cfg
+    rep = ScanReport()
+    root = str(cfg.root)
+    if moves:
+        with project.batch() as b:
+            for src, dest in moves:
+                _move(b, src, dest, rep)
+    cands: dict[str, Candidate] = {}
+    gone: set[str] = set()
+    for rel in sorted(rels):
+        full = os.path.join(root, rel)
+        if os.path.isdir(full):
+            for c in walk(cfg, rep.errors, under=rel):
+                cands[c.rel] = c
+        elif os.path.isfile(full):
+            name = os.path.basename(rel)
+            if name.startswith(".") or is_sidecar(name) or ignored(rel, name, cfg.ignore) or rel.startswith(STATE_DIR + "/"):
+                continue
+            if any(part.startswith(".") for part in rel.split("/")[:-1]):
+                continue
+            try:
+                st = os.stat(full)
+            except OSError as exc:
+                rep.errors.append({"path": rel, "error": f"cannot stat: {exc.strerror or exc}"})
+                continue
+            cands[rel] = Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns))
+        else:
+            gone.add(rel)
+    pid = cfg.project_id
+    with project.ledger.read() as conn:
+        cache = {r.path: (r.size, r.mtime_ns, r.sha256) for r in conn.execute(
+            select(STATE_T).where(STATE_T.c.project == pid, STATE_T.c.path.in_(list(cands) or [""])))}
+        live = {}
+        for g in gone:
+            for r in conn.execute(select(ASSET_T.c.path, ASSET_T.c.id, ASSET_T.c.sha256).where(
+                    ASSET_T.c.project == pid, ASSET_T.c.deleted.is_(False),
+                    (ASSET_T.c.path == g) | ASSET_T.c.path.startswith(g + "/", autoescape=True))):
+                live[r.path] = (r.id, r.sha256)
+    todo = []
+    for c in cands.values():
+        cached = cache.get(c.rel)
+        if cached and cached[0] == c.size and cached[1] == c.mtime_ns:
+            rep.unchanged += 1
+        else:
+            todo.append(c)
+    rep.files = len(cands)
+    vanished = {p: v for p, v in live.items() if not os.path.lexists(os.path.join(root, p))}
+    vanished_by_sha: dict[str, list[str]] = {}
+    for p, (_aid, sha) in vanished.items():
+        vanished_by_sha.setdefault(sha, []).append(p)
+    results = []
+    for res in _examined(todo, project.trust_anchors, cfg.workers or (os.cpu_count() or 1)):
+        if "error" in res:
+            rep.errors.append({"path": res["path"], "error": res["error"]})
+        else:
+            results.append(res)
+    _write(project, results, vanished_by_sha, vanished, rep, final=True)
+    return rep
+
+
+def _move(b: Batch, src: str, dest: str, rep: ScanReport) -> None:
+    """A rename seen by the watcher: same content, new path, for a file or everything under a folder."""
+    rows = b.conn.execute(select(ASSET_T.c.id, ASSET_T.c.path).where(
+        ASSET_T.c.project == b.project, ASSET_T.c.deleted.is_(False),
+        (ASSET_T.c.path == src) | ASSET_T.c.path.startswith(src + "/", autoescape=True))).all()
+    for aid, path in rows:
+        asset = b.proj.asset(aid)
+        if asset is None or asset["deleted"] or asset["path"] != path:
+            continue
+        new = dest + path[len(src):]
+        if b.asset_ids_at(new):
+            continue  # something is already recorded there; the rescan of dest sorts it out
+        b.append("moved", aid, {"from": path, "to": new, "sha256": asset["sha256"], "size": asset["size"],
+                                "media_type": asset["media_type"]})
+        b.emit("asset-recorded", {"change": "moved", "asset": aid, "path": new, "sha256": asset["sha256"],
+                                  "origin": asset["origin"], "tools": asset["tools"]})
+        rep.moved += 1
+        b.conn.execute(delete(STATE_T).where(STATE_T.c.project == b.project, STATE_T.c.path == new))
+        b.conn.execute(update(STATE_T).where(STATE_T.c.project == b.project, STATE_T.c.path == path).values(path=new))

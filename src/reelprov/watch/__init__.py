@@ -1,0 +1,1 @@
+"""The watcher daemon: reconcile on start, then keep the ledger true from filesystem events."""

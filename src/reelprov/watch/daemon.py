@@ -1,0 +1,418 @@
+"""`reelprov watch`: lock, reconcile, observe, settle, batch into the ledger; never die on one file."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import queue
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reelprov.errors import WatcherRunning
+from reelprov.project import Project
+
+log = logging.getLogger("reelprov.watch")
+
+NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "sshfs", "9p", "afs", "ceph", "glusterfs",
+              "fuse.glusterfs", "lustre", "davfs", "fuse.rclone", "fuse.s3fs", "fuse.mergerfs"}
+QUEUE_MAX = 20000
+INOTIFY_SAFETY_WINDOW = 60.0
+MAX_HOLD = 5.0  # longest a settled change waits for others still settling  # without a close event, a file still settles after this long
+
+
+def lock_path(project: Project) -> Path:
+    return project.cfg.state_dir / f"watch-{socket.gethostname()}.lock"
+
+
+def status_path(project: Project) -> Path:
+    return project.cfg.state_dir / f"watch-{socket.gethostname()}.json"
+
+
+def mount_fstype(path: Path, mounts: str = "/proc/mounts") -> str | None:
+    """Filesystem type of the mount holding PATH (longest mount point that prefixes it)."""
+    try:
+        lines = Path(mounts).read_text().splitlines()
+    except OSError:
+        return None
+    best, fstype = "", None
+    p = str(path.resolve())
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mnt = parts[1].replace("\\040", " ")
+        if (p == mnt or p.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
+            best, fstype = mnt, parts[2]
+    return fstype
+
+
+def inotify_limit() -> int | None:
+    try:
+        return int(Path("/proc/sys/fs/inotify/max_user_watches").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def count_dirs(root: Path, stop_at: int) -> int:
+    n = 0
+    for _dirpath, dirnames, _ in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        n += 1
+        if n > stop_at:
+            break
+    return n
+
+
+@dataclass
+class Pending:
+    first: float
+    size: int = -1
+    mtime: int = -1
+    stable_since: float = 0.0
+    closed: bool = False
+    walked: bool = False  # found by walking a new folder: settle by size+mtime, not by close events
+
+
+@dataclass
+class WatchState:
+    started_at: str = ""
+    backend: str = ""
+    events: int = 0
+    last_event_at: str | None = None
+    last_write_at: str | None = None
+    backlog: int = 0
+    root_missing: bool = False
+    pending: dict[str, Pending] = field(default_factory=dict)
+
+
+class _Handler:
+    """watchdog event handler: only enqueue (rel kind, src, dest); all work happens elsewhere."""
+
+    def __init__(self, root: str, q: queue.Queue[tuple[str, str, str | None, bool]], overflow: threading.Event) -> None:
+        self.root = root
+        self.q = q
+        self.overflow = overflow
+
+    def _rel(self, p: str | bytes) -> str | None:
+        if isinstance(p, bytes):
+            p = os.fsdecode(p)
+        rel = os.path.relpath(p, self.root).replace(os.sep, "/")
+        if rel.startswith("..") or rel == ".":
+            return None
+        return rel
+
+    def dispatch(self, event: Any) -> None:
+        kind = event.event_type
+        if kind in ("opened", "closed_no_write"):
+            return
+        src = self._rel(event.src_path)
+        dest = self._rel(getattr(event, "dest_path", "") or "") if kind == "moved" else None
+        if src is None and dest is None:
+            return
+        try:
+            self.q.put_nowait((kind, src or "", dest, bool(event.is_directory)))
+        except queue.Full:
+            self.overflow.set()  # too much at once: a full reconcile catches up without losing anything
+
+
+class Watcher:
+    def __init__(self, project: Project, *, poll: float | None = None, settle: float | None = None) -> None:
+        self.project = project
+        self.root = project.root
+        self.settle = settle if settle is not None else project.cfg.settle_seconds
+        self.poll = poll if poll is not None else project.cfg.poll_seconds
+        self.stop_event = threading.Event()
+        self.q: queue.Queue[tuple[str, str, str | None, bool]] = queue.Queue(maxsize=QUEUE_MAX)
+        self.overflow = threading.Event()
+        self.state = WatchState()
+        self._lock_fd: int | None = None
+        self.observer: Any = None
+        self._ready: set[str] = set()
+        self._ready_since = 0.0
+
+    # -- lifetime ------------------------------------------------------------------------------
+    def acquire(self) -> None:
+        path = lock_path(self.project)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = Path(path).read_text().strip() or "?"
+            os.close(fd)
+            raise WatcherRunning(f"{self.root}: a watcher is already running on this host (pid {other}); stop it first or use `reelprov status`") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def release(self) -> None:
+        if self._lock_fd is not None:
+            try:
+                status_path(self.project).unlink(missing_ok=True)
+            finally:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+    def choose_backend(self) -> str:
+        if self.poll is not None or self.project.cfg.force_polling:
+            return "polling"
+        fstype = mount_fstype(self.root)
+        if fstype in NETWORK_FS:
+            log.info("project root is on %s: network shares send no events for other hosts' writes; polling", fstype)
+            return "polling"
+        limit = inotify_limit()
+        if limit is not None:
+            dirs = count_dirs(self.root, limit + 1)
+            if dirs > limit:
+                log.warning("inotify watch limit %d is below the %d+ folders here; polling instead. Raise it: "
+                            "sudo sysctl fs.inotify.max_user_watches=%d", limit, dirs, max(dirs * 2, 524288))
+                return "polling"
+        return "inotify"
+
+    def start_observer(self) -> None:
+        backend = self.choose_backend()
+        handler = _Handler(str(self.root), self.q, self.overflow)
+        if backend == "polling":
+            from watchdog.observers.polling import PollingObserver
+
+            obs: Any = PollingObserver(timeout=self.poll or 5.0)
+        else:
+            from watchdog.observers import Observer
+
+            obs = Observer()
+        obs.schedule(handler, str(self.root), recursive=True)  # type: ignore[arg-type]
+        try:
+            obs.start()
+        except OSError as exc:
+            if backend == "polling":
+                raise
+            log.warning("inotify could not start (%s); polling instead. If it is the watch limit, raise it: "
+                        "sudo sysctl fs.inotify.max_user_watches=524288", exc)
+            from watchdog.observers.polling import PollingObserver
+
+            obs = PollingObserver(timeout=self.poll or 5.0)
+            obs.schedule(handler, str(self.root), recursive=True)  # type: ignore[arg-type]
+            obs.start()
+            backend = "polling"
+        self.observer = obs
+        self.state.backend = backend
+        log.info("watching %s with %s", self.root, backend)
+
+    def stop_observer(self) -> None:
+        if self.observer is not None:
+            self.observer.stop()
+            self.observer.join(10)
+            self.observer = None
+
+    def reconcile(self) -> None:
+        from reelprov.scan import scan
+
+        rep = scan(self.project)
+        log.info("reconciled: %d files, %d new, %d changed, %d moved, %d deleted, %d errors",
+                 rep.files, rep.seen, rep.changed, rep.moved, rep.deleted, len(rep.errors))
+        for e in rep.errors:
+            log.warning("skipped %s: %s", e["path"], e["error"])
+
+    def run(self) -> None:
+        """Until stop(): reconcile, observe, settle and write. Never raises on one bad file."""
+        self.acquire()
+        try:
+            from datetime import UTC, datetime
+
+            self.state.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+            self.reconcile()
+            self.start_observer()
+            last_status = 0.0
+            while not self.stop_event.is_set():
+                self.tick()
+                now = time.monotonic()
+                if now - last_status > 1.0:
+                    self.write_status()
+                    last_status = now
+                self.stop_event.wait(0.1)
+        finally:
+            self.stop_observer()
+            self.release()
+
+    def stop(self, *_: Any) -> None:
+        self.stop_event.set()
+
+    # -- the loop ------------------------------------------------------------------------------
+    def tick(self) -> None:
+        from datetime import UTC, datetime
+
+        if not self.root.is_dir():
+            if not self.state.root_missing:
+                log.error("project root %s is gone (unmounted?); waiting for it to come back", self.root)
+                self.state.root_missing = True
+                self.stop_observer()
+            return
+        if self.state.root_missing:
+            log.info("project root %s is back; reconciling", self.root)
+            self.state.root_missing = False
+            self._safe(self.reconcile)
+            self.start_observer()
+        if self.overflow.is_set():
+            self.overflow.clear()
+            log.warning("event burst overflowed the queue; reconciling the whole tree")
+            self._drain()
+            self.state.pending.clear()
+            self._safe(self.reconcile)
+            return
+        moves, gone, dirs = self._drain()
+        now = time.monotonic()
+        ready: set[str] = set(gone)
+        for d in dirs:
+            # A new folder's files may still be arriving: settle them like any other file.
+            for dirpath, dirnames, filenames in os.walk(self.root / d):
+                dirnames[:] = [x for x in dirnames if not x.startswith(".")]
+                for name in filenames:
+                    rel = os.path.relpath(os.path.join(dirpath, name), self.root).replace(os.sep, "/")
+                    self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, walked=True))
+        for rel, p in list(self.state.pending.items()):
+            full = self.root / rel
+            try:
+                st = full.stat()
+            except OSError:
+                ready.add(rel)
+                del self.state.pending[rel]
+                continue
+            if (st.st_size, st.st_mtime_ns) != (p.size, p.mtime):
+                p.size, p.mtime, p.stable_since = st.st_size, st.st_mtime_ns, now
+                if not p.closed:
+                    continue
+            window = self.settle if (self.state.backend == "polling" or p.walked) else INOTIFY_SAFETY_WINDOW
+            if p.closed and now - p.stable_since >= min(self.settle, 0.05):
+                ready.add(rel)
+            elif now - p.stable_since >= window:
+                ready.add(rel)
+            if rel in ready:
+                del self.state.pending[rel]
+        self.state.backlog = len(self.state.pending)
+        # Deletions wait until nothing is settling (up to MAX_HOLD), and go in one pass with the
+        # files that settled meanwhile: a delete + create pair (polling, copies) then matches by
+        # hash and stays one asset instead of a deletion and a stranger.
+        if ready and not self._ready_since:
+            self._ready_since = now
+        self._ready |= ready
+        flush = bool(moves) or (self._ready and (not self.state.pending or now - self._ready_since >= MAX_HOLD))
+        if flush:
+            from reelprov.scan import sync_paths
+
+            batch, self._ready, self._ready_since = self._ready, set(), 0.0
+            rep = self._safe(lambda: sync_paths(self.project, batch, moves=moves))
+            if rep is not None:
+                for e in rep.errors:
+                    log.warning("skipped %s: %s", e["path"], e["error"])
+                self.state.last_write_at = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def _drain(self) -> tuple[list[tuple[str, str]], set[str], set[str]]:
+        from datetime import UTC, datetime
+
+        moves: list[tuple[str, str]] = []
+        gone: set[str] = set()
+        dirs: set[str] = set()
+        now = time.monotonic()
+        while True:
+            try:
+                kind, src, dest, is_dir = self.q.get_nowait()
+            except queue.Empty:
+                break
+            self.state.events += 1
+            self.state.last_event_at = datetime.now(UTC).isoformat(timespec="seconds")
+            if kind == "moved":
+                if src and dest:
+                    moves.append((src, dest))
+                if dest:
+                    (dirs if is_dir else gone).add(dest)  # re-check the destination after the move
+                if src:
+                    gone.add(src)
+                    self.state.pending.pop(src, None)
+            elif kind == "deleted":
+                gone.add(src)
+                self.state.pending.pop(src, None)
+            elif is_dir:
+                if kind == "created":
+                    dirs.add(src)
+            else:
+                p = self.state.pending.get(src)
+                if p is None:
+                    p = self.state.pending[src] = Pending(first=now, stable_since=now)
+                if kind == "closed":
+                    p.closed = True
+                    p.stable_since = now
+                elif kind in ("created", "modified"):
+                    p.closed = False if self.state.backend == "inotify" else p.closed
+        return moves, gone, dirs
+
+    def _safe(self, fn: Any) -> Any:
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - the daemon keeps running; the next pass retries
+            log.error("ledger write failed, will retry on the next change or restart: %s", exc)
+            return None
+
+    def write_status(self) -> None:
+        data = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": self.state.started_at,
+                "backend": self.state.backend, "events": self.state.events, "backlog": self.state.backlog,
+                "last_event_at": self.state.last_event_at, "last_write_at": self.state.last_write_at,
+                "root_missing": self.state.root_missing}
+        path = status_path(self.project)
+        tmp = path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(data))
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("cannot write watcher status %s: %s", path, exc)
+
+
+def status(project: Project) -> dict[str, Any]:
+    """Is a watcher running for this project on this host, since when, with what backlog."""
+    path = lock_path(project)
+    running = False
+    pid = None
+    if path.exists():
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        except BlockingIOError:
+            running = True
+        finally:
+            os.close(fd)
+        txt = path.read_text().strip()
+        pid = int(txt) if txt.isdigit() else None
+    info: dict[str, Any] = {"running": running, "pid": pid if running else None, "host": socket.gethostname()}
+    sp = status_path(project)
+    if running and sp.exists():
+        try:
+            info.update(json.loads(sp.read_text()))
+        except (OSError, ValueError):
+            pass
+    return info
+
+
+def install_signal_handlers(w: Watcher) -> None:
+    signal.signal(signal.SIGTERM, w.stop)
+    signal.signal(signal.SIGINT, w.stop)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname.lower(),
+                           "logger": record.name, "msg": record.getMessage()}, ensure_ascii=False)
+
+
+def setup_logging(fmt: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("reelprov")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
