@@ -23,8 +23,10 @@ log = logging.getLogger("reelprov.watch")
 NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "sshfs", "9p", "afs", "ceph", "glusterfs",
               "fuse.glusterfs", "lustre", "davfs", "fuse.rclone", "fuse.s3fs", "fuse.mergerfs"}
 QUEUE_MAX = 20000
-INOTIFY_SAFETY_WINDOW = 60.0
-MAX_HOLD = 5.0  # longest a settled change waits for others still settling  # without a close event, a file still settles after this long
+# With inotify a file is read on close-after-write. Files that appeared before a new folder's
+# watch was added get no close event, so a file unchanged this many settle windows is read anyway.
+INOTIFY_FALLBACK_FACTOR = 3.0
+MAX_HOLD = 5.0  # longest a settled change waits for others still settling
 
 
 def lock_path(project: Project) -> Path:
@@ -231,7 +233,10 @@ class Watcher:
             self.start_observer()
             last_status = 0.0
             while not self.stop_event.is_set():
-                self.tick()
+                try:
+                    self.tick()
+                except Exception:  # noqa: BLE001 - one bad pass must not stop the daemon
+                    log.exception("watch pass failed; continuing")
                 now = time.monotonic()
                 if now - last_status > 1.0:
                     self.write_status()
@@ -288,7 +293,7 @@ class Watcher:
                 p.size, p.mtime, p.stable_since = st.st_size, st.st_mtime_ns, now
                 if not p.closed:
                     continue
-            window = self.settle if (self.state.backend == "polling" or p.walked) else INOTIFY_SAFETY_WINDOW
+            window = self.settle if (self.state.backend == "polling" or p.walked) else max(1.0, self.settle * INOTIFY_FALLBACK_FACTOR)
             if p.closed and now - p.stable_since >= min(self.settle, 0.05):
                 ready.add(rel)
             elif now - p.stable_since >= window:
