@@ -65,3 +65,9 @@ def test_sqlite_is_wal_with_busy_timeout(project) -> None:
     with project.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS
+
+
+def test_schema_head_constant_matches_alembic(tmp_path: Path) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'l.db'}")
+    assert db.SCHEMA_HEAD == db.head_revision(engine)
+    engine.dispose()

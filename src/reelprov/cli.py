@@ -25,6 +25,7 @@ app.add_typer(cut_app, name="cut")
 class _State:
     project_dir: str | None = None
     actor: str | None = None
+    opened: list[Project] = []  # noqa: RUF012 - closed by main() when the command ends
 
 
 STATE = _State()
@@ -43,11 +44,15 @@ def _main(
 def _open(*, upgrade: bool = True) -> Project:
     from reelprov.project import Project
 
-    return Project.open(STATE.project_dir, actor=STATE.actor, upgrade=upgrade)
+    p = Project.open(STATE.project_dir, actor=STATE.actor, upgrade=upgrade)
+    STATE.opened.append(p)
+    return p
 
 
 def _emit(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+    # Indented for people at a terminal; compact (and several times faster) for tools and pipes.
+    indent = 2 if sys.stdout.isatty() else None
+    sys.stdout.write(json.dumps(obj, indent=indent, ensure_ascii=False, default=str) + "\n")
 
 
 def _err(msg: str) -> None:
@@ -100,6 +105,7 @@ def init(
     from reelprov.project import init_project
 
     p = init_project(directory, name=name)
+    STATE.opened.append(p)
     info = {"root": str(p.root), "config": str(p.cfg.config_path), "project_id": p.cfg.project_id,
             "database": db._redact(p.cfg.effective_database_url()), "revision": db.current_revision(p.engine)}
     if as_json:
@@ -438,6 +444,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         _err("reelprov: interrupted")
         sys.exit(130)
+    finally:
+        while STATE.opened:
+            STATE.opened.pop().close()
 
 
 @cut_app.command("import")

@@ -49,10 +49,13 @@ class HookRunner:
         self.timeout = timeout
         self.project = project
 
-    def run(self, event: str, payload: dict[str, Any]) -> None:
+    def run(self, event: str, payload: dict[str, Any], hooks: list[Path] | None = None) -> None:
+        hooks = hooks_for(self.hooks_dir, event) if hooks is None else hooks
+        if not hooks:
+            return
         body = json.dumps({"event": event, "project": {"name": self.project.name, "root": str(self.project.root)}, **payload})
         env = {**os.environ, "REELPROV_EVENT": event, "REELPROV_PROJECT_ROOT": str(self.project.root)}
-        for hook in hooks_for(self.hooks_dir, event):
+        for hook in hooks:
             try:
                 # An argument list, never a shell string: file names in events cannot inject commands.
                 proc = subprocess.run([str(hook), event], input=body.encode(), capture_output=True,
@@ -70,5 +73,7 @@ class HookRunner:
     def run_all(self, events: list[tuple[str, dict[str, Any]]]) -> None:
         if self.hooks_dir is None or not self.hooks_dir.is_dir():
             return
+        by_event = {name: hooks_for(self.hooks_dir, name) for name in {n for n, _ in events}}
         for name, payload in events:
-            self.run(name, payload)
+            if by_event[name]:
+                self.run(name, payload, by_event[name])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import stat
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -52,8 +53,14 @@ class ScanReport:
         return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "evidence", "flags_raised")} | {"errors": self.errors}
 
 
+@lru_cache(maxsize=32)
+def _ignore_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or r"(?!)")
+
+
 def ignored(rel: str, name: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) for p in patterns)
+    rx = _ignore_regex(tuple(patterns))
+    return bool(rx.match(name) or rx.match(rel))
 
 
 def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None = None) -> Iterator[Candidate]:
@@ -78,6 +85,7 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
         except OSError as exc:
             errors.append({"path": _rel(root, d), "error": f"cannot list folder: {exc.strerror or exc}"})
             continue
+        has_sidecars = any(is_sidecar(x.name) for x in entries)
         for e in sorted(entries, key=lambda x: x.name, reverse=True):
             name = e.name
             if name.startswith("."):
@@ -102,7 +110,7 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
                 continue
             if not stat.S_ISREG(st.st_mode):
                 continue
-            yield Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns))
+            yield Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns) if has_sidecars else st.st_mtime_ns)
 
 
 def _sig_mtime(full: str, mtime_ns: int) -> int:
@@ -203,6 +211,8 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
         return
     root = project.cfg.root
     with project.batch() as b:
+        b.preload_paths([r["path"] for r in results] + [p for ps in vanished_by_sha.values() for p in ps]
+                        + (sorted(vanished) if final else []))
         for r in results:
             record_file(b, r, rep, vanished_by_sha, vanished)
         if final:
@@ -246,7 +256,7 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
             if aid:
                 break
         if not aid:
-            aid = uuid.uuid4().hex
+            aid = b.new_asset_id()
             b.append("seen", aid, {"path": r["path"], "mtime_ns": r["mtime_ns"], **content})
             kind = "seen"
     asset = b.proj.asset(aid)

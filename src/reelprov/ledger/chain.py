@@ -26,21 +26,24 @@ def entry_hash(
     ts: str,
     prev_hash: str,
 ) -> str:
-    """SHA-256 over every field of the entry (payload as its stored canonical text) and prev_hash.
+    """SHA-256 over every field of the entry and prev_hash: the canonical header, a newline,
+    then the payload exactly as stored (already canonical, so it is not encoded twice).
 
     seq is inside the hash, so reordering or renumbering rows breaks the chain too.
     """
-    body = canonical(
+    header = canonical(
         {
             "project": project,
             "seq": seq,
             "asset": asset,
             "kind": kind,
-            "payload": payload,
             "actor": actor,
             "host": host,
             "ts": ts,
             "prev_hash": prev_hash,
         }
     )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    h = hashlib.sha256(header.encode("utf-8"))
+    h.update(b"\n")
+    h.update(payload.encode("utf-8"))
+    return h.hexdigest()

@@ -74,13 +74,14 @@ class Projection:
         self.dirty_assets: set[str] = set()
         self.dirty_flags: set[int] = set()
         self.dirty_cuts: set[str] = set()
+        self.fresh: set[str] = set()  # ids minted in this batch: never in the database yet
         self._load_asset = load_asset
         self._load_flag = load_flag
         self._load_cut = load_cut
 
     # -- lookups ---------------------------------------------------------------------------
     def asset(self, asset_id: str) -> AssetState | None:
-        if asset_id not in self.assets and self._load_asset is not None:
+        if asset_id not in self.assets and asset_id not in self.fresh and self._load_asset is not None:
             row = self._load_asset(asset_id)
             if row is not None:
                 self.assets[asset_id] = row

@@ -83,6 +83,37 @@ class Batch:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     touched_assets: set[str] = field(default_factory=set)
     before_commit: list[Callable[[Batch], None]] = field(default_factory=list)
+    _paths: dict[str, set[str]] | None = None  # preloaded path -> live asset ids
+    _flags_loaded: set[str] = field(default_factory=set)
+    _next_flag: int | None = None
+
+    def new_asset_id(self) -> str:
+        import uuid
+
+        aid = uuid.uuid4().hex
+        self.proj.fresh.add(aid)
+        self._flags_loaded.add(aid)
+        return aid
+
+    def preload_paths(self, paths: list[str]) -> None:
+        """One query for the live assets at PATHS, so per-file lookups stay in memory."""
+        index: dict[str, set[str]] = {p: set() for p in paths}
+        for i in range(0, len(paths), 500):
+            chunk = paths[i : i + 500]
+            for aid, path in self.conn.execute(select(ASSET_T.c.id, ASSET_T.c.path).where(
+                    ASSET_T.c.project == self.project, ASSET_T.c.path.in_(chunk), ASSET_T.c.deleted.is_(False))):
+                index[path].add(aid)
+        self._paths = index
+
+    def preload_flags(self, asset_ids: list[str]) -> None:
+        """One query for the flags of ASSET_IDS (policy evaluation needs them all)."""
+        todo = [a for a in asset_ids if a not in self._flags_loaded]
+        for i in range(0, len(todo), 500):
+            chunk = todo[i : i + 500]
+            for row in self.conn.execute(select(FLAG_T).where(FLAG_T.c.project == self.project, FLAG_T.c.asset.in_(chunk))):
+                m = dict(row._mapping)
+                self.proj.flags.setdefault(m["id"], m)
+        self._flags_loaded.update(todo)
 
     def append(
         self, kind: str, asset: str | None, payload: dict[str, Any], *, actor: str | None = None
@@ -113,28 +144,36 @@ class Batch:
 
     # -- lookups that see both committed rows and this batch's changes --------------------------
     def asset_ids_at(self, path: str) -> list[str]:
-        ids = {
-            r[0]
-            for r in self.conn.execute(
-                select(ASSET_T.c.id).where(ASSET_T.c.project == self.project, ASSET_T.c.path == path)
-            )
-        }
+        if self._paths is not None and path in self._paths:
+            ids = set(self._paths[path])
+        else:
+            ids = {
+                r[0]
+                for r in self.conn.execute(
+                    select(ASSET_T.c.id).where(ASSET_T.c.project == self.project, ASSET_T.c.path == path)
+                )
+            }
         ids |= {a["id"] for a in self.proj.assets.values() if a["path"] == path}
         return [i for i in ids if (a := self.proj.asset(i)) and a["path"] == path and not a["deleted"]]
 
     def next_flag_id(self) -> int:
-        top = self.conn.execute(
-            select(FLAG_T.c.id).where(FLAG_T.c.project == self.project).order_by(FLAG_T.c.id.desc()).limit(1)
-        ).scalar()
-        return max([top or 0, *self.proj.flags.keys()]) + 1
+        if self._next_flag is None:
+            top = self.conn.execute(
+                select(FLAG_T.c.id).where(FLAG_T.c.project == self.project).order_by(FLAG_T.c.id.desc()).limit(1)
+            ).scalar()
+            self._next_flag = top or 0
+        self._next_flag = max([self._next_flag, *self.proj.new_flags]) + 1
+        return self._next_flag
 
     def flags_for(self, asset_id: str) -> list[dict[str, Any]]:
-        ids = [
-            r[0]
-            for r in self.conn.execute(
-                select(FLAG_T.c.id).where(FLAG_T.c.project == self.project, FLAG_T.c.asset == asset_id)
-            )
-        ]
+        ids: list[int] = []
+        if asset_id not in self._flags_loaded:
+            ids = [
+                r[0]
+                for r in self.conn.execute(
+                    select(FLAG_T.c.id).where(FLAG_T.c.project == self.project, FLAG_T.c.asset == asset_id)
+                )
+            ]
         ids += [f["id"] for f in self.proj.flags.values() if f["asset"] == asset_id]
         return [f for i in sorted(set(ids)) if (f := self.proj.flag(i)) is not None]
 

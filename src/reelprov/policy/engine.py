@@ -225,5 +225,6 @@ def _event(b: Batch, fid: int, asset: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate_batch(project: Project, b: Batch) -> None:
+    b.preload_flags(sorted(b.touched_assets))
     for aid in sorted(b.touched_assets):
         evaluate_asset(project, b, aid)
