@@ -156,3 +156,52 @@ def test_kill_9_mid_ingest_loses_and_duplicates_nothing(show_root: Path) -> None
     count = con.execute("SELECT count(*) FROM ledger_entry WHERE kind = 'seen'").fetchone()[0]
     con.close()
     assert count == n
+
+
+def test_bad_names_root_gone_and_back(show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from reelprov.project import Project
+    from reelprov.watch.daemon import Watcher
+
+    caplog.set_level(logging.INFO, logger="reelprov")
+    p = Project.open(show_root)
+    w = Watcher(p, settle=0.2)
+    t = threading.Thread(target=w.run, daemon=True)
+    t.start()
+    wait_for(lambda: w.observer is not None)
+    (show_root / "new\nline.png").write_bytes(b"one")
+    with open(os.fsencode(show_root) + b"/bad\xffname.png", "wb") as f:
+        f.write(b"two")
+    wait_for(lambda: "new\nline.png" in assets(show_root), what="newline name recorded")
+    wait_for(lambda: "not valid UTF-8" in caplog.text, what="bad name logged")
+    assert "bad\\xffname.png" in caplog.text
+    # the share goes away (unmounted) and comes back: logged, the daemon waits, then resumes
+    gone = show_root.with_name("show.unmounted")
+    os.rename(show_root, gone)
+    wait_for(lambda: "is gone" in caplog.text, what="root gone logged")
+    assert t.is_alive()
+    os.rename(gone, show_root)
+    wait_for(lambda: "is back" in caplog.text, what="root back logged")
+    write_png(show_root / "after/return.png")
+    wait_for(lambda: "after/return.png" in assets(show_root), what="recording resumed")
+    w.stop()
+    t.join(15)
+    p.close()
+
+
+def test_json_logs(show_root: Path) -> None:
+    import json as _json
+
+    env = {**os.environ, "REELPROV_PROJECT": str(show_root)}
+    proc = subprocess.Popen([sys.executable, "-m", "reelprov", "watch", "--log-format", "json", "--settle", "0.2"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: run_cli("status", "--json", cwd=show_root).json().get("backend"), what="watcher up")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    lines = [_json.loads(x) for x in err.splitlines() if x.startswith("{")]
+    assert any(x["msg"].startswith("watching") for x in lines)
+    assert all({"ts", "level", "logger", "msg"} <= set(x) for x in lines)

@@ -55,6 +55,11 @@ def _emit(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=indent, ensure_ascii=False, default=str) + "\n")
 
 
+def _p(path: str) -> str:
+    """A path safe for one line of terminal output (newlines and tabs in names escaped)."""
+    return path.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+
+
 def _err(msg: str) -> None:
     sys.stderr.write(msg + "\n")
 
@@ -136,7 +141,7 @@ def scan(
     print(f"{rep.files} files: {rep.seen} new, {rep.changed} changed, {rep.moved} moved, {rep.deleted} deleted, "
           f"{rep.unchanged} unchanged; {rep.flags_raised} flags raised")
     for e in rep.errors:
-        _err(f"skipped {e['path']}: {e['error']}")
+        _err(f"skipped {_p(e['path'])}: {e['error']}")
 
 
 @app.command("ls")
@@ -175,7 +180,7 @@ def ls_cmd(
         open_flags = sum(1 for f in a["flags"] if f["status"] in ("open", "rejected"))
         flags = f"{open_flags} open" if open_flags else "-"
         cut = "cut" if a["in_cut"] else "-"
-        print(f"{a['origin']:<13} {a['stage']:<10} {cut:<4} {flags:<7} {a['path']}" + (f"  [{', '.join(a['tools'])}]" if a["tools"] else ""))
+        print(f"{a['origin']:<13} {a['stage']:<10} {cut:<4} {flags:<7} {_p(a['path'])}" + (f"  [{', '.join(a['tools'])}]" if a["tools"] else ""))
     _err(f"{len(rows)} assets")
 
 
@@ -365,7 +370,7 @@ def flags(
         _emit(rows)
         return
     for f in rows:
-        print(f"{f['id']:>5} {f['severity']:<8} {f['status']:<9} {f['area']:<24} {f['path']}\n      {f['reason']}")
+        print(f"{f['id']:>5} {f['severity']:<8} {f['status']:<9} {f['area']:<24} {_p(f['path'])}\n      {f['reason']}")
     _err(f"{len(rows)} flags")
 
 

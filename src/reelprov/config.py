@@ -13,6 +13,7 @@ from reelprov.errors import ConfigError, PathOutsideProject, ProjectNotFound
 
 CONFIG_NAME = "reelprov.toml"
 STATE_DIR = ".reelprov"
+MAX_PATH = 4096
 
 DEFAULT_FINAL_FOLDERS = ["final", "deliverables", "delivery", "conform", "online"]
 DEFAULT_TEMP_FOLDERS = ["temp", "wip", "previs", "ideation", "boards", "refs"]
@@ -89,6 +90,10 @@ class ProjectConfig:
 
     def relpath(self, path: str | os.PathLike[str], *, cwd: Path | None = None) -> str:
         """A user-given path (absolute, or relative to cwd) as a root-relative POSIX path."""
+        if len(os.fspath(path)) > MAX_PATH:
+            raise PathOutsideProject(
+                f"{os.fspath(path)[:60]}...: a path of {len(os.fspath(path))} characters; no file system "
+                f"holds paths over {MAX_PATH}; check the argument")
         p = Path(path)
         if not p.is_absolute():
             p = (cwd or Path.cwd()) / p

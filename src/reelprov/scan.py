@@ -92,6 +92,10 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
                 continue
             full = os.path.join(d, name)
             rel = _rel(root, full)
+            why = bad_name(rel)
+            if why:
+                errors.append({"path": shown(rel), "error": why})
+                continue
             try:
                 is_link = e.is_symlink()
                 if is_link and not cfg.follow_symlinks:
@@ -123,6 +127,20 @@ def _sig_mtime(full: str, mtime_ns: int) -> int:
         except OSError:
             pass
     return best
+
+
+def bad_name(rel: str) -> str | None:
+    """Why REL cannot be recorded, or None. Names must be valid UTF-8 to live in the ledger."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8; rename it (e.g. with convmv) so it can be recorded"
+    return None
+
+
+def shown(rel: str) -> str:
+    """REL printable whatever its bytes (invalid UTF-8 as \\xNN escapes)."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
 
 
 def _rel(root: str, full: str) -> str:
@@ -305,6 +323,10 @@ def sync_paths(project: Project, rels: set[str], *, moves: list[tuple[str, str]]
     cands: dict[str, Candidate] = {}
     gone: set[str] = set()
     for rel in sorted(rels):
+        why = bad_name(rel)
+        if why:
+            rep.errors.append({"path": shown(rel), "error": why})
+            continue
         full = os.path.join(root, rel)
         if os.path.isdir(full):
             for c in walk(cfg, rep.errors, under=rel):
