@@ -156,6 +156,11 @@ class _guard:
         if isinstance(exc, OperationalError | SADatabaseError):
             where = _redact(str(self.engine.url))
             orig = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            if "disk is full" in orig or "No space left" in orig or "could not extend file" in orig:
+                raise DatabaseError(
+                    f"{where}: the disk holding the ledger is full ({orig}); free space and run the "
+                    "command again (this transaction was not written)"
+                ) from None
             if "not a database" in orig or "malformed" in orig:
                 raise DatabaseError(
                     f"{where}: the ledger file is corrupt ({orig}); restore it from backup"

@@ -313,7 +313,12 @@ class Watcher:
 
             batch, self._ready, self._ready_since = self._ready, set(), 0.0
             rep = self._safe(lambda: sync_paths(self.project, batch, moves=moves))
-            if rep is not None:
+            if rep is None:
+                # not written (disk full, database down): keep the paths and try again next pass
+                self._ready |= batch | {d for pair in moves for d in pair}
+                self._ready_since = now
+                self.stop_event.wait(1.0)
+            else:
                 for e in rep.errors:
                     log.warning("skipped %s: %s", e["path"], e["error"])
                 self.state.last_write_at = datetime.now(UTC).isoformat(timespec="seconds")
