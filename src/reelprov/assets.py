@@ -74,23 +74,20 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
         q = q.where(ASSET_T.c.origin.in_(flt.origin))
     with project.ledger.read() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q.order_by(ASSET_T.c.path))]
-        fq = select(FLAG_T).where(FLAG_T.c.project == pid)
-        if flt.flagged:
-            fq = fq.where(FLAG_T.c.status.in_(("open", "rejected")))
         flags: dict[str, list[dict[str, Any]]] = {}
-        for r in conn.execute(fq):
+        for r in conn.execute(select(FLAG_T).where(FLAG_T.c.project == pid)):
             flags.setdefault(r.asset, []).append(dict(r._mapping))
     out = []
     for a in rows:
         if flt.in_cut and not a["cuts"]:
             continue
-        if flt.flagged and a["id"] not in flags:
+        if flt.flagged and not any(f["status"] in ("open", "rejected") for f in flags.get(a["id"], [])):
             continue
         if flt.path_glob and not fnmatch.fnmatch(a["path"], flt.path_glob):
             continue
         if flt.tool and not any(flt.tool.casefold() in t.casefold() for t in a["tools"]):
             continue
-        j = asset_json(project, a, flags.get(a["id"], []) if not flt.flagged else _all_flags(project, a["id"]))
+        j = asset_json(project, a, flags.get(a["id"], []))
         if flt.stage and j["stage"] not in flt.stage:
             continue
         if flt.tag and not set(flt.tag) <= set(j["tags"]):

@@ -96,7 +96,11 @@ class ProjectConfig:
                 f"holds paths over {MAX_PATH}; check the argument")
         p = Path(path)
         if not p.is_absolute():
-            p = (cwd or Path.cwd()) / p
+            # Relative to where the user stands when that is inside the project (like git);
+            # relative to the project root when they point at it from elsewhere with --project.
+            here = (cwd or Path.cwd()).resolve()
+            inside = here == self.root.resolve() or self.root.resolve() in here.parents
+            p = (here if inside else self.root) / p
         p = Path(os.path.normpath(p))
         root = Path(os.path.normpath(self.root.resolve()))
         try:

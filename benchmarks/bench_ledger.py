@@ -1,0 +1,81 @@
+"""Ledger scale: ~1,000,000 entries; `show` and `ls --flagged` latency beyond interpreter start,
+and `verify` throughput, on SQLite and (with --postgres URL) PostgreSQL.
+
+    python benchmarks/bench_ledger.py [--assets 400000] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import REELPROV, env  # noqa: E402
+from synth import populate  # noqa: E402
+
+
+def median_time(cmd: list[str], e: dict[str, str], n: int = 5) -> float:
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=e)
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+def run(label: str, root: Path, e: dict[str, str], assets: int) -> None:
+    from reelprov.project import Project
+
+    root.mkdir(parents=True)
+    subprocess.run([REELPROV, "init", str(root)], check=True, stdout=subprocess.DEVNULL, env=e)
+    import os
+
+    os.environ.update({k: v for k, v in e.items() if k.startswith("REELPROV_")})
+    p = Project.open(root)
+    t = time.perf_counter()
+    entries = populate(p, assets=assets)
+    build = time.perf_counter() - t
+    p.close()
+    base = median_time([sys.executable, "-c", "import reelprov.cli"], e)
+    show = median_time([REELPROV, "-P", str(root), "show", "final/reel000/shot0000000.png", "--json"], e)
+    flagged = median_time([REELPROV, "-P", str(root), "ls", "--flagged", "--json"], e, n=3)
+    t = time.perf_counter()
+    subprocess.run([REELPROV, "-P", str(root), "verify"], check=True, stdout=subprocess.DEVNULL, env=e)
+    ver = time.perf_counter() - t
+    print(f"{label}: {entries} entries written in {build:.0f}s ({entries / build:.0f}/s)")
+    print(f"  interpreter + imports (python -c 'import reelprov.cli'): {base * 1000:.0f} ms")
+    print(f"  show one asset:   {show * 1000:.0f} ms  ({(show - base) * 1000:.0f} ms beyond start-up)")
+    print(f"  ls --flagged:     {flagged * 1000:.0f} ms  ({(flagged - base) * 1000:.0f} ms beyond start-up; {assets // 5} flagged assets listed)")
+    print(f"  verify:           {ver:.1f} s  ({entries / ver:.0f} entries/s, chain + projection replay)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--assets", type=int, default=400_000)
+    ap.add_argument("--postgres", default=None)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="rp-ledger-") as d:
+        run("SQLite", Path(d) / "sqlite", env(), args.assets)
+        if args.postgres:
+            import sqlalchemy as sa
+
+            schema = f"rp_bench_{uuid.uuid4().hex[:8]}"
+            eng = sa.create_engine(args.postgres)
+            with eng.begin() as c:
+                c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+            url = f"{args.postgres}{'&' if '?' in args.postgres else '?'}options=-csearch_path%3D{schema}"
+            try:
+                run("PostgreSQL", Path(d) / "pg", env(REELPROV_DATABASE_URL=url), args.assets)
+            finally:
+                with eng.begin() as c:
+                    c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+if __name__ == "__main__":
+    main()
