@@ -86,7 +86,7 @@ def project(show_root: Path) -> Any:
 def sample_show(tmp_path: Path) -> Path:
     """A copy of sample_media/ initialised as a project (not yet scanned)."""
     root = tmp_path / "samples"
-    shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("reelprov.toml", ".reelprov"))
+    shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("reelprov.toml", ".reelprov", "report.*", "hooks"))
     r = run_cli("init", str(root))
     assert r.code == 0, r.err
     return root
