@@ -105,6 +105,7 @@ def policy_check(project: Project) -> dict[str, int]:
     counts = {"assets": len(ids), "raised": 0, "reopened": 0, "resolved": 0}
     for i in range(0, len(ids), 500):
         with project.batch(evaluate=False) as b:
+            b.preload_flags(ids[i : i + 500])
             for aid in ids[i : i + 500]:
                 evaluate_asset(project, b, aid)
             for e in b.entries:

@@ -80,26 +80,23 @@ class Projection:
         self._load_cut = load_cut
 
     # -- lookups ---------------------------------------------------------------------------
-    def asset(self, asset_id: str) -> AssetState | None:
-        if asset_id not in self.assets and asset_id not in self.fresh and self._load_asset is not None:
-            row = self._load_asset(asset_id)
+    @staticmethod
+    def _get(cache: dict[Any, dict[str, Any]], key: Any, loader: Callable[[Any], dict[str, Any] | None] | None) -> dict[str, Any] | None:
+        if key not in cache and loader is not None:
+            row = loader(key)
             if row is not None:
-                self.assets[asset_id] = row
-        return self.assets.get(asset_id)
+                cache[key] = row
+        return cache.get(key)
+
+    def asset(self, asset_id: str) -> AssetState | None:
+        loader = None if asset_id in self.fresh else self._load_asset
+        return self._get(self.assets, asset_id, loader)
 
     def flag(self, flag_id: int) -> FlagState | None:
-        if flag_id not in self.flags and self._load_flag is not None:
-            row = self._load_flag(flag_id)
-            if row is not None:
-                self.flags[flag_id] = row
-        return self.flags.get(flag_id)
+        return self._get(self.flags, flag_id, self._load_flag)
 
     def cut(self, name: str) -> CutState | None:
-        if name not in self.cuts and self._load_cut is not None:
-            row = self._load_cut(name)
-            if row is not None:
-                self.cuts[name] = row
-        return self.cuts.get(name)
+        return self._get(self.cuts, name, self._load_cut)
 
     def _touch_asset(self, asset: AssetState, seq: int) -> None:
         asset["last_seq"] = seq
