@@ -72,16 +72,20 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
         q = q.where(ASSET_T.c.deleted.is_(False))
     if flt.origin:
         q = q.where(ASSET_T.c.origin.in_(flt.origin))
+    unresolved = select(FLAG_T.c.asset).where(FLAG_T.c.project == pid, FLAG_T.c.status.in_(("open", "rejected")))
+    if flt.flagged:
+        q = q.where(ASSET_T.c.id.in_(unresolved))
     with project.ledger.read() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q.order_by(ASSET_T.c.path))]
+        fq = select(FLAG_T).where(FLAG_T.c.project == pid)
+        if flt.flagged:
+            fq = fq.where(FLAG_T.c.asset.in_(unresolved))
         flags: dict[str, list[dict[str, Any]]] = {}
-        for r in conn.execute(select(FLAG_T).where(FLAG_T.c.project == pid)):
+        for r in conn.execute(fq):
             flags.setdefault(r.asset, []).append(dict(r._mapping))
     out = []
     for a in rows:
         if flt.in_cut and not a["cuts"]:
-            continue
-        if flt.flagged and not any(f["status"] in ("open", "rejected") for f in flags.get(a["id"], [])):
             continue
         if flt.path_glob and not fnmatch.fnmatch(a["path"], flt.path_glob):
             continue

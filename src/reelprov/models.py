@@ -23,12 +23,13 @@ class LedgerEntry(SQLModel, table=True):
     """One immutable fact. Rows are only ever inserted; entry_hash chains each to the previous."""
 
     __tablename__ = "ledger_entry"
-    __table_args__ = (UniqueConstraint("project", "seq"),)
+    # (project, asset, seq) serves an asset's history in chain order without a full scan.
+    __table_args__ = (UniqueConstraint("project", "seq"), Index("ix_ledger_entry_project_asset_seq", "project", "asset", "seq"))
 
     id: int | None = Field(default=None, primary_key=True)
     project: str = Field(max_length=64, index=True)
     seq: int = Field(sa_type=BigInteger)
-    asset: str | None = Field(default=None, max_length=64, index=True)
+    asset: str | None = Field(default=None, max_length=64)
     kind: str = Field(max_length=32)
     payload: str
     actor: str = Field(max_length=200)

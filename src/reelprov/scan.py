@@ -307,19 +307,19 @@ def _forget_states(b: Batch, paths: list[str]) -> None:
         b.conn.execute(delete(STATE_T).where(STATE_T.c.project == b.project, STATE_T.c.path.in_(paths[i : i + 500])))
 
 
-def sync_paths(project: Project, rels: set[str], *, moves: list[tuple[str, str]] | None = None) -> ScanReport:
-    """Bring the ledger in step with a few paths (files or folders) the watcher saw change.
-
-    Moves are applied first without re-hashing (a rename keeps content); then every named path
-    that exists is examined like a scan would, and named paths that are gone are deletions.
-    """
-    cfg = project.cfg
-    rep = ScanReport()
-    root = str(cfg.root)
+def apply_moves(project: Project, moves: list[tuple[str, str]], rep: ScanReport | None = None) -> ScanReport:
+    """Renames the watcher saw, applied without re-hashing (a rename keeps the content)."""
+    rep = rep or ScanReport()
     if moves:
         with project.batch() as b:
             for src, dest in moves:
                 _move(b, src, dest, rep)
+    return rep
+
+
+def candidates_for(cfg: ProjectConfig, rels: set[str], rep: ScanReport) -> tuple[dict[str, Candidate], set[str]]:
+    """The recordable files at or under RELS, and which of RELS no longer exist."""
+    root = str(cfg.root)
     cands: dict[str, Candidate] = {}
     gone: set[str] = set()
     for rel in sorted(rels):
@@ -345,36 +345,69 @@ def sync_paths(project: Project, rels: set[str], *, moves: list[tuple[str, str]]
             cands[rel] = Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns))
         else:
             gone.add(rel)
-    pid = cfg.project_id
+    return cands, gone
+
+
+def unchanged(project: Project, c: Candidate) -> bool:
+    """True when the scan cache says C's content is already recorded (same size and mtime)."""
     with project.ledger.read() as conn:
-        cache = {r.path: (r.size, r.mtime_ns, r.sha256) for r in conn.execute(
-            select(STATE_T).where(STATE_T.c.project == pid, STATE_T.c.path.in_(list(cands) or [""])))}
-        live = {}
-        for g in gone:
-            for r in conn.execute(select(ASSET_T.c.path, ASSET_T.c.id, ASSET_T.c.sha256).where(
-                    ASSET_T.c.project == pid, ASSET_T.c.deleted.is_(False),
-                    (ASSET_T.c.path == g) | ASSET_T.c.path.startswith(g + "/", autoescape=True))):
-                live[r.path] = (r.id, r.sha256)
-    todo = []
-    for c in cands.values():
-        cached = cache.get(c.rel)
-        if cached and cached[0] == c.size and cached[1] == c.mtime_ns:
-            rep.unchanged += 1
-        else:
-            todo.append(c)
-    rep.files = len(cands)
+        row = conn.execute(select(STATE_T.c.size, STATE_T.c.mtime_ns, STATE_T.c.sha256).where(
+            STATE_T.c.project == project.cfg.project_id, STATE_T.c.path == c.rel)).first()
+        if row is None or (row.size, row.mtime_ns) != (c.size, c.mtime_ns):
+            return False
+        return conn.execute(select(ASSET_T.c.id).where(
+            ASSET_T.c.project == project.cfg.project_id, ASSET_T.c.path == c.rel,
+            ASSET_T.c.sha256 == row.sha256, ASSET_T.c.deleted.is_(False))).first() is not None
+
+
+def examine_candidate(c: Candidate, trust: str | None) -> dict[str, Any]:
+    return _examine_one((c.abs, c.rel, c.mtime_ns, trust))
+
+
+def record_results(project: Project, results: list[dict[str, Any]], gone: set[str], rep: ScanReport | None = None) -> ScanReport:
+    """Write examined files and the deletions among GONE (files or folders) in one transaction.
+
+    A gone path whose content reappears among RESULTS is a move, not a deletion.
+    """
+    rep = rep or ScanReport()
+    root = str(project.cfg.root)
+    pid = project.cfg.project_id
+    live: dict[str, tuple[str, str]] = {}
+    if gone:
+        with project.ledger.read() as conn:
+            for g in gone:
+                for r in conn.execute(select(ASSET_T.c.path, ASSET_T.c.id, ASSET_T.c.sha256).where(
+                        ASSET_T.c.project == pid, ASSET_T.c.deleted.is_(False),
+                        (ASSET_T.c.path == g) | ASSET_T.c.path.startswith(g + "/", autoescape=True))):
+                    live[r.path] = (r.id, r.sha256)
     vanished = {p: v for p, v in live.items() if not os.path.lexists(os.path.join(root, p))}
     vanished_by_sha: dict[str, list[str]] = {}
     for p, (_aid, sha) in vanished.items():
         vanished_by_sha.setdefault(sha, []).append(p)
-    results = []
-    for res in _examined(todo, project.trust_anchors, cfg.workers or (os.cpu_count() or 1)):
+    ok = []
+    for res in results:
         if "error" in res:
             rep.errors.append({"path": res["path"], "error": res["error"]})
         else:
-            results.append(res)
-    _write(project, results, vanished_by_sha, vanished, rep, final=True)
+            ok.append(res)
+    _write(project, ok, vanished_by_sha, vanished, rep, final=True)
     return rep
+
+
+def sync_paths(project: Project, rels: set[str], *, moves: list[tuple[str, str]] | None = None) -> ScanReport:
+    """Bring the ledger in step with a few paths (files or folders) that changed: moves first,
+    then every named path that exists is examined like a scan would, and the gone ones deleted."""
+    cfg = project.cfg
+    rep = apply_moves(project, moves or [])
+    cands, gone = candidates_for(cfg, rels, rep)
+    with project.ledger.read() as conn:
+        cache = {r.path: (r.size, r.mtime_ns) for r in conn.execute(
+            select(STATE_T).where(STATE_T.c.project == cfg.project_id, STATE_T.c.path.in_(list(cands) or [""])))}
+    todo = [c for c in cands.values() if cache.get(c.rel) != (c.size, c.mtime_ns)]
+    rep.unchanged += len(cands) - len(todo)
+    rep.files = len(cands)
+    results = list(_examined(todo, project.trust_anchors, cfg.workers or (os.cpu_count() or 1)))
+    return record_results(project, results, gone, rep)
 
 
 def _move(b: Batch, src: str, dest: str, rep: ScanReport) -> None:

@@ -136,8 +136,14 @@ class Watcher:
         self.state = WatchState()
         self._lock_fd: int | None = None
         self.observer: Any = None
-        self._ready: set[str] = set()
-        self._ready_since = 0.0
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        workers = project.cfg.workers or max(2, os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reelprov-examine")
+        self._inflight: dict[str, Future[dict[str, Any] | None]] = {}
+        self._redo: set[str] = set()
+        self._results: list[dict[str, Any]] = []
+        self._gone: dict[str, float] = {}
 
     # -- lifetime ------------------------------------------------------------------------------
     def acquire(self) -> None:
@@ -244,6 +250,7 @@ class Watcher:
                 self.stop_event.wait(0.1)
         finally:
             self.stop_observer()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self.release()
 
     def stop(self, *_: Any) -> None:
@@ -269,24 +276,27 @@ class Watcher:
             log.warning("event burst overflowed the queue; reconciling the whole tree")
             self._drain()
             self.state.pending.clear()
+            self._gone.clear()
             self._safe(self.reconcile)
             return
         moves, gone, dirs = self._drain()
         now = time.monotonic()
-        ready: set[str] = set(gone)
+        if moves:
+            self._apply_moves(moves, gone, dirs)
         for d in dirs:
-            # A new folder's files may still be arriving: settle them like any other file.
+            # A new (or moved-in) folder's files may still be arriving: settle them like any other.
             for dirpath, dirnames, filenames in os.walk(self.root / d):
                 dirnames[:] = [x for x in dirnames if not x.startswith(".")]
                 for name in filenames:
                     rel = os.path.relpath(os.path.join(dirpath, name), self.root).replace(os.sep, "/")
                     self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, walked=True))
+        ready: set[str] = set()
         for rel, p in list(self.state.pending.items()):
             full = self.root / rel
             try:
                 st = full.stat()
             except OSError:
-                ready.add(rel)
+                gone.add(rel)
                 del self.state.pending[rel]
                 continue
             if (st.st_size, st.st_mtime_ns) != (p.size, p.mtime):
@@ -294,34 +304,86 @@ class Watcher:
                 if not p.closed:
                     continue
             window = self.settle if (self.state.backend == "polling" or p.walked) else max(1.0, self.settle * INOTIFY_FALLBACK_FACTOR)
-            if p.closed and now - p.stable_since >= min(self.settle, 0.05):
+            if (p.closed and now - p.stable_since >= min(self.settle, 0.05)) or now - p.stable_since >= window:
                 ready.add(rel)
-            elif now - p.stable_since >= window:
-                ready.add(rel)
-            if rel in ready:
                 del self.state.pending[rel]
-        self.state.backlog = len(self.state.pending)
-        # Deletions wait until nothing is settling (up to MAX_HOLD), and go in one pass with the
-        # files that settled meanwhile: a delete + create pair (polling, copies) then matches by
-        # hash and stays one asset instead of a deletion and a stranger.
-        if ready and not self._ready_since:
-            self._ready_since = now
-        self._ready |= ready
-        flush = bool(moves) or (self._ready and (not self.state.pending or now - self._ready_since >= MAX_HOLD))
-        if flush:
-            from reelprov.scan import sync_paths
+        for g in gone:
+            self._gone.setdefault(g, now)
+        self._submit(ready)
+        self._collect()
+        self.state.backlog = len(self.state.pending) + len(self._inflight)
+        # Deletions wait while files are settling or being read (up to MAX_HOLD): a delete + create
+        # pair (polling, copies) then lands in one write, matches by hash and stays one asset.
+        busy = bool(self._inflight or self.state.pending)
+        due = {g for g, t in self._gone.items() if not busy or now - t >= MAX_HOLD}
+        if self._results or due:
+            from reelprov.scan import record_results
 
-            batch, self._ready, self._ready_since = self._ready, set(), 0.0
-            rep = self._safe(lambda: sync_paths(self.project, batch, moves=moves))
+            results, self._results = self._results, []
+            rep = self._safe(lambda: record_results(self.project, results, due))
             if rep is None:
-                # not written (disk full, database down): keep the paths and try again next pass
-                self._ready |= batch | {d for pair in moves for d in pair}
-                self._ready_since = now
+                self._results = results + self._results  # not written: keep everything for the next pass
                 self.stop_event.wait(1.0)
-            else:
-                for e in rep.errors:
-                    log.warning("skipped %s: %s", e["path"], e["error"])
-                self.state.last_write_at = datetime.now(UTC).isoformat(timespec="seconds")
+                return
+            for g in due:
+                self._gone.pop(g, None)
+            for e in rep.errors:
+                log.warning("skipped %s: %s", e["path"], e["error"])
+            self.state.last_write_at = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def _apply_moves(self, moves: list[tuple[str, str]], gone: set[str], dirs: set[str]) -> None:
+        from reelprov.scan import apply_moves
+
+        if self._safe(lambda: apply_moves(self.project, moves)) is None:
+            for src, dest in moves:  # fall back to delete + examine, which still matches by hash
+                gone.add(src)
+                dirs.add(dest) if (self.root / dest).is_dir() else self.state.pending.setdefault(
+                    dest, Pending(first=time.monotonic(), stable_since=time.monotonic(), walked=True))
+
+    def _submit(self, ready: set[str]) -> None:
+        """Hash and extract settled files on the worker pool; the loop thread stays the one writer."""
+        from reelprov.scan import Candidate
+
+        for rel in sorted(ready):
+            if rel in self._inflight:
+                self._redo.add(rel)  # changed again while being read: read it once more afterwards
+                continue
+            full = self.root / rel
+            try:
+                st = full.stat()
+            except OSError:
+                self._gone.setdefault(rel, time.monotonic())
+                continue
+            c = Candidate(rel, str(full), st.st_size, st.st_mtime_ns)
+            self._inflight[rel] = self._pool.submit(self._examine, c)
+
+    def _examine(self, c: Any) -> dict[str, Any] | None:
+        from reelprov.scan import ScanReport, candidates_for, examine_candidate, unchanged
+
+        rep = ScanReport()
+        cands, _gone = candidates_for(self.project.cfg, {c.rel}, rep)
+        if rep.errors:
+            return {"path": rep.errors[0]["path"], "error": rep.errors[0]["error"]}
+        cand = cands.get(c.rel)
+        if cand is None or unchanged(self.project, cand):
+            return None  # ignored name, sidecar, or a moved file whose content is already recorded
+        return examine_candidate(cand, self.project.trust_anchors)
+
+    def _collect(self) -> None:
+        for rel, fut in list(self._inflight.items()):
+            if not fut.done():
+                continue
+            del self._inflight[rel]
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001 - one file's failure is logged, not fatal
+                log.warning("could not read %s: %s", rel, exc)
+                continue
+            if res is not None:
+                self._results.append(res)
+            if rel in self._redo:
+                self._redo.discard(rel)
+                self._submit({rel})
 
     def _drain(self) -> tuple[list[tuple[str, str]], set[str], set[str]]:
         from datetime import UTC, datetime
@@ -341,7 +403,12 @@ class Watcher:
                 if src and dest:
                     moves.append((src, dest))
                 if dest:
-                    (dirs if is_dir else gone).add(dest)  # re-check the destination after the move
+                    # re-check what arrived: unknown files (e.g. renamed from a hidden temp name)
+                    # get examined; already-recorded ones are skipped by their size and mtime
+                    if is_dir:
+                        dirs.add(dest)
+                    else:
+                        self.state.pending[dest] = Pending(first=now, stable_since=now, closed=True, walked=True)
                 if src:
                     gone.add(src)
                     self.state.pending.pop(src, None)
