@@ -109,6 +109,8 @@ def make_xmp_and_camera() -> None:
     out("xmp/capture.jpg").write_bytes(jpeg_bytes(picture((30, 30, 120)), xmp=xmp_packet("digitalCapture", tool="Adobe Lightroom")))
     picture((200, 200, 40)).save(out("xmp/xmp_ai.webp"), "WEBP", xmp=xmp_packet("trainedAlgorithmicMedia", tool="Google Imagen"))
     picture((40, 200, 200)).save(out("xmp/capture.webp"), "WEBP", xmp=xmp_packet("digitalCapture"))
+    picture((200, 40, 200)).save(out("xmp/genfill_composite.webp"), "WEBP",
+                                 xmp=xmp_packet("compositeWithTrainedAlgorithmicMedia", tool="Adobe Photoshop (Generative Fill)"))
     exif = Image.Exif()
     exif[271] = "ARRI"
     exif[272] = "ALEXA 35"
@@ -188,14 +190,22 @@ def test_ca() -> tuple[bytes, bytes, bytes]:
     return leaf.public_bytes(pem) + root.public_bytes(pem), key, root.public_bytes(pem)
 
 
-def sign(signer: c2pa.Signer, src: bytes, mime: str, dest: Path, actions: list[dict[str, object]], generator: str) -> None:
+def sign(signer: c2pa.Signer, src: bytes, mime: str, dest: Path, actions: list[dict[str, object]], generator: str,
+         *, sidecar: bool = False) -> None:
+    """Sign SRC into DEST; with SIDECAR, DEST keeps SRC's bytes and the manifest goes to DEST.c2pa."""
     manifest = {"claim_generator_info": [{"name": generator, "version": "1.0"}], "title": dest.name, "format": mime,
                 "assertions": [{"label": "c2pa.actions", "data": {"actions": actions}}]}
     with c2pa.Builder(manifest) as builder:
+        if sidecar:
+            builder.set_no_embed()
         dst = io.BytesIO()
-        builder.sign(signer, mime, io.BytesIO(src), dst)
+        store = builder.sign(signer, mime, io.BytesIO(src), dst)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(dst.getvalue())
+    if sidecar:
+        dest.write_bytes(src)
+        dest.with_suffix(".c2pa").write_bytes(store)
+    else:
+        dest.write_bytes(dst.getvalue())
 
 
 def make_c2pa() -> None:
@@ -219,10 +229,21 @@ def make_c2pa() -> None:
     sign(signer, (HERE / "plain/tone.wav").read_bytes(), "audio/wav", out("c2pa/elevenlabs_ai.wav"),
          [{"action": "c2pa.created", "digitalSourceType": DST + "trainedAlgorithmicMedia", "softwareAgent": {"name": "ElevenLabs"}}],
          "ElevenLabs")
+    png = io.BytesIO()
+    picture((50, 100, 200)).save(png, "PNG")
+    sign(signer, png.getvalue(), "image/png", out("c2pa/composite_genfill.png"), composite, "Adobe Photoshop")
+    sign(signer, png.getvalue(), "image/png", out("c2pa/capture.png"), capture, "Leica FOTOS")
+    wav = (HERE / "plain/tone.wav").read_bytes()
+    sign(signer, wav, "audio/wav", out("c2pa/composite_edit.wav"), composite, "Adobe Audition")
+    sign(signer, wav, "audio/wav", out("c2pa/capture.wav"), [{"action": "c2pa.created", "digitalSourceType": DST + "digitalCapture",
+                                                             "softwareAgent": {"name": "Sound Devices MixPre"}}], "Sound Devices")
+    sign(signer, jpeg_bytes(picture((90, 20, 90))), "image/jpeg", out("c2pa/sidecar_ai.jpg"), created_ai, "OpenAI Images", sidecar=True)
     mp3 = out("c2pa/_src.mp3")
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=660:duration=0.5", "-ac", "1", "-ar", "22050", "-b:a", "32k", str(mp3))
     sign(signer, mp3.read_bytes(), "audio/mpeg", out("c2pa/suno_ai.mp3"),
          [{"action": "c2pa.created", "digitalSourceType": DST + "trainedAlgorithmicMedia", "softwareAgent": {"name": "Suno"}}], "Suno")
+    sign(signer, mp3.read_bytes(), "audio/mpeg", out("c2pa/composite_edit.mp3"), composite, "Adobe Audition")
+    sign(signer, mp3.read_bytes(), "audio/mpeg", out("c2pa/capture.mp3"), capture, "Zoom H6")
     mp3.unlink()
     sign(signer, (HERE / "plain/camera_clip.mp4").read_bytes(), "video/mp4", out("c2pa/sora_ai.mp4"),
          [{"action": "c2pa.created", "digitalSourceType": DST + "trainedAlgorithmicMedia", "softwareAgent": {"name": "Sora"}}], "OpenAI Sora")
