@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SD_PARAMS, run_cli, write_png
-from tests.test_watch import wait_for
+from tests.watch.test_daemon import wait_for
 
 PY = sys.executable
 
