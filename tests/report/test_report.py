@@ -106,3 +106,15 @@ def test_bad_output_and_format_exit_2(cli, reviewed: Path) -> None:
     assert r.code == 2 and "pdf" in r.err
     r = cli("report", "--fail-on", "urgent", cwd=reviewed)
     assert r.code == 2
+
+
+def test_thumbnails_for_images_wav_and_video() -> None:
+    from reelprov.report import thumbnail
+    from tests.conftest import SAMPLES
+
+    assert thumbnail(SAMPLES / "camera/alexa_still.jpg", "image/jpeg").startswith("data:image/jpeg;base64,")
+    assert thumbnail(SAMPLES / "plain/tone.wav", "audio/wav").startswith("data:image/jpeg;base64,")
+    if shutil.which("ffmpeg"):
+        assert thumbnail(SAMPLES / "plain/camera_clip.mp4", "video/mp4").startswith("data:image/jpeg;base64,")
+    assert thumbnail(SAMPLES / "broken/bomb_60000x60000.png", "image/png") is None  # never decoded
+    assert thumbnail(SAMPLES / "broken/random.mp4", "video/mp4") is None
