@@ -63,6 +63,17 @@ def ignored(rel: str, name: str, patterns: Iterable[str]) -> bool:
     return bool(rx.match(name) or rx.match(rel))
 
 
+def skip_file(rel: str, cfg: ProjectConfig) -> bool:
+    """Files never recorded: hidden ones (or under hidden folders), reelprov's own, sidecars, ignored."""
+    parts = rel.split("/")
+    name = parts[-1]
+    if any(p.startswith(".") for p in parts) or rel == CONFIG_NAME:
+        return True
+    if cfg.hooks_dir is not None and (cfg.root / rel).parent == cfg.hooks_dir:
+        return True
+    return is_sidecar(name) or ignored(rel, name, cfg.ignore)
+
+
 def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None = None) -> Iterator[Candidate]:
     """Every recordable file: no hidden files, no .reelprov/, no sidecars, no ignore-listed names."""
     root = str(cfg.root)
@@ -106,7 +117,7 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
                     continue
                 if not e.is_file(follow_symlinks=cfg.follow_symlinks):
                     continue
-                if (d == root and name == CONFIG_NAME) or is_sidecar(name) or ignored(rel, name, cfg.ignore):
+                if skip_file(rel, cfg):
                     continue
                 st = e.stat(follow_symlinks=cfg.follow_symlinks)
             except OSError as exc:
@@ -332,10 +343,7 @@ def candidates_for(cfg: ProjectConfig, rels: set[str], rep: ScanReport) -> tuple
             for c in walk(cfg, rep.errors, under=rel):
                 cands[c.rel] = c
         elif os.path.isfile(full):
-            name = os.path.basename(rel)
-            if name.startswith(".") or is_sidecar(name) or ignored(rel, name, cfg.ignore) or rel.startswith(STATE_DIR + "/"):
-                continue
-            if any(part.startswith(".") for part in rel.split("/")[:-1]):
+            if skip_file(rel, cfg):
                 continue
             try:
                 st = os.stat(full)
@@ -392,22 +400,6 @@ def record_results(project: Project, results: list[dict[str, Any]], gone: set[st
             ok.append(res)
     _write(project, ok, vanished_by_sha, vanished, rep, final=True)
     return rep
-
-
-def sync_paths(project: Project, rels: set[str], *, moves: list[tuple[str, str]] | None = None) -> ScanReport:
-    """Bring the ledger in step with a few paths (files or folders) that changed: moves first,
-    then every named path that exists is examined like a scan would, and the gone ones deleted."""
-    cfg = project.cfg
-    rep = apply_moves(project, moves or [])
-    cands, gone = candidates_for(cfg, rels, rep)
-    with project.ledger.read() as conn:
-        cache = {r.path: (r.size, r.mtime_ns) for r in conn.execute(
-            select(STATE_T).where(STATE_T.c.project == cfg.project_id, STATE_T.c.path.in_(list(cands) or [""])))}
-    todo = [c for c in cands.values() if cache.get(c.rel) != (c.size, c.mtime_ns)]
-    rep.unchanged += len(cands) - len(todo)
-    rep.files = len(cands)
-    results = list(_examined(todo, project.trust_anchors, cfg.workers or (os.cpu_count() or 1)))
-    return record_results(project, results, gone, rep)
 
 
 def _move(b: Batch, src: str, dest: str, rep: ScanReport) -> None:
