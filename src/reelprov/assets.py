@@ -72,17 +72,24 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
         q = q.where(ASSET_T.c.deleted.is_(False))
     if flt.origin:
         q = q.where(ASSET_T.c.origin.in_(flt.origin))
-    unresolved = select(FLAG_T.c.asset).where(FLAG_T.c.project == pid, FLAG_T.c.status.in_(("open", "rejected")))
-    if flt.flagged:
-        q = q.where(ASSET_T.c.id.in_(unresolved))
+    flags: dict[str, list[dict[str, Any]]] = {}
     with project.ledger.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(q.order_by(ASSET_T.c.path))]
-        fq = select(FLAG_T).where(FLAG_T.c.project == pid)
         if flt.flagged:
-            fq = fq.where(FLAG_T.c.asset.in_(unresolved))
-        flags: dict[str, list[dict[str, Any]]] = {}
-        for r in conn.execute(fq):
-            flags.setdefault(r.asset, []).append(dict(r._mapping))
+            # Two plain indexed lookups rather than an IN (subquery): planners without fresh
+            # statistics (a just-filled PostgreSQL table) run the subquery once per asset.
+            ids = sorted({r[0] for r in conn.execute(select(FLAG_T.c.asset).where(
+                FLAG_T.c.project == pid, FLAG_T.c.status.in_(("open", "rejected"))))})
+            rows = []
+            for i in range(0, len(ids), 1000):
+                chunk = ids[i : i + 1000]
+                rows += [dict(r._mapping) for r in conn.execute(q.where(ASSET_T.c.id.in_(chunk)))]
+                for r in conn.execute(select(FLAG_T).where(FLAG_T.c.project == pid, FLAG_T.c.asset.in_(chunk))):
+                    flags.setdefault(r.asset, []).append(dict(r._mapping))
+            rows.sort(key=lambda a: a["path"])
+        else:
+            rows = [dict(r._mapping) for r in conn.execute(q.order_by(ASSET_T.c.path))]
+            for r in conn.execute(select(FLAG_T).where(FLAG_T.c.project == pid)):
+                flags.setdefault(r.asset, []).append(dict(r._mapping))
     out = []
     for a in rows:
         if flt.in_cut and not a["cuts"]:
