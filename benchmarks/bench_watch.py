@@ -56,16 +56,18 @@ def latency(n: int, settle: float, work: Path) -> None:
         db = sqlite3.connect(root / ".reelprov/ledger.db")
 
         def done() -> bool:
-            return db.execute("SELECT count(*) FROM ledger_entry WHERE kind = 'flagged'").fetchone()[0] >= n
+            return db.execute("SELECT count(DISTINCT asset) FROM ledger_entry WHERE kind = 'flagged'").fetchone()[0] >= n
 
         wait(done)
-        rows = db.execute("SELECT a.path, e.kind, e.ts FROM ledger_entry e JOIN asset a ON a.id = e.asset WHERE e.kind IN ('seen', 'flagged')").fetchall()
+        rows = db.execute("SELECT a.path, e.kind, min(e.ts) FROM ledger_entry e JOIN asset a ON a.id = e.asset "
+                          "WHERE e.kind IN ('seen', 'flagged') GROUP BY a.path, e.kind").fetchall()
         lat: dict[str, list[float]] = {"seen": [], "flagged": []}
         for path, kind, ts in rows:
             lat[kind].append(datetime.fromisoformat(ts).timestamp() - closed[path])
         for kind, xs in lat.items():
             xs.sort()
-            print(f"{kind:>8}: p50 {statistics.median(xs):.2f} s  p95 {xs[int(len(xs) * 0.95) - 1]:.2f} s  max {xs[-1]:.2f} s "
+            label = "recorded" if kind == "seen" else "flagged"
+            print(f"{label:>8}: p50 {statistics.median(xs):.2f} s  p95 {xs[int(len(xs) * 0.95) - 1]:.2f} s  max {xs[-1]:.2f} s "
                   f"(settle window {settle} s; goal p95 <= {settle + 0.25:.2f} s) over {len(xs)} files")
     finally:
         proc.send_signal(signal.SIGTERM)

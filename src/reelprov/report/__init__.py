@@ -57,18 +57,21 @@ def build(project: Project, *, verify: bool = True) -> dict[str, Any]:
     ver = do_verify(project.ledger) if verify else None
     sections: dict[str, list[dict[str, Any]]] = {k: [] for k, _, _ in SECTIONS}
     cfg = project.cfg
+    stages = {aid: stage_of(a, cfg) for aid, a in assets.items()}
     for aid, a in assets.items():
         af = [f for f in flags.get(aid, []) if f["status"] != "resolved"]
-        stage = stage_of(a, cfg)
-        row = None
+        stage = stages[aid]
+        built: dict[int, dict[str, Any]] = {}
 
-        def mk(sel: list[dict[str, Any]], a: dict[str, Any] = a, stage: str = stage, aid: str = aid) -> dict[str, Any]:
-            return _row(a, stage, tags_of(a, cfg), cut_usage.get(aid, []), sel)
+        def mk(sel: list[dict[str, Any]], a: dict[str, Any] = a, stage: str = stage, aid: str = aid,
+               built: dict[int, dict[str, Any]] = built) -> dict[str, Any]:
+            # one row object per asset and flag selection, shared by the sections that list it
+            if id(sel) not in built:
+                built[id(sel)] = _row(a, stage, tags_of(a, cfg), cut_usage.get(aid, []), sel)
+            return built[id(sel)]
 
-        block = blocking_flags(af, "escalate")
-        if block:
-            row = mk(af)
-            sections["blocking"].append(row)
+        if blocking_flags(af, "escalate"):
+            sections["blocking"].append(mk(af))
         else:
             reviews = [f for f in af if f["status"] == "open"]
             if reviews:
@@ -88,7 +91,7 @@ def build(project: Project, *, verify: bool = True) -> dict[str, Any]:
     counts = {
         "assets": len(assets),
         "ai_assets": sum(1 for a in assets.values() if a["origin"] in ANY_AI),
-        "ai_headed_to_screen": sum(1 for a in assets.values() if a["origin"] in AI_ORIGINS and (a["cuts"] or stage_of(a, cfg) == "final")),
+        "ai_headed_to_screen": sum(1 for a in assets.values() if a["origin"] in AI_ORIGINS and (a["cuts"] or stages[a["id"]] == "final")),
         "flags_open": sum(1 for f in all_flags if f["status"] == "open"),
         "flags_blocking": len(blocking_flags(all_flags, "escalate")),
         "flags_approved": sum(1 for f in all_flags if f["status"] in ("approved", "waived")),
@@ -192,6 +195,33 @@ def thumbnail(path: Path, media_type: str) -> str | None:
         return None
 
 
+def _row_html(r: dict[str, Any], thumb: str | None) -> Any:
+    """One table row. Plain Python with markupsafe.escape on every value from the data: the
+    report's largest sections have tens of thousands of rows, and a Jinja loop per cell was
+    most of its build time."""
+    from markupsafe import Markup, escape
+
+    e = escape
+    cell = (f'<img alt="" src="{e(thumb)}">' if thumb else f'<span class="small">{e(r["media_type"])}</span>')
+    tools = f" &middot; {e(', '.join(r['tools']))}" if r["tools"] else ""
+    ev = "".join(f"<li>{e(x)}</li>" for x in r["evidence"])
+    tags = f'<div class="small">{e(", ".join(r["tags"]))}</div>' if r["tags"] else ""
+    cuts = "".join(f"{e(c['cut'])} {e(c['track'])} {e(c['record_in'])}&ndash;{e(c['record_out'])}<br>" for c in r["cut_usage"]) or "&ndash;"
+    flags = []
+    for f in r["flags"]:
+        dec = ""
+        if f["decided_by"]:
+            dec = (f'<div class="small">{e(f["status"])} by {e(f["decided_by"])}' + (f" ({e(f['ref'])})" if f["ref"] else "")
+                   + f" {e((f['decided_at'] or '')[:10])}" + (f": {e(f['note'])}" if f["note"] else "") + "</div>")
+        flags.append(f'<li><span class="sev-{e(f["severity"])}">#{e(f["id"])} {e(f["severity"])}</span> '
+                     f'<span class="st-{e(f["status"])}">{e(f["status"])}</span> <span class="small">{e(f["area"])}: {e(f["reason"])}</span>{dec}</li>')
+    return Markup(
+        f'<tr class="row"><td class="thumb">{cell}</td>'
+        f'<td><div class="path">{e(r["path"])}</div><div class="small">sha256 {e(r["sha256"][:16])}&hellip;</div></td>'
+        f'<td><b>{e(r["origin"])}</b>{tools}<div class="small">C2PA {e(r["c2pa"]["state"])}</div><ul class="plain small">{ev}</ul></td>'
+        f'<td>{e(r["stage"])}{tags}</td><td class="small">{cuts}</td><td><ul class="plain">{"".join(flags)}</ul></td></tr>')
+
+
 def render_html(project: Project, data: dict[str, Any], *, thumbnails: bool = True) -> str:
     import jinja2
 
@@ -204,7 +234,8 @@ def render_html(project: Project, data: dict[str, Any], *, thumbnails: bool = Tr
             if budget > 0 and row["path"] not in thumbs:
                 thumbs[row["path"]] = thumbnail(project.root / row["path"], row["media_type"])
                 budget -= 1
-    return env.get_template("report.html.j2").render(d=data, thumbs=thumbs, page=500, severities=SEVERITIES)
+    return env.get_template("report.html.j2").render(d=data, page=500, severities=SEVERITIES,
+                                                     row_html=lambda r: _row_html(r, thumbs.get(r["path"])))
 
 
 def render_csv(data: dict[str, Any]) -> str:
