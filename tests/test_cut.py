@@ -105,3 +105,25 @@ def test_bad_timelines_exit_2_and_keep_previous_cut(cli, show_root: Path) -> Non
         r = cli("cut", "import", str(f), "--name", "R1", cwd=show_root)
         assert r.code == 2 and str(f.name) in r.err and words in r.err, (f, r.err)
     assert cli("cut", "show", "R1", "--json", cwd=show_root).json() == before
+
+
+def test_aaf_written_by_pyaaf2(cli, show_root: Path) -> None:
+    """A real AAF file (written through otio-aaf-adapter / pyaaf2), media on an editor's mount."""
+    _setup(cli, show_root)
+    rate = 24
+    tl = otio.schema.Timeline(name="Reel 3")
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    for rel in ("temp/boards/castle.png", "final/props/ransom_note.png"):
+        ref = otio.schema.ExternalReference(
+            target_url=f"file:///Volumes/SHOW/{rel}",
+            available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(100, rate)))
+        track.append(otio.schema.Clip(name=Path(rel).stem, media_reference=ref, source_range=otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(48, rate))))
+    tl.tracks.append(track)
+    aaf = show_root / "reel3.aaf"
+    otio.adapters.write_to_file(tl, str(aaf), use_empty_mob_ids=True)
+    r = cli("cut", "import", str(aaf), "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    got = {e["path"]: (e["matched_by"], e["record_in"], e["record_out"]) for e in r.json()["events"]}
+    assert got == {"temp/boards/castle.png": ("path", "00:00:00:00", "00:00:02:00"),
+                   "final/props/ransom_note.png": ("path", "00:00:02:00", "00:00:04:00")}
