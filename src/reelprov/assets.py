@@ -80,11 +80,18 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
             ids = sorted({r[0] for r in conn.execute(select(FLAG_T.c.asset).where(
                 FLAG_T.c.project == pid, FLAG_T.c.status.in_(("open", "rejected"))))})
             rows = []
-            for i in range(0, len(ids), 1000):
-                chunk = ids[i : i + 1000]
-                rows += [dict(r._mapping) for r in conn.execute(q.where(ASSET_T.c.id.in_(chunk)))]
-                for r in conn.execute(select(FLAG_T).where(FLAG_T.c.project == pid, FLAG_T.c.asset.in_(chunk))):
-                    flags.setdefault(r.asset, []).append(dict(r._mapping))
+            for i in range(0, len(ids), 500):
+                # by primary key / asset index only, filtered here: with the project column in the
+                # WHERE, SQLite picks the project index and scans every asset once per chunk
+                chunk = ids[i : i + 500]
+                for r in conn.execute(select(ASSET_T).where(ASSET_T.c.id.in_(chunk))):
+                    a = dict(r._mapping)
+                    if a["project"] == pid and (flt.include_deleted or not a["deleted"]) and (
+                            not flt.origin or a["origin"] in flt.origin):
+                        rows.append(a)
+                for r in conn.execute(select(FLAG_T).where(FLAG_T.c.asset.in_(chunk))):
+                    if r.project == pid:
+                        flags.setdefault(r.asset, []).append(dict(r._mapping))
             rows.sort(key=lambda a: a["path"])
         else:
             rows = [dict(r._mapping) for r in conn.execute(q.order_by(ASSET_T.c.path))]
