@@ -84,9 +84,6 @@ def _judge(label: str, value: str, ctx: Context) -> list[Evidence]:
     if not found:
         return []
     t = found[0]
-    if t.kinds and ctx.media_type.split("/")[0] not in t.kinds and "video" not in t.kinds:
-        # A music tool named in a video's tags is still a hint, but keep the detail honest.
-        pass
     return [evidence(source, "tool_hint", t.origin, t.name, value[:120])]
 
 

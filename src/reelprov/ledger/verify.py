@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,8 +65,6 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
                 first_bad = seq
                 problems.append(bad)
             if first_bad is None:
-                import json
-
                 try:
                     proj.apply(seq=seq, asset_id=m["asset"], kind=m["kind"],
                                payload=json.loads(m["payload"]), ts=m["ts"])
