@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from reelprov.classify import ORIGINS
@@ -25,7 +26,7 @@ def check_tags(tags: list[str]) -> None:
             raise UnknownTag(f"unknown tag {t!r}; known tags: {', '.join(TAGS)}")
 
 
-def tag(project: Project, assets: list[dict[str, Any]], *, add: list[str] = (), remove: list[str] = (),  # type: ignore[assignment]
+def tag(project: Project, assets: list[dict[str, Any]], *, add: Sequence[str] = (), remove: Sequence[str] = (),
         stage: str | None = None, clear_stage: bool = False) -> int:
     """Add/remove tags and set a stage on each asset; one `tagged` entry each. Returns entries written."""
     check_tags([*add, *remove])
@@ -54,7 +55,7 @@ def tag(project: Project, assets: list[dict[str, Any]], *, add: list[str] = (), 
 
 
 def declare(project: Project, assets: list[dict[str, Any]], *, origin: str, tool: str | None, note: str | None,
-            purpose: str | None = None, inputs: list[str] = (), consent: list[str] = (),  # type: ignore[assignment]
+            purpose: str | None = None, inputs: Sequence[str] = (), consent: Sequence[str] = (),
             by: str | None = None) -> int:
     if origin not in ORIGINS:
         raise ReelprovError(f"unknown origin {origin!r}; use one of {', '.join(ORIGINS)}")

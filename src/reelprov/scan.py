@@ -10,13 +10,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
 from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
 from reelprov.extract import examine
-from reelprov.extract.sidecars import is_sidecar
+from reelprov.extract.sidecars import all_candidates, is_sidecar
 from reelprov.ledger import Batch
 from reelprov.models import Asset, FileState
 from reelprov.project import Project
@@ -130,9 +131,8 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
 
 def _sig_mtime(full: str, mtime_ns: int) -> int:
     """The file's mtime, or a sidecar's if newer: editing NAME.xmp re-examines NAME."""
-    base, _ = os.path.splitext(full)
     best = mtime_ns
-    for cand in (base + ".xmp", full + ".xmp", base + ".c2pa", full + ".c2pa", base + ".reelprov.json", full + ".reelprov.json"):
+    for cand in all_candidates(Path(full)):
         try:
             best = max(best, os.stat(cand).st_mtime_ns)
         except OSError:
@@ -208,9 +208,7 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
     present = {c.rel for c in cands}
     prefix = (under.rstrip("/") + "/") if under else ""
     vanished = {p: v for p, v in live.items() if p not in present and p not in error_paths and p.startswith(prefix)}
-    vanished_by_sha: dict[str, list[str]] = {}
-    for p, (_aid, sha) in vanished.items():
-        vanished_by_sha.setdefault(sha, []).append(p)
+    vanished_by_sha = _by_sha(vanished)
 
     workers = cfg.workers or (os.cpu_count() or 1)
     total = len(todo)
@@ -234,14 +232,21 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
     return rep
 
 
+def _by_sha(vanished: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
+    """Vanished paths grouped by the content hash they last had: where a move may have gone."""
+    out: dict[str, list[str]] = {}
+    for p, (_aid, sha) in sorted(vanished.items()):
+        out.setdefault(sha, []).append(p)
+    return out
+
+
 def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dict[str, list[str]],
            vanished: dict[str, tuple[str, str]], rep: ScanReport, *, final: bool = False) -> None:
     if not results and not (final and vanished):
         return
     root = project.cfg.root
     with project.batch() as b:
-        b.preload_paths([r["path"] for r in results] + [p for ps in vanished_by_sha.values() for p in ps]
-                        + (sorted(vanished) if final else []))
+        b.preload_paths([r["path"] for r in results] + sorted(vanished))
         for r in results:
             record_file(b, r, rep, vanished_by_sha, vanished)
         if final:
@@ -273,17 +278,16 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
             kind = "changed"
     else:
         aid = ""
-        for old in (vanished_by_sha or {}).get(r["sha256"], []):
-            for cand in b.asset_ids_at(old):
-                aid = cand
+        olds = (vanished_by_sha or {}).get(r["sha256"], [])
+        while olds and not aid:
+            old = olds.pop(0)  # a vanished path with this content: the file moved here
+            moved = b.asset_ids_at(old)
+            if moved:
+                aid = moved[0]
                 b.append("moved", aid, {"from": old, "to": r["path"], **content})
                 kind = "moved"
-                vanished_by_sha[r["sha256"]].remove(old)  # type: ignore[index]
                 if vanished is not None:
                     vanished.pop(old, None)
-                break
-            if aid:
-                break
         if not aid:
             aid = b.new_asset_id()
             b.append("seen", aid, {"path": r["path"], "mtime_ns": r["mtime_ns"], **content})
@@ -389,9 +393,7 @@ def record_results(project: Project, results: list[dict[str, Any]], gone: set[st
                         (ASSET_T.c.path == g) | ASSET_T.c.path.startswith(g + "/", autoescape=True))):
                     live[r.path] = (r.id, r.sha256)
     vanished = {p: v for p, v in live.items() if not os.path.lexists(os.path.join(root, p))}
-    vanished_by_sha: dict[str, list[str]] = {}
-    for p, (_aid, sha) in vanished.items():
-        vanished_by_sha.setdefault(sha, []).append(p)
+    vanished_by_sha = _by_sha(vanished)
     ok = []
     for res in results:
         if "error" in res:

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from reelprov.extract import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
+from reelprov.extract.sidecars import sidecar_file
 from reelprov.extract.xmp import DST_ORIGIN, dst_code
 
 _STATES = {"valid": "valid", "trusted": "trusted", "invalid": "invalid"}
-
-
-def sidecar_path(path: Path) -> Path | None:
-    for cand in (path.with_suffix(".c2pa"), path.with_name(path.name + ".c2pa")):
-        if cand.is_file():
-            return cand
-    return None
 
 
 @lru_cache(maxsize=4)
@@ -32,7 +25,7 @@ def _context(trust_pem: str | None) -> Any:
 
 @hookimpl
 def reelprov_extract(ctx: Context) -> ExtractResult | None:
-    sidecar = sidecar_path(ctx.path)
+    sidecar = sidecar_file(ctx.path, ".c2pa")
     if not ctx.c2pa_marker and sidecar is None:
         return None
     import c2pa

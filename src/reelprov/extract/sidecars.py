@@ -24,11 +24,21 @@ def candidates(path: Path, suffix: str) -> list[Path]:
     return [path.with_suffix(suffix), path.with_name(path.name + suffix)]
 
 
-def declaration_path(path: Path) -> Path | None:
-    for cand in candidates(path, ".reelprov.json"):
-        if cand.is_file():
+def sidecar_file(path: Path, suffix: str) -> Path | None:
+    """The first existing sidecar of PATH with SUFFIX, in either naming convention."""
+    for cand in candidates(path, suffix):
+        if cand.is_file() and cand != path:
             return cand
     return None
+
+
+def all_candidates(path: Path) -> list[Path]:
+    """Every sidecar name PATH could have (they may or may not exist)."""
+    return [c for suffix in SIDECAR_SUFFIXES for c in candidates(path, suffix)]
+
+
+def declaration_path(path: Path) -> Path | None:
+    return sidecar_file(path, ".reelprov.json")
 
 
 def read_declaration(path: Path) -> dict[str, Any]:

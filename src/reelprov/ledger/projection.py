@@ -75,6 +75,8 @@ class Projection:
         self.dirty_flags: set[int] = set()
         self.dirty_cuts: set[str] = set()
         self.fresh: set[str] = set()  # ids minted in this batch: never in the database yet
+        # every path an in-memory asset has had; lookups re-check the asset's current path
+        self.by_path: dict[str, set[str]] = {}
         self._load_asset = load_asset
         self._load_flag = load_flag
         self._load_cut = load_cut
@@ -90,7 +92,14 @@ class Projection:
 
     def asset(self, asset_id: str) -> AssetState | None:
         loader = None if asset_id in self.fresh else self._load_asset
-        return self._get(self.assets, asset_id, loader)
+        asset = self._get(self.assets, asset_id, loader)
+        if asset is not None:
+            self._index(asset)
+        return asset
+
+    def _index(self, asset: AssetState) -> None:
+        if self._load_asset is not None:  # only live batches look up by path; replays skip it
+            self.by_path.setdefault(asset["path"], set()).add(asset["id"])
 
     def flag(self, flag_id: int) -> FlagState | None:
         return self._get(self.flags, flag_id, self._load_flag)
@@ -101,6 +110,7 @@ class Projection:
     def _touch_asset(self, asset: AssetState, seq: int) -> None:
         asset["last_seq"] = seq
         self.dirty_assets.add(asset["id"])
+        self._index(asset)
 
     def _need_asset(self, asset_id: str | None, kind: str) -> AssetState:
         asset = self.asset(asset_id) if asset_id else None
@@ -122,6 +132,7 @@ class Projection:
             self.assets[asset_id] = _new_asset(self.project, asset_id, payload, seq)
             self.new_assets.add(asset_id)
             self.dirty_assets.add(asset_id)
+            self._index(self.assets[asset_id])
             return
         # seen again after a delete: the same identity came back
         existing.update(path=payload["path"], deleted=False)

@@ -153,7 +153,7 @@ class Batch:
                     select(ASSET_T.c.id).where(ASSET_T.c.project == self.project, ASSET_T.c.path == path)
                 )
             }
-        ids |= {a["id"] for a in self.proj.assets.values() if a["path"] == path}
+        ids |= self.proj.by_path.get(path, set())
         return [i for i in ids if (a := self.proj.asset(i)) and a["path"] == path and not a["deleted"]]
 
     def next_flag_id(self) -> int:
