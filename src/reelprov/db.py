@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 
@@ -102,7 +104,7 @@ def head_revision(engine: Engine) -> str | None:
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    with _guard(engine):
+    with guard(engine):
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
@@ -110,12 +112,12 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
-    with _guard(engine):
+    with guard(engine):
         command.upgrade(_alembic_config(engine), revision)
 
 
 def _fast_revision(engine: Engine) -> str | None:
-    with _guard(engine), engine.connect().execution_options(reelprov_readonly=True) as conn:
+    with read_connection(engine) as conn:
         try:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except (OperationalError, SADatabaseError) as exc:
@@ -141,44 +143,28 @@ def ensure_current(engine: Engine, *, auto_upgrade: bool) -> None:
     upgrade(engine)
 
 
-class _guard:
-    """Turn driver errors (corrupt file, server down) into one clear DatabaseError."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-        if exc is None:
-            return False
-        if isinstance(exc, OperationalError | SADatabaseError):
-            where = _redact(str(self.engine.url))
-            orig = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-            if "disk is full" in orig or "No space left" in orig or "could not extend file" in orig:
-                raise DatabaseError(
-                    f"{where}: the disk holding the ledger is full ({orig}); free space and run the "
-                    "command again (this transaction was not written)"
-                ) from None
-            if "not a database" in orig or "malformed" in orig:
-                raise DatabaseError(
-                    f"{where}: the ledger file is corrupt ({orig}); restore it from backup"
-                ) from None
+@contextmanager
+def guard(engine: Engine) -> Iterator[None]:
+    """Turn driver errors (corrupt file, server down, full disk) into one clear DatabaseError."""
+    try:
+        yield
+    except (OperationalError, SADatabaseError) as exc:
+        where = _redact(str(engine.url))
+        orig = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        if "disk is full" in orig or "No space left" in orig or "could not extend file" in orig:
             raise DatabaseError(
-                f"{where}: cannot open the ledger database ({orig}); check the server / database_url"
+                f"{where}: the disk holding the ledger is full ({orig}); free space and run the "
+                "command again (this transaction was not written)"
             ) from None
-        return False
+        if "not a database" in orig or "malformed" in orig:
+            raise DatabaseError(f"{where}: the ledger file is corrupt ({orig}); restore it from backup") from None
+        raise DatabaseError(
+            f"{where}: cannot open the ledger database ({orig}); check the server / database_url"
+        ) from None
 
 
-def guard(engine: Engine) -> _guard:
-    return _guard(engine)
-
-
-def schema_tables(engine: Engine) -> list[str]:
-    return inspect(engine).get_table_names()
-
-
-def ping(engine: Engine) -> None:
-    with _guard(engine), engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A guarded connection for reading: plain BEGIN, so SQLite readers never take the write lock."""
+    with guard(engine), engine.connect().execution_options(reelprov_readonly=True) as conn:
+        yield conn

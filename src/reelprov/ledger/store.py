@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, text, update
 
-from reelprov.db import guard
+from reelprov.db import guard, read_connection
 from reelprov.ledger.chain import GENESIS_HASH, canonical, entry_hash
 from reelprov.ledger.projection import Projection
 from reelprov.models import Asset, Cut, Flag, LedgerEntry
@@ -64,8 +64,12 @@ def _row_entry(row: Any) -> Entry:
     )
 
 
-def _lock_key(project: str) -> int:
-    return int.from_bytes(hashlib.sha256(project.encode()).digest()[:8], "big", signed=True)
+def _lock_chain(conn: Connection, project: str) -> None:
+    """One writer per project chain at a time. SQLite: BEGIN IMMEDIATE already holds the write
+    lock. PostgreSQL: a transaction advisory lock, shared by every host on the database."""
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(project.encode()).digest()[:8], "big", signed=True)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 @dataclass
@@ -235,7 +239,7 @@ class Ledger:
 
     def read(self) -> Any:
         """A read-only connection (no write lock on SQLite)."""
-        return guard_connect(self.engine)
+        return read_connection(self.engine)
 
     def head(self, conn: Connection | None = None) -> tuple[int, str]:
         def q(c: Connection) -> tuple[int, str]:
@@ -256,9 +260,7 @@ class Ledger:
     def batch(self, *, before_commit: list[Callable[[Batch], None]] | None = None,
               after_commit: Callable[[Batch], None] | None = None) -> Iterator[Batch]:
         with guard(self.engine), self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # One writer per project chain at a time, across every host sharing the database.
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(self.project)})
+            _lock_chain(conn, self.project)
             seq, h = self.head(conn)
             proj = Projection(
                 self.project,
@@ -304,8 +306,7 @@ class Ledger:
     def rebuild(self) -> Projection:
         """Drop the projection rows and replay every entry, in one locked transaction."""
         with guard(self.engine), self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(self.project)})
+            _lock_chain(conn, self.project)
             proj = self.replay(conn)
             for t in (ASSET_T, FLAG_T, CUT_T):
                 conn.execute(delete(t).where(t.c.project == self.project))
@@ -316,9 +317,3 @@ class Ledger:
             proj.dirty_cuts = set(proj.cuts)
             write_projection(conn, proj, [])
         return proj
-
-
-@contextmanager
-def guard_connect(engine: Engine) -> Iterator[Connection]:
-    with guard(engine), engine.connect().execution_options(reelprov_readonly=True) as conn:
-        yield conn
