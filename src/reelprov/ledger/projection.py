@@ -77,6 +77,7 @@ class Projection:
         self.fresh: set[str] = set()  # ids minted in this batch: never in the database yet
         # every path an in-memory asset has had; lookups re-check the asset's current path
         self.by_path: dict[str, set[str]] = {}
+        self.flags_by_asset: dict[str, set[int]] = {}
         self._load_asset = load_asset
         self._load_flag = load_flag
         self._load_cut = load_cut
@@ -102,7 +103,16 @@ class Projection:
             self.by_path.setdefault(asset["path"], set()).add(asset["id"])
 
     def flag(self, flag_id: int) -> FlagState | None:
-        return self._get(self.flags, flag_id, self._load_flag)
+        flag = self._get(self.flags, flag_id, self._load_flag)
+        if flag is not None:
+            self.remember_flag(flag)
+        return flag
+
+    def remember_flag(self, flag: FlagState) -> FlagState:
+        """Keep a flag row (loaded or raised) in memory, findable by its asset."""
+        flag = self.flags.setdefault(flag["id"], flag)
+        self.flags_by_asset.setdefault(flag["asset"], set()).add(flag["id"])
+        return flag
 
     def cut(self, name: str) -> CutState | None:
         return self._get(self.cuts, name, self._load_cut)
@@ -241,6 +251,7 @@ class Projection:
             "raised_seq": seq,
             "last_seq": seq,
         }
+        self.remember_flag(self.flags[fid])
         self.new_flags.add(fid)
         self.dirty_flags.add(fid)
 

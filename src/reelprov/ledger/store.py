@@ -115,8 +115,7 @@ class Batch:
         for i in range(0, len(todo), 500):
             chunk = todo[i : i + 500]
             for row in self.conn.execute(select(FLAG_T).where(FLAG_T.c.project == self.project, FLAG_T.c.asset.in_(chunk))):
-                m = dict(row._mapping)
-                self.proj.flags.setdefault(m["id"], m)
+                self.proj.remember_flag(dict(row._mapping))
         self._flags_loaded.update(todo)
 
     def append(
@@ -178,7 +177,7 @@ class Batch:
                     select(FLAG_T.c.id).where(FLAG_T.c.project == self.project, FLAG_T.c.asset == asset_id)
                 )
             ]
-        ids += [f["id"] for f in self.proj.flags.values() if f["asset"] == asset_id]
+        ids += self.proj.flags_by_asset.get(asset_id, set())
         return [f for i in sorted(set(ids)) if (f := self.proj.flag(i)) is not None]
 
     def flush(self) -> None:
