@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from reelprov.errors import UnknownAsset
 from reelprov.ledger.store import ASSET_T, FLAG_T
+from reelprov.policy.engine import UNRESOLVED
 from reelprov.project import Project
 from reelprov.stages import stage_of, tags_of
 
@@ -78,7 +79,7 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
             # Two plain indexed lookups rather than an IN (subquery): planners without fresh
             # statistics (a just-filled PostgreSQL table) run the subquery once per asset.
             ids = sorted({r[0] for r in conn.execute(select(FLAG_T.c.asset).where(
-                FLAG_T.c.project == pid, FLAG_T.c.status.in_(("open", "rejected"))))})
+                FLAG_T.c.project == pid, FLAG_T.c.status.in_(UNRESOLVED)))})
             rows = []
             for i in range(0, len(ids), 500):
                 # by primary key / asset index only, filtered here: with the project column in the

@@ -160,6 +160,7 @@ def ls_cmd(
     from reelprov.assets import Filters, list_assets
     from reelprov.classify import ORIGINS
     from reelprov.errors import ReelprovError
+    from reelprov.policy.engine import UNRESOLVED
     from reelprov.review import check_tags
     from reelprov.stages import STAGES
 
@@ -177,7 +178,7 @@ def ls_cmd(
         _emit(rows)
         return
     for a in rows:
-        open_flags = sum(1 for f in a["flags"] if f["status"] in ("open", "rejected"))
+        open_flags = sum(1 for f in a["flags"] if f["status"] in UNRESOLVED)
         flags = f"{open_flags} open" if open_flags else "-"
         cut = "cut" if a["in_cut"] else "-"
         print(f"{a['origin']:<13} {a['stage']:<10} {cut:<4} {flags:<7} {_p(a['path'])}" + (f"  [{', '.join(a['tools'])}]" if a["tools"] else ""))
@@ -357,13 +358,14 @@ def flags(
 ) -> None:
     """List flags."""
     from reelprov.errors import ReelprovError
+    from reelprov.policy.engine import SEVERITIES, STATUSES
     from reelprov.review import list_flags
 
     for s in status or []:
-        if s not in ("open", "approved", "rejected", "waived", "resolved"):
-            raise ReelprovError(f"unknown status {s!r}; use open, approved, rejected, waived or resolved")
-    if severity and severity not in ("review", "escalate", "block"):
-        raise ReelprovError(f"unknown severity {severity!r}; use review, escalate or block")
+        if s not in STATUSES:
+            raise ReelprovError(f"unknown status {s!r}; use {', '.join(STATUSES)}")
+    if severity and severity not in SEVERITIES:
+        raise ReelprovError(f"unknown severity {severity!r}; use {', '.join(SEVERITIES)}")
     p = _open()
     rows = list_flags(p, status=status, severity=severity)
     if as_json:
@@ -512,10 +514,11 @@ def report(
 ) -> None:
     """The pre-delivery report: what is cleared, what still blocks delivery."""
     from reelprov.errors import ReportError
+    from reelprov.policy.engine import SEVERITIES
     from reelprov.report import blocking_flags, write_report
 
-    if fail_on is not None and fail_on not in ("review", "escalate", "block"):
-        raise ReportError(f"unknown --fail-on level {fail_on!r}; use review, escalate or block")
+    if fail_on is not None and fail_on not in SEVERITIES:
+        raise ReportError(f"unknown --fail-on level {fail_on!r}; use {', '.join(SEVERITIES)}")
     p = _open()
     data, path = write_report(p, fmt=fmt, output=output, verify=not no_verify, thumbnails=not no_thumbnails)
     if path:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from reelprov.project import Project
 
 SEVERITIES = ("review", "escalate", "block")
+STATUSES = ("open", "approved", "rejected", "waived", "resolved")
+UNRESOLVED = ("open", "rejected")  # still in the way of delivery
 AREAS = (
     "screen",
     "data_use",

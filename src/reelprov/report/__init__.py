@@ -16,13 +16,12 @@ from sqlalchemy import select
 from reelprov.classify import AI_ORIGINS, ANY_AI
 from reelprov.errors import ReportError
 from reelprov.ledger.store import ASSET_T, CUT_T, FLAG_T
-from reelprov.policy.engine import SEVERITIES, severity_rank
+from reelprov.policy.engine import SEVERITIES, UNRESOLVED, severity_rank
 from reelprov.project import Project
 from reelprov.stages import stage_of, tags_of
 
 FORMATS = ("html", "json", "csv", "md")
 SCHEMA_VERSION = 1
-UNRESOLVED = ("open", "rejected")
 THUMB_LIMIT = 400
 SECTIONS = (
     ("blocking", "Blocking delivery", "Open or rejected flags at escalate or block: need written approval or replacement."),
