@@ -64,13 +64,24 @@ def ignored(rel: str, name: str, patterns: Iterable[str]) -> bool:
     return bool(rx.match(name) or rx.match(rel))
 
 
-def skip_file(rel: str, cfg: ProjectConfig) -> bool:
+def own_dirs(cfg: ProjectConfig) -> tuple[str, ...]:
+    """Root-relative folders that are reelprov's own (state, hooks): never walked or recorded."""
+    dirs = [STATE_DIR]
+    if cfg.hooks_dir is not None:
+        try:
+            dirs.append(cfg.hooks_dir.relative_to(cfg.root).as_posix())
+        except ValueError:
+            pass  # hooks live outside the project
+    return tuple(dirs)
+
+
+def skip_file(rel: str, cfg: ProjectConfig, own: tuple[str, ...] | None = None) -> bool:
     """Files never recorded: hidden ones (or under hidden folders), reelprov's own, sidecars, ignored."""
     parts = rel.split("/")
     name = parts[-1]
     if any(p.startswith(".") for p in parts) or rel == CONFIG_NAME:
         return True
-    if cfg.hooks_dir is not None and (cfg.root / rel).parent == cfg.hooks_dir:
+    if any(rel.startswith(d + "/") for d in (own if own is not None else own_dirs(cfg))):
         return True
     return is_sidecar(name) or ignored(rel, name, cfg.ignore)
 
@@ -78,9 +89,7 @@ def skip_file(rel: str, cfg: ProjectConfig) -> bool:
 def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None = None) -> Iterator[Candidate]:
     """Every recordable file: no hidden files, no .reelprov/, no sidecars, no ignore-listed names."""
     root = str(cfg.root)
-    skip_dirs = {os.path.normpath(os.path.join(root, STATE_DIR))}
-    if cfg.hooks_dir is not None:
-        skip_dirs.add(os.path.normpath(str(cfg.hooks_dir)))
+    own = own_dirs(cfg)
     seen_dirs: set[tuple[int, int]] = set()
     start = os.path.join(root, under) if under else root
     stack = [start]
@@ -113,12 +122,12 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
                 if is_link and not cfg.follow_symlinks:
                     continue
                 if e.is_dir(follow_symlinks=cfg.follow_symlinks):
-                    if os.path.normpath(full) not in skip_dirs and not ignored(rel, name, cfg.ignore):
+                    if rel not in own and not ignored(rel, name, cfg.ignore):
                         stack.append(full)
                     continue
                 if not e.is_file(follow_symlinks=cfg.follow_symlinks):
                     continue
-                if skip_file(rel, cfg):
+                if skip_file(rel, cfg, own):
                     continue
                 st = e.stat(follow_symlinks=cfg.follow_symlinks)
             except OSError as exc:
