@@ -43,7 +43,7 @@ def watcher(request: pytest.FixtureRequest, show_root: Path) -> Iterator[tuple[P
     w = Watcher(p, poll=0.2 if request.param == "polling" else None, settle=0.3)
     t = threading.Thread(target=w.run, daemon=True)
     t.start()
-    wait_for(lambda: w.observer is not None, what="observer start")
+    wait_for(lambda: w.observer is not None and w.state.reconciled_at, what="observing and reconciled")
     yield show_root, w
     w.stop()
     t.join(15)
@@ -118,7 +118,7 @@ def test_hooks_run_on_events(show_root: Path) -> None:
     w = Watcher(p, settle=0.2)
     t = threading.Thread(target=w.run, daemon=True)
     t.start()
-    wait_for(lambda: w.observer is not None)
+    wait_for(lambda: w.observer is not None and w.state.reconciled_at, what="observing and reconciled")
     write_png(show_root / "final/evil name $(touch pwned).png", {"parameters": SD_PARAMS})
     text = wait_for(lambda: out.exists() and "flag-raised" in out.read_text() and out.read_text(), what="hook output")
     w.stop()
@@ -169,7 +169,7 @@ def test_bad_names_root_gone_and_back(show_root: Path, caplog: pytest.LogCapture
     w = Watcher(p, settle=0.2)
     t = threading.Thread(target=w.run, daemon=True)
     t.start()
-    wait_for(lambda: w.observer is not None)
+    wait_for(lambda: w.observer is not None and w.state.reconciled_at, what="observing and reconciled")
     (show_root / "new\nline.png").write_bytes(b"one")
     with open(os.fsencode(show_root) + b"/bad\xffname.png", "wb") as f:
         f.write(b"two")

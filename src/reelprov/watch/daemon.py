@@ -91,6 +91,7 @@ class WatchState:
     last_write_at: str | None = None
     backlog: int = 0
     root_missing: bool = False
+    reconciled_at: str | None = None  # the last full reconcile finished (None: the first is running)
     pending: dict[str, Pending] = field(default_factory=dict)
 
 
@@ -227,6 +228,9 @@ class Watcher:
                  rep.files, rep.seen, rep.changed, rep.moved, rep.deleted, len(rep.errors))
         for e in rep.errors:
             log.warning("skipped %s: %s", e["path"], e["error"])
+        from datetime import UTC, datetime
+
+        self.state.reconciled_at = datetime.now(UTC).isoformat(timespec="seconds")
 
     def run(self) -> None:
         """Until stop(): reconcile, observe, settle and write. Never raises on one bad file."""
@@ -235,8 +239,10 @@ class Watcher:
             from datetime import UTC, datetime
 
             self.state.started_at = datetime.now(UTC).isoformat(timespec="seconds")
-            self.reconcile()
+            # Observe first, then reconcile: a file written while the tree is walked is caught
+            # by one or the other (recording it twice is a no-op), never by neither.
             self.start_observer()
+            self.reconcile()
             last_status = 0.0
             while not self.stop_event.is_set():
                 try:
@@ -269,8 +275,8 @@ class Watcher:
         if self.state.root_missing:
             log.info("project root %s is back; reconciling", self.root)
             self.state.root_missing = False
-            self._safe(self.reconcile)
             self.start_observer()
+            self._safe(self.reconcile)
         if self.overflow.is_set():
             self.overflow.clear()
             log.warning("event burst overflowed the queue; reconciling the whole tree")
@@ -440,7 +446,7 @@ class Watcher:
         data = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": self.state.started_at,
                 "backend": self.state.backend, "events": self.state.events, "backlog": self.state.backlog,
                 "last_event_at": self.state.last_event_at, "last_write_at": self.state.last_write_at,
-                "root_missing": self.state.root_missing}
+                "root_missing": self.state.root_missing, "reconciled_at": self.state.reconciled_at}
         path = status_path(self.project)
         tmp = path.with_suffix(".tmp")
         try:
