@@ -6,10 +6,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from reelprov.errors import UnknownAsset
-from reelprov.ledger.store import ASSET_T, FLAG_T
 from reelprov.policy.engine import UNRESOLVED
 from reelprov.project import Project
 from reelprov.stages import stage_of, tags_of
@@ -64,40 +61,34 @@ class Filters:
     tool: str | None = None
 
 
+# Constant statements, values bound (ledger/reader.py). `:everything` switches a filter off.
+_ASSETS = (
+    "SELECT * FROM asset WHERE project = :p AND (:with_deleted OR deleted = :no)"
+    " AND (:any_origin OR origin IN (SELECT value FROM json_each(:origins))) ORDER BY path")
+_FLAGGED_ASSETS = (
+    "SELECT * FROM asset WHERE project = :p AND (:with_deleted OR deleted = :no)"
+    " AND (:any_origin OR origin IN (SELECT value FROM json_each(:origins)))"
+    " AND id IN (SELECT asset FROM flag WHERE project = :p AND status IN (SELECT value FROM json_each(:statuses)))"
+    " ORDER BY path")
+_PROJECT_FLAGS = "SELECT * FROM flag WHERE project = :p"
+_ASSET_FLAGS = "SELECT * FROM flag WHERE project = :p AND asset = :a"
+_AT_PATH = "SELECT * FROM asset WHERE project = :p AND path = :path ORDER BY last_seq DESC"
+
+
 def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, Any]]:
     """Every asset matching the filters, as contract JSON, sorted by path."""
     flt = flt or Filters()
-    pid = project.cfg.project_id
-    q = select(ASSET_T).where(ASSET_T.c.project == pid)
-    if not flt.include_deleted:
-        q = q.where(ASSET_T.c.deleted.is_(False))
-    if flt.origin:
-        q = q.where(ASSET_T.c.origin.in_(flt.origin))
+    rd = project.reader
+    params = {"p": project.cfg.project_id, "with_deleted": flt.include_deleted, "no": False,
+              "any_origin": not flt.origin, "origins": list(flt.origin or [])}
     flags: dict[str, list[dict[str, Any]]] = {}
-    with project.ledger.read() as conn:
+    with rd.snapshot():
         if flt.flagged:
-            # Two plain indexed lookups rather than an IN (subquery): planners without fresh
-            # statistics (a just-filled PostgreSQL table) run the subquery once per asset.
-            ids = sorted({r[0] for r in conn.execute(select(FLAG_T.c.asset).where(
-                FLAG_T.c.project == pid, FLAG_T.c.status.in_(UNRESOLVED)))})
-            rows = []
-            for i in range(0, len(ids), 500):
-                # by primary key / asset index only, filtered here: with the project column in the
-                # WHERE, SQLite picks the project index and scans every asset once per chunk
-                chunk = ids[i : i + 500]
-                for r in conn.execute(select(ASSET_T).where(ASSET_T.c.id.in_(chunk))):
-                    a = dict(r._mapping)
-                    if a["project"] == pid and (flt.include_deleted or not a["deleted"]) and (
-                            not flt.origin or a["origin"] in flt.origin):
-                        rows.append(a)
-                for r in conn.execute(select(FLAG_T).where(FLAG_T.c.asset.in_(chunk))):
-                    if r.project == pid:
-                        flags.setdefault(r.asset, []).append(dict(r._mapping))
-            rows.sort(key=lambda a: a["path"])
+            rows = rd.rows(_FLAGGED_ASSETS, statuses=list(UNRESOLVED), **params)
         else:
-            rows = [dict(r._mapping) for r in conn.execute(q.order_by(ASSET_T.c.path))]
-            for r in conn.execute(select(FLAG_T).where(FLAG_T.c.project == pid)):
-                flags.setdefault(r.asset, []).append(dict(r._mapping))
+            rows = rd.rows(_ASSETS, **params)
+        for f in rd.iter(_PROJECT_FLAGS, p=params["p"]):
+            flags.setdefault(f["asset"], []).append(f)
     out = []
     for a in rows:
         if flt.in_cut and not a["cuts"]:
@@ -115,18 +106,9 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
     return out
 
 
-def _all_flags(project: Project, asset_id: str) -> list[dict[str, Any]]:
-    with project.ledger.read() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            select(FLAG_T).where(FLAG_T.c.project == project.cfg.project_id, FLAG_T.c.asset == asset_id))]
-
-
 def find_asset(project: Project, rel: str, *, include_deleted: bool = True) -> dict[str, Any]:
     """The asset recorded at REL (the live one first, else the last deleted one)."""
-    pid = project.cfg.project_id
-    with project.ledger.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(
-            select(ASSET_T).where(ASSET_T.c.project == pid, ASSET_T.c.path == rel).order_by(ASSET_T.c.last_seq.desc()))]
+    rows = project.reader.rows(_AT_PATH, p=project.cfg.project_id, path=rel)
     live = [r for r in rows if not r["deleted"]]
     if live:
         return live[0]
@@ -136,19 +118,19 @@ def find_asset(project: Project, rel: str, *, include_deleted: bool = True) -> d
 
 
 def show_asset(project: Project, rel: str, *, with_history: bool = True) -> dict[str, Any]:
-    a = find_asset(project, rel)
-    out = asset_json(project, a, _all_flags(project, a["id"]))
-    if with_history:
-        out["history"] = [e.to_json() for e in project.ledger.entries(asset=a["id"])]
+    rd, pid = project.reader, project.cfg.project_id
+    with rd.snapshot():
+        a = find_asset(project, rel)
+        out = asset_json(project, a, rd.rows(_ASSET_FLAGS, p=pid, a=a["id"]))
+        if with_history:
+            out["history"] = list(rd.entries(pid, asset=a["id"]))
     return out
 
 
 def resolve_paths(project: Project, patterns: list[str], *, cwd: Any = None) -> list[dict[str, Any]]:
     """Assets named by paths or globs on the command line; a pattern matching nothing is an error."""
-    pid = project.cfg.project_id
-    with project.ledger.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(
-            select(ASSET_T).where(ASSET_T.c.project == pid, ASSET_T.c.deleted.is_(False)).order_by(ASSET_T.c.path))]
+    rows = project.reader.rows(_ASSETS, p=project.cfg.project_id, with_deleted=False, no=False,
+                               any_origin=True, origins=[])
     out: dict[str, dict[str, Any]] = {}
     for pat in patterns:
         rel = project.cfg.relpath(pat, cwd=cwd)

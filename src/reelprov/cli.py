@@ -13,10 +13,10 @@ if TYPE_CHECKING:
     from reelprov.project import Project
 
 app = typer.Typer(help="Provenance tracker for film and TV editorial pipelines.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
-db_app = typer.Typer(help="Ledger database: migrations and projections.", no_args_is_help=True)
-policy_app = typer.Typer(help="The policy in force.", no_args_is_help=True)
-cut_app = typer.Typer(help="Editorial timelines: which assets are on screen.", no_args_is_help=True)
+                  pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
+db_app = typer.Typer(help="Ledger database: migrations and projections.", no_args_is_help=True, rich_markup_mode=None)
+policy_app = typer.Typer(help="The policy in force.", no_args_is_help=True, rich_markup_mode=None)
+cut_app = typer.Typer(help="Editorial timelines: which assets are on screen.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
 app.add_typer(policy_app, name="policy")
 app.add_typer(cut_app, name="cut")
@@ -112,7 +112,7 @@ def init(
     p = init_project(directory, name=name)
     STATE.opened.append(p)
     info = {"root": str(p.root), "config": str(p.cfg.config_path), "project_id": p.cfg.project_id,
-            "database": db._redact(p.cfg.effective_database_url()), "revision": db.current_revision(p.engine)}
+            "database": db.redact(p.cfg.effective_database_url()), "revision": db.current_revision(p.engine)}
     if as_json:
         _emit(info)
     else:
@@ -216,7 +216,7 @@ def history(path: str, as_json: JsonOpt = False) -> None:
 
     p = _open()
     a = find_asset(p, p.cfg.relpath(path))
-    entries = [e.to_json() for e in p.ledger.entries(asset=a["id"])]
+    entries = list(p.reader.entries(p.cfg.project_id, asset=a["id"]))
     if as_json:
         _emit(entries)
         return
@@ -265,7 +265,7 @@ def db_current(as_json: JsonOpt = False) -> None:
     p = _open(upgrade=False)
     cur, head = db.current_revision(p.engine), db.head_revision(p.engine)
     if as_json:
-        _emit({"current": cur, "head": head, "up_to_date": cur == head, "database": db._redact(str(p.engine.url))})
+        _emit({"current": cur, "head": head, "up_to_date": cur == head, "database": db.redact(str(p.engine.url))})
     else:
         print(f"{cur or 'empty'} (head {head}){'' if cur == head else ' - run: reelprov db upgrade'}")
 

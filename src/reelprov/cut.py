@@ -9,10 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from sqlalchemy import select
-
 from reelprov.errors import CutImportError, UnknownCut
-from reelprov.ledger.store import ASSET_T, CUT_T
 from reelprov.project import Project
 
 SUPPORTED = {".otio": None, ".edl": "cmx_3600", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".aaf": "AAF"}
@@ -112,9 +109,8 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
     tl, rate, drop, start = _read(path, rate)
     cut_name = name or tl.name or path.stem
     pid = project.cfg.project_id
-    with project.ledger.read() as conn:
-        live = [_Asset(r.id, r.path) for r in conn.execute(
-            select(ASSET_T.c.id, ASSET_T.c.path).where(ASSET_T.c.project == pid, ASSET_T.c.deleted.is_(False)))]
+    live = [_Asset(r["id"], r["path"]) for r in project.reader.iter(
+        "SELECT id, path FROM asset WHERE project = :p AND deleted = :no", p=pid, no=False)]
     by_path = {a.path: a for a in live}
     by_name: dict[str, list[_Asset]] = {}
     for a in live:
@@ -180,16 +176,13 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
 
 
 def list_cuts(project: Project) -> list[dict[str, Any]]:
-    with project.ledger.read() as conn:
-        rows = conn.execute(select(CUT_T).where(CUT_T.c.project == project.cfg.project_id).order_by(CUT_T.c.name)).all()
-    return [{"name": r.name, "source": r.source, "rate": r.rate, "imported_at": r.imported_at,
-             "events": len(r.events), "unmatched": len(r.unmatched)} for r in rows]
+    rows = project.reader.rows("SELECT * FROM cut WHERE project = :p ORDER BY name", p=project.cfg.project_id)
+    return [{"name": r["name"], "source": r["source"], "rate": r["rate"], "imported_at": r["imported_at"],
+             "events": len(r["events"]), "unmatched": len(r["unmatched"])} for r in rows]
 
 
 def show_cut(project: Project, name: str) -> dict[str, Any]:
-    with project.ledger.read() as conn:
-        r = conn.execute(select(CUT_T).where(CUT_T.c.project == project.cfg.project_id, CUT_T.c.name == name)).first()
+    r = project.reader.one("SELECT * FROM cut WHERE project = :p AND name = :name", p=project.cfg.project_id, name=name)
     if r is None:
         raise UnknownCut(f"no cut named {name!r}; list them with `reelprov cut ls`")
-    return {"name": r.name, "source": r.source, "rate": r.rate, "imported_at": r.imported_at,
-            "events": r.events, "unmatched": r.unmatched}
+    return {k: r[k] for k in ("name", "source", "rate", "imported_at", "events", "unmatched")}

@@ -9,32 +9,29 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 
 from reelprov.errors import DatabaseError, MigrationRequired
 
-BUSY_TIMEOUT_MS = 30_000
-# The newest migration in migrations/versions. Checked against Alembic by a test; lets every
-# command confirm an up-to-date ledger with one query instead of loading Alembic.
-SCHEMA_HEAD = "0002"
+# Shared with the DB-API reader, which read commands use without importing this module.
+from reelprov.ledger.reader import (
+    BUSY_TIMEOUT_MS,
+    SCHEMA_HEAD,
+    Reader,
+    driver_error,
+    redact,
+    sqlite_path,
+)
 
-
-def _redact(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        if ":" in creds:
-            creds = creds.split(":", 1)[0] + ":***"
-        return f"{scheme}://{creds}@{host}"
-    return url
+__all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_HEAD", "ensure_current", "guard", "make_engine", "read_connection", "redact", "upgrade"]
 
 
 def make_engine(url: str) -> Engine:
     """An engine for URL. SQLite: WAL, busy timeout, BEGIN IMMEDIATE for every transaction."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
+        path = sqlite_path(url)
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
@@ -64,7 +61,7 @@ def make_engine(url: str) -> Engine:
             import psycopg  # noqa: F401
         except ImportError:
             raise DatabaseError(
-                f"{_redact(url)}: PostgreSQL needs psycopg; run `pip install 'reelprov[postgres]'`"
+                f"{redact(url)}: PostgreSQL needs psycopg; run `pip install 'reelprov[postgres]'`"
             ) from None
         return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
     raise DatabaseError(
@@ -116,28 +113,21 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_alembic_config(engine), revision)
 
 
-def _fast_revision(engine: Engine) -> str | None:
-    with read_connection(engine) as conn:
-        try:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except (OperationalError, SADatabaseError) as exc:
-            msg = str(getattr(exc, "orig", exc))
-            if "alembic_version" in msg and ("no such table" in msg or "does not exist" in msg):
-                return None
-            raise
-
-
 def ensure_current(engine: Engine, *, auto_upgrade: bool) -> None:
     """Bring an old ledger to the head revision, or say exactly what to run."""
-    if _fast_revision(engine) == SCHEMA_HEAD:
-        return
+    reader = Reader(engine.url.render_as_string(hide_password=False))
+    try:
+        if reader.revision() == SCHEMA_HEAD:
+            return
+    finally:
+        reader.close()
     cur = current_revision(engine)
     head = head_revision(engine)
     if cur == head:
         return
     if not auto_upgrade:
         raise MigrationRequired(
-            f"{_redact(str(engine.url))}: ledger schema is at {cur or 'empty'}, this reelprov needs "
+            f"{redact(str(engine.url))}: ledger schema is at {cur or 'empty'}, this reelprov needs "
             f"{head}; run `reelprov db upgrade`"
         )
     upgrade(engine)
@@ -149,18 +139,7 @@ def guard(engine: Engine) -> Iterator[None]:
     try:
         yield
     except (OperationalError, SADatabaseError) as exc:
-        where = _redact(str(engine.url))
-        orig = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        if "disk is full" in orig or "No space left" in orig or "could not extend file" in orig:
-            raise DatabaseError(
-                f"{where}: the disk holding the ledger is full ({orig}); free space and run the "
-                "command again (this transaction was not written)"
-            ) from None
-        if "not a database" in orig or "malformed" in orig:
-            raise DatabaseError(f"{where}: the ledger file is corrupt ({orig}); restore it from backup") from None
-        raise DatabaseError(
-            f"{where}: cannot open the ledger database ({orig}); check the server / database_url"
-        ) from None
+        raise driver_error(redact(str(engine.url)), str(getattr(exc, "orig", exc))) from None
 
 
 @contextmanager

@@ -12,15 +12,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
 from reelprov import config as config_mod
-from reelprov import db
 from reelprov.config import ProjectConfig
-from reelprov.ledger import Batch, Ledger
+from reelprov.ledger.reader import SCHEMA_HEAD, Reader
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from reelprov.hooks import HookRunner
+    from reelprov.ledger import Batch, Ledger
     from reelprov.policy.engine import Policy
 
 
@@ -35,14 +35,29 @@ def default_actor() -> str:
 
 
 class Project:
-    """Everything a command needs; built by a factory, never at import time."""
+    """Everything a command needs; built by a factory, never at import time.
 
-    def __init__(self, cfg: ProjectConfig, engine: Engine, *, actor: str | None = None) -> None:
+    Reads go through `reader` (the bare DB-API driver); the SQLAlchemy engine and the ledger
+    writer are built on first use, so read-only commands never import SQLAlchemy.
+    """
+
+    def __init__(self, cfg: ProjectConfig, *, actor: str | None = None) -> None:
         self.cfg = cfg
-        self.engine = engine
         self.actor = actor or default_actor()
         self.host = socket.gethostname()
-        self.ledger = Ledger(engine, cfg.project_id, actor=self.actor, host=self.host)
+        self.reader = Reader(cfg.effective_database_url())
+
+    @cached_property
+    def engine(self) -> Engine:
+        from reelprov import db
+
+        return db.make_engine(self.cfg.effective_database_url())
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        from reelprov.ledger.store import Ledger
+
+        return Ledger(self.engine, self.cfg.project_id, actor=self.actor, host=self.host)
 
     @property
     def root(self) -> Path:
@@ -53,10 +68,12 @@ class Project:
              upgrade: bool = True) -> Project:
         """Find the project (like git), read its settings, open its ledger and bring it up to date."""
         cfg = config_mod.load(config_mod.find_root(root))
-        engine = db.make_engine(cfg.effective_database_url())
-        if upgrade:
-            db.ensure_current(engine, auto_upgrade=cfg.auto_upgrade)
-        return cls(cfg, engine, actor=actor)
+        project = cls(cfg, actor=actor)
+        if upgrade and project.reader.revision() != SCHEMA_HEAD:
+            from reelprov import db
+
+            db.ensure_current(project.engine, auto_upgrade=cfg.auto_upgrade)
+        return project
 
     @cached_property
     def policy(self) -> Policy:
@@ -95,7 +112,9 @@ class Project:
             self.hooks.run_all(batch.events)
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.reader.close()
+        if "engine" in self.__dict__:
+            self.engine.dispose()
 
 
 def init_project(root: Path, *, name: str | None = None, examples: Path | None = None) -> Project:

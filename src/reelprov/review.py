@@ -97,12 +97,7 @@ def decide(project: Project, flag_id: int, decision: str, *, by: str, ref: str |
 
 def policy_check(project: Project) -> dict[str, int]:
     """Re-evaluate every live asset now (after a policy or settings change). Idempotent."""
-    from sqlalchemy import select
-
-    from reelprov.ledger.store import ASSET_T
-
-    with project.ledger.read() as conn:
-        ids = [r[0] for r in conn.execute(select(ASSET_T.c.id).where(ASSET_T.c.project == project.cfg.project_id))]
+    ids = [r["id"] for r in project.reader.iter("SELECT id FROM asset WHERE project = :p", p=project.cfg.project_id)]
     counts = {"assets": len(ids), "raised": 0, "reopened": 0, "resolved": 0}
     for i in range(0, len(ids), 500):
         with project.batch(evaluate=False) as b:
@@ -117,18 +112,13 @@ def policy_check(project: Project) -> dict[str, int]:
 
 
 def list_flags(project: Project, *, status: list[str] | None = None, severity: str | None = None) -> list[dict[str, Any]]:
-    from sqlalchemy import select
-
     from reelprov.assets import flag_json
-    from reelprov.ledger.store import ASSET_T, FLAG_T
     from reelprov.policy.engine import severity_rank
 
-    q = select(FLAG_T, ASSET_T.c.path).join(ASSET_T, (ASSET_T.c.id == FLAG_T.c.asset) & (ASSET_T.c.project == FLAG_T.c.project)).where(
-        FLAG_T.c.project == project.cfg.project_id)
-    if status:
-        q = q.where(FLAG_T.c.status.in_(status))
-    with project.ledger.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(q.order_by(FLAG_T.c.id))]
+    rows = project.reader.rows(
+        "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
+        " WHERE flag.project = :p AND (:any_status OR flag.status IN (SELECT value FROM json_each(:statuses)))"
+        " ORDER BY flag.id", p=project.cfg.project_id, any_status=not status, statuses=list(status or []))
     out = []
     for r in rows:
         if severity and severity_rank(r["severity"]) < severity_rank(severity):

@@ -11,11 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from reelprov.classify import AI_ORIGINS, ANY_AI
 from reelprov.errors import ReportError
-from reelprov.ledger.store import ASSET_T, CUT_T, FLAG_T
 from reelprov.policy.engine import SEVERITIES, UNRESOLVED, severity_rank
 from reelprov.project import Project
 from reelprov.stages import stage_of, tags_of
@@ -43,16 +40,17 @@ def build(project: Project, *, verify: bool = True) -> dict[str, Any]:
     from reelprov.ledger.verify import verify as do_verify
 
     pid = project.cfg.project_id
-    with project.ledger.read() as conn:
-        head_seq, head_hash = project.ledger.head(conn)
-        assets = {r.id: dict(r._mapping) for r in conn.execute(select(ASSET_T).where(ASSET_T.c.project == pid, ASSET_T.c.deleted.is_(False)))}
+    rd = project.reader
+    with rd.snapshot():
+        head_seq, head_hash = rd.head(pid)
+        assets = {r["id"]: r for r in rd.iter("SELECT * FROM asset WHERE project = :p AND deleted = :no", p=pid, no=False)}
         flags: dict[str, list[dict[str, Any]]] = {}
-        for r in conn.execute(select(FLAG_T).where(FLAG_T.c.project == pid).order_by(FLAG_T.c.id)):
-            flags.setdefault(r.asset, []).append(dict(r._mapping))
+        for r in rd.iter("SELECT * FROM flag WHERE project = :p ORDER BY id", p=pid):
+            flags.setdefault(r["asset"], []).append(r)
         cut_usage: dict[str, list[dict[str, Any]]] = {}
-        for c in conn.execute(select(CUT_T.c.name, CUT_T.c.events).where(CUT_T.c.project == pid)):
-            for e in c.events:
-                cut_usage.setdefault(e["asset"], []).append({"cut": c.name, "track": e["track"], "record_in": e["record_in"], "record_out": e["record_out"]})
+        for c in rd.iter("SELECT name, events FROM cut WHERE project = :p", p=pid):
+            for e in c["events"]:
+                cut_usage.setdefault(e["asset"], []).append({"cut": c["name"], "track": e["track"], "record_in": e["record_in"], "record_out": e["record_out"]})
     ver = do_verify(project.ledger) if verify else None
     sections: dict[str, list[dict[str, Any]]] = {k: [] for k, _, _ in SECTIONS}
     cfg = project.cfg

@@ -1,0 +1,212 @@
+"""Reading the ledger and its projections through the bare DB-API driver.
+
+Read commands (`ls`, `show`, `history`, `flags`, `cut ls/show`, `report`) start without importing
+SQLAlchemy, SQLModel or Alembic, which cost most of a second here: sqlite3 from the standard
+library, psycopg for a shared PostgreSQL ledger. Writes stay on SQLAlchemy (ledger/store.py).
+Every statement is a constant string with named parameters; values are always bound, never
+formatted into SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from reelprov.errors import DatabaseError
+
+BUSY_TIMEOUT_MS = 30_000
+# The newest migration in migrations/versions. Checked against Alembic by a test; lets every
+# command confirm an up-to-date ledger with one query instead of loading Alembic.
+SCHEMA_HEAD = "0002"
+# Columns stored as JSON text (SQLite) or json (PostgreSQL), and booleans SQLite keeps as 0/1.
+# tests/ledger/test_reader.py checks both sets against models.py.
+JSON_COLUMNS = frozenset({"tools", "evidence", "tags", "declarations", "cuts", "events", "unmatched"})
+BOOL_COLUMNS = frozenset({"deleted", "c2pa_present"})
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+# A list bound as one parameter: written for SQLite (a JSON array read by json_each), rewritten
+# for PostgreSQL as = ANY(array). Lets every statement stay one constant string.
+_IN_LIST = re.compile(r"\bIN \(SELECT value FROM json_each\(:(\w+)\)\)")
+
+
+def redact(url: str) -> str:
+    """URL with any password replaced by ***, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        if ":" in creds:
+            creds = creds.split(":", 1)[0] + ":***"
+        return f"{scheme}://{creds}@{host}"
+    return url
+
+
+def sqlite_path(url: str) -> str:
+    return url.split("///", 1)[1] if "///" in url else ""
+
+
+def driver_error(where: str, message: str) -> DatabaseError:
+    """One clear error for a driver failure: full disk, corrupt file, or cannot connect."""
+    orig = (message.strip().splitlines() or [""])[0]
+    if "disk is full" in orig or "No space left" in orig or "could not extend file" in orig:
+        return DatabaseError(
+            f"{where}: the disk holding the ledger is full ({orig}); free space and run the "
+            "command again (this transaction was not written)")
+    if "not a database" in orig or "malformed" in orig:
+        return DatabaseError(f"{where}: the ledger file is corrupt ({orig}); restore it from backup")
+    return DatabaseError(f"{where}: cannot open the ledger database ({orig}); check the server / database_url")
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    errs: list[type[BaseException]] = [sqlite3.Error]
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None:
+        errs.append(psycopg.Error)
+    return tuple(errs)
+
+
+def decode_row(names: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
+    out = dict(zip(names, row, strict=True))
+    for k in JSON_COLUMNS.intersection(out):
+        if isinstance(out[k], str):
+            out[k] = json.loads(out[k])
+    for k in BOOL_COLUMNS.intersection(out):
+        if out[k] is not None:
+            out[k] = bool(out[k])
+    return out
+
+
+class Reader:
+    """A read-only view of one ledger database. Connects on first use; close() when done."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.where = redact(url)
+        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        self._conn: Any = None
+        self._sql: dict[str, str] = {}
+
+    # -- connection ------------------------------------------------------------------------------
+    def exists(self) -> bool:
+        """False for an embedded ledger file not created yet (PostgreSQL: always True)."""
+        return self.dialect != "sqlite" or Path(sqlite_path(self.url)).is_file()
+
+    def _connect(self) -> Any:
+        if self._conn is not None:
+            return self._conn
+        with self.guard():
+            if self.dialect == "sqlite":
+                conn = sqlite3.connect(sqlite_path(self.url), timeout=BUSY_TIMEOUT_MS / 1000,
+                                       isolation_level=None, check_same_thread=False)
+                conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            else:
+                try:
+                    import psycopg
+                except ImportError:
+                    raise DatabaseError(
+                        f"{self.where}: PostgreSQL needs psycopg; run `pip install 'reelprov[postgres]'`") from None
+                conninfo = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", self.url)
+                conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+        self._conn = conn
+        return conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        try:
+            yield
+        except _driver_errors() as exc:
+            raise driver_error(self.where, str(exc)) from None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Reader]:
+        """Several statements that must see one state of the ledger (one read transaction)."""
+        conn = self._connect()
+        with self.guard():
+            if self.dialect == "sqlite":
+                conn.execute("BEGIN")
+                try:
+                    yield self
+                finally:
+                    conn.execute("ROLLBACK")
+            else:
+                with conn.transaction():
+                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    yield self
+
+    # -- statements ------------------------------------------------------------------------------
+    def _prepare(self, sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Named parameters as :name in the source (psycopg wants %(name)s); lists as one value."""
+        if self.dialect == "sqlite":
+            return sql, {k: json.dumps(v) if isinstance(v, list | tuple) else v for k, v in params.items()}
+        out = self._sql.get(sql)
+        if out is None:
+            out = self._sql[sql] = _NAMED.sub(r"%(\1)s", _IN_LIST.sub(r"= ANY(:\1)", sql))
+        return out, {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
+
+    def iter(self, sql: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Rows as dicts (JSON columns decoded, booleans as bool), fetched in chunks."""
+        conn = self._connect()
+        with self.guard():
+            cur = conn.cursor()
+            try:
+                cur.execute(*self._prepare(sql, params))
+                names = [d[0] for d in cur.description]
+                while True:
+                    chunk = cur.fetchmany(2000)
+                    if not chunk:
+                        return
+                    for row in chunk:
+                        yield decode_row(names, row)
+            finally:
+                cur.close()
+
+    def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        return list(self.iter(sql, **params))
+
+    def one(self, sql: str, **params: Any) -> dict[str, Any] | None:
+        for r in self.iter(sql, **params):
+            return r
+        return None
+
+    # -- ledger-level reads -----------------------------------------------------------------------
+    def revision(self) -> str | None:
+        """The Alembic revision of this ledger, or None (no file, no table)."""
+        if not self.exists():
+            return None
+        try:
+            r = self.one("SELECT version_num FROM alembic_version")
+        except DatabaseError as exc:
+            if "alembic_version" in str(exc) and ("no such table" in str(exc) or "does not exist" in str(exc)):
+                return None
+            raise
+        return r["version_num"] if r else None
+
+    def head(self, project: str) -> tuple[int, str]:
+        from reelprov.ledger.chain import GENESIS_HASH
+
+        r = self.one("SELECT seq, entry_hash FROM ledger_entry WHERE project = :p ORDER BY seq DESC LIMIT 1", p=project)
+        return (r["seq"], r["entry_hash"]) if r else (0, GENESIS_HASH)
+
+    def entries(self, project: str, *, asset: str, chunk: int = 5000) -> Iterator[dict[str, Any]]:
+        """One asset's entries in chain order, as the JSON of `reelprov history` (payload decoded)."""
+        last = 0
+        while True:
+            rows = self.rows(
+                "SELECT seq, asset, kind, payload, actor, host, ts, prev_hash, entry_hash FROM ledger_entry "
+                "WHERE project = :p AND asset = :a AND seq > :last ORDER BY seq LIMIT :n",
+                p=project, a=asset, last=last, n=chunk)
+            if not rows:
+                return
+            for r in rows:
+                r["payload"] = json.loads(r["payload"])
+                yield r
+            last = rows[-1]["seq"]
