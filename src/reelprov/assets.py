@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,36 +62,59 @@ class Filters:
     tool: str | None = None
 
 
-# Constant statements, values bound (ledger/reader.py). `:everything` switches a filter off.
-_ASSETS = (
-    "SELECT * FROM asset WHERE project = :p AND (:with_deleted OR deleted = :no)"
-    " AND (:any_origin OR origin IN (SELECT value FROM json_each(:origins))) ORDER BY path")
-_FLAGGED_ASSETS = (
-    "SELECT * FROM asset WHERE project = :p AND (:with_deleted OR deleted = :no)"
-    " AND (:any_origin OR origin IN (SELECT value FROM json_each(:origins)))"
-    " AND id IN (SELECT asset FROM flag WHERE project = :p AND status IN (SELECT value FROM json_each(:statuses)))"
-    " ORDER BY path")
-_PROJECT_FLAGS = "SELECT * FROM flag WHERE project = :p"
-_ASSET_FLAGS = "SELECT * FROM flag WHERE project = :p AND asset = :a"
+# Constant statement parts, values always bound (ledger/reader.py); a true `:with_...`/`:any_...`
+# switches a filter off. A glob's literal prefix (`final/reel2/` of `final/reel2/*`) is matched in
+# the database, so a scoped listing of a big ledger reads only its own rows: SQLite walks the
+# (project, path) index between the prefix and its successor (binary collation = byte order);
+# PostgreSQL uses LIKE, which is exact whatever the database's collation.
+_BASE = ("project = :p AND (:with_deleted OR deleted = :no)"
+         " AND (:any_origin OR origin IN (SELECT value FROM json_each(:origins)))")
+_PREFIX = {"sqlite": " AND path >= :lo AND path < :hi", "postgresql": " AND path LIKE :like"}
+_FLAGGED = " AND id IN (SELECT asset FROM flag WHERE project = :p AND status IN (SELECT value FROM json_each(:statuses)))"
 _AT_PATH = "SELECT * FROM asset WHERE project = :p AND path = :path ORDER BY last_seq DESC"
+_ASSET_FLAGS = "SELECT * FROM flag WHERE project = :p AND asset = :a"
+
+
+def _statements(dialect: str, *, prefix: bool, flagged: bool) -> tuple[str, str]:
+    """(assets, their flags) for one combination of filters, from the constant parts above."""
+    # Only the constant fragments above are joined; no value ever enters the SQL text.
+    where = _BASE + (_PREFIX[dialect] if prefix else "") + (_FLAGGED if flagged else "")
+    return ("SELECT * FROM asset WHERE " + where + " ORDER BY path",  # noqa: S608
+            "SELECT * FROM flag WHERE project = :p AND asset IN (SELECT id FROM asset WHERE " + where + ")")  # noqa: S608
+
+
+def _prefix_params(dialect: str, glob: str | None) -> dict[str, str] | None:
+    """Parameters of _PREFIX for the literal part of a path glob, or None when it has none usable."""
+    prefix = re.split(r"[*?\[]", glob, maxsplit=1)[0] if glob else ""
+    if not prefix or ord(prefix[-1]) in (0xD7FF, 0x10FFFF):  # no successor character to bound it
+        return None
+    if dialect == "sqlite":
+        return {"lo": prefix, "hi": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
+    return {"like": prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"}
 
 
 def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, Any]]:
     """Every asset matching the filters, as contract JSON, sorted by path."""
     flt = flt or Filters()
     rd = project.reader
-    params = {"p": project.cfg.project_id, "with_deleted": flt.include_deleted, "no": False,
-              "any_origin": not flt.origin, "origins": list(flt.origin or [])}
+    bounds = _prefix_params(rd.dialect, flt.path_glob)
+    # Within a path prefix the few rows are checked for open flags here; SQL would first collect
+    # every flagged asset of the project.
+    flagged_in_sql = flt.flagged and bounds is None
+    assets_sql, flags_sql = _statements(rd.dialect, prefix=bounds is not None, flagged=flagged_in_sql)
+    params: dict[str, Any] = {"p": project.cfg.project_id, "with_deleted": flt.include_deleted, "no": False,
+                              "any_origin": not flt.origin, "origins": list(flt.origin or []), **(bounds or {})}
+    if flagged_in_sql:
+        params["statuses"] = list(UNRESOLVED)
     flags: dict[str, list[dict[str, Any]]] = {}
     with rd.snapshot():
-        if flt.flagged:
-            rows = rd.rows(_FLAGGED_ASSETS, statuses=list(UNRESOLVED), **params)
-        else:
-            rows = rd.rows(_ASSETS, **params)
-        for f in rd.iter(_PROJECT_FLAGS, p=params["p"]):
+        rows = rd.rows(assets_sql, **params)
+        for f in rd.iter(flags_sql, **params):
             flags.setdefault(f["asset"], []).append(f)
     out = []
     for a in rows:
+        if flt.flagged and not any(f["status"] in UNRESOLVED for f in flags.get(a["id"], [])):
+            continue
         if flt.in_cut and not a["cuts"]:
             continue
         if flt.path_glob and not fnmatch.fnmatch(a["path"], flt.path_glob):
@@ -129,8 +153,8 @@ def show_asset(project: Project, rel: str, *, with_history: bool = True) -> dict
 
 def resolve_paths(project: Project, patterns: list[str], *, cwd: Any = None) -> list[dict[str, Any]]:
     """Assets named by paths or globs on the command line; a pattern matching nothing is an error."""
-    rows = project.reader.rows(_ASSETS, p=project.cfg.project_id, with_deleted=False, no=False,
-                               any_origin=True, origins=[])
+    rows = project.reader.rows(_statements(project.reader.dialect, prefix=False, flagged=False)[0],
+                               p=project.cfg.project_id, with_deleted=False, no=False, any_origin=True, origins=[])
     out: dict[str, dict[str, Any]] = {}
     for pat in patterns:
         rel = project.cfg.relpath(pat, cwd=cwd)

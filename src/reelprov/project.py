@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -134,6 +133,8 @@ def init_project(root: Path, *, name: str | None = None, examples: Path | None =
         for f in sorted(src.iterdir()):
             if f.is_file():
                 dest = hooks_dir / (f.name + ".example")
+                import shutil
+
                 shutil.copy2(f, dest)
     return project
 

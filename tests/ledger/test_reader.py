@@ -27,6 +27,8 @@ def _fill(root: Path, env: dict[str, str] | None = None) -> None:
     write_png(root / "final/ai.png", {"parameters": SD_PARAMS})
     write_png(root / "final/plain.png", color=(1, 2, 3))
     write_png(root / "temp/ai2.png", {"parameters": SD_PARAMS}, color=(4, 5, 6))
+    write_png(root / "odd/x_1%.png", color=(7, 8, 9))  # LIKE's wildcards in a name: matched literally
+    write_png(root / "odd/xa1b.png", color=(7, 8, 10))
     assert run_cli("scan", cwd=root, env=env).code == 0
     assert run_cli("tag", "final/plain.png", "--tag", "talent_likeness", cwd=root, env=env).code == 0
 
@@ -34,7 +36,9 @@ def _fill(root: Path, env: dict[str, str] | None = None) -> None:
 def _views(root: Path, env: dict[str, str] | None = None) -> dict[str, object]:
     out = {}
     for name, args in {"ls": ["ls", "--json"], "flagged": ["ls", "--flagged", "--json"],
-                       "ai": ["ls", "--origin", "ai_generated", "--json"], "flags": ["flags", "--json"],
+                       "ai": ["ls", "--origin", "ai_generated", "--json"],
+                       "glob": ["ls", "--flagged", "final/*", "--json"], "none": ["ls", "fin/*", "--json"],
+                       "odd": ["ls", "odd/x_1%*", "--json"], "flags": ["flags", "--json"],
                        "open": ["flags", "--status", "open", "--json"], "show": ["show", "final/ai.png", "--json"],
                        "history": ["history", "final/ai.png", "--json"]}.items():
         r = run_cli(*args, cwd=root, env=env)
@@ -45,12 +49,14 @@ def _views(root: Path, env: dict[str, str] | None = None) -> dict[str, object]:
 
 def _check(v: dict[str, object]) -> None:
     ls = v["ls"]
-    assert [a["path"] for a in ls] == ["final/ai.png", "final/plain.png", "temp/ai2.png"]  # type: ignore[index]
+    assert [a["path"] for a in ls] == ["final/ai.png", "final/plain.png", "odd/x_1%.png", "odd/xa1b.png", "temp/ai2.png"]  # type: ignore[index]
+    assert [a["path"] for a in v["odd"]] == ["odd/x_1%.png"]  # type: ignore[union-attr]
     ai = next(a for a in ls if a["path"] == "final/ai.png")  # type: ignore[union-attr]
     assert ai["origin"] == "ai_generated" and ai["deleted"] is False and ai["c2pa"] == {"present": False, "state": "none"}
     assert ai["evidence"] and ai["evidence"][0]["tool"]
     assert [a["path"] for a in v["ai"]] == ["final/ai.png", "temp/ai2.png"]  # type: ignore[union-attr]
     assert "final/ai.png" in [a["path"] for a in v["flagged"]]  # type: ignore[union-attr]
+    assert [a["path"] for a in v["glob"]] == ["final/ai.png"] and v["none"] == []  # type: ignore[union-attr]
     assert all(any(f["status"] in ("open", "rejected") for f in a["flags"]) for a in v["flagged"])  # type: ignore[union-attr]
     assert v["flags"] and all(f["path"] for f in v["flags"])  # type: ignore[union-attr]
     assert {f["status"] for f in v["open"]} == {"open"}  # type: ignore[union-attr]

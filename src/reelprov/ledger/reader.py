@@ -70,14 +70,28 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
 
 
 def decode_row(names: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
-    out = dict(zip(names, row, strict=True))
-    for k in JSON_COLUMNS.intersection(out):
-        if isinstance(out[k], str):
-            out[k] = json.loads(out[k])
-    for k in BOOL_COLUMNS.intersection(out):
-        if out[k] is not None:
-            out[k] = bool(out[k])
-    return out
+    """One row as a dict, JSON columns decoded and booleans as bool."""
+    return _decoder(names)(row)
+
+
+def _decoder(names: list[str]) -> Any:
+    """A row-to-dict function for one result shape: only the JSON and boolean columns are touched."""
+    json_cols = [n for n in names if n in JSON_COLUMNS]
+    bool_cols = [n for n in names if n in BOOL_COLUMNS]
+    loads = json.loads
+
+    def decode(row: tuple[Any, ...]) -> dict[str, Any]:
+        out = dict(zip(names, row, strict=True))
+        for k in json_cols:
+            v = out[k]
+            if isinstance(v, str):
+                out[k] = loads(v)
+        for k in bool_cols:
+            if out[k] is not None:
+                out[k] = bool(out[k])
+        return out
+
+    return decode
 
 
 class Reader:
@@ -159,13 +173,13 @@ class Reader:
             cur = conn.cursor()
             try:
                 cur.execute(*self._prepare(sql, params))
-                names = [d[0] for d in cur.description]
+                decode = _decoder([d[0] for d in cur.description])
                 while True:
                     chunk = cur.fetchmany(2000)
                     if not chunk:
                         return
                     for row in chunk:
-                        yield decode_row(names, row)
+                        yield decode(row)
             finally:
                 cur.close()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +114,8 @@ def load_policy(cfg: ProjectConfig) -> Policy:
             raise ConfigError(f"{cfg.policy_file}: cannot read the project policy ({exc})") from None
         source = str(cfg.policy_file)
     else:
+        from importlib import resources
+
         text = (resources.files("reelprov.policy") / "default.toml").read_text(encoding="utf-8")
         source = "default policy (reelprov/policy/default.toml)"
     return Policy(parse_policy(text, source), source, list(cfg.approved_tools))
