@@ -45,4 +45,8 @@ def child_max_rss_mb() -> float:
 def env(**extra: str) -> dict[str, str]:
     e = {**os.environ, "REELPROV_ACTOR": "bench", **extra}
     e.pop("REELPROV_DATABASE_URL", None)
+    # This workplace's shell sets PYTHONDONTWRITEBYTECODE=1, so every command would recompile
+    # reelprov's modules from source. An installed reelprov has its bytecode (pip compiles it at
+    # install); measure that, not the compiler.
+    e.pop("PYTHONDONTWRITEBYTECODE", None)
     return {**e, **extra}

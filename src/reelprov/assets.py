@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,12 +76,18 @@ _AT_PATH = "SELECT * FROM asset WHERE project = :p AND path = :path ORDER BY las
 _ASSET_FLAGS = "SELECT * FROM flag WHERE project = :p AND asset = :a"
 
 
-def _statements(dialect: str, *, prefix: bool, flagged: bool) -> tuple[str, str]:
-    """(assets, their flags) for one combination of filters, from the constant parts above."""
+def _assets_sql(dialect: str, *, prefix: bool, flagged: bool) -> str:
+    """The asset statement for one combination of filters, from the constant parts above."""
     # Only the constant fragments above are joined; no value ever enters the SQL text.
     where = _BASE + (_PREFIX[dialect] if prefix else "") + (_FLAGGED if flagged else "")
-    return ("SELECT * FROM asset WHERE " + where + " ORDER BY path",  # noqa: S608
-            "SELECT * FROM flag WHERE project = :p AND asset IN (SELECT id FROM asset WHERE " + where + ")")  # noqa: S608
+    return "SELECT * FROM asset WHERE " + where + " ORDER BY path"  # noqa: S608
+
+
+# Flags of given assets by the asset index alone, the project checked here: a planner without
+# fresh statistics (a just-filled PostgreSQL table) would otherwise intersect each lookup with
+# the whole project's flags, once per asset.
+_FLAGS_OF = "SELECT * FROM flag WHERE asset IN (SELECT value FROM json_each(:ids))"
+_PROJECT_FLAGS = "SELECT * FROM flag WHERE project = :p"
 
 
 def _prefix_params(dialect: str, glob: str | None) -> dict[str, str] | None:
@@ -101,7 +108,7 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
     # Within a path prefix the few rows are checked for open flags here; SQL would first collect
     # every flagged asset of the project.
     flagged_in_sql = flt.flagged and bounds is None
-    assets_sql, flags_sql = _statements(rd.dialect, prefix=bounds is not None, flagged=flagged_in_sql)
+    assets_sql = _assets_sql(rd.dialect, prefix=bounds is not None, flagged=flagged_in_sql)
     params: dict[str, Any] = {"p": project.cfg.project_id, "with_deleted": flt.include_deleted, "no": False,
                               "any_origin": not flt.origin, "origins": list(flt.origin or []), **(bounds or {})}
     if flagged_in_sql:
@@ -109,8 +116,14 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
     flags: dict[str, list[dict[str, Any]]] = {}
     with rd.snapshot():
         rows = rd.rows(assets_sql, **params)
-        for f in rd.iter(flags_sql, **params):
-            flags.setdefault(f["asset"], []).append(f)
+        if bounds is None and not flagged_in_sql:  # (nearly) every asset: all flags in one pass
+            found: Iterable[dict[str, Any]] = rd.iter(_PROJECT_FLAGS, p=params["p"])
+        else:
+            ids = [a["id"] for a in rows]
+            found = (f for i in range(0, len(ids), 1000) for f in rd.rows(_FLAGS_OF, ids=ids[i : i + 1000]))
+        for f in found:
+            if f["project"] == params["p"]:
+                flags.setdefault(f["asset"], []).append(f)
     out = []
     for a in rows:
         if flt.flagged and not any(f["status"] in UNRESOLVED for f in flags.get(a["id"], [])):
@@ -153,7 +166,7 @@ def show_asset(project: Project, rel: str, *, with_history: bool = True) -> dict
 
 def resolve_paths(project: Project, patterns: list[str], *, cwd: Any = None) -> list[dict[str, Any]]:
     """Assets named by paths or globs on the command line; a pattern matching nothing is an error."""
-    rows = project.reader.rows(_statements(project.reader.dialect, prefix=False, flagged=False)[0],
+    rows = project.reader.rows(_assets_sql(project.reader.dialect, prefix=False, flagged=False),
                                p=project.cfg.project_id, with_deleted=False, no=False, any_origin=True, origins=[])
     out: dict[str, dict[str, Any]] = {}
     for pat in patterns:

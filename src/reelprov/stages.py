@@ -49,14 +49,19 @@ def path_stage(rel: str, cfg: ProjectConfig) -> str:
     for rule in cfg.stage_rules:
         if glob_regex(rule.glob).match(rel):
             return rule.stage or "unassigned"
-    folders = [f.lower() for f in rel.split("/")[:-1]]
-    final = {f.lower() for f in cfg.final_folders}
-    temp = {f.lower() for f in cfg.temp_folders}
+    return _folder_stage(rel.rpartition("/")[0], tuple(cfg.final_folders), tuple(cfg.temp_folders))
+
+
+@lru_cache(maxsize=4096)
+def _folder_stage(folder: str, final_folders: tuple[str, ...], temp_folders: tuple[str, ...]) -> str:
+    """The stage a folder's name gives (files of one folder share it: cached per folder)."""
+    final = {f.lower() for f in final_folders}
+    temp = {f.lower() for f in temp_folders}
     # The deepest named folder decides: final/refs/x.jpg is reference material, temp/.../final is final.
-    for folder in reversed(folders):
-        if folder in final:
+    for name in reversed(folder.lower().split("/") if folder else []):
+        if name in final:
             return "final"
-        if folder in temp:
+        if name in temp:
             return "temp"
     return "unassigned"
 

@@ -84,7 +84,9 @@ def _decoder(names: list[str]) -> Any:
         out = dict(zip(names, row, strict=True))
         for k in json_cols:
             v = out[k]
-            if isinstance(v, str):
+            if v == "[]":  # most lists are empty: skip the parser
+                out[k] = []
+            elif isinstance(v, str):
                 out[k] = loads(v)
         for k in bool_cols:
             if out[k] is not None:
