@@ -1,11 +1,25 @@
-"""The database tables: the append-only ledger and the projections rebuilt from it."""
+"""The database tables: the append-only ledger and the projections rebuilt from it.
+
+Plain SQLAlchemy Core tables. Every row travels as a dict (ledger/store.py writes, ledger/reader.py
+reads), so ORM classes would only add import time: SQLModel and pydantic cost ~0.3 s per command on
+these machines. The migrations in migrations/ create exactly these tables (tests/test_db.py).
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
 # Named constraints so Alembic batch mode on SQLite and PostgreSQL agree on names.
 NAMING_CONVENTION = {
@@ -15,109 +29,94 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-SQLModel.metadata = MetaData(naming_convention=NAMING_CONVENTION)
-metadata = SQLModel.metadata
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
-
-class LedgerEntry(SQLModel, table=True):
-    """One immutable fact. Rows are only ever inserted; entry_hash chains each to the previous."""
-
-    __tablename__ = "ledger_entry"
+# One immutable fact per row. Rows are only ever inserted; entry_hash chains each to the previous.
+LEDGER_ENTRY = Table(
+    "ledger_entry", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project", String(64), nullable=False, index=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("asset", String(64), nullable=True, default=None),
+    Column("kind", String(32), nullable=False),
+    Column("payload", String, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("host", String(200), nullable=False),
+    Column("ts", String(40), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+    UniqueConstraint("project", "seq"),
     # (project, asset, seq) serves an asset's history in chain order without a full scan.
-    __table_args__ = (UniqueConstraint("project", "seq"), Index("ix_ledger_entry_project_asset_seq", "project", "asset", "seq"))
+    Index("ix_ledger_entry_project_asset_seq", "project", "asset", "seq"),
+)
 
-    id: int | None = Field(default=None, primary_key=True)
-    project: str = Field(max_length=64, index=True)
-    seq: int = Field(sa_type=BigInteger)
-    asset: str | None = Field(default=None, max_length=64)
-    kind: str = Field(max_length=32)
-    payload: str
-    actor: str = Field(max_length=200)
-    host: str = Field(max_length=200)
-    ts: str = Field(max_length=40)
-    prev_hash: str = Field(max_length=64)
-    entry_hash: str = Field(max_length=64)
+# Projection: one media file's identity and current state.
+ASSET = Table(
+    "asset", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("project", String(64), nullable=False, index=True),
+    Column("path", String, nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("origin", String(20), nullable=False, default="unknown", index=True),
+    Column("tools", JSON, nullable=False, default=list),
+    Column("evidence", JSON, nullable=False, default=list),
+    Column("evidence_sha256", String(64), nullable=True, default=None),
+    Column("c2pa_present", Boolean, nullable=False, default=False),
+    Column("c2pa_state", String(10), nullable=False, default="none"),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("stage_override", String(12), nullable=True, default=None),
+    Column("declarations", JSON, nullable=False, default=list),
+    Column("cuts", JSON, nullable=False, default=list),
+    Column("first_seq", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Index("ix_asset_project_path", "project", "path"),
+)
 
+# Projection: one review item raised by the policy, bound to the content hash it judged.
+FLAG = Table(
+    "flag", metadata,
+    Column("project", String(64), primary_key=True),
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("asset", String(64), nullable=False, index=True),
+    Column("rule", String(100), nullable=False),
+    Column("area", String(40), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("reason", String, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("decided_by", String, nullable=True, default=None),
+    Column("ref", String, nullable=True, default=None),
+    Column("note", String, nullable=True, default=None),
+    Column("decided_at", String(40), nullable=True, default=None),
+    Column("raised_seq", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Index("ix_flag_project_status", "project", "status"),
+)
 
-class Asset(SQLModel, table=True):
-    """Projection: one media file's identity and current state."""
+# Projection: the current import of each named cut, its events and unmatched clips.
+CUT = Table(
+    "cut", metadata,
+    Column("project", String(64), primary_key=True),
+    Column("name", String(300), primary_key=True),
+    Column("source", String, nullable=False),
+    Column("rate", Float, nullable=False),
+    Column("imported_at", String(40), nullable=False),
+    Column("imported_seq", BigInteger, nullable=False),
+    Column("events", JSON, nullable=False, default=list),
+    Column("unmatched", JSON, nullable=False, default=list),
+)
 
-    __tablename__ = "asset"
-    __table_args__ = (Index("ix_asset_project_path", "project", "path"),)
-
-    id: str = Field(primary_key=True, max_length=64)
-    project: str = Field(max_length=64, index=True)
-    path: str
-    sha256: str = Field(max_length=64, index=True)
-    size: int = Field(sa_type=BigInteger)
-    media_type: str = Field(max_length=100)
-    deleted: bool = False
-    origin: str = Field(default="unknown", max_length=20, index=True)
-    tools: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    evidence_sha256: str | None = Field(default=None, max_length=64)
-    c2pa_present: bool = False
-    c2pa_state: str = Field(default="none", max_length=10)
-    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    stage_override: str | None = Field(default=None, max_length=12)
-    declarations: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False)
-    )
-    cuts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    first_seq: int = Field(sa_type=BigInteger)
-    last_seq: int = Field(sa_type=BigInteger)
-
-
-class Flag(SQLModel, table=True):
-    """Projection: one review item raised by the policy, bound to the content hash it judged."""
-
-    __tablename__ = "flag"
-    __table_args__ = (Index("ix_flag_project_status", "project", "status"),)
-
-    project: str = Field(primary_key=True, max_length=64)
-    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    asset: str = Field(max_length=64, index=True)
-    rule: str = Field(max_length=100)
-    area: str = Field(max_length=40)
-    severity: str = Field(max_length=10)
-    status: str = Field(max_length=10)
-    reason: str
-    sha256: str = Field(max_length=64)
-    decided_by: str | None = None
-    ref: str | None = None
-    note: str | None = None
-    decided_at: str | None = Field(default=None, max_length=40)
-    raised_seq: int = Field(sa_type=BigInteger)
-    last_seq: int = Field(sa_type=BigInteger)
-
-
-class Cut(SQLModel, table=True):
-    """Projection: the current import of each named cut, its events and unmatched clips."""
-
-    __tablename__ = "cut"
-
-    project: str = Field(primary_key=True, max_length=64)
-    name: str = Field(primary_key=True, max_length=300)
-    source: str
-    rate: float
-    imported_at: str = Field(max_length=40)
-    imported_seq: int = Field(sa_type=BigInteger)
-    events: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    unmatched: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False)
-    )
-
-
-class FileState(SQLModel, table=True):
-    """Scan cache, not ledger truth: last size/mtime seen per path, so unchanged files skip hashing."""
-
-    __tablename__ = "file_state"
-
-    project: str = Field(primary_key=True, max_length=64)
-    path: str = Field(primary_key=True)
-    size: int = Field(sa_type=BigInteger)
-    mtime_ns: int = Field(sa_type=BigInteger)
-    sha256: str = Field(max_length=64)
-
+# Scan cache, not ledger truth: last size/mtime seen per path, so unchanged files skip hashing.
+FILE_STATE = Table(
+    "file_state", metadata,
+    Column("project", String(64), primary_key=True),
+    Column("path", String, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+)
 
 PROJECTION_TABLES = ("asset", "flag", "cut")

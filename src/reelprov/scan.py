@@ -19,11 +19,10 @@ from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
 from reelprov.extract import examine
 from reelprov.extract.sidecars import all_candidates, is_sidecar
 from reelprov.ledger import Batch
-from reelprov.models import Asset, FileState
+from reelprov.models import ASSET as ASSET_T
+from reelprov.models import FILE_STATE as STATE_T
 from reelprov.project import Project
 
-ASSET_T = Asset.__table__
-STATE_T = FileState.__table__
 BATCH_SIZE = 256
 PARALLEL_THRESHOLD = 48
 

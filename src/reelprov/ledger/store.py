@@ -15,12 +15,10 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, sel
 from reelprov.db import guard, read_connection
 from reelprov.ledger.chain import GENESIS_HASH, canonical, entry_hash
 from reelprov.ledger.projection import Projection
-from reelprov.models import Asset, Cut, Flag, LedgerEntry
-
-ENTRY_T: Table = LedgerEntry.__table__  # type: ignore[assignment]
-ASSET_T: Table = Asset.__table__  # type: ignore[assignment]
-FLAG_T: Table = Flag.__table__  # type: ignore[assignment]
-CUT_T: Table = Cut.__table__  # type: ignore[assignment]
+from reelprov.models import ASSET as ASSET_T
+from reelprov.models import CUT as CUT_T
+from reelprov.models import FLAG as FLAG_T
+from reelprov.models import LEDGER_ENTRY as ENTRY_T
 
 
 def now_iso() -> str:
