@@ -11,17 +11,18 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import delete, insert, select, update
+from typing import TYPE_CHECKING, Any
 
 from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
 from reelprov.extract import examine
 from reelprov.extract.sidecars import all_candidates, is_sidecar
-from reelprov.ledger import Batch
-from reelprov.models import ASSET as ASSET_T
-from reelprov.models import FILE_STATE as STATE_T
 from reelprov.project import Project
+
+if TYPE_CHECKING:
+    from reelprov.ledger import Batch
+
+# SQLAlchemy (the writer) is imported by the functions that write, not here: `scan` starts its
+# examining workers first and loads the writer while they hash (ledger/store.py, models.py).
 
 BATCH_SIZE = 256
 PARALLEL_THRESHOLD = 48
@@ -196,15 +197,12 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
     rep.files = len(cands)
     error_paths = {e["path"] for e in rep.errors}
     pid = cfg.project_id
-    with project.ledger.read() as conn:
-        live = {
-            r.path: (r.id, r.sha256)
-            for r in conn.execute(select(ASSET_T.c.path, ASSET_T.c.id, ASSET_T.c.sha256).where(ASSET_T.c.project == pid, ASSET_T.c.deleted.is_(False)))
-        }
-        cache = {
-            r.path: (r.size, r.mtime_ns, r.sha256)
-            for r in conn.execute(select(STATE_T).where(STATE_T.c.project == pid))
-        }
+    rd = project.reader
+    with rd.snapshot():
+        live = {r["path"]: (r["id"], r["sha256"]) for r in rd.iter(
+            "SELECT path, id, sha256 FROM asset WHERE project = :p AND deleted = :no", p=pid, no=False)}
+        cache = {r["path"]: (r["size"], r["mtime_ns"], r["sha256"]) for r in rd.iter(
+            "SELECT path, size, mtime_ns, sha256 FROM file_state WHERE project = :p", p=pid)}
     todo: list[Candidate] = []
     for c in cands:
         cached = cache.get(c.rel)
@@ -317,6 +315,10 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
 def _store_states(b: Batch, results: list[dict[str, Any]]) -> None:
     if not results:
         return
+    from sqlalchemy import insert
+
+    from reelprov.models import FILE_STATE as STATE_T
+
     pid = b.project
     _forget_states(b, [r["path"] for r in results])
     b.conn.execute(insert(STATE_T), [
@@ -326,6 +328,10 @@ def _store_states(b: Batch, results: list[dict[str, Any]]) -> None:
 
 
 def _forget_states(b: Batch, paths: list[str]) -> None:
+    from sqlalchemy import delete
+
+    from reelprov.models import FILE_STATE as STATE_T
+
     for i in range(0, len(paths), 500):
         b.conn.execute(delete(STATE_T).where(STATE_T.c.project == b.project, STATE_T.c.path.in_(paths[i : i + 500])))
 
@@ -370,14 +376,13 @@ def candidates_for(cfg: ProjectConfig, rels: set[str], rep: ScanReport) -> tuple
 
 def unchanged(project: Project, c: Candidate) -> bool:
     """True when the scan cache says C's content is already recorded (same size and mtime)."""
-    with project.ledger.read() as conn:
-        row = conn.execute(select(STATE_T.c.size, STATE_T.c.mtime_ns, STATE_T.c.sha256).where(
-            STATE_T.c.project == project.cfg.project_id, STATE_T.c.path == c.rel)).first()
-        if row is None or (row.size, row.mtime_ns) != (c.size, c.mtime_ns):
+    rd, pid = project.reader, project.cfg.project_id
+    with rd.snapshot():
+        row = rd.one("SELECT size, mtime_ns, sha256 FROM file_state WHERE project = :p AND path = :path", p=pid, path=c.rel)
+        if row is None or (row["size"], row["mtime_ns"]) != (c.size, c.mtime_ns):
             return False
-        return conn.execute(select(ASSET_T.c.id).where(
-            ASSET_T.c.project == project.cfg.project_id, ASSET_T.c.path == c.rel,
-            ASSET_T.c.sha256 == row.sha256, ASSET_T.c.deleted.is_(False))).first() is not None
+        return rd.one("SELECT id FROM asset WHERE project = :p AND path = :path AND sha256 = :sha AND deleted = :no",
+                      p=pid, path=c.rel, sha=row["sha256"], no=False) is not None
 
 
 def examine_candidate(c: Candidate, trust: str | None) -> dict[str, Any]:
@@ -394,6 +399,10 @@ def record_results(project: Project, results: list[dict[str, Any]], gone: set[st
     pid = project.cfg.project_id
     live: dict[str, tuple[str, str]] = {}
     if gone:
+        from sqlalchemy import select
+
+        from reelprov.models import ASSET as ASSET_T
+
         with project.ledger.read() as conn:
             for g in gone:
                 for r in conn.execute(select(ASSET_T.c.path, ASSET_T.c.id, ASSET_T.c.sha256).where(
@@ -414,6 +423,11 @@ def record_results(project: Project, results: list[dict[str, Any]], gone: set[st
 
 def _move(b: Batch, src: str, dest: str, rep: ScanReport) -> None:
     """A rename seen by the watcher: same content, new path, for a file or everything under a folder."""
+    from sqlalchemy import delete, select, update
+
+    from reelprov.models import ASSET as ASSET_T
+    from reelprov.models import FILE_STATE as STATE_T
+
     rows = b.conn.execute(select(ASSET_T.c.id, ASSET_T.c.path).where(
         ASSET_T.c.project == b.project, ASSET_T.c.deleted.is_(False),
         (ASSET_T.c.path == src) | ASSET_T.c.path.startswith(src + "/", autoescape=True))).all()
