@@ -315,13 +315,12 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
 def _store_states(b: Batch, results: list[dict[str, Any]]) -> None:
     if not results:
         return
-    from sqlalchemy import insert
-
+    from reelprov.ledger.store import insert_many
     from reelprov.models import FILE_STATE as STATE_T
 
     pid = b.project
     _forget_states(b, [r["path"] for r in results])
-    b.conn.execute(insert(STATE_T), [
+    insert_many(b.conn, STATE_T, [
         {"project": pid, "path": r["path"], "size": r["size"], "mtime_ns": r["mtime_ns"], "sha256": r["sha256"]}
         for r in results
     ])

@@ -34,6 +34,11 @@ _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 _IN_LIST = re.compile(r"\bIN \(SELECT value FROM json_each\(:(\w+)\)\)")
 
 
+def pyformat(sql: str) -> str:
+    """A statement written with :name parameters (and json_each lists) in psycopg's style."""
+    return _NAMED.sub(r"%(\1)s", _IN_LIST.sub(r"= ANY(:\1)", sql))
+
+
 def redact(url: str) -> str:
     """URL with any password replaced by ***, for messages."""
     if "@" in url and "://" in url:
@@ -165,7 +170,7 @@ class Reader:
             return sql, {k: json.dumps(v) if isinstance(v, list | tuple) else v for k, v in params.items()}
         out = self._sql.get(sql)
         if out is None:
-            out = self._sql[sql] = _NAMED.sub(r"%(\1)s", _IN_LIST.sub(r"= ANY(:\1)", sql))
+            out = self._sql[sql] = pyformat(sql)
         return out, {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
     def iter(self, sql: str, **params: Any) -> Iterator[dict[str, Any]]:
