@@ -6,8 +6,10 @@ import base64
 import csv
 import io
 import json
+import re
 import sys
 from datetime import UTC, datetime
+from html import escape as _escape
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from reelprov.project import Project
 from reelprov.stages import stage_of, tags_of
 
 FORMATS = ("html", "json", "csv", "md")
+_HTML_SPECIAL = re.compile(r"[&<>\"']")
 SCHEMA_VERSION = 1
 THUMB_LIMIT = 400
 SECTIONS = (
@@ -40,10 +43,16 @@ def build(project: Project, *, verify: bool = True) -> dict[str, Any]:
     from reelprov.ledger.verify import verify as do_verify
 
     pid = project.cfg.project_id
+    cfg = project.cfg
     rd = project.reader
+    sections: dict[str, list[dict[str, Any]]] = {k: [] for k, _, _ in SECTIONS}
     with rd.snapshot():
         head_seq, head_hash = rd.head(pid)
-        assets = {r["id"]: r for r in rd.iter("SELECT * FROM asset WHERE project = :p AND deleted = :no", p=pid, no=False)}
+        # First the few columns that decide sections and counts for every asset; the full rows
+        # (evidence and all) only for the assets the report lists.
+        assets = {r["id"]: r for r in rd.iter(
+            "SELECT id, path, origin, cuts, stage_override, c2pa_state FROM asset WHERE project = :p AND deleted = :no",
+            p=pid, no=False)}
         flags: dict[str, list[dict[str, Any]]] = {}
         for r in rd.iter("SELECT * FROM flag WHERE project = :p ORDER BY id", p=pid):
             flags.setdefault(r["asset"], []).append(r)
@@ -51,37 +60,38 @@ def build(project: Project, *, verify: bool = True) -> dict[str, Any]:
         for c in rd.iter("SELECT name, events FROM cut WHERE project = :p", p=pid):
             for e in c["events"]:
                 cut_usage.setdefault(e["asset"], []).append({"cut": c["name"], "track": e["track"], "record_in": e["record_in"], "record_out": e["record_out"]})
+        stages = {aid: stage_of(a, cfg) for aid, a in assets.items()}
+        plan: list[tuple[str, str, list[dict[str, Any]]]] = []  # (section, asset, the flags it shows)
+        for aid, a in assets.items():
+            af = [f for f in flags.get(aid, []) if f["status"] != "resolved"]
+            stage = stages[aid]
+            if blocking_flags(af, "escalate"):
+                plan.append(("blocking", aid, af))
+            elif any(f["status"] == "open" for f in af):
+                plan.append(("open_reviews", aid, af))
+            decided = [f for f in af if f["status"] in ("approved", "waived")]
+            if decided and a["origin"] in ANY_AI:
+                plan.append(("approved", aid, decided))
+            if a["origin"] in ANY_AI and stage == "temp" and not a["cuts"]:
+                plan.append(("ai_in_temp", aid, af))
+            if a["c2pa_state"] == "invalid":
+                plan.append(("integrity", aid, af))
+            if a["origin"] == "unknown" and (a["cuts"] or stage == "final"):
+                plan.append(("unknown_on_screen", aid, af))
+        listed = sorted({aid for _, aid, _ in plan})
+        full: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(listed), 2000):
+            for r in rd.iter("SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))", ids=listed[i : i + 2000]):
+                if r["project"] == pid:
+                    full[r["id"]] = r
     ver = do_verify(project.ledger) if verify else None
-    sections: dict[str, list[dict[str, Any]]] = {k: [] for k, _, _ in SECTIONS}
-    cfg = project.cfg
-    stages = {aid: stage_of(a, cfg) for aid, a in assets.items()}
-    for aid, a in assets.items():
-        af = [f for f in flags.get(aid, []) if f["status"] != "resolved"]
-        stage = stages[aid]
-        built: dict[int, dict[str, Any]] = {}
-
-        def mk(sel: list[dict[str, Any]], a: dict[str, Any] = a, stage: str = stage, aid: str = aid,
-               built: dict[int, dict[str, Any]] = built) -> dict[str, Any]:
-            # one row object per asset and flag selection, shared by the sections that list it
-            if id(sel) not in built:
-                built[id(sel)] = _row(a, stage, tags_of(a, cfg), cut_usage.get(aid, []), sel)
-            return built[id(sel)]
-
-        if blocking_flags(af, "escalate"):
-            sections["blocking"].append(mk(af))
-        else:
-            reviews = [f for f in af if f["status"] == "open"]
-            if reviews:
-                sections["open_reviews"].append(mk(af))
-        decided = [f for f in af if f["status"] in ("approved", "waived")]
-        if decided and a["origin"] in ANY_AI:
-            sections["approved"].append(mk(decided))
-        if a["origin"] in ANY_AI and stage == "temp" and not a["cuts"]:
-            sections["ai_in_temp"].append(mk(af))
-        if a["c2pa_state"] == "invalid":
-            sections["integrity"].append(mk(af))
-        if a["origin"] == "unknown" and (a["cuts"] or stage == "final"):
-            sections["unknown_on_screen"].append(mk(af))
+    built: dict[tuple[str, int], dict[str, Any]] = {}  # one row object per asset and flag selection
+    for sec, aid, sel in plan:
+        key = (aid, id(sel))
+        if key not in built:
+            a = full[aid]
+            built[key] = _row(a, stages[aid], tags_of(a, cfg), cut_usage.get(aid, []), sel)
+        sections[sec].append(built[key])
     for rows in sections.values():
         rows.sort(key=lambda r: (-max((severity_rank(f["severity"]) for f in r["flags"] if f["status"] in UNRESOLVED), default=-1), r["path"]))
     all_flags = [f for fl in flags.values() for f in fl]
@@ -193,12 +203,15 @@ def thumbnail(path: Path, media_type: str) -> str | None:
 
 
 def _row_html(r: dict[str, Any], thumb: str | None) -> Any:
-    """One table row. Plain Python with markupsafe.escape on every value from the data: the
-    report's largest sections have tens of thousands of rows, and a Jinja loop per cell was
-    most of its build time."""
-    from markupsafe import Markup, escape
+    """One table row. Plain Python with html.escape on every value from the data: the report's
+    largest sections have tens of thousands of rows; a Jinja loop per cell, then markupsafe's
+    per-value Markup objects, were most of its build time."""
+    from markupsafe import Markup
 
-    e = escape
+    def e(v: Any) -> str:
+        s = str(v)
+        return _escape(s, quote=True) if _HTML_SPECIAL.search(s) else s  # most values need nothing
+
     cell = (f'<img alt="" src="{e(thumb)}">' if thumb else f'<span class="small">{e(r["media_type"])}</span>')
     tools = f" &middot; {e(', '.join(r['tools']))}" if r["tools"] else ""
     ev = "".join(f"<li>{e(x)}</li>" for x in r["evidence"])
@@ -233,6 +246,22 @@ def render_html(project: Project, data: dict[str, Any], *, thumbnails: bool = Tr
                 budget -= 1
     return env.get_template("report.html.j2").render(d=data, page=500, severities=SEVERITIES,
                                                      row_html=lambda r: _row_html(r, thumbs.get(r["path"])))
+
+
+def render_json(data: dict[str, Any]) -> str:
+    """The report JSON: indented down to each row, each row on one line. Fully indented JSON goes
+    through Python's slow encoder (the C one only writes compact) and is no easier to read at
+    tens of thousands of rows."""
+    def dump(v: Any) -> str:
+        return json.dumps(v, ensure_ascii=False)
+
+    top = [f"  {dump(k)}: {dump(v)}" for k, v in data.items() if k != "sections"]
+    secs = []
+    for sec in data["sections"]:
+        meta = "".join(f"{dump(k)}: {dump(v)}, " for k, v in sec.items() if k != "rows")
+        rows = ",\n".join("      " + dump(r) for r in sec["rows"])
+        secs.append("    {" + meta + '"rows": [' + ("\n" + rows + "\n    " if rows else "") + "]}")
+    return "{\n" + ",\n".join([*top, '  "sections": [\n' + ",\n".join(secs) + "\n  ]"]) + "\n}\n"
 
 
 def render_csv(data: dict[str, Any]) -> str:
@@ -294,7 +323,7 @@ def write_report(project: Project, *, fmt: str = "html", output: str | None = No
             raise ReportError(f"{target}: folder {target.parent} does not exist; create it or choose another --output")
     data = build(project, verify=verify)
     if fmt == "json":
-        text = json.dumps(data, indent=2, ensure_ascii=False)
+        text = render_json(data)
     elif fmt == "csv":
         text = render_csv(data)
     elif fmt == "md":
