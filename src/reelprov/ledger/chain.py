@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+from json.encoder import encode_basestring as _quote  # type: ignore[attr-defined]
 from typing import Any
 
 GENESIS_HASH = "0" * 64
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical(obj: Any) -> str:
     """One text for one value: sorted keys, no spaces, UTF-8 kept as is."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(obj)
+
+
+def _header(project: str, seq: int, asset: str | None, kind: str, actor: str, host: str, ts: str, prev_hash: str) -> str:
+    """canonical() of the entry header, written out: the same text (tests/ledger/test_chain.py
+    checks it against canonical), without building a dict and an encoder pass per entry."""
+    return (f'{{"actor":{_quote(actor)},"asset":{"null" if asset is None else _quote(asset)},'
+            f'"host":{_quote(host)},"kind":{_quote(kind)},"prev_hash":{_quote(prev_hash)},'
+            f'"project":{_quote(project)},"seq":{int(seq)!r},"ts":{_quote(ts)}}}')
 
 
 def entry_hash(
@@ -31,18 +41,7 @@ def entry_hash(
 
     seq is inside the hash, so reordering or renumbering rows breaks the chain too.
     """
-    header = canonical(
-        {
-            "project": project,
-            "seq": seq,
-            "asset": asset,
-            "kind": kind,
-            "actor": actor,
-            "host": host,
-            "ts": ts,
-            "prev_hash": prev_hash,
-        }
-    )
+    header = _header(project, seq, asset, kind, actor, host, ts, prev_hash)
     h = hashlib.sha256(header.encode("utf-8"))
     h.update(b"\n")
     h.update(payload.encode("utf-8"))

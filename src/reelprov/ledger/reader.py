@@ -84,9 +84,14 @@ def _decoder(names: list[str]) -> Any:
     json_cols = [n for n in names if n in JSON_COLUMNS]
     bool_cols = [n for n in names if n in BOOL_COLUMNS]
     loads = json.loads
+    if not json_cols and not bool_cols:
+        def plain(row: tuple[Any, ...]) -> dict[str, Any]:
+            return dict(zip(names, row))  # noqa: B905 - the cursor gives exactly len(names) values
+
+        return plain
 
     def decode(row: tuple[Any, ...]) -> dict[str, Any]:
-        out = dict(zip(names, row, strict=True))
+        out = dict(zip(names, row))  # noqa: B905 - the cursor gives exactly len(names) values
         for k in json_cols:
             v = out[k]
             if v == "[]":  # most lists are empty: skip the parser

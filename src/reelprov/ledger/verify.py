@@ -7,11 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from reelprov.ledger.chain import GENESIS_HASH, entry_hash
 from reelprov.ledger.projection import Projection
-from reelprov.ledger.store import ASSET_T, CUT_T, ENTRY_T, FLAG_T, Ledger
+from reelprov.ledger.reader import Reader
+from reelprov.ledger.store import Ledger
 
 
 @dataclass
@@ -40,12 +39,11 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
     expected_seq = 1
     count = 0
     proj = Projection(ledger.project)
-    with ledger.read() as conn:
-        rows = conn.execute(
-            select(ENTRY_T).where(ENTRY_T.c.project == ledger.project).order_by(ENTRY_T.c.seq, ENTRY_T.c.id)
-        )
-        for row in rows:
-            m = row._mapping
+    # Read through the bare driver (ledger/reader.py), one snapshot for the chain and the tables.
+    rd = Reader(ledger.engine.url.render_as_string(hide_password=False))
+    with rd.snapshot():
+        rows = rd.iter("SELECT * FROM ledger_entry WHERE project = :p ORDER BY seq, id", p=ledger.project)
+        for m in rows:
             count += 1
             seq = m["seq"]
             bad: str | None = None
@@ -77,23 +75,29 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
                 progress(count)
         head_seq, head_hash = expected_seq - 1, prev_hash
         if first_bad is None:
-            problems.extend(_compare(conn, ledger.project, proj))
+            problems.extend(_compare(rd, ledger.project, proj))
+    rd.close()
     return VerifyResult(
         ok=not problems, entries=count, head_seq=head_seq, head_hash=head_hash,
         problems=problems, first_bad_seq=first_bad,
     )
 
 
-def _compare(conn: Any, project: str, proj: Projection) -> list[str]:
+_TABLES = {  # table -> the statement that reads one project's rows of it
+    "asset": "SELECT * FROM asset WHERE project = :p",
+    "flag": "SELECT * FROM flag WHERE project = :p",
+    "cut": "SELECT * FROM cut WHERE project = :p",
+}
+
+
+def _compare(rd: Reader, project: str, proj: Projection) -> list[str]:
     out: list[str] = []
-    for table, mem, label, key in (
-        (ASSET_T, proj.assets, "asset", "id"),
-        (FLAG_T, proj.flags, "flag", "id"),
-        (CUT_T, proj.cuts, "cut", "name"),
-    ):
-        stored = {r._mapping[key]: dict(r._mapping) for r in conn.execute(select(table).where(table.c.project == project))}
+    for mem, label, key in ((proj.assets, "asset", "id"), (proj.flags, "flag", "id"), (proj.cuts, "cut", "name")):
+        stored = {r[key]: r for r in rd.iter(_TABLES[label], p=project)}
         for k in sorted(set(stored) | set(mem), key=str):
             a, b = stored.get(k), mem.get(k)
+            if a is not None and b is not None and a == b:
+                continue  # the common case, compared in one step
             if a is None:
                 out.append(f"{label} {k}: in the ledger but missing from the {label} table; run `reelprov db rebuild`")
             elif b is None:
