@@ -36,6 +36,7 @@ class Candidate:
     abs: str
     size: int
     mtime_ns: int
+    sidecars: bool = True  # any sidecar file in its folder (else extractors need not look)
 
 
 @dataclass
@@ -107,12 +108,13 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
             errors.append({"path": _rel(root, d), "error": f"cannot list folder: {exc.strerror or exc}"})
             continue
         has_sidecars = any(is_sidecar(x.name) for x in entries)
+        rel_d = _rel(root, d)
         for e in sorted(entries, key=lambda x: x.name, reverse=True):
             name = e.name
             if name.startswith("."):
                 continue
             full = os.path.join(d, name)
-            rel = _rel(root, full)
+            rel = name if rel_d == "." else f"{rel_d}/{name}"
             why = bad_name(rel)
             if why:
                 errors.append({"path": shown(rel), "error": why})
@@ -135,7 +137,8 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
                 continue
             if not stat.S_ISREG(st.st_mode):
                 continue
-            yield Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns) if has_sidecars else st.st_mtime_ns)
+            yield Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns) if has_sidecars else st.st_mtime_ns,
+                            has_sidecars)
 
 
 def _sig_mtime(full: str, mtime_ns: int) -> int:
@@ -168,10 +171,10 @@ def _rel(root: str, full: str) -> str:
     return "." if rel == "." else rel.replace(os.sep, "/")
 
 
-def _examine_one(args: tuple[str, str, int, str | None]) -> dict[str, Any]:
-    path, rel, sig_mtime, trust = args
+def _examine_one(args: tuple[str, str, int, str | None, bool]) -> dict[str, Any]:
+    path, rel, sig_mtime, trust, sidecars = args
     try:
-        res = examine(path, rel, trust_anchors=trust)
+        res = examine(path, rel, trust_anchors=trust, sidecars=sidecars)
         res["mtime_ns"] = max(res["mtime_ns"], sig_mtime)
         return res
     except OSError as exc:
@@ -179,7 +182,7 @@ def _examine_one(args: tuple[str, str, int, str | None]) -> dict[str, Any]:
 
 
 def _examined(todo: list[Candidate], trust: str | None, workers: int) -> Iterator[dict[str, Any]]:
-    args = [(c.abs, c.rel, c.mtime_ns, trust) for c in todo]
+    args = [(c.abs, c.rel, c.mtime_ns, trust, c.sidecars) for c in todo]
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
         import multiprocessing
 
@@ -385,7 +388,7 @@ def unchanged(project: Project, c: Candidate) -> bool:
 
 
 def examine_candidate(c: Candidate, trust: str | None) -> dict[str, Any]:
-    return _examine_one((c.abs, c.rel, c.mtime_ns, trust))
+    return _examine_one((c.abs, c.rel, c.mtime_ns, trust, c.sidecars))
 
 
 def record_results(project: Project, results: list[dict[str, Any]], gone: set[str], rep: ScanReport | None = None) -> ScanReport:

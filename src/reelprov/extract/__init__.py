@@ -33,6 +33,7 @@ class Context:
     c2pa_marker: bool
     tools: ToolTable
     trust_anchors: str | None = None
+    sidecars: bool = True  # False: the scan saw no sidecar file in this folder (skip looking)
 
 
 @dataclass
@@ -96,14 +97,14 @@ def run_extractors(ctx: Context) -> ExtractResult:
     return out
 
 
-def examine(path: str, rel: str, *, trust_anchors: str | None = None) -> dict[str, Any]:
+def examine(path: str, rel: str, *, trust_anchors: str | None = None, sidecars: bool = True) -> dict[str, Any]:
     """Hash, sniff and extract one file. Returns a plain dict (it crosses process boundaries)."""
     st = os.stat(path)
     dig = digest_file(path)
     mt, mismatch = media_type(os.path.basename(path), dig.head)
     ctx = Context(
         path=Path(path), rel=rel, media_type=mt, head=dig.head, size=dig.size,
-        c2pa_marker=dig.c2pa_marker, tools=tool_table(), trust_anchors=trust_anchors,
+        c2pa_marker=dig.c2pa_marker, tools=tool_table(), trust_anchors=trust_anchors, sidecars=sidecars,
     )
     res = run_extractors(ctx)
     ev = list(res.evidence)

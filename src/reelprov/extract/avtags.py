@@ -26,11 +26,29 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
     return ExtractResult(out)
 
 
-def _tag_values(ctx: Context, out: list[Evidence]) -> list[tuple[str, str]]:
+# The mutagen class for a sniffed media type: skips scoring every format mutagen knows.
+_KINDS = {"audio/mpeg": ("mutagen.mp3", "MP3"), "audio/mp4": ("mutagen.mp4", "MP4"), "video/mp4": ("mutagen.mp4", "MP4"),
+          "video/quicktime": ("mutagen.mp4", "MP4"), "audio/flac": ("mutagen.flac", "FLAC"),
+          "audio/wav": ("mutagen.wave", "WAVE"), "audio/aiff": ("mutagen.aiff", "AIFF")}
+
+
+def _open(ctx: Context) -> Any:
     import mutagen
 
+    kind = _KINDS.get(ctx.media_type)
+    if kind is not None:
+        from importlib import import_module
+
+        try:
+            return getattr(import_module(kind[0]), kind[1])(ctx.path)
+        except Exception:  # noqa: BLE001 - not that format after all: let mutagen sniff
+            pass
+    return mutagen.File(ctx.path)
+
+
+def _tag_values(ctx: Context, out: list[Evidence]) -> list[tuple[str, str]]:
     try:
-        f = mutagen.File(ctx.path)
+        f = _open(ctx)
     except Exception as exc:  # noqa: BLE001 - mutagen raises many types on broken files
         out.append(unreadable("audio/video tags", exc))
         return []

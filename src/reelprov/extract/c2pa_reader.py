@@ -25,7 +25,7 @@ def _context(trust_pem: str | None) -> Any:
 
 @hookimpl
 def reelprov_extract(ctx: Context) -> ExtractResult | None:
-    sidecar = sidecar_file(ctx.path, ".c2pa")
+    sidecar = sidecar_file(ctx.path, ".c2pa") if ctx.sidecars else None
     if not ctx.c2pa_marker and sidecar is None:
         return None
     import c2pa

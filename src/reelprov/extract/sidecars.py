@@ -57,6 +57,8 @@ def read_declaration(path: Path) -> dict[str, Any]:
 
 @hookimpl
 def reelprov_extract(ctx: Context) -> ExtractResult | None:
+    if not ctx.sidecars:
+        return None
     out: list[Evidence] = []
     for cand in dict.fromkeys(candidates(ctx.path, ".xmp")):
         if cand.is_file() and cand != ctx.path:

@@ -235,7 +235,11 @@ def _driver_many(conn: Connection, sql: str, rows: list[dict[str, Any]]) -> None
 
 
 def _encode(row: dict[str, Any], cols: tuple[str, ...], json_cols: frozenset[str]) -> dict[str, Any]:
-    return {c: (json.dumps(row[c]) if c in json_cols else row[c]) for c in cols}
+    out = {c: row[c] for c in cols}
+    for c in json_cols:
+        v = out[c]
+        out[c] = "[]" if v == [] else json.dumps(v)
+    return out
 
 
 def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
