@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine, create_engine
 
-from reelprov.models import metadata
+from reelprov.models import include_object_for, metadata
 
 config = context.config
 
@@ -18,6 +18,7 @@ def _run(connection: object) -> None:
         render_as_batch=is_sqlite,
         compare_type=True,
         transaction_per_migration=True,
+        include_object=include_object_for(connection.dialect.name),  # type: ignore[attr-defined]
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from reelprov import db
-from reelprov.models import metadata
+from reelprov.models import include_object_for, metadata
 
 
 def _downgrade(engine) -> None:  # type: ignore[no-untyped-def]
@@ -20,7 +20,8 @@ def _downgrade(engine) -> None:  # type: ignore[no-untyped-def]
 
 def _no_diff(engine) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                     "include_object": include_object_for(conn.dialect.name)})
         diff = compare_metadata(ctx, metadata)
     assert diff == []
 

@@ -7,6 +7,8 @@ these machines. The migrations in migrations/ create exactly these tables (tests
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -73,6 +75,10 @@ ASSET = Table(
     Column("first_seq", BigInteger, nullable=False),
     Column("last_seq", BigInteger, nullable=False),
     Index("ix_asset_project_path", "project", "path"),
+    # PostgreSQL only: `ls 'final/reel2/*'` matches a path prefix with LIKE, which a default-collation
+    # index cannot serve; text_pattern_ops can. (SQLite's binary collation needs nothing more.)
+    Index("ix_asset_project_path_pattern", "project", "path", postgresql_ops={"path": "text_pattern_ops"},
+          info={"only_on": "postgresql"}),
 )
 
 # Projection: one review item raised by the policy, bound to the content hash it judged.
@@ -120,3 +126,14 @@ FILE_STATE = Table(
 )
 
 PROJECTION_TABLES = ("asset", "flag", "cut")
+
+
+def include_object_for(dialect: str) -> Any:
+    """Alembic's include_object filter: leave out objects meant for another database."""
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        only = getattr(obj, "info", {}).get("only_on") if obj is not None else None
+        if only is None and compare_to is not None:
+            only = getattr(compare_to, "info", {}).get("only_on")
+        return only is None or only == dialect
+
+    return include
