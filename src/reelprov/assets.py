@@ -73,7 +73,8 @@ _BASE = ("project = :p AND (:with_deleted OR deleted = :no)"
 _PREFIX = {"sqlite": " AND path >= :lo AND path < :hi", "postgresql": " AND path LIKE :like"}
 _FLAGGED = " AND id IN (SELECT asset FROM flag WHERE project = :p AND status IN (SELECT value FROM json_each(:statuses)))"
 _AT_PATH = "SELECT * FROM asset WHERE project = :p AND path = :path ORDER BY last_seq DESC"
-_ASSET_FLAGS = "SELECT * FROM flag WHERE project = :p AND asset = :a"
+# by the asset index alone, the project checked here (with both, SQLite picks the project index)
+_ASSET_FLAGS = "SELECT * FROM flag WHERE asset = :a"
 
 
 def _assets_sql(dialect: str, *, prefix: bool, flagged: bool) -> str:
@@ -158,7 +159,7 @@ def show_asset(project: Project, rel: str, *, with_history: bool = True) -> dict
     rd, pid = project.reader, project.cfg.project_id
     with rd.snapshot():
         a = find_asset(project, rel)
-        out = asset_json(project, a, rd.rows(_ASSET_FLAGS, p=pid, a=a["id"]))
+        out = asset_json(project, a, [f for f in rd.rows(_ASSET_FLAGS, a=a["id"]) if f["project"] == pid])
         if with_history:
             out["history"] = list(rd.entries(pid, asset=a["id"]))
     return out

@@ -114,8 +114,11 @@ class Batch:
         todo = [a for a in asset_ids if a not in self._flags_loaded]
         for i in range(0, len(todo), 500):
             chunk = todo[i : i + 500]
-            for row in self.conn.execute(select(FLAG_T).where(FLAG_T.c.project == self.project, FLAG_T.c.asset.in_(chunk))):
-                self.proj.remember_flag(dict(row._mapping))
+            # by the asset index alone: with the project in the WHERE, SQLite picks the
+            # (project, status) index and reads every flag of the project for each chunk
+            for row in self.conn.execute(select(FLAG_T).where(FLAG_T.c.asset.in_(chunk))):
+                if row.project == self.project:
+                    self.proj.remember_flag(dict(row._mapping))
         self._flags_loaded.update(todo)
 
     def append(
@@ -171,11 +174,10 @@ class Batch:
     def flags_for(self, asset_id: str) -> list[dict[str, Any]]:
         ids: list[int] = []
         if asset_id not in self._flags_loaded:
-            ids = [
+            ids = [  # by the asset index alone (see preload_flags)
                 r[0]
-                for r in self.conn.execute(
-                    select(FLAG_T.c.id).where(FLAG_T.c.project == self.project, FLAG_T.c.asset == asset_id)
-                )
+                for r in self.conn.execute(select(FLAG_T.c.id, FLAG_T.c.project).where(FLAG_T.c.asset == asset_id))
+                if r[1] == self.project
             ]
         ids += self.proj.flags_by_asset.get(asset_id, set())
         return [f for i in sorted(set(ids)) if (f := self.proj.flag(i)) is not None]
