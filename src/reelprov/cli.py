@@ -560,6 +560,7 @@ def status(as_json: JsonOpt = False) -> None:
         _emit(info)
     elif info["running"]:
         print(f"watcher running (pid {info['pid']}) since {info.get('started_at')}, backend {info.get('backend')}, "
-              f"backlog {info.get('backlog', 0)}, last event {info.get('last_event_at') or 'none yet'}")
+              f"backlog {info.get('backlog', 0)}, last event {info.get('last_event_at') or 'none yet'}, "
+              f"last reconcile {info.get('reconciled_at') or 'running now'}")
     else:
         print("no watcher running for this project on this host")

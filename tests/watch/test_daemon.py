@@ -76,6 +76,17 @@ def test_create_modify_move_delete_and_folder_move(watcher: tuple[Path, Any]) ->
     assert run_cli("verify", cwd=root).code == 0
 
 
+def test_burst_of_files_all_recorded(watcher: tuple[Path, Any]) -> None:
+    """Files arriving together are read in parallel by the examining threads: every one lands."""
+    root, w = watcher
+    names = [f"burst/b{i:03d}.png" for i in range(120)]
+    for i, rel in enumerate(names):
+        write_png(root / rel, color=(i % 256, 7, 7))
+    wait_for(lambda: set(names) <= set(assets(root)), timeout=60, what="all 120 files recorded")
+    hist = run_cli("verify", "--json", cwd=root).json()
+    assert hist["ok"]
+
+
 def test_slow_copy_recorded_once_with_final_hash(watcher: tuple[Path, Any]) -> None:
     root, w = watcher
     target = root / "plates/slow.mov"
@@ -101,6 +112,9 @@ def test_second_watcher_refused_and_status(watcher: tuple[Path, Any]) -> None:
     wait_for(lambda: run_cli("status", "--json", cwd=root).json().get("backend"), what="status file")
     st = run_cli("status", "--json", cwd=root).json()
     assert st["running"] and st["pid"] == os.getpid()
+    assert st["reconciled_at"]  # the fixture waited for the first reconcile
+    text = run_cli("status", cwd=root).out
+    assert "watcher running" in text and f"last reconcile {st['reconciled_at']}" in text
 
 
 def test_hooks_run_on_events(show_root: Path) -> None:

@@ -13,6 +13,7 @@ import json
 import re
 import sqlite3
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -107,13 +108,17 @@ def _decoder(names: list[str]) -> Any:
 
 
 class Reader:
-    """A read-only view of one ledger database. Connects on first use; close() when done."""
+    """A read-only view of one ledger database. Connects on first use, one connection per thread
+    (the watcher reads from its worker threads; a snapshot is a transaction on its connection);
+    close() when done."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.where = redact(url)
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
-        self._conn: Any = None
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
         self._sql: dict[str, str] = {}
 
     # -- connection ------------------------------------------------------------------------------
@@ -122,8 +127,9 @@ class Reader:
         return self.dialect != "sqlite" or Path(sqlite_path(self.url)).is_file()
 
     def _connect(self) -> Any:
-        if self._conn is not None:
-            return self._conn
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
         with self.guard():
             if self.dialect == "sqlite":
                 conn = sqlite3.connect(sqlite_path(self.url), timeout=BUSY_TIMEOUT_MS / 1000,
@@ -137,13 +143,21 @@ class Reader:
                         f"{self.where}: PostgreSQL needs psycopg; run `pip install 'reelprov[postgres]'`") from None
                 conninfo = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", self.url)
                 conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
-        self._conn = conn
+        self._local.conn = conn
+        with self._lock:
+            self._all.append(conn)
         return conn
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Close every connection this reader opened, in any thread."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001, S110 - a connection of a finished thread may be gone already
+                pass
+        self._local = threading.local()
 
     @contextmanager
     def guard(self) -> Iterator[None]:

@@ -27,6 +27,7 @@ QUEUE_MAX = 20000
 # watch was added get no close event, so a file unchanged this many settle windows is read anyway.
 INOTIFY_FALLBACK_FACTOR = 3.0
 MAX_HOLD = 5.0  # longest a settled change waits for others still settling
+MAX_RETRIES = 3  # reads of one file that raised before the watcher leaves it to the next reconcile
 
 
 def lock_path(project: Project) -> Path:
@@ -142,6 +143,7 @@ class Watcher:
         workers = project.cfg.workers or max(2, os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reelprov-examine")
         self._inflight: dict[str, Future[dict[str, Any] | None]] = {}
+        self._failures: dict[str, int] = {}
         self._redo: set[str] = set()
         self._results: list[dict[str, Any]] = []
         self._gone: dict[str, float] = {}
@@ -383,8 +385,16 @@ class Watcher:
             try:
                 res = fut.result()
             except Exception as exc:  # noqa: BLE001 - one file's failure is logged, not fatal
-                log.warning("could not read %s: %s", rel, exc)
+                tries = self._failures[rel] = self._failures.get(rel, 0) + 1
+                if tries <= MAX_RETRIES:  # e.g. the ledger briefly unreadable: read it again later
+                    log.warning("could not read %s (%s); trying again (%d of %d)", rel, exc, tries, MAX_RETRIES)
+                    now = time.monotonic()
+                    self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, walked=True))
+                else:
+                    log.error("could not read %s after %d tries (%s); the next reconcile will try again", rel, tries, exc)
+                    self._failures.pop(rel, None)
                 continue
+            self._failures.pop(rel, None)
             if res is not None:
                 self._results.append(res)
             if rel in self._redo:
