@@ -96,6 +96,25 @@ def test_repeated_kill_9_during_ingest(show_root: Path) -> None:
     con.close()
     assert seen == (n, n) and paths == n
     assert run_cli("verify", cwd=show_root).code == 0
+    # nothing outlives a killed watcher: its examining workers die with it, none keeps the ledger open
+    ledger = str((show_root / ".reelprov/ledger.db").resolve())
+    deadline = time.monotonic() + 10
+    while (holders := _processes_with_open(ledger)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert holders == [], f"processes left holding {ledger}: {holders}"
+
+
+def _processes_with_open(path: str) -> list[int]:
+    out = []
+    for pid_dir in Path("/proc").iterdir():
+        if not pid_dir.name.isdigit() or int(pid_dir.name) == os.getpid():
+            continue
+        try:
+            if any(os.readlink(fd).startswith(path) for fd in (pid_dir / "fd").iterdir()):
+                out.append(int(pid_dir.name))
+        except OSError:
+            continue
+    return out
 
 
 @pytest.fixture

@@ -181,12 +181,29 @@ def _examine_one(args: tuple[str, str, int, str | None, bool]) -> dict[str, Any]
         return {"path": rel, "error": f"cannot read: {exc.strerror or exc}"}
 
 
+def _die_with_parent(parent: int) -> None:
+    """In each examining worker: end when the scan (or watcher) that forked it ends, even by
+    kill -9. Otherwise an orphaned worker waits on its task pipe forever, the ledger file open."""
+    import signal
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass  # not Linux: the pool's own shutdown still ends workers of a parent that exits normally
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+
+
 def _examined(todo: list[Candidate], trust: str | None, workers: int) -> Iterator[dict[str, Any]]:
     args = [(c.abs, c.rel, c.mtime_ns, trust, c.sidecars) for c in todo]
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
         import multiprocessing
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             yield from pool.map(_examine_one, args, chunksize=8)
     else:
         yield from map(_examine_one, args)
