@@ -112,3 +112,36 @@ def test_read_commands_start_without_sqlalchemy(show_root: Path, args: list[str]
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip()
     assert "HEAVY=[]" in r.stderr, r.stderr
+
+
+def test_snapshots_nest_and_threads_read_side_by_side(show_root: Path) -> None:
+    """One connection per thread; a snapshot inside a snapshot shares it (no 'transaction within
+    a transaction')."""
+    import threading
+
+    from reelprov.project import Project
+
+    _fill(show_root)
+    p = Project.open(show_root)
+    try:
+        rd = p.reader
+        with rd.snapshot(), rd.snapshot():
+            assert len(rd.rows("SELECT id FROM asset")) == 5
+        errors: list[BaseException] = []
+
+        def reader_thread() -> None:
+            try:
+                for _ in range(20):
+                    with rd.snapshot():
+                        assert len(rd.rows("SELECT id FROM asset")) == 5
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=reader_thread) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert errors == []
+    finally:
+        p.close()

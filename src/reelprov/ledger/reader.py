@@ -168,19 +168,36 @@ class Reader:
 
     @contextmanager
     def snapshot(self) -> Iterator[Reader]:
-        """Several statements that must see one state of the ledger (one read transaction)."""
+        """Several statements that must see one state of the ledger (one read transaction).
+        Nested snapshots in one thread share the outer one."""
         conn = self._connect()
+        if getattr(self._local, "depth", 0):
+            self._local.depth += 1
+            try:
+                yield self
+            finally:
+                self._local.depth -= 1
+            return
+        self._local.depth = 1
+        try:
+            with self._outermost(conn):
+                yield self
+        finally:
+            self._local.depth = 0
+
+    @contextmanager
+    def _outermost(self, conn: Any) -> Iterator[None]:
         with self.guard():
             if self.dialect == "sqlite":
                 conn.execute("BEGIN")
                 try:
-                    yield self
+                    yield
                 finally:
                     conn.execute("ROLLBACK")
             else:
                 with conn.transaction():
                     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    yield self
+                    yield
 
     # -- statements ------------------------------------------------------------------------------
     def _prepare(self, sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
