@@ -76,6 +76,19 @@ def test_create_modify_move_delete_and_folder_move(watcher: tuple[Path, Any]) ->
     assert run_cli("verify", cwd=root).code == 0
 
 
+def test_own_writes_do_not_reach_the_queue(watcher: tuple[Path, Any]) -> None:
+    """The ledger and status file live in .reelprov/ under the watched root: their writes (every
+    second, and on every batch) must not be queued as events, or a big reconcile floods the queue."""
+    root, w = watcher
+    before = w.state.events
+    time.sleep(2.5)  # the status file is rewritten every second meanwhile
+    assert w.state.events == before
+    write_png(root / "temp/one.png")
+    wait_for(lambda: "temp/one.png" in assets(root), what="one file recorded")
+    time.sleep(1.5)
+    assert w.state.events - before <= 6  # the file's own create/modify/close events only
+
+
 def test_burst_of_files_all_recorded(watcher: tuple[Path, Any]) -> None:
     """Files arriving together are read in parallel by the examining threads: every one lands."""
     root, w = watcher

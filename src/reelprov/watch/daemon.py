@@ -96,6 +96,10 @@ class WatchState:
     pending: dict[str, Pending] = field(default_factory=dict)
 
 
+def _hidden(rel: str) -> bool:
+    return rel.startswith(".") or "/." in rel
+
+
 class _Handler:
     """watchdog event handler: only enqueue (rel kind, src, dest); all work happens elsewhere."""
 
@@ -118,6 +122,10 @@ class _Handler:
             return
         src = self._rel(event.src_path)
         dest = self._rel(getattr(event, "dest_path", "") or "") if kind == "moved" else None
+        # Hidden paths are never recorded, and .reelprov/ is the ledger itself: its own writes
+        # during a reconcile would flood the queue. A move out of a hidden name still counts.
+        src = None if src is not None and _hidden(src) else src
+        dest = None if dest is not None and _hidden(dest) else dest
         if src is None and dest is None:
             return
         try:
