@@ -94,7 +94,8 @@ _PROJECT_FLAGS = "SELECT * FROM flag WHERE project = :p"
 def _prefix_params(dialect: str, glob: str | None) -> dict[str, str] | None:
     """Parameters of _PREFIX for the literal part of a path glob, or None when it has none usable."""
     prefix = re.split(r"[*?\[]", glob, maxsplit=1)[0] if glob else ""
-    if not prefix or ord(prefix[-1]) in (0xD7FF, 0x10FFFF):  # no successor character to bound it
+    last = ord(prefix[-1]) if prefix else 0
+    if not prefix or last == 0x10FFFF or 0xD7FF <= last <= 0xDFFF:  # no encodable successor to bound it
         return None
     if dialect == "sqlite":
         return {"lo": prefix, "hi": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
