@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 
@@ -25,7 +25,7 @@ from reelprov.ledger.reader import (
     sqlite_path,
 )
 
-__all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_HEAD", "ensure_current", "guard", "make_engine", "read_connection", "redact", "upgrade"]
+__all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_HEAD", "ensure_current", "guard", "make_engine", "redact", "upgrade"]
 
 
 def make_engine(url: str) -> Engine:
@@ -52,8 +52,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            readonly = conn.get_execution_options().get("reelprov_readonly", False)
-            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # migrations: take the write lock up front
 
         return engine
     if url.startswith("postgres"):
@@ -140,10 +139,3 @@ def guard(engine: Engine) -> Iterator[None]:
         yield
     except (OperationalError, SADatabaseError) as exc:
         raise driver_error(redact(str(engine.url)), str(getattr(exc, "orig", exc))) from None
-
-
-@contextmanager
-def read_connection(engine: Engine) -> Iterator[Connection]:
-    """A guarded connection for reading: plain BEGIN, so SQLite readers never take the write lock."""
-    with guard(engine), engine.connect().execution_options(reelprov_readonly=True) as conn:
-        yield conn

@@ -36,8 +36,8 @@ def default_actor() -> str:
 class Project:
     """Everything a command needs; built by a factory, never at import time.
 
-    Reads go through `reader` (the bare DB-API driver); the SQLAlchemy engine and the ledger
-    writer are built on first use, so read-only commands never import SQLAlchemy.
+    Reads (`reader`) and writes (`ledger`) go through the bare DB-API driver; the SQLAlchemy
+    engine is built only to run migrations and `db` commands.
     """
 
     def __init__(self, cfg: ProjectConfig, *, actor: str | None = None) -> None:
@@ -56,7 +56,7 @@ class Project:
     def ledger(self) -> Ledger:
         from reelprov.ledger.store import Ledger
 
-        return Ledger(self.engine, self.cfg.project_id, actor=self.actor, host=self.host)
+        return Ledger(self.cfg.effective_database_url(), self.cfg.project_id, actor=self.actor, host=self.host)
 
     @property
     def root(self) -> Path:
@@ -112,6 +112,8 @@ class Project:
 
     def close(self) -> None:
         self.reader.close()
+        if "ledger" in self.__dict__:
+            self.ledger.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
 

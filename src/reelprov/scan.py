@@ -336,23 +336,19 @@ def _store_states(b: Batch, results: list[dict[str, Any]]) -> None:
     if not results:
         return
     from reelprov.ledger.store import insert_many
-    from reelprov.models import FILE_STATE as STATE_T
 
     pid = b.project
     _forget_states(b, [r["path"] for r in results])
-    insert_many(b.conn, STATE_T, [
+    insert_many(b.conn, "file_state", [
         {"project": pid, "path": r["path"], "size": r["size"], "mtime_ns": r["mtime_ns"], "sha256": r["sha256"]}
         for r in results
     ])
 
 
 def _forget_states(b: Batch, paths: list[str]) -> None:
-    from sqlalchemy import delete
-
-    from reelprov.models import FILE_STATE as STATE_T
-
     for i in range(0, len(paths), 500):
-        b.conn.execute(delete(STATE_T).where(STATE_T.c.project == b.project, STATE_T.c.path.in_(paths[i : i + 500])))
+        b.conn.execute("DELETE FROM file_state WHERE project = :p AND path IN (SELECT value FROM json_each(:paths))",
+                       p=b.project, paths=paths[i : i + 500])
 
 
 def apply_moves(project: Project, moves: list[tuple[str, str]], rep: ScanReport | None = None) -> ScanReport:
@@ -418,16 +414,11 @@ def record_results(project: Project, results: list[dict[str, Any]], gone: set[st
     pid = project.cfg.project_id
     live: dict[str, tuple[str, str]] = {}
     if gone:
-        from sqlalchemy import select
-
-        from reelprov.models import ASSET as ASSET_T
-
-        with project.ledger.read() as conn:
+        rd = project.reader
+        with rd.snapshot():
             for g in gone:
-                for r in conn.execute(select(ASSET_T.c.path, ASSET_T.c.id, ASSET_T.c.sha256).where(
-                        ASSET_T.c.project == pid, ASSET_T.c.deleted.is_(False),
-                        (ASSET_T.c.path == g) | ASSET_T.c.path.startswith(g + "/", autoescape=True))):
-                    live[r.path] = (r.id, r.sha256)
+                for r in rd.iter(_AT_OR_UNDER, p=pid, no=False, path=g, n=len(g) + 1, under=g + "/"):
+                    live[r["path"]] = (r["id"], r["sha256"])
     vanished = {p: v for p, v in live.items() if not os.path.lexists(os.path.join(root, p))}
     vanished_by_sha = _by_sha(vanished)
     ok = []
@@ -440,17 +431,16 @@ def record_results(project: Project, results: list[dict[str, Any]], gone: set[st
     return rep
 
 
+# The live assets at a path or anywhere under it as a folder (no LIKE: names may hold % and _).
+_AT_OR_UNDER = ("SELECT id, path, sha256 FROM asset WHERE project = :p AND deleted = :no"
+                " AND (path = :path OR substr(path, 1, :n) = :under)")
+
+
 def _move(b: Batch, src: str, dest: str, rep: ScanReport) -> None:
     """A rename seen by the watcher: same content, new path, for a file or everything under a folder."""
-    from sqlalchemy import delete, select, update
-
-    from reelprov.models import ASSET as ASSET_T
-    from reelprov.models import FILE_STATE as STATE_T
-
-    rows = b.conn.execute(select(ASSET_T.c.id, ASSET_T.c.path).where(
-        ASSET_T.c.project == b.project, ASSET_T.c.deleted.is_(False),
-        (ASSET_T.c.path == src) | ASSET_T.c.path.startswith(src + "/", autoescape=True))).all()
-    for aid, path in rows:
+    rows = b.conn.rows(_AT_OR_UNDER, p=b.project, no=False, path=src, n=len(src) + 1, under=src + "/")
+    for r in rows:
+        aid, path = r["id"], r["path"]
         asset = b.proj.asset(aid)
         if asset is None or asset["deleted"] or asset["path"] != path:
             continue
@@ -462,5 +452,6 @@ def _move(b: Batch, src: str, dest: str, rep: ScanReport) -> None:
         b.emit("asset-recorded", {"change": "moved", "asset": aid, "path": new, "sha256": asset["sha256"],
                                   "origin": asset["origin"], "tools": asset["tools"]})
         rep.moved += 1
-        b.conn.execute(delete(STATE_T).where(STATE_T.c.project == b.project, STATE_T.c.path == new))
-        b.conn.execute(update(STATE_T).where(STATE_T.c.project == b.project, STATE_T.c.path == path).values(path=new))
+        b.conn.execute("DELETE FROM file_state WHERE project = :p AND path = :path", p=b.project, path=new)
+        b.conn.execute("UPDATE file_state SET path = :new WHERE project = :p AND path = :path",
+                       new=new, p=b.project, path=path)

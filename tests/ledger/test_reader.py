@@ -100,9 +100,11 @@ def test_read_commands_on_postgres_match_sqlite(tmp_path: Path, show_root: Path,
 
 
 @pytest.mark.parametrize("args", [["ls", "--json"], ["show", "final/ai.png", "--json"], ["flags", "--json"],
-                                  ["history", "final/ai.png", "--json"], ["cut", "ls", "--json"], ["--help"]])
-def test_read_commands_start_without_sqlalchemy(show_root: Path, args: list[str]) -> None:
-    """Start-up: read commands answer without importing SQLAlchemy, SQLModel or pydantic."""
+                                  ["history", "final/ai.png", "--json"], ["cut", "ls", "--json"], ["--help"],
+                                  ["tag", "final/plain.png", "--tag", "story_relevant", "--json"], ["scan", "--json"]])
+def test_commands_start_without_sqlalchemy(show_root: Path, args: list[str]) -> None:
+    """Start-up: commands that read or write the ledger load neither SQLAlchemy nor Alembic
+    (they are for migrations), nor SQLModel or pydantic."""
     _fill(show_root)
     code = ("import sys, json\nfrom reelprov.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
             "    assert not e.code, e.code\nheavy = [m for m in ('sqlalchemy', 'sqlmodel', 'pydantic', 'alembic') if m in sys.modules]\n"

@@ -29,6 +29,18 @@ SCHEMA_HEAD = "0003"
 # tests/ledger/test_reader.py checks both sets against models.py.
 JSON_COLUMNS = frozenset({"tools", "evidence", "tags", "declarations", "cuts", "events", "unmatched"})
 BOOL_COLUMNS = frozenset({"deleted", "c2pa_present"})
+# Every table's columns in order (ledger_entry without its database-numbered id), for the writer's
+# inserts and updates; tests/ledger/test_reader.py checks them against models.py.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "ledger_entry": ("project", "seq", "asset", "kind", "payload", "actor", "host", "ts", "prev_hash", "entry_hash"),
+    "asset": ("id", "project", "path", "sha256", "size", "media_type", "deleted", "origin", "tools", "evidence",
+              "evidence_sha256", "c2pa_present", "c2pa_state", "tags", "stage_override", "declarations", "cuts",
+              "first_seq", "last_seq"),
+    "flag": ("project", "id", "asset", "rule", "area", "severity", "status", "reason", "sha256", "decided_by",
+             "ref", "note", "decided_at", "raised_seq", "last_seq"),
+    "cut": ("project", "name", "source", "rate", "imported_at", "imported_seq", "events", "unmatched"),
+    "file_state": ("project", "path", "size", "mtime_ns", "sha256"),
+}
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 # A list bound as one parameter: written for SQLite (a JSON array read by json_each), rewritten
 # for PostgreSQL as = ANY(array). Lets every statement stay one constant string.
@@ -107,57 +119,37 @@ def _decoder(names: list[str]) -> Any:
     return decode
 
 
-class Reader:
-    """A read-only view of one ledger database. Connects on first use, one connection per thread
-    (the watcher reads from its worker threads; a snapshot is a transaction on its connection);
-    close() when done."""
+def connect(url: str, *, write: bool = False) -> Any:
+    """A DB-API connection for URL in autocommit mode (transactions are begun explicitly).
+    SQLite: busy timeout, and for writers WAL with synchronous=NORMAL."""
+    if url.startswith("sqlite"):
+        path = sqlite_path(url)
+        if write and path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if write:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+    try:
+        import psycopg
+    except ImportError:
+        raise DatabaseError(f"{redact(url)}: PostgreSQL needs psycopg; run `pip install 'reelprov[postgres]'`") from None
+    conninfo = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", url)
+    return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.where = redact(url)
-        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
-        self._local = threading.local()
-        self._all: list[Any] = []
-        self._lock = threading.Lock()
-        self._sql: dict[str, str] = {}
 
-    # -- connection ------------------------------------------------------------------------------
-    def exists(self) -> bool:
-        """False for an embedded ledger file not created yet (PostgreSQL: always True)."""
-        return self.dialect != "sqlite" or Path(sqlite_path(self.url)).is_file()
+class Statements:
+    """Constant SQL with :name parameters run on a DB-API connection; rows come back as dicts."""
+
+    dialect: str
+    where: str
+    _sql: dict[str, str]
 
     def _connect(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
-        with self.guard():
-            if self.dialect == "sqlite":
-                conn = sqlite3.connect(sqlite_path(self.url), timeout=BUSY_TIMEOUT_MS / 1000,
-                                       isolation_level=None, check_same_thread=False)
-                conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            else:
-                try:
-                    import psycopg
-                except ImportError:
-                    raise DatabaseError(
-                        f"{self.where}: PostgreSQL needs psycopg; run `pip install 'reelprov[postgres]'`") from None
-                conninfo = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", self.url)
-                conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
-        self._local.conn = conn
-        with self._lock:
-            self._all.append(conn)
-        return conn
-
-    def close(self) -> None:
-        """Close every connection this reader opened, in any thread."""
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            try:
-                conn.close()
-            except Exception:  # noqa: BLE001, S110 - a connection of a finished thread may be gone already
-                pass
-        self._local = threading.local()
+        raise NotImplementedError
 
     @contextmanager
     def guard(self) -> Iterator[None]:
@@ -165,39 +157,6 @@ class Reader:
             yield
         except _driver_errors() as exc:
             raise driver_error(self.where, str(exc)) from None
-
-    @contextmanager
-    def snapshot(self) -> Iterator[Reader]:
-        """Several statements that must see one state of the ledger (one read transaction).
-        Nested snapshots in one thread share the outer one."""
-        conn = self._connect()
-        if getattr(self._local, "depth", 0):
-            self._local.depth += 1
-            try:
-                yield self
-            finally:
-                self._local.depth -= 1
-            return
-        self._local.depth = 1
-        try:
-            with self._outermost(conn):
-                yield self
-        finally:
-            self._local.depth = 0
-
-    @contextmanager
-    def _outermost(self, conn: Any) -> Iterator[None]:
-        with self.guard():
-            if self.dialect == "sqlite":
-                conn.execute("BEGIN")
-                try:
-                    yield
-                finally:
-                    conn.execute("ROLLBACK")
-            else:
-                with conn.transaction():
-                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    yield
 
     # -- statements ------------------------------------------------------------------------------
     def _prepare(self, sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -233,6 +192,97 @@ class Reader:
         for r in self.iter(sql, **params):
             return r
         return None
+
+    def execute(self, sql: str, **params: Any) -> None:
+        """A statement whose result is not needed (writes)."""
+        with self.guard():
+            self._connect().execute(*self._prepare(sql, params))
+
+    def many(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        """One statement over many parameter sets (executemany). Lists are not converted here."""
+        if not rows:
+            return
+        with self.guard():
+            cur = self._connect().cursor()
+            try:
+                cur.executemany(sql if self.dialect == "sqlite" else self._prepare(sql, {})[0], rows)
+            finally:
+                cur.close()
+
+
+class Reader(Statements):
+    """A read-only view of one ledger database. Connects on first use, one connection per thread
+    (the watcher reads from its worker threads; a snapshot is a transaction on its connection);
+    close() when done."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.where = redact(url)
+        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+        self._sql: dict[str, str] = {}
+
+    # -- connection ------------------------------------------------------------------------------
+    def exists(self) -> bool:
+        """False for an embedded ledger file not created yet (PostgreSQL: always True)."""
+        return self.dialect != "sqlite" or Path(sqlite_path(self.url)).is_file()
+
+    def _connect(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        with self.guard():
+            conn = connect(self.url)
+        self._local.conn = conn
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every connection this reader opened, in any thread."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001, S110 - a connection of a finished thread may be gone already
+                pass
+        self._local = threading.local()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Reader]:
+        """Several statements that must see one state of the ledger (one read transaction).
+        Nested snapshots in one thread share the outer one."""
+        conn = self._connect()
+        if getattr(self._local, "depth", 0):
+            self._local.depth += 1
+            try:
+                yield self
+            finally:
+                self._local.depth -= 1
+            return
+        self._local.depth = 1
+        try:
+            with self._outermost(conn):
+                yield self
+        finally:
+            self._local.depth = 0
+
+    @contextmanager
+    def _outermost(self, conn: Any) -> Iterator[None]:
+        with self.guard():
+            if self.dialect == "sqlite":
+                conn.execute("BEGIN")
+                try:
+                    yield
+                finally:
+                    conn.execute("ROLLBACK")
+            else:
+                with conn.transaction():
+                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    yield
 
     # -- ledger-level reads -----------------------------------------------------------------------
     def revision(self) -> str | None:

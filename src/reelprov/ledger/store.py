@@ -1,9 +1,14 @@
-"""Appending to the ledger: one locked transaction per batch, chain and projection kept together."""
+"""Appending to the ledger: one locked transaction per batch, chain and projection kept together.
+
+Writes go through the bare DB-API driver like reads (ledger/reader.py): constant statements with
+bound values, one explicit transaction per batch. SQLAlchemy is only needed for migrations.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,16 +16,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, select, text
-
-from reelprov.db import guard, read_connection
+from reelprov.errors import DatabaseError
 from reelprov.ledger.chain import GENESIS_HASH, canonical, entry_hash
 from reelprov.ledger.projection import Projection
-from reelprov.ledger.reader import pyformat
-from reelprov.models import ASSET as ASSET_T
-from reelprov.models import CUT as CUT_T
-from reelprov.models import FLAG as FLAG_T
-from reelprov.models import LEDGER_ENTRY as ENTRY_T
+from reelprov.ledger.reader import COLUMNS, JSON_COLUMNS, Statements, connect, redact
 
 
 def now_iso() -> str:
@@ -55,8 +54,7 @@ class Entry:
         }
 
 
-def _row_entry(row: Any) -> Entry:
-    m = row._mapping
+def _row_entry(m: dict[str, Any]) -> Entry:
     return Entry(
         seq=m["seq"], asset=m["asset"], kind=m["kind"], payload=json.loads(m["payload"]),
         actor=m["actor"], host=m["host"], ts=m["ts"], prev_hash=m["prev_hash"],
@@ -64,19 +62,45 @@ def _row_entry(row: Any) -> Entry:
     )
 
 
-def _lock_chain(conn: Connection, project: str) -> None:
-    """One writer per project chain at a time. SQLite: BEGIN IMMEDIATE already holds the write
-    lock. PostgreSQL: a transaction advisory lock, shared by every host on the database."""
-    if conn.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(project.encode()).digest()[:8], "big", signed=True)
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+class Tx(Statements):
+    """One write transaction on one connection: SQLite BEGIN IMMEDIATE (writers queue on the lock
+    up front); PostgreSQL BEGIN plus a transaction advisory lock per project chain, shared by every
+    host on the database."""
+
+    def __init__(self, conn: Any, dialect: str, where: str) -> None:
+        self.conn = conn
+        self.dialect = dialect
+        self.where = where
+        self._sql = {}
+
+    def _connect(self) -> Any:
+        return self.conn
+
+    def begin(self, project: str) -> None:
+        with self.guard():
+            if self.dialect == "sqlite":
+                self.conn.execute("BEGIN IMMEDIATE")
+            else:
+                self.conn.execute("BEGIN")
+                key = int.from_bytes(hashlib.sha256(project.encode()).digest()[:8], "big", signed=True)
+                self.execute("SELECT pg_advisory_xact_lock(:k)", k=key)
+
+    def commit(self) -> None:
+        with self.guard():
+            self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        try:
+            self.conn.execute("ROLLBACK")
+        except Exception:  # noqa: BLE001, S110 - the connection may be broken already; the error that got us here matters
+            pass
 
 
 @dataclass
 class Batch:
     """One transaction: entries appended here are chained, projected and committed together."""
 
-    conn: Connection
+    conn: Tx
     project: str
     actor: str
     host: str
@@ -103,10 +127,10 @@ class Batch:
         """One query for the live assets at PATHS, so per-file lookups stay in memory."""
         index: dict[str, set[str]] = {p: set() for p in paths}
         for i in range(0, len(paths), 500):
-            chunk = paths[i : i + 500]
-            for aid, path in self.conn.execute(select(ASSET_T.c.id, ASSET_T.c.path).where(
-                    ASSET_T.c.project == self.project, ASSET_T.c.path.in_(chunk), ASSET_T.c.deleted.is_(False))):
-                index[path].add(aid)
+            for r in self.conn.rows("SELECT id, path FROM asset WHERE project = :p AND deleted = :no"
+                                    " AND path IN (SELECT value FROM json_each(:paths))",
+                                    p=self.project, no=False, paths=paths[i : i + 500]):
+                index[r["path"]].add(r["id"])
         self._paths = index
 
     def preload_flags(self, asset_ids: list[str]) -> None:
@@ -116,9 +140,9 @@ class Batch:
             chunk = todo[i : i + 500]
             # by the asset index alone: with the project in the WHERE, SQLite picks the
             # (project, status) index and reads every flag of the project for each chunk
-            for row in self.conn.execute(select(FLAG_T).where(FLAG_T.c.asset.in_(chunk))):
-                if row.project == self.project:
-                    self.proj.remember_flag(dict(row._mapping))
+            for row in self.conn.rows("SELECT * FROM flag WHERE asset IN (SELECT value FROM json_each(:ids))", ids=chunk):
+                if row["project"] == self.project:
+                    self.proj.remember_flag(row)
         self._flags_loaded.update(todo)
 
     def append(
@@ -153,32 +177,23 @@ class Batch:
         if self._paths is not None and path in self._paths:
             ids = set(self._paths[path])
         else:
-            ids = {
-                r[0]
-                for r in self.conn.execute(
-                    select(ASSET_T.c.id).where(ASSET_T.c.project == self.project, ASSET_T.c.path == path)
-                )
-            }
+            ids = {r["id"] for r in self.conn.rows("SELECT id FROM asset WHERE project = :p AND path = :path",
+                                                    p=self.project, path=path)}
         ids |= self.proj.by_path.get(path, set())
         return [i for i in ids if (a := self.proj.asset(i)) and a["path"] == path and not a["deleted"]]
 
     def next_flag_id(self) -> int:
         if self._next_flag is None:
-            top = self.conn.execute(
-                select(FLAG_T.c.id).where(FLAG_T.c.project == self.project).order_by(FLAG_T.c.id.desc()).limit(1)
-            ).scalar()
-            self._next_flag = top or 0
+            top = self.conn.one("SELECT id FROM flag WHERE project = :p ORDER BY id DESC LIMIT 1", p=self.project)
+            self._next_flag = top["id"] if top else 0
         self._next_flag = max([self._next_flag, *self.proj.new_flags]) + 1
         return self._next_flag
 
     def flags_for(self, asset_id: str) -> list[dict[str, Any]]:
         ids: list[int] = []
         if asset_id not in self._flags_loaded:
-            ids = [  # by the asset index alone (see preload_flags)
-                r[0]
-                for r in self.conn.execute(select(FLAG_T.c.id, FLAG_T.c.project).where(FLAG_T.c.asset == asset_id))
-                if r[1] == self.project
-            ]
+            ids = [r["id"] for r in self.conn.rows("SELECT id, project FROM flag WHERE asset = :a", a=asset_id)
+                   if r["project"] == self.project]  # by the asset index alone (see preload_flags)
         ids += self.proj.flags_by_asset.get(asset_id, set())
         return [f for i in sorted(set(ids)) if (f := self.proj.flag(i)) is not None]
 
@@ -188,15 +203,16 @@ class Batch:
         write_projection(self.conn, self.proj, self.entries)
 
 
-def write_projection(conn: Connection, proj: Projection, entries: list[dict[str, Any]]) -> None:
+def write_projection(conn: Tx, proj: Projection, entries: list[dict[str, Any]]) -> None:
     if entries:
-        insert_many(conn, ENTRY_T, entries)
-    _write(conn, ASSET_T, proj.assets, proj.dirty_assets, proj.new_assets, key="id")
-    _write(conn, FLAG_T, proj.flags, proj.dirty_flags, proj.new_flags, key="id")
+        insert_many(conn, "ledger_entry", entries)
+    _write(conn, "asset", proj.assets, proj.dirty_assets, proj.new_assets, key="id")
+    _write(conn, "flag", proj.flags, proj.dirty_flags, proj.new_flags, key="id")
     if proj.dirty_cuts:
         names = list(proj.dirty_cuts)
-        conn.execute(delete(CUT_T).where(CUT_T.c.project == proj.project, CUT_T.c.name.in_(names)))
-        insert_many(conn, CUT_T, [proj.cuts[n] for n in names])
+        conn.execute("DELETE FROM cut WHERE project = :p AND name IN (SELECT value FROM json_each(:names))",
+                     p=proj.project, names=names)
+        insert_many(conn, "cut", [proj.cuts[n] for n in names])
     proj.dirty_assets.clear()
     proj.dirty_flags.clear()
     proj.dirty_cuts.clear()
@@ -204,7 +220,7 @@ def write_projection(conn: Connection, proj: Projection, entries: list[dict[str,
     proj.new_flags.clear()
 
 
-def _write(conn: Connection, table: Table, rows: dict[Any, dict[str, Any]], dirty: set[Any], new: set[Any], *, key: str) -> None:
+def _write(conn: Tx, table: str, rows: dict[Any, dict[str, Any]], dirty: set[Any], new: set[Any], *, key: str) -> None:
     inserts = [rows[k] for k in dirty if k in new]
     updates = [rows[k] for k in dirty if k not in new]
     if inserts:
@@ -213,30 +229,22 @@ def _write(conn: Connection, table: Table, rows: dict[Any, dict[str, Any]], dirt
         _update_many(conn, table, key, updates)
 
 
-# Bulk writes go straight to the driver's executemany: SQLAlchemy's per-row parameter processing
-# was a third of a scan's writer time. The statements are built once per table from models.py
-# (names only, never values); JSON columns are encoded here, every value is bound.
+# Bulk writes are one executemany each. The statements are built once per table from the column
+# table in ledger/reader.py (names only, never values); JSON columns are encoded here.
 @lru_cache(maxsize=16)
-def _shape(table: Table, key: str | None) -> tuple[str, tuple[str, ...], frozenset[str]]:
-    from sqlalchemy import JSON
-
-    json_cols = frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
+def _shape(table: str, key: str | None) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    cols = COLUMNS[table]
+    json_cols = tuple(c for c in cols if c in JSON_COLUMNS)
     if key is None:
-        auto = table.autoincrement_column  # ledger_entry.id: the database numbers it
-        cols = tuple(c.name for c in table.columns if c is not auto)
-        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"  # noqa: S608
+        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"  # noqa: S608
     else:
-        cols = tuple(c.name for c in table.columns if c.name not in (key, "project"))
-        sql = (f"UPDATE {table.name} SET {', '.join(f'{c} = :{c}' for c in cols)}"  # noqa: S608
+        cols = tuple(c for c in cols if c not in (key, "project"))
+        sql = (f"UPDATE {table} SET {', '.join(f'{c} = :{c}' for c in cols)}"  # noqa: S608
                f" WHERE project = :_project AND {key} = :_key")
     return sql, cols, json_cols
 
 
-def _driver_many(conn: Connection, sql: str, rows: list[dict[str, Any]]) -> None:
-    conn.exec_driver_sql(pyformat(sql) if conn.dialect.name == "postgresql" else sql, rows)  # type: ignore[arg-type]
-
-
-def _encode(row: dict[str, Any], cols: tuple[str, ...], json_cols: frozenset[str]) -> dict[str, Any]:
+def _encode(row: dict[str, Any], cols: tuple[str, ...], json_cols: tuple[str, ...]) -> dict[str, Any]:
     out = {c: row[c] for c in cols}
     for c in json_cols:
         v = out[c]
@@ -244,113 +252,138 @@ def _encode(row: dict[str, Any], cols: tuple[str, ...], json_cols: frozenset[str
     return out
 
 
-def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def insert_many(conn: Tx, table: str, rows: list[dict[str, Any]]) -> None:
     """Insert complete rows (dicts keyed by column) in one executemany."""
     sql, cols, json_cols = _shape(table, None)
-    _driver_many(conn, sql, [_encode(r, cols, json_cols) for r in rows])
+    conn.many(sql, [_encode(r, cols, json_cols) for r in rows])
 
 
-def _update_many(conn: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
+def _update_many(conn: Tx, table: str, key: str, rows: list[dict[str, Any]]) -> None:
     sql, cols, json_cols = _shape(table, key)
-    _driver_many(conn, sql, [{**_encode(r, cols, json_cols), "_project": r["project"], "_key": r[key]} for r in rows])
+    conn.many(sql, [{**_encode(r, cols, json_cols), "_project": r["project"], "_key": r[key]} for r in rows])
 
 
-def _loader(conn: Connection, table: Table, project: str, keycol: str) -> Callable[[Any], dict[str, Any] | None]:
+_BY_KEY = {  # one projection row by its key, for the batch's loaders
+    "asset": "SELECT * FROM asset WHERE project = :p AND id = :k",
+    "flag": "SELECT * FROM flag WHERE project = :p AND id = :k",
+    "cut": "SELECT * FROM cut WHERE project = :p AND name = :k",
+}
+
+
+def _loader(conn: Tx, table: str, project: str) -> Callable[[Any], dict[str, Any] | None]:
     def load(key: Any) -> dict[str, Any] | None:
-        row = conn.execute(
-            select(table).where(table.c.project == project, table.c[keycol] == key)
-        ).first()
-        return dict(row._mapping) if row is not None else None
+        return conn.one(_BY_KEY[table], p=project, k=key)
 
     return load
 
 
 class Ledger:
-    """The ledger of one project in one database."""
+    """The ledger of one project in one database. Write connections are kept one per thread."""
 
-    def __init__(self, engine: Engine, project: str, *, actor: str, host: str) -> None:
-        self.engine = engine
+    def __init__(self, url: str, project: str, *, actor: str, host: str) -> None:
+        self.url = url
+        self.where = redact(url)
+        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         self.project = project
         self.actor = actor
         self.host = host
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
 
-    def read(self) -> Any:
-        """A read-only connection (no write lock on SQLite)."""
-        return read_connection(self.engine)
+    def _tx(self) -> Tx:
+        tx = getattr(self._local, "tx", None)
+        if tx is None:
+            probe = Tx(None, self.dialect, self.where)
+            with probe.guard():
+                conn = connect(self.url, write=True)
+            tx = self._local.tx = Tx(conn, self.dialect, self.where)
+            with self._lock:
+                self._all.append(conn)
+        return tx
 
-    def head(self, conn: Connection | None = None) -> tuple[int, str]:
-        def q(c: Connection) -> tuple[int, str]:
-            row = c.execute(
-                select(ENTRY_T.c.seq, ENTRY_T.c.entry_hash)
-                .where(ENTRY_T.c.project == self.project)
-                .order_by(ENTRY_T.c.seq.desc())
-                .limit(1)
-            ).first()
-            return (row[0], row[1]) if row else (0, GENESIS_HASH)
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001, S110 - a connection of a finished thread may be gone already
+                pass
+        self._local = threading.local()
 
-        if conn is not None:
-            return q(conn)
-        with self.read() as c:
-            return q(c)
+    def head(self, conn: Tx) -> tuple[int, str]:
+        r = conn.one("SELECT seq, entry_hash FROM ledger_entry WHERE project = :p ORDER BY seq DESC LIMIT 1", p=self.project)
+        return (r["seq"], r["entry_hash"]) if r else (0, GENESIS_HASH)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Tx]:
+        tx = self._tx()
+        try:
+            tx.begin(self.project)
+            try:
+                yield tx
+            except BaseException:
+                tx.rollback()
+                raise
+            tx.commit()
+        except DatabaseError:
+            self._discard(tx)  # a broken connection (server restarted, file gone): reconnect next time
+            raise
+
+    def _discard(self, tx: Tx) -> None:
+        self._local.tx = None
+        with self._lock:
+            if tx.conn in self._all:
+                self._all.remove(tx.conn)
+        try:
+            tx.conn.close()
+        except Exception:  # noqa: BLE001, S110 - already broken
+            pass
 
     @contextmanager
     def batch(self, *, before_commit: list[Callable[[Batch], None]] | None = None,
               after_commit: Callable[[Batch], None] | None = None) -> Iterator[Batch]:
-        with guard(self.engine), self.engine.begin() as conn:
-            _lock_chain(conn, self.project)
-            seq, h = self.head(conn)
+        with self._transaction() as tx, tx.guard():
+            seq, h = self.head(tx)
             proj = Projection(
                 self.project,
-                load_asset=_loader(conn, ASSET_T, self.project, "id"),
-                load_flag=_loader(conn, FLAG_T, self.project, "id"),
-                load_cut=_loader(conn, CUT_T, self.project, "name"),
+                load_asset=_loader(tx, "asset", self.project),
+                load_flag=_loader(tx, "flag", self.project),
+                load_cut=_loader(tx, "cut", self.project),
             )
-            batch = Batch(conn, self.project, self.actor, self.host, seq, h, proj,
+            batch = Batch(tx, self.project, self.actor, self.host, seq, h, proj,
                           before_commit=list(before_commit or []))
             yield batch
             batch.flush()
         if after_commit is not None and batch.entries:
             after_commit(batch)
 
-    def entries(self, *, asset: str | None = None, conn: Connection | None = None,
-                chunk: int = 5000) -> Iterator[Entry]:
+    def entries(self, conn: Tx, *, chunk: int = 5000) -> Iterator[Entry]:
         """Entries in chain order, streamed in chunks (never the whole ledger in memory)."""
-        def gen(c: Connection) -> Iterator[Entry]:
-            last = 0
-            while True:
-                q = select(ENTRY_T).where(ENTRY_T.c.project == self.project, ENTRY_T.c.seq > last)
-                if asset is not None:
-                    q = q.where(ENTRY_T.c.asset == asset)
-                rows = c.execute(q.order_by(ENTRY_T.c.seq).limit(chunk)).all()
-                if not rows:
-                    return
-                for r in rows:
-                    yield _row_entry(r)
-                last = rows[-1]._mapping["seq"]
-
-        if conn is not None:
-            yield from gen(conn)
-            return
-        with self.read() as c:
-            yield from gen(c)
-
-    def replay(self, conn: Connection | None = None) -> Projection:
-        proj = Projection(self.project)
-        for e in self.entries(conn=conn):
-            proj.apply(seq=e.seq, asset_id=e.asset, kind=e.kind, payload=e.payload, ts=e.ts)
-        return proj
+        last = 0
+        while True:
+            rows = conn.rows("SELECT * FROM ledger_entry WHERE project = :p AND seq > :last ORDER BY seq LIMIT :n",
+                             p=self.project, last=last, n=chunk)
+            if not rows:
+                return
+            for r in rows:
+                yield _row_entry(r)
+            last = rows[-1]["seq"]
 
     def rebuild(self) -> Projection:
         """Drop the projection rows and replay every entry, in one locked transaction."""
-        with guard(self.engine), self.engine.begin() as conn:
-            _lock_chain(conn, self.project)
-            proj = self.replay(conn)
-            for t in (ASSET_T, FLAG_T, CUT_T):
-                conn.execute(delete(t).where(t.c.project == self.project))
+        with self._transaction() as tx:
+            proj = Projection(self.project)
+            for e in self.entries(tx):
+                proj.apply(seq=e.seq, asset_id=e.asset, kind=e.kind, payload=e.payload, ts=e.ts)
+            for stmt in ("DELETE FROM asset WHERE project = :p", "DELETE FROM flag WHERE project = :p",
+                         "DELETE FROM cut WHERE project = :p"):
+                tx.execute(stmt, p=self.project)
             proj.new_assets = set(proj.assets)
             proj.new_flags = set(proj.flags)
             proj.dirty_assets = set(proj.assets)
             proj.dirty_flags = set(proj.flags)
             proj.dirty_cuts = set(proj.cuts)
-            write_projection(conn, proj, [])
+            write_projection(tx, proj, [])
         return proj

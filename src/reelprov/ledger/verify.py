@@ -40,7 +40,7 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
     count = 0
     proj = Projection(ledger.project)
     # Read through the bare driver (ledger/reader.py), one snapshot for the chain and the tables.
-    rd = Reader(ledger.engine.url.render_as_string(hide_password=False))
+    rd = Reader(ledger.url)
     with rd.snapshot():
         rows = rd.iter("SELECT * FROM ledger_entry WHERE project = :p ORDER BY seq, id", p=ledger.project)
         for m in rows:
