@@ -23,6 +23,15 @@ def test_column_sets_match_the_models() -> None:
     assert {c.name for c in cols if isinstance(c.type, Boolean)} == BOOL_COLUMNS
 
 
+def test_writer_column_table_matches_the_models() -> None:
+    from reelprov.ledger.reader import COLUMNS
+    from reelprov.models import metadata
+
+    want = {name: tuple(c.name for c in t.columns if c is not t.autoincrement_column)
+            for name, t in metadata.tables.items()}
+    assert want == COLUMNS
+
+
 def _fill(root: Path, env: dict[str, str] | None = None) -> None:
     write_png(root / "final/ai.png", {"parameters": SD_PARAMS})
     write_png(root / "final/plain.png", color=(1, 2, 3))
