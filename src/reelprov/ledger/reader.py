@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 _IN_LIST = re.compile(r"\bIN \(SELECT value FROM json_each\(:(\w+)\)\)")
 
 
+@lru_cache(maxsize=512)
 def pyformat(sql: str) -> str:
     """A statement written with :name parameters (and json_each lists) in psycopg's style."""
     return _NAMED.sub(r"%(\1)s", _IN_LIST.sub(r"= ANY(:\1)", sql))
@@ -141,12 +143,53 @@ def connect(url: str, *, write: bool = False) -> Any:
     return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
 
 
+class PerThread:
+    """One DB-API connection per thread, opened on first use; close() closes them all."""
+
+    def __init__(self, url: str, *, write: bool = False) -> None:
+        self.url = url
+        self.write = write
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = connect(self.url, write=self.write)
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def discard(self) -> None:
+        """Drop this thread's connection (after an error that may have broken it)."""
+        conn, self._local.conn = getattr(self._local, "conn", None), None
+        if conn is not None:
+            with self._lock:
+                if conn in self._all:
+                    self._all.remove(conn)
+            _quiet_close(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            _quiet_close(conn)
+        self._local = threading.local()
+
+
+def _quiet_close(conn: Any) -> None:
+    try:
+        conn.close()
+    except Exception:  # noqa: BLE001, S110 - a connection of a finished thread, or a broken one
+        pass
+
+
 class Statements:
     """Constant SQL with :name parameters run on a DB-API connection; rows come back as dicts."""
 
     dialect: str
     where: str
-    _sql: dict[str, str]
 
     def _connect(self) -> Any:
         raise NotImplementedError
@@ -163,10 +206,7 @@ class Statements:
         """Named parameters as :name in the source (psycopg wants %(name)s); lists as one value."""
         if self.dialect == "sqlite":
             return sql, {k: json.dumps(v) if isinstance(v, list | tuple) else v for k, v in params.items()}
-        out = self._sql.get(sql)
-        if out is None:
-            out = self._sql[sql] = pyformat(sql)
-        return out, {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
+        return pyformat(sql), {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
     def iter(self, sql: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Rows as dicts (JSON columns decoded, booleans as bool), fetched in chunks."""
@@ -219,10 +259,8 @@ class Reader(Statements):
         self.url = url
         self.where = redact(url)
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
-        self._local = threading.local()
-        self._all: list[Any] = []
-        self._lock = threading.Lock()
-        self._sql: dict[str, str] = {}
+        self._conns = PerThread(url)
+        self._local = threading.local()  # snapshot depth
 
     # -- connection ------------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -230,25 +268,12 @@ class Reader(Statements):
         return self.dialect != "sqlite" or Path(sqlite_path(self.url)).is_file()
 
     def _connect(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
         with self.guard():
-            conn = connect(self.url)
-        self._local.conn = conn
-        with self._lock:
-            self._all.append(conn)
-        return conn
+            return self._conns.get()
 
     def close(self) -> None:
         """Close every connection this reader opened, in any thread."""
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            try:
-                conn.close()
-            except Exception:  # noqa: BLE001, S110 - a connection of a finished thread may be gone already
-                pass
+        self._conns.close()
         self._local = threading.local()
 
     @contextmanager

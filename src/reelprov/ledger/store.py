@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any
 from reelprov.errors import DatabaseError
 from reelprov.ledger.chain import GENESIS_HASH, canonical, entry_hash
 from reelprov.ledger.projection import Projection
-from reelprov.ledger.reader import COLUMNS, JSON_COLUMNS, Statements, connect, redact
+from reelprov.ledger.reader import COLUMNS, JSON_COLUMNS, PerThread, Statements, redact
 
 
 def now_iso() -> str:
@@ -71,7 +70,6 @@ class Tx(Statements):
         self.conn = conn
         self.dialect = dialect
         self.where = where
-        self._sql = {}
 
     def _connect(self) -> Any:
         return self.conn
@@ -287,30 +285,16 @@ class Ledger:
         self.project = project
         self.actor = actor
         self.host = host
-        self._local = threading.local()
-        self._all: list[Any] = []
-        self._lock = threading.Lock()
+        self._conns = PerThread(url, write=True)
 
     def _tx(self) -> Tx:
-        tx = getattr(self._local, "tx", None)
-        if tx is None:
-            probe = Tx(None, self.dialect, self.where)
-            with probe.guard():
-                conn = connect(self.url, write=True)
-            tx = self._local.tx = Tx(conn, self.dialect, self.where)
-            with self._lock:
-                self._all.append(conn)
+        tx = Tx(None, self.dialect, self.where)
+        with tx.guard():
+            tx.conn = self._conns.get()
         return tx
 
     def close(self) -> None:
-        with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            try:
-                conn.close()
-            except Exception:  # noqa: BLE001, S110 - a connection of a finished thread may be gone already
-                pass
-        self._local = threading.local()
+        self._conns.close()
 
     def head(self, conn: Tx) -> tuple[int, str]:
         r = conn.one("SELECT seq, entry_hash FROM ledger_entry WHERE project = :p ORDER BY seq DESC LIMIT 1", p=self.project)
@@ -328,18 +312,8 @@ class Ledger:
                 raise
             tx.commit()
         except DatabaseError:
-            self._discard(tx)  # a broken connection (server restarted, file gone): reconnect next time
+            self._conns.discard()  # a broken connection (server restarted, file gone): reconnect next time
             raise
-
-    def _discard(self, tx: Tx) -> None:
-        self._local.tx = None
-        with self._lock:
-            if tx.conn in self._all:
-                self._all.remove(tx.conn)
-        try:
-            tx.conn.close()
-        except Exception:  # noqa: BLE001, S110 - already broken
-            pass
 
     @contextmanager
     def batch(self, *, before_commit: list[Callable[[Batch], None]] | None = None,
