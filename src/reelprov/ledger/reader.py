@@ -89,11 +89,6 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
     return tuple(errs)
 
 
-def decode_row(names: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
-    """One row as a dict, JSON columns decoded and booleans as bool."""
-    return _decoder(names)(row)
-
-
 def _decoder(names: list[str]) -> Any:
     """A row-to-dict function for one result shape: only the JSON and boolean columns are touched."""
     json_cols = [n for n in names if n in JSON_COLUMNS]
@@ -238,6 +233,12 @@ class Statements:
         with self.guard():
             self._connect().execute(*self._prepare(sql, params))
 
+    def head(self, project: str) -> tuple[int, str]:
+        from reelprov.ledger.chain import GENESIS_HASH
+
+        r = self.one("SELECT seq, entry_hash FROM ledger_entry WHERE project = :p ORDER BY seq DESC LIMIT 1", p=project)
+        return (r["seq"], r["entry_hash"]) if r else (0, GENESIS_HASH)
+
     def many(self, sql: str, rows: list[dict[str, Any]]) -> None:
         """One statement over many parameter sets (executemany). Lists are not converted here."""
         if not rows:
@@ -321,12 +322,6 @@ class Reader(Statements):
                 return None
             raise
         return r["version_num"] if r else None
-
-    def head(self, project: str) -> tuple[int, str]:
-        from reelprov.ledger.chain import GENESIS_HASH
-
-        r = self.one("SELECT seq, entry_hash FROM ledger_entry WHERE project = :p ORDER BY seq DESC LIMIT 1", p=project)
-        return (r["seq"], r["entry_hash"]) if r else (0, GENESIS_HASH)
 
     def entries(self, project: str, *, asset: str, chunk: int = 5000) -> Iterator[dict[str, Any]]:
         """One asset's entries in chain order, as the JSON of `reelprov history` (payload decoded)."""

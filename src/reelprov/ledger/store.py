@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from reelprov.errors import DatabaseError
-from reelprov.ledger.chain import GENESIS_HASH, canonical, entry_hash
+from reelprov.ledger.chain import canonical, entry_hash
 from reelprov.ledger.projection import Projection
 from reelprov.ledger.reader import COLUMNS, JSON_COLUMNS, PerThread, Statements, redact
 
@@ -296,10 +296,6 @@ class Ledger:
     def close(self) -> None:
         self._conns.close()
 
-    def head(self, conn: Tx) -> tuple[int, str]:
-        r = conn.one("SELECT seq, entry_hash FROM ledger_entry WHERE project = :p ORDER BY seq DESC LIMIT 1", p=self.project)
-        return (r["seq"], r["entry_hash"]) if r else (0, GENESIS_HASH)
-
     @contextmanager
     def _transaction(self) -> Iterator[Tx]:
         tx = self._tx()
@@ -319,7 +315,7 @@ class Ledger:
     def batch(self, *, before_commit: list[Callable[[Batch], None]] | None = None,
               after_commit: Callable[[Batch], None] | None = None) -> Iterator[Batch]:
         with self._transaction() as tx, tx.guard():
-            seq, h = self.head(tx)
+            seq, h = tx.head(self.project)
             proj = Projection(
                 self.project,
                 load_asset=_loader(tx, "asset", self.project),
