@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -20,9 +19,10 @@ from reelprov.ledger.reader import (
     BUSY_TIMEOUT_MS,
     SCHEMA_HEAD,
     Reader,
+    connect,
+    dialect_of,
     driver_error,
     redact,
-    sqlite_path,
 )
 
 __all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_HEAD", "ensure_current", "guard", "make_engine", "redact", "upgrade"]
@@ -30,25 +30,10 @@ __all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_HEAD", "ensure_current", "guard", "make_en
 
 def make_engine(url: str) -> Engine:
     """An engine for URL. SQLite: WAL, busy timeout, BEGIN IMMEDIATE for every transaction."""
-    if url.startswith("sqlite"):
-        path = sqlite_path(url)
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-        )
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
-            # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE itself: writers queue on the
-            # database lock up front instead of failing to upgrade a read lock mid-transaction.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
+    if dialect_of(url) == "sqlite":
+        # The same connections as the ledger's own writers (busy timeout, WAL, synchronous=NORMAL,
+        # autocommit so the "begin" event below issues BEGIN IMMEDIATE itself).
+        engine = create_engine(url, creator=lambda: connect(url, write=True))
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:

@@ -116,10 +116,15 @@ def _decoder(names: list[str]) -> Any:
     return decode
 
 
+def dialect_of(url: str) -> str:
+    """"sqlite" for the embedded ledger, "postgresql" for a shared one."""
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
 def connect(url: str, *, write: bool = False) -> Any:
     """A DB-API connection for URL in autocommit mode (transactions are begun explicitly).
     SQLite: busy timeout, and for writers WAL with synchronous=NORMAL."""
-    if url.startswith("sqlite"):
+    if dialect_of(url) == "sqlite":
         path = sqlite_path(url)
         if write and path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -259,7 +264,7 @@ class Reader(Statements):
     def __init__(self, url: str) -> None:
         self.url = url
         self.where = redact(url)
-        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        self.dialect = dialect_of(url)
         self._conns = PerThread(url)
         self._local = threading.local()  # snapshot depth
 

@@ -18,7 +18,7 @@ from typing import Any
 from reelprov.errors import DatabaseError
 from reelprov.ledger.chain import canonical, entry_hash
 from reelprov.ledger.projection import Projection
-from reelprov.ledger.reader import COLUMNS, JSON_COLUMNS, PerThread, Statements, redact
+from reelprov.ledger.reader import COLUMNS, JSON_COLUMNS, PerThread, Statements, dialect_of, redact
 
 
 def now_iso() -> str:
@@ -281,7 +281,7 @@ class Ledger:
     def __init__(self, url: str, project: str, *, actor: str, host: str) -> None:
         self.url = url
         self.where = redact(url)
-        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        self.dialect = dialect_of(url)
         self.project = project
         self.actor = actor
         self.host = host
