@@ -73,8 +73,7 @@ _BASE = ("project = :p AND (:with_deleted OR deleted = :no)"
 _PREFIX = {"sqlite": " AND path >= :lo AND path < :hi", "postgresql": " AND path LIKE :like"}
 _FLAGGED = " AND id IN (SELECT asset FROM flag WHERE project = :p AND status IN (SELECT value FROM json_each(:statuses)))"
 _AT_PATH = "SELECT * FROM asset WHERE project = :p AND path = :path ORDER BY last_seq DESC"
-# by the asset index alone, the project checked here (with both, SQLite picks the project index)
-_ASSET_FLAGS = "SELECT * FROM flag WHERE asset = :a"
+_ASSET_FLAGS = "SELECT * FROM flag WHERE project = :p AND asset = :a"
 
 
 def _assets_sql(dialect: str, *, prefix: bool, flagged: bool) -> str:
@@ -84,10 +83,10 @@ def _assets_sql(dialect: str, *, prefix: bool, flagged: bool) -> str:
     return "SELECT * FROM asset WHERE " + where + " ORDER BY path"  # noqa: S608
 
 
-# Flags of given assets by the asset index alone, the project checked here: a planner without
-# fresh statistics (a just-filled PostgreSQL table) would otherwise intersect each lookup with
-# the whole project's flags, once per asset.
-_FLAGS_OF = "SELECT * FROM flag WHERE asset IN (SELECT value FROM json_each(:ids))"
+# Flags of given assets, chunk by chunk on the (project, asset) index: one statement joining the
+# filters instead let a planner without fresh statistics (a just-filled PostgreSQL table)
+# intersect each lookup with the whole project's flags, once per asset.
+_FLAGS_OF = "SELECT * FROM flag WHERE project = :p AND asset IN (SELECT value FROM json_each(:ids))"
 _PROJECT_FLAGS = "SELECT * FROM flag WHERE project = :p"
 
 
@@ -122,10 +121,9 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
             found: Iterable[dict[str, Any]] = rd.iter(_PROJECT_FLAGS, p=params["p"])
         else:
             ids = [a["id"] for a in rows]
-            found = (f for i in range(0, len(ids), 1000) for f in rd.rows(_FLAGS_OF, ids=ids[i : i + 1000]))
+            found = (f for i in range(0, len(ids), 1000) for f in rd.rows(_FLAGS_OF, p=params["p"], ids=ids[i : i + 1000]))
         for f in found:
-            if f["project"] == params["p"]:
-                flags.setdefault(f["asset"], []).append(f)
+            flags.setdefault(f["asset"], []).append(f)
     out = []
     for a in rows:
         if flt.flagged and not any(f["status"] in UNRESOLVED for f in flags.get(a["id"], [])):
@@ -160,7 +158,7 @@ def show_asset(project: Project, rel: str, *, with_history: bool = True) -> dict
     rd, pid = project.reader, project.cfg.project_id
     with rd.snapshot():
         a = find_asset(project, rel)
-        out = asset_json(project, a, [f for f in rd.rows(_ASSET_FLAGS, a=a["id"]) if f["project"] == pid])
+        out = asset_json(project, a, rd.rows(_ASSET_FLAGS, p=pid, a=a["id"]))
         if with_history:
             out["history"] = list(rd.entries(pid, asset=a["id"]))
     return out

@@ -86,7 +86,7 @@ FLAG = Table(
     "flag", metadata,
     Column("project", String(64), primary_key=True),
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("asset", String(64), nullable=False, index=True),
+    Column("asset", String(64), nullable=False),
     Column("rule", String(100), nullable=False),
     Column("area", String(40), nullable=False),
     Column("severity", String(10), nullable=False),
@@ -100,6 +100,9 @@ FLAG = Table(
     Column("raised_seq", BigInteger, nullable=False),
     Column("last_seq", BigInteger, nullable=False),
     Index("ix_flag_project_status", "project", "status"),
+    # an asset's flags: (project, asset), so a lookup naming both cannot be served by the
+    # (project, status) index, which reads every flag of the project
+    Index("ix_flag_project_asset", "project", "asset"),
 )
 
 # Projection: the current import of each named cut, its events and unmatched clips.

@@ -136,11 +136,9 @@ class Batch:
         todo = [a for a in asset_ids if a not in self._flags_loaded]
         for i in range(0, len(todo), 500):
             chunk = todo[i : i + 500]
-            # by the asset index alone: with the project in the WHERE, SQLite picks the
-            # (project, status) index and reads every flag of the project for each chunk
-            for row in self.conn.rows("SELECT * FROM flag WHERE asset IN (SELECT value FROM json_each(:ids))", ids=chunk):
-                if row["project"] == self.project:
-                    self.proj.remember_flag(row)
+            for row in self.conn.rows("SELECT * FROM flag WHERE project = :p AND asset IN (SELECT value FROM json_each(:ids))",
+                                      p=self.project, ids=chunk):
+                self.proj.remember_flag(row)
         self._flags_loaded.update(todo)
 
     def append(
@@ -190,8 +188,8 @@ class Batch:
     def flags_for(self, asset_id: str) -> list[dict[str, Any]]:
         ids: list[int] = []
         if asset_id not in self._flags_loaded:
-            ids = [r["id"] for r in self.conn.rows("SELECT id, project FROM flag WHERE asset = :a", a=asset_id)
-                   if r["project"] == self.project]  # by the asset index alone (see preload_flags)
+            ids = [r["id"] for r in self.conn.rows("SELECT id FROM flag WHERE project = :p AND asset = :a",
+                                                   p=self.project, a=asset_id)]
         ids += self.proj.flags_by_asset.get(asset_id, set())
         return [f for i in sorted(set(ids)) if (f := self.proj.flag(i)) is not None]
 
