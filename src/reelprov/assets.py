@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reelprov.errors import UnknownAsset
-from reelprov.policy.engine import UNRESOLVED
+from reelprov.policy import UNRESOLVED
 from reelprov.project import Project
 from reelprov.stages import stage_of, tags_of
 

@@ -161,7 +161,7 @@ def ls_cmd(
     from reelprov.assets import Filters, list_assets
     from reelprov.classify import ORIGINS
     from reelprov.errors import ReelprovError
-    from reelprov.policy.engine import UNRESOLVED
+    from reelprov.policy import UNRESOLVED
     from reelprov.review import check_tags
     from reelprov.stages import STAGES
 
@@ -359,7 +359,7 @@ def flags(
 ) -> None:
     """List flags."""
     from reelprov.errors import ReelprovError
-    from reelprov.policy.engine import SEVERITIES, STATUSES
+    from reelprov.policy import SEVERITIES, STATUSES
     from reelprov.review import list_flags
 
     for s in status or []:
@@ -515,7 +515,7 @@ def report(
 ) -> None:
     """The pre-delivery report: what is cleared, what still blocks delivery."""
     from reelprov.errors import ReportError
-    from reelprov.policy.engine import SEVERITIES
+    from reelprov.policy import SEVERITIES
     from reelprov.report import blocking_flags, write_report
 
     if fail_on is not None and fail_on not in SEVERITIES:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -27,6 +25,8 @@ def default_actor() -> str:
     env = os.environ.get("REELPROV_ACTOR")
     if env:
         return env
+    import getpass  # here, not at import: only commands that write need to know who acts
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -42,9 +42,19 @@ class Project:
 
     def __init__(self, cfg: ProjectConfig, *, actor: str | None = None) -> None:
         self.cfg = cfg
-        self.actor = actor or default_actor()
-        self.host = socket.gethostname()
+        self._actor = actor
         self.reader = Reader(cfg.effective_database_url())
+
+    @cached_property
+    def actor(self) -> str:
+        """Who acts: --actor, else REELPROV_ACTOR, else the login (looked up when first needed)."""
+        return self._actor or default_actor()
+
+    @cached_property
+    def host(self) -> str:
+        import socket
+
+        return socket.gethostname()
 
     @cached_property
     def engine(self) -> Engine:

@@ -10,15 +10,13 @@ from typing import TYPE_CHECKING, Any
 from reelprov.classify import ORIGINS
 from reelprov.config import ProjectConfig
 from reelprov.errors import ConfigError
+from reelprov.policy import SEVERITIES
 from reelprov.stages import STAGES, TAGS, stage_of, tags_of
 
 if TYPE_CHECKING:
     from reelprov.ledger import Batch
     from reelprov.project import Project
 
-SEVERITIES = ("review", "escalate", "block")
-STATUSES = ("open", "approved", "rejected", "waived", "resolved")
-UNRESOLVED = ("open", "rejected")  # still in the way of delivery
 AREAS = (
     "screen",
     "data_use",

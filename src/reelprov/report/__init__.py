@@ -15,7 +15,8 @@ from typing import Any
 
 from reelprov.classify import AI_ORIGINS, ANY_AI
 from reelprov.errors import ReportError
-from reelprov.policy.engine import SEVERITIES, UNRESOLVED, severity_rank
+from reelprov.policy import SEVERITIES, UNRESOLVED
+from reelprov.policy.engine import severity_rank
 from reelprov.project import Project
 from reelprov.stages import stage_of, tags_of
 
