@@ -131,3 +131,21 @@ def write_png(path: Path, text: dict[str, str] | None = None, color: tuple[int, 
 
 
 SD_PARAMS = "a castle\nNegative prompt: blur\nSteps: 20, Sampler: Euler a, Seed: 1, Model: sdxl"
+
+
+DROP_READ_ANYTHING = ("setpriv", "--inh-caps=-dac_override,-dac_read_search",
+                      "--bounding-set=-dac_override,-dac_read_search")
+
+
+def as_ordinary_user() -> list[str]:
+    """A command prefix under which file permissions apply, even when the tests run as root.
+
+    Root reads files whatever their mode because of two capabilities (CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH); the command runs as root still, so it can use this checkout and its
+    interpreter, but without those two it meets a mode-000 file the way a user would.
+    """
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root and util-linux's setpriv is missing: cannot make a file unreadable")
+    return list(DROP_READ_ANYTHING)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SD_PARAMS, run_cli, write_png
+from tests.conftest import SD_PARAMS, as_ordinary_user, run_cli, write_png
 
 
 def wait_for(cond: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
@@ -234,3 +234,35 @@ def test_json_logs(show_root: Path) -> None:
     lines = [_json.loads(x) for x in err.splitlines() if x.startswith("{")]
     assert any(x["msg"].startswith("watching") for x in lines)
     assert all({"ts", "level", "logger", "msg"} <= set(x) for x in lines)
+
+
+@pytest.mark.parametrize("backend", ["inotify", "polling"])
+def test_unreadable_file_logged_daemon_keeps_running_and_records_it_once_readable(show_root: Path, backend: str) -> None:
+    """A file nobody gave the daemon permission to read: one log line naming it and why, the
+    daemon goes on recording other files, and the file is recorded once its mode is fixed (a
+    chmod changes no mtime: both backends must see it as an attribute change)."""
+    env = {**os.environ, "REELPROV_PROJECT": str(show_root)}
+    poll = ["--poll", "0.2"] if backend == "polling" else []
+    proc = subprocess.Popen([*as_ordinary_user(), sys.executable, "-m", "reelprov", "watch", "--settle", "0.2", *poll],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        up = wait_for(lambda: run_cli("status", "--json", cwd=show_root).json().get("backend"), what="watcher up")
+        assert up == backend
+        locked = show_root / "vfx/locked.png"
+        locked.parent.mkdir()
+        locked.touch(mode=0)  # created unreadable, then written through the open handle
+        with open(locked, "wb") as f:
+            f.write(write_png(show_root / "tmp.png", {"parameters": SD_PARAMS}).read_bytes())
+        os.remove(show_root / "tmp.png")
+        write_png(show_root / "vfx/after.png", color=(3, 3, 3))
+        wait_for(lambda: "vfx/after.png" in assets(show_root), what="the next file recorded")
+        assert "vfx/locked.png" not in assets(show_root)
+        assert proc.poll() is None, "the daemon stopped"
+        locked.chmod(0o644)
+        got = wait_for(lambda: assets(show_root).get("vfx/locked.png"), what="recorded once readable")
+        assert got["origin"] == "ai_generated"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "vfx/locked.png: cannot read: Permission denied" in err, err
