@@ -21,26 +21,31 @@ class Digest:
 
 
 def digest_file(path: str | os.PathLike[str]) -> Digest:
-    """Hash PATH in 1 MiB chunks; also keep its first 64 bytes for sniffing its real type."""
+    """Hash PATH in 1 MiB chunks; also keep its first 64 bytes for sniffing its real type.
+
+    A file that fits in one chunk (most stills and sidecars) is read in one call into a buffer of
+    its own size; larger ones stream through one reused 1 MiB buffer, so memory stays flat.
+    """
     h = hashlib.sha256()
-    size = 0
-    head = b""
-    marker = False
-    tail = b""
     with open(path, "rb", buffering=0) as f:
+        first = f.read(CHUNK)
+        h.update(first)
+        size = len(first)
+        marker = _found(first, len(first))
+        if size < CHUNK:
+            return Digest(h.hexdigest(), size, first[:64], marker)
+        tail = first[-3:]
         buf = bytearray(CHUNK)
-        view = memoryview(buf)
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            chunk = view[:n]
-            h.update(chunk)
-            if size == 0:
-                head = bytes(chunk[:64])
-            if not marker:
-                window = tail + bytes(chunk)
-                marker = any(m in window for m in _C2PA_MARKERS)
-                tail = window[-3:]
+        while n := f.readinto(buf):
+            h.update(memoryview(buf)[:n])
+            if not marker:  # a marker may straddle two chunks: look at the seam too
+                seam = tail + bytes(buf[:3])
+                marker = _found(seam, len(seam)) or _found(buf, n)
+                tail = bytes(buf[max(0, n - 3) : n])
             size += n
-    return Digest(h.hexdigest(), size, head, marker)
+    return Digest(h.hexdigest(), size, first[:64], marker)
+
+
+def _found(data: bytes | bytearray, n: int) -> bool:
+    """Whether a C2PA marker occurs in DATA[:n] (searched in place, no copy)."""
+    return any(data.find(m, 0, n) >= 0 for m in _C2PA_MARKERS)
