@@ -17,7 +17,12 @@ REELPROV = str(BIN / "reelprov")
 
 
 def make_tree(dest: Path, n: int) -> Path:
-    """N files: copies of every sample (each marker family, C2PA, audio, video), each made unique."""
+    """N files: copies of every sample (each marker family, C2PA, audio, video).
+
+    PNG copies get a unique trailing comment (a different hash). The others stay byte-identical
+    to their sample: appending to a signed C2PA file would break its signature. Neither tool
+    caches by content, so the duplicates favour neither.
+    """
     if dest.exists():
         shutil.rmtree(dest)
     seeds = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix.lower() in
@@ -27,7 +32,7 @@ def make_tree(dest: Path, n: int) -> Path:
         rel, data = blobs[i % len(blobs)]
         folder = dest / f"reel{i // 500:02d}" / rel.parent
         folder.mkdir(parents=True, exist_ok=True)
-        # a trailing unique comment keeps every file distinct (different hash) without breaking parsers
+        # a trailing unique comment after IEND: a PNG copy with its own hash that parsers still read
         (folder / f"{rel.stem}_{i:06d}{rel.suffix}").write_bytes(data + f"\n{i}".encode() if rel.suffix == ".png" else data)
     return dest
 
