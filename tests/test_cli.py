@@ -68,6 +68,15 @@ def test_path_outside_project_is_exit_2(cli, show_root: Path, tmp_path: Path) ->
     assert r.code == 2 and "not inside the project" in r.err
 
 
+def test_megabyte_arguments_are_refused_in_one_short_line(cli, show_root: Path) -> None:
+    big = "a" * 1_000_000
+    for args in (["show", big], ["tag", big, "--tag", "story_relevant"], ["approve", big, "--by", "me"],
+                 ["declare", "x.png", "--origin", "ai_generated", "--tool", big]):
+        r = cli(*args, cwd=show_root)
+        assert r.code == 2 and "1,000,000 characters" in r.err and len(r.err) < 400, (args[0], r.err[:300])
+    assert cli("verify", cwd=show_root).code == 0
+
+
 def test_corrupt_ledger_is_exit_2_and_untouched(cli, show_root: Path) -> None:
     db = show_root / ".reelprov/ledger.db"
     for extra in ("-wal", "-shm"):

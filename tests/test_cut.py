@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import opentimelineio as otio
+import pytest
 
 from tests.conftest import SD_PARAMS, write_png
 
@@ -105,6 +106,35 @@ def test_bad_timelines_exit_2_and_keep_previous_cut(cli, show_root: Path) -> Non
         r = cli("cut", "import", str(f), "--name", "R1", cwd=show_root)
         assert r.code == 2 and str(f.name) in r.err and words in r.err, (f, r.err)
     assert cli("cut", "show", "R1", "--json", cwd=show_root).json() == before
+
+
+@pytest.mark.parametrize("where", ["edl source file", "otio media path", "otio clip name"])
+def test_megabyte_names_in_a_timeline_are_refused_and_nothing_is_stored(cli, show_root: Path, where: str) -> None:
+    _setup(cli, show_root)
+    big = "shot_" + "x" * 1_000_000
+    rate = 24
+    if where == "edl source file":
+        f = show_root / "big.edl"
+        f.write_text(EDL + f"\n002  AX       V     C        00:00:00:00 00:00:01:00 01:00:10:00 01:00:11:00\n* SOURCE FILE: /x/{big}.mov\n")
+    else:
+        f = show_root / "big.otio"
+        tl = otio.schema.Timeline(name="R1")
+        track = otio.schema.Track(name="V1")
+        url = f"file:///x/{big}.mov" if where == "otio media path" else "file:///x/plate.mov"
+        track.append(otio.schema.Clip(name=big if where == "otio clip name" else "c1",
+                                      media_reference=otio.schema.ExternalReference(target_url=url),
+                                      source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(24, rate))))
+        tl.tracks.append(track)
+        otio.adapters.write_to_file(tl, str(f))
+    db = show_root / ".reelprov/ledger.db"
+    before = cli("history", "temp/boards/castle.png", "--json", cwd=show_root).json()
+    r = cli("cut", "import", str(f), "--name", "R1", cwd=show_root)
+    assert r.code == 2 and f.name in r.err and "1,000,0" in r.err and "export it again" in r.err, r.err[:500]
+    assert len(r.err) < 1000
+    assert cli("cut", "ls", "--json", cwd=show_root).json() == []
+    assert cli("history", "temp/boards/castle.png", "--json", cwd=show_root).json() == before
+    assert db.stat().st_size < 1_000_000
+    assert cli("verify", cwd=show_root).code == 0
 
 
 def test_aaf_written_by_pyaaf2(cli, show_root: Path) -> None:

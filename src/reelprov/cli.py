@@ -441,11 +441,22 @@ def policy_check(as_json: JsonOpt = False) -> None:
         f"checked {counts['assets']} assets: {counts['raised']} raised, {counts['reopened']} reopened, {counts['resolved']} resolved")
 
 
+# No argument a user types is this long (paths stop at 4,096 characters); a longer one is a
+# mistake or an attack, refused before click would echo it back whole in its usage error.
+MAX_ARG = 65_536
+
+
 def main(argv: list[str] | None = None) -> None:
     from reelprov.errors import ReelprovError
 
+    args = sys.argv[1:] if argv is None else argv
+    for i, a in enumerate(args, 1):
+        if len(a) > MAX_ARG:
+            _err(f"reelprov: error: argument {i} ({_p(a[:40])}...) is {len(a):,} characters long; no reelprov argument "
+                 f"can be over {MAX_ARG:,} (paths stop at 4,096); check the command")
+            sys.exit(2)
     try:
-        app(args=argv, prog_name="reelprov")
+        app(args=args, prog_name="reelprov")
     except ReelprovError as exc:
         _err(f"reelprov: error: {exc}")
         sys.exit(exc.exit_code)

@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from reelprov.config import MAX_PATH
 from reelprov.errors import CutImportError, UnknownCut
 from reelprov.project import Project
 
@@ -108,6 +109,9 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
     path = Path(file).resolve()
     tl, rate, drop, start = _read(path, rate)
     cut_name = name or tl.name or path.stem
+    if len(cut_name) > MAX_PATH:
+        raise CutImportError(f"{path}: a cut name of {len(cut_name):,} characters ({cut_name[:40]}...); "
+                             f"give a shorter one with --name")
     pid = project.cfg.project_id
     live = [_Asset(r["id"], r["path"]) for r in project.reader.iter(
         "SELECT id, path FROM asset WHERE project = :p AND deleted = :no", p=pid, no=False)]
@@ -133,6 +137,11 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
                   "record_in": _tc(rec_in, rate, drop), "record_out": _tc(rec_out, rate, drop)}
             asset, how = None, None
             refs = _refs(clip)
+            for what, text in [("name", clip.name or ""), *(("media path", r) for r in refs)]:
+                if len(text) > MAX_PATH:
+                    raise CutImportError(
+                        f"{path}: clip {n} on track {track_name} has a {what} of {len(text):,} characters ({text[:40]}...); "
+                        f"no name or path can be over {MAX_PATH}; the timeline is damaged: export it again")
             for ref in refs:
                 rel = _to_rel(ref, project, path.parent)
                 if rel and rel in by_path:

@@ -65,3 +65,28 @@ def test_deep_and_huge_xmp(tmp_path: Path) -> None:
 def test_non_utf8_tags_recorded(tmp_path: Path) -> None:
     res = examine(str(SAMPLES / "broken/bad_utf8_tags.mp3"), "x.mp3")
     assert res["media_type"] == "audio/mpeg"
+
+
+def test_hostile_declaration_sidecars_become_evidence_of_what_is_wrong(tmp_path: Path) -> None:
+    """A declaration sidecar is trusted text from a vendor: a damaged or hostile one (huge file,
+    megabyte tool name, non-string fields) is refused with the reason, never stored as given."""
+    import json
+
+    seed = SAMPLES / "plain/no_metadata.png"
+    cases = {
+        "huge": b"{" + b" " * (2 << 20) + b"}",
+        "tool": json.dumps({"reelprov_declaration": 1, "origin": "ai_generated", "tool": "x" * 1_000_000}).encode(),
+        "by": json.dumps({"reelprov_declaration": 1, "origin": "ai_generated", "by": {"name": "x"}}).encode(),
+        "tags": json.dumps({"reelprov_declaration": 1, "origin": "ai_generated", "tags": ["y" * 5000]}).encode(),
+        "note": json.dumps({"reelprov_declaration": 1, "origin": "ai_generated", "note": "z" * 100_000}).encode(),
+    }
+    for name, blob in cases.items():
+        target = tmp_path / name / "still.png"
+        target.parent.mkdir()
+        shutil.copy(seed, target)
+        (target.parent / "still.png.reelprov.json").write_bytes(blob)
+        res = examine(str(target), f"{name}/still.png")
+        decl = [e for e in res["evidence"] if e["source"] == "sidecar still.png.reelprov.json"]
+        assert [e["kind"] for e in decl] == ["error"], (name, decl)
+        assert "could not be read" in decl[0]["detail"] and len(json.dumps(res)) < 5000, name
+        assert res["evidence"] and all(e["kind"] != "declaration" for e in res["evidence"])

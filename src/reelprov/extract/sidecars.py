@@ -41,8 +41,16 @@ def declaration_path(path: Path) -> Path | None:
     return sidecar_file(path, ".reelprov.json")
 
 
+# A declaration is a few lines of JSON; these bounds keep a damaged or hostile one out of the ledger.
+MAX_DECLARATION = 1 << 20
+MAX_NAME = 300  # tool and by: names
+MAX_TEXT = 4000  # purpose and note
+
+
 def read_declaration(path: Path) -> dict[str, Any]:
     """Parse and check a declaration sidecar (schema in the README). Raises ValueError."""
+    if path.stat().st_size > MAX_DECLARATION:
+        raise ValueError(f"over {MAX_DECLARATION} bytes; a declaration is a few lines of JSON")
     data = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or data.get("reelprov_declaration") != DECLARATION_SCHEMA:
         raise ValueError('not a reelprov declaration (needs "reelprov_declaration": 1)')
@@ -50,8 +58,11 @@ def read_declaration(path: Path) -> dict[str, Any]:
     if origin not in _ORIGINS:
         raise ValueError(f"origin must be one of {sorted(_ORIGINS)}")
     for key in ("inputs", "consent", "tags"):
-        if key in data and not (isinstance(data[key], list) and all(isinstance(x, str) for x in data[key])):
-            raise ValueError(f"{key} must be a list of strings")
+        if key in data and not (isinstance(data[key], list) and all(isinstance(x, str) and len(x) <= MAX_NAME for x in data[key])):
+            raise ValueError(f"{key} must be a list of strings of at most {MAX_NAME} characters")
+    for key, most in (("tool", MAX_NAME), ("by", MAX_NAME), ("purpose", MAX_TEXT), ("note", MAX_TEXT)):
+        if data.get(key) is not None and not (isinstance(data[key], str) and len(data[key]) <= most):
+            raise ValueError(f"{key} must be a string of at most {most} characters")
     return data
 
 
