@@ -6,8 +6,10 @@ from pathlib import Path
 
 import opentimelineio as otio
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from tests.conftest import SD_PARAMS, write_png
+from tests.conftest import SD_PARAMS, run_cli, write_png
 
 EDL = """TITLE: REEL 1 LOCK V12
 FCM: NON-DROP FRAME
@@ -135,6 +137,71 @@ def test_megabyte_names_in_a_timeline_are_refused_and_nothing_is_stored(cli, sho
     assert cli("history", "temp/boards/castle.png", "--json", cwd=show_root).json() == before
     assert db.stat().st_size < 1_000_000
     assert cli("verify", cwd=show_root).code == 0
+
+
+def test_ntsc_edl_rates_as_typed_and_drop_frame_record_timecode(cli, show_root: Path) -> None:
+    """`--rate 29.97` means 30000/1001 (SMPTE timecode refuses 29.97 itself); under FCM: DROP FRAME
+    the record timecodes are drop-frame; DROP FRAME at a rate without it is exit 2 saying what to pass."""
+    _setup(cli, show_root)
+    body = "\n001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n* FROM CLIP NAME: castle.png\n"
+    df, ndf = show_root / "df.edl", show_root / "ndf.edl"
+    df.write_text("TITLE: DF\nFCM: DROP FRAME\n" + body)
+    ndf.write_text("TITLE: NDF\nFCM: NON-DROP FRAME\n" + body)
+    for f, rate, want in [(df, "29.97", ("01:00:00;00", "01:00:01;00")), (ndf, "29.97", ("01:00:00:00", "01:00:01:00")),
+                          (df, "59.94", ("01:00:00;00", "01:00:01;00"))]:
+        r = cli("cut", "import", str(f), "--rate", rate, "--json", cwd=show_root)
+        assert r.code == 0, r.err
+        ev = r.json()["events"]
+        assert [(e["path"], e["record_in"], e["record_out"]) for e in ev] == [("temp/boards/castle.png", *want)], (f.name, rate)
+    for rate, words in [("24", "--rate 29.97"), ("0", "not a frame rate"), ("nan", "not a frame rate")]:
+        r = cli("cut", "import", str(df), "--rate", rate, cwd=show_root)
+        assert r.code == 2 and "df.edl" in r.err and words in r.err, (rate, r.err)
+
+
+_FUZZ_TOKENS = [b"-1", b"0", b"99999999999", b"nan", b"inf", b"\x00", b"", b"\xff\xfe", b"null", b"[]", b"{}", b'"', b"<",
+                b"99:99:99:99", b"-00:00:01:00", b"1/0", b"DROP FRAME"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(kind=".edl", edits=[(EDL.encode().index(b"NON-"), 4, b"")])  # DROP FRAME at 24 fps: was a traceback
+@example(kind=".edl", edits=[(EDL.encode().index(b"01:00:00:00"), 11, b"99:99:99:99")])
+@given(kind=st.sampled_from([".edl", ".otio", ".xml"]),
+       edits=st.lists(st.tuples(st.integers(0, 1 << 12), st.integers(0, 8),
+                                st.one_of(st.sampled_from(_FUZZ_TOKENS), st.binary(max_size=4))), min_size=1, max_size=4))
+def test_mutated_timelines_are_imported_or_refused_never_crash(tmp_path_factory: pytest.TempPathFactory, kind: str,
+                                                               edits: list[tuple[int, int, bytes]]) -> None:
+    """Damaged timeline files: exit 0 (imported) or 2 (refused, naming the file), never a traceback;
+    the ledger stays valid."""
+    root = tmp_path_factory.mktemp("fuzzcut")
+    run_cli("init", str(root))
+    seed = root / f"seed{kind}"
+    if kind == ".edl":
+        seed.write_text(EDL)
+    else:
+        otio.adapters.write_to_file(_timeline(root), str(seed), **({"adapter_name": "fcp_xml"} if kind == ".xml" else {}))
+    data = bytearray(seed.read_bytes())
+    for pos, n, blob in edits:
+        p = pos % (len(data) + 1)
+        data[p : p + n] = blob
+    f = root / f"damaged{kind}"
+    f.write_bytes(bytes(data))
+    r = run_cli("cut", "import", str(f), "--name", "F", cwd=root)
+    assert r.code in (0, 2), r.err
+    assert "Traceback" not in r.err
+    if r.code == 2:
+        assert "damaged" + kind in r.err and r.err.startswith("reelprov: error:") and r.err.count("\n") == 1, r.err
+    assert run_cli("verify", cwd=root).code == 0
+
+
+def test_timeline_with_invalid_utf8_names_is_refused_naming_the_clip(cli, show_root: Path) -> None:
+    """OTIO keeps whatever bytes a file held; reading such a clip name raised a traceback."""
+    _setup(cli, show_root)
+    f = show_root / "reel2.otio"
+    otio.adapters.write_to_file(_timeline(show_root), str(f))
+    f.write_bytes(f.read_bytes().replace(b'"castle"', b'"cas\xf0\x28tle"'))
+    r = cli("cut", "import", str(f), "--json", cwd=show_root)
+    assert r.code == 2 and "reel2.otio: clip 2 on track 1 cannot be read" in r.err and "export it again" in r.err, r.err
+    assert cli("cut", "ls", "--json", cwd=show_root).json() == []
 
 
 def test_aaf_written_by_pyaaf2(cli, show_root: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from reelprov.config import MAX_PATH
-from reelprov.errors import CutImportError, UnknownCut
+from reelprov.errors import CutImportError, ReelprovError, UnknownCut
 from reelprov.project import Project
 
 SUPPORTED = {".otio": None, ".edl": "cmx_3600", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".aaf": "AAF"}
@@ -33,17 +33,35 @@ def _read(path: Path, rate: float) -> tuple[Any, float, bool, float]:
         raise CutImportError(f"{path}: unsupported timeline type {ext or '(none)'}; export EDL, FCP XML, FCPXML, AAF or OTIO")
     if not path.is_file():
         raise CutImportError(f"{path}: no such file")
+    if not rate > 0 or rate > 1000:  # also NaN
+        raise CutImportError(f"{path}: --rate {rate:g} is not a frame rate; give one like 24, 25 or 29.97")
+    rate = _exact_rate(rate)
     kwargs: dict[str, Any] = {"rate": rate} if ext == ".edl" else {}
     try:
         tl = otio.adapters.read_from_file(str(path), adapter_name=SUPPORTED[ext], **kwargs)
     except Exception as exc:  # noqa: BLE001 - adapters raise anything on bad input
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CutImportError(f"{path}: cannot read this {ext} timeline ({msg}); re-export it from the editing system") from None
+    try:
+        return _timing(tl, path, ext, rate)
+    except ReelprovError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged file can hold any value where a rate or time belongs
+        msg = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise CutImportError(f"{path}: the timeline cannot be read ({msg}); the timeline is damaged: export it again") from None
+
+
+def _timing(tl: Any, path: Path, ext: str, rate: float) -> tuple[Any, float, bool, float]:
+    """The timeline itself (from a collection too), its rate, drop-frame, and record start in seconds."""
+    import opentimelineio as otio
+
     if isinstance(tl, otio.schema.SerializableCollection):
         tls = list(tl.find_children(descended_from_type=otio.schema.Timeline))
         if not tls:
             raise CutImportError(f"{path}: holds no timeline")
         tl = tls[0]
+    if not isinstance(tl, otio.schema.Timeline):
+        raise CutImportError(f"{path}: holds no timeline (found {type(tl).__name__}); export the cut as a timeline")
     drop = False
     start = 0.0
     if tl.global_start_time is not None:
@@ -52,16 +70,37 @@ def _read(path: Path, rate: float) -> tuple[Any, float, bool, float]:
     elif ext == ".edl":
         text = path.read_text(errors="replace")
         drop = "DROP FRAME" in text.upper() and "NON-DROP" not in text.upper()
+        if drop and not _drop_rate(rate):
+            raise CutImportError(f"{path}: the EDL says DROP FRAME but the rate is {rate:g}; drop-frame timecode "
+                                 f"exists only at 29.97 and 59.94 fps: import it with --rate 29.97 (or 59.94)")
         rins = _EDL_EVENT.findall(text)
         if rins:
-            first = otio.opentime.from_timecode(rins[0].replace(";", ":"), rate)
+            # under FCM: DROP FRAME the record timecodes count drop-frame, whatever separator they use
+            tc = rins[0][:8] + (";" if drop else ":") + rins[0][9:]
+            try:
+                first = otio.opentime.from_timecode(tc, rate)
+            except Exception:  # noqa: BLE001 - OTIO raises ValueError or its own types on bad timecode
+                raise CutImportError(f"{path}: record timecode {rins[0]} is not valid at {rate:g} fps; "
+                                     f"check --rate or export the EDL again") from None
             start = first.to_seconds()
     clips = list(tl.find_clips())
     if rate <= 0 and clips:
         rate = float(clips[0].range_in_parent().duration.rate)
-    if abs(rate - 29.97) < 0.01 or abs(rate - 59.94) < 0.01:
+    if _drop_rate(rate):
         drop = drop or ext != ".edl"
     return tl, rate, drop, start
+
+
+def _exact_rate(rate: float) -> float:
+    """23.976, 29.97, 59.94... as typed mean the NTSC rates N*1000/1001, which timecode needs exactly."""
+    for n in (24, 30, 48, 60, 120):
+        if abs(rate - n * 1000 / 1001) < 0.005:
+            return n * 1000 / 1001
+    return rate
+
+
+def _drop_rate(rate: float) -> bool:
+    return abs(rate - 29.97) < 0.01 or abs(rate - 59.94) < 0.01
 
 
 def _tc(seconds: float, rate: float, drop: bool) -> str:
@@ -104,66 +143,98 @@ def _to_rel(ref: str, project: Project, cut_dir: Path) -> str | None:
     return None
 
 
-def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | None = None, rate: float = 24.0) -> dict[str, Any]:
-    """Read a timeline, match each clip to an asset, and supersede the cut of the same name."""
-    path = Path(file).resolve()
-    tl, rate, drop, start = _read(path, rate)
-    cut_name = name or tl.name or path.stem
-    if len(cut_name) > MAX_PATH:
-        raise CutImportError(f"{path}: a cut name of {len(cut_name):,} characters ({cut_name[:40]}...); "
-                             f"give a shorter one with --name")
-    pid = project.cfg.project_id
+def _clip_event(clip: Any, track_name: str, kind: str, start: float, rate: float, drop: bool,
+                path: Path) -> tuple[dict[str, Any], list[str]]:
+    """One clip's record range and its media references; a name or path no file system could hold is refused."""
+    rng = clip.range_in_parent()
+    rec_in = start + rng.start_time.to_seconds()
+    rec_out = rec_in + rng.duration.to_seconds()
+    ev = {"clip": clip.name, "track": track_name, "kind": kind,
+          "record_in": _tc(rec_in, rate, drop), "record_out": _tc(rec_out, rate, drop)}
+    refs = _refs(clip)
+    for what, text in [("name", clip.name or ""), *(("media path", r) for r in refs)]:
+        if len(text) > MAX_PATH:
+            raise CutImportError(
+                f"{path}: clip on track {track_name} has a {what} of {len(text):,} characters ({text[:40]}...); "
+                f"no name or path can be over {MAX_PATH}; the timeline is damaged: export it again")
+    return ev, refs
+
+
+def _match(clip: Any, refs: list[str], project: Project, cut_file: Path, by_path: dict[str, _Asset],
+           by_name: dict[str, list[_Asset]]) -> tuple[_Asset | None, str | None]:
+    """The asset a clip shows, and how it was found: by path, then file name, then clip or reel name."""
+    for ref in refs:
+        rel = _to_rel(ref, project, cut_file.parent)
+        if rel and rel in by_path:
+            return by_path[rel], "path"
+    for ref in refs:
+        hits = by_name.get(ref.replace("\\", "/").rsplit("/", 1)[-1].lower())
+        if hits:
+            return hits[0], "file name"
+    reel = (clip.metadata.get("cmx_3600", {}) or {}).get("reel") if hasattr(clip.metadata, "get") else None
+    for cand in (clip.name, reel):
+        hits = by_name.get(str(cand or "").lower())
+        if hits:
+            return hits[0], "clip name" if cand == clip.name else "reel name"
+    return None, None
+
+
+def _live_assets(project: Project) -> tuple[dict[str, _Asset], dict[str, list[_Asset]]]:
+    """The live assets by path, and by file name with and without extension (lower case)."""
     live = [_Asset(r["id"], r["path"]) for r in project.reader.iter(
-        "SELECT id, path FROM asset WHERE project = :p AND deleted = :no", p=pid, no=False)]
+        "SELECT id, path FROM asset WHERE project = :p AND deleted = :no", p=project.cfg.project_id, no=False)]
     by_path = {a.path: a for a in live}
     by_name: dict[str, list[_Asset]] = {}
     for a in live:
         base = a.path.rsplit("/", 1)[-1].lower()
         by_name.setdefault(base, []).append(a)
         by_name.setdefault(base.rsplit(".", 1)[0], []).append(a)
-    events: list[dict[str, Any]] = []
-    unmatched: list[dict[str, Any]] = []
-    n = 0
+    return by_path, by_name
+
+
+def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, start: float,
+            known: tuple[dict[str, _Asset], dict[str, list[_Asset]]],
+            where: dict[str, int]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every clip as an event matched to an asset, or as unmatched; WHERE follows the progress."""
     import opentimelineio as otio
 
+    by_path, by_name = known
+    events: list[dict[str, Any]] = []
+    unmatched: list[dict[str, Any]] = []
     for ti, track in enumerate(tl.tracks):
+        where["track"] = ti + 1
         track_name = track.name or f"{'V' if track.kind == otio.schema.TrackKind.Video else 'A'}{ti + 1}"
         for clip in track.find_clips():
-            n += 1
-            rng = clip.range_in_parent()
-            rec_in = start + rng.start_time.to_seconds()
-            rec_out = rec_in + rng.duration.to_seconds()
-            ev = {"clip": clip.name, "track": track_name, "kind": str(track.kind),
-                  "record_in": _tc(rec_in, rate, drop), "record_out": _tc(rec_out, rate, drop)}
-            asset, how = None, None
-            refs = _refs(clip)
-            for what, text in [("name", clip.name or ""), *(("media path", r) for r in refs)]:
-                if len(text) > MAX_PATH:
-                    raise CutImportError(
-                        f"{path}: clip {n} on track {track_name} has a {what} of {len(text):,} characters ({text[:40]}...); "
-                        f"no name or path can be over {MAX_PATH}; the timeline is damaged: export it again")
-            for ref in refs:
-                rel = _to_rel(ref, project, path.parent)
-                if rel and rel in by_path:
-                    asset, how = by_path[rel], "path"
-                    break
-            if asset is None:
-                for ref in refs:
-                    hits = by_name.get(ref.replace("\\", "/").rsplit("/", 1)[-1].lower())
-                    if hits:
-                        asset, how = hits[0], "file name"
-                        break
-            if asset is None:
-                reel = (clip.metadata.get("cmx_3600", {}) or {}).get("reel") if hasattr(clip.metadata, "get") else None
-                for cand in (clip.name, reel):
-                    hits = by_name.get(str(cand or "").lower())
-                    if hits:
-                        asset, how = hits[0], "clip name" if cand == clip.name else "reel name"
-                        break
+            where["clip"] += 1
+            ev, refs = _clip_event(clip, track_name, str(track.kind), start, rate, drop, path)
+            asset, how = _match(clip, refs, project, path, by_path, by_name)
             if asset is None:
                 unmatched.append({**ev, "reference": refs[0] if refs else None})
             else:
                 events.append({**ev, "asset": asset.id, "path": asset.path, "matched_by": how})
+    return events, unmatched
+
+
+def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | None = None, rate: float = 24.0) -> dict[str, Any]:
+    """Read a timeline, match each clip to an asset, and supersede the cut of the same name."""
+    path = Path(file).resolve()
+    tl, rate, drop, start = _read(path, rate)
+    if name and len(name) > MAX_PATH:
+        raise CutImportError(f"a cut name of {len(name):,} characters; give a shorter one with --name")
+    known = _live_assets(project)
+    where = {"clip": 0, "track": 0}  # how far the reading got, for the message if it fails
+    try:
+        if not name and len(str(tl.name or "")) > MAX_PATH:
+            raise CutImportError(f"{path}: a timeline name of {len(tl.name):,} characters; give the cut a name with --name")
+        cut_name = name or tl.name or path.stem
+        events, unmatched = _events(tl, project, path, rate, drop, start, known, where)
+    except ReelprovError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - OTIO hands back whatever bytes the file held (bad UTF-8, odd rates)
+        msg = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        at = f"clip {where['clip']} on track {where['track']}" if where["clip"] else "the timeline"
+        raise CutImportError(f"{path}: {at} cannot be read ({msg}); the timeline is damaged: export it again") from None
+    n = where["clip"]
     if n == 0:
         raise CutImportError(f"{path}: the timeline has no clips; export the cut with its events")
     with project.batch() as b:
