@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import SD_PARAMS, write_png
 
 
@@ -111,6 +113,32 @@ def test_policy_file_with_unknown_field_is_exit_2(cli, show_root: Path) -> None:
     cfg.write_text(cfg.read_text().replace("[policy]", '[policy]\nfile = "policy.toml"'))
     r = cli("policy", "show", cwd=show_root)
     assert r.code == 2 and "colour" in r.err and "policy.toml" in r.err
+
+
+_RULE = '[[rule]]\nid = "x"\narea = "screen"\nseverity = "review"\n'
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    (_RULE + 'message = "{origin} by {nope}"\n', "message uses {nope}"),
+    (_RULE + 'message = "{origin.upper}"\n', "message uses {origin.upper}"),
+    (_RULE + 'message = "{0}"\n', "message uses {0}"),
+    (_RULE + 'message = "a { b"\n', "literal braces"),
+    ("rule = 5\n", "array of tables"),
+    ("rule = [1, 2]\n", "rule 1 is not a table"),
+    (_RULE + 'message = "m"\nwhen = 5\n', "`when` must be a table"),
+    (b"\xff\xfe[[rule]]\n", "cannot read the project policy"),
+])
+def test_broken_project_policy_is_exit_2_before_anything_is_written(cli, show_root: Path, text: str | bytes, words: str) -> None:
+    """A policy that would fail while raising flags (an unknown placeholder in a message crashed
+    every scan mid-batch) is refused when it is loaded, naming the file and rule."""
+    write_png(show_root / "final/a.png", {"parameters": SD_PARAMS})
+    pol = show_root / "policy.toml"
+    pol.write_bytes(text if isinstance(text, bytes) else text.encode())
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("[policy]", '[policy]\nfile = "policy.toml"'))
+    r = cli("scan", cwd=show_root)
+    assert r.code == 2 and "policy.toml" in r.err and words in r.err and r.err.count("\n") == 1, r.err
+    assert cli("verify", "--json", cwd=show_root).json()["entries"] == 0
 
 
 def test_policy_show_lists_areas(cli, show_root: Path) -> None:

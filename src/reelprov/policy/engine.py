@@ -75,7 +75,11 @@ def parse_policy(text: str, source: str) -> list[Rule]:
         raise ConfigError(f"{source}: unknown field {sorted(unknown)[0]!r}; a policy holds [[rule]] tables only")
     rules: list[Rule] = []
     ids: set[str] = set()
+    if not isinstance(raw.get("rule", []), list):
+        raise ConfigError(f"{source}: `rule` must be an array of tables ([[rule]] blocks)")
     for i, r in enumerate(raw.get("rule", []), 1):
+        if not isinstance(r, dict):
+            raise ConfigError(f"{source}: rule {i} is not a table; write each rule as a [[rule]] block")
         where = f"{source}: rule {r.get('id', i)}"
         extra = set(r) - {"id", "area", "severity", "message", "when"}
         if extra:
@@ -90,7 +94,10 @@ def parse_policy(text: str, source: str) -> list[Rule]:
             raise ConfigError(f"{where}: area must be one of {', '.join(AREAS)}")
         if r["severity"] not in SEVERITIES:
             raise ConfigError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+        _check_message(where, r["message"])
         when = r.get("when", {})
+        if not isinstance(when, dict):
+            raise ConfigError(f"{where}: `when` must be a table of conditions")
         for key, value in when.items():
             if key not in _WHEN_KEYS:
                 raise ConfigError(f"{where}: unknown condition {key!r}; allowed: {', '.join(_WHEN_KEYS)}")
@@ -104,11 +111,30 @@ def parse_policy(text: str, source: str) -> list[Rule]:
     return rules
 
 
+MESSAGE_FIELDS = ("origin", "stage", "tools", "tags", "cuts")  # what reason() fills in
+
+
+def _check_message(where: str, message: str) -> None:
+    """A message may use only the placeholders reason() fills in; caught here, not mid-scan."""
+    import string
+
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(message) if f is not None]
+        bad = next((f for f in fields if f not in MESSAGE_FIELDS), None)
+        if bad is None:
+            message.format_map(dict.fromkeys(MESSAGE_FIELDS, ""))
+    except (ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise ConfigError(f"{where}: message cannot be filled in ({exc}); write literal braces as {{{{ }}}}") from None
+    if bad is not None:
+        raise ConfigError(f"{where}: message uses {{{bad}}}; placeholders are "
+                          + " ".join("{" + f + "}" for f in MESSAGE_FIELDS))
+
+
 def load_policy(cfg: ProjectConfig) -> Policy:
     if cfg.policy_file is not None:
         try:
             text = Path(cfg.policy_file).read_text(encoding="utf-8")
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{cfg.policy_file}: cannot read the project policy ({exc})") from None
         source = str(cfg.policy_file)
     else:
