@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import SD_PARAMS, write_png
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import SD_PARAMS, run_cli, write_png
 
 CONTRACT_KEYS = {"path", "sha256", "size", "media_type", "stage", "origin", "tools", "evidence", "c2pa", "tags", "in_cut", "flags"}
 
@@ -75,6 +79,44 @@ def test_megabyte_arguments_are_refused_in_one_short_line(cli, show_root: Path) 
         r = cli(*args, cwd=show_root)
         assert r.code == 2 and "1,000,000 characters" in r.err and len(r.err) < 400, (args[0], r.err[:300])
     assert cli("verify", cwd=show_root).code == 0
+
+
+_CFG_TOKENS = [b"-1", b"0", b"1e999", b"nan", b'""', b"[]", b"{}", b"true", b'"*"', b'"/"', b'".."', b"[[x]]", b"\n[scan]\n",
+               b"=", b'"', b"99999999999999999999", b"\xff", b'"{nope}"']
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(policy=st.booleans(), edits=st.lists(st.tuples(st.integers(0, 1 << 12), st.integers(0, 6),
+                                                      st.one_of(st.sampled_from(_CFG_TOKENS), st.binary(max_size=3))),
+                                            min_size=1, max_size=3))
+def test_mutated_settings_and_policy_files_exit_0_or_2_never_crash(tmp_path_factory: pytest.TempPathFactory, policy: bool,
+                                                                   edits: list[tuple[int, int, bytes]]) -> None:
+    """A damaged reelprov.toml or project policy: each command works or says what is wrong (exit 2
+    naming the file), never a traceback; the ledger stays valid."""
+    from importlib import resources
+
+    root = tmp_path_factory.mktemp("fuzzcfg")
+    run_cli("init", str(root))
+    write_png(root / "final/a.png", {"parameters": SD_PARAMS})
+    cfg = root / "reelprov.toml"
+    target = cfg
+    if policy:
+        target = root / "rules.toml"
+        target.write_bytes((resources.files("reelprov.policy") / "default.toml").read_bytes())
+        cfg.write_text(cfg.read_text().replace("[policy]", '[policy]\nfile = "rules.toml"'))
+    good = target.read_bytes()
+    data = bytearray(good)
+    for pos, n, blob in edits:
+        p = pos % (len(data) + 1)
+        data[p : p + n] = blob
+    target.write_bytes(bytes(data))
+    for args in (["scan", "--json"], ["ls", "--json"], ["policy", "show"], ["report", "--format", "json", "--output", "-"]):
+        r = run_cli(*args, cwd=root)
+        assert r.code in (0, 1, 2) and "Traceback" not in r.err, (args, r.code, r.err)
+        if r.code == 2:
+            assert r.err.startswith("reelprov: error: ") and target.name in r.err, (args, r.err)
+    target.write_bytes(good)
+    assert run_cli("verify", cwd=root).code == 0
 
 
 def test_corrupt_ledger_is_exit_2_and_untouched(cli, show_root: Path) -> None:
