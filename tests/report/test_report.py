@@ -85,6 +85,24 @@ def test_json_csv_md_and_stdout(cli, reviewed: Path) -> None:
     assert "<script>" not in md
 
 
+def test_csv_and_markdown_do_not_run_what_media_names_carry(cli, show_root: Path) -> None:
+    """File names come from whoever delivered the media: in the CSV a cell a spreadsheet would run
+    as a formula is written as text; in Markdown no link, image, code or table break forms."""
+    params = "Negative prompt: x\nSteps: 20, Sampler: Euler, Seed: 1, Model: sdxl"
+    for name in ("=HYPERLINK(\"http:__evil\",\"x\").png", "@SUM(1+1).png", "+cmd.png", "-2+3.png",
+                 "![t](javascript:alert(1)).png", "[a|b](x) `c`.png"):
+        write_png(show_root / name, {"parameters": params}, color=(len(name), 1, 1))
+    assert cli("scan", cwd=show_root).code == 0
+    text = cli("report", "--format", "csv", "--output", "-", cwd=show_root).out
+    paths = {r["path"] for r in csv.DictReader(io.StringIO(text))}
+    assert {"'=HYPERLINK(\"http:__evil\",\"x\").png", "'@SUM(1+1).png", "'+cmd.png", "'-2+3.png"} <= paths
+    cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], [c for c in cells if c[:1] in ("=", "+", "-", "@")]
+    md = cli("report", "--format", "md", "--output", "-", cwd=show_root).out
+    assert re.search(r"(?<!\\)[\[\]`]", md.split("## ", 1)[1]) is None  # every bracket and backtick escaped
+    assert "| !\\[t\\](javascript:alert(1)).png |" in md and "| \\[a\\|b\\](x) \\`c\\`.png |" in md
+
+
 def test_fail_on_gate_and_hook(cli, reviewed: Path) -> None:
     r = cli("report", "--fail-on", "escalate", "--format", "md", "--output", "-", cwd=reviewed)
     assert r.code == 1 and "final/props/ransom_note.png" in r.err

@@ -265,11 +265,24 @@ def render_json(data: dict[str, Any]) -> str:
     return "{\n" + ",\n".join([*top, '  "sections": [\n' + ",\n".join(secs) + "\n  ]"]) + "\n}\n"
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK, DDE...); file
+# names and tool names come from untrusted media, so such cells are written as text ('=...).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(v: Any) -> Any:
+    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+
+
 def render_csv(data: dict[str, Any]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["path", "origin", "tools", "stage", "tags", "in_cut", "cut_usage", "c2pa", "highest_unresolved",
-                "flags", "decisions", "sha256"])
+
+    def put(row: list[Any]) -> None:
+        w.writerow([_cell(v) for v in row])
+
+    put(["path", "origin", "tools", "stage", "tags", "in_cut", "cut_usage", "c2pa", "highest_unresolved",
+         "flags", "decisions", "sha256"])
     seen: set[str] = set()
     for sec in data["sections"]:
         for r in sec["rows"]:
@@ -277,17 +290,23 @@ def render_csv(data: dict[str, Any]) -> str:
                 continue
             seen.add(r["path"])
             unresolved = [f["severity"] for f in r["flags"] if f["status"] in UNRESOLVED]
-            w.writerow([r["path"], r["origin"], "; ".join(r["tools"]), r["stage"], "; ".join(r["tags"]), bool(r["cut_usage"]),
-                        "; ".join(f"{c['cut']} {c['track']} {c['record_in']}-{c['record_out']}" for c in r["cut_usage"]),
-                        r["c2pa"]["state"], max(unresolved, key=severity_rank) if unresolved else "",
-                        "; ".join(f"#{f['id']} {f['severity']}/{f['status']} {f['rule']}" for f in r["flags"]),
-                        "; ".join(f"#{f['id']} {f['status']} by {f['decided_by']} ({f['ref'] or '-'}) {f['decided_at'] or ''}" for f in r["flags"] if f["decided_by"]),
-                        r["sha256"]])
+            put([r["path"], r["origin"], "; ".join(r["tools"]), r["stage"], "; ".join(r["tags"]), bool(r["cut_usage"]),
+                 "; ".join(f"{c['cut']} {c['track']} {c['record_in']}-{c['record_out']}" for c in r["cut_usage"]),
+                 r["c2pa"]["state"], max(unresolved, key=severity_rank) if unresolved else "",
+                 "; ".join(f"#{f['id']} {f['severity']}/{f['status']} {f['rule']}" for f in r["flags"]),
+                 "; ".join(f"#{f['id']} {f['status']} by {f['decided_by']} ({f['ref'] or '-'}) {f['decided_at'] or ''}"
+                           for f in r["flags"] if f["decided_by"]),
+                 r["sha256"]])
     return buf.getvalue()
 
 
+_MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`", "\n": " ", "\r": " ",
+                             "<": "&lt;", ">": "&gt;"})
+
+
 def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+    """Text from media as literal Markdown: no table breaks, links, images, code or HTML."""
+    return str(text).translate(_MD_ESCAPES)
 
 
 def render_md(data: dict[str, Any]) -> str:
