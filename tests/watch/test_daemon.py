@@ -266,3 +266,27 @@ def test_unreadable_file_logged_daemon_keeps_running_and_records_it_once_readabl
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "vfx/locked.png: cannot read: Permission denied" in err, err
+
+
+def test_file_in_a_new_folder_without_its_close_event_settles_by_the_window(show_root: Path) -> None:
+    """A file written into a folder created a moment before may be written before the folder's
+    inotify watch exists: its create event arrives (from watchdog's scan of the new folder) but its
+    close never does. It must be read after the settle window, not the 3x fallback for inotify
+    files whose close is still to come (the first file of a new folder took 6 s in bench_watch)."""
+    from reelprov.project import Project
+    from reelprov.watch.daemon import Watcher
+
+    write_png(show_root / "new/a.png", {"parameters": SD_PARAMS})
+    p = Project.open(show_root)
+    w = Watcher(p, settle=0.3)
+    w.state.backend = "inotify"
+    try:
+        # what watchdog delivers here: the folder, then the file's creation and writes, no close
+        for event in [("created", "new", None, True), ("created", "new/a.png", None, False), ("modified", "new/a.png", None, False)]:
+            w.q.put(event)
+        start = time.monotonic()
+        wait_for(lambda: (w.tick(), "new/a.png" in assets(show_root))[1], timeout=10, what="recorded")
+        assert time.monotonic() - start < 0.95, "waited for the close-event fallback (1 s here), not the settle window"
+    finally:
+        w.stop()
+        p.close()

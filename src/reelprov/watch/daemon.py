@@ -305,7 +305,9 @@ class Watcher:
                 dirnames[:] = [x for x in dirnames if not x.startswith(".")]
                 for name in filenames:
                     rel = os.path.relpath(os.path.join(dirpath, name), self.root).replace(os.sep, "/")
-                    self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, walked=True))
+                    # Walked even if an event already queued it: a file written while its new
+                    # folder's watch was being added may never send a close event.
+                    self.state.pending.setdefault(rel, Pending(first=now, stable_since=now)).walked = True
         ready: set[str] = set()
         for rel, p in list(self.state.pending.items()):
             full = self.root / rel
