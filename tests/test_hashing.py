@@ -37,3 +37,15 @@ def test_marker_found_anywhere_even_across_a_chunk_seam(tmp_path: Path, size: in
     f.write_bytes(data)
     d = digest_file(f)
     assert d.c2pa_marker and d.size == size and d.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_no_false_marker_from_the_previous_chunk_left_in_the_buffer(tmp_path: Path) -> None:
+    """The last chunk may be shorter than 3 bytes; the bytes after it in the reused buffer are the
+    previous chunk's and must not complete a marker across the seam."""
+    data = _data(2 * CHUNK + 1)
+    data[CHUNK + 1 : CHUNK + 2] = b"a"  # stays in the buffer after the last read
+    data[2 * CHUNK - 3 : 2 * CHUNK] = b"zc2"
+    data[2 * CHUNK :] = b"p"  # the file ends ...zc2p: no marker
+    f = tmp_path / "f.bin"
+    f.write_bytes(data)
+    assert b"c2pa" not in data and digest_file(f).c2pa_marker is False

@@ -143,7 +143,7 @@ def _to_rel(ref: str, project: Project, cut_dir: Path) -> str | None:
     return None
 
 
-def _clip_event(clip: Any, track_name: str, kind: str, start: float, rate: float, drop: bool,
+def _clip_event(clip: Any, n: int, track_name: str, kind: str, start: float, rate: float, drop: bool,
                 path: Path) -> tuple[dict[str, Any], list[str]]:
     """One clip's record range and its media references; a name or path no file system could hold is refused."""
     rng = clip.range_in_parent()
@@ -155,7 +155,7 @@ def _clip_event(clip: Any, track_name: str, kind: str, start: float, rate: float
     for what, text in [("name", clip.name or ""), *(("media path", r) for r in refs)]:
         if len(text) > MAX_PATH:
             raise CutImportError(
-                f"{path}: clip on track {track_name} has a {what} of {len(text):,} characters ({text[:40]}...); "
+                f"{path}: clip {n} on track {track_name} has a {what} of {len(text):,} characters ({text[:40]}...); "
                 f"no name or path can be over {MAX_PATH}; the timeline is damaged: export it again")
     return ev, refs
 
@@ -206,7 +206,7 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
         track_name = track.name or f"{'V' if track.kind == otio.schema.TrackKind.Video else 'A'}{ti + 1}"
         for clip in track.find_clips():
             where["clip"] += 1
-            ev, refs = _clip_event(clip, track_name, str(track.kind), start, rate, drop, path)
+            ev, refs = _clip_event(clip, where["clip"], track_name, str(track.kind), start, rate, drop, path)
             asset, how = _match(clip, refs, project, path, by_path, by_name)
             if asset is None:
                 unmatched.append({**ev, "reference": refs[0] if refs else None})

@@ -39,7 +39,7 @@ def digest_file(path: str | os.PathLike[str]) -> Digest:
         while n := f.readinto(buf):
             h.update(memoryview(buf)[:n])
             if not marker:  # a marker may straddle two chunks: look at the seam too
-                seam = tail + bytes(buf[:3])
+                seam = tail + bytes(buf[: min(3, n)])  # never the stale bytes past n
                 marker = _found(seam, len(seam)) or _found(buf, n)
                 tail = bytes(buf[max(0, n - 3) : n])
             size += n
