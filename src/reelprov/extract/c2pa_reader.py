@@ -49,7 +49,8 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
 def _read(reader: Any, source: str) -> ExtractResult:
     with reader:
         store = json.loads(reader.json())
-        state = _STATES.get(str(reader.get_validation_state() or "").lower(), "invalid")
+    # the same field Reader.get_validation_state() returns, without serialising and parsing twice
+    state = _STATES.get(str(store.get("validation_state") or "").lower(), "invalid")
     active = store.get("manifests", {}).get(store.get("active_manifest") or "", {})
     kind = "c2pa" if state in ("valid", "trusted") else "c2pa_invalid"
     out: list[Evidence] = []
