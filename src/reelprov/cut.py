@@ -40,15 +40,20 @@ def _read(path: Path, rate: float) -> tuple[Any, float, bool, float]:
     try:
         tl = otio.adapters.read_from_file(str(path), adapter_name=SUPPORTED[ext], **kwargs)
     except Exception as exc:  # noqa: BLE001 - adapters raise anything on bad input
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CutImportError(f"{path}: cannot read this {ext} timeline ({msg}); re-export it from the editing system") from None
+        raise CutImportError(f"{path}: cannot read this {ext} timeline ({_first_line(exc)}); "
+                             f"re-export it from the editing system") from None
     try:
         return _timing(tl, path, ext, rate)
     except ReelprovError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged file can hold any value where a rate or time belongs
-        msg = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise CutImportError(f"{path}: the timeline cannot be read ({msg}); the timeline is damaged: export it again") from None
+        raise CutImportError(f"{path}: the timeline cannot be read ({_first_line(exc)}); "
+                             f"the timeline is damaged: export it again") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception from OTIO or an adapter as one short line for the user."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 def _timing(tl: Any, path: Path, ext: str, rate: float) -> tuple[Any, float, bool, float]:
@@ -231,9 +236,8 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
     except ReelprovError:
         raise
     except Exception as exc:  # noqa: BLE001 - OTIO hands back whatever bytes the file held (bad UTF-8, odd rates)
-        msg = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         at = f"clip {where['clip']} on track {where['track']}" if where["clip"] else "the timeline"
-        raise CutImportError(f"{path}: {at} cannot be read ({msg}); the timeline is damaged: export it again") from None
+        raise CutImportError(f"{path}: {at} cannot be read ({_first_line(exc)}); the timeline is damaged: export it again") from None
     n = where["clip"]
     if n == 0:
         raise CutImportError(f"{path}: the timeline has no clips; export the cut with its events")
