@@ -90,3 +90,44 @@ def test_hostile_declaration_sidecars_become_evidence_of_what_is_wrong(tmp_path:
         assert [e["kind"] for e in decl] == ["error"], (name, decl)
         assert "could not be read" in decl[0]["detail"] and len(json.dumps(res)) < 5000, name
         assert res["evidence"] and all(e["kind"] != "declaration" for e in res["evidence"])
+
+
+def _corrupt_exif_jpeg() -> bytes:
+    """A JPEG whose EXIF block is cut short: Pillow warns 'Tag data larger than file'."""
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[270] = "x" * 100
+    exif[305] = "Stable Diffusion"
+    blob = exif.tobytes()[:-60]
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, "JPEG")
+    jpg = buf.getvalue()
+    return jpg[:2] + b"\xff\xe1" + struct.pack(">H", len(blob) + 2) + blob + jpg[2:]
+
+
+def test_library_warnings_become_the_files_evidence_not_stderr_noise(tmp_path: Path) -> None:
+    """What Pillow says about a damaged file belongs to that file: recorded as its evidence (for
+    every such file, not once per run), and nothing raw on the user's terminal."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import run_cli
+
+    root = tmp_path / "show"
+    root.mkdir()
+    run_cli("init", str(root))
+    for name in ("a.jpg", "b.jpg"):
+        (root / name).write_bytes(_corrupt_exif_jpeg())
+    r = subprocess.run([sys.executable, "-m", "reelprov", "scan", "--json"], cwd=root, capture_output=True, text=True,
+                       env={**os.environ, "REELPROV_ACTOR": "t"}, timeout=120)
+    assert r.returncode == 0 and json.loads(r.stdout)["seen"] == 2, r.stderr
+    assert "Warning" not in r.stderr and "warnings.warn" not in r.stderr, r.stderr
+    for name in ("a.jpg", "b.jpg"):
+        ev = run_cli("show", name, "--json", cwd=root).json()["evidence"]
+        assert {"source": "reelprov.images", "kind": "error", "origin": None, "tool": None,
+                "detail": "while reading: UserWarning: Tag data larger than file. Skipping tag 270"} in ev, (name, ev)

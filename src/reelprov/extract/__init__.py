@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,16 +79,51 @@ def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
     return _PM
 
 
+# Libraries warn about what they meet in a damaged file (Pillow: "Corrupt EXIF data..."). Those
+# warnings belong to that file: each becomes an evidence row of the extractor that met it, instead
+# of a raw line on stderr (which would also break the watcher's JSON log). One hook for the
+# process, a sink per thread: the watcher reads files on several threads at once.
+_SINK = threading.local()
+_fallback: list[object] = []
+_LIBRARIES = r"(PIL|mutagen)\b"  # whose warnings are about the file being read
+
+
+def _show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+          file: object = None, line: str | None = None) -> None:
+    sink = getattr(_SINK, "items", None)
+    if sink is None:
+        _fallback[0](message, category, filename, lineno, file, line)  # type: ignore[operator]
+    else:
+        sink.append(f"{category.__name__}: {message}")
+
+
+def _capture_warnings() -> None:
+    """Install the hook and filter once per process (again if a test framework swapped them)."""
+    if warnings.showwarning is not _show:
+        _fallback[:] = [warnings.showwarning]
+        warnings.showwarning = _show
+    if not any(f[0] == "always" and f[2] is UserWarning and f[3] is not None and f[3].pattern == _LIBRARIES
+               for f in warnings.filters[:1]):
+        # every occurrence, not once per code location: two damaged files each get their own row
+        warnings.filterwarnings("always", category=UserWarning, module=_LIBRARIES)
+
+
 def run_extractors(ctx: Context) -> ExtractResult:
-    """Every extractor's findings, merged; a failing extractor becomes an evidence row, not a crash."""
+    """Every extractor's findings, merged; a failing extractor becomes an evidence row, not a crash,
+    and a warning a library raises while reading becomes one too."""
     out = ExtractResult()
     pm = plugin_manager()
+    _capture_warnings()
     for impl in pm.hook.reelprov_extract.get_hookimpls():
+        _SINK.items = []
         try:
             res = impl.function(ctx=ctx)
         except Exception as exc:  # noqa: BLE001 - a plug-in must never stop a scan
             out.evidence.append(unreadable(impl.plugin_name, exc))
             continue
+        finally:
+            out.evidence.extend(evidence(impl.plugin_name, "error", None, None, f"while reading: {w}") for w in _SINK.items[:5])
+            _SINK.items = None
         if res is None:
             continue
         out.evidence.extend(res.evidence)
