@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import struct
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -33,6 +34,31 @@ def test_mutated_samples_never_crash(tmp_path: Path, seed: Path, cuts: list[tupl
     assert res["c2pa"]["state"] in ("none", "valid", "trusted", "invalid")
     for e in res["evidence"]:
         assert set(e) >= {"source", "kind", "origin", "tool", "detail"}
+
+
+SIDECARS = [(SAMPLES / "vfx/sh030/sh030_sky.xmp", "sh030_sky.png"),
+            (SAMPLES / "vfx/sh020/sh020_crowd_v003.png.reelprov.json", "sh020_crowd_v003.png"),
+            (SAMPLES / "c2pa/sidecar_ai.c2pa", "sidecar_ai.jpg")]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.sampled_from(SIDECARS), cuts=st.lists(st.tuples(st.integers(0, 1 << 14), st.binary(min_size=0, max_size=12)),
+                                                      min_size=1, max_size=6))
+def test_mutated_sidecars_never_crash(tmp_path: Path, which: tuple[Path, str], cuts: list[tuple[int, bytes]]) -> None:
+    """Sidecars (.xmp, declaration JSON, detached .c2pa) damaged anywhere: the media file is still
+    examined, and what was wrong is an evidence row."""
+    sidecar, media = which
+    data = bytearray(sidecar.read_bytes())
+    for pos, blob in cuts:
+        p = pos % (len(data) + 1)
+        data[p : p + len(blob)] = blob
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))  # one per example: hypothesis reuses tmp_path
+    shutil.copy(sidecar.parent / media, folder / media)
+    (folder / sidecar.name).write_bytes(bytes(data))
+    res = examine(str(folder / media), media)
+    assert res["sha256"] and res["c2pa"]["state"] in ("none", "valid", "trusted", "invalid")
+    for e in res["evidence"]:
+        assert set(e) >= {"source", "kind", "origin", "tool", "detail"} and len(e["detail"]) <= 500
 
 
 def _chunk(t: bytes, d: bytes) -> bytes:
