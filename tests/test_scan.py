@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SD_PARAMS, as_ordinary_user, write_png
+from tests.conftest import SAMPLES, SD_PARAMS, as_ordinary_user, write_png
 
 
 def kinds(cli, root: Path, rel: str) -> list[str]:
@@ -71,6 +71,23 @@ def test_skips_hidden_state_and_ignored(cli, show_root: Path) -> None:
     rep = cli("scan", "--json", cwd=show_root).json()
     assert rep["seen"] == 1
     assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["ok.png"]
+
+
+def test_project_policy_and_trust_anchors_are_settings_not_assets(cli, show_root: Path) -> None:
+    """The README suggests `[policy] file = "policy.toml"` in the project: reelprov's own settings
+    are never recorded as media, like reelprov.toml; the same file elsewhere in the tree is."""
+    from importlib import resources
+
+    (show_root / "settings").mkdir()
+    (show_root / "settings/policy.toml").write_bytes((resources.files("reelprov.policy") / "default.toml").read_bytes())
+    shutil.copy(SAMPLES / "trust/test_root.pem", show_root / "settings/root.pem")
+    shutil.copy(SAMPLES / "trust/test_root.pem", show_root / "other.pem")
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("[policy]", '[policy]\nfile = "settings/policy.toml"')
+                   .replace("[c2pa]", '[c2pa]\ntrust_anchors = "settings/root.pem"'))
+    write_png(show_root / "ok.png")
+    assert cli("scan", cwd=show_root).code == 0
+    assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["ok.png", "other.pem"]
 
 
 def test_symlink_loop_with_follow_is_reported_not_fatal(cli, show_root: Path) -> None:

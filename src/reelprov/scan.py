@@ -76,13 +76,34 @@ def own_dirs(cfg: ProjectConfig) -> tuple[str, ...]:
     return tuple(dirs)
 
 
-def skip_file(rel: str, cfg: ProjectConfig, own: tuple[str, ...] | None = None) -> bool:
+def own_files(cfg: ProjectConfig) -> frozenset[str]:
+    """Root-relative files that are reelprov's own settings: reelprov.toml, the project policy and
+    the C2PA trust anchors when they live in the project."""
+    files = {CONFIG_NAME}
+    for f in (cfg.policy_file, cfg.trust_anchors):
+        if f is not None:
+            try:
+                files.add(f.relative_to(cfg.root.resolve()).as_posix())  # both resolved at load
+            except ValueError:
+                pass  # kept outside the project
+    return frozenset(files)
+
+
+Own = tuple[tuple[str, ...], frozenset[str]]  # reelprov's own folders and files in the tree
+
+
+def own_paths(cfg: ProjectConfig) -> Own:
+    return own_dirs(cfg), own_files(cfg)
+
+
+def skip_file(rel: str, cfg: ProjectConfig, own: Own | None = None) -> bool:
     """Files never recorded: hidden ones (or under hidden folders), reelprov's own, sidecars, ignored."""
+    dirs, files = own if own is not None else own_paths(cfg)
     parts = rel.split("/")
     name = parts[-1]
-    if any(p.startswith(".") for p in parts) or rel == CONFIG_NAME:
+    if any(p.startswith(".") for p in parts) or rel in files:
         return True
-    if any(rel.startswith(d + "/") for d in (own if own is not None else own_dirs(cfg))):
+    if any(rel.startswith(d + "/") for d in dirs):
         return True
     return is_sidecar(name) or ignored(rel, name, cfg.ignore)
 
@@ -90,7 +111,7 @@ def skip_file(rel: str, cfg: ProjectConfig, own: tuple[str, ...] | None = None) 
 def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None = None) -> Iterator[Candidate]:
     """Every recordable file: no hidden files, no .reelprov/, no sidecars, no ignore-listed names."""
     root = str(cfg.root)
-    own = own_dirs(cfg)
+    own = own_paths(cfg)
     seen_dirs: set[tuple[int, int]] = set()
     start = os.path.join(root, under) if under else root
     stack = [start]
@@ -124,7 +145,7 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
                 if is_link and not cfg.follow_symlinks:
                     continue
                 if e.is_dir(follow_symlinks=cfg.follow_symlinks):
-                    if rel not in own and not ignored(rel, name, cfg.ignore):
+                    if rel not in own[0] and not ignored(rel, name, cfg.ignore):
                         stack.append(full)
                     continue
                 if not e.is_file(follow_symlinks=cfg.follow_symlinks):
