@@ -194,6 +194,40 @@ def test_mutated_timelines_are_imported_or_refused_never_crash(tmp_path_factory:
     assert run_cli("verify", cwd=root).code == 0
 
 
+def test_what_the_aaf_reader_logs_is_a_note_not_raw_log_lines(show_root: Path) -> None:
+    """pyaaf2 logs through the root logger when an AAF is slightly damaged; the import goes on, and
+    the user gets one reelprov warning line (and `notes` in --json), not 'WARNING:root:...'."""
+    import json
+    import os
+    import struct
+    import subprocess
+    import sys
+
+    rate = 24
+    tl = otio.schema.Timeline(name="Reel 3")
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    track.append(otio.schema.Clip(name="a", media_reference=otio.schema.ExternalReference(
+        target_url="file:///Volumes/SHOW/a.png",
+        available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(100, rate))),
+        source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(48, rate))))
+    tl.tracks.append(track)
+    aaf = show_root / "reel3.aaf"
+    otio.adapters.write_to_file(tl, str(aaf), use_empty_mob_ids=True)
+    data = bytearray(aaf.read_bytes())  # a compound file whose root entry misstates the mini stream's size
+    sector = 1 << struct.unpack_from("<H", data, 0x1E)[0]
+    at = (struct.unpack_from("<I", data, 0x30)[0] + 1) * sector + 0x78
+    struct.pack_into("<Q", data, at, struct.unpack_from("<Q", data, at)[0] + 4096)
+    aaf.write_bytes(bytes(data))
+    env = {**os.environ, "REELPROV_PROJECT": str(show_root), "REELPROV_ACTOR": "t"}
+    r = subprocess.run([sys.executable, "-m", "reelprov", "cut", "import", str(aaf)], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "WARNING:" not in r.stderr
+    assert "reelprov: warning: " in r.stderr and "reel3.aaf: the reader says: mini stream size" in r.stderr, r.stderr
+    r = subprocess.run([sys.executable, "-m", "reelprov", "cut", "import", str(aaf), "--json"], capture_output=True, text=True,
+                       env=env, timeout=120)
+    assert any("mini stream size" in n for n in json.loads(r.stdout)["notes"]) and "WARNING:" not in r.stderr
+
+
 def test_timeline_with_invalid_utf8_names_is_refused_naming_the_clip(cli, show_root: Path) -> None:
     """OTIO keeps whatever bytes a file held; reading such a clip name raised a traceback."""
     _setup(cli, show_root)

@@ -486,6 +486,8 @@ def cut_import(
     print(f"cut {res['name']!r}: {len(res['events'])} events matched, {len(res['unmatched'])} unmatched, {len(res['left'])} assets left the cut")
     for u in res["unmatched"]:
         _err(f"unmatched: {u['track']} {u['record_in']} {u['clip']} ({u.get('reference') or 'no reference'})")
+    for note in res["notes"]:
+        _err(f"reelprov: warning: {file}: the reader says: {_p(note)}")
 
 
 @cut_app.command("ls")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -24,8 +26,28 @@ class _Asset:
     path: str
 
 
-def _read(path: Path, rate: float) -> tuple[Any, float, bool, float]:
-    """(timeline, rate, drop_frame, record start in seconds) or CutImportError."""
+@contextmanager
+def _adapter_log(notes: list[str]) -> Iterator[None]:
+    """What an adapter logs while reading (pyaaf2 on a damaged AAF: "mini stream size mismatch")
+    is collected as notes on the import instead of raw log lines on the user's terminal."""
+    import logging
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if len(notes) < 20:
+                notes.append(record.getMessage()[:300])
+
+    root = logging.getLogger()
+    handler = Collect(logging.WARNING)
+    root.addHandler(handler)  # also keeps logging.warning() from configuring a stderr handler
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+
+
+def _read(path: Path, rate: float, notes: list[str]) -> tuple[Any, float, bool, float]:
+    """(timeline, rate, drop_frame, record start in seconds) or CutImportError; adapter log lines go to NOTES."""
     import opentimelineio as otio
 
     ext = path.suffix.lower()
@@ -38,7 +60,8 @@ def _read(path: Path, rate: float) -> tuple[Any, float, bool, float]:
     rate = _exact_rate(rate)
     kwargs: dict[str, Any] = {"rate": rate} if ext == ".edl" else {}
     try:
-        tl = otio.adapters.read_from_file(str(path), adapter_name=SUPPORTED[ext], **kwargs)
+        with _adapter_log(notes):
+            tl = otio.adapters.read_from_file(str(path), adapter_name=SUPPORTED[ext], **kwargs)
     except Exception as exc:  # noqa: BLE001 - adapters raise anything on bad input
         raise CutImportError(f"{path}: cannot read this {ext} timeline ({_first_line(exc)}); "
                              f"re-export it from the editing system") from None
@@ -223,7 +246,8 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
 def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | None = None, rate: float = 24.0) -> dict[str, Any]:
     """Read a timeline, match each clip to an asset, and supersede the cut of the same name."""
     path = Path(file).resolve()
-    tl, rate, drop, start = _read(path, rate)
+    notes: list[str] = []
+    tl, rate, drop, start = _read(path, rate, notes)
     if name and len(name) > MAX_PATH:
         raise CutImportError(f"a cut name of {len(name):,} characters; give a shorter one with --name")
     known = _live_assets(project)
@@ -256,7 +280,7 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
                 b.append("left_cut", aid, {"cut": cut_name})
         b.emit("cut-imported", {"cut": {"name": cut_name, "source": str(path), "events": len(events), "unmatched": len(unmatched)}})
     return {"name": cut_name, "source": str(path), "rate": rate, "events": events, "unmatched": unmatched,
-            "left": sorted(old_assets - set(new_assets))}
+            "left": sorted(old_assets - set(new_assets)), "notes": notes}
 
 
 def list_cuts(project: Project) -> list[dict[str, Any]]:
