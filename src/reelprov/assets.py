@@ -83,10 +83,6 @@ def _assets_sql(dialect: str, *, prefix: bool, flagged: bool) -> str:
     return "SELECT * FROM asset WHERE " + where + " ORDER BY path"  # noqa: S608
 
 
-# Flags of given assets, chunk by chunk on the (project, asset) index: one statement joining the
-# filters instead let a planner without fresh statistics (a just-filled PostgreSQL table)
-# intersect each lookup with the whole project's flags, once per asset.
-_FLAGS_OF = "SELECT * FROM flag WHERE project = :p AND asset IN (SELECT value FROM json_each(:ids))"
 _PROJECT_FLAGS = "SELECT * FROM flag WHERE project = :p"
 
 
@@ -120,8 +116,7 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
         if bounds is None and not flagged_in_sql:  # (nearly) every asset: all flags in one pass
             found: Iterable[dict[str, Any]] = rd.iter(_PROJECT_FLAGS, p=params["p"])
         else:
-            ids = [a["id"] for a in rows]
-            found = (f for i in range(0, len(ids), 1000) for f in rd.rows(_FLAGS_OF, p=params["p"], ids=ids[i : i + 1000]))
+            found = rd.flags_of(params["p"], [a["id"] for a in rows], chunk=1000)
         for f in found:
             flags.setdefault(f["asset"], []).append(f)
     out = []

@@ -21,8 +21,8 @@ from reelprov.project import Project
 if TYPE_CHECKING:
     from reelprov.ledger import Batch
 
-# SQLAlchemy (the writer) is imported by the functions that write, not here: `scan` starts its
-# examining workers first and loads the writer while they hash (ledger/store.py, models.py).
+# The writer (ledger/store.py) is imported by the functions that write, not here: `scan` starts
+# its examining workers first and loads the writer while they hash.
 
 BATCH_SIZE = 256
 PARALLEL_THRESHOLD = 48

@@ -244,6 +244,14 @@ class Statements:
         r = self.one("SELECT seq, entry_hash FROM ledger_entry WHERE project = :p ORDER BY seq DESC LIMIT 1", p=project)
         return (r["seq"], r["entry_hash"]) if r else (0, GENESIS_HASH)
 
+    def flags_of(self, project: str, asset_ids: list[str], *, chunk: int = 500) -> Iterator[dict[str, Any]]:
+        """The flags of ASSET_IDS, chunk by chunk on the (project, asset) index: one statement
+        joining other filters let a planner without fresh statistics (a just-filled PostgreSQL
+        table) intersect each lookup with the whole project's flags, once per asset."""
+        for i in range(0, len(asset_ids), chunk):
+            yield from self.rows("SELECT * FROM flag WHERE project = :p AND asset IN (SELECT value FROM json_each(:ids))",
+                                 p=project, ids=asset_ids[i : i + chunk])
+
     def many(self, sql: str, rows: list[dict[str, Any]]) -> None:
         """One statement over many parameter sets (executemany). Lists are not converted here."""
         if not rows:

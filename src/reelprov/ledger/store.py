@@ -134,11 +134,8 @@ class Batch:
     def preload_flags(self, asset_ids: list[str]) -> None:
         """One query for the flags of ASSET_IDS (policy evaluation needs them all)."""
         todo = [a for a in asset_ids if a not in self._flags_loaded]
-        for i in range(0, len(todo), 500):
-            chunk = todo[i : i + 500]
-            for row in self.conn.rows("SELECT * FROM flag WHERE project = :p AND asset IN (SELECT value FROM json_each(:ids))",
-                                      p=self.project, ids=chunk):
-                self.proj.remember_flag(row)
+        for row in self.conn.flags_of(self.project, todo):
+            self.proj.remember_flag(row)
         self._flags_loaded.update(todo)
 
     def append(
