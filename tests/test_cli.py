@@ -140,3 +140,48 @@ def test_python_dash_m_and_console_script(show_root: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "reelprov", "db", "current", "--json"], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert '"up_to_date": true' in r.stdout
+
+
+def test_a_name_that_is_not_utf8_is_reported_once_and_refused_by_name(cli, show_root: Path) -> None:
+    write_png(show_root / "ok.png")
+    with open(os.fsencode(show_root) + b"/bad\xff\xfename.png", "wb") as f:
+        f.write((show_root / "ok.png").read_bytes())
+    r = cli("scan", cwd=show_root)
+    assert r.code == 0, r.err
+    # The bad bytes shown once as \xNN, not escaped a second time for the terminal.
+    assert "skipped bad\\xff\\xfename.png: file name is not valid UTF-8; rename it" in r.err
+    assert "\\\\x" not in r.err
+    j = cli("scan", "--json", cwd=show_root).json()
+    assert j["errors"] == [{"path": "bad\\xff\\xfename.png", "error": j["errors"][0]["error"]}]
+    assert "not valid UTF-8" in j["errors"][0]["error"]
+    bad = os.fsdecode(b"bad\xff\xfename.png")
+    for args in (["show", bad], ["history", bad], ["tag", bad, "--tag", "story_relevant"], ["ls", bad]):
+        r = cli(*args, cwd=show_root)
+        assert r.code == 2, (args, r.err)
+        assert r.err.startswith("reelprov: error: bad\\xff\\xfename.png: file name is not valid UTF-8"), (args, r.err)
+    assert cli("verify", cwd=show_root).code == 0
+
+
+def test_ls_takes_a_folder_or_a_glob_relative_to_where_the_user_stands(cli, show_root: Path) -> None:
+    for rel in ("plates/a.png", "plates/b.png", "plates_old/c.png", "final/d.png"):
+        write_png(show_root / rel)
+    assert cli("scan", cwd=show_root).code == 0
+
+    def listed(*args: str, cwd: Path = show_root) -> list[str]:
+        r = cli("ls", *args, "--json", cwd=cwd)
+        assert r.code == 0, r.err
+        return [a["path"] for a in r.json()]
+
+    assert listed("plates") == listed("plates/") == ["plates/a.png", "plates/b.png"]  # not plates_old/
+    assert listed("plates/a.png") == ["plates/a.png"]
+    assert listed("*/a.png") == ["plates/a.png"]
+    assert listed(".", cwd=show_root / "plates") == ["plates/a.png", "plates/b.png"]
+    assert listed("*.png", cwd=show_root / "plates") == ["plates/a.png", "plates/b.png"]
+    assert listed("../final", cwd=show_root / "plates") == ["final/d.png"]
+    assert len(listed(cwd=show_root / "plates")) == 4  # no argument: the whole project, as before
+    r = cli("-P", str(show_root), "ls", "plates", "--json", cwd=show_root.parent)  # from outside: root-relative
+    assert [a["path"] for a in r.json()] == ["plates/a.png", "plates/b.png"]
+    r = cli("ls", "plates", cwd=show_root)
+    assert r.err.strip() == "2 assets"
+    r = cli("ls", str(show_root.parent), cwd=show_root)
+    assert r.code == 2 and "not inside the project" in r.err

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from reelprov.names import one_line
+
 if TYPE_CHECKING:
     from reelprov.project import Project
 
@@ -57,8 +59,13 @@ def _emit(obj: Any) -> None:
 
 
 def _p(path: str) -> str:
-    """A path safe for one line of terminal output (newlines and tabs in names escaped)."""
-    return path.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    """A path safe for one line of terminal output (newlines and tabs escaped, bad bytes as \\xNN)."""
+    return one_line(path)
+
+
+def _n(count: int, noun: str) -> str:
+    """'1 asset', '3 assets'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _err(msg: str) -> None:
@@ -139,7 +146,7 @@ def scan(
     if as_json:
         _emit(rep.to_json())
         return
-    print(f"{rep.files} files: {rep.seen} new, {rep.changed} changed, {rep.moved} moved, {rep.deleted} deleted, "
+    print(f"{_n(rep.files, 'file')}: {rep.seen} new, {rep.changed} changed, {rep.moved} moved, {rep.deleted} deleted, "
           f"{rep.unchanged} unchanged; {rep.flags_raised} flags raised")
     for e in rep.errors:
         _err(f"skipped {_p(e['path'])}: {e['error']}")
@@ -154,7 +161,7 @@ def ls_cmd(
     flagged: Annotated[bool, typer.Option("--flagged", help="Only assets with open or rejected flags.")] = False,
     in_cut: Annotated[bool, typer.Option("--in-cut", help="Only assets in a current cut.")] = False,
     deleted: Annotated[bool, typer.Option("--deleted", help="Include deleted assets.")] = False,
-    glob: Annotated[str | None, typer.Argument(help="Path glob, e.g. 'final/**'.")] = None,
+    glob: Annotated[str | None, typer.Argument(help="A folder, a file or a path glob ('final/**'), relative to where you stand like other paths.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List assets (the JSON contract of DESIGN.md with --json)."""
@@ -173,8 +180,9 @@ def ls_cmd(
             raise ReelprovError(f"unknown stage {s!r}; use one of {', '.join(STAGES)}")
     check_tags(tag or [])
     p = _open()
+    where = p.cfg.relpath(glob) if glob else "."  # like every path argument: from where the user stands
     rows = list_assets(p, Filters(origin=origin, stage=stage, tag=tag, flagged=flagged, in_cut=in_cut,
-                                  include_deleted=deleted, path_glob=glob, tool=tool))
+                                  include_deleted=deleted, path_glob=None if where == "." else where, tool=tool))
     if as_json:
         _emit(rows)
         return
@@ -183,7 +191,7 @@ def ls_cmd(
         flags = f"{open_flags} open" if open_flags else "-"
         cut = "cut" if a["in_cut"] else "-"
         print(f"{a['origin']:<13} {a['stage']:<10} {cut:<4} {flags:<7} {_p(a['path'])}" + (f"  [{', '.join(a['tools'])}]" if a["tools"] else ""))
-    _err(f"{len(rows)} assets")
+    _err(_n(len(rows), "asset"))
 
 
 @app.command()
@@ -298,7 +306,7 @@ def tag(
     p = _open()
     assets = resolve_paths(p, paths)
     n = do_tag(p, assets, add=tags or [], stage=stage, clear_stage=clear_stage)
-    _report_assets(p, assets, as_json, f"tagged {len(assets)} assets ({n} changed)")
+    _report_assets(p, assets, as_json, f"tagged {_n(len(assets), 'asset')} ({n} changed)")
 
 
 @app.command()
@@ -316,7 +324,7 @@ def untag(
     p = _open()
     assets = resolve_paths(p, paths)
     n = do_tag(p, assets, remove=tags)
-    _report_assets(p, assets, as_json, f"untagged {len(assets)} assets ({n} changed)")
+    _report_assets(p, assets, as_json, f"untagged {_n(len(assets), 'asset')} ({n} changed)")
 
 
 @app.command()
@@ -339,7 +347,7 @@ def declare(
     assets = resolve_paths(p, paths)
     do_declare(p, assets, origin=origin, tool=tool, note=note, purpose=purpose, inputs=inputs or [],
                consent=consent or [], by=by)
-    _report_assets(p, assets, as_json, f"declared {origin} on {len(assets)} assets")
+    _report_assets(p, assets, as_json, f"declared {origin} on {_n(len(assets), 'asset')}")
 
 
 def _report_assets(p: "Project", assets: list[dict[str, Any]], as_json: bool, line: str) -> None:
@@ -374,7 +382,7 @@ def flags(
         return
     for f in rows:
         print(f"{f['id']:>5} {f['severity']:<8} {f['status']:<9} {f['area']:<24} {_p(f['path'])}\n      {f['reason']}")
-    _err(f"{len(rows)} flags")
+    _err(_n(len(rows), "flag"))
 
 
 def _decide(decision: str, flag_id: int, by: str, ref: str | None, note: str | None, as_json: bool) -> None:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reelprov.errors import ConfigError, PathOutsideProject, ProjectNotFound
+from reelprov.errors import ConfigError, PathOutsideProject, ProjectNotFound, UnrecordableName
+from reelprov.names import NOT_UTF8, bad_name, shown
 
 CONFIG_NAME = "reelprov.toml"
 STATE_DIR = ".reelprov"
@@ -94,6 +95,8 @@ class ProjectConfig:
             raise PathOutsideProject(
                 f"{os.fspath(path)[:60]}...: a path of {len(os.fspath(path))} characters; no file system "
                 f"holds paths over {MAX_PATH}; check the argument")
+        if bad_name(os.fspath(path)):
+            raise UnrecordableName(f"{shown(os.fspath(path))}: {NOT_UTF8} (reelprov records no such name)")
         p = Path(path)
         if not p.is_absolute():
             # Relative to where the user stands when that is inside the project (like git);

@@ -29,6 +29,10 @@ class PathOutsideProject(ReelprovError):
     """A path given on the command line is not inside the project root."""
 
 
+class UnrecordableName(ReelprovError):
+    """A path given on the command line is not valid UTF-8: reelprov never records such a name."""
+
+
 class UnknownAsset(ReelprovError):
     """No asset is recorded at that path (or matches that glob)."""
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
 from reelprov.extract import examine
 from reelprov.extract.sidecars import all_candidates, is_sidecar
+from reelprov.names import bad_name, shown
 from reelprov.project import Project
 
 if TYPE_CHECKING:
@@ -52,7 +53,10 @@ class ScanReport:
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "evidence", "flags_raised")} | {"errors": self.errors}
+        # Error paths are kept as the file system gave them (a name that is not UTF-8 holds
+        # surrogates); JSON gets them printable.
+        return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "evidence", "flags_raised")} | {
+            "errors": [e | {"path": shown(e["path"])} for e in self.errors]}
 
 
 @lru_cache(maxsize=32)
@@ -138,7 +142,7 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
             rel = name if rel_d == "." else f"{rel_d}/{name}"
             why = bad_name(rel)
             if why:
-                errors.append({"path": shown(rel), "error": why})
+                errors.append({"path": rel, "error": why})
                 continue
             try:
                 is_link = e.is_symlink()
@@ -171,20 +175,6 @@ def _sig_mtime(full: str, mtime_ns: int) -> int:
         except OSError:
             pass
     return best
-
-
-def bad_name(rel: str) -> str | None:
-    """Why REL cannot be recorded, or None. Names must be valid UTF-8 to live in the ledger."""
-    try:
-        rel.encode("utf-8")
-    except UnicodeEncodeError:
-        return "file name is not valid UTF-8; rename it (e.g. with convmv) so it can be recorded"
-    return None
-
-
-def shown(rel: str) -> str:
-    """REL printable whatever its bytes (invalid UTF-8 as \\xNN escapes)."""
-    return os.fsencode(rel).decode("utf-8", "backslashreplace")
 
 
 def _rel(root: str, full: str) -> str:
@@ -390,7 +380,7 @@ def candidates_for(cfg: ProjectConfig, rels: set[str], rep: ScanReport) -> tuple
     for rel in sorted(rels):
         why = bad_name(rel)
         if why:
-            rep.errors.append({"path": shown(rel), "error": why})
+            rep.errors.append({"path": rel, "error": why})
             continue
         full = os.path.join(root, rel)
         if os.path.isdir(full):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reelprov.errors import WatcherRunning
+from reelprov.names import one_line
 from reelprov.project import Project
 
 log = logging.getLogger("reelprov.watch")
@@ -237,7 +238,7 @@ class Watcher:
         log.info("reconciled: %d files, %d new, %d changed, %d moved, %d deleted, %d errors",
                  rep.files, rep.seen, rep.changed, rep.moved, rep.deleted, len(rep.errors))
         for e in rep.errors:
-            log.warning("skipped %s: %s", e["path"], e["error"])
+            log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
         from datetime import UTC, datetime
 
         self.state.reconciled_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -346,7 +347,7 @@ class Watcher:
             for g in due:
                 self._gone.pop(g, None)
             for e in rep.errors:
-                log.warning("skipped %s: %s", e["path"], e["error"])
+                log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
             self.state.last_write_at = datetime.now(UTC).isoformat(timespec="seconds")
 
     def _apply_moves(self, moves: list[tuple[str, str]], gone: set[str], dirs: set[str]) -> None:
@@ -381,7 +382,7 @@ class Watcher:
         rep = ScanReport()
         cands, _gone = candidates_for(self.project.cfg, {c.rel}, rep)
         if rep.errors:
-            return {"path": rep.errors[0]["path"], "error": rep.errors[0]["error"]}
+            return rep.errors[0]
         cand = cands.get(c.rel)
         if cand is None or unchanged(self.project, cand):
             return None  # ignored name, sidecar, or a moved file whose content is already recorded
