@@ -185,3 +185,17 @@ def test_ls_takes_a_folder_or_a_glob_relative_to_where_the_user_stands(cli, show
     assert r.err.strip() == "2 assets"
     r = cli("ls", str(show_root.parent), cwd=show_root)
     assert r.code == 2 and "not inside the project" in r.err
+
+
+def test_flags_of_one_folder_or_file(cli, show_root: Path) -> None:
+    write_png(show_root / "final/props/note.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "final/sky/sky.png", {"parameters": SD_PARAMS})
+    assert cli("scan", cwd=show_root).code == 0
+    every = cli("flags", "--json", cwd=show_root).json()
+    assert {f["path"] for f in every} == {"final/props/note.png", "final/sky/sky.png"}
+    props = cli("flags", "final/props", "--json", cwd=show_root).json()
+    assert props and {f["path"] for f in props} == {"final/props/note.png"}
+    assert props == [f for f in every if f["path"] == "final/props/note.png"]
+    assert cli("flags", "*.png", "--json", cwd=show_root / "final/sky").json() == [f for f in every if f["path"] == "final/sky/sky.png"]
+    r = cli("flags", "final/props", cwd=show_root)
+    assert r.code == 0 and r.err.strip() == f"{len(props)} flag" + ("s" if len(props) != 1 else "")

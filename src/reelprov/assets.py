@@ -97,7 +97,7 @@ def _prefix_params(dialect: str, glob: str | None) -> dict[str, str] | None:
     return {"like": prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"}
 
 
-def _path_matches(path: str, pattern: str) -> bool:
+def path_matches(path: str, pattern: str) -> bool:
     """A glob matches like fnmatch (`*` crosses folders); a plain path names a file or a folder."""
     if any(ch in pattern for ch in "*?["):
         return fnmatch.fnmatch(path, pattern)
@@ -132,7 +132,7 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
             continue
         if flt.in_cut and not a["cuts"]:
             continue
-        if flt.path_glob and not _path_matches(a["path"], flt.path_glob):
+        if flt.path_glob and not path_matches(a["path"], flt.path_glob):
             continue
         if flt.tool and not any(flt.tool.casefold() in t.casefold() for t in a["tools"]):
             continue

@@ -361,6 +361,7 @@ def _report_assets(p: "Project", assets: list[dict[str, Any]], as_json: bool, li
 
 @app.command()
 def flags(
+    glob: Annotated[str | None, typer.Argument(help="Only flags on assets in this folder, file or path glob.")] = None,
     status: Annotated[list[str] | None, typer.Option("--status", help="open, approved, rejected, waived, resolved")] = None,
     severity: Annotated[str | None, typer.Option("--severity", help="At or above: review, escalate, block")] = None,
     as_json: JsonOpt = False,
@@ -376,7 +377,8 @@ def flags(
     if severity and severity not in SEVERITIES:
         raise ReelprovError(f"unknown severity {severity!r}; use {', '.join(SEVERITIES)}")
     p = _open()
-    rows = list_flags(p, status=status, severity=severity)
+    where = p.cfg.relpath(glob) if glob else "."
+    rows = list_flags(p, status=status, severity=severity, where=None if where == "." else where)
     if as_json:
         _emit(rows)
         return

@@ -111,8 +111,10 @@ def policy_check(project: Project) -> dict[str, int]:
     return counts
 
 
-def list_flags(project: Project, *, status: list[str] | None = None, severity: str | None = None) -> list[dict[str, Any]]:
-    from reelprov.assets import flag_json
+def list_flags(project: Project, *, status: list[str] | None = None, severity: str | None = None,
+               where: str | None = None) -> list[dict[str, Any]]:
+    """Flags by id; WHERE (a root-relative folder, file or glob) keeps those on assets it names."""
+    from reelprov.assets import flag_json, path_matches
     from reelprov.policy.engine import severity_rank
 
     rows = project.reader.rows(
@@ -122,6 +124,8 @@ def list_flags(project: Project, *, status: list[str] | None = None, severity: s
     out = []
     for r in rows:
         if severity and severity_rank(r["severity"]) < severity_rank(severity):
+            continue
+        if where and not path_matches(r["path"], where):
             continue
         j = flag_json(r)
         j["path"] = r["path"]
