@@ -419,7 +419,7 @@ def reject(flag_id: int, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as
 
 @app.command()
 def waive(flag_id: int, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
-    """Waive an open flag (no review needed, with a reason)."""
+    """Waive an open flag: no review needed, saying why (--note is required)."""
     _decide("waive", flag_id, by, ref, note, as_json)
 
 

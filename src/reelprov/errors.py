@@ -53,6 +53,10 @@ class ApprovalRefRequired(ReelprovError):
     """Escalate / block flags need a written approval reference (--ref) to be approved."""
 
 
+class WaiverReasonRequired(ReelprovError):
+    """A waiver says why no review is needed (--note); without it the ledger would not know."""
+
+
 class CutImportError(ReelprovError):
     """A timeline that cannot be read or holds no clips."""
 

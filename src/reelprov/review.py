@@ -12,6 +12,7 @@ from reelprov.errors import (
     ReelprovError,
     UnknownFlag,
     UnknownTag,
+    WaiverReasonRequired,
 )
 from reelprov.policy.engine import evaluate_asset
 from reelprov.project import Project
@@ -84,6 +85,9 @@ def decide(project: Project, flag_id: int, decision: str, *, by: str, ref: str |
         if status == "approved" and flag["severity"] in ("escalate", "block") and not (ref and ref.strip()):
             raise ApprovalRefRequired(
                 f"flag {flag_id} is {flag['severity']}: approving it needs --ref with the written approval reference")
+        if status == "waived" and not (note and note.strip()):
+            raise WaiverReasonRequired(
+                f"flag {flag_id}: waiving it needs --note saying why no review is needed (e.g. --note 'temp only, never on screen')")
         asset = b.proj.asset(flag["asset"])
         assert asset is not None
         b.append("decided", flag["asset"], {"flag_id": flag_id, "decision": status, "by": by, "ref": ref,

@@ -154,3 +154,19 @@ def test_path_rule_tags(cli, show_root: Path) -> None:
     a = cli("show", "final/props/hero/locket.png", "--json", cwd=show_root).json()
     assert "story_relevant" in a["tags"]
     assert any(f["rule"] == "creative.ai_key_creative" for f in a["flags"])
+
+
+def test_a_waiver_says_why(cli, show_root: Path) -> None:
+    write_png(show_root / "temp/boards/a.png", {"parameters": SD_PARAMS})
+    cli("scan", cwd=show_root)
+    fid = cli("flags", "--json", cwd=show_root).json()[0]["id"]
+    head = cli("verify", "--json", cwd=show_root).json()["head"]
+    for note in (None, "  "):
+        r = cli("waive", str(fid), "--by", "J. Park", *(["--note", note] if note is not None else []), cwd=show_root)
+        assert r.code == 2 and f"flag {fid}: waiving it needs --note" in r.err, r.err
+    assert cli("verify", "--json", cwd=show_root).json()["head"] == head
+    assert cli("flags", "--json", cwd=show_root).json()[0]["status"] == "open"
+    r = cli("waive", str(fid), "--by", "J. Park", "--note", "temp only", "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    f = cli("flags", "--json", cwd=show_root).json()[0]
+    assert f["status"] == "waived" and f["decision"]["note"] == "temp only" and f["decision"]["by"] == "J. Park"
