@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reelprov import config as config_mod
 from reelprov.config import ProjectConfig
@@ -44,6 +44,8 @@ class Project:
         self.cfg = cfg
         self._actor = actor
         self.reader = Reader(cfg.effective_database_url())
+        # Called with each committed batch's events (name, payload), before the hooks run.
+        self.listeners: list[Callable[[list[tuple[str, dict[str, Any]]]], None]] = []
 
     @cached_property
     def actor(self) -> str:
@@ -118,6 +120,8 @@ class Project:
 
     def _after_commit(self, batch: Batch) -> None:
         if batch.events:
+            for listen in self.listeners:
+                listen(batch.events)
             self.hooks.run_all(batch.events)
 
     def close(self) -> None:

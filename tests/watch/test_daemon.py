@@ -290,3 +290,37 @@ def test_file_in_a_new_folder_without_its_close_event_settles_by_the_window(show
     finally:
         w.stop()
         p.close()
+
+
+def test_the_log_says_what_landed_and_which_flags(show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from reelprov.project import Project
+    from reelprov.watch.daemon import Watcher
+
+    caplog.set_level(logging.INFO, logger="reelprov")
+    write_png(show_root / "before/existing.png")  # recorded by the reconcile: its totals line says so
+    p = Project.open(show_root)
+    w = Watcher(p, settle=0.2)
+    t = threading.Thread(target=w.run, daemon=True)
+    t.start()
+    try:
+        wait_for(lambda: w.observer is not None and w.state.reconciled_at, what="observing and reconciled")
+        write_png(show_root / "final/hero.png", {"parameters": SD_PARAMS})
+        wait_for(lambda: "final/hero.png" in assets(show_root), what="recorded")
+        flags = run_cli("flags", "final/hero.png", "--json", cwd=show_root).json()
+        assert flags
+        (show_root / "final/hero.png").unlink()
+        wait_for(lambda: "final/hero.png" not in assets(show_root), what="deletion recorded")
+        wait_for(lambda: "deleted final/hero.png" in caplog.text, what="deletion logged")
+    finally:
+        w.stop()
+        t.join(15)
+        p.close()
+    said = [r.getMessage() for r in caplog.records if r.name == "reelprov.watch"]
+    assert "new final/hero.png: ai_generated [Stable Diffusion]" in said
+    for f in flags:
+        assert f"flag {f['id']} raised on final/hero.png: {f['severity']} {f['rule']}" in said
+        assert f"flag {f['id']} resolved on final/hero.png: {f['rule']}" in said
+    assert any(m.startswith("reconciled: 1 files, 1 new") for m in said)
+    assert not any("before/existing.png" in m for m in said)  # a reconcile gives totals, not a line per file

@@ -11,6 +11,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,23 @@ from reelprov.names import one_line
 from reelprov.project import Project
 
 log = logging.getLogger("reelprov.watch")
+
+
+def _tools(tools: list[str] | None) -> str:
+    return f" [{', '.join(tools)}]" if tools else ""
+
+
+# What the watcher says about each committed event: (format, *args) for log.info.
+_EVENT_LINES: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
+    "asset-recorded": lambda e: ("%s %s: %s%s", {"seen": "new"}.get(e["change"], e["change"]), one_line(e["path"]), e["origin"], _tools(e["tools"])),
+    "asset-deleted": lambda e: ("deleted %s", one_line(e["path"])),
+    "flag-raised": lambda e: ("flag %s raised on %s: %s %s", e["flag"]["id"], one_line(e["asset"]["path"]),
+                              e["flag"]["severity"], e["flag"]["rule"]),
+    "flag-reopened": lambda e: ("flag %s reopened on %s (content changed): %s %s", e["flag"]["id"],
+                                one_line(e["asset"]["path"]), e["flag"]["severity"], e["flag"]["rule"]),
+    "flag-resolved": lambda e: ("flag %s resolved on %s: %s", e["flag"]["id"], one_line(e["asset"]["path"]),
+                                e["flag"]["rule"]),
+}
 
 NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "sshfs", "9p", "afs", "ceph", "glusterfs",
               "fuse.glusterfs", "lustre", "davfs", "fuse.rclone", "fuse.s3fs", "fuse.mergerfs"}
@@ -151,6 +169,8 @@ class Watcher:
 
         workers = project.cfg.workers or max(2, os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reelprov-examine")
+        self._reconciling = False
+        project.listeners.append(self._log_committed)
         self._inflight: dict[str, Future[dict[str, Any] | None]] = {}
         self._failures: dict[str, int] = {}
         self._redo: set[str] = set()
@@ -231,10 +251,27 @@ class Watcher:
             self.observer.join(10)
             self.observer = None
 
+    def _log_committed(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """One log line per change and flag as it lands (a reconcile logs its totals instead)."""
+        if self._reconciling:
+            return
+        for name, e in events:
+            line = _EVENT_LINES.get(name)
+            if line is None:
+                continue
+            try:
+                log.info(*line(e))
+            except (KeyError, TypeError):  # an event shape this line does not know: not worth a crash
+                log.info("%s", name)
+
     def reconcile(self) -> None:
         from reelprov.scan import scan
 
-        rep = scan(self.project)
+        self._reconciling = True
+        try:
+            rep = scan(self.project)
+        finally:
+            self._reconciling = False
         log.info("reconciled: %d files, %d new, %d changed, %d moved, %d deleted, %d errors",
                  rep.files, rep.seen, rep.changed, rep.moved, rep.deleted, len(rep.errors))
         for e in rep.errors:
