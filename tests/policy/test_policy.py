@@ -170,3 +170,19 @@ def test_a_waiver_says_why(cli, show_root: Path) -> None:
     assert r.code == 0, r.err
     f = cli("flags", "--json", cwd=show_root).json()[0]
     assert f["status"] == "waived" and f["decision"]["note"] == "temp only" and f["decision"]["by"] == "J. Park"
+
+
+def test_a_voice_cloning_tool_headed_to_screen_escalates_without_a_tag(cli, sample_show: Path) -> None:
+    cli("scan", cwd=sample_show)
+    voice, music = "audio/elevenlabs_voice.mp3", "audio/suno_temp_music.mp3"
+    # Scratch VO and temp music: no talent review while they stay off screen.
+    assert "talent.voice_or_likeness_tool" not in {f["rule"] for f in open_flags(cli, sample_show, voice)}
+    for path in (voice, music):
+        assert cli("tag", path, "--stage", "final", cwd=sample_show).code == 0
+    flags = {f["rule"]: f for f in open_flags(cli, sample_show, voice)}
+    talent = flags["talent.voice_or_likeness_tool"]
+    assert (talent["area"], talent["severity"]) == ("talent_performance", "escalate")
+    assert talent["reason"].startswith("made with ElevenLabs, which makes synthetic voices")
+    assert "talent.voice_or_likeness_tool" not in {f["rule"] for f in open_flags(cli, sample_show, music)}  # Suno: music
+    r = cli("approve", str(talent["id"]), "--by", "Legal", cwd=sample_show)
+    assert r.code == 2 and "--ref" in r.err  # escalate: needs the written consent reference

@@ -17,6 +17,7 @@ class Tool:
     kinds: tuple[str, ...]
     origin: str
     png_text_keys: tuple[str, ...]
+    replicates: tuple[str, ...] = ()  # what of a person it makes: "voice", "likeness"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ def build(raw: dict[str, Any]) -> ToolTable:
             kinds=tuple(t.get("kinds", [])),
             origin=t.get("origin", "ai_generated"),
             png_text_keys=tuple(t.get("png_text_keys", [])),
+            replicates=tuple(t.get("replicates", [])),
         )
         for t in raw["tools"]
     )

@@ -36,6 +36,7 @@ _WHEN_KEYS: dict[str, Any] = {
     "tool_approved": bool,
     "c2pa_state": C2PA_STATES,
     "media_kind": ("image", "audio", "video", "other"),
+    "tool_replicates": ("voice", "likeness"),
 }
 
 
@@ -155,6 +156,7 @@ class Facts:
     c2pa_state: str
     media_kind: str
     cuts: tuple[str, ...]
+    replicates: tuple[str, ...] = ()  # what of a person the named tools make (tools.json)
 
 
 def facts(asset: dict[str, Any], cfg: ProjectConfig) -> Facts:
@@ -168,7 +170,17 @@ def facts(asset: dict[str, Any], cfg: ProjectConfig) -> Facts:
         c2pa_state=asset["c2pa_state"],
         media_kind=kind if kind in ("image", "audio", "video") else "other",
         cuts=tuple(asset["cuts"]),
+        replicates=_replicates(asset["tools"]),
     )
+
+
+def _replicates(tools: list[str]) -> tuple[str, ...]:
+    if not tools:
+        return ()
+    from reelprov.extract.tools import table
+
+    known = table()
+    return tuple(sorted({r for name in tools if (t := known.by_name(name)) for r in t.replicates}))
 
 
 def _tool_ok(tool: str, approved: list[str]) -> bool:
@@ -195,6 +207,8 @@ def matches(rule: Rule, f: Facts, approved: list[str]) -> bool:
         if all_ok != w["tool_approved"]:
             return False
     if "c2pa_state" in w and f.c2pa_state not in w["c2pa_state"]:
+        return False
+    if "tool_replicates" in w and not set(w["tool_replicates"]) & set(f.replicates):
         return False
     return not ("media_kind" in w and f.media_kind not in w["media_kind"])
 
