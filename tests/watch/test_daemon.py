@@ -310,17 +310,20 @@ def test_the_log_says_what_landed_and_which_flags(show_root: Path, caplog: pytes
         wait_for(lambda: "final/hero.png" in assets(show_root), what="recorded")
         flags = run_cli("flags", "final/hero.png", "--json", cwd=show_root).json()
         assert flags
-        (show_root / "final/hero.png").unlink()
-        wait_for(lambda: "final/hero.png" not in assets(show_root), what="deletion recorded")
-        wait_for(lambda: "deleted final/hero.png" in caplog.text, what="deletion logged")
+        (show_root / "final/hero.png").rename(show_root / "final/hero_v2.png")
+        wait_for(lambda: "final/hero_v2.png" in assets(show_root), what="rename recorded")
+        (show_root / "final/hero_v2.png").unlink()
+        wait_for(lambda: "final/hero_v2.png" not in assets(show_root), what="deletion recorded")
+        wait_for(lambda: "deleted final/hero_v2.png" in caplog.text, what="deletion logged")
     finally:
         w.stop()
         t.join(15)
         p.close()
     said = [r.getMessage() for r in caplog.records if r.name == "reelprov.watch"]
     assert "new final/hero.png: ai_generated [Stable Diffusion]" in said
+    assert "moved to final/hero_v2.png: ai_generated [Stable Diffusion]" in said
     for f in flags:
         assert f"flag {f['id']} raised on final/hero.png: {f['severity']} {f['rule']}" in said
-        assert f"flag {f['id']} resolved on final/hero.png: {f['rule']}" in said
+        assert f"flag {f['id']} resolved on final/hero_v2.png: {f['rule']}" in said
     assert any(m.startswith("reconciled: 1 files, 1 new") for m in said)
     assert not any("before/existing.png" in m for m in said)  # a reconcile gives totals, not a line per file

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -170,13 +171,12 @@ def facts(asset: dict[str, Any], cfg: ProjectConfig) -> Facts:
         c2pa_state=asset["c2pa_state"],
         media_kind=kind if kind in ("image", "audio", "video") else "other",
         cuts=tuple(asset["cuts"]),
-        replicates=_replicates(asset["tools"]),
+        replicates=_replicates(tuple(asset["tools"])) if asset["tools"] else (),
     )
 
 
-def _replicates(tools: list[str]) -> tuple[str, ...]:
-    if not tools:
-        return ()
+@lru_cache(maxsize=256)
+def _replicates(tools: tuple[str, ...]) -> tuple[str, ...]:
     from reelprov.extract.tools import table
 
     known = table()

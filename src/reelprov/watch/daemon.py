@@ -27,9 +27,12 @@ def _tools(tools: list[str] | None) -> str:
     return f" [{', '.join(tools)}]" if tools else ""
 
 
+_CHANGE_WORDS = {"seen": "new", "moved": "moved to"}
+
 # What the watcher says about each committed event: (format, *args) for log.info.
 _EVENT_LINES: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
-    "asset-recorded": lambda e: ("%s %s: %s%s", {"seen": "new"}.get(e["change"], e["change"]), one_line(e["path"]), e["origin"], _tools(e["tools"])),
+    "asset-recorded": lambda e: ("%s %s: %s%s", _CHANGE_WORDS.get(e["change"], e["change"]), one_line(e["path"]),
+                                 e["origin"], _tools(e["tools"])),
     "asset-deleted": lambda e: ("deleted %s", one_line(e["path"])),
     "flag-raised": lambda e: ("flag %s raised on %s: %s %s", e["flag"]["id"], one_line(e["asset"]["path"]),
                               e["flag"]["severity"], e["flag"]["rule"]),
