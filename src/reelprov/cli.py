@@ -243,7 +243,8 @@ def verify(as_json: JsonOpt = False) -> None:
     from reelprov.ledger.verify import verify as do_verify
 
     p = _open()
-    res = do_verify(p.ledger)
+    with _Progress("verify") as prog:
+        res = do_verify(p.ledger, progress=prog)
     if as_json:
         _emit(res.to_json())
     elif res.ok:
@@ -446,7 +447,8 @@ def policy_check(as_json: JsonOpt = False) -> None:
     from reelprov.review import policy_check as do_check
 
     p = _open()
-    counts = do_check(p)
+    with _Progress("policy check") as prog:
+        counts = do_check(p, progress=prog)
     _emit(counts) if as_json else print(
         f"checked {counts['assets']} assets: {counts['raised']} raised, {counts['reopened']} reopened, {counts['resolved']} resolved")
 
@@ -544,7 +546,9 @@ def report(
     if fail_on is not None and fail_on not in SEVERITIES:
         raise ReportError(f"unknown --fail-on level {fail_on!r}; use {', '.join(SEVERITIES)}")
     p = _open()
-    data, path = write_report(p, fmt=fmt, output=output, verify=not no_verify, thumbnails=not no_thumbnails)
+    with _Progress("report") as prog:
+        data, path = write_report(p, fmt=fmt, output=output, verify=not no_verify, thumbnails=not no_thumbnails,
+                                  progress=prog)
     if path:
         print(path)
     if fail_on:

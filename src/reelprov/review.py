@@ -15,6 +15,7 @@ from reelprov.errors import (
     WaiverReasonRequired,
 )
 from reelprov.policy.engine import evaluate_asset
+from reelprov.progress import Progress
 from reelprov.project import Project
 from reelprov.stages import STAGES, TAGS
 
@@ -99,11 +100,13 @@ def decide(project: Project, flag_id: int, decision: str, *, by: str, ref: str |
     return updated
 
 
-def policy_check(project: Project) -> dict[str, int]:
+def policy_check(project: Project, *, progress: Progress | None = None) -> dict[str, int]:
     """Re-evaluate every live asset now (after a policy or settings change). Idempotent."""
     ids = [r["id"] for r in project.reader.iter("SELECT id FROM asset WHERE project = :p", p=project.cfg.project_id)]
     counts = {"assets": len(ids), "raised": 0, "reopened": 0, "resolved": 0}
     for i in range(0, len(ids), 500):
+        if progress is not None:
+            progress("evaluate", i, len(ids))
         with project.batch(evaluate=False) as b:
             b.preload_flags(ids[i : i + 500])
             for aid in ids[i : i + 500]:

@@ -6,7 +6,7 @@ import fnmatch
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,6 +17,7 @@ from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
 from reelprov.extract import examine
 from reelprov.extract.sidecars import all_candidates, is_sidecar
 from reelprov.names import bad_name, shown
+from reelprov.progress import Progress
 from reelprov.project import Project
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 BATCH_SIZE = 256
 PARALLEL_THRESHOLD = 48
 
-Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
 @dataclass

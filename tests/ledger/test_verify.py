@@ -82,3 +82,18 @@ def test_rebuild_reproduces_projection(project, cli) -> None:
     project.ledger.rebuild()
     assert cli("ls", "--json", cwd=root).json() == before
     assert cli("flags", "--json", cwd=root).json() == flags_before
+
+
+def test_verify_reports_its_progress(scanned: Path) -> None:
+    from reelprov.ledger.verify import verify
+    from reelprov.project import Project
+
+    p = Project.open(scanned)
+    seen: list[tuple[str, int, int]] = []
+    res = verify(p.ledger, progress=lambda *a: seen.append(a), every=2)
+    p.close()
+    assert res.ok and res.entries >= 6
+    chain = [s for s in seen if s[0] == "checking the hash chain"]
+    assert [s[1] for s in chain] == list(range(2, res.entries + 1, 2))
+    assert all(s[2] == res.entries for s in seen)
+    assert seen[-1] == ("comparing the tables", res.entries, res.entries)

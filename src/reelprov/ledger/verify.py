@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +10,7 @@ from reelprov.ledger.chain import GENESIS_HASH, entry_hash
 from reelprov.ledger.projection import Projection
 from reelprov.ledger.reader import Reader
 from reelprov.ledger.store import Ledger
+from reelprov.progress import Progress
 
 
 @dataclass
@@ -32,7 +32,8 @@ class VerifyResult:
         }
 
 
-def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> VerifyResult:
+def verify(ledger: Ledger, *, progress: Progress | None = None, every: int = 5000) -> VerifyResult:
+    """Recompute the chain entry by entry and replay it into the tables; PROGRESS every EVERY entries."""
     problems: list[str] = []
     first_bad: int | None = None
     prev_hash = GENESIS_HASH
@@ -42,6 +43,7 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
     # Read through the bare driver (ledger/reader.py), one snapshot for the chain and the tables.
     rd = Reader(ledger.url)
     with rd.snapshot():
+        total = rd.head(ledger.project)[0] if progress is not None else 0
         rows = rd.iter("SELECT * FROM ledger_entry WHERE project = :p ORDER BY seq, id", p=ledger.project)
         for m in rows:
             count += 1
@@ -71,9 +73,11 @@ def verify(ledger: Ledger, *, progress: Callable[[int], None] | None = None) -> 
                     problems.append(f"entry {seq} ({m['kind']}): cannot be applied ({exc})")
             prev_hash = m["entry_hash"]
             expected_seq = seq + 1
-            if progress is not None and count % 5000 == 0:
-                progress(count)
+            if progress is not None and count % every == 0:
+                progress("checking the hash chain", count, max(total, count))
         head_seq, head_hash = expected_seq - 1, prev_hash
+        if progress is not None:
+            progress("comparing the tables", count, max(total, count))
         if first_bad is None:
             problems.extend(_compare(rd, ledger.project, proj))
     rd.close()

@@ -17,6 +17,7 @@ from reelprov.classify import AI_ORIGINS, ANY_AI
 from reelprov.errors import ReportError
 from reelprov.policy import SEVERITIES, UNRESOLVED
 from reelprov.policy.engine import severity_rank
+from reelprov.progress import Progress
 from reelprov.project import Project
 from reelprov.stages import stage_of, tags_of
 
@@ -39,7 +40,7 @@ def blocking_flags(flags: list[dict[str, Any]], level: str) -> list[dict[str, An
     return [f for f in flags if f["status"] in UNRESOLVED and severity_rank(f["severity"]) >= severity_rank(level)]
 
 
-def build(project: Project, *, verify: bool = True) -> dict[str, Any]:
+def build(project: Project, *, verify: bool = True, progress: Progress | None = None) -> dict[str, Any]:
     """The report content, as the documented JSON (schema_version 1)."""
     from reelprov.ledger.verify import verify as do_verify
 
@@ -85,7 +86,7 @@ def build(project: Project, *, verify: bool = True) -> dict[str, Any]:
             for r in rd.iter("SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))", ids=listed[i : i + 2000]):
                 if r["project"] == pid:
                     full[r["id"]] = r
-    ver = do_verify(project.ledger) if verify else None
+    ver = do_verify(project.ledger, progress=progress) if verify else None
     built: dict[tuple[str, int], dict[str, Any]] = {}  # one row object per asset and flag selection
     for sec, aid, sel in plan:
         key = (aid, id(sel))
@@ -331,7 +332,7 @@ def render_md(data: dict[str, Any]) -> str:
 
 
 def write_report(project: Project, *, fmt: str = "html", output: str | None = None, verify: bool = True,
-                 thumbnails: bool = True) -> tuple[dict[str, Any], str | None]:
+                 thumbnails: bool = True, progress: Progress | None = None) -> tuple[dict[str, Any], str | None]:
     """Build and write the report; returns (data, path written or None for stdout)."""
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
@@ -341,7 +342,7 @@ def write_report(project: Project, *, fmt: str = "html", output: str | None = No
         target = target if target.is_absolute() else Path.cwd() / target
         if not target.parent.is_dir():
             raise ReportError(f"{target}: folder {target.parent} does not exist; create it or choose another --output")
-    data = build(project, verify=verify)
+    data = build(project, verify=verify, progress=progress)
     if fmt == "json":
         text = render_json(data)
     elif fmt == "csv":
