@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reelprov.extract import examine
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, SD_PARAMS
 
 SEEDS = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix in (".png", ".jpg", ".webp", ".mp3", ".flac", ".mp4", ".wav"))
 
@@ -157,3 +157,23 @@ def test_library_warnings_become_the_files_evidence_not_stderr_noise(tmp_path: P
         ev = run_cli("show", name, "--json", cwd=root).json()["evidence"]
         assert {"source": "reelprov.images", "kind": "error", "origin": None, "tool": None,
                 "detail": "while reading: UserWarning: Tag data larger than file. Skipping tag 270"} in ev, (name, ev)
+
+
+def test_a_file_crafted_to_flood_the_ledger_gives_a_bounded_evidence_list(tmp_path: Path) -> None:
+    from reelprov.classify import classify
+    from reelprov.extract import MAX_EVIDENCE
+
+    png = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+    for i in range(3000):
+        png += _chunk(b"tEXt", b"Software\x00Midjourney v6 run %d" % i)
+    png += _chunk(b"tEXt", b"parameters\x00" + SD_PARAMS.encode())  # the one item of its kind comes last
+    png += _chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00")) + _chunk(b"IEND", b"")
+    f = tmp_path / "flood.png"
+    f.write_bytes(png)
+    res = examine(str(f), "flood.png", sidecars=False)
+    ev = res["evidence"]
+    assert len(ev) == MAX_EVIDENCE + 1
+    assert ev[-1]["kind"] == "error" and ev[-1]["detail"].startswith(f"{3001 - MAX_EVIDENCE} more evidence items not kept")
+    # what decides the verdict and the tools survives the cut
+    assert ev[-2]["kind"] == "generator_text" and ev[-2]["tool"] == "Stable Diffusion"
+    assert classify(ev) == ("ai_generated", ["Midjourney", "Stable Diffusion"])

@@ -155,12 +155,21 @@ def examine(path: str, rel: str, *, trust_anchors: str | None = None, sidecars: 
         "mtime_ns": st.st_mtime_ns,
         "sha256": dig.sha256,
         "media_type": mt,
-        "evidence": _dedupe(ev),
+        "evidence": _bounded(ev),
         "c2pa": res.c2pa,
     }
 
 
-def _dedupe(items: list[Evidence]) -> list[Evidence]:
+# A file gives at most this many evidence items: a crafted PNG with 40,000 text chunks would
+# otherwise put 20,000 rows (6 MB) into the ledger for one 2 MB file.
+MAX_EVIDENCE = 100
+
+
+def _bounded(items: list[Evidence]) -> list[Evidence]:
+    """Without duplicates, and at most MAX_EVIDENCE items (plus one saying how many were left out).
+
+    What decides the verdict and the tools is kept whatever the count: the first item of every
+    (kind, origin, tool); the rest fill the remaining places in the order found."""
     seen: set[tuple[Any, ...]] = set()
     out = []
     for e in items:
@@ -168,4 +177,21 @@ def _dedupe(items: list[Evidence]) -> list[Evidence]:
         if key not in seen:
             seen.add(key)
             out.append(e)
-    return out
+    if len(out) <= MAX_EVIDENCE:
+        return out
+    keep: set[int] = set()
+    signatures: set[tuple[Any, ...]] = set()
+    for i, e in enumerate(out):
+        sig = (e["kind"], e["origin"], e["tool"])
+        if sig not in signatures:
+            signatures.add(sig)
+            keep.add(i)
+    for i in range(len(out)):
+        if len(keep) >= MAX_EVIDENCE:
+            break
+        keep.add(i)
+    kept = [e for i, e in enumerate(out) if i in keep]
+    kept.append(evidence("file", "error", None, None,
+                         f"{len(out) - len(kept)} more evidence items not kept (at most {MAX_EVIDENCE} per file): "
+                         f"an unusual file, possibly made to bloat the ledger"))
+    return kept
