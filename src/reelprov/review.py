@@ -115,6 +115,8 @@ def policy_check(project: Project, *, progress: Progress | None = None) -> dict[
                 key = {"flagged": "raised", "flag_reopened": "reopened", "flag_resolved": "resolved"}.get(e["kind"])
                 if key:
                     counts[key] += 1
+    if progress is not None:
+        progress("evaluate", len(ids), len(ids))
     return counts
 
 

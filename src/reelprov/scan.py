@@ -30,7 +30,6 @@ BATCH_SIZE = 256
 PARALLEL_THRESHOLD = 48
 
 
-
 @dataclass
 class Candidate:
     rel: str
