@@ -68,6 +68,12 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def _matching(given: str | None, where: str) -> str:
+    """After a count: which root-relative path a path argument became, when that differs from
+    what was typed (paths are taken from where the user stands)."""
+    return f" matching {_p(where)}" if given and where != "." and where != given.rstrip("/") else ""
+
+
 def _err(msg: str) -> None:
     sys.stderr.write(msg + "\n")
 
@@ -191,7 +197,7 @@ def ls_cmd(
         flags = f"{open_flags} open" if open_flags else "-"
         cut = "cut" if a["in_cut"] else "-"
         print(f"{a['origin']:<13} {a['stage']:<10} {cut:<4} {flags:<7} {_p(a['path'])}" + (f"  [{', '.join(a['tools'])}]" if a["tools"] else ""))
-    _err(_n(len(rows), "asset"))
+    _err(_n(len(rows), "asset") + _matching(glob, where))
 
 
 @app.command()
@@ -385,7 +391,7 @@ def flags(
         return
     for f in rows:
         print(f"{f['id']:>5} {f['severity']:<8} {f['status']:<9} {f['area']:<24} {_p(f['path'])}\n      {f['reason']}")
-    _err(_n(len(rows), "flag"))
+    _err(_n(len(rows), "flag") + _matching(glob, where))
 
 
 def _decide(decision: str, flag_id: int, by: str, ref: str | None, note: str | None, as_json: bool) -> None:
