@@ -183,6 +183,8 @@ def test_ls_takes_a_folder_or_a_glob_relative_to_where_the_user_stands(cli, show
     assert [a["path"] for a in r.json()] == ["plates/a.png", "plates/b.png"]
     r = cli("ls", "plates", cwd=show_root)
     assert r.err.strip() == "2 assets"
+    r = cli("ls", "plates/*", cwd=show_root / "plates")  # typed from the root's point of view: says what it meant
+    assert r.code == 0 and r.err.strip() == "0 assets matching plates/plates/*"
     r = cli("ls", str(show_root.parent), cwd=show_root)
     assert r.code == 2 and "not inside the project" in r.err
 
