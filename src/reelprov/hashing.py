@@ -18,6 +18,7 @@ class Digest:
     size: int
     head: bytes
     c2pa_marker: bool
+    data: bytes | None = None  # the whole content, when it came in one read (files under 1 MiB)
 
 
 def digest_file(path: str | os.PathLike[str]) -> Digest:
@@ -33,7 +34,7 @@ def digest_file(path: str | os.PathLike[str]) -> Digest:
         size = len(first)
         marker = _found(first, len(first))
         if size < CHUNK:
-            return Digest(h.hexdigest(), size, first[:64], marker)
+            return Digest(h.hexdigest(), size, first[:64], marker, first)
         tail = first[-3:]
         buf = bytearray(CHUNK)
         while n := f.readinto(buf):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pluggy
 
@@ -36,6 +37,12 @@ class Context:
     tools: ToolTable
     trust_anchors: str | None = None
     sidecars: bool = True  # False: the scan saw no sidecar file in this folder (skip looking)
+    data: bytes | None = None  # the file's bytes when hashing already read it whole (under 1 MiB)
+
+    def stream(self) -> BinaryIO:
+        """The file to read: the very bytes that were hashed when they are in memory (no second
+        open, and evidence that cannot come from a later version of the file), else the file."""
+        return io.BytesIO(self.data) if self.data is not None else open(self.path, "rb")  # noqa: SIM115
 
 
 @dataclass
@@ -142,6 +149,7 @@ def examine(path: str, rel: str, *, trust_anchors: str | None = None, sidecars: 
     ctx = Context(
         path=Path(path), rel=rel, media_type=mt, head=dig.head, size=dig.size,
         c2pa_marker=dig.c2pa_marker, tools=tool_table(), trust_anchors=trust_anchors, sidecars=sidecars,
+        data=dig.data,
     )
     res = run_extractors(ctx)
     ev = list(res.evidence)

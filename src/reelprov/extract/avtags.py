@@ -36,14 +36,15 @@ def _open(ctx: Context) -> Any:
     import mutagen
 
     kind = _KINDS.get(ctx.media_type)
-    if kind is not None:
-        from importlib import import_module
+    with ctx.stream() as f:
+        if kind is not None:
+            from importlib import import_module
 
-        try:
-            return getattr(import_module(kind[0]), kind[1])(ctx.path)
-        except Exception:  # noqa: BLE001 - not that format after all: let mutagen sniff
-            pass
-    return mutagen.File(ctx.path)
+            try:
+                return getattr(import_module(kind[0]), kind[1])(f)
+            except Exception:  # noqa: BLE001 - not that format after all: let mutagen sniff
+                f.seek(0)
+        return mutagen.File(f)
 
 
 def _tag_values(ctx: Context, out: list[Evidence]) -> list[tuple[str, str]]:
@@ -107,7 +108,7 @@ def _judge(label: str, value: str, ctx: Context) -> list[Evidence]:
 
 def _riff_info(ctx: Context) -> list[Evidence]:
     out: list[Evidence] = []
-    with open(ctx.path, "rb") as f:
+    with ctx.stream() as f:
         head = f.read(12)
         big = head[:4] == b"FORM"
         fmt = ">I" if big else "<I"

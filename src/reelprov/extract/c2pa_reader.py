@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from functools import lru_cache
 from typing import Any
@@ -37,7 +38,12 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
             with open(ctx.path, "rb") as stream:
                 reader = c2pa.Reader(ctx.media_type, stream, manifest_data=sidecar.read_bytes(), context=context)
                 return _read(reader, source)
-        reader = c2pa.Reader(str(ctx.path), context=context)
+        if ctx.data is not None:
+            # Already in memory: the library reads it without a file's Python callbacks, and
+            # finds the container from the bytes (a misnamed file is read for what it is).
+            reader = c2pa.Reader(None, io.BytesIO(ctx.data), context=context)
+        else:
+            reader = c2pa.Reader(str(ctx.path), context=context)
         return _read(reader, source)
     except c2pa.C2paError as exc:
         text = str(exc)

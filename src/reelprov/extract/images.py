@@ -25,7 +25,7 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
     mt = ctx.media_type
     if not mt.startswith("image/") or ctx.size == 0:
         return None
-    with open(ctx.path, "rb") as f:
+    with ctx.stream() as f:
         if mt == "image/png":
             return ExtractResult(_png(f, ctx))
         if mt == "image/jpeg":
@@ -226,7 +226,7 @@ def _tiff(ctx: Context) -> list[Evidence]:
 
     out: list[Evidence] = []
     Image.MAX_IMAGE_PIXELS = None  # headers only: pixels are never decoded here
-    with Image.open(ctx.path) as im:
+    with ctx.stream() as f, Image.open(f) as im:
         tags = getattr(im, "tag_v2", {})
         xmp = tags.get(700)
         if xmp:

@@ -17,7 +17,7 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
     if ctx.media_type in _HANDLED or ctx.size == 0 or ctx.media_type.startswith("text/"):
         return None
     out = []
-    with open(ctx.path, "rb") as f:
+    with ctx.stream() as f:
         regions = [f.read(_WINDOW)]
         if ctx.size > _WINDOW:
             f.seek(max(_WINDOW, ctx.size - _WINDOW))
