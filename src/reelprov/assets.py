@@ -173,10 +173,7 @@ def resolve_paths(project: Project, patterns: list[str], *, cwd: Any = None) -> 
     out: dict[str, dict[str, Any]] = {}
     for pat in patterns:
         rel = project.cfg.relpath(pat, cwd=cwd)
-        if any(ch in rel for ch in "*?["):
-            hits = [r for r in rows if fnmatch.fnmatch(r["path"], rel)]
-        else:
-            hits = [r for r in rows if r["path"] == rel]
+        hits = rows if rel == "." else [r for r in rows if path_matches(r["path"], rel)]  # a file, folder or glob
         if not hits:
             raise UnknownAsset(f"{pat}: matches no recorded asset; run `reelprov scan` first or check the path")
         for h in hits:

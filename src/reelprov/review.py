@@ -76,7 +76,7 @@ def decide(project: Project, flag_id: int, decision: str, *, by: str, ref: str |
     if not by or not by.strip():
         raise ReelprovError("--by is required: say who decided")
     with project.batch() as b:
-        flag = b.proj.flag(flag_id)
+        flag = b.proj.flag(flag_id) if 0 < flag_id < 2**63 else None  # ids are positive 64-bit integers
         if flag is None:
             raise UnknownFlag(f"no flag {flag_id}; list them with `reelprov flags`")
         if flag["status"] != "open":

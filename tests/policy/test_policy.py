@@ -99,6 +99,8 @@ def test_bad_review_input_is_exit_2_and_changes_nothing(cli, show_root: Path) ->
     for args, words in [
         (("tag", "a.png", "--tag", "villain"), "unknown tag"),
         (("approve", "999", "--by", "x"), "no flag 999"),
+        (("approve", "99999999999999999999", "--by", "x"), "no flag 99999999999999999999"),  # past 64 bits
+        (("reject", "0", "--by", "x"), "no flag 0"),
         (("declare", "nothing/*.png", "--origin", "ai_generated"), "matches no recorded asset"),
         (("tag", "a.png", "--stage", "locked"), "unknown stage"),
     ]:
@@ -186,3 +188,17 @@ def test_a_voice_cloning_tool_headed_to_screen_escalates_without_a_tag(cli, samp
     assert "talent.voice_or_likeness_tool" not in {f["rule"] for f in open_flags(cli, sample_show, music)}  # Suno: music
     r = cli("approve", str(talent["id"]), "--by", "Legal", cwd=sample_show)
     assert r.code == 2 and "--ref" in r.err  # escalate: needs the written consent reference
+
+
+def test_tag_and_declare_take_a_folder_like_ls(cli, show_root: Path) -> None:
+    for rel in ("props/hero/a.png", "props/hero/b.png", "props/heroic.png"):
+        write_png(show_root / rel, color=(len(rel), 1, 1))
+    cli("scan", cwd=show_root)
+    r = cli("tag", "props/hero", "--tag", "story_relevant", cwd=show_root)
+    assert r.code == 0 and "tagged 2 assets" in r.out, r.err
+    tagged = [a["path"] for a in cli("ls", "--tag", "story_relevant", "--json", cwd=show_root).json()]
+    assert tagged == ["props/hero/a.png", "props/hero/b.png"]  # not props/heroic.png
+    r = cli("declare", ".", "--origin", "ai_generated", "--tool", "Midjourney", "--by", "vendor", cwd=show_root / "props/hero")
+    assert r.code == 0 and "on 2 assets" in r.out, r.err
+    assert {a["path"]: a["origin"] for a in cli("ls", "--json", cwd=show_root).json()} == {
+        "props/hero/a.png": "ai_generated", "props/hero/b.png": "ai_generated", "props/heroic.png": "unknown"}
