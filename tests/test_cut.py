@@ -103,7 +103,10 @@ def test_bad_timelines_exit_2_and_keep_previous_cut(cli, show_root: Path) -> Non
     otio.adapters.write_to_file(otio.schema.Timeline(name="empty"), str(empty))
     junk_aaf = show_root / "junk.aaf"
     junk_aaf.write_bytes(b"not an aaf" * 10)
-    for f, words in [(bad, "cannot read"), (show_root / "cut.mov", "unsupported"), (empty, "no clips"), (junk_aaf, "cannot read")]:
+    folder = show_root / "exports.edl"
+    folder.mkdir()
+    for f, words in [(bad, "cannot read"), (show_root / "cut.mov", "unsupported"), (empty, "no clips"), (junk_aaf, "cannot read"),
+                     (folder, "is a folder; give the timeline file"), (show_root / "gone.txt", "no such file")]:
         if f.suffix == ".mov":
             f.write_bytes(b"x")
         r = cli("cut", "import", str(f), "--name", "R1", cwd=show_root)

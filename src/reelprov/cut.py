@@ -51,10 +51,12 @@ def _read(path: Path, rate: float, notes: list[str]) -> tuple[Any, float, bool, 
     import opentimelineio as otio
 
     ext = path.suffix.lower()
-    if ext not in SUPPORTED:
-        raise CutImportError(f"{path}: unsupported timeline type {ext or '(none)'}; export EDL, FCP XML, FCPXML, AAF or OTIO")
+    if path.is_dir():
+        raise CutImportError(f"{path}: is a folder; give the timeline file (EDL, FCP XML, FCPXML, AAF or OTIO)")
     if not path.is_file():
         raise CutImportError(f"{path}: no such file")
+    if ext not in SUPPORTED:
+        raise CutImportError(f"{path}: unsupported timeline type {ext or '(none)'}; export EDL, FCP XML, FCPXML, AAF or OTIO")
     if not rate > 0 or rate > 1000:  # also NaN
         raise CutImportError(f"{path}: --rate {rate:g} is not a frame rate; give one like 24, 25 or 29.97")
     rate = _exact_rate(rate)
