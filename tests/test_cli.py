@@ -201,3 +201,11 @@ def test_flags_of_one_folder_or_file(cli, show_root: Path) -> None:
     assert cli("flags", "*.png", "--json", cwd=show_root / "final/sky").json() == [f for f in every if f["path"] == "final/sky/sky.png"]
     r = cli("flags", "final/props", cwd=show_root)
     assert r.code == 0 and r.err.strip() == f"{len(props)} flag" + ("s" if len(props) != 1 else "")
+
+
+def test_init_inside_another_project_says_so(cli, show_root: Path) -> None:
+    (show_root / "reel1").mkdir()
+    r = cli("init", str(show_root / "reel1"))
+    assert r.code == 0, r.err
+    assert f"warning: {show_root / 'reel1'} is inside the project at {show_root}" in r.err
+    assert "warning" not in cli("init", str(show_root)).err  # re-running init on the project itself: no warning

@@ -121,10 +121,15 @@ def init(
 ) -> None:
     """Write reelprov.toml, create the ledger and run migrations."""
     from reelprov import db
+    from reelprov.config import CONFIG_NAME
     from reelprov.project import init_project
 
     p = init_project(directory, name=name)
     STATE.opened.append(p)
+    outer = next((d for d in p.root.parents if (d / CONFIG_NAME).is_file()), None)
+    if outer is not None:
+        _err(f"reelprov: warning: {p.root} is inside the project at {outer}: scans of that project record "
+             f"this folder's files too (reelprov.toml and hooks/ included); one project per show is the rule")
     info = {"root": str(p.root), "config": str(p.cfg.config_path), "project_id": p.cfg.project_id,
             "database": db.redact(p.cfg.effective_database_url()), "revision": db.current_revision(p.engine)}
     if as_json:
