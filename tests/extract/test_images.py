@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image, TiffImagePlugin
 
 from reelprov.extract import examine
+from tests.conftest import SD_PARAMS, write_png
 
 XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
        b'<rdf:Description xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
@@ -32,3 +34,25 @@ def test_jpeg_exif_usercomment_parameters(tmp_path: Path) -> None:
     Image.new("RGB", (8, 8)).save(f, "JPEG", exif=exif.tobytes())
     res = examine(str(f), "gen.jpg")
     assert any(e["tool"] == "Stable Diffusion" and e["kind"] == "generator_text" for e in res["evidence"])
+
+
+def test_evidence_describes_the_bytes_that_were_hashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file rewritten between hashing and reading (a render still being saved) must not get
+    the new content's evidence under the old content's hash."""
+    import hashlib
+
+    import reelprov.extract as extract
+
+    f = write_png(tmp_path / "shot.png", {"parameters": SD_PARAMS})
+    hashed = hashlib.sha256(f.read_bytes()).hexdigest()
+    real_digest = extract.digest_file
+
+    def digest_then_overwrite(path: str) -> object:
+        d = real_digest(path)
+        write_png(Path(path), color=(1, 2, 3))  # the file changes right after it was hashed
+        return d
+
+    monkeypatch.setattr(extract, "digest_file", digest_then_overwrite)
+    res = extract.examine(str(f), "shot.png", sidecars=False)
+    assert res["sha256"] == hashed
+    assert [(e["kind"], e["tool"]) for e in res["evidence"]] == [("generator_text", "Stable Diffusion")]
