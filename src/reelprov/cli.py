@@ -68,10 +68,17 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def _matching(given: str | None, where: str) -> str:
+def _where(p: "Project", given: str | None) -> str | None:
+    """A folder, file or glob argument as a root-relative pattern, taken from where the user
+    stands like every path argument; None for the whole project."""
+    where = p.cfg.relpath(given) if given else "."
+    return None if where == "." else where
+
+
+def _matching(given: str | None, where: str | None) -> str:
     """After a count: which root-relative path a path argument became, when that differs from
-    what was typed (paths are taken from where the user stands)."""
-    return f" matching {_p(where)}" if given and where != "." and where != given.rstrip("/") else ""
+    what was typed."""
+    return f" matching {_p(where)}" if given and where and where != given.rstrip("/") else ""
 
 
 def _err(msg: str) -> None:
@@ -191,9 +198,9 @@ def ls_cmd(
             raise ReelprovError(f"unknown stage {s!r}; use one of {', '.join(STAGES)}")
     check_tags(tag or [])
     p = _open()
-    where = p.cfg.relpath(glob) if glob else "."  # like every path argument: from where the user stands
+    where = _where(p, glob)
     rows = list_assets(p, Filters(origin=origin, stage=stage, tag=tag, flagged=flagged, in_cut=in_cut,
-                                  include_deleted=deleted, path_glob=None if where == "." else where, tool=tool))
+                                  include_deleted=deleted, path_glob=where, tool=tool))
     if as_json:
         _emit(rows)
         return
@@ -389,8 +396,8 @@ def flags(
     if severity and severity not in SEVERITIES:
         raise ReelprovError(f"unknown severity {severity!r}; use {', '.join(SEVERITIES)}")
     p = _open()
-    where = p.cfg.relpath(glob) if glob else "."
-    rows = list_flags(p, status=status, severity=severity, where=None if where == "." else where)
+    where = _where(p, glob)
+    rows = list_flags(p, status=status, severity=severity, where=where)
     if as_json:
         _emit(rows)
         return
