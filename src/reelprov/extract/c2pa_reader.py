@@ -35,12 +35,13 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
     try:
         context = _context(ctx.trust_anchors)
         if sidecar is not None:
-            with open(ctx.path, "rb") as stream:
+            with ctx.stream() as stream:
                 reader = c2pa.Reader(ctx.media_type, stream, manifest_data=sidecar.read_bytes(), context=context)
                 return _read(reader, source)
         if ctx.data is not None:
-            # Already in memory: the library reads it without a file's Python callbacks, and
-            # finds the container from the bytes (a misnamed file is read for what it is).
+            # The hashed bytes, from memory (cheaper through the binding's read callbacks than a
+            # file); the library finds the container from the bytes, so a misnamed file is read
+            # for what it is.
             reader = c2pa.Reader(None, io.BytesIO(ctx.data), context=context)
         else:
             reader = c2pa.Reader(str(ctx.path), context=context)
