@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import signal
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,19 +59,34 @@ class HookRunner:
         body = json.dumps({"event": event, "project": {"name": self.project.name, "root": str(self.project.root)}, **payload})
         env = {**os.environ, "REELPROV_EVENT": event, "REELPROV_PROJECT_ROOT": str(self.project.root)}
         for hook in hooks:
+            self._run_one(hook, event, body.encode(), env)
+
+    def _run_one(self, hook: Path, event: str, body: bytes, env: dict[str, str]) -> None:
+        """Run one hook to its exit (at most the timeout). Its stdin and stderr are files, not
+        pipes: a hook that leaves a child running in the background (`curl ... &`) is done when
+        it exits, not when that child closes a pipe. On timeout its whole process group goes."""
+        with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as stderr:
+            stdin.write(body)
+            stdin.seek(0)
             try:
                 # An argument list, never a shell string: file names in events cannot inject commands.
-                proc = subprocess.run([str(hook), event], input=body.encode(), capture_output=True,
-                                      timeout=self.timeout, env=env, cwd=str(self.project.root), check=False)
-            except subprocess.TimeoutExpired:
-                log.warning("hook %s timed out after %ss on %s", hook, self.timeout, event)
-                continue
+                proc = subprocess.Popen([str(hook), event], stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr,
+                                        env=env, cwd=str(self.project.root), start_new_session=True)
             except OSError as exc:
                 log.warning("hook %s could not start on %s: %s", hook, event, exc)
-                continue
-            if proc.returncode != 0:
-                log.warning("hook %s failed on %s (exit %s): %s", hook, event, proc.returncode,
-                            proc.stderr.decode("utf-8", "replace").strip()[:300])
+                return
+            try:
+                code = proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                log.warning("hook %s timed out after %ss on %s", hook, self.timeout, event)
+                return
+            if code != 0:
+                stderr.seek(0)
+                log.warning("hook %s failed on %s (exit %s): %s", hook, event, code,
+                            stderr.read(4096).decode("utf-8", "replace").strip()[:300])
 
     def run_all(self, events: list[tuple[str, dict[str, Any]]]) -> None:
         if self.hooks_dir is None or not self.hooks_dir.is_dir():

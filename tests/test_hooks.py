@@ -1,0 +1,66 @@
+"""Event hooks as a project's scripts meet them: fed JSON, bounded in time, never waited on for
+what they leave running."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SD_PARAMS, write_png
+
+
+def _hook(root: Path, name: str, body: str) -> None:
+    hook = root / "hooks" / name
+    hook.write_text("#!/bin/sh\n" + body)
+    hook.chmod(0o755)
+
+
+def _timeout(root: Path, seconds: int) -> None:
+    cfg = root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("timeout_seconds = 10", f"timeout_seconds = {seconds}"))
+
+
+def _running(pattern: str) -> bool:
+    return subprocess.run(["pgrep", "-f", pattern], capture_output=True, check=False).returncode == 0
+
+
+def test_a_hook_that_leaves_a_job_in_the_background_does_not_hold_up_the_write(
+        cli, show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    _timeout(show_root, 8)
+    done = show_root / "hook-ran"
+    # a webhook-style hook that sends in the background and returns at once
+    _hook(show_root, "asset-recorded.notify", f"cat > '{done}'\n(sleep 7.31 &)\n")
+    write_png(show_root / "final/a.png", {"parameters": SD_PARAMS})
+    caplog.set_level(logging.WARNING, logger="reelprov")
+    t = time.monotonic()
+    r = cli("scan", cwd=show_root)
+    took = time.monotonic() - t
+    assert r.code == 0, r.err
+    assert '"event": "asset-recorded"' in done.read_text()
+    assert took < 4, f"scan waited {took:.1f} s for the hook's background job"
+    assert "timed out" not in caplog.text
+    subprocess.run(["pkill", "-f", "sleep 7.31"], check=False)
+
+
+def test_a_hook_past_its_timeout_is_stopped_with_what_it_started(
+        cli, show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    _timeout(show_root, 1)
+    _hook(show_root, "asset-recorded.stuck", "sleep 9.37 &\nsleep 9.38\n")
+    _hook(show_root, "asset-recorded.fails", "echo 'no route to the ticket system' >&2\nexit 3\n")
+    write_png(show_root / "a.png")
+    caplog.set_level(logging.WARNING, logger="reelprov")
+    t = time.monotonic()
+    r = cli("scan", cwd=show_root)
+    assert r.code == 0, r.err
+    assert time.monotonic() - t < 5
+    assert "asset-recorded.stuck timed out after 1" in caplog.text
+    assert "asset-recorded.fails failed on asset-recorded (exit 3): no route to the ticket system" in caplog.text
+    deadline = time.monotonic() + 5
+    while _running("sleep 9.3[78]") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running("sleep 9.3[78]"), "the timed-out hook's processes were left running"
+    assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["a.png"]
