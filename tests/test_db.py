@@ -53,7 +53,9 @@ def test_old_ledger_upgraded_or_told_what_to_run(cli, show_root: Path) -> None:
     r = cli("ls", cwd=show_root)
     assert r.code == 2 and "reelprov db upgrade" in r.err
     assert cli("db", "current", cwd=show_root).out.startswith("empty")
-    assert cli("db", "upgrade", cwd=show_root).code == 0
+    up = cli("db", "upgrade", "--json", cwd=show_root)
+    assert up.code == 0 and up.json()["before"] is None and up.json()["current"] == up.json()["head"] == db.SCHEMA_HEAD
+    assert cli("db", "upgrade", cwd=show_root).out.strip() == f"ledger schema at {db.SCHEMA_HEAD}"  # already there
     assert cli("ls", cwd=show_root).code == 0
     cfg.write_text(cfg.read_text().replace("auto_upgrade = false", "auto_upgrade = true"))
     engine = db.make_engine(f"sqlite:///{show_root / '.reelprov/ledger.db'}")

@@ -276,13 +276,18 @@ def verify(as_json: JsonOpt = False) -> None:
 
 # -- db -----------------------------------------------------------------------------------------
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "head", as_json: JsonOpt = False) -> None:
     """Bring the ledger schema up to date."""
     from reelprov import db
 
     p = _open(upgrade=False)
+    before = db.current_revision(p.engine)
     db.upgrade(p.engine, revision)
-    print(f"ledger schema at {db.current_revision(p.engine)}")
+    after = db.current_revision(p.engine)
+    if as_json:
+        _emit({"before": before, "current": after, "head": db.head_revision(p.engine), "database": db.redact(str(p.engine.url))})
+    else:
+        print(f"ledger schema at {after}" + ("" if after == before else f" (was {before or 'empty'})"))
 
 
 @db_app.command("current")
