@@ -307,7 +307,8 @@ def db_current(as_json: JsonOpt = False) -> None:
 def db_rebuild(as_json: JsonOpt = False) -> None:
     """Rebuild the asset, flag and cut tables from the ledger."""
     p = _open()
-    proj = p.ledger.rebuild()
+    with _Progress("db rebuild") as prog:
+        proj = p.ledger.rebuild(progress=prog)
     out = {"assets": len(proj.assets), "flags": len(proj.flags), "cuts": len(proj.cuts)}
     _emit(out) if as_json else print(f"rebuilt {out['assets']} assets, {out['flags']} flags, {out['cuts']} cuts from the ledger")
 

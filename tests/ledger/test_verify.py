@@ -97,3 +97,15 @@ def test_verify_reports_its_progress(scanned: Path) -> None:
     assert [s[1] for s in chain] == list(range(2, res.entries + 1, 2))
     assert all(s[2] == res.entries for s in seen)
     assert seen[-1] == ("comparing the tables", res.entries, res.entries)
+
+
+def test_rebuild_reports_its_progress(scanned: Path) -> None:
+    from reelprov.project import Project
+
+    p = Project.open(scanned)
+    seen: list[tuple[str, int, int]] = []
+    proj = p.ledger.rebuild(progress=lambda *a: seen.append(a))
+    entries = p.reader.head(p.cfg.project_id)[0]
+    p.close()
+    assert len(proj.assets) == 3
+    assert seen == [("writing the tables", entries, entries)]  # fewer than 5,000 entries: no replay steps

@@ -19,6 +19,7 @@ from reelprov.errors import DatabaseError
 from reelprov.ledger.chain import canonical, entry_hash
 from reelprov.ledger.projection import Projection
 from reelprov.ledger.reader import COLUMNS, JSON_COLUMNS, PerThread, Statements, dialect_of, redact
+from reelprov.progress import Progress
 
 
 def now_iso() -> str:
@@ -336,12 +337,17 @@ class Ledger:
                 yield _row_entry(r)
             last = rows[-1]["seq"]
 
-    def rebuild(self) -> Projection:
+    def rebuild(self, *, progress: Progress | None = None) -> Projection:
         """Drop the projection rows and replay every entry, in one locked transaction."""
         with self._transaction() as tx:
             proj = Projection(self.project)
-            for e in self.entries(tx):
+            total = tx.head(self.project)[0] if progress is not None else 0
+            for n, e in enumerate(self.entries(tx), 1):
                 proj.apply(seq=e.seq, asset_id=e.asset, kind=e.kind, payload=e.payload, ts=e.ts)
+                if progress is not None and n % 5000 == 0:
+                    progress("replaying the ledger", n, max(total, n))
+            if progress is not None:
+                progress("writing the tables", total, total)
             for stmt in ("DELETE FROM asset WHERE project = :p", "DELETE FROM flag WHERE project = :p",
                          "DELETE FROM cut WHERE project = :p"):
                 tx.execute(stmt, p=self.project)
