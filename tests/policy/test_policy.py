@@ -202,3 +202,16 @@ def test_tag_and_declare_take_a_folder_like_ls(cli, show_root: Path) -> None:
     assert r.code == 0 and "on 2 assets" in r.out, r.err
     assert {a["path"]: a["origin"] for a in cli("ls", "--json", cwd=show_root).json()} == {
         "props/hero/a.png": "ai_generated", "props/hero/b.png": "ai_generated", "props/heroic.png": "unknown"}
+
+
+def test_policy_check_reports_its_progress(project, show_root: Path) -> None:
+    from reelprov.review import policy_check
+    from reelprov.scan import scan
+
+    for i in range(3):
+        write_png(show_root / f"final/{i}.png", {"parameters": SD_PARAMS}, color=(i, 0, 0))
+    scan(project)
+    seen: list[tuple[str, int, int]] = []
+    counts = policy_check(project, progress=lambda *a: seen.append(a))
+    assert counts["assets"] == 3 and counts["raised"] == 0  # idempotent: the scan raised them already
+    assert seen == [("evaluate", 0, 3), ("evaluate", 3, 3)]
