@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 
 from reelprov import db
 from reelprov.models import include_object_for, metadata
+from tests.conftest import write_png
 
 
 def _downgrade(engine) -> None:  # type: ignore[no-untyped-def]
@@ -74,3 +75,23 @@ def test_schema_head_constant_matches_alembic(tmp_path: Path) -> None:
     engine = db.make_engine(f"sqlite:///{tmp_path / 'l.db'}")
     assert db.SCHEMA_HEAD == db.head_revision(engine)
     engine.dispose()
+
+
+def test_a_missing_sqlite_ledger_is_an_error_not_a_new_empty_one(cli, show_root: Path, tmp_path: Path) -> None:
+    write_png(show_root / "a.png")
+    assert cli("scan", cwd=show_root).code == 0
+    ledger = show_root / ".reelprov/ledger.db"
+    # a mistyped REELPROV_DATABASE_URL: said so, and no file appears there
+    typo = tmp_path / "no/such/ledger.db"
+    r = cli("ls", cwd=show_root, env={"REELPROV_DATABASE_URL": f"sqlite:///{typo}"})
+    assert r.code == 2 and f"{typo}: no ledger database there" in r.err, r.err
+    assert not typo.parent.exists()
+    # the project's own ledger moved away: a scan does not start a fresh history in its place
+    ledger.rename(tmp_path / "moved.db")
+    for f in ("-wal", "-shm"):
+        (show_root / f".reelprov/ledger.db{f}").unlink(missing_ok=True)
+    for args in (["scan"], ["ls"], ["watch"]):
+        r = cli(*args, cwd=show_root)
+        assert r.code == 2 and "no ledger database there" in r.err and "reelprov init" in r.err, (args, r.err)
+    assert not ledger.exists()
+    assert cli("init", str(show_root)).code == 0 and ledger.exists()  # init starts a new one on purpose

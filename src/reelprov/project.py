@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from reelprov import config as config_mod
 from reelprov.config import ProjectConfig
-from reelprov.ledger.reader import SCHEMA_HEAD, Reader
+from reelprov.ledger.reader import SCHEMA_HEAD, Reader, dialect_of, redact, sqlite_path
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -76,9 +76,22 @@ class Project:
 
     @classmethod
     def open(cls, root: str | os.PathLike[str] | None = None, *, actor: str | None = None,
-             upgrade: bool = True) -> Project:
-        """Find the project (like git), read its settings, open its ledger and bring it up to date."""
+             upgrade: bool = True, create: bool = False) -> Project:
+        """Find the project (like git), read its settings, open its ledger and bring it up to date.
+
+        An embedded (SQLite) ledger file is created only by `init` (CREATE): anywhere else a missing
+        file is a mistyped database_url or a deleted ledger, and an empty new one would hide that."""
         cfg = config_mod.load(config_mod.find_root(root))
+        url = cfg.effective_database_url()
+        if not create and dialect_of(url) == "sqlite":
+            path = sqlite_path(url)
+            if path and path != ":memory:" and not os.path.exists(path):
+                from reelprov.errors import DatabaseError
+
+                raise DatabaseError(
+                    f"{redact(url)}: no ledger database there. If the project's ledger was moved or deleted, restore "
+                    f"it; if database_url or REELPROV_DATABASE_URL is mistyped, correct it; `reelprov init {cfg.root}` "
+                    f"starts a new, empty one")
         project = cls(cfg, actor=actor)
         if upgrade and project.reader.revision() != SCHEMA_HEAD:
             from reelprov import db
@@ -141,7 +154,7 @@ def init_project(root: Path, *, name: str | None = None, examples: Path | None =
         raise ReelprovError(f"{root}: no such folder; create it first or give an existing one")
     config_mod.write_default(root, name=name)
     (root / config_mod.STATE_DIR).mkdir(exist_ok=True)
-    project = Project.open(root)
+    project = Project.open(root, create=True)
     hooks_dir = project.cfg.hooks_dir
     src = examples or _example_hooks()
     if hooks_dir is not None and src is not None and not hooks_dir.exists():
