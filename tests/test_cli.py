@@ -209,3 +209,25 @@ def test_init_inside_another_project_says_so(cli, show_root: Path) -> None:
     assert r.code == 0, r.err
     assert f"warning: {show_root / 'reel1'} is inside the project at {show_root}" in r.err
     assert "warning" not in cli("init", str(show_root)).err  # re-running init on the project itself: no warning
+
+
+@pytest.mark.parametrize(("section", "line", "words"), [
+    ("[scan]", "workers = -3", "[scan] workers = -3 is out of range; give 0 to 256"),
+    ("[scan]", "workers = 100000", "[scan] workers = 100000 is out of range"),
+    ("[hooks]", "timeout_seconds = 0", "[hooks] timeout_seconds = 0 is out of range; give 0.1 to 3600"),
+    ("[watch]", "poll_seconds = nan", "[watch] poll_seconds = nan is out of range"),
+])
+def test_numbers_in_settings_must_make_sense(cli, show_root: Path, section: str, line: str, words: str) -> None:
+    cfg = show_root / "reelprov.toml"
+    text = cfg.read_text()
+    key = line.split(" =")[0]
+    text = "\n".join(x for x in text.splitlines() if not x.startswith(f"{key} ="))  # the default's own line goes
+    cfg.write_text(text.replace(f"{section}\n", f"{section}\n{line}\n") if section in text else text + f"\n{section}\n{line}\n")
+    r = cli("ls", cwd=show_root)
+    assert r.code == 2 and words in r.err and str(cfg) in r.err, r.err
+
+
+def test_watch_refuses_a_settle_window_or_poll_interval_that_makes_no_sense(cli, show_root: Path) -> None:
+    for args, words in ((["--settle", "-1"], "--settle = -1.0 is out of range"), (["--poll", "0"], "--poll = 0.0 is out of range")):
+        r = cli("watch", *args, cwd=show_root)
+        assert r.code == 2 and words in r.err, r.err

@@ -592,8 +592,11 @@ def watch(
     log_format: Annotated[str, typer.Option("--log-format", help="text or json.")] = "text",
 ) -> None:
     """Watch the project: reconcile, then record every change as it happens. Ctrl-C / SIGTERM stop cleanly."""
+    from reelprov.config import check_range
     from reelprov.watch.daemon import Watcher, install_signal_handlers, setup_logging
 
+    check_range("watch", "poll_seconds", poll, "--poll")
+    check_range("scan", "settle_seconds", settle, "--settle")
     setup_logging(log_format)
     p = _open()
     w = Watcher(p, poll=poll, settle=settle)

@@ -35,6 +35,13 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "watch": {"poll_seconds": (int, float), "force_polling": bool},
 }
 _ARRAY_SECTIONS = {"tag_rules", "stage_rules"}
+# Numbers that must also be sensible: (section, key) -> (lowest, highest, what it means).
+_RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
+    ("scan", "settle_seconds"): (0.0, 3600.0, "seconds a file must stay unchanged before it is read"),
+    ("scan", "workers"): (0, 256, "examining processes; 0 means one per core"),
+    ("hooks", "timeout_seconds"): (0.1, 3600.0, "seconds a hook may run"),
+    ("watch", "poll_seconds"): (0.1, 3600.0, "seconds between polls of the tree"),
+}
 
 
 @dataclass(frozen=True)
@@ -138,9 +145,18 @@ def find_root(explicit: str | os.PathLike[str] | None = None, *, cwd: Path | Non
     )
 
 
+def check_range(section: str, key: str, value: Any, where: str) -> None:
+    """ConfigError naming WHERE when VALUE is outside what [SECTION] KEY can sensibly be."""
+    span = _RANGES.get((section, key))
+    if span is not None and isinstance(value, int | float) and not isinstance(value, bool) \
+            and not span[0] <= value <= span[1]:  # also NaN
+        raise ConfigError(f"{where} = {value} is out of range; give {span[0]:g} to {span[1]:g} ({span[2]})")
+
+
 def _check_keys(section: str, table: dict[str, Any], path: Path) -> None:
     allowed = _SCHEMA[section]
     for key, value in table.items():
+        check_range(section, key, value, f"{path}: [{section}] {key}")
         if key not in allowed:
             raise ConfigError(
                 f"{path}: unknown key `{key}` in [{section}]; allowed: {', '.join(sorted(allowed))}"
