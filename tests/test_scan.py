@@ -135,3 +135,20 @@ def test_vanished_mid_scan_is_reported(cli, show_root: Path, monkeypatch: pytest
     rep = cli("scan", "--json", cwd=show_root).json()
     assert rep["seen"] == 1
     assert rep["errors"] == [{"path": "gone.png", "error": "cannot read: No such file or directory"}]
+
+
+@pytest.mark.parametrize(("pem", "words"), [("not a certificate\n", "no PEM certificate in it"), ("", "no PEM certificate in it")])
+def test_unusable_trust_anchors_stop_the_scan_before_anything_is_written(cli, show_root: Path, pem: str, words: str) -> None:
+    shutil.copy(SAMPLES / "c2pa/firefly_ai.png", show_root / "firefly_ai.png")
+    (show_root / "anchors.pem").write_text(pem)
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("[c2pa]", '[c2pa]\ntrust_anchors = "anchors.pem"'))
+    r = cli("scan", cwd=show_root)
+    assert r.code == 2, r.err
+    assert f"{show_root / 'anchors.pem'}: not usable as C2PA trust anchors ({words})" in r.err
+    # nothing recorded: every signed file would have been called invalid, and its AI origin lost
+    assert cli("ls", "--json", cwd=show_root).json() == []
+    (show_root / "anchors.pem").write_text((SAMPLES / "trust/test_root.pem").read_text())
+    assert cli("scan", cwd=show_root).code == 0
+    [a] = cli("ls", "--json", cwd=show_root).json()
+    assert (a["origin"], a["c2pa"]["state"]) == ("ai_generated", "trusted")

@@ -113,14 +113,23 @@ class Project:
 
     @cached_property
     def trust_anchors(self) -> str | None:
+        """The C2PA trust anchors' PEM text, checked once before any file is read with it: a bad
+        bundle would otherwise make every signed file's manifest look invalid."""
         if self.cfg.trust_anchors is None:
             return None
-        try:
-            return self.cfg.trust_anchors.read_text(encoding="utf-8")
-        except OSError as exc:
-            from reelprov.errors import ConfigError
+        from reelprov.errors import ConfigError
 
+        try:
+            pem = self.cfg.trust_anchors.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{self.cfg.trust_anchors}: cannot read the C2PA trust anchors ({exc})") from None
+        from reelprov.extract.c2pa_reader import trust_anchor_problem
+
+        why = trust_anchor_problem(pem)
+        if why:
+            raise ConfigError(f"{self.cfg.trust_anchors}: not usable as C2PA trust anchors ({why}); give the CA "
+                              f"certificates as PEM (-----BEGIN CERTIFICATE-----), or remove [c2pa] trust_anchors")
+        return pem
 
     @contextmanager
     def batch(self, *, evaluate: bool = True) -> Iterator[Batch]:

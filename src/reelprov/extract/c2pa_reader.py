@@ -24,6 +24,20 @@ def _context(trust_pem: str | None) -> Any:
     return c2pa.Context(settings)
 
 
+def trust_anchor_problem(pem: str) -> str | None:
+    """Why c2pa-python refuses PEM as trust anchors, or None. A Context made here and dropped:
+    examining workers make their own (the library's objects belong to the process that made them)."""
+    import c2pa
+
+    if "-----BEGIN CERTIFICATE-----" not in pem:
+        return "no PEM certificate in it"
+    try:
+        c2pa.Context(c2pa.Settings.from_dict({"trust": {"trust_anchors": pem}, "verify": {"verify_trust": True}}))
+    except c2pa.C2paError as exc:
+        return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return None
+
+
 @hookimpl
 def reelprov_extract(ctx: Context) -> ExtractResult | None:
     sidecar = sidecar_file(ctx.path, ".c2pa") if ctx.sidecars else None
