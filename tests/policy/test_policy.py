@@ -215,3 +215,23 @@ def test_policy_check_reports_its_progress(project, show_root: Path) -> None:
     counts = policy_check(project, progress=lambda *a: seen.append(a))
     assert counts["assets"] == 3 and counts["raised"] == 0  # idempotent: the scan raised them already
     assert seen == [("evaluate", 0, 3), ("evaluate", 3, 3)]
+
+
+def test_declaring_human_against_the_files_own_ai_metadata_is_flagged(cli, show_root: Path) -> None:
+    write_png(show_root / "vfx/sky.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "midjourney_refs/sketch.png", color=(9, 9, 9))  # AI only by its folder's name
+    cli("scan", cwd=show_root)
+    for path in ("vfx/sky.png", "midjourney_refs/sketch.png"):
+        r = cli("declare", path, "--origin", "human", "--by", "Vendor X", "--note", "hand painted", cwd=show_root)
+        assert r.code == 0, r.err
+    sky = {f["rule"]: f for f in open_flags(cli, show_root, "vfx/sky.png")}
+    conflict = sky["integrity.declared_human_against_file"]
+    assert (conflict["area"], conflict["severity"]) == ("integrity", "escalate")
+    assert "the file's own metadata says it was made with AI (Stable Diffusion)" in conflict["reason"]
+    # a declaration may still correct a weak hint such as a folder name
+    sketch = cli("show", "midjourney_refs/sketch.png", "--json", cwd=show_root).json()
+    assert sketch["origin"] == "human" and not [f for f in sketch["flags"] if f["status"] == "open"]
+    r = cli("approve", str(conflict["id"]), "--by", "Legal", cwd=show_root)
+    assert r.code == 2 and "--ref" in r.err
+    sections = {sec["id"]: sec["rows"] for sec in cli("report", "--format", "json", "--output", "-", cwd=show_root).json()["sections"]}
+    assert [row["path"] for row in sections["blocking"]] == ["vfx/sky.png"]

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reelprov.classify import ORIGINS
+from reelprov.classify import ANY_AI, ORIGINS, STRENGTH, strength
 from reelprov.config import ProjectConfig
 from reelprov.errors import ConfigError
 from reelprov.policy import SEVERITIES
@@ -38,6 +38,7 @@ _WHEN_KEYS: dict[str, Any] = {
     "c2pa_state": C2PA_STATES,
     "media_kind": ("image", "audio", "video", "other"),
     "tool_replicates": ("voice", "likeness"),
+    "declared_against_file": bool,
 }
 
 
@@ -158,6 +159,20 @@ class Facts:
     media_kind: str
     cuts: tuple[str, ...]
     replicates: tuple[str, ...] = ()  # what of a person the named tools make (tools.json)
+    declared_against_file: bool = False  # declared human-made, but the file's own metadata says AI
+
+
+# What the file itself records about how it was made (not hints): a declaration of "human"
+# against it is a contradiction for a person to look at, not a correction.
+_FILE_SAYS = STRENGTH["generator_text"]
+
+
+def _declared_against_file(asset: dict[str, Any]) -> bool:
+    evidence = asset["evidence"] or []
+    human = any(d.get("origin") == "human" for d in asset["declarations"] or []) or any(
+        e.get("kind") == "declaration" and e.get("origin") == "human" for e in evidence)
+    return human and any(e.get("kind") != "declaration" and e.get("origin") in ANY_AI and strength(e) >= _FILE_SAYS
+                         for e in evidence)
 
 
 def facts(asset: dict[str, Any], cfg: ProjectConfig) -> Facts:
@@ -172,6 +187,7 @@ def facts(asset: dict[str, Any], cfg: ProjectConfig) -> Facts:
         media_kind=kind if kind in ("image", "audio", "video") else "other",
         cuts=tuple(asset["cuts"]),
         replicates=_replicates(tuple(asset["tools"])) if asset["tools"] else (),
+        declared_against_file=_declared_against_file(asset),
     )
 
 
@@ -209,6 +225,8 @@ def matches(rule: Rule, f: Facts, approved: list[str]) -> bool:
     if "c2pa_state" in w and f.c2pa_state not in w["c2pa_state"]:
         return False
     if "tool_replicates" in w and not set(w["tool_replicates"]) & set(f.replicates):
+        return False
+    if "declared_against_file" in w and f.declared_against_file != w["declared_against_file"]:
         return False
     return not ("media_kind" in w and f.media_kind not in w["media_kind"])
 
