@@ -342,7 +342,7 @@ def untag(
 ) -> None:
     """Remove tags."""
     from reelprov.assets import resolve_paths
-    from reelprov.review import check_tags
+    from reelprov.review import check_tags, tags_kept
     from reelprov.review import tag as do_tag
 
     check_tags(tags)
@@ -350,6 +350,8 @@ def untag(
     assets = resolve_paths(p, paths)
     n = do_tag(p, assets, remove=tags)
     _report_assets(p, assets, as_json, f"untagged {_n(len(assets), 'asset')} ({n} changed)")
+    for (tag, source), count in tags_kept(p, assets, tags).items():
+        _err(f"reelprov: note: {tag} stays on {_n(count, 'asset')}: {source} gives it; change that to remove it")
 
 
 @app.command()

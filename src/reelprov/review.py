@@ -17,7 +17,7 @@ from reelprov.errors import (
 from reelprov.policy.engine import evaluate_asset
 from reelprov.progress import Progress
 from reelprov.project import Project
-from reelprov.stages import STAGES, TAGS
+from reelprov.stages import STAGES, TAGS, tag_sources
 
 DECISIONS = {"approve": "approved", "reject": "rejected", "waive": "waived"}
 
@@ -54,6 +54,17 @@ def tag(project: Project, assets: list[dict[str, Any]], *, add: Sequence[str] = 
                 b.append("tagged", a["id"], payload)
                 n += 1
     return n
+
+
+def tags_kept(project: Project, assets: list[dict[str, Any]], tags: Sequence[str]) -> dict[tuple[str, str], int]:
+    """After an untag: which of TAGS still apply to ASSETS, and where from (a tag rule, a sidecar),
+    counted by (tag, source)."""
+    out: dict[tuple[str, str], int] = {}
+    for a in assets:
+        for t in tags:
+            for source in tag_sources(a, t, project.cfg):
+                out[(t, source)] = out.get((t, source), 0) + 1
+    return out
 
 
 def declare(project: Project, assets: list[dict[str, Any]], *, origin: str, tool: str | None, note: str | None,

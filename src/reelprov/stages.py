@@ -78,6 +78,14 @@ def rule_tags(rel: str, cfg: ProjectConfig) -> list[str]:
     return out
 
 
+def tag_sources(asset: dict[str, Any], tag: str, cfg: ProjectConfig) -> list[str]:
+    """Where TAG comes from on ASSET other than an explicit tag: tag rules (by glob) and sidecars."""
+    out = [f"the tag rule '{r.glob}' in reelprov.toml" for r in cfg.tag_rules
+           if tag in r.tags and glob_regex(r.glob).match(asset["path"])]
+    out += [f"the {ev.get('source', 'sidecar')}" for ev in asset.get("evidence") or [] if tag in (ev.get("tags") or [])]
+    return out
+
+
 def tags_of(asset: dict[str, Any], cfg: ProjectConfig) -> list[str]:
     """Explicit tags, path-rule tags and tags from a declaration sidecar, together."""
     tags = set(asset.get("tags") or [])

@@ -156,6 +156,12 @@ def test_path_rule_tags(cli, show_root: Path) -> None:
     a = cli("show", "final/props/hero/locket.png", "--json", cwd=show_root).json()
     assert "story_relevant" in a["tags"]
     assert any(f["rule"] == "creative.ai_key_creative" for f in a["flags"])
+    # untag cannot take away what a rule gives, and says so instead of a silent "0 changed"
+    r = cli("untag", "final/props/hero/locket.png", "--tag", "story_relevant", cwd=show_root)
+    assert r.code == 0
+    assert ("note: story_relevant stays on 1 asset: the tag rule '**/props/hero/**' in reelprov.toml gives it; "
+            "change that to remove it") in r.err
+    assert "story_relevant" in cli("show", "final/props/hero/locket.png", "--json", cwd=show_root).json()["tags"]
 
 
 def test_a_waiver_says_why(cli, show_root: Path) -> None:
