@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from reelprov import config as config_mod
 from reelprov.config import ProjectConfig
-from reelprov.ledger.reader import SCHEMA_HEAD, Reader, dialect_of, redact, sqlite_path
+from reelprov.ledger.reader import SCHEMA_HEAD, Reader
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -82,22 +82,39 @@ class Project:
         An embedded (SQLite) ledger file is created only by `init` (CREATE): anywhere else a missing
         file is a mistyped database_url or a deleted ledger, and an empty new one would hide that."""
         cfg = config_mod.load(config_mod.find_root(root))
-        url = cfg.effective_database_url()
-        if not create and dialect_of(url) == "sqlite":
-            path = sqlite_path(url)
-            if path and path != ":memory:" and not os.path.exists(path):
-                from reelprov.errors import DatabaseError
-
-                raise DatabaseError(
-                    f"{redact(url)}: no ledger database there. If the project's ledger was moved or deleted, restore "
-                    f"it; if database_url or REELPROV_DATABASE_URL is mistyped, correct it; `reelprov init {cfg.root}` "
-                    f"starts a new, empty one")
         project = cls(cfg, actor=actor)
+        if not create and not project.reader.exists():
+            from reelprov.errors import DatabaseError
+
+            raise DatabaseError(
+                f"{project.reader.where}: no ledger database there. If the project's ledger was moved or deleted, "
+                f"restore it; if database_url or REELPROV_DATABASE_URL is mistyped, correct it; `reelprov init "
+                f"{cfg.root}` starts a new, empty one")
         if upgrade and project.reader.revision() != SCHEMA_HEAD:
             from reelprov import db
 
             db.ensure_current(project.engine, auto_upgrade=cfg.auto_upgrade)
         return project
+
+    def settings_files(self) -> list[Path]:
+        """The files this project's settings come from: reelprov.toml, the policy and the trust anchors."""
+        return [self.cfg.config_path, *(f for f in (self.cfg.policy_file, self.cfg.trust_anchors) if f is not None)]
+
+    def reload_settings(self) -> None:
+        """Read reelprov.toml (and the policy and trust anchors it names) again, checked in full
+        before anything changes: on any error the settings in force stay as they were. The ledger
+        stays the one opened; a different database_url needs a restart."""
+        from reelprov.errors import ConfigError
+
+        cfg = config_mod.load(self.cfg.root)
+        if cfg.effective_database_url() != self.cfg.effective_database_url():
+            raise ConfigError(f"{cfg.config_path}: the ledger's database_url changed; restart to use the new ledger")
+        trial = Project(cfg, actor=self._actor)
+        trial.reader.close()
+        policy, anchors = trial.policy, trial.trust_anchors  # each raises ConfigError if unusable
+        self.cfg = cfg
+        self.__dict__.update(policy=policy, trust_anchors=anchors)
+        self.__dict__.pop("hooks", None)
 
     @cached_property
     def policy(self) -> Policy:

@@ -327,3 +327,51 @@ def test_the_log_says_what_landed_and_which_flags(show_root: Path, caplog: pytes
         assert f"flag {f['id']} resolved on final/hero_v2.png: {f['rule']}" in said
     assert any(m.startswith("reconciled: 1 files, 1 new") for m in said)
     assert not any("before/existing.png" in m for m in said)  # a reconcile gives totals, not a line per file
+
+
+def test_settings_edited_while_watching_take_effect_and_a_broken_edit_is_survived(
+        show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from reelprov.project import Project
+    from reelprov.watch.daemon import Watcher
+
+    caplog.set_level(logging.INFO, logger="reelprov")
+    write_png(show_root / "temp/boards/a.png", {"parameters": SD_PARAMS})
+    p = Project.open(show_root)
+    w = Watcher(p, settle=0.2)
+    t = threading.Thread(target=w.run, daemon=True)
+    t.start()
+    cfg = show_root / "reelprov.toml"
+    original = cfg.read_text()
+
+    def open_rules(path: str) -> set[str]:
+        a = assets(show_root).get(path) or {}
+        return {f["rule"] for f in a.get("flags", []) if f["status"] == "open"}
+
+    try:
+        wait_for(lambda: w.observer is not None and w.state.reconciled_at, what="observing and reconciled")
+        assert "security.unapproved_tool" in open_rules("temp/boards/a.png")
+        # the studio clears Stable Diffusion: the flag resolves without a restart
+        cfg.write_text(original.replace('approved_tools = ["Adobe Firefly"]', 'approved_tools = ["Adobe Firefly", "Stable Diffusion"]'))
+        wait_for(lambda: "security.unapproved_tool" not in open_rules("temp/boards/a.png"), what="flag resolved")
+        # a typo: logged, the previous settings stay, files are still recorded under them
+        cfg.write_text(original + "\n[cuts]\nbogus = 1\n" if "[cuts]" not in original else original.replace("[cuts]", "[cuts]\nbogus = 1"))
+        wait_for(lambda: "settings changed but cannot be used" in caplog.text, what="broken edit logged")
+        write_png(show_root / "temp/boards/b.png", {"parameters": SD_PARAMS})
+        wait_for(lambda: "new temp/boards/b.png" in caplog.text, what="still recording")
+        # (the CLI refuses the broken file, so ask the watcher's own project) the cleared list still holds
+        from reelprov.assets import show_asset
+
+        b = show_asset(p, "temp/boards/b.png", with_history=False)
+        assert "security.unapproved_tool" not in {f["rule"] for f in b["flags"] if f["status"] == "open"}
+        assert t.is_alive()
+        # the edit undone: back to the original list, the flags reopen
+        cfg.write_text(original)
+        wait_for(lambda: "security.unapproved_tool" in open_rules("temp/boards/b.png"), what="flag back")
+        assert "security.unapproved_tool" in open_rules("temp/boards/a.png")
+    finally:
+        w.stop()
+        t.join(15)
+        p.close()
+    assert "unknown key `bogus` in [cuts]" in caplog.text

@@ -36,7 +36,7 @@ _EVENT_LINES: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
     "asset-deleted": lambda e: ("deleted %s", one_line(e["path"])),
     "flag-raised": lambda e: ("flag %s raised on %s: %s %s", e["flag"]["id"], one_line(e["asset"]["path"]),
                               e["flag"]["severity"], e["flag"]["rule"]),
-    "flag-reopened": lambda e: ("flag %s reopened on %s (content changed): %s %s", e["flag"]["id"],
+    "flag-reopened": lambda e: ("flag %s reopened on %s: %s %s", e["flag"]["id"],
                                 one_line(e["asset"]["path"]), e["flag"]["severity"], e["flag"]["rule"]),
     "flag-resolved": lambda e: ("flag %s resolved on %s: %s", e["flag"]["id"], one_line(e["asset"]["path"]),
                                 e["flag"]["rule"]),
@@ -179,6 +179,7 @@ class Watcher:
         self._redo: set[str] = set()
         self._results: list[dict[str, Any]] = []
         self._gone: dict[str, float] = {}
+        self._settings = self._settings_signature()
 
     # -- lifetime ------------------------------------------------------------------------------
     def acquire(self) -> None:
@@ -302,6 +303,7 @@ class Watcher:
                     log.exception("watch pass failed; continuing")
                 now = time.monotonic()
                 if now - last_status > 1.0:
+                    self._safe(self._check_settings)
                     self.write_status()
                     last_status = now
                 self.stop_event.wait(0.1)
@@ -312,6 +314,43 @@ class Watcher:
 
     def stop(self, *_: Any) -> None:
         self.stop_event.set()
+
+    # -- settings --------------------------------------------------------------------------------
+    def _settings_signature(self) -> tuple[tuple[str, int, int] | None, ...]:
+        out = []
+        for f in self.project.settings_files():
+            try:
+                st = f.stat()
+                out.append((str(f), st.st_mtime_ns, st.st_size))
+            except OSError:
+                out.append(None)
+        return tuple(out)
+
+    def _check_settings(self) -> None:
+        """reelprov.toml, the policy or the trust anchors edited while watching: use the new
+        settings at once (a broken edit is logged and the previous settings stay), then bring the
+        ledger in line with them: files the ignore list now admits, flags under the new policy."""
+        sig = self._settings_signature()
+        if sig == self._settings:
+            return
+        from reelprov.errors import ReelprovError
+
+        try:
+            self.project.reload_settings()
+        except ReelprovError as exc:
+            self._settings = sig  # said once; the next edit is looked at again
+            log.error("settings changed but cannot be used: %s; the previous settings stay in force", exc)
+            return
+        log.info("settings changed: reloaded; reconciling and re-evaluating the policy")
+        self.reconcile()
+        from reelprov.review import policy_check
+
+        counts = policy_check(self.project)
+        log.info("policy re-evaluated on %d assets: %d raised, %d reopened, %d resolved",
+                 counts["assets"], counts["raised"], counts["reopened"], counts["resolved"])
+        # Only now: if the ledger could not be written, the next pass tries again. The files
+        # themselves may have changed too (another policy file named).
+        self._settings = self._settings_signature()
 
     # -- the loop ------------------------------------------------------------------------------
     def tick(self) -> None:
