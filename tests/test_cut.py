@@ -61,6 +61,8 @@ def test_edl_import_matches_flags_and_supersedes(cli, show_root: Path) -> None:
     assert castle["in_cut"] is False
     assert [f["status"] for f in castle["flags"] if f["rule"] == "screen.ai_headed_to_screen"] == ["resolved"]
     assert [c["name"] for c in cli("cut", "ls", "--json", cwd=show_root).json()] == ["Reel 1 lock v12"]
+    r = cli("cut", "ls", cwd=show_root)
+    assert r.out.startswith("Reel 1 lock v12: ") and r.err.strip() == "1 cut"
     assert cli("verify", cwd=show_root).code == 0
 
 

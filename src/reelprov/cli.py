@@ -539,6 +539,7 @@ def cut_ls(as_json: JsonOpt = False) -> None:
         return
     for c in rows:
         print(f"{c['name']}: {c['events']} events, {c['unmatched']} unmatched, imported {c['imported_at'][:19]} from {c['source']}")
+    _err(_n(len(rows), "cut") + ("" if rows else "; import a timeline with `reelprov cut import FILE`"))
 
 
 @cut_app.command("show")
