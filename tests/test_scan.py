@@ -100,6 +100,18 @@ def test_symlink_loop_with_follow_is_reported_not_fatal(cli, show_root: Path) ->
     assert any("symlink loop" in e["error"] for e in rep["errors"])
 
 
+def test_symbolic_links_not_followed_are_counted_and_the_setting_named(cli, show_root: Path) -> None:
+    write_png(show_root / "vfx/sky.png", {"parameters": SD_PARAMS})
+    os.symlink(show_root / "vfx/sky.png", show_root / "final_sky.png")
+    os.symlink(show_root / "vfx", show_root / "conform")
+    r = cli("scan", cwd=show_root)
+    assert r.code == 0
+    assert ("note: 2 symbolic links not followed; set [scan] follow_symlinks = true in reelprov.toml "
+            "to record what they point to") in r.err
+    assert cli("scan", "--json", cwd=show_root).json()["symlinks"] == 2
+    assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["vfx/sky.png"]
+
+
 def test_unreadable_file_reported_and_skipped(show_root: Path) -> None:
     """A file the user cannot read: named in the report with the reason, the rest recorded, and
     recorded once it can be read (the scan runs as a real process without root's read-anything)."""

@@ -168,6 +168,9 @@ def scan(
           f"{rep.unchanged} unchanged; {rep.flags_raised} flags raised")
     for e in rep.errors:
         _err(f"skipped {_p(e['path'])}: {e['error']}")
+    if rep.symlinks:
+        _err(f"reelprov: note: {_n(rep.symlinks, 'symbolic link')} not followed; set [scan] follow_symlinks = true in "
+             f"reelprov.toml to record what they point to")
 
 
 @app.command("ls")

@@ -50,11 +50,13 @@ class ScanReport:
     evidence: int = 0
     flags_raised: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
+    symlinks: int = 0  # symbolic links passed by ([scan] follow_symlinks is off)
 
     def to_json(self) -> dict[str, Any]:
         # Error paths are kept as the file system gave them (a name that is not UTF-8 holds
         # surrogates); JSON gets them printable.
-        return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "evidence", "flags_raised")} | {
+        return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "evidence", "flags_raised",
+                                              "symlinks")} | {
             "errors": [e | {"path": shown(e["path"])} for e in self.errors]}
 
 
@@ -111,8 +113,10 @@ def skip_file(rel: str, cfg: ProjectConfig, own: Own | None = None) -> bool:
     return is_sidecar(name) or ignored(rel, name, cfg.ignore)
 
 
-def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None = None) -> Iterator[Candidate]:
-    """Every recordable file: no hidden files, no .reelprov/, no sidecars, no ignore-listed names."""
+def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None = None,
+         links: list[str] | None = None) -> Iterator[Candidate]:
+    """Every recordable file: no hidden files, no .reelprov/, no sidecars, no ignore-listed names.
+    Symbolic links are not followed unless [scan] follow_symlinks; LINKS collects the ones passed by."""
     root = str(cfg.root)
     own = own_paths(cfg)
     seen_dirs: set[tuple[int, int]] = set()
@@ -146,6 +150,8 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
             try:
                 is_link = e.is_symlink()
                 if is_link and not cfg.follow_symlinks:
+                    if links is not None:
+                        links.append(rel)
                     continue
                 if e.is_dir(follow_symlinks=cfg.follow_symlinks):
                     if rel not in own[0] and not ignored(rel, name, cfg.ignore):
@@ -223,7 +229,9 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
     """Bring the ledger up to date with the tree (or the folder UNDER), one transaction per batch."""
     cfg = project.cfg
     rep = ScanReport()
-    cands = list(walk(cfg, rep.errors, under=under))
+    links: list[str] = []
+    cands = list(walk(cfg, rep.errors, under=under, links=links))
+    rep.symlinks = len(links)
     rep.files = len(cands)
     error_paths = {e["path"] for e in rep.errors}
     pid = cfg.project_id

@@ -276,8 +276,9 @@ class Watcher:
             rep = scan(self.project)
         finally:
             self._reconciling = False
-        log.info("reconciled: %d files, %d new, %d changed, %d moved, %d deleted, %d errors",
-                 rep.files, rep.seen, rep.changed, rep.moved, rep.deleted, len(rep.errors))
+        log.info("reconciled: %d files, %d new, %d changed, %d moved, %d deleted, %d errors%s",
+                 rep.files, rep.seen, rep.changed, rep.moved, rep.deleted, len(rep.errors),
+                 f"; {rep.symlinks} symbolic links not followed ([scan] follow_symlinks)" if rep.symlinks else "")
         for e in rep.errors:
             log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
         from datetime import UTC, datetime
