@@ -231,3 +231,17 @@ def test_watch_refuses_a_settle_window_or_poll_interval_that_makes_no_sense(cli,
     for args, words in ((["--settle", "-1"], "--settle = -1.0 is out of range"), (["--poll", "0"], "--poll = 0.0 is out of range")):
         r = cli("watch", *args, cwd=show_root)
         assert r.code == 2 and words in r.err, r.err
+
+
+def test_a_deleted_asset_says_so_in_show_and_ls(cli, show_root: Path) -> None:
+    write_png(show_root / "a.png")
+    gone = write_png(show_root / "gone.png", color=(3, 3, 3))
+    cli("scan", cwd=show_root)
+    gone.unlink()
+    cli("scan", cwd=show_root)
+    shown = cli("show", "gone.png", cwd=show_root).out.splitlines()
+    assert shown[0] == "gone.png  DELETED (no longer under the root; its history is kept)"
+    assert "a.png" == cli("show", "a.png", cwd=show_root).out.splitlines()[0]
+    rows = cli("ls", "--deleted", cwd=show_root).out.splitlines()
+    assert [r.endswith("  (deleted)") for r in rows] == [False, True]
+    assert cli("show", "gone.png", "--json", cwd=show_root).json()["deleted"] is True

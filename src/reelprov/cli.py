@@ -211,7 +211,8 @@ def ls_cmd(
         open_flags = sum(1 for f in a["flags"] if f["status"] in UNRESOLVED)
         flags = f"{open_flags} open" if open_flags else "-"
         cut = "cut" if a["in_cut"] else "-"
-        print(f"{a['origin']:<13} {a['stage']:<10} {cut:<4} {flags:<7} {_p(a['path'])}" + (f"  [{', '.join(a['tools'])}]" if a["tools"] else ""))
+        print(f"{a['origin']:<13} {a['stage']:<10} {cut:<4} {flags:<7} {_p(a['path'])}" + (f"  [{', '.join(a['tools'])}]" if a["tools"] else "")
+              + ("  (deleted)" if a.get("deleted") else ""))
     _err(_n(len(rows), "asset") + _matching(glob, where))
 
 
@@ -225,7 +226,8 @@ def show(path: str, as_json: JsonOpt = False) -> None:
     if as_json:
         _emit(a)
         return
-    print(f"{a['path']}\n  sha256 {a['sha256']}  {a['size']} bytes  {a['media_type']}")
+    print(f"{_p(a['path'])}" + ("  DELETED (no longer under the root; its history is kept)" if a.get("deleted") else ""))
+    print(f"  sha256 {a['sha256']}  {a['size']} bytes  {a['media_type']}")
     print(f"  origin {a['origin']}  stage {a['stage']}  in cut {a['in_cut']}  c2pa {a['c2pa']['state']}")
     if a["tools"]:
         print(f"  tools {', '.join(a['tools'])}")
