@@ -172,7 +172,7 @@ class Watcher:
 
         workers = project.cfg.workers or max(2, os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reelprov-examine")
-        self._reconciling = False
+        self._bulk = False  # a reconcile or a policy re-evaluation: totals, not a line per change
         project.listeners.append(self._log_committed)
         self._inflight: dict[str, Future[dict[str, Any] | None]] = {}
         self._failures: dict[str, int] = {}
@@ -256,8 +256,8 @@ class Watcher:
             self.observer = None
 
     def _log_committed(self, events: list[tuple[str, dict[str, Any]]]) -> None:
-        """One log line per change and flag as it lands (a reconcile logs its totals instead)."""
-        if self._reconciling:
+        """One log line per change and flag as it lands (bulk work logs its totals instead)."""
+        if self._bulk:
             return
         for name, e in events:
             line = _EVENT_LINES.get(name)
@@ -271,11 +271,11 @@ class Watcher:
     def reconcile(self) -> None:
         from reelprov.scan import scan
 
-        self._reconciling = True
+        self._bulk = True
         try:
             rep = scan(self.project)
         finally:
-            self._reconciling = False
+            self._bulk = False
         log.info("reconciled: %d files, %d new, %d changed, %d moved, %d deleted, %d errors%s",
                  rep.files, rep.seen, rep.changed, rep.moved, rep.deleted, len(rep.errors),
                  f"; {rep.symlinks} symbolic links not followed ([scan] follow_symlinks)" if rep.symlinks else "")
@@ -346,7 +346,11 @@ class Watcher:
         self.reconcile()
         from reelprov.review import policy_check
 
-        counts = policy_check(self.project)
+        self._bulk = True
+        try:
+            counts = policy_check(self.project)
+        finally:
+            self._bulk = False
         log.info("policy re-evaluated on %d assets: %d raised, %d reopened, %d resolved",
                  counts["assets"], counts["raised"], counts["reopened"], counts["resolved"])
         # Only now: if the ledger could not be written, the next pass tries again. The files
