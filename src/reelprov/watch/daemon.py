@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -11,7 +12,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,14 +269,20 @@ class Watcher:
             except (KeyError, TypeError):  # an event shape this line does not know: not worth a crash
                 log.info("%s", name)
 
+    @contextlib.contextmanager
+    def _in_bulk(self) -> Iterator[None]:
+        """Work that logs its totals: no line per change while it runs."""
+        self._bulk = True
+        try:
+            yield
+        finally:
+            self._bulk = False
+
     def reconcile(self) -> None:
         from reelprov.scan import scan
 
-        self._bulk = True
-        try:
+        with self._in_bulk():
             rep = scan(self.project)
-        finally:
-            self._bulk = False
         log.info("reconciled: %d files, %d new, %d changed, %d moved, %d deleted, %d errors%s",
                  rep.files, rep.seen, rep.changed, rep.moved, rep.deleted, len(rep.errors),
                  f"; {rep.symlinks} symbolic links not followed ([scan] follow_symlinks)" if rep.symlinks else "")
@@ -346,11 +353,8 @@ class Watcher:
         self.reconcile()
         from reelprov.review import policy_check
 
-        self._bulk = True
-        try:
+        with self._in_bulk():
             counts = policy_check(self.project)
-        finally:
-            self._bulk = False
         log.info("policy re-evaluated on %d assets: %d raised, %d reopened, %d resolved",
                  counts["assets"], counts["raised"], counts["reopened"], counts["resolved"])
         # Only now: if the ledger could not be written, the next pass tries again. The files
