@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from reelprov.names import one_line
+# A path safe for one line of terminal output (newlines and tabs escaped, bad bytes as \xNN).
+from reelprov.names import one_line as _p
 
 if TYPE_CHECKING:
     from reelprov.project import Project
@@ -56,11 +57,6 @@ def _emit(obj: Any) -> None:
     # Indented for people at a terminal; compact (and several times faster) for tools and pipes.
     indent = 2 if sys.stdout.isatty() else None
     sys.stdout.write(json.dumps(obj, indent=indent, ensure_ascii=False, default=str) + "\n")
-
-
-def _p(path: str) -> str:
-    """A path safe for one line of terminal output (newlines and tabs escaped, bad bytes as \\xNN)."""
-    return one_line(path)
 
 
 def _n(count: int, noun: str) -> str:

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from reelprov.config import ProjectConfig
+from reelprov.config import PathRule, ProjectConfig
 
 STAGES = ("temp", "final", "unassigned")
 TAGS = (
@@ -70,18 +70,20 @@ def stage_of(asset: dict[str, Any], cfg: ProjectConfig) -> str:
     return asset.get("stage_override") or path_stage(asset["path"], cfg)
 
 
+def _tag_rules_for(rel: str, cfg: ProjectConfig) -> list[PathRule]:
+    return [rule for rule in cfg.tag_rules if glob_regex(rule.glob).match(rel)]
+
+
 def rule_tags(rel: str, cfg: ProjectConfig) -> list[str]:
     out: list[str] = []
-    for rule in cfg.tag_rules:
-        if glob_regex(rule.glob).match(rel):
-            out.extend(t for t in rule.tags if t not in out)
+    for rule in _tag_rules_for(rel, cfg):
+        out.extend(t for t in rule.tags if t not in out)
     return out
 
 
 def tag_sources(asset: dict[str, Any], tag: str, cfg: ProjectConfig) -> list[str]:
     """Where TAG comes from on ASSET other than an explicit tag: tag rules (by glob) and sidecars."""
-    out = [f"the tag rule '{r.glob}' in reelprov.toml" for r in cfg.tag_rules
-           if tag in r.tags and glob_regex(r.glob).match(asset["path"])]
+    out = [f"the tag rule '{r.glob}' in reelprov.toml" for r in _tag_rules_for(asset["path"], cfg) if tag in r.tags]
     out += [f"the {ev.get('source', 'sidecar')}" for ev in asset.get("evidence") or [] if tag in (ev.get("tags") or [])]
     return out
 

@@ -14,14 +14,16 @@ from reelprov.extract.xmp import DST_ORIGIN, dst_code
 _STATES = {"valid": "valid", "trusted": "trusted", "invalid": "invalid"}
 
 
-@lru_cache(maxsize=4)
-def _context(trust_pem: str | None) -> Any:
+def _trusting(pem: str) -> Any:
+    """A c2pa Context whose signers are `trusted` when they chain to PEM (raises C2paError if unusable)."""
     import c2pa
 
-    if not trust_pem:
-        return None
-    settings = c2pa.Settings.from_dict({"trust": {"trust_anchors": trust_pem}, "verify": {"verify_trust": True}})
-    return c2pa.Context(settings)
+    return c2pa.Context(c2pa.Settings.from_dict({"trust": {"trust_anchors": pem}, "verify": {"verify_trust": True}}))
+
+
+@lru_cache(maxsize=4)
+def _context(trust_pem: str | None) -> Any:
+    return _trusting(trust_pem) if trust_pem else None
 
 
 def trust_anchor_problem(pem: str) -> str | None:
@@ -32,7 +34,7 @@ def trust_anchor_problem(pem: str) -> str | None:
     if "-----BEGIN CERTIFICATE-----" not in pem:
         return "no PEM certificate in it"
     try:
-        c2pa.Context(c2pa.Settings.from_dict({"trust": {"trust_anchors": pem}, "verify": {"verify_trust": True}}))
+        _trusting(pem)
     except c2pa.C2paError as exc:
         return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
     return None
