@@ -49,6 +49,7 @@ class ScanReport:
     deleted: int = 0
     evidence: int = 0
     flags_raised: int = 0
+    flags_reopened: int = 0  # an approval or waiver no longer covers the content, or the condition is back
     errors: list[dict[str, str]] = field(default_factory=list)
     symlinks: int = 0  # symbolic links passed by ([scan] follow_symlinks is off)
 
@@ -56,7 +57,7 @@ class ScanReport:
         # Error paths are kept as the file system gave them (a name that is not UTF-8 holds
         # surrogates); JSON gets them printable.
         return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "evidence", "flags_raised",
-                                              "symlinks")} | {
+                                              "flags_reopened", "symlinks")} | {
             "errors": [e | {"path": shown(e["path"])} for e in self.errors]}
 
 
@@ -304,6 +305,7 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
             _forget_states(b, list(vanished))
         _store_states(b, results)
     rep.flags_raised += sum(1 for e in b.entries if e["kind"] == "flagged")
+    rep.flags_reopened += sum(1 for e in b.entries if e["kind"] == "flag_reopened")
 
 
 def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,

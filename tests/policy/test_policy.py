@@ -72,8 +72,12 @@ def test_approval_binds_to_content_and_reopens(cli, show_root: Path) -> None:
     assert r.code == 0 and r.json()["status"] == "approved" and r.json()["decision"]["ref"] == "LEGAL-0042"
     r = cli("approve", str(esc["id"]), "--by", "J. Park", "--ref", "X", cwd=show_root)
     assert r.code == 2 and "not open" in r.err
+    still_open = next(x for x in open_flags(cli, show_root, "final/props/note.png") if x["id"] != esc["id"])
     write_png(f, {"parameters": SD_PARAMS + ", v2"}, color=(99, 0, 0))  # the file changes
-    cli("scan", cwd=show_root)
+    r = cli("scan", cwd=show_root)
+    assert r.out.startswith("1 file: 0 new, 1 changed") and r.out.rstrip().endswith("0 flags raised, 3 reopened")
+    other = next(x for x in cli("flags", "final/props/note.png", "--json", cwd=show_root).json() if x["id"] == still_open["id"])
+    assert "content changed since it was raised" in other["reason"]
     reopened = next(x for x in cli("show", "final/props/note.png", "--json", cwd=show_root).json()["flags"] if x["id"] == esc["id"])
     assert reopened["status"] == "open" and "content changed since it was approved" in reopened["reason"]
     kinds = [e["kind"] for e in cli("history", "final/props/note.png", "--json", cwd=show_root).json()]

@@ -245,6 +245,10 @@ def reason(rule: Rule, f: Facts, approved: list[str]) -> str:
     )
 
 
+# How a reopened flag's note names what it was when its content changed: "since it was approved".
+_SINCE = {"open": "raised"}
+
+
 def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
     """Raise, reopen or resolve this asset's flags so they match the policy now. Idempotent."""
     asset = b.proj.asset(asset_id)
@@ -268,7 +272,7 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
             elif flag["status"] == "resolved" or flag["sha256"] != asset["sha256"]:
                 was = flag["status"]
                 note = why if flag["sha256"] == asset["sha256"] else (
-                    f"{why} (content changed since it was {was}: was {flag['sha256'][:12]}, now {asset['sha256'][:12]})")
+                    f"{why} (content changed since it was {_SINCE.get(was, was)}: was {flag['sha256'][:12]}, now {asset['sha256'][:12]})")
                 b.append("flag_reopened", asset_id, {"flag_id": flag["id"], "sha256": asset["sha256"],
                                                      "reason": note, "severity": rule.severity, "was": was})
                 b.emit("flag-reopened", _event(b, flag["id"], asset))
