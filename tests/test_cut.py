@@ -56,13 +56,14 @@ def test_edl_import_matches_flags_and_supersedes(cli, show_root: Path) -> None:
     assert len(shown["events"]) == 2 and len(shown["unmatched"]) == 1
     # a newer import without the castle supersedes: it leaves the cut and its screen flag resolves
     edl.write_text(EDL.split("001")[0] + "002" + EDL.split("002", 1)[1])
-    assert cli("cut", "import", str(edl), "--name", "Reel 1 lock v12", cwd=show_root).code == 0
+    r = cli("cut", "import", str(edl), "--name", "Reel 1 lock v12", cwd=show_root)
+    assert r.code == 0 and r.out.startswith("cut 'Reel 1 lock v12': 1 event matched, 1 unmatched, 1 asset left the cut")
     castle = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
     assert castle["in_cut"] is False
     assert [f["status"] for f in castle["flags"] if f["rule"] == "screen.ai_headed_to_screen"] == ["resolved"]
     assert [c["name"] for c in cli("cut", "ls", "--json", cwd=show_root).json()] == ["Reel 1 lock v12"]
     r = cli("cut", "ls", cwd=show_root)
-    assert r.out.startswith("Reel 1 lock v12: ") and r.err.strip() == "1 cut"
+    assert r.out.startswith("Reel 1 lock v12: 1 event, 1 unmatched, imported ") and r.err.strip() == "1 cut"
     assert cli("verify", cwd=show_root).code == 0
 
 

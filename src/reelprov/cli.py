@@ -523,7 +523,8 @@ def cut_import(
     if as_json:
         _emit(res)
         return
-    print(f"cut {res['name']!r}: {len(res['events'])} events matched, {len(res['unmatched'])} unmatched, {len(res['left'])} assets left the cut")
+    print(f"cut {res['name']!r}: {_n(len(res['events']), 'event')} matched, {len(res['unmatched'])} unmatched, "
+          f"{_n(len(res['left']), 'asset')} left the cut")
     for u in res["unmatched"]:
         _err(f"unmatched: {u['track']} {u['record_in']} {u['clip']} ({u.get('reference') or 'no reference'})")
     for note in res["notes"]:
@@ -540,7 +541,7 @@ def cut_ls(as_json: JsonOpt = False) -> None:
         _emit(rows)
         return
     for c in rows:
-        print(f"{c['name']}: {c['events']} events, {c['unmatched']} unmatched, imported {c['imported_at'][:19]} from {c['source']}")
+        print(f"{c['name']}: {_n(c['events'], 'event')}, {c['unmatched']} unmatched, imported {c['imported_at'][:19]} from {c['source']}")
     _err(_n(len(rows), "cut") + ("" if rows else "; import a timeline with `reelprov cut import FILE`"))
 
 
