@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 # A path safe for one line of terminal output (newlines and tabs escaped, bad bytes as \xNN).
+from reelprov.names import counted as _n
 from reelprov.names import one_line as _p
 
 if TYPE_CHECKING:
@@ -57,11 +58,6 @@ def _emit(obj: Any) -> None:
     # Indented for people at a terminal; compact (and several times faster) for tools and pipes.
     indent = 2 if sys.stdout.isatty() else None
     sys.stdout.write(json.dumps(obj, indent=indent, ensure_ascii=False, default=str) + "\n")
-
-
-def _n(count: int, noun: str) -> str:
-    """'1 asset', '3 assets'."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _where(p: "Project", given: str | None) -> str | None:
@@ -235,7 +231,7 @@ def show(path: str, as_json: JsonOpt = False) -> None:
         print(f"    - {e['source']}: {e['origin'] or '-'} {('(' + e['tool'] + ')') if e['tool'] else ''} {e['detail']}")
     for f in a["flags"]:
         print(f"  flag {f['id']} [{f['severity']}/{f['status']}] {f['rule']}: {f['reason']}")
-    print(f"  history: {len(a['history'])} entries (reelprov history {a['path']})")
+    print(f"  history: {_n(len(a['history']), 'entry')} (reelprov history {a['path']})")
 
 
 @app.command()
@@ -253,7 +249,7 @@ def history(path: str, as_json: JsonOpt = False) -> None:
         pay = e["payload"]
         summary = ", ".join(f"{k}={v}" for k, v in pay.items() if k not in ("evidence",) and not isinstance(v, list | dict))
         if e["kind"] == "evidence":
-            summary = f"{len(pay['evidence'])} items, c2pa {pay.get('c2pa', {}).get('state')}, sha256={pay['sha256'][:12]}"
+            summary = f"{_n(len(pay['evidence']), 'item')}, c2pa {pay.get('c2pa', {}).get('state')}, sha256={pay['sha256'][:12]}"
         print(f"#{e['seq']:<6} {e['ts'][:19]} {e['actor']}@{e['host']} {e['kind']:<14} {summary}")
 
 
@@ -268,7 +264,7 @@ def verify(as_json: JsonOpt = False) -> None:
     if as_json:
         _emit(res.to_json())
     elif res.ok:
-        print(f"ledger intact: {res.entries} entries, head #{res.head_seq} {res.head_hash}")
+        print(f"ledger intact: {_n(res.entries, 'entry')}, head #{res.head_seq} {res.head_hash}")
     else:
         for prob in res.problems[:20]:
             _err(f"TAMPERED: {prob}")
@@ -312,7 +308,8 @@ def db_rebuild(as_json: JsonOpt = False) -> None:
     with _Progress("db rebuild") as prog:
         proj = p.ledger.rebuild(progress=prog)
     out = {"assets": len(proj.assets), "flags": len(proj.flags), "cuts": len(proj.cuts)}
-    _emit(out) if as_json else print(f"rebuilt {out['assets']} assets, {out['flags']} flags, {out['cuts']} cuts from the ledger")
+    _emit(out) if as_json else print(
+        f"rebuilt {_n(out['assets'], 'asset')}, {_n(out['flags'], 'flag')}, {_n(out['cuts'], 'cut')} from the ledger")
 
 
 # -- review -------------------------------------------------------------------------------------
@@ -478,7 +475,7 @@ def policy_check(as_json: JsonOpt = False) -> None:
     with _Progress("policy check") as prog:
         counts = do_check(p, progress=prog)
     _emit(counts) if as_json else print(
-        f"checked {counts['assets']} assets: {counts['raised']} raised, {counts['reopened']} reopened, {counts['resolved']} resolved")
+        f"checked {_n(counts['assets'], 'asset')}: {counts['raised']} raised, {counts['reopened']} reopened, {counts['resolved']} resolved")
 
 
 # No argument a user types is this long (paths stop at 4,096 characters); a longer one is a
@@ -585,7 +582,7 @@ def report(
         flags = [f | {"path": r["path"]} for s in data["sections"] for r in s["rows"] for f in r["flags"]]
         unique = {f["id"]: f for f in blocking_flags(flags, fail_on)}
         if unique:
-            _err(f"{len(unique)} flags at or above {fail_on} are unresolved:")
+            _err(f"{_n(len(unique), 'flag')} at or above {fail_on} {'is' if len(unique) == 1 else 'are'} unresolved:")
             for f in sorted(unique.values(), key=lambda f: f["id"]):
                 _err(f"  #{f['id']} {f['severity']}/{f['status']} {f['path']}: {f['reason']}")
             raise typer.Exit(1)

@@ -12,6 +12,13 @@ import os
 NOT_UTF8 = "file name is not valid UTF-8; rename it (e.g. with convmv) so it can be recorded"
 
 
+def counted(count: int, noun: str) -> str:
+    """'1 asset', '3 assets', '1 entry', '2 entries': counts as users read them."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
+
+
 def bad_name(rel: str) -> str | None:
     """Why REL cannot be recorded, or None. Names must be valid UTF-8 to live in the ledger."""
     try:

@@ -106,6 +106,7 @@ def test_csv_and_markdown_do_not_run_what_media_names_carry(cli, show_root: Path
 def test_fail_on_gate_and_hook(cli, reviewed: Path) -> None:
     r = cli("report", "--fail-on", "escalate", "--format", "md", "--output", "-", cwd=reviewed)
     assert r.code == 1 and "final/props/ransom_note.png" in r.err
+    assert r.err.startswith("1 flag at or above escalate is unresolved:"), r.err
     assert cli("report", "--fail-on", "block", "--format", "json", "--output", "-", cwd=reviewed).code == 0
     env = {**os.environ, "PATH": f"{Path(__import__('sys').executable).parent}:{os.environ['PATH']}"}
     hook = subprocess.run([str(REPO / "hooks/pre-delivery"), str(reviewed)], capture_output=True, text=True, env=env, timeout=120)

@@ -15,6 +15,7 @@ from typing import Any
 
 from reelprov.classify import AI_ORIGINS, ANY_AI
 from reelprov.errors import ReportError
+from reelprov.names import counted
 from reelprov.policy import SEVERITIES, UNRESOLVED
 from reelprov.policy.engine import severity_rank
 from reelprov.progress import Progress
@@ -314,8 +315,8 @@ def render_md(data: dict[str, Any]) -> str:
     c = data["counts"]
     lines = [f"# Pre-delivery report: {_md(data['project']['name'])}", "",
              f"Generated {data['generated_at']} from ledger head #{data['ledger_head']['seq']} `{data['ledger_head']['hash']}`.", "",
-             f"{c['assets']} assets, {c['ai_assets']} with AI origin, {c['ai_headed_to_screen']} AI headed to screen; "
-             f"{c['flags_blocking']} blocking flags, {c['flags_open']} open, {c['flags_approved']} approved/waived.", ""]
+             f"{counted(c['assets'], 'asset')}, {c['ai_assets']} with AI origin, {c['ai_headed_to_screen']} AI headed to screen; "
+             f"{counted(c['flags_blocking'], 'blocking flag')}, {c['flags_open']} open, {c['flags_approved']} approved/waived.", ""]
     if data["verify"] is not None and not data["verify"]["ok"]:
         lines += ["**Ledger verification FAILED:** " + _md("; ".join(data["verify"]["problems"][:3])), ""]
     for sec in data["sections"]:
