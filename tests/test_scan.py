@@ -42,6 +42,32 @@ def test_changed_moved_deleted(cli, show_root: Path) -> None:
     assert cli("verify", cwd=show_root).code == 0
 
 
+@pytest.mark.parametrize("batch", [1, 256])
+def test_moved_and_copied_file_keeps_its_asset_and_approval_at_the_new_path(
+        cli, show_root: Path, monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+    """A file moved to another folder while a copy under another name appears (in a folder the
+    walk reaches first, in another write batch): the same-named path is the move."""
+    write_png(show_root / "final/m/note.png", {"parameters": SD_PARAMS})
+    cli("scan", cwd=show_root)
+    flag = next(f for f in cli("flags", "--json", cwd=show_root).json() if f["rule"] == "screen.ai_headed_to_screen")
+    assert cli("approve", str(flag["id"]), "--by", "J. Park", cwd=show_root).code == 0
+    (show_root / "final/z").mkdir()
+    shutil.move(show_root / "final/m/note.png", show_root / "final/z/note.png")
+    shutil.copy(show_root / "final/z/note.png", show_root / "final/a_copy_of_note.png")
+    import reelprov.scan as scan_mod
+
+    monkeypatch.setattr(scan_mod, "BATCH_SIZE", batch)
+    rep = cli("scan", "--json", cwd=show_root).json()
+    assert (rep["moved"], rep["seen"], rep["deleted"]) == (1, 1, 0)
+    assert kinds(cli, show_root, "final/z/note.png") == ["seen", "evidence", "flagged", "flagged", "decided", "moved"]
+    moved = cli("show", "final/z/note.png", "--json", cwd=show_root).json()
+    assert [f["status"] for f in moved["flags"] if f["id"] == flag["id"]] == ["approved"]
+    copy = cli("show", "final/a_copy_of_note.png", "--json", cwd=show_root).json()
+    assert kinds(cli, show_root, "final/a_copy_of_note.png")[0] == "seen"
+    assert {f["status"] for f in copy["flags"]} == {"open"}
+    assert cli("verify", cwd=show_root).code == 0
+
+
 def test_rescan_rehashes_only_changed(cli, show_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(5):
         write_png(show_root / f"p/{i}.png", color=(i, i, i))

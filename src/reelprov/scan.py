@@ -260,12 +260,15 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
     if progress:
         progress("examine", 0, total)
     pending: list[dict[str, Any]] = []
+    moves: list[dict[str, Any]] = []  # new paths holding a vanished path's content: paired at the end
     done = 0
     for res in _examined(todo, project.trust_anchors, workers):
         done += 1
         if "error" in res:
             rep.errors.append({"path": res["path"], "error": res["error"]})
             vanished.pop(res["path"], None)
+        elif res["sha256"] in vanished_by_sha and res["path"] not in live:
+            moves.append(res)
         else:
             pending.append(res)
         if len(pending) >= BATCH_SIZE:
@@ -273,7 +276,7 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
             pending = []
         if progress and (done % 16 == 0 or done == total):
             progress("examine", done, total)
-    _write(project, pending, vanished_by_sha, vanished, rep, final=True)
+    _write(project, pending + moves, vanished_by_sha, vanished, rep, final=True)
     return rep
 
 
@@ -285,11 +288,20 @@ def _by_sha(vanished: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
+def _same_name(path: str, olds: Iterable[str]) -> str | None:
+    """The first of OLDS with PATH's file name."""
+    name = path.rpartition("/")[2]
+    return next((o for o in olds if o.rpartition("/")[2] == name), None)
+
+
 def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dict[str, list[str]],
            vanished: dict[str, tuple[str, str]], rep: ScanReport, *, final: bool = False) -> None:
     if not results and not (final and vanished):
         return
     root = project.cfg.root
+    # A file moved and also copied leaves two new paths with its content: the one keeping the
+    # file's name is the move (and keeps the asset, its approvals and history), so it goes first.
+    results = sorted(results, key=lambda r: not _same_name(r["path"], vanished_by_sha.get(r["sha256"], ())))
     with project.batch() as b:
         b.preload_paths([r["path"] for r in results] + sorted(vanished))
         for r in results:
@@ -326,7 +338,8 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
         aid = ""
         olds = (vanished_by_sha or {}).get(r["sha256"], [])
         while olds and not aid:
-            old = olds.pop(0)  # a vanished path with this content: the file moved here
+            old = _same_name(r["path"], olds) or olds[0]  # a vanished path with this content: the file moved here
+            olds.remove(old)
             moved = b.asset_ids_at(old)
             if moved:
                 aid = moved[0]
