@@ -563,7 +563,9 @@ def report(
     output: Annotated[str | None, typer.Option("--output", "-o", help="File, or - for stdout (default: report.FORMAT in the project).")] = None,
     fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 while any open flag is at or above: review, escalate, block.")] = None,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip re-checking the ledger chain.")] = False,
-    no_thumbnails: Annotated[bool, typer.Option("--no-thumbnails")] = False,
+    no_thumbnails: Annotated[bool, typer.Option("--no-thumbnails", help="Leave image previews out of the HTML.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Write the report, then print what was written as JSON "
+                                                         "(path, counts, verification, blocking flags).")] = False,
 ) -> None:
     """The pre-delivery report: what is cleared, what still blocks delivery."""
     from reelprov.errors import ReportError
@@ -572,15 +574,24 @@ def report(
 
     if fail_on is not None and fail_on not in SEVERITIES:
         raise ReportError(f"unknown --fail-on level {fail_on!r}; use {', '.join(SEVERITIES)}")
+    if as_json and output == "-":
+        raise ReportError("--json prints a summary of the report written to a file; for the report itself on "
+                          "stdout use --format json --output - without --json")
     p = _open()
     with _Progress("report") as prog:
         data, path = write_report(p, fmt=fmt, output=output, verify=not no_verify, thumbnails=not no_thumbnails,
                                   progress=prog)
-    if path:
-        print(path)
+    unique: dict[int, dict[str, Any]] = {}
     if fail_on:
         flags = [f | {"path": r["path"]} for s in data["sections"] for r in s["rows"] for f in r["flags"]]
         unique = {f["id"]: f for f in blocking_flags(flags, fail_on)}
+    if as_json:
+        _emit({"path": path, "format": fmt, "generated_at": data["generated_at"], "ledger_head": data["ledger_head"],
+               "counts": data["counts"], "verify": data["verify"], "fail_on": fail_on,
+               "blocking": sorted(unique.values(), key=lambda f: f["id"])})
+    elif path:
+        print(path)
+    if fail_on:
         if unique:
             _err(f"{_n(len(unique), 'flag')} at or above {fail_on} {'is' if len(unique) == 1 else 'are'} unresolved:")
             for f in sorted(unique.values(), key=lambda f: f["id"]):
@@ -593,14 +604,18 @@ def watch(
     poll: Annotated[float | None, typer.Option("--poll", help="Poll every N seconds (for NFS/SMB; automatic on such mounts).")] = None,
     settle: Annotated[float | None, typer.Option("--settle", help="Seconds a file must stay unchanged before it is read.")] = None,
     log_format: Annotated[str, typer.Option("--log-format", help="text or json.")] = "text",
+    as_json: Annotated[bool, typer.Option("--json", help="Log one JSON object a line on stderr (--log-format json).")] = False,
 ) -> None:
     """Watch the project: reconcile, then record every change as it happens. Ctrl-C / SIGTERM stop cleanly."""
     from reelprov.config import check_range
+    from reelprov.errors import ConfigError
     from reelprov.watch.daemon import Watcher, install_signal_handlers, setup_logging
 
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"--log-format {log_format!r}: use text or json")
     check_range("watch", "poll_seconds", poll, "--poll")
     check_range("scan", "settle_seconds", settle, "--settle")
-    setup_logging(log_format)
+    setup_logging("json" if as_json else log_format)
     p = _open()
     w = Watcher(p, poll=poll, settle=settle)
     install_signal_handlers(w)

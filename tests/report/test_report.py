@@ -118,6 +118,19 @@ def test_fail_on_gate_and_hook(cli, reviewed: Path) -> None:
     assert hook.returncode == 0 and "Cleared" in hook.stdout
 
 
+def test_json_summary_of_the_report_written(cli, reviewed: Path) -> None:
+    r = cli("report", "--format", "csv", "--fail-on", "escalate", "--json", cwd=reviewed)
+    assert r.code == 1
+    out = r.json()
+    assert out["path"] == str(reviewed / "report.csv") and (reviewed / "report.csv").is_file()
+    assert out["format"] == "csv" and out["fail_on"] == "escalate" and out["verify"]["ok"] is True
+    assert [(f["severity"], f["path"]) for f in out["blocking"]] == [("escalate", "final/props/ransom_note.png")]
+    full = cli("report", "--format", "json", "--output", "-", cwd=reviewed).json()
+    assert out["counts"] == full["counts"] and out["ledger_head"] == full["ledger_head"]
+    r = cli("report", "--json", "--output", "-", cwd=reviewed)
+    assert r.code == 2 and "--format json --output -" in r.err and r.out == ""
+
+
 def test_bad_output_and_format_exit_2(cli, reviewed: Path) -> None:
     r = cli("report", "--output", str(reviewed / "nope/report.html"), cwd=reviewed)
     assert r.code == 2 and "does not exist" in r.err

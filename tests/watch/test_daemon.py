@@ -219,11 +219,12 @@ def test_bad_names_root_gone_and_back(show_root: Path, caplog: pytest.LogCapture
     p.close()
 
 
-def test_json_logs(show_root: Path) -> None:
+@pytest.mark.parametrize("flag", [["--log-format", "json"], ["--json"]])
+def test_json_logs(show_root: Path, flag: list[str]) -> None:
     import json as _json
 
     env = {**os.environ, "REELPROV_PROJECT": str(show_root)}
-    proc = subprocess.Popen([sys.executable, "-m", "reelprov", "watch", "--log-format", "json", "--settle", "0.2"],
+    proc = subprocess.Popen([sys.executable, "-m", "reelprov", "watch", *flag, "--settle", "0.2"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: run_cli("status", "--json", cwd=show_root).json().get("backend"), what="watcher up")
@@ -234,6 +235,11 @@ def test_json_logs(show_root: Path) -> None:
     lines = [_json.loads(x) for x in err.splitlines() if x.startswith("{")]
     assert any(x["msg"].startswith("watching") for x in lines)
     assert all({"ts", "level", "logger", "msg"} <= set(x) for x in lines)
+
+
+def test_unknown_log_format_is_refused(show_root: Path) -> None:
+    r = run_cli("watch", "--log-format", "xml", cwd=show_root)
+    assert r.code == 2 and "--log-format 'xml': use text or json" in r.err
 
 
 @pytest.mark.parametrize("backend", ["inotify", "polling"])
