@@ -39,6 +39,20 @@ def test_init_scan_ls_show_history(cli, show_root: Path) -> None:
     assert cli("verify", cwd=show_root).code == 0
 
 
+def test_show_and_history_of_a_folder_or_pattern_point_to_ls(cli, show_root: Path) -> None:
+    write_png(show_root / "plates/a.png")
+    cli("scan", cwd=show_root)
+    for cmd in ("show", "history"):
+        r = cli(cmd, "plates", cwd=show_root)
+        assert r.code == 2 and "plates: is a folder" in r.err and "`reelprov ls` given the same folder" in r.err
+        r = cli(cmd, "a.png", cwd=show_root / "plates")
+        assert r.code == 0 and "plates/a.png" in r.out
+        r = cli(cmd, "*.png", cwd=show_root / "plates")
+        assert r.code == 2 and "plates/*.png: is a pattern" in r.err
+        r = cli(cmd, "plates/b.png", cwd=show_root)
+        assert r.code == 2 and "no asset recorded at this path" in r.err
+
+
 def test_outside_project_is_exit_2(cli, tmp_path: Path) -> None:
     r = cli("ls", cwd=tmp_path)
     assert r.code == 2

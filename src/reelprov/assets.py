@@ -153,6 +153,12 @@ def find_asset(project: Project, rel: str, *, include_deleted: bool = True) -> d
         return live[0]
     if rows and include_deleted:
         return rows[0]
+    if rel == "." or (project.cfg.root / rel).is_dir():
+        raise UnknownAsset(f"{rel}: is a folder, and this command takes one file; `reelprov ls` given the same "
+                           "folder lists its assets")
+    if any(ch in rel for ch in "*?["):
+        raise UnknownAsset(f"{rel}: is a pattern, and this command takes one file; `reelprov ls` given the same "
+                           "pattern lists what matches")
     raise UnknownAsset(f"{rel}: no asset recorded at this path; run `reelprov scan` or check the path")
 
 
