@@ -413,40 +413,44 @@ def flags(
     _err(_n(len(rows), "flag") + _matching(glob, where))
 
 
-def _decide(decision: str, flag_id: int, by: str, ref: str | None, note: str | None, as_json: bool) -> None:
+def _decide(decision: str, flag_ids: list[int], by: str, ref: str | None, note: str | None, as_json: bool) -> None:
     from reelprov.review import decide
 
     p = _open()
-    f = decide(p, flag_id, decision, by=by, ref=ref, note=note)
+    done = decide(p, flag_ids, decision, by=by, ref=ref, note=note)
     if as_json:
         from reelprov.assets import flag_json
 
-        _emit(flag_json(f))
-    else:
-        print(f"flag {flag_id} {f['status']} by {by}" + (f" ({ref})" if ref else ""))
+        # One id gives the flag (as it always has); several give the list.
+        _emit(flag_json(done[0]) if len(done) == 1 else [flag_json(f) for f in done])
+        return
+    for f in done:
+        print(f"flag {f['id']} {f['status']} by {by}" + (f" ({ref})" if ref else ""))
 
 
+FlagIds = Annotated[list[int], typer.Argument(help="Flag ids (from `reelprov flags`); several are decided together, "
+                                                   "or none if any cannot be.", show_default=False)]
 ByOpt = Annotated[str, typer.Option("--by", help="Who decided (required).")]
 RefOpt = Annotated[str | None, typer.Option("--ref", help="Written approval reference (needed for escalate/block).")]
 NoteOpt = Annotated[str | None, typer.Option("--note")]
 
 
 @app.command()
-def approve(flag_id: int, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
-    """Approve an open flag (bound to the content it judged)."""
-    _decide("approve", flag_id, by, ref, note, as_json)
+def approve(flag_ids: FlagIds, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
+    """Approve open flags (each bound to the content it judged)."""
+    _decide("approve", flag_ids, by, ref, note, as_json)
 
 
 @app.command()
-def reject(flag_id: int, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
-    """Reject an open flag: the element must not go to screen as it is."""
-    _decide("reject", flag_id, by, ref, note, as_json)
+def reject(flag_ids: FlagIds, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
+    """Reject open flags: the element must not go to screen as it is."""
+    _decide("reject", flag_ids, by, ref, note, as_json)
 
 
 @app.command()
-def waive(flag_id: int, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
-    """Waive an open flag: no review needed, saying why (--note is required)."""
-    _decide("waive", flag_id, by, ref, note, as_json)
+def waive(flag_ids: FlagIds, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
+    """Waive open flags: no review needed, saying why (--note is required)."""
+    _decide("waive", flag_ids, by, ref, note, as_json)
 
 
 @policy_app.command("show")

@@ -81,34 +81,39 @@ def declare(project: Project, assets: list[dict[str, Any]], *, origin: str, tool
     return len(assets)
 
 
-def decide(project: Project, flag_id: int, decision: str, *, by: str, ref: str | None, note: str | None) -> dict[str, Any]:
-    """approve / reject / waive one flag, bound to the content hash it judged."""
+def decide(project: Project, flag_ids: list[int], decision: str, *, by: str, ref: str | None,
+           note: str | None) -> list[dict[str, Any]]:
+    """approve / reject / waive flags, each bound to the content hash it judged: all in one
+    transaction, or none if any of them cannot be decided."""
     status = DECISIONS[decision]
     if not by or not by.strip():
         raise ReelprovError("--by is required: say who decided")
+    out = []
     with project.batch() as b:
-        flag = b.proj.flag(flag_id) if 0 < flag_id < 2**63 else None  # ids are positive 64-bit integers
-        if flag is None:
-            raise UnknownFlag(f"no flag {flag_id}; list them with `reelprov flags`")
-        if flag["status"] != "open":
-            raise FlagStateError(
-                f"flag {flag_id} is {flag['status']}, not open; only open flags can be decided "
-                f"(it reopens by itself if the file changes)")
-        if status == "approved" and flag["severity"] in ("escalate", "block") and not (ref and ref.strip()):
-            raise ApprovalRefRequired(
-                f"flag {flag_id} is {flag['severity']}: approving it needs --ref with the written approval reference")
-        if status == "waived" and not (note and note.strip()):
-            raise WaiverReasonRequired(
-                f"flag {flag_id}: waiving it needs --note saying why no review is needed (e.g. --note 'temp only, never on screen')")
-        asset = b.proj.asset(flag["asset"])
-        assert asset is not None
-        b.append("decided", flag["asset"], {"flag_id": flag_id, "decision": status, "by": by, "ref": ref,
-                                            "note": note, "sha256": flag["sha256"]})
-        updated = dict(b.proj.flag(flag_id) or {})
-        b.emit("flag-decided", {"flag": {k: updated.get(k) for k in ("id", "rule", "area", "severity", "status", "reason", "sha256")},
-                                "asset": {"id": asset["id"], "path": asset["path"]},
-                                "decision": {"decision": status, "by": by, "ref": ref, "note": note}})
-    return updated
+        for flag_id in dict.fromkeys(flag_ids):
+            flag = b.proj.flag(flag_id) if 0 < flag_id < 2**63 else None  # ids are positive 64-bit integers
+            if flag is None:
+                raise UnknownFlag(f"no flag {flag_id}; list them with `reelprov flags`")
+            if flag["status"] != "open":
+                raise FlagStateError(
+                    f"flag {flag_id} is {flag['status']}, not open; only open flags can be decided "
+                    f"(it reopens by itself if the file changes)")
+            if status == "approved" and flag["severity"] in ("escalate", "block") and not (ref and ref.strip()):
+                raise ApprovalRefRequired(
+                    f"flag {flag_id} is {flag['severity']}: approving it needs --ref with the written approval reference")
+            if status == "waived" and not (note and note.strip()):
+                raise WaiverReasonRequired(
+                    f"flag {flag_id}: waiving it needs --note saying why no review is needed (e.g. --note 'temp only, never on screen')")
+            asset = b.proj.asset(flag["asset"])
+            assert asset is not None
+            b.append("decided", flag["asset"], {"flag_id": flag_id, "decision": status, "by": by, "ref": ref,
+                                                "note": note, "sha256": flag["sha256"]})
+            updated = dict(b.proj.flag(flag_id) or {})
+            b.emit("flag-decided", {"flag": {k: updated.get(k) for k in ("id", "rule", "area", "severity", "status", "reason", "sha256")},
+                                    "asset": {"id": asset["id"], "path": asset["path"]},
+                                    "decision": {"decision": status, "by": by, "ref": ref, "note": note}})
+            out.append(updated)
+    return out
 
 
 def policy_check(project: Project, *, progress: Progress | None = None) -> dict[str, int]:

@@ -113,6 +113,26 @@ def test_bad_review_input_is_exit_2_and_changes_nothing(cli, show_root: Path) ->
     assert cli("verify", "--json", cwd=show_root).json()["head"] == head
 
 
+def test_several_flags_decided_together_or_not_at_all(cli, show_root: Path) -> None:
+    write_png(show_root / "final/props/note.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "final/props/cup.png", {"parameters": SD_PARAMS}, color=(7, 7, 7))
+    cli("scan", cwd=show_root)
+    cli("tag", "final/props/cup.png", "--tag", "key_creative", cwd=show_root)
+    flags = cli("flags", "--json", cwd=show_root).json()
+    review = [f["id"] for f in flags if f["severity"] == "review"]
+    esc = next(f["id"] for f in flags if f["severity"] == "escalate")
+    head = cli("verify", "--json", cwd=show_root).json()["head"]
+    r = cli("approve", *map(str, review), str(esc), "--by", "J. Park", cwd=show_root)  # the escalate one needs --ref
+    assert r.code == 2 and f"flag {esc} is escalate" in r.err
+    assert cli("verify", "--json", cwd=show_root).json()["head"] == head  # nothing of it recorded
+    assert {f["status"] for f in cli("flags", "--json", cwd=show_root).json()} == {"open"}
+    r = cli("approve", *map(str, review), str(review[0]), "--by", "J. Park", "--json", cwd=show_root)
+    assert r.code == 0 and [f["id"] for f in r.json()] == review and {f["status"] for f in r.json()} == {"approved"}
+    r = cli("waive", str(esc), "--by", "J. Park", "--note", "never on screen", "--json", cwd=show_root)
+    assert r.code == 0 and r.json()["id"] == esc and r.json()["status"] == "waived"  # one id: the flag itself
+    assert cli("verify", cwd=show_root).code == 0
+
+
 def test_policy_file_with_unknown_field_is_exit_2(cli, show_root: Path) -> None:
     (show_root / "policy.toml").write_text('[[rule]]\nid = "x"\narea = "screen"\nseverity = "review"\nmessage = "m"\ncolour = "red"\n')
     cfg = show_root / "reelprov.toml"
