@@ -65,6 +65,26 @@ def test_old_ledger_upgraded_or_told_what_to_run(cli, show_root: Path) -> None:
     assert cli("ls", cwd=show_root).code == 0  # brought up to date by itself
 
 
+def test_0005_recomputes_origins_an_older_reelprov_projected(cli, show_root: Path) -> None:
+    """An invalid manifest's capture claim made its file `human` before 0005: the upgrade
+    recomputes the projection so the table agrees with the ledger under the new rule."""
+    import shutil
+
+    from tests.conftest import SAMPLES
+
+    shutil.copy(SAMPLES / "c2pa/tampered_after_signing.jpg", show_root / "shot.jpg")
+    cli("scan", cwd=show_root)
+    url = f"sqlite:///{show_root / '.reelprov/ledger.db'}"
+    engine = db.make_engine(url)
+    with engine.begin() as conn:  # what 0004 and the older rule left
+        conn.exec_driver_sql("UPDATE asset SET origin = 'human' WHERE path = 'shot.jpg'")
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0004'")
+    engine.dispose()
+    assert cli("show", "shot.jpg", "--json", cwd=show_root).json()["origin"] == "unknown"  # upgraded on open
+    assert cli("db", "current", "--json", cwd=show_root).json()["current"] == db.SCHEMA_HEAD
+    assert cli("verify", cwd=show_root).code == 0
+
+
 def test_sqlite_is_wal_with_busy_timeout(project) -> None:
     with project.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

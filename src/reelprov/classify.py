@@ -25,6 +25,11 @@ STRENGTH: dict[str, float] = {
     "camera": 1.0,
 }
 
+# Evidence of these kinds counts when it says AI was involved, but its claim of human origin
+# does not: a manifest that no longer validates speaks of other content (a signed capture edited
+# afterwards keeps claiming "digitalCapture"), so it cannot vouch for this file being human-made.
+NO_HUMAN_CLAIM = frozenset({"c2pa_invalid"})
+
 # At equal strength, disagreeing evidence resolves toward the verdict that needs review, so
 # a capture edited with generative fill is a composite, and a generated base stays generated.
 _PRECEDENCE = {"ai_generated": 4, "ai_composite": 3, "ai_enhanced": 2, "human": 1}
@@ -44,7 +49,7 @@ def classify(evidence: Iterable[Mapping[str, Any]]) -> tuple[str, list[str]]:
         if tool and tool not in tools:
             tools.append(str(tool))
         o = item.get("origin")
-        if o not in _PRECEDENCE:
+        if o not in _PRECEDENCE or (o == "human" and item.get("kind") in NO_HUMAN_CLAIM):
             continue
         rank = (strength(item), _PRECEDENCE[o])
         if rank > best:

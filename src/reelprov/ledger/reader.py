@@ -25,7 +25,7 @@ from reelprov.errors import DatabaseError
 BUSY_TIMEOUT_MS = 30_000
 # The newest migration in migrations/versions. Checked against Alembic by a test; lets every
 # command confirm an up-to-date ledger with one query instead of loading Alembic.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 # Columns stored as JSON text (SQLite) or json (PostgreSQL), and booleans SQLite keeps as 0/1.
 # tests/ledger/test_reader.py checks both sets against models.py.
 JSON_COLUMNS = frozenset({"tools", "evidence", "tags", "declarations", "cuts", "events", "unmatched"})
