@@ -60,6 +60,24 @@ def test_outside_project_is_exit_2(cli, tmp_path: Path) -> None:
     assert len(r.err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("block, words", [
+    ('[[tag_rules]]\nglob = "**/props/hero/**"\ntags = ["story-relevant"]\n',
+     "[[tag_rules]] glob '**/props/hero/**': unknown tag 'story-relevant'; known tags: story_relevant"),
+    ('[[tag_rules]]\ntags = ["key_creative"]\n', "[[tag_rules]] block 1 has no glob; each needs glob and tags"),
+    ('[[stage_rules]]\nstage = "final"\n', "[[stage_rules]] block 1 has no glob; each needs glob and stage"),
+    ('tag_rules = ["final/**"]\n', "tag_rules entry 1 is not a table; write each as a [[tag_rules]] block"),
+])
+def test_rules_in_reelprov_toml_that_would_do_nothing_or_crash_are_refused(cli, show_root: Path, block: str, words: str) -> None:
+    cfg = show_root / "reelprov.toml"
+    default_rule = '[[tag_rules]]\nglob = "**/props/hero/**"\ntags = ["story_relevant"]\n'
+    text = cfg.read_text()
+    assert default_rule in text
+    text = text.replace(default_rule, "")  # the only rule: block 1
+    cfg.write_text(block + text if not block.startswith("[[") else text + block)
+    r = cli("ls", cwd=show_root)
+    assert r.code == 2 and words in r.err and str(cfg) in r.err and len(r.err.strip().splitlines()) == 1, r.err
+
+
 def test_project_found_by_flag_and_env(cli, show_root: Path, tmp_path: Path) -> None:
     write_png(show_root / "a.png")
     assert cli("--project", str(show_root), "scan", cwd=tmp_path).code == 0

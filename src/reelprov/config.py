@@ -35,6 +35,8 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "watch": {"poll_seconds": (int, float), "force_polling": bool},
 }
 _ARRAY_SECTIONS = {"tag_rules", "stage_rules"}
+# What each [[rule]] block must say.
+_REQUIRED = {"tag_rules": ("glob", "tags"), "stage_rules": ("glob", "stage")}
 # Numbers that must also be sensible: (section, key) -> (lowest, highest, what it means).
 _RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
     ("scan", "settle_seconds"): (0.0, 3600.0, "seconds a file must stay unchanged before it is read"),
@@ -167,6 +169,16 @@ def _check_keys(section: str, table: dict[str, Any], path: Path) -> None:
             raise ConfigError(f"{path}: [{section}] {key} has the wrong type ({type(value).__name__})")
 
 
+def _check_rule_tags(path: Path, rules: list[PathRule]) -> None:
+    """A tag no policy rule knows would match nothing, silently: a typo must not leave hero props unreviewed."""
+    from reelprov.stages import TAGS  # stages builds on this module
+
+    for r in rules:
+        for t in r.tags:
+            if t not in TAGS:
+                raise ConfigError(f"{path}: [[tag_rules]] glob {r.glob!r}: unknown tag {t!r}; known tags: {', '.join(TAGS)}")
+
+
 def load(root: Path) -> ProjectConfig:
     """Read and validate ROOT/reelprov.toml."""
     path = root / CONFIG_NAME
@@ -184,8 +196,14 @@ def load(root: Path) -> ProjectConfig:
         if section in _ARRAY_SECTIONS:
             if not isinstance(table, list):
                 raise ConfigError(f"{path}: {section} must be written [[{section}]]")
-            for item in table:
+            for i, item in enumerate(table, 1):
+                if not isinstance(item, dict):
+                    raise ConfigError(f"{path}: {section} entry {i} is not a table; write each as a [[{section}]] block")
                 _check_keys(section, item, path)
+                missing = [k for k in _REQUIRED[section] if k not in item]
+                if missing:
+                    raise ConfigError(f"{path}: [[{section}]] block {i} has no {' or '.join(missing)}; "
+                                      f"each needs {' and '.join(_REQUIRED[section])}")
         else:
             if not isinstance(table, dict):
                 raise ConfigError(f"{path}: {section} must be a [{section}] table")
@@ -207,6 +225,7 @@ def load(root: Path) -> ProjectConfig:
     cfg.final_folders = [str(x) for x in stages.get("final", DEFAULT_FINAL_FOLDERS)]
     cfg.temp_folders = [str(x) for x in stages.get("temp", DEFAULT_TEMP_FOLDERS)]
     cfg.tag_rules = [PathRule(glob=r["glob"], tags=tuple(r.get("tags", []))) for r in raw.get("tag_rules", [])]
+    _check_rule_tags(path, cfg.tag_rules)
     for r in raw.get("stage_rules", []):
         if r.get("stage") not in ("temp", "final", "unassigned"):
             raise ConfigError(f"{path}: stage_rules stage must be temp, final or unassigned")

@@ -89,7 +89,15 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
                 "declaration", data["origin"], data.get("tool"),
                 str(data.get("purpose") or data.get("note") or "declared by vendor pipeline"),
             )
-            if data.get("tags"):
-                item["tags"] = list(data["tags"])
+            from reelprov.stages import TAGS
+
+            known = [t for t in data.get("tags") or [] if t in TAGS]
+            if known:
+                item["tags"] = known
             out.append(item)
+            unknown = [t for t in data.get("tags") or [] if t not in TAGS]
+            if unknown:  # kept out of the tags (no policy rule would see them), and said so
+                out.append(evidence(f"sidecar {decl.name}", "error", None, None,
+                                    f"unknown tag{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} ignored; "
+                                    f"known tags: {', '.join(TAGS)}"))
     return ExtractResult(out) if out else None
