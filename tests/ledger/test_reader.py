@@ -156,3 +156,46 @@ def test_snapshots_nest_and_threads_read_side_by_side(show_root: Path) -> None:
         assert errors == []
     finally:
         p.close()
+
+
+def test_a_ledger_this_user_cannot_write_is_read_and_recording_says_why(show_root: Path) -> None:
+    """An archived project, a read-only share, a ledger owned by the watcher's user: reading
+    commands work (with and without a writer keeping the WAL open); recording is exit 2 saying why."""
+    import sqlite3
+
+    from tests.conftest import as_ordinary_user
+
+    write_png(show_root / "final/a.png", {"parameters": SD_PARAMS})
+    assert run_cli("scan", cwd=show_root).code == 0
+    state = show_root / ".reelprov"
+    ledger = state / "ledger.db"
+
+    def rp(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*as_ordinary_user(), sys.executable, "-m", "reelprov", *args], cwd=show_root,
+                              capture_output=True, text=True, timeout=120)
+
+    files = [ledger, state]
+    for f in files:
+        f.chmod(0o555 if f.is_dir() else 0o444)
+    try:
+        r = rp("ls", "--json")
+        assert r.returncode == 0, r.stderr
+        assert [a["path"] for a in __import__("json").loads(r.stdout)] == ["final/a.png"]
+        assert rp("verify").returncode == 0
+        r = rp("tag", "final/a.png", "--tag", "key_creative")
+        assert r.returncode == 2 and "the ledger is read-only for this user" in r.stderr and "Traceback" not in r.stderr
+        # the owner records while holding the ledger open: the WAL and its index stay beside it
+        holder = sqlite3.connect(ledger)
+        holder.execute("SELECT count(*) FROM asset").fetchone()
+        try:
+            assert run_cli("tag", "final/a.png", "--tag", "personal_data", cwd=show_root).code == 0
+            assert (state / "ledger.db-wal").exists()
+            r = rp("show", "final/a.png", "--json")
+            assert r.returncode == 0, r.stderr
+            assert __import__("json").loads(r.stdout)["tags"] == ["personal_data"]  # read from the WAL
+        finally:
+            holder.close()
+    finally:
+        for f in files:
+            f.chmod(0o755 if f.is_dir() else 0o644)
+    assert run_cli("verify", cwd=show_root).code == 0

@@ -78,6 +78,11 @@ def driver_error(where: str, message: str) -> DatabaseError:
             "command again (this transaction was not written)")
     if "not a database" in orig or "malformed" in orig:
         return DatabaseError(f"{where}: the ledger file is corrupt ({orig}); restore it from backup")
+    if "readonly database" in orig:
+        return DatabaseError(
+            f"{where}: the ledger is read-only for this user ({orig}); reading commands (ls, show, flags, "
+            "verify, report --output elsewhere) work, recording needs write access to the ledger file and its "
+            "folder: run it as the user who owns them (the watcher's)")
     return DatabaseError(f"{where}: cannot open the ledger database ({orig}); check the server / database_url")
 
 
@@ -128,7 +133,11 @@ def connect(url: str, *, write: bool = False) -> Any:
         path = sqlite_path(url)
         if write and path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+        target, uri = path, False
+        if not write and path != ":memory:":
+            target, uri = _read_only_uri(path)
+        conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False,
+                               uri=uri)
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         if write:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -141,6 +150,25 @@ def connect(url: str, *, write: bool = False) -> Any:
         raise DatabaseError(f"{redact(url)}: PostgreSQL needs psycopg; run `pip install 'reelprov[postgres]'`") from None
     conninfo = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", url)
     return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+
+
+def _read_only_uri(path: str) -> tuple[str, bool]:
+    """How a reader opens a ledger it may not be able to write (an archived project, a share
+    mounted read-only, a project owned by the watcher's user): (target, is_uri).
+
+    A WAL-mode reader needs the `-shm` index beside the file. Where this user cannot create it,
+    SQLite refuses even to read ("attempt to write a readonly database"), so: open read-only while
+    a writer keeps the index there, else as immutable (no writer is active: with none, the WAL
+    has been checkpointed into the file and removed, so the file alone is the whole ledger).
+    """
+    import os
+    from urllib.parse import quote
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.access(folder, os.W_OK) or not os.path.exists(path):
+        return path, False
+    mode = "mode=ro" if os.path.exists(path + "-shm") else "immutable=1"
+    return f"file:{quote(os.path.abspath(path))}?{mode}", True
 
 
 class PerThread:
