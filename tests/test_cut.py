@@ -67,6 +67,21 @@ def test_edl_import_matches_flags_and_supersedes(cli, show_root: Path) -> None:
     assert cli("verify", cwd=show_root).code == 0
 
 
+def test_a_reel_of_unmatched_clips_is_summed_up_on_the_terminal(cli, show_root: Path) -> None:
+    _setup(cli, show_root)
+    events = [f"{i:03d}  AX       V     C        00:00:00:00 00:00:01:00 01:00:{i:02d}:00 01:00:{i + 1:02d}:00\n"
+              f"* FROM CLIP NAME: A{i:03d}C001.mov\n" for i in range(1, 31)]
+    edl = show_root / "reel2.edl"
+    edl.write_text("TITLE: REEL 2\nFCM: NON-DROP FRAME\n\n" + "\n".join(events))
+    r = cli("cut", "import", str(edl), "--name", "Reel 2", cwd=show_root)
+    assert r.code == 0 and "0 events matched, 30 unmatched" in r.out
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 21 and lines[0].startswith("unmatched: V 01:00:01:00 A001C001.mov")
+    assert lines[-1] == "... and 10 more unmatched; `reelprov cut show 'Reel 2'` lists them all"
+    assert len(cli("cut", "import", str(edl), "--name", "Reel 2", "--json", cwd=show_root).json()["unmatched"]) == 30
+    assert cli("cut", "show", "Reel 2", cwd=show_root).out.count("(unmatched)") == 30
+
+
 def _timeline(root: Path) -> otio.schema.Timeline:
     tl = otio.schema.Timeline(name="Reel 2", global_start_time=otio.opentime.RationalTime(107892, 30000 / 1001))
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)

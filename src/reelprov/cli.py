@@ -4,6 +4,7 @@
 # string of every command at each start (~30 ms); real annotation objects cost nothing.
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -526,10 +527,18 @@ def cut_import(
         return
     print(f"cut {res['name']!r}: {_n(len(res['events']), 'event')} matched, {len(res['unmatched'])} unmatched, "
           f"{_n(len(res['left']), 'asset')} left the cut")
-    for u in res["unmatched"]:
+    for u in res["unmatched"][:_UNMATCHED_SHOWN]:
         _err(f"unmatched: {u['track']} {u['record_in']} {u['clip']} ({u.get('reference') or 'no reference'})")
+    if len(res["unmatched"]) > _UNMATCHED_SHOWN:
+        _err(f"... and {len(res['unmatched']) - _UNMATCHED_SHOWN:,} more unmatched; "
+             f"`reelprov cut show {shlex.quote(res['name'])}` lists them all")
     for note in res["notes"]:
         _err(f"reelprov: warning: {file}: the reader says: {_p(note)}")
+
+
+# A reel holds many clips that are not the project's files (camera originals, stock): the terminal
+# gets the first of them, `cut show` and --json all of them.
+_UNMATCHED_SHOWN = 20
 
 
 @cut_app.command("ls")
