@@ -235,6 +235,19 @@ def test_flags_of_one_folder_or_file(cli, show_root: Path) -> None:
     assert r.code == 0 and r.err.strip() == f"{len(props)} flag" + ("s" if len(props) != 1 else "")
 
 
+def test_init_again_keeps_the_project_and_says_so(cli, show_root: Path) -> None:
+    write_png(show_root / "a.png")
+    cli("scan", cwd=show_root)
+    cfg = (show_root / "reelprov.toml").read_text()
+    r = cli("init", str(show_root), "--name", "Another Show")
+    assert r.code == 0 and "is already the reelprov project 'show': its reelprov.toml was kept" in r.out
+    assert "2 entries" in r.out and "already names the production 'show'; it was kept" in r.err
+    assert (show_root / "reelprov.toml").read_text() == cfg
+    r = cli("init", str(show_root), "--json")
+    assert r.json()["existed"] is True and r.json()["entries"] == 2
+    assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["a.png"]
+
+
 def test_init_inside_another_project_says_so(cli, show_root: Path) -> None:
     (show_root / "reel1").mkdir()
     r = cli("init", str(show_root / "reel1"))

@@ -124,16 +124,24 @@ def init(
     from reelprov.config import CONFIG_NAME
     from reelprov.project import init_project
 
+    existed = (directory / CONFIG_NAME).is_file()
     p = init_project(directory, name=name)
     STATE.opened.append(p)
+    if existed and name is not None and name != p.cfg.name:
+        _err(f"reelprov: note: {p.cfg.config_path} already names the production {p.cfg.name!r}; it was kept "
+             f"(edit [project] name there to change it)")
     outer = next((d for d in p.root.parents if (d / CONFIG_NAME).is_file()), None)
     if outer is not None:
         _err(f"reelprov: warning: {p.root} is inside the project at {outer}: scans of that project record "
              f"this folder's files too (reelprov.toml and hooks/ included); one project per show is the rule")
     info = {"root": str(p.root), "config": str(p.cfg.config_path), "project_id": p.cfg.project_id,
-            "database": db.redact(p.cfg.effective_database_url()), "revision": db.current_revision(p.engine)}
+            "database": db.redact(p.cfg.effective_database_url()), "revision": db.current_revision(p.engine),
+            "existed": existed, "entries": p.reader.head(p.cfg.project_id)[0]}
     if as_json:
         _emit(info)
+    elif existed:
+        print(f"{p.root} is already the reelprov project {p.cfg.name!r}: its reelprov.toml was kept\n"
+              f"  ledger: {info['database']} (schema {info['revision']}, {_n(info['entries'], 'entry')})")
     else:
         print(f"Initialised reelprov project {p.cfg.name!r} at {p.root}\n  ledger: {info['database']} (schema {info['revision']})\n  next: reelprov scan")
 
