@@ -290,3 +290,26 @@ def test_a_deleted_asset_says_so_in_show_and_ls(cli, show_root: Path) -> None:
     rows = cli("ls", "--deleted", cwd=show_root).out.splitlines()
     assert [r.endswith("  (deleted)") for r in rows] == [False, True]
     assert cli("show", "gone.png", "--json", cwd=show_root).json()["deleted"] is True
+
+
+def test_metadata_names_and_clip_names_cannot_drive_the_terminal(cli, show_root: Path) -> None:
+    """A hostile file or timeline must not clear the screen, retitle the window, hide text or
+    reorder it in front of a reviewer: every control character is shown as an escape."""
+    esc_name = "final/note\x1b[8m.png"
+    write_png(show_root / esc_name, {"parameters": "castle\x1b[2J\nSteps: 20, Sampler: Euler, Model: sd\x1b]0;pwned\x07",
+                                     "Software": "Stable Diffusion\x1b[1A\x1b[2K\u202e"})
+    edl = show_root / "reel.edl"
+    edl.write_text("TITLE: R\x1b[31m1\nFCM: NON-DROP FRAME\n\n001  AX       V     C        00:00:00:00 00:00:01:00 "
+                   "01:00:00:00 01:00:01:00\n* FROM CLIP NAME: clip\x1b]0;x\x07.mov\n")
+    outs = [cli("scan", cwd=show_root), cli("ls", cwd=show_root), cli("show", esc_name, cwd=show_root),
+            cli("history", esc_name, cwd=show_root), cli("flags", cwd=show_root),
+            cli("cut", "import", str(edl), cwd=show_root), cli("cut", "ls", cwd=show_root),
+            cli("report", "--format", "md", "--output", "-", cwd=show_root)]
+    for r in outs:
+        assert r.code == 0, r.err
+        for text in (r.out, r.err):
+            assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F or c == "\u202e" for c in text), text
+    shown_asset = cli("show", esc_name, "--json", cwd=show_root).json()
+    assert shown_asset["path"] == esc_name  # the name itself is recorded as it is
+    assert "\\x1b[8m" in outs[2].out and "\\x1b]0;pwned\\x07" in outs[2].out
+    assert all("\x1b" not in e["detail"] for e in shown_asset["evidence"])  # stored printable

@@ -14,6 +14,7 @@ import typer
 # A path safe for one line of terminal output (newlines and tabs escaped, bad bytes as \xNN).
 from reelprov.names import counted as _n
 from reelprov.names import one_line as _p
+from reelprov.names import printable as _t
 
 if TYPE_CHECKING:
     from reelprov.project import Project
@@ -213,7 +214,7 @@ def ls_cmd(
         open_flags = sum(1 for f in a["flags"] if f["status"] in UNRESOLVED)
         flags = f"{open_flags} open" if open_flags else "-"
         cut = "cut" if a["in_cut"] else "-"
-        print(f"{a['origin']:<13} {a['stage']:<10} {cut:<4} {flags:<7} {_p(a['path'])}" + (f"  [{', '.join(a['tools'])}]" if a["tools"] else "")
+        print(f"{a['origin']:<13} {a['stage']:<10} {cut:<4} {flags:<7} {_p(a['path'])}" + (f"  [{_t(', '.join(a['tools']))}]" if a["tools"] else "")
               + ("  (deleted)" if a.get("deleted") else ""))
     _err(_n(len(rows), "asset") + _matching(glob, where))
 
@@ -232,15 +233,15 @@ def show(path: str, as_json: JsonOpt = False) -> None:
     print(f"  sha256 {a['sha256']}  {a['size']} bytes  {a['media_type']}")
     print(f"  origin {a['origin']}  stage {a['stage']}  in cut {a['in_cut']}  c2pa {a['c2pa']['state']}")
     if a["tools"]:
-        print(f"  tools {', '.join(a['tools'])}")
+        print(f"  tools {_t(', '.join(a['tools']))}")
     if a["tags"]:
-        print(f"  tags {', '.join(a['tags'])}")
+        print(f"  tags {_t(', '.join(a['tags']))}")
     print("  evidence:" if a["evidence"] else "  evidence: none found (origin unknown)")
     for e in a["evidence"]:
-        print(f"    - {e['source']}: {e['origin'] or '-'} {('(' + e['tool'] + ')') if e['tool'] else ''} {e['detail']}")
+        print(f"    - {_t(e['source'])}: {e['origin'] or '-'} {('(' + _t(e['tool']) + ')') if e['tool'] else ''} {_t(e['detail'])}")
     for f in a["flags"]:
-        print(f"  flag {f['id']} [{f['severity']}/{f['status']}] {f['rule']}: {f['reason']}")
-    print(f"  history: {_n(len(a['history']), 'entry')} (reelprov history {a['path']})")
+        print(f"  flag {f['id']} [{f['severity']}/{f['status']}] {f['rule']}: {_t(f['reason'])}")
+    print(f"  history: {_n(len(a['history']), 'entry')} (reelprov history {_p(a['path'])})")
 
 
 @app.command()
@@ -259,7 +260,7 @@ def history(path: str, as_json: JsonOpt = False) -> None:
         summary = ", ".join(f"{k}={v}" for k, v in pay.items() if k not in ("evidence",) and not isinstance(v, list | dict))
         if e["kind"] == "evidence":
             summary = f"{_n(len(pay['evidence']), 'item')}, c2pa {pay.get('c2pa', {}).get('state')}, sha256={pay['sha256'][:12]}"
-        print(f"#{e['seq']:<6} {e['ts'][:19]} {e['actor']}@{e['host']} {e['kind']:<14} {summary}")
+        print(f"#{e['seq']:<6} {e['ts'][:19]} {_t(e['actor'])}@{_t(e['host'])} {e['kind']:<14} {_t(summary)}")
 
 
 @app.command()
@@ -418,7 +419,7 @@ def flags(
         _emit(rows)
         return
     for f in rows:
-        print(f"{f['id']:>5} {f['severity']:<8} {f['status']:<9} {f['area']:<24} {_p(f['path'])}\n      {f['reason']}")
+        print(f"{f['id']:>5} {f['severity']:<8} {f['status']:<9} {f['area']:<24} {_p(f['path'])}\n      {_t(f['reason'])}")
     _err(_n(len(rows), "flag") + _matching(glob, where))
 
 
@@ -533,10 +534,10 @@ def cut_import(
     if as_json:
         _emit(res)
         return
-    print(f"cut {res['name']!r}: {_n(len(res['events']), 'event')} matched, {len(res['unmatched'])} unmatched, "
+    print(f"cut {_t(repr(res['name']))}: {_n(len(res['events']), 'event')} matched, {len(res['unmatched'])} unmatched, "
           f"{_n(len(res['left']), 'asset')} left the cut")
     for u in res["unmatched"][:_UNMATCHED_SHOWN]:
-        _err(f"unmatched: {u['track']} {u['record_in']} {u['clip']} ({u.get('reference') or 'no reference'})")
+        _err(f"unmatched: {_t(u['track'])} {u['record_in']} {_t(u['clip'])} ({_t(u.get('reference') or 'no reference')})")
     if len(res["unmatched"]) > _UNMATCHED_SHOWN:
         _err(f"... and {len(res['unmatched']) - _UNMATCHED_SHOWN:,} more unmatched; "
              f"`reelprov cut show {shlex.quote(res['name'])}` lists them all")
@@ -559,7 +560,7 @@ def cut_ls(as_json: JsonOpt = False) -> None:
         _emit(rows)
         return
     for c in rows:
-        print(f"{c['name']}: {_n(c['events'], 'event')}, {c['unmatched']} unmatched, imported {c['imported_at'][:19]} from {c['source']}")
+        print(f"{_t(c['name'])}: {_n(c['events'], 'event')}, {c['unmatched']} unmatched, imported {c['imported_at'][:19]} from {_p(c['source'])}")
     _err(_n(len(rows), "cut") + ("" if rows else "; import a timeline with `reelprov cut import FILE`"))
 
 
@@ -573,9 +574,9 @@ def cut_show(name: str, as_json: JsonOpt = False) -> None:
         _emit(c)
         return
     for e in c["events"]:
-        print(f"{e['track']:<4} {e['record_in']} {e['record_out']}  {e['path']}")
+        print(f"{_t(e['track']):<4} {e['record_in']} {e['record_out']}  {_p(e['path'])}")
     for u in c["unmatched"]:
-        print(f"{u['track']:<4} {u['record_in']} {u['record_out']}  (unmatched) {u['clip']}")
+        print(f"{_t(u['track']):<4} {u['record_in']} {u['record_out']}  (unmatched) {_t(u['clip'])}")
 
 
 @app.command()
@@ -616,7 +617,7 @@ def report(
         if unique:
             _err(f"{_n(len(unique), 'flag')} at or above {fail_on} {'is' if len(unique) == 1 else 'are'} unresolved:")
             for f in sorted(unique.values(), key=lambda f: f["id"]):
-                _err(f"  #{f['id']} {f['severity']}/{f['status']} {f['path']}: {f['reason']}")
+                _err(f"  #{f['id']} {f['severity']}/{f['status']} {_p(f['path'])}: {_t(f['reason'])}")
             raise typer.Exit(1)
 
 

@@ -8,6 +8,7 @@ with its bad bytes shown as \\xNN.
 from __future__ import annotations
 
 import os
+import re
 
 NOT_UTF8 = "file name is not valid UTF-8; rename it (e.g. with convmv) so it can be recorded"
 
@@ -33,7 +34,27 @@ def shown(rel: str) -> str:
     return os.fsencode(rel).decode("utf-8", "backslashreplace")
 
 
-def one_line(rel: str) -> str:
-    """REL for one line of terminal or log output: backslashes, newlines and tabs escaped, then
-    invalid UTF-8 as \\xNN (so a real backslash in a name cannot pass for an escape)."""
-    return shown(rel.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t"))
+# Characters a terminal acts on instead of showing: C0 controls (ESC starts sequences that move
+# the cursor, clear the screen, set the title, write the clipboard), DEL, C1 controls, and the
+# bidirectional overrides that make text read in another order than it is stored ("Trojan
+# source"). A file's metadata, name or timeline must not be able to rewrite what a reviewer sees.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(m: re.Match[str]) -> str:
+    ch = m.group()
+    return _NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+
+
+def one_line(text: str) -> str:
+    """TEXT (a file name, a tool's metadata, a timeline's clip name) for one line of terminal or
+    log output: backslashes first, then newlines, tabs and every other control character as
+    escapes, then invalid UTF-8 as \\xNN (so a real backslash cannot pass for an escape)."""
+    return shown(_CONTROL.sub(_escape, text.replace("\\", "\\\\")))
+
+
+def printable(text: str) -> str:
+    """TEXT read from a file for a one-line summary kept in the ledger: line breaks and tabs as
+    spaces, other control characters escaped; ordinary backslashes kept as they are."""
+    return _CONTROL.sub(lambda m: " " if m.group() in _NAMED else _escape(m), text)

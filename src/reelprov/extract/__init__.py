@@ -16,6 +16,7 @@ from reelprov.extract.tools import ToolTable
 from reelprov.extract.tools import table as tool_table
 from reelprov.hashing import digest_file
 from reelprov.mediatypes import media_type
+from reelprov.names import printable
 
 hookspec = pluggy.HookspecMarker("reelprov")
 hookimpl = pluggy.HookimplMarker("reelprov")
@@ -58,8 +59,10 @@ class Specs:
 
 
 def evidence(source: str, kind: str, origin: str | None, tool: str | None, detail: str) -> Evidence:
-    """One evidence item as stored in the ledger and shown in asset JSON."""
-    return {"source": source, "kind": kind, "origin": origin, "tool": tool, "detail": detail[:500]}
+    """One evidence item as stored in the ledger and shown in asset JSON. What came out of the
+    file is made printable: no control character a terminal would act on reaches the ledger."""
+    return {"source": printable(source), "kind": kind, "origin": origin, "tool": printable(tool) if tool else tool,
+            "detail": printable(detail[:500])}
 
 
 def unreadable(source: str, exc: BaseException | str) -> Evidence:

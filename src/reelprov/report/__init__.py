@@ -15,7 +15,7 @@ from typing import Any
 
 from reelprov.classify import AI_ORIGINS, ANY_AI
 from reelprov.errors import ReportError
-from reelprov.names import counted
+from reelprov.names import counted, printable
 from reelprov.policy import SEVERITIES, UNRESOLVED
 from reelprov.policy.engine import severity_rank
 from reelprov.progress import Progress
@@ -307,8 +307,9 @@ _MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "
 
 
 def _md(text: Any) -> str:
-    """Text from media as literal Markdown: no table breaks, links, images, code or HTML."""
-    return str(text).translate(_MD_ESCAPES)
+    """Text from media as literal Markdown: no table breaks, links, images, code or HTML, and no
+    control characters for a terminal to act on when it is printed (--output -)."""
+    return printable(str(text).translate(_MD_ESCAPES))
 
 
 def render_md(data: dict[str, Any]) -> str:

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from reelprov.errors import WatcherRunning
-from reelprov.names import one_line
+from reelprov.names import one_line, printable
 from reelprov.project import Project
 
 log = logging.getLogger("reelprov.watch")
 
 
 def _tools(tools: list[str] | None) -> str:
-    return f" [{', '.join(tools)}]" if tools else ""
+    return f" [{printable(', '.join(tools))}]" if tools else ""
 
 
 _CHANGE_WORDS = {"seen": "new", "moved": "moved to"}
