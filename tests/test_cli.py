@@ -309,6 +309,10 @@ def test_metadata_names_and_clip_names_cannot_drive_the_terminal(cli, show_root:
         assert r.code == 0, r.err
         for text in (r.out, r.err):
             assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F or c == "\u202e" for c in text), text
+    edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n001  AX       V     C        00:00:00:00 00:00:01:00 "
+                   "01:00:00:00 01:00:01:00\n* FROM CLIP NAME: \x1b[2J" + "a" * 5000 + ".mov\n")
+    r = cli("cut", "import", str(edl), cwd=show_root)  # an error quoting the timeline's own text
+    assert r.code == 2 and "\\x1b[2Jaaa" in r.err and "\x1b" not in r.err
     shown_asset = cli("show", esc_name, "--json", cwd=show_root).json()
     assert shown_asset["path"] == esc_name  # the name itself is recorded as it is
     assert "\\x1b[8m" in outs[2].out and "\\x1b]0;pwned\\x07" in outs[2].out

@@ -509,7 +509,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=args, prog_name="reelprov")
     except ReelprovError as exc:
-        _err(f"reelprov: error: {exc}")
+        _err(f"reelprov: error: {_t(str(exc))}")  # it may quote a file's or a timeline's own text
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _err("reelprov: interrupted")
