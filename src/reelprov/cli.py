@@ -333,9 +333,14 @@ def tag(
 ) -> None:
     """Add tags or set an explicit stage (beats path rules)."""
     from reelprov.assets import resolve_paths
+    from reelprov.errors import ReelprovError
     from reelprov.review import check_tags
     from reelprov.review import tag as do_tag
 
+    if not tags and stage is None and not clear_stage:
+        raise ReelprovError("nothing to do: give --tag NAME, --stage temp|final|unassigned or --clear-stage")
+    if stage is not None and clear_stage:
+        raise ReelprovError("--stage and --clear-stage contradict each other; give one")
     check_tags(tags or [])
     p = _open()
     assets = resolve_paths(p, paths)

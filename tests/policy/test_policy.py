@@ -107,6 +107,8 @@ def test_bad_review_input_is_exit_2_and_changes_nothing(cli, show_root: Path) ->
         (("reject", "0", "--by", "x"), "no flag 0"),
         (("declare", "nothing/*.png", "--origin", "ai_generated"), "matches no recorded asset"),
         (("tag", "a.png", "--stage", "locked"), "unknown stage"),
+        (("tag", "a.png"), "nothing to do: give --tag NAME"),
+        (("tag", "a.png", "--stage", "final", "--clear-stage"), "contradict"),
     ]:
         r = cli(*args, cwd=show_root)
         assert r.code == 2 and words in r.err, (args, r.err)
