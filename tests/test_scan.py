@@ -68,6 +68,25 @@ def test_moved_and_copied_file_keeps_its_asset_and_approval_at_the_new_path(
     assert cli("verify", cwd=show_root).code == 0
 
 
+def test_a_folder_scan_sees_a_file_moved_in_from_elsewhere_as_a_move(cli, show_root: Path) -> None:
+    write_png(show_root / "wip/sh010/plate.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "wip/sh010/other.png", color=(8, 8, 8))
+    cli("scan", cwd=show_root)
+    flag = cli("flags", "--json", cwd=show_root).json()[0]
+    assert cli("approve", str(flag["id"]), "--by", "J. Park", cwd=show_root).code == 0
+    (show_root / "final").mkdir()
+    shutil.move(show_root / "wip/sh010/plate.png", show_root / "final/plate.png")
+    rep = cli("scan", "final", "--json", cwd=show_root).json()
+    assert (rep["moved"], rep["seen"], rep["deleted"]) == (1, 0, 0)
+    assert kinds(cli, show_root, "final/plate.png")[:6] == ["seen", "evidence", "flagged", "decided", "moved", "flagged"]
+    moved = cli("show", "final/plate.png", "--json", cwd=show_root).json()
+    assert [f["status"] for f in moved["flags"] if f["id"] == flag["id"]] == ["approved"]
+    rep = cli("scan", "--json", cwd=show_root).json()  # the whole tree agrees afterwards
+    assert (rep["moved"], rep["seen"], rep["deleted"], rep["unchanged"]) == (0, 0, 0, 2)
+    assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["final/plate.png", "wip/sh010/other.png"]
+    assert cli("verify", cwd=show_root).code == 0
+
+
 def test_rescan_rehashes_only_changed(cli, show_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(5):
         write_png(show_root / f"p/{i}.png", color=(i, i, i))

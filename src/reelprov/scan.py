@@ -254,6 +254,12 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
     prefix = (under.rstrip("/") + "/") if under else ""
     vanished = {p: v for p, v in live.items() if p not in present and p not in error_paths and p.startswith(prefix)}
     vanished_by_sha = _by_sha(vanished)
+    # Scanning one folder: a file that moved into it from elsewhere in the project is a move too.
+    elsewhere: dict[str, list[str]] = {}
+    if prefix:
+        for p, (_aid, sha) in sorted(live.items()):
+            if not p.startswith(prefix):
+                elsewhere.setdefault(sha, []).append(p)
 
     workers = cfg.workers or (os.cpu_count() or 1)
     total = len(todo)
@@ -267,7 +273,7 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
         if "error" in res:
             rep.errors.append({"path": res["path"], "error": res["error"]})
             vanished.pop(res["path"], None)
-        elif res["sha256"] in vanished_by_sha and res["path"] not in live:
+        elif res["path"] not in live and (res["sha256"] in vanished_by_sha or res["sha256"] in elsewhere):
             moves.append(res)
         else:
             pending.append(res)
@@ -276,8 +282,29 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
             pending = []
         if progress and (done % 16 == 0 or done == total):
             progress("examine", done, total)
+    if elsewhere:
+        _borrow_moved_from(moves, elsewhere, live, vanished, vanished_by_sha, str(cfg.root))
     _write(project, pending + moves, vanished_by_sha, vanished, rep, final=True)
     return rep
+
+
+def _borrow_moved_from(moves: list[dict[str, Any]], elsewhere: dict[str, list[str]], live: dict[str, tuple[str, str]],
+                       vanished: dict[str, tuple[str, str]], vanished_by_sha: dict[str, list[str]], root: str) -> None:
+    """For a folder scan: paths outside the folder that are gone from disk and held the content
+    of a new file inside it become move sources (one per such file, same name first)."""
+    by_sha: dict[str, list[dict[str, Any]]] = {}
+    for r in moves:
+        by_sha.setdefault(r["sha256"], []).append(r)
+    for sha, results in by_sha.items():
+        gone = [p for p in elsewhere.get(sha, []) if not os.path.lexists(os.path.join(root, p))]
+        olds = vanished_by_sha.setdefault(sha, [])
+        for r in sorted(results, key=lambda r: not _same_name(r["path"], gone)):
+            if len(olds) >= len(results) or not gone:
+                break
+            src = _same_name(r["path"], gone) or gone[0]
+            gone.remove(src)
+            olds.append(src)
+            vanished[src] = live[src]
 
 
 def _by_sha(vanished: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
