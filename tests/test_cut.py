@@ -67,6 +67,42 @@ def test_edl_import_matches_flags_and_supersedes(cli, show_root: Path) -> None:
     assert cli("verify", cwd=show_root).code == 0
 
 
+def test_a_file_deleted_while_in_the_cut_still_blocks_and_comes_back_as_itself(cli, show_root: Path) -> None:
+    """Deleting an AI file from the share must not clear it for delivery while the cut still
+    uses it (media offline is still on screen); putting it back is the same asset again."""
+    import shutil
+
+    _setup(cli, show_root)
+    edl = show_root / "reel1.edl"
+    edl.write_text(EDL)
+    assert cli("cut", "import", str(edl), "--name", "Reel 1", cwd=show_root).code == 0
+    before = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
+    screen = next(f for f in before["flags"] if f["rule"] == "screen.ai_headed_to_screen")
+    assert screen["status"] == "open"
+    castle = show_root / "temp/boards/castle.png"
+    shutil.move(castle, show_root.parent / "castle.bak")  # off the share
+    rep = cli("scan", "--json", cwd=show_root).json()
+    assert rep["deleted"] == 1
+    gone = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
+    assert gone["deleted"] is True and gone["in_cut"] is True
+    assert [f["status"] for f in gone["flags"] if f["id"] == screen["id"]] == ["open"]  # still blocks
+    r = cli("report", "--fail-on", "review", "--format", "md", "--output", "-", cwd=show_root)
+    assert r.code == 1 and "temp/boards/castle.png (deleted; still in the cut)" in r.out
+    assert "temp/boards/castle.png" in r.err
+    shutil.move(show_root.parent / "castle.bak", castle)  # restored from backup
+    r = cli("scan", cwd=show_root)
+    assert "1 restored" in r.out and "0 new" in r.out and "0 flags raised" in r.out
+    back = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
+    assert back["id"] == before["id"] and back["deleted"] is False and back["in_cut"] is True
+    assert [f["id"] for f in back["flags"]] == [f["id"] for f in before["flags"]]
+    # the cut moves on without it: its screen flag resolves
+    edl.write_text(EDL.split("001")[0] + "002" + EDL.split("002", 1)[1])
+    cli("cut", "import", str(edl), "--name", "Reel 1", cwd=show_root)
+    after = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
+    assert [f["status"] for f in after["flags"] if f["id"] == screen["id"]] == ["resolved"]
+    assert cli("verify", cwd=show_root).code == 0
+
+
 def test_a_reel_of_unmatched_clips_is_summed_up_on_the_terminal(cli, show_root: Path) -> None:
     _setup(cli, show_root)
     events = [f"{i:03d}  AX       V     C        00:00:00:00 00:00:01:00 01:00:{i:02d}:00 01:00:{i + 1:02d}:00\n"

@@ -87,6 +87,29 @@ def test_a_folder_scan_sees_a_file_moved_in_from_elsewhere_as_a_move(cli, show_r
     assert cli("verify", cwd=show_root).code == 0
 
 
+def test_a_deleted_file_put_back_is_the_same_asset_with_its_approval(cli, show_root: Path, tmp_path: Path) -> None:
+    write_png(show_root / "final/plate.png", {"parameters": SD_PARAMS})
+    cli("scan", cwd=show_root)
+    before = cli("show", "final/plate.png", "--json", cwd=show_root).json()
+    for f in before["flags"]:
+        assert cli("approve", str(f["id"]), "--by", "J. Park", cwd=show_root).code == 0
+    shutil.move(show_root / "final/plate.png", tmp_path / "plate.png")
+    assert cli("scan", "--json", cwd=show_root).json()["deleted"] == 1
+    shutil.move(tmp_path / "plate.png", show_root / "final/plate.png")
+    rep = cli("scan", "--json", cwd=show_root).json()
+    assert (rep["restored"], rep["seen"], rep["flags_raised"]) == (1, 0, 0)
+    back = cli("show", "final/plate.png", "--json", cwd=show_root).json()
+    assert back["id"] == before["id"] and {f["status"] for f in back["flags"]} == {"approved"}
+    assert kinds(cli, show_root, "final/plate.png")[-2:] == ["deleted", "seen"]
+    # other content at the same path is another file: a new asset
+    shutil.move(show_root / "final/plate.png", tmp_path / "plate.png")
+    cli("scan", cwd=show_root)
+    write_png(show_root / "final/plate.png", {"parameters": SD_PARAMS + ", v2"}, color=(1, 1, 1))
+    rep = cli("scan", "--json", cwd=show_root).json()
+    assert (rep["restored"], rep["seen"]) == (0, 1)
+    assert cli("verify", cwd=show_root).code == 0
+
+
 def test_rescan_rehashes_only_changed(cli, show_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(5):
         write_png(show_root / f"p/{i}.png", color=(i, i, i))

@@ -167,7 +167,8 @@ def scan(
         _emit(rep.to_json())
         return
     print(f"{_n(rep.files, 'file')}: {rep.seen} new, {rep.changed} changed, {rep.moved} moved, {rep.deleted} deleted, "
-          f"{rep.unchanged} unchanged; {_n(rep.flags_raised, 'flag')} raised"
+          f"{rep.unchanged} unchanged" + (f", {rep.restored} restored" if rep.restored else "")
+          + f"; {_n(rep.flags_raised, 'flag')} raised"
           + (f", {rep.flags_reopened} reopened" if rep.flags_reopened else ""))
     for e in rep.errors:
         _err(f"skipped {_p(e['path'])}: {e['error']}")

@@ -47,6 +47,7 @@ class ScanReport:
     changed: int = 0
     moved: int = 0
     deleted: int = 0
+    restored: int = 0  # a deleted file back at its path with its content: the same asset again
     evidence: int = 0
     flags_raised: int = 0
     flags_reopened: int = 0  # an approval or waiver no longer covers the content, or the condition is back
@@ -56,7 +57,7 @@ class ScanReport:
     def to_json(self) -> dict[str, Any]:
         # Error paths are kept as the file system gave them (a name that is not UTF-8 holds
         # surrogates); JSON gets them printable.
-        return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "evidence", "flags_raised",
+        return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "restored", "evidence", "flags_raised",
                                               "flags_reopened", "symlinks")} | {
             "errors": [e | {"path": shown(e["path"])} for e in self.errors]}
 
@@ -374,6 +375,10 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
                 kind = "moved"
                 if vanished is not None:
                     vanished.pop(old, None)
+        if not aid and (back := b.deleted_asset_at(r["path"], r["sha256"])):
+            aid = back  # the same file put back where it was deleted from
+            b.append("seen", aid, {"path": r["path"], "mtime_ns": r["mtime_ns"], **content})
+            kind = "restored"
         if not aid:
             aid = b.new_asset_id()
             b.append("seen", aid, {"path": r["path"], "mtime_ns": r["mtime_ns"], **content})

@@ -123,12 +123,13 @@ class Batch:
         return aid
 
     def preload_paths(self, paths: list[str]) -> None:
-        """One query for the live assets at PATHS, so per-file lookups stay in memory."""
+        """One query for the assets at PATHS (live, or deleted there and maybe coming back), so
+        per-file lookups stay in memory."""
         index: dict[str, set[str]] = {p: set() for p in paths}
         for i in range(0, len(paths), 500):
-            for r in self.conn.rows("SELECT id, path FROM asset WHERE project = :p AND deleted = :no"
+            for r in self.conn.rows("SELECT id, path FROM asset WHERE project = :p"
                                     " AND path IN (SELECT value FROM json_each(:paths))",
-                                    p=self.project, no=False, paths=paths[i : i + 500]):
+                                    p=self.project, paths=paths[i : i + 500]):
                 index[r["path"]].add(r["id"])
         self._paths = index
 
@@ -167,14 +168,27 @@ class Batch:
         self.events.append((name, payload))
 
     # -- lookups that see both committed rows and this batch's changes --------------------------
-    def asset_ids_at(self, path: str) -> list[str]:
+    def _ids_at(self, path: str) -> set[str]:
         if self._paths is not None and path in self._paths:
             ids = set(self._paths[path])
         else:
             ids = {r["id"] for r in self.conn.rows("SELECT id FROM asset WHERE project = :p AND path = :path",
                                                     p=self.project, path=path)}
-        ids |= self.proj.by_path.get(path, set())
-        return [i for i in ids if (a := self.proj.asset(i)) and a["path"] == path and not a["deleted"]]
+        return ids | self.proj.by_path.get(path, set())
+
+    def asset_ids_at(self, path: str) -> list[str]:
+        """The live assets at PATH."""
+        return [i for i in self._ids_at(path) if (a := self.proj.asset(i)) and a["path"] == path and not a["deleted"]]
+
+    def deleted_asset_at(self, path: str, sha256: str) -> str | None:
+        """The asset deleted from PATH whose content was SHA256 (the latest, if several): a file
+        restored there is that asset again, with its history, approvals and cuts."""
+        best: tuple[int, str] | None = None
+        for i in self._ids_at(path):
+            a = self.proj.asset(i)
+            if a and a["deleted"] and a["path"] == path and a["sha256"] == sha256 and (best is None or a["last_seq"] > best[0]):
+                best = (a["last_seq"], i)
+        return best[1] if best else None
 
     def next_flag_id(self) -> int:
         if self._next_flag is None:

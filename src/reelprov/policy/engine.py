@@ -260,7 +260,9 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
     for flag in b.flags_for(asset_id):
         latest[flag["rule"]] = flag
     for rule in policy.rules:
-        hit = not asset["deleted"] and matches(rule, f, policy.approved_tools)
+        # A file deleted from the project but still in a current cut is still on screen (media
+        # offline in the edit): its flags stand until the cut no longer uses it.
+        hit = (not asset["deleted"] or bool(asset["cuts"])) and matches(rule, f, policy.approved_tools)
         flag = latest.get(rule.id)
         if hit:
             why = reason(rule, f, policy.approved_tools)

@@ -63,6 +63,14 @@ def build(project: Project, *, verify: bool = True, progress: Progress | None = 
         for c in rd.iter("SELECT name, events FROM cut WHERE project = :p", p=pid):
             for e in c["events"]:
                 cut_usage.setdefault(e["asset"], []).append({"cut": c["name"], "track": e["track"], "record_in": e["record_in"], "record_out": e["record_out"]})
+        # Deleted from the project but still in a cut: on screen all the same (media offline).
+        live_assets = len(assets)
+        offline = sorted(set(cut_usage) - set(assets))
+        for i in range(0, len(offline), 2000):
+            for r in rd.iter("SELECT id, project, path, origin, cuts, stage_override, c2pa_state FROM asset"
+                             " WHERE id IN (SELECT value FROM json_each(:ids))", ids=offline[i : i + 2000]):
+                if r["project"] == pid:
+                    assets[r["id"]] = r
         stages = {aid: stage_of(a, cfg) for aid, a in assets.items()}
         plan: list[tuple[str, str, list[dict[str, Any]]]] = []  # (section, asset, the flags it shows)
         for aid, a in assets.items():
@@ -99,7 +107,7 @@ def build(project: Project, *, verify: bool = True, progress: Progress | None = 
         rows.sort(key=lambda r: (-max((severity_rank(f["severity"]) for f in r["flags"] if f["status"] in UNRESOLVED), default=-1), r["path"]))
     all_flags = [f for fl in flags.values() for f in fl]
     counts = {
-        "assets": len(assets),
+        "assets": live_assets,
         "ai_assets": sum(1 for a in assets.values() if a["origin"] in ANY_AI),
         "ai_headed_to_screen": sum(1 for a in assets.values() if a["origin"] in AI_ORIGINS and (a["cuts"] or stages[a["id"]] == "final")),
         "flags_open": sum(1 for f in all_flags if f["status"] == "open"),
@@ -126,6 +134,7 @@ def _row(a: dict[str, Any], stage: str, tags: list[str], cuts: list[dict[str, An
         "evidence": [f"{e['source']}: {e.get('detail', '')}" for e in a["evidence"] if e.get("kind") != "ingredient"][:6]
                     + [f"declared by {d.get('by', '?')}: {d.get('tool') or ''} {d.get('note') or ''}".strip() for d in a["declarations"]],
         "cut_usage": cuts,
+        "deleted": bool(a["deleted"]),  # gone from the project, still in a cut: media offline
         "flags": [{"id": f["id"], "rule": f["rule"], "area": f["area"], "severity": f["severity"], "status": f["status"],
                    "reason": f["reason"], "decided_by": f["decided_by"], "ref": f["ref"], "note": f["note"], "decided_at": f["decided_at"]}
                   for f in flags],
@@ -230,7 +239,9 @@ def _row_html(r: dict[str, Any], thumb: str | None) -> Any:
                      f'<span class="st-{e(f["status"])}">{e(f["status"])}</span> <span class="small">{e(f["area"])}: {e(f["reason"])}</span>{dec}</li>')
     return Markup(
         f'<tr class="row"><td class="thumb">{cell}</td>'
-        f'<td><div class="path">{e(r["path"])}</div><div class="small">sha256 {e(r["sha256"][:16])}&hellip;</div></td>'
+        f'<td><div class="path">{e(r["path"])}</div>'
+        + ('<div class="small bad-text">deleted from the project; still in the cut (media offline)</div>' if r["deleted"] else "")
+        + f'<div class="small">sha256 {e(r["sha256"][:16])}&hellip;</div></td>'
         f'<td><b>{e(r["origin"])}</b>{tools}<div class="small">C2PA {e(r["c2pa"]["state"])}</div><ul class="plain small">{ev}</ul></td>'
         f'<td>{e(r["stage"])}{tags}</td><td class="small">{cuts}</td><td><ul class="plain">{"".join(flags)}</ul></td></tr>')
 
@@ -284,7 +295,7 @@ def render_csv(data: dict[str, Any]) -> str:
         w.writerow([_cell(v) for v in row])
 
     put(["path", "origin", "tools", "stage", "tags", "in_cut", "cut_usage", "c2pa", "highest_unresolved",
-         "flags", "decisions", "sha256"])
+         "flags", "decisions", "sha256", "deleted"])
     seen: set[str] = set()
     for sec in data["sections"]:
         for r in sec["rows"]:
@@ -298,7 +309,7 @@ def render_csv(data: dict[str, Any]) -> str:
                  "; ".join(f"#{f['id']} {f['severity']}/{f['status']} {f['rule']}" for f in r["flags"]),
                  "; ".join(f"#{f['id']} {f['status']} by {f['decided_by']} ({f['ref'] or '-'}) {f['decided_at'] or ''}"
                            for f in r["flags"] if f["decided_by"]),
-                 r["sha256"]])
+                 r["sha256"], r["deleted"]])
     return buf.getvalue()
 
 
@@ -328,7 +339,7 @@ def render_md(data: dict[str, Any]) -> str:
         lines += ["| path | origin | tools | stage | flags |", "| --- | --- | --- | --- | --- |"]
         for r in sec["rows"]:
             fl = "; ".join(f"#{f['id']} {f['severity']}/{f['status']}" + (f" by {f['decided_by']} ({f['ref'] or '-'})" if f["decided_by"] else "") for f in r["flags"])
-            lines.append(f"| {_md(r['path'])} | {r['origin']} | {_md(', '.join(r['tools']))} | {r['stage']} | {_md(fl)} |")
+            lines.append(f"| {_md(r['path'])}{' (deleted; still in the cut)' if r['deleted'] else ''} | {r['origin']} | {_md(', '.join(r['tools']))} | {r['stage']} | {_md(fl)} |")
         lines.append("")
     return "\n".join(lines)
 

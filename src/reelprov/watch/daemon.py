@@ -28,7 +28,7 @@ def _tools(tools: list[str] | None) -> str:
     return f" [{printable(', '.join(tools))}]" if tools else ""
 
 
-_CHANGE_WORDS = {"seen": "new", "moved": "moved to"}
+_CHANGE_WORDS = {"seen": "new", "moved": "moved to", "restored": "restored"}
 
 # What the watcher says about each committed event: (format, *args) for log.info.
 _EVENT_LINES: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
