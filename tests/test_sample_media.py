@@ -46,3 +46,20 @@ def test_trust_anchor_makes_signer_trusted(cli, sample_show: Path) -> None:
     a = cli("show", "final/props/ransom_note.jpg", "--json", cwd=sample_show).json()
     assert a["c2pa"] == {"present": True, "state": "trusted"} and a["origin"] == "ai_generated"
     assert cli("show", "c2pa/tampered_after_signing.jpg", "--json", cwd=sample_show).json()["c2pa"]["state"] == "invalid"
+
+
+def test_signed_files_stay_trusted_in_a_parallel_scan_after_reading_in_this_process(cli, sample_show: Path) -> None:
+    """A watcher reads changed files on its own threads, then reconciles with forked workers:
+    the workers must not use the trust settings object their parent made."""
+    from reelprov.extract import examine
+    from reelprov.scan import PARALLEL_THRESHOLD
+
+    pem = (sample_show / "trust/test_root.pem").read_text()
+    first = examine(str(sample_show / "c2pa/firefly_ai.png"), "c2pa/firefly_ai.png", trust_anchors=pem)
+    assert first["c2pa"]["state"] == "trusted"  # read here, in this process
+    cfg = sample_show / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("[c2pa]", '[c2pa]\ntrust_anchors = "trust/test_root.pem"'))
+    assert len(table()) >= PARALLEL_THRESHOLD  # the scan forks its examining workers
+    assert cli("scan", cwd=sample_show).code == 0
+    states = {a["path"]: a["c2pa"]["state"] for a in cli("ls", "--json", cwd=sample_show).json()}
+    assert states["final/props/ransom_note.jpg"] == "trusted" and states["c2pa/firefly_ai.png"] == "trusted"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -21,9 +22,17 @@ def _trusting(pem: str) -> Any:
     return c2pa.Context(c2pa.Settings.from_dict({"trust": {"trust_anchors": pem}, "verify": {"verify_trust": True}}))
 
 
-@lru_cache(maxsize=4)
 def _context(trust_pem: str | None) -> Any:
-    return _trusting(trust_pem) if trust_pem else None
+    """The trusting Context for PEM, made once per process: the library's objects belong to the
+    process that made them, and a scan's forked workers inherit this cache from their parent (a
+    watcher that has already read files itself), where a parent's Context made every trusted
+    signature read as invalid."""
+    return _context_in(os.getpid(), trust_pem) if trust_pem else None
+
+
+@lru_cache(maxsize=4)
+def _context_in(pid: int, trust_pem: str) -> Any:
+    return _trusting(trust_pem)
 
 
 def trust_anchor_problem(pem: str) -> str | None:
