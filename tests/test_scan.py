@@ -110,6 +110,26 @@ def test_a_deleted_file_put_back_is_the_same_asset_with_its_approval(cli, show_r
     assert cli("verify", cwd=show_root).code == 0
 
 
+def test_a_sidecar_added_or_removed_later_is_read_by_the_next_scan(cli, show_root: Path) -> None:
+    import json as _json
+
+    write_png(show_root / "vfx/plate.png", color=(9, 9, 9))
+    cli("scan", cwd=show_root)
+    decl = show_root / "vfx/plate.reelprov.json"  # the NAME.suffix convention
+    decl.write_text(_json.dumps({"reelprov_declaration": 1, "origin": "ai_generated", "tool": "Flux", "by": "Vendor Y"}))
+    os.utime(decl, ns=(time_ns := os.stat(show_root / "vfx/plate.png").st_mtime_ns + 10**9, time_ns))
+    r = cli("scan", cwd=show_root)
+    assert "0 changed" in r.out and "1 with new evidence" in r.out and "1 flag raised" in r.out
+    a = cli("show", "vfx/plate.png", "--json", cwd=show_root).json()
+    assert a["origin"] == "ai_generated" and a["tools"] == ["Flux"]
+    assert cli("scan", cwd=show_root).out.startswith("1 file: 0 new, 0 changed, 0 moved, 0 deleted, 1 unchanged;")
+    decl.unlink()
+    r = cli("scan", "--json", cwd=show_root)
+    assert r.json()["reread"] == 1
+    assert cli("show", "vfx/plate.png", "--json", cwd=show_root).json()["origin"] == "unknown"
+    assert cli("verify", cwd=show_root).code == 0
+
+
 def test_rescan_rehashes_only_changed(cli, show_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(5):
         write_png(show_root / f"p/{i}.png", color=(i, i, i))

@@ -168,6 +168,7 @@ def scan(
         return
     print(f"{_n(rep.files, 'file')}: {rep.seen} new, {rep.changed} changed, {rep.moved} moved, {rep.deleted} deleted, "
           f"{rep.unchanged} unchanged" + (f", {rep.restored} restored" if rep.restored else "")
+          + (f", {rep.reread} with new evidence" if rep.reread else "")
           + f"; {_n(rep.flags_raised, 'flag')} raised"
           + (f", {rep.flags_reopened} reopened" if rep.flags_reopened else ""))
     for e in rep.errors:

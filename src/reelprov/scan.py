@@ -48,6 +48,7 @@ class ScanReport:
     moved: int = 0
     deleted: int = 0
     restored: int = 0  # a deleted file back at its path with its content: the same asset again
+    reread: int = 0  # same content, other evidence (a sidecar added, edited or removed)
     evidence: int = 0
     flags_raised: int = 0
     flags_reopened: int = 0  # an approval or waiver no longer covers the content, or the condition is back
@@ -57,7 +58,7 @@ class ScanReport:
     def to_json(self) -> dict[str, Any]:
         # Error paths are kept as the file system gave them (a name that is not UTF-8 holds
         # surrogates); JSON gets them printable.
-        return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "restored", "evidence", "flags_raised",
+        return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "restored", "reread", "evidence", "flags_raised",
                                               "flags_reopened", "symlinks")} | {
             "errors": [e | {"path": shown(e["path"])} for e in self.errors]}
 
@@ -385,16 +386,23 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
             kind = "seen"
     asset = b.proj.asset(aid)
     assert asset is not None
-    if asset["evidence_sha256"] != r["sha256"]:
+    if asset["evidence_sha256"] != r["sha256"] or _evidence_differs(asset, r):
+        # new content, or the same content with other evidence: a sidecar added, edited or removed
         b.append("evidence", aid, {"sha256": r["sha256"], "evidence": r["evidence"], "c2pa": r["c2pa"]})
         if rep:
             rep.evidence += 1
+        kind = kind or "reread"
     if kind and rep:
         setattr(rep, kind, getattr(rep, kind) + 1)
     if kind:
         b.emit("asset-recorded", {"change": kind, "asset": aid, "path": r["path"], "sha256": r["sha256"],
                                   "origin": asset["origin"], "tools": asset["tools"]})
     return aid
+
+
+def _evidence_differs(asset: dict[str, Any], r: dict[str, Any]) -> bool:
+    return bool(asset["evidence"] != r["evidence"] or asset["c2pa_state"] != r["c2pa"].get("state")
+                or asset["c2pa_present"] != bool(r["c2pa"].get("present")))
 
 
 def _store_states(b: Batch, results: list[dict[str, Any]]) -> None:

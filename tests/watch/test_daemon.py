@@ -76,6 +76,25 @@ def test_create_modify_move_delete_and_folder_move(watcher: tuple[Path, Any]) ->
     assert run_cli("verify", cwd=root).code == 0
 
 
+def test_a_sidecar_arriving_after_its_file_updates_the_files_evidence(watcher: tuple[Path, Any]) -> None:
+    """Vendors often send the declaration after the media: adding, editing or removing NAME.xmp or
+    NAME.ext.reelprov.json re-reads NAME, whose content did not change."""
+    import json as _json
+
+    root, w = watcher
+    plate = write_png(root / "vfx/plate.png", color=(9, 9, 9))
+    first = wait_for(lambda: assets(root).get("vfx/plate.png"), what="plate recorded")
+    assert first["origin"] == "unknown"
+    decl = root / "vfx/plate.png.reelprov.json"
+    decl.write_text(_json.dumps({"reelprov_declaration": 1, "origin": "ai_composite", "tool": "Runway Gen-4", "by": "Vendor X"}))
+    got = wait_for(lambda: (a := assets(root).get("vfx/plate.png")) and a["origin"] == "ai_composite" and a, what="declaration read")
+    assert got["id"] == first["id"] and got["sha256"] == first["sha256"] and got["tools"] == ["Runway Gen-4"]
+    decl.unlink()
+    wait_for(lambda: (a := assets(root).get("vfx/plate.png")) and a["origin"] == "unknown", what="declaration removed")
+    assert [e["kind"] for e in run_cli("history", str(plate.relative_to(root)), "--json", cwd=root).json()].count("evidence") == 3
+    assert run_cli("verify", cwd=root).code == 0
+
+
 def test_own_writes_do_not_reach_the_queue(watcher: tuple[Path, Any]) -> None:
     """The ledger and status file live in .reelprov/ under the watched root: their writes (every
     second, and on every batch) must not be queued as events, or a big reconcile floods the queue."""

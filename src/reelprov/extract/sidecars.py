@@ -32,6 +32,24 @@ def sidecar_file(path: Path, suffix: str) -> Path | None:
     return None
 
 
+def media_of(path: Path) -> list[Path]:
+    """The files PATH is a sidecar of: NAME.ext for NAME.ext.SUFFIX, and every NAME.* beside it
+    (not itself a sidecar) for NAME.SUFFIX."""
+    lower = path.name.lower()
+    suffix = next((s for s in SIDECAR_SUFFIXES if lower.endswith(s)), None)
+    if suffix is None:
+        return []
+    base = path.name[: -len(suffix)]
+    out = []
+    try:
+        for sib in path.parent.iterdir():
+            if sib != path and not is_sidecar(sib.name) and (sib.name == base or sib.stem == base) and sib.is_file():
+                out.append(sib)
+    except OSError:
+        return []
+    return sorted(out)
+
+
 def all_candidates(path: Path) -> list[Path]:
     """Every sidecar name PATH could have (they may or may not exist)."""
     return [c for suffix in SIDECAR_SUFFIXES for c in candidates(path, suffix)]

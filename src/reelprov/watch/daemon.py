@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from reelprov.errors import WatcherRunning
+from reelprov.extract.sidecars import is_sidecar, media_of
 from reelprov.names import one_line, printable
 from reelprov.project import Project
 
@@ -28,7 +29,7 @@ def _tools(tools: list[str] | None) -> str:
     return f" [{printable(', '.join(tools))}]" if tools else ""
 
 
-_CHANGE_WORDS = {"seen": "new", "moved": "moved to", "restored": "restored"}
+_CHANGE_WORDS = {"seen": "new", "moved": "moved to", "restored": "restored", "reread": "new evidence for"}
 
 # What the watcher says about each committed event: (format, *args) for log.info.
 _EVENT_LINES: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
@@ -155,6 +156,20 @@ class _Handler:
             self.q.put_nowait((kind, src or "", dest, bool(event.is_directory)))
         except queue.Full:
             self.overflow.set()  # too much at once: a full reconcile catches up without losing anything
+
+
+def _with_media_of_sidecars(root: Path, rels: set[str]) -> set[str]:
+    """RELS, with each sidecar (NAME.xmp, NAME.ext.reelprov.json, ...) replaced by the files it
+    describes: a sidecar is not recorded itself, but adding, editing or removing one changes its
+    file's evidence."""
+    out = set()
+    for rel in rels:
+        if not is_sidecar(rel.rpartition("/")[2]):
+            out.add(rel)
+            continue
+        for m in media_of(root / rel):
+            out.add(m.relative_to(root).as_posix())
+    return out
 
 
 class Watcher:
@@ -451,7 +466,7 @@ class Watcher:
         """Hash and extract settled files on the worker pool; the loop thread stays the one writer."""
         from reelprov.scan import Candidate
 
-        for rel in sorted(ready):
+        for rel in sorted(_with_media_of_sidecars(self.root, ready)):
             if rel in self._inflight:
                 self._redo.add(rel)  # changed again while being read: read it once more afterwards
                 continue
@@ -542,6 +557,11 @@ class Watcher:
                     p.stable_since = now
                 elif kind in ("created", "modified"):
                     p.closed = False if self.state.backend == "inotify" else p.closed
+        # A sidecar deleted or moved away: its file loses that evidence, so read the file again.
+        for g in [g for g in gone if is_sidecar(g.rpartition("/")[2])]:
+            gone.discard(g)
+            for m in _with_media_of_sidecars(self.root, {g}):
+                self.state.pending.setdefault(m, Pending(first=now, stable_since=now, closed=True, walked=True))
         return moves, gone, dirs
 
     def _safe(self, fn: Any) -> Any:
