@@ -4,7 +4,6 @@
 # string of every command at each start (~30 ms); real annotation objects cost nothing.
 
 import json
-import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -546,6 +545,8 @@ def cut_import(
     for u in res["unmatched"][:_UNMATCHED_SHOWN]:
         _err(f"unmatched: {_t(u['track'])} {u['record_in']} {_t(u['clip'])} ({_t(u.get('reference') or 'no reference')})")
     if len(res["unmatched"]) > _UNMATCHED_SHOWN:
+        import shlex
+
         _err(f"... and {len(res['unmatched']) - _UNMATCHED_SHOWN:,} more unmatched; "
              f"`reelprov cut show {shlex.quote(res['name'])}` lists them all")
     for note in res["notes"]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import cache
 
 NOT_UTF8 = "file name is not valid UTF-8; rename it (e.g. with convmv) so it can be recorded"
 
@@ -38,8 +39,13 @@ def shown(rel: str) -> str:
 # the cursor, clear the screen, set the title, write the clipboard), DEL, C1 controls, and the
 # bidirectional overrides that make text read in another order than it is stored ("Trojan
 # source"). A file's metadata, name or timeline must not be able to rewrite what a reviewer sees.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_CHARS = "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+@cache
+def _control() -> re.Pattern[str]:
+    return re.compile(_CONTROL_CHARS)  # compiled on first use: every command imports this module
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -51,10 +57,10 @@ def one_line(text: str) -> str:
     """TEXT (a file name, a tool's metadata, a timeline's clip name) for one line of terminal or
     log output: backslashes first, then newlines, tabs and every other control character as
     escapes, then invalid UTF-8 as \\xNN (so a real backslash cannot pass for an escape)."""
-    return shown(_CONTROL.sub(_escape, text.replace("\\", "\\\\")))
+    return shown(_control().sub(_escape, text.replace("\\", "\\\\")))
 
 
 def printable(text: str) -> str:
     """TEXT read from a file for a one-line summary kept in the ledger: line breaks and tabs as
     spaces, other control characters escaped; ordinary backslashes kept as they are."""
-    return _CONTROL.sub(lambda m: " " if m.group() in _NAMED else _escape(m), text)
+    return _control().sub(lambda m: " " if m.group() in _NAMED else _escape(m), text)
