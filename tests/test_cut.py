@@ -95,6 +95,16 @@ def test_a_file_deleted_while_in_the_cut_still_blocks_and_comes_back_as_itself(c
     back = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
     assert back["id"] == before["id"] and back["deleted"] is False and back["in_cut"] is True
     assert [f["id"] for f in back["flags"]] == [f["id"] for f in before["flags"]]
+    # the editor re-exports the cut while the file is offline again: still matched, still blocking
+    shutil.move(castle, show_root.parent / "castle.bak")
+    cli("scan", cwd=show_root)
+    r = cli("cut", "import", str(edl), "--name", "Reel 1", "--json", cwd=show_root)
+    assert [e["path"] for e in r.json()["events"] if e["path"].endswith("castle.png")] == ["temp/boards/castle.png"]
+    assert r.json()["left"] == []
+    gone = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
+    assert gone["deleted"] is True and [f["status"] for f in gone["flags"] if f["id"] == screen["id"]] == ["open"]
+    shutil.move(show_root.parent / "castle.bak", castle)
+    cli("scan", cwd=show_root)
     # the cut moves on without it: its screen flag resolves
     edl.write_text(EDL.split("001")[0] + "002" + EDL.split("002", 1)[1])
     cli("cut", "import", str(edl), "--name", "Reel 1", cwd=show_root)

@@ -210,10 +210,15 @@ def _match(clip: Any, refs: list[str], project: Project, cut_file: Path, by_path
 
 
 def _live_assets(project: Project) -> tuple[dict[str, _Asset], dict[str, list[_Asset]]]:
-    """The live assets by path, and by file name with and without extension (lower case)."""
-    live = [_Asset(r["id"], r["path"]) for r in project.reader.iter(
-        "SELECT id, path FROM asset WHERE project = :p AND deleted = :no", p=project.cfg.project_id, no=False)]
-    by_path = {a.path: a for a in live}
+    """The assets by path, and by file name with and without extension (lower case): live ones
+    first, then ones deleted from the project (an edit keeps using media that went offline, and
+    that media's evidence and flags still count), the latest first."""
+    rows = sorted(project.reader.iter("SELECT id, path, deleted, last_seq FROM asset WHERE project = :p",
+                                      p=project.cfg.project_id), key=lambda r: (bool(r["deleted"]), -r["last_seq"]))
+    live = [_Asset(r["id"], r["path"]) for r in rows]
+    by_path: dict[str, _Asset] = {}
+    for a in live:
+        by_path.setdefault(a.path, a)
     by_name: dict[str, list[_Asset]] = {}
     for a in live:
         base = a.path.rsplit("/", 1)[-1].lower()
