@@ -209,7 +209,7 @@ def _match(clip: Any, refs: list[str], project: Project, cut_file: Path, by_path
     return None, None
 
 
-def _live_assets(project: Project) -> tuple[dict[str, _Asset], dict[str, list[_Asset]]]:
+def _known_assets(project: Project) -> tuple[dict[str, _Asset], dict[str, list[_Asset]]]:
     """The assets by path, and by file name with and without extension (lower case): live ones
     first, then ones deleted from the project (an edit keeps using media that went offline, and
     that media's evidence and flags still count), the latest first."""
@@ -257,7 +257,7 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
     tl, rate, drop, start = _read(path, rate, notes)
     if name and len(name) > MAX_PATH:
         raise CutImportError(f"a cut name of {len(name):,} characters; give a shorter one with --name")
-    known = _live_assets(project)
+    known = _known_assets(project)
     where = {"clip": 0, "track": 0}  # how far the reading got, for the message if it fails
     try:
         if not name and len(str(tl.name or "")) > MAX_PATH:
