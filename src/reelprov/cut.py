@@ -215,12 +215,12 @@ def _known_assets(project: Project) -> tuple[dict[str, _Asset], dict[str, list[_
     that media's evidence and flags still count), the latest first."""
     rows = sorted(project.reader.iter("SELECT id, path, deleted, last_seq FROM asset WHERE project = :p",
                                       p=project.cfg.project_id), key=lambda r: (bool(r["deleted"]), -r["last_seq"]))
-    live = [_Asset(r["id"], r["path"]) for r in rows]
+    known = [_Asset(r["id"], r["path"]) for r in rows]
     by_path: dict[str, _Asset] = {}
-    for a in live:
+    for a in known:
         by_path.setdefault(a.path, a)
     by_name: dict[str, list[_Asset]] = {}
-    for a in live:
+    for a in known:
         base = a.path.rsplit("/", 1)[-1].lower()
         by_name.setdefault(base, []).append(a)
         by_name.setdefault(base.rsplit(".", 1)[0], []).append(a)
