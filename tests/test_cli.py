@@ -317,3 +317,20 @@ def test_metadata_names_and_clip_names_cannot_drive_the_terminal(cli, show_root:
     assert shown_asset["path"] == esc_name  # the name itself is recorded as it is
     assert "\\x1b[8m" in outs[2].out and "\\x1b]0;pwned\\x07" in outs[2].out
     assert all("\x1b" not in e["detail"] for e in shown_asset["evidence"])  # stored printable
+
+
+def test_a_path_typed_in_another_unicode_form_finds_the_asset(cli, show_root: Path) -> None:
+    import unicodedata
+
+    stored = unicodedata.normalize("NFD", "plates/Café_é.png")  # as a Mac share hands it over
+    typed = unicodedata.normalize("NFC", stored)  # as a keyboard or a shell types it
+    write_png(show_root / stored)
+    cli("scan", cwd=show_root)
+    for args in (("show", typed, "--json"), ("history", typed, "--json"), ("ls", typed, "--json"),
+                 ("ls", unicodedata.normalize("NFC", "plates/Caf*"), "--json"), ("flags", typed, "--json")):
+        r = cli(*args, cwd=show_root)
+        assert r.code == 0, (args, r.err)
+    assert cli("show", typed, "--json", cwd=show_root).json()["path"] == stored
+    assert [a["path"] for a in cli("ls", typed, "--json", cwd=show_root).json()] == [stored]
+    assert cli("tag", typed, "--tag", "key_creative", cwd=show_root).code == 0
+    assert cli("show", stored, "--json", cwd=show_root).json()["tags"] == ["key_creative"]

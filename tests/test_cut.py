@@ -113,6 +113,24 @@ def test_a_file_deleted_while_in_the_cut_still_blocks_and_comes_back_as_itself(c
     assert cli("verify", cwd=show_root).code == 0
 
 
+def test_names_match_whichever_unicode_form_the_share_and_the_editor_use(cli, show_root: Path) -> None:
+    """A Mac share stores "é" decomposed (NFD); the editor's EDL and the user's keyboard compose it."""
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "vfx/Café/plan_é.png")
+    write_png(show_root / nfd, {"parameters": SD_PARAMS})
+    cli("scan", cwd=show_root)
+    nfc = unicodedata.normalize("NFC", "plan_é.png")
+    assert nfc != nfd.rsplit("/", 1)[1]
+    edl = show_root / "r.edl"
+    edl.write_text(f"TITLE: R\nFCM: NON-DROP FRAME\n\n001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 "
+                   f"01:00:01:00\n* FROM CLIP NAME: {nfc}\n\n002  AX       V     C        00:00:00:00 00:00:01:00 "
+                   f"01:00:01:00 01:00:02:00\n* SOURCE FILE: {show_root}/{unicodedata.normalize('NFC', 'vfx/Café/x')}/../{nfc}\n")
+    r = cli("cut", "import", str(edl), "--json", cwd=show_root)
+    assert r.code == 0 and r.json()["unmatched"] == []
+    assert [(e["path"], e["matched_by"]) for e in r.json()["events"]] == [(nfd, "clip name"), (nfd, "path")]
+
+
 def test_a_reel_of_unmatched_clips_is_summed_up_on_the_terminal(cli, show_root: Path) -> None:
     _setup(cli, show_root)
     events = [f"{i:03d}  AX       V     C        00:00:00:00 00:00:01:00 01:00:{i:02d}:00 01:00:{i + 1:02d}:00\n"

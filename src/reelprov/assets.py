@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reelprov.errors import UnknownAsset
+from reelprov.names import same_form
 from reelprov.policy import UNRESOLVED
 from reelprov.project import Project
 from reelprov.stages import stage_of, tags_of
@@ -74,6 +75,7 @@ _PREFIX = {"sqlite": " AND path >= :lo AND path < :hi", "postgresql": " AND path
 _FLAGGED = " AND id IN (SELECT asset FROM flag WHERE project = :p AND status IN (SELECT value FROM json_each(:statuses)))"
 _AT_PATH = "SELECT * FROM asset WHERE project = :p AND path = :path ORDER BY last_seq DESC"
 _ASSET_FLAGS = "SELECT * FROM flag WHERE project = :p AND asset = :a"
+_PATHS = "SELECT path FROM asset WHERE project = :p"
 
 
 def _assets_sql(dialect: str, *, prefix: bool, flagged: bool) -> str:
@@ -89,6 +91,8 @@ _PROJECT_FLAGS = "SELECT * FROM flag WHERE project = :p"
 def _prefix_params(dialect: str, glob: str | None) -> dict[str, str] | None:
     """Parameters of _PREFIX for the literal part of a path glob, or None when it has none usable."""
     prefix = re.split(r"[*?\[]", glob, maxsplit=1)[0] if glob else ""
+    if not prefix.isascii():
+        return None  # stored names may be in another Unicode form: path_matches compares them
     last = ord(prefix[-1]) if prefix else 0
     if not prefix or last == 0x10FFFF or 0xD7FF <= last <= 0xDFFF:  # no encodable successor to bound it
         return None
@@ -98,7 +102,9 @@ def _prefix_params(dialect: str, glob: str | None) -> dict[str, str] | None:
 
 
 def path_matches(path: str, pattern: str) -> bool:
-    """A glob matches like fnmatch (`*` crosses folders); a plain path names a file or a folder."""
+    """A glob matches like fnmatch (`*` crosses folders); a plain path names a file or a folder.
+    Names compare in one Unicode form (an accented name typed or stored either way matches)."""
+    path, pattern = same_form(path), same_form(pattern)
     if any(ch in pattern for ch in "*?["):
         return fnmatch.fnmatch(path, pattern)
     return path == pattern or path.startswith(pattern + "/")
@@ -148,6 +154,11 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
 def find_asset(project: Project, rel: str, *, include_deleted: bool = True) -> dict[str, Any]:
     """The asset recorded at REL (the live one first, else the last deleted one)."""
     rows = project.reader.rows(_AT_PATH, p=project.cfg.project_id, path=rel)
+    if not rows and not rel.isascii():  # typed in one Unicode form, recorded in another
+        want = same_form(rel)
+        ids = [r["path"] for r in project.reader.iter(_PATHS, p=project.cfg.project_id) if same_form(r["path"]) == want]
+        rows = [r for path in dict.fromkeys(ids) for r in project.reader.rows(_AT_PATH, p=project.cfg.project_id, path=path)]
+        rows.sort(key=lambda r: -r["last_seq"])
     live = [r for r in rows if not r["deleted"]]
     if live:
         return live[0]

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from reelprov.config import MAX_PATH
 from reelprov.errors import CutImportError, ReelprovError, UnknownCut
+from reelprov.names import same_form
 from reelprov.project import Project
 
 SUPPORTED = {".otio": None, ".edl": "cmx_3600", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".aaf": "AAF"}
@@ -195,15 +196,15 @@ def _match(clip: Any, refs: list[str], project: Project, cut_file: Path, by_path
     """The asset a clip shows, and how it was found: by path, then file name, then clip or reel name."""
     for ref in refs:
         rel = _to_rel(ref, project, cut_file.parent)
-        if rel and rel in by_path:
-            return by_path[rel], "path"
-    for ref in refs:
-        hits = by_name.get(ref.replace("\\", "/").rsplit("/", 1)[-1].lower())
+        if rel and same_form(rel) in by_path:
+            return by_path[same_form(rel)], "path"
+    for ref in refs:  # names compare in one Unicode form: NFD from a Mac share, NFC from the editor
+        hits = by_name.get(same_form(ref.replace("\\", "/").rsplit("/", 1)[-1].lower()))
         if hits:
             return hits[0], "file name"
     reel = (clip.metadata.get("cmx_3600", {}) or {}).get("reel") if hasattr(clip.metadata, "get") else None
     for cand in (clip.name, reel):
-        hits = by_name.get(str(cand or "").lower())
+        hits = by_name.get(same_form(str(cand or "").lower()))
         if hits:
             return hits[0], "clip name" if cand == clip.name else "reel name"
     return None, None
@@ -218,10 +219,10 @@ def _known_assets(project: Project) -> tuple[dict[str, _Asset], dict[str, list[_
     known = [_Asset(r["id"], r["path"]) for r in rows]
     by_path: dict[str, _Asset] = {}
     for a in known:
-        by_path.setdefault(a.path, a)
+        by_path.setdefault(same_form(a.path), a)
     by_name: dict[str, list[_Asset]] = {}
     for a in known:
-        base = a.path.rsplit("/", 1)[-1].lower()
+        base = same_form(a.path.rsplit("/", 1)[-1].lower())
         by_name.setdefault(base, []).append(a)
         by_name.setdefault(base.rsplit(".", 1)[0], []).append(a)
     return by_path, by_name

@@ -21,6 +21,16 @@ def counted(count: int, noun: str) -> str:
     return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
 
 
+def same_form(text: str) -> str:
+    """TEXT in Unicode NFC, for comparing names, never for storing them: a Mac share hands out
+    "é" as e + combining accent (NFD) while a keyboard, an EDL or a shell types one character."""
+    if text.isascii():
+        return text
+    import unicodedata
+
+    return unicodedata.normalize("NFC", text)
+
+
 def bad_name(rel: str) -> str | None:
     """Why REL cannot be recorded, or None. Names must be valid UTF-8 to live in the ledger."""
     try:
