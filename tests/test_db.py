@@ -65,24 +65,32 @@ def test_old_ledger_upgraded_or_told_what_to_run(cli, show_root: Path) -> None:
     assert cli("ls", cwd=show_root).code == 0  # brought up to date by itself
 
 
-def test_0005_recomputes_origins_an_older_reelprov_projected(cli, show_root: Path) -> None:
-    """An invalid manifest's capture claim made its file `human` before 0005: the upgrade
-    recomputes the projection so the table agrees with the ledger under the new rule."""
+def _0005_recomputes_origins(cli, root: Path, url: str, env: dict[str, str] | None = None) -> None:
     import shutil
 
     from tests.conftest import SAMPLES
 
-    shutil.copy(SAMPLES / "c2pa/tampered_after_signing.jpg", show_root / "shot.jpg")
-    cli("scan", cwd=show_root)
-    url = f"sqlite:///{show_root / '.reelprov/ledger.db'}"
+    shutil.copy(SAMPLES / "c2pa/tampered_after_signing.jpg", root / "shot.jpg")
+    cli("scan", cwd=root, env=env)
     engine = db.make_engine(url)
     with engine.begin() as conn:  # what 0004 and the older rule left
         conn.exec_driver_sql("UPDATE asset SET origin = 'human' WHERE path = 'shot.jpg'")
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0004'")
     engine.dispose()
-    assert cli("show", "shot.jpg", "--json", cwd=show_root).json()["origin"] == "unknown"  # upgraded on open
-    assert cli("db", "current", "--json", cwd=show_root).json()["current"] == db.SCHEMA_HEAD
-    assert cli("verify", cwd=show_root).code == 0
+    assert cli("show", "shot.jpg", "--json", cwd=root, env=env).json()["origin"] == "unknown"  # upgraded on open
+    assert cli("db", "current", "--json", cwd=root, env=env).json()["current"] == db.SCHEMA_HEAD
+    assert cli("verify", cwd=root, env=env).code == 0
+
+
+def test_0005_recomputes_origins_an_older_reelprov_projected(cli, show_root: Path) -> None:
+    """An invalid manifest's capture claim made its file `human` before 0005: the upgrade
+    recomputes the projection so the table agrees with the ledger under the new rule."""
+    _0005_recomputes_origins(cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}")
+
+
+@pytest.mark.postgres
+def test_0005_recomputes_origins_on_postgres(cli, show_root: Path, pg_url: str) -> None:
+    _0005_recomputes_origins(cli, show_root, pg_url, {"REELPROV_DATABASE_URL": pg_url})
 
 
 def test_sqlite_is_wal_with_busy_timeout(project) -> None:
