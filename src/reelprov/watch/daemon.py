@@ -298,8 +298,10 @@ class Watcher:
 
         with self._in_bulk():
             rep = scan(self.project)
-        log.info("reconciled: %d files, %d new, %d changed, %d moved, %d deleted, %d errors%s",
+        log.info("reconciled: %d files, %d new, %d changed, %d moved, %d deleted, %d errors%s%s%s",
                  rep.files, rep.seen, rep.changed, rep.moved, rep.deleted, len(rep.errors),
+                 f", {rep.restored} restored" if rep.restored else "",
+                 f", {rep.reread} with new evidence" if rep.reread else "",
                  f"; {rep.symlinks} symbolic links not followed ([scan] follow_symlinks)" if rep.symlinks else "")
         for e in rep.errors:
             log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
