@@ -18,3 +18,4 @@ def test_nothing_a_terminal_acts_on_gets_through() -> None:
     assert one_line(hostile) == "a\\x1b[2J\\x1b]52;c;cGF5bG9hZA==\\x07b\\x9b31m\\x7f\\u202egnp.exe\\nnext\\tline"
     assert printable("Steps: 20\nSeed: 1\\2") == "Steps: 20 Seed: 1\\2"  # summaries keep backslashes
     assert one_line("plain/é 日本.png") == "plain/é 日本.png"  # ordinary text untouched
+    assert printable(None) == "None"  # a timeline clip may have no name

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-# A path safe for one line of terminal output (newlines and tabs escaped, bad bytes as \xNN).
+# Counts as words; a path, and any other text from files or timelines, safe for one line of
+# terminal output (control characters escaped, bad bytes as \xNN).
 from reelprov.names import counted as _n
 from reelprov.names import one_line as _p
 from reelprov.names import printable as _t
@@ -548,7 +549,7 @@ def cut_import(
         import shlex
 
         _err(f"... and {len(res['unmatched']) - _UNMATCHED_SHOWN:,} more unmatched; "
-             f"`reelprov cut show {shlex.quote(res['name'])}` lists them all")
+             f"`reelprov cut show {_t(shlex.quote(res['name']))}` lists them all")
     for note in res["notes"]:
         _err(f"reelprov: warning: {file}: the reader says: {_p(note)}")
 

@@ -70,7 +70,10 @@ def one_line(text: str) -> str:
     return shown(_control().sub(_escape, text.replace("\\", "\\\\")))
 
 
-def printable(text: str) -> str:
+def printable(text: object) -> str:
     """TEXT read from a file for a one-line summary kept in the ledger: line breaks and tabs as
-    spaces, other control characters escaped; ordinary backslashes kept as they are."""
+    spaces, other control characters escaped; ordinary backslashes kept as they are. Not text
+    (a clip with no name) is shown as its str()."""
+    if not isinstance(text, str):
+        text = str(text)
     return _control().sub(lambda m: " " if m.group() in _NAMED else _escape(m), text)
