@@ -156,8 +156,8 @@ def find_asset(project: Project, rel: str, *, include_deleted: bool = True) -> d
     rows = project.reader.rows(_AT_PATH, p=project.cfg.project_id, path=rel)
     if not rows and not rel.isascii():  # typed in one Unicode form, recorded in another
         want = same_form(rel)
-        ids = [r["path"] for r in project.reader.iter(_PATHS, p=project.cfg.project_id) if same_form(r["path"]) == want]
-        rows = [r for path in dict.fromkeys(ids) for r in project.reader.rows(_AT_PATH, p=project.cfg.project_id, path=path)]
+        paths = [r["path"] for r in project.reader.iter(_PATHS, p=project.cfg.project_id) if same_form(r["path"]) == want]
+        rows = [r for path in dict.fromkeys(paths) for r in project.reader.rows(_AT_PATH, p=project.cfg.project_id, path=path)]
         rows.sort(key=lambda r: -r["last_seq"])
     live = [r for r in rows if not r["deleted"]]
     if live:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from reelprov.errors import WatcherRunning
-from reelprov.extract.sidecars import is_sidecar, media_of
 from reelprov.names import one_line, printable
 from reelprov.project import Project
 
@@ -162,6 +161,8 @@ def _with_media_of_sidecars(root: Path, rels: set[str]) -> set[str]:
     """RELS, with each sidecar (NAME.xmp, NAME.ext.reelprov.json, ...) replaced by the files it
     describes: a sidecar is not recorded itself, but adding, editing or removing one changes its
     file's evidence."""
+    from reelprov.extract.sidecars import is_sidecar, media_of
+
     out = set()
     for rel in rels:
         if not is_sidecar(rel.rpartition("/")[2]):
@@ -560,6 +561,8 @@ class Watcher:
                 elif kind in ("created", "modified"):
                     p.closed = False if self.state.backend == "inotify" else p.closed
         # A sidecar deleted or moved away: its file loses that evidence, so read the file again.
+        from reelprov.extract.sidecars import is_sidecar
+
         for g in [g for g in gone if is_sidecar(g.rpartition("/")[2])]:
             gone.discard(g)
             for m in _with_media_of_sidecars(self.root, {g}):
