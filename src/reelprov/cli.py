@@ -623,10 +623,16 @@ def report(
     elif path:
         print(path)
     if fail_on:
+        tampered = data["verify"] is not None and not data["verify"]["ok"]
+        if tampered:  # the flags themselves may have been edited: the gate cannot pass on them
+            _err("the ledger does not verify, so this report cannot clear delivery:")
+            for prob in data["verify"]["problems"][:5]:
+                _err(f"  TAMPERED: {_t(prob)}")
         if unique:
             _err(f"{_n(len(unique), 'flag')} at or above {fail_on} {'is' if len(unique) == 1 else 'are'} unresolved:")
             for f in sorted(unique.values(), key=lambda f: f["id"]):
                 _err(f"  #{f['id']} {f['severity']}/{f['status']} {_p(f['path'])}: {_t(f['reason'])}")
+        if tampered or unique:
             raise typer.Exit(1)
 
 

@@ -118,6 +118,23 @@ def test_fail_on_gate_and_hook(cli, reviewed: Path) -> None:
     assert hook.returncode == 0 and "Cleared" in hook.stdout
 
 
+def test_the_delivery_gate_fails_on_a_ledger_that_does_not_verify(cli, reviewed: Path) -> None:
+    """Someone marks a blocking flag approved in the table: no flag blocks any more, but the
+    ledger no longer verifies, and a report built on it cannot clear delivery."""
+    import sqlite3
+
+    assert cli("report", "--fail-on", "escalate", "--format", "json", "--output", "-", cwd=reviewed).code == 1
+    conn = sqlite3.connect(reviewed / ".reelprov/ledger.db")
+    with conn:
+        conn.execute("UPDATE flag SET status = 'approved' WHERE severity = 'escalate'")
+    conn.close()
+    # the edit hides the flag from a report that does not check the chain...
+    assert cli("report", "--fail-on", "escalate", "--no-verify", "--format", "json", "--output", "-", cwd=reviewed).code == 0
+    r = cli("report", "--fail-on", "escalate", "--format", "md", "--output", "-", cwd=reviewed)  # ...but not this one
+    assert r.code == 1 and "the ledger does not verify, so this report cannot clear delivery" in r.err
+    assert "TAMPERED: flag" in r.err and "Ledger verification FAILED" in r.out
+
+
 def test_json_summary_of_the_report_written(cli, reviewed: Path) -> None:
     r = cli("report", "--format", "csv", "--fail-on", "escalate", "--json", cwd=reviewed)
     assert r.code == 1
