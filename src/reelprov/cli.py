@@ -266,17 +266,31 @@ def history(path: str, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def verify(as_json: JsonOpt = False) -> None:
+def verify(
+    anchor: Annotated[list[str] | None, typer.Option(
+        "--anchor", help="SEQ:HASH of an entry recorded elsewhere (a report prints its head): it must still be "
+                         "in the chain as it was. Repeatable; a hash prefix of 12+ characters will do.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Recompute the hash chain and projections; exit 1 naming the first bad entry."""
+    from reelprov.errors import ReelprovError
     from reelprov.ledger.verify import verify as do_verify
 
+    anchors: dict[int, str] = {}
+    for a in anchor or []:
+        seq, _, h = a.lstrip("#").partition(":")
+        if not (seq.isdigit() and 12 <= len(h) <= 64 and all(c in "0123456789abcdef" for c in h.lower())):
+            raise ReelprovError(f"--anchor {a!r}: give SEQ:HASH, e.g. --anchor 156:7b336572c9b4 (the head a report "
+                                "printed; at least 12 hex characters of the hash)")
+        anchors[int(seq)] = h.lower()
     p = _open()
     with _Progress("verify") as prog:
-        res = do_verify(p.ledger, progress=prog)
+        res = do_verify(p.ledger, progress=prog, anchors=anchors)
     if as_json:
         _emit(res.to_json())
     elif res.ok:
-        print(f"ledger intact: {_n(res.entries, 'entry')}, head #{res.head_seq} {res.head_hash}")
+        print(f"ledger intact: {_n(res.entries, 'entry')}, head #{res.head_seq} {res.head_hash}"
+              + (f"; {_n(len(anchors), 'anchor')} found as recorded" if anchors else ""))
     else:
         for prob in res.problems[:20]:
             _err(f"TAMPERED: {prob}")

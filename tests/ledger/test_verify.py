@@ -109,3 +109,52 @@ def test_rebuild_reports_its_progress(scanned: Path) -> None:
     p.close()
     assert len(proj.assets) == 3
     assert seen == [("writing the tables", entries, entries)]  # fewer than 5,000 entries: no replay steps
+
+
+def _head(cli, root: Path) -> str:
+    head = cli("verify", "--json", cwd=root).json()["head"]
+    return f"{head['seq']}:{head['hash'][:16]}"
+
+
+def test_an_anchor_kept_elsewhere_catches_history_cut_short_or_rewritten(cli, scanned: Path) -> None:
+    """Whoever can write the database can recompute every hash; the head a report printed, kept
+    elsewhere, is what shows that history before it is unchanged."""
+    from reelprov.ledger.chain import entry_hash
+
+    r = cli("report", "--format", "md", "--output", "-", cwd=scanned)
+    anchor = _head(cli, scanned)
+    assert f"reelprov verify --anchor {anchor}" in r.out  # the report says how to check it later
+    assert "1 anchor found as recorded" in cli("verify", "--anchor", anchor, cwd=scanned).out
+    cli("tag", "b.png", "--tag", "key_creative", cwd=scanned)  # history goes on after the anchor
+    assert cli("verify", "--anchor", anchor, cwd=scanned).code == 0
+    seq = int(anchor.split(":")[0])
+
+    # cut short: the last entries deleted and the tables rebuilt; the chain itself still holds
+    sql(scanned, "DELETE FROM ledger_entry WHERE seq >= ?", seq)
+    assert cli("db", "rebuild", cwd=scanned).code == 0
+    assert cli("verify", cwd=scanned).code == 0
+    r = cli("verify", "--anchor", anchor, cwd=scanned)
+    assert r.code == 1 and f"entry {seq}: not in the ledger any more" in r.err
+
+    # rewritten: an early entry edited and every hash after it recomputed
+    anchor = _head(cli, scanned)
+    con = sqlite3.connect(scanned / ".reelprov/ledger.db")
+    rows = con.execute("SELECT id, project, seq, asset, kind, payload, actor, host, ts FROM ledger_entry ORDER BY seq").fetchall()
+    prev = con.execute("SELECT prev_hash FROM ledger_entry WHERE seq = 1").fetchone()[0]
+    for id_, project, s, asset, kind, payload, actor, host, ts in rows:
+        if s == 2:
+            actor = "mallory"
+        h = entry_hash(project=project, seq=s, asset=asset, kind=kind, payload=payload, actor=actor, host=host, ts=ts, prev_hash=prev)
+        con.execute("UPDATE ledger_entry SET actor = ?, prev_hash = ?, entry_hash = ? WHERE id = ?", (actor, prev, h, id_))
+        prev = h
+    con.commit()
+    con.close()
+    assert cli("verify", cwd=scanned).code == 0  # a consistent forgery
+    r = cli("verify", "--anchor", anchor, cwd=scanned)
+    assert r.code == 1 and "not the anchor given (history up to it was rewritten)" in r.err
+
+
+@pytest.mark.parametrize("bad", ["12", "x:0123456789ab", "3:0123", "3:zzzzzzzzzzzz"])
+def test_a_malformed_anchor_is_exit_2(cli, scanned: Path, bad: str) -> None:
+    r = cli("verify", "--anchor", bad, cwd=scanned)
+    assert r.code == 2 and "give SEQ:HASH" in r.err

@@ -32,9 +32,17 @@ class VerifyResult:
         }
 
 
-def verify(ledger: Ledger, *, progress: Progress | None = None, every: int = 5000) -> VerifyResult:
-    """Recompute the chain entry by entry and replay it into the tables; PROGRESS every EVERY entries."""
+def verify(ledger: Ledger, *, progress: Progress | None = None, every: int = 5000,
+           anchors: dict[int, str] | None = None) -> VerifyResult:
+    """Recompute the chain entry by entry and replay it into the tables; PROGRESS every EVERY entries.
+
+    ANCHORS ({seq: hash or a prefix of it}, e.g. the head a report printed) must still be in the
+    chain as they were: anyone able to write the database can recompute every hash, so only a
+    head kept elsewhere shows that history before it was neither rewritten nor cut short."""
+    anchors = dict(anchors or {})
     problems: list[str] = []
+    if 0 in anchors and not GENESIS_HASH.startswith(anchors.pop(0)):  # the head of an empty ledger
+        problems.append("entry 0: the anchor is not the empty ledger's head")
     first_bad: int | None = None
     prev_hash = GENESIS_HASH
     expected_seq = 1
@@ -71,11 +79,17 @@ def verify(ledger: Ledger, *, progress: Progress | None = None, every: int = 500
                 except (ValueError, KeyError, TypeError) as exc:
                     first_bad = seq
                     problems.append(f"entry {seq} ({m['kind']}): cannot be applied ({exc})")
+            if seq in anchors and not m["entry_hash"].startswith(anchors.pop(seq)):
+                problems.append(f"entry {seq}: its hash is now {m['entry_hash'][:16]}..., not the anchor given "
+                                "(history up to it was rewritten)")
+                first_bad = seq if first_bad is None else first_bad
             prev_hash = m["entry_hash"]
             expected_seq = seq + 1
             if progress is not None and count % every == 0:
                 progress("checking the hash chain", count, max(total, count))
         head_seq, head_hash = expected_seq - 1, prev_hash
+        for seq in sorted(anchors):  # anchors the walk never reached
+            problems.append(f"entry {seq}: not in the ledger any more (it ends at #{head_seq}): history was cut short")
         if progress is not None:
             progress("comparing the tables", count, max(total, count))
         if first_bad is None:

@@ -326,7 +326,8 @@ def _md(text: Any) -> str:
 def render_md(data: dict[str, Any]) -> str:
     c = data["counts"]
     lines = [f"# Pre-delivery report: {_md(data['project']['name'])}", "",
-             f"Generated {data['generated_at']} from ledger head #{data['ledger_head']['seq']} `{data['ledger_head']['hash']}`.", "",
+             f"Generated {data['generated_at']} from ledger head #{data['ledger_head']['seq']} `{data['ledger_head']['hash']}`; "
+             f"check later with `reelprov verify --anchor {data['ledger_head']['seq']}:{data['ledger_head']['hash'][:16]}`.", "",
              f"{counted(c['assets'], 'asset')}, {c['ai_assets']} with AI origin, {c['ai_headed_to_screen']} AI headed to screen; "
              f"{counted(c['flags_blocking'], 'blocking flag')}, {c['flags_open']} open, {c['flags_approved']} approved/waived.", ""]
     if data["verify"] is not None and not data["verify"]["ok"]:
