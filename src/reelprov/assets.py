@@ -31,7 +31,7 @@ def asset_json(project: Project, a: dict[str, Any], flags: list[dict[str, Any]])
     evidence = [_public_evidence(e) for e in a["evidence"]]
     from reelprov.ledger.projection import declaration_evidence
 
-    evidence += [_public_evidence(declaration_evidence(d)) for d in a["declarations"]]
+    evidence += [_public_evidence(declaration_evidence(d, a["sha256"])) for d in a["declarations"]]
     return {
         "id": a["id"],
         "path": a["path"],

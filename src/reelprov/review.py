@@ -77,7 +77,9 @@ def declare(project: Project, assets: list[dict[str, Any]], *, origin: str, tool
     payload = {k: v for k, v in payload.items() if v not in (None, [])}
     with project.batch() as b:
         for a in assets:
-            b.append("declared", a["id"], payload)
+            # bound to the content declared about: a claim of human origin does not carry over to
+            # other content the file gets later (see declaration_evidence)
+            b.append("declared", a["id"], {**payload, "sha256": a["sha256"]})
     return len(assets)
 
 

@@ -96,6 +96,27 @@ def test_declare_counts_as_evidence(cli, show_root: Path) -> None:
         assert any(e["source"].startswith("declaration") for e in a["evidence"])
 
 
+def test_a_declaration_of_human_origin_does_not_carry_over_to_new_content(cli, show_root: Path) -> None:
+    """Declared human for one version; the file is then replaced by another with no evidence: that
+    is unknown, not human. Declared AI use still counts for the new version."""
+    still = write_png(show_root / "final/still.png")
+    plate = write_png(show_root / "final/plate.png", color=(5, 5, 5))
+    cli("scan", cwd=show_root)
+    assert cli("declare", "final/still.png", "--origin", "human", "--note", "unit photographer", cwd=show_root).code == 0
+    assert cli("declare", "final/plate.png", "--origin", "ai_generated", "--tool", "Flux", cwd=show_root).code == 0
+    assert cli("show", "final/still.png", "--json", cwd=show_root).json()["origin"] == "human"
+    write_png(still, color=(99, 1, 1))
+    write_png(plate, color=(98, 1, 1))
+    cli("scan", cwd=show_root)
+    a = cli("show", "final/still.png", "--json", cwd=show_root).json()
+    assert a["origin"] == "unknown"
+    assert any("declared for earlier content" in e["detail"] and e["origin"] is None for e in a["evidence"])
+    b = cli("show", "final/plate.png", "--json", cwd=show_root).json()
+    assert b["origin"] == "ai_generated" and b["tools"] == ["Flux"]
+    assert any(f["rule"] == "screen.ai_headed_to_screen" and f["status"] == "open" for f in b["flags"])
+    assert cli("verify", cwd=show_root).code == 0
+
+
 def test_bad_review_input_is_exit_2_and_changes_nothing(cli, show_root: Path) -> None:
     write_png(show_root / "a.png")
     cli("scan", cwd=show_root)

@@ -36,21 +36,31 @@ def _new_asset(project: str, asset_id: str, payload: dict[str, Any], seq: int) -
     }
 
 
-def declaration_evidence(decl: dict[str, Any]) -> dict[str, Any]:
-    """A declared use is evidence in its own right (who said it, which tool, why)."""
+def declaration_evidence(decl: dict[str, Any], sha256: str | None = None) -> dict[str, Any]:
+    """A declared use is evidence in its own right (who said it, which tool, why). A declaration of
+    human origin made about other content than the file's now (SHA256) vouches for nothing: the
+    file changed since, and no evidence means unknown. Declared AI use still counts (a new version
+    of AI work is reviewed again, not cleared). Declarations from before reelprov bound them to
+    content carry no sha256 and count as they always did."""
     detail = decl.get("note") or decl.get("purpose") or "declared"
     by = decl.get("by")
+    origin = decl.get("origin")
+    made_for = decl.get("sha256")
+    if origin == "human" and made_for and sha256 and made_for != sha256:
+        origin = None
+        detail = f"{detail} (declared for earlier content {made_for[:12]}; not evidence for this content)"
     return {
         "source": "declaration" + (f" by {by}" if by else ""),
         "kind": "declaration",
-        "origin": decl.get("origin"),
+        "origin": origin,
         "tool": decl.get("tool"),
         "detail": detail,
     }
 
 
 def recompute_origin(asset: AssetState) -> None:
-    items = list(asset["evidence"]) + [declaration_evidence(d) for d in asset["declarations"]]
+    sha = asset.get("sha256")
+    items = list(asset["evidence"]) + [declaration_evidence(d, sha) for d in asset["declarations"]]
     asset["origin"], asset["tools"] = classify(items)
 
 

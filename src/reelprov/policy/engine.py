@@ -169,7 +169,9 @@ _FILE_SAYS = STRENGTH["generator_text"]
 
 def _declared_against_file(asset: dict[str, Any]) -> bool:
     evidence = asset["evidence"] or []
-    human = any(d.get("origin") == "human" for d in asset["declarations"] or []) or any(
+    from reelprov.ledger.projection import declaration_evidence
+
+    human = any(declaration_evidence(d, asset["sha256"])["origin"] == "human" for d in asset["declarations"] or []) or any(
         e.get("kind") == "declaration" and e.get("origin") == "human" for e in evidence)
     return human and any(e.get("kind") != "declaration" and e.get("origin") in ANY_AI and strength(e) >= _FILE_SAYS
                          for e in evidence)
