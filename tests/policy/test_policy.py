@@ -117,6 +117,28 @@ def test_a_declaration_of_human_origin_does_not_carry_over_to_new_content(cli, s
     assert cli("verify", cwd=show_root).code == 0
 
 
+def test_a_rejected_element_taken_off_screen_stops_blocking_and_comes_back_rejected(cli, show_root: Path) -> None:
+    import shutil
+
+    write_png(show_root / "final/props/cup.png", {"parameters": SD_PARAMS})
+    cli("scan", cwd=show_root)
+    screen = next(f for f in open_flags(cli, show_root, "final/props/cup.png") if f["rule"] == "screen.ai_headed_to_screen")
+    assert cli("reject", str(screen["id"]), "--by", "K. Lee", "--note", "replace with a practical", cwd=show_root).code == 0
+    (show_root / "temp").mkdir()
+    shutil.move(show_root / "final/props/cup.png", show_root / "temp/cup.png")  # done as the rejection asked
+    r = cli("scan", cwd=show_root)
+    assert r.code == 0
+    moved = {f["id"]: f["status"] for f in cli("show", "temp/cup.png", "--json", cwd=show_root).json()["flags"]}
+    assert moved[screen["id"]] == "resolved"  # it stayed "rejected", blocking delivery for ever
+    gate = cli("report", "--fail-on", "review", "--format", "md", "--output", "-", cwd=show_root)
+    assert f"#{screen['id']} " not in gate.err
+    shutil.move(show_root / "temp/cup.png", show_root / "final/props/cup.png")  # the same content back on screen
+    cli("scan", cwd=show_root)
+    back = next(f for f in open_flags(cli, show_root, "final/props/cup.png") if f["id"] == screen["id"])
+    assert "this content was rejected by K. Lee: replace with a practical" in back["reason"]
+    assert cli("verify", cwd=show_root).code == 0
+
+
 def test_bad_review_input_is_exit_2_and_changes_nothing(cli, show_root: Path) -> None:
     write_png(show_root / "a.png")
     cli("scan", cwd=show_root)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from reelprov.classify import ANY_AI, ORIGINS, STRENGTH, strength
 from reelprov.config import ProjectConfig
 from reelprov.errors import ConfigError
-from reelprov.policy import SEVERITIES
+from reelprov.policy import SEVERITIES, UNRESOLVED
 from reelprov.stages import STAGES, TAGS, stage_of, tags_of
 
 if TYPE_CHECKING:
@@ -277,10 +277,15 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
                 was = flag["status"]
                 note = why if flag["sha256"] == asset["sha256"] else (
                     f"{why} (content changed since it was {_SINCE.get(was, was)}: was {flag['sha256'][:12]}, now {asset['sha256'][:12]})")
+                if was == "resolved" and flag.get("decided_by") and flag["sha256"] == asset["sha256"]:
+                    # only open and rejected flags resolve, so a decision kept on one is a rejection
+                    note += f" (this content was rejected by {flag['decided_by']}" + (
+                        f": {flag['note']}" if flag.get("note") else "") + ")"
                 b.append("flag_reopened", asset_id, {"flag_id": flag["id"], "sha256": asset["sha256"],
                                                      "reason": note, "severity": rule.severity, "was": was})
                 b.emit("flag-reopened", _event(b, flag["id"], asset))
-        elif flag is not None and flag["status"] == "open":
+        elif flag is not None and flag["status"] in UNRESOLVED:
+            # a rejected element taken off screen has done what the rejection asked: no longer in the way
             b.append("flag_resolved", asset_id, {"flag_id": flag["id"], "reason": "condition no longer holds"})
             b.emit("flag-resolved", _event(b, flag["id"], asset))
 
