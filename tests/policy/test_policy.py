@@ -117,7 +117,7 @@ def test_a_declaration_of_human_origin_does_not_carry_over_to_new_content(cli, s
     assert cli("verify", cwd=show_root).code == 0
 
 
-def test_a_rejected_element_taken_off_screen_stops_blocking_and_comes_back_rejected(cli, show_root: Path) -> None:
+def test_a_rejected_element_taken_off_screen_stops_blocking_and_comes_back_saying_so(cli, show_root: Path) -> None:
     import shutil
 
     write_png(show_root / "final/props/cup.png", {"parameters": SD_PARAMS})
