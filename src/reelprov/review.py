@@ -100,9 +100,11 @@ def decide(project: Project, flag_ids: list[int], decision: str, *, by: str, ref
                 raise FlagStateError(
                     f"flag {flag_id} is {flag['status']}, not open; only open flags can be decided "
                     f"(it reopens by itself if the file changes)")
-            if status == "approved" and flag["severity"] in ("escalate", "block") and not (ref and ref.strip()):
+            if status in ("approved", "waived") and flag["severity"] in ("escalate", "block") and not (ref and ref.strip()):
+                # an escalate flag needs written approval: waiving it must not be the way around that
                 raise ApprovalRefRequired(
-                    f"flag {flag_id} is {flag['severity']}: approving it needs --ref with the written approval reference")
+                    f"flag {flag_id} is {flag['severity']}: {'approving' if status == 'approved' else 'waiving'} it needs "
+                    "--ref with the written approval reference")
             if status == "waived" and not (note and note.strip()):
                 raise WaiverReasonRequired(
                     f"flag {flag_id}: waiving it needs --note saying why no review is needed (e.g. --note 'temp only, never on screen')")

@@ -173,7 +173,9 @@ def test_several_flags_decided_together_or_not_at_all(cli, show_root: Path) -> N
     assert {f["status"] for f in cli("flags", "--json", cwd=show_root).json()} == {"open"}
     r = cli("approve", *map(str, review), str(review[0]), "--by", "J. Park", "--json", cwd=show_root)
     assert r.code == 0 and [f["id"] for f in r.json()] == review and {f["status"] for f in r.json()} == {"approved"}
-    r = cli("waive", str(esc), "--by", "J. Park", "--note", "never on screen", "--json", cwd=show_root)
+    r = cli("waive", str(esc), "--by", "J. Park", "--note", "never on screen", cwd=show_root)
+    assert r.code == 2 and f"flag {esc} is escalate: waiving it needs --ref" in r.err  # no way around written approval
+    r = cli("waive", str(esc), "--by", "J. Park", "--note", "never on screen", "--ref", "LEGAL-9", "--json", cwd=show_root)
     assert r.code == 0 and r.json()["id"] == esc and r.json()["status"] == "waived"  # one id: the flag itself
     assert cli("verify", cwd=show_root).code == 0
 
