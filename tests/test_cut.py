@@ -131,6 +131,30 @@ def test_names_match_whichever_unicode_form_the_share_and_the_editor_use(cli, sh
     assert [(e["path"], e["matched_by"]) for e in r.json()["events"]] == [(nfd, "clip name"), (nfd, "path")]
 
 
+def test_a_cut_imported_by_mistake_can_be_removed(cli, show_root: Path) -> None:
+    _setup(cli, show_root)
+    edl = show_root / "reel1.edl"
+    edl.write_text(EDL)
+    assert cli("cut", "import", str(edl), "--name", "Wrong reel", cwd=show_root).code == 0
+    castle = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
+    screen = next(f for f in castle["flags"] if f["rule"] == "screen.ai_headed_to_screen")
+    assert castle["in_cut"] is True and screen["status"] == "open"
+    r = cli("cut", "rm", "Wrong reel", cwd=show_root)
+    assert r.code == 0 and r.out.strip() == "cut 'Wrong reel' removed; 2 assets left the cut"
+    assert cli("cut", "ls", "--json", cwd=show_root).json() == []
+    castle = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
+    assert castle["in_cut"] is False and [f["status"] for f in castle["flags"] if f["id"] == screen["id"]] == ["resolved"]
+    kinds = [e["kind"] for e in cli("history", "temp/boards/castle.png", "--json", cwd=show_root).json()]
+    assert kinds.count("used_in_cut") == 1 and "left_cut" in kinds  # both are kept
+    r = cli("cut", "rm", "Wrong reel", cwd=show_root)
+    assert r.code == 2 and "no cut named 'Wrong reel'" in r.err
+    # a later import under the same name is a new cut again
+    assert cli("cut", "import", str(edl), "--name", "Wrong reel", cwd=show_root).code == 0
+    assert [c["name"] for c in cli("cut", "ls", "--json", cwd=show_root).json()] == ["Wrong reel"]
+    assert cli("verify", cwd=show_root).code == 0
+    assert cli("db", "rebuild", cwd=show_root).code == 0 and cli("verify", cwd=show_root).code == 0
+
+
 def test_a_reel_of_unmatched_clips_is_summed_up_on_the_terminal(cli, show_root: Path) -> None:
     _setup(cli, show_root)
     events = [f"{i:03d}  AX       V     C        00:00:00:00 00:00:01:00 01:00:{i:02d}:00 01:00:{i + 1:02d}:00\n"

@@ -573,6 +573,21 @@ def cut_import(
 _UNMATCHED_SHOWN = 20
 
 
+@cut_app.command("rm")
+def cut_rm(
+    name: Annotated[str, typer.Argument(help="The cut's name, as `reelprov cut ls` shows it.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a cut (imported by mistake, or dropped): its assets leave it; the ledger keeps both."""
+    from reelprov.cut import remove_cut
+
+    res = remove_cut(_open(), name)
+    if as_json:
+        _emit(res)
+    else:
+        print(f"cut {_t(repr(name))} removed; {_n(len(res['left']), 'asset')} left the cut")
+
+
 @cut_app.command("ls")
 def cut_ls(as_json: JsonOpt = False) -> None:
     """Imported cuts."""

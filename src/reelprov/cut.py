@@ -291,6 +291,22 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
             "left": sorted(old_assets - set(new_assets)), "notes": notes}
 
 
+def remove_cut(project: Project, name: str) -> dict[str, Any]:
+    """Take a cut off the books (imported by mistake, or dropped from the show): its assets leave it
+    and their flags follow. The import and the removal both stay in the ledger."""
+    with project.batch() as b:
+        cut = b.proj.cut(name)
+        if cut is None:
+            raise UnknownCut(f"no cut named {name!r}; list them with `reelprov cut ls`")
+        assets = sorted({e["asset"] for e in cut["events"]})
+        b.append("cut_removed", None, {"name": name})
+        for aid in assets:
+            if b.proj.asset(aid) is not None:
+                b.append("left_cut", aid, {"cut": name})
+        b.emit("cut-removed", {"cut": {"name": name, "assets": len(assets)}})
+    return {"name": name, "left": assets}
+
+
 def list_cuts(project: Project) -> list[dict[str, Any]]:
     rows = project.reader.rows("SELECT * FROM cut WHERE project = :p ORDER BY name", p=project.cfg.project_id)
     return [{"name": r["name"], "source": r["source"], "rate": r["rate"], "imported_at": r["imported_at"],

@@ -19,13 +19,14 @@ log = logging.getLogger("reelprov.hooks")
 
 # Every event reelprov emits, and what its JSON payload carries (besides "event" and "project").
 EVENTS: dict[str, str] = {
-    "asset-recorded": "change (seen|changed|moved), asset, path, sha256, origin, tools",
+    "asset-recorded": "change (seen|changed|moved|restored|reread), asset, path, sha256, origin, tools",
     "asset-deleted": "asset, path",
     "flag-raised": "flag {id, rule, area, severity, status, reason, sha256}, asset {id, path, origin, tools}",
     "flag-reopened": "as flag-raised; the content changed or the condition came back",
     "flag-resolved": "as flag-raised; the condition no longer holds",
     "flag-decided": "as flag-raised, plus decision {decision, by, ref, note}",
     "cut-imported": "cut {name, source, events, unmatched}",
+    "cut-removed": "cut {name, assets}",
 }
 
 

@@ -84,6 +84,7 @@ class Projection:
         self.dirty_assets: set[str] = set()
         self.dirty_flags: set[int] = set()
         self.dirty_cuts: set[str] = set()
+        self.removed_cuts: set[str] = set()  # removed in this batch: not to be loaded again
         self.fresh: set[str] = set()  # ids minted in this batch: never in the database yet
         # every path an in-memory asset has had; lookups re-check the asset's current path
         self.by_path: dict[str, set[str]] = {}
@@ -125,7 +126,7 @@ class Projection:
         return flag
 
     def cut(self, name: str) -> CutState | None:
-        return self._get(self.cuts, name, self._load_cut)
+        return None if name in self.removed_cuts else self._get(self.cuts, name, self._load_cut)
 
     def _touch_asset(self, asset: AssetState, seq: int) -> None:
         asset["last_seq"] = seq
@@ -228,8 +229,15 @@ class Projection:
         asset["cuts"] = [c for c in asset["cuts"] if c != payload["cut"]]
         self._touch_asset(asset, seq)
 
+    def _on_cut_removed(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        name = payload["name"]
+        self.cuts.pop(name, None)
+        self.removed_cuts.add(name)
+        self.dirty_cuts.add(name)  # written as a deletion: no row for it
+
     def _on_cut_imported(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
         name = payload["name"]
+        self.removed_cuts.discard(name)
         self.cuts[name] = {
             "project": self.project,
             "name": name,

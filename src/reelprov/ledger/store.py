@@ -220,7 +220,7 @@ def write_projection(conn: Tx, proj: Projection, entries: list[dict[str, Any]]) 
         names = list(proj.dirty_cuts)
         conn.execute("DELETE FROM cut WHERE project = :p AND name IN (SELECT value FROM json_each(:names))",
                      p=proj.project, names=names)
-        insert_many(conn, "cut", [proj.cuts[n] for n in names])
+        insert_many(conn, "cut", [proj.cuts[n] for n in names if n in proj.cuts])  # the others were removed
     proj.dirty_assets.clear()
     proj.dirty_flags.clear()
     proj.dirty_cuts.clear()
