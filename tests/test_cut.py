@@ -67,18 +67,24 @@ def test_edl_import_matches_flags_and_supersedes(cli, show_root: Path) -> None:
     assert cli("verify", cwd=show_root).code == 0
 
 
+def _castle_in_cut(cli, root: Path, name: str) -> tuple[Path, dict, dict]:
+    """The temp AI board imported in a cut: (the EDL, the asset, its open screen flag)."""
+    _setup(cli, root)
+    edl = root / "reel1.edl"
+    edl.write_text(EDL)
+    assert cli("cut", "import", str(edl), "--name", name, cwd=root).code == 0
+    asset = cli("show", "temp/boards/castle.png", "--json", cwd=root).json()
+    screen = next(f for f in asset["flags"] if f["rule"] == "screen.ai_headed_to_screen")
+    assert asset["in_cut"] is True and screen["status"] == "open"
+    return edl, asset, screen
+
+
 def test_a_file_deleted_while_in_the_cut_still_blocks_and_comes_back_as_itself(cli, show_root: Path) -> None:
     """Deleting an AI file from the share must not clear it for delivery while the cut still
     uses it (media offline is still on screen); putting it back is the same asset again."""
     import shutil
 
-    _setup(cli, show_root)
-    edl = show_root / "reel1.edl"
-    edl.write_text(EDL)
-    assert cli("cut", "import", str(edl), "--name", "Reel 1", cwd=show_root).code == 0
-    before = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
-    screen = next(f for f in before["flags"] if f["rule"] == "screen.ai_headed_to_screen")
-    assert screen["status"] == "open"
+    edl, before, screen = _castle_in_cut(cli, show_root, "Reel 1")
     castle = show_root / "temp/boards/castle.png"
     shutil.move(castle, show_root.parent / "castle.bak")  # off the share
     rep = cli("scan", "--json", cwd=show_root).json()
@@ -132,13 +138,7 @@ def test_names_match_whichever_unicode_form_the_share_and_the_editor_use(cli, sh
 
 
 def test_a_cut_imported_by_mistake_can_be_removed(cli, show_root: Path) -> None:
-    _setup(cli, show_root)
-    edl = show_root / "reel1.edl"
-    edl.write_text(EDL)
-    assert cli("cut", "import", str(edl), "--name", "Wrong reel", cwd=show_root).code == 0
-    castle = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
-    screen = next(f for f in castle["flags"] if f["rule"] == "screen.ai_headed_to_screen")
-    assert castle["in_cut"] is True and screen["status"] == "open"
+    edl, castle, screen = _castle_in_cut(cli, show_root, "Wrong reel")
     r = cli("cut", "rm", "Wrong reel", cwd=show_root)
     assert r.code == 0 and r.out.strip() == "cut 'Wrong reel' removed; 2 assets left the cut"
     assert cli("cut", "ls", "--json", cwd=show_root).json() == []
