@@ -219,6 +219,19 @@ def test_unreadable_file_reported_and_skipped(show_root: Path) -> None:
     assert json.loads(r.stdout)["seen"] == 1 and json.loads(r.stdout)["errors"] == []
 
 
+def test_thousands_of_skipped_files_are_summed_up_on_the_terminal(cli, show_root: Path) -> None:
+    folder = os.fsencode(show_root / "renders")
+    os.mkdir(folder)
+    for i in range(60):  # names no ledger can hold (not UTF-8): each is skipped with its reason
+        with open(os.path.join(folder, b"frame_%03d_\xff.png" % i), "wb") as f:
+            f.write(b"x")
+    r = cli("scan", cwd=show_root)
+    lines = r.err.strip().splitlines()
+    assert r.code == 0 and len(lines) == 51 and lines[0].startswith("skipped renders/frame_000_\\xff.png: file name is not valid UTF-8")
+    assert lines[-1] == "... and 10 more skipped; `reelprov scan --json` lists them all"
+    assert len(cli("scan", "--json", cwd=show_root).json()["errors"]) == 60
+
+
 def test_vanished_mid_scan_is_reported(cli, show_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_png(show_root / "ok.png")
     write_png(show_root / "gone.png", color=(7, 7, 7))

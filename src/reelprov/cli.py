@@ -147,6 +147,11 @@ def init(
         print(f"Initialised reelprov project {p.cfg.name!r} at {p.root}\n  ledger: {info['database']} (schema {info['revision']})\n  next: reelprov scan")
 
 
+# A tree can hold thousands of files reelprov cannot read (a folder of another user's renders):
+# the terminal gets the first of them, --json all of them.
+_SKIPPED_SHOWN = 50
+
+
 @app.command()
 def scan(
     path: Annotated[str | None, typer.Argument(help="Only this folder under the root.")] = None,
@@ -171,8 +176,10 @@ def scan(
           + (f", {rep.reread} with new evidence" if rep.reread else "")
           + f"; {_n(rep.flags_raised, 'flag')} raised"
           + (f", {rep.flags_reopened} reopened" if rep.flags_reopened else ""))
-    for e in rep.errors:
-        _err(f"skipped {_p(e['path'])}: {e['error']}")
+    for e in rep.errors[:_SKIPPED_SHOWN]:
+        _err(f"skipped {_p(e['path'])}: {_t(e['error'])}")
+    if len(rep.errors) > _SKIPPED_SHOWN:
+        _err(f"... and {len(rep.errors) - _SKIPPED_SHOWN:,} more skipped; `reelprov scan --json` lists them all")
     if rep.symlinks:
         _err(f"reelprov: note: {_n(rep.symlinks, 'symbolic link')} not followed; set [scan] follow_symlinks = true in "
              f"reelprov.toml to record what they point to")

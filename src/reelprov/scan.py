@@ -287,6 +287,7 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
     if elsewhere:
         _borrow_moved_from(moves, elsewhere, live, vanished, vanished_by_sha, str(cfg.root))
     _write(project, pending + moves, vanished_by_sha, vanished, rep, final=True)
+    rep.errors.sort(key=lambda e: e["path"])  # as a listing reads, not in the walk's order
     return rep
 
 
