@@ -199,3 +199,33 @@ def test_a_ledger_this_user_cannot_write_is_read_and_recording_says_why(show_roo
         for f in files:
             f.chmod(0o755 if f.is_dir() else 0o644)
     assert run_cli("verify", cwd=show_root).code == 0
+
+
+@pytest.mark.postgres
+def test_a_read_only_database_role_reads_and_is_told_why_it_cannot_record(show_root: Path, pg_url: str) -> None:
+    """A facility gives editors a role that may only read the shared ledger."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    write_png(show_root / "final/a.png", {"parameters": SD_PARAMS})
+    assert run_cli("scan", cwd=show_root, env={"REELPROV_DATABASE_URL": pg_url}).code == 0
+    role = f"rp_reader_{uuid.uuid4().hex[:8]}"
+    schema = pg_url.rsplit("%3D", 1)[1]
+    admin = sa.create_engine(pg_url)
+    with admin.begin() as c:
+        c.execute(sa.text(f'CREATE ROLE "{role}" LOGIN'))
+        c.execute(sa.text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
+        c.execute(sa.text(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'))
+    try:
+        env = {"REELPROV_DATABASE_URL": pg_url.replace("://postgres@", f"://{role}@", 1)}
+        for args in (["ls", "--json"], ["show", "final/a.png"], ["flags"], ["verify"]):
+            r = run_cli(*args, cwd=show_root, env=env)
+            assert r.code == 0, (args, r.err)
+        r = run_cli("tag", "final/a.png", "--tag", "key_creative", cwd=show_root, env=env)
+        assert r.code == 2 and "this database user may read the ledger but not record in it" in r.err
+    finally:
+        with admin.begin() as c:
+            c.execute(sa.text(f'DROP OWNED BY "{role}"'))
+            c.execute(sa.text(f'DROP ROLE "{role}"'))
+        admin.dispose()

@@ -78,6 +78,10 @@ def driver_error(where: str, message: str) -> DatabaseError:
             "command again (this transaction was not written)")
     if "not a database" in orig or "malformed" in orig:
         return DatabaseError(f"{where}: the ledger file is corrupt ({orig}); restore it from backup")
+    if "permission denied for" in orig:
+        return DatabaseError(
+            f"{where}: this database user may read the ledger but not record in it ({orig}); reading commands "
+            "(ls, show, flags, verify, report) work, recording needs a role allowed to insert and update its tables")
     if "readonly database" in orig:
         return DatabaseError(
             f"{where}: the ledger is read-only for this user ({orig}); reading commands (ls, show, flags, "
