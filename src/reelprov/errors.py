@@ -73,6 +73,10 @@ class WatcherRunning(ReelprovError):
     """Another watcher already holds this project's lock on this host."""
 
 
+class WatcherCannotStart(ReelprovError):
+    """The watcher could not take its lock or could not write the ledger it would record into."""
+
+
 class LedgerTampered(ReelprovError):
     """`verify` found an entry whose hash, order or payload does not match the chain."""
 

@@ -238,6 +238,21 @@ def test_bad_names_root_gone_and_back(show_root: Path, caplog: pytest.LogCapture
     p.close()
 
 
+def test_a_watcher_that_cannot_write_the_ledger_says_so_and_exits(show_root: Path) -> None:
+    state = show_root / ".reelprov"
+    files = [state / "ledger.db", state]
+    for f in files:
+        f.chmod(0o555 if f.is_dir() else 0o444)
+    try:
+        r = subprocess.run([*as_ordinary_user(), sys.executable, "-m", "reelprov", "watch"], cwd=show_root,
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        for f in files:
+            f.chmod(0o755 if f.is_dir() else 0o644)
+    assert r.returncode == 2 and "Traceback" not in r.stderr  # it was a PermissionError traceback
+    assert "this user cannot write the ledger, and the watcher records into it" in r.stderr
+
+
 @pytest.mark.parametrize("flag", [["--log-format", "json"], ["--json"]])
 def test_json_logs(show_root: Path, flag: list[str]) -> None:
     import json as _json

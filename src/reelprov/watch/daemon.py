@@ -200,9 +200,20 @@ class Watcher:
 
     # -- lifetime ------------------------------------------------------------------------------
     def acquire(self) -> None:
+        from reelprov.errors import WatcherCannotStart
+        from reelprov.ledger.reader import dialect_of, sqlite_path
+
         path = lock_path(self.project)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        url = self.project.cfg.effective_database_url()
+        ledger = sqlite_path(url) if dialect_of(url) == "sqlite" else ""
+        whose = "run it as the user who owns the project's .reelprov folder and ledger"
+        if ledger and os.path.exists(ledger) and not (os.access(ledger, os.W_OK) and os.access(os.path.dirname(ledger), os.W_OK)):
+            raise WatcherCannotStart(f"{ledger}: this user cannot write the ledger, and the watcher records into it; {whose}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise WatcherCannotStart(f"{path}: cannot take the watcher's lock ({exc.strerror or exc}); {whose}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
