@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SD_PARAMS, write_png
+from tests.conftest import SD_PARAMS, as_ordinary_user, run_cli, write_png
 
 
 def _hook(root: Path, name: str, body: str) -> None:
@@ -64,3 +65,19 @@ def test_a_hook_past_its_timeout_is_stopped_with_what_it_started(
         time.sleep(0.05)
     assert not _running("sleep 9.3[78]"), "the timed-out hook's processes were left running"
     assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["a.png"]
+
+
+def test_an_unreadable_hooks_folder_is_one_warning_and_the_scan_is_recorded(show_root: Path) -> None:
+    for i in range(3):
+        write_png(show_root / f"final/{i}.png", {"parameters": SD_PARAMS}, color=(i, i, i))
+    hooks = show_root / "hooks"
+    hooks.mkdir(exist_ok=True)
+    hooks.chmod(0)
+    try:
+        r = subprocess.run([*as_ordinary_user(), sys.executable, "-m", "reelprov", "scan"], cwd=show_root,
+                           capture_output=True, text=True, timeout=120)
+    finally:
+        hooks.chmod(0o755)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr  # it was a PermissionError after the write
+    assert r.stderr.count("cannot list the hooks folder") == 1 and r.stdout.startswith("3 files: 3 new")
+    assert run_cli("verify", cwd=show_root).code == 0

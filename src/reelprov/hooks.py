@@ -30,12 +30,23 @@ EVENTS: dict[str, str] = {
 }
 
 
+_UNLISTABLE: set[str] = set()  # hooks folders already reported as unreadable
+
+
 def hooks_for(hooks_dir: Path | None, event: str) -> list[Path]:
     """EVENT, EVENT.* and all.* executables; *.example files are inert until renamed."""
     if hooks_dir is None or not hooks_dir.is_dir():
         return []
     out = []
-    for f in sorted(hooks_dir.iterdir()):
+    try:
+        entries = sorted(hooks_dir.iterdir())
+    except OSError as exc:  # what was recorded stays recorded: the hooks are what is missed
+        if str(hooks_dir) not in _UNLISTABLE:  # said once per process, not once per event
+            _UNLISTABLE.add(str(hooks_dir))
+            log.warning("cannot list the hooks folder %s (%s); no hooks run until its permissions are fixed",
+                        hooks_dir, exc.strerror or exc)
+        return []
+    for f in entries:
         name = f.name
         if name.endswith(".example") or name.startswith("."):
             continue
