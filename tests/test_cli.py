@@ -334,3 +334,18 @@ def test_a_path_typed_in_another_unicode_form_finds_the_asset(cli, show_root: Pa
     assert [a["path"] for a in cli("ls", typed, "--json", cwd=show_root).json()] == [stored]
     assert cli("tag", typed, "--tag", "key_creative", cwd=show_root).code == 0
     assert cli("show", stored, "--json", cwd=show_root).json()["tags"] == ["key_creative"]
+
+
+def test_init_in_a_folder_this_user_cannot_write_is_exit_2(tmp_path: Path) -> None:
+    from tests.conftest import as_ordinary_user
+
+    show = tmp_path / "locked_show"
+    show.mkdir()
+    show.chmod(0o555)
+    try:
+        r = subprocess.run([*as_ordinary_user(), sys.executable, "-m", "reelprov", "init", str(show)],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        show.chmod(0o755)
+    assert r.returncode == 2 and "Traceback" not in r.stderr  # it was a PermissionError traceback
+    assert f"{show}: cannot create the project there (Permission denied)" in r.stderr

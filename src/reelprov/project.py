@@ -178,19 +178,27 @@ def init_project(root: Path, *, name: str | None = None, examples: Path | None =
         from reelprov.errors import ReelprovError
 
         raise ReelprovError(f"{root}: no such folder; create it first or give an existing one")
-    config_mod.write_default(root, name=name)
-    (root / config_mod.STATE_DIR).mkdir(exist_ok=True)
+    try:
+        config_mod.write_default(root, name=name)
+        (root / config_mod.STATE_DIR).mkdir(exist_ok=True)
+    except OSError as exc:
+        from reelprov.errors import ReelprovError
+
+        raise ReelprovError(f"{root}: cannot create the project there ({exc.strerror or exc}); run init as a user "
+                            "who may write that folder, or choose another") from None
     project = Project.open(root, create=True)
     hooks_dir = project.cfg.hooks_dir
     src = examples or _example_hooks()
     if hooks_dir is not None and src is not None and not hooks_dir.exists():
-        hooks_dir.mkdir(parents=True)
-        for f in sorted(src.iterdir()):
-            if f.is_file():
-                dest = hooks_dir / (f.name + ".example")
-                import shutil
+        try:
+            hooks_dir.mkdir(parents=True)
+            for f in sorted(src.iterdir()):
+                if f.is_file():
+                    import shutil
 
-                shutil.copy2(f, dest)
+                    shutil.copy2(f, hooks_dir / (f.name + ".example"))
+        except OSError:
+            pass  # the examples are a convenience: the project works without them
     return project
 
 
