@@ -79,6 +79,14 @@ def _err(msg: str) -> None:
     sys.stderr.write(msg + "\n")
 
 
+def _err_first(lines: list[str], limit: int, rest: str) -> None:
+    """The first LIMIT of LINES, then '... and N REST' for the others (the full list is in --json)."""
+    for line in lines[:limit]:
+        _err(line)
+    if len(lines) > limit:
+        _err(f"... and {len(lines) - limit:,} {rest}")
+
+
 class _Progress:
     """A rich progress bar on stderr, only when stderr is a terminal."""
 
@@ -172,14 +180,10 @@ def scan(
         _emit(rep.to_json())
         return
     print(f"{_n(rep.files, 'file')}: {rep.seen} new, {rep.changed} changed, {rep.moved} moved, {rep.deleted} deleted, "
-          f"{rep.unchanged} unchanged" + (f", {rep.restored} restored" if rep.restored else "")
-          + (f", {rep.reread} with new evidence" if rep.reread else "")
-          + f"; {_n(rep.flags_raised, 'flag')} raised"
+          f"{rep.unchanged} unchanged{rep.extras()}; {_n(rep.flags_raised, 'flag')} raised"
           + (f", {rep.flags_reopened} reopened" if rep.flags_reopened else ""))
-    for e in rep.errors[:_SKIPPED_SHOWN]:
-        _err(f"skipped {_p(e['path'])}: {_t(e['error'])}")
-    if len(rep.errors) > _SKIPPED_SHOWN:
-        _err(f"... and {len(rep.errors) - _SKIPPED_SHOWN:,} more skipped; `reelprov scan --json` lists them all")
+    _err_first([f"skipped {_p(e['path'])}: {_t(e['error'])}" for e in rep.errors], _SKIPPED_SHOWN,
+               "more skipped; `reelprov scan --json` lists them all")
     if rep.symlinks:
         _err(f"reelprov: note: {_n(rep.symlinks, 'symbolic link')} not followed; set [scan] follow_symlinks = true in "
              f"reelprov.toml to record what they point to")
@@ -564,13 +568,11 @@ def cut_import(
         return
     print(f"cut {_t(repr(res['name']))}: {_n(len(res['events']), 'event')} matched, {len(res['unmatched'])} unmatched, "
           f"{_n(len(res['left']), 'asset')} left the cut")
-    for u in res["unmatched"][:_UNMATCHED_SHOWN]:
-        _err(f"unmatched: {_t(u['track'])} {u['record_in']} {_t(u['clip'])} ({_t(u.get('reference') or 'no reference')})")
-    if len(res["unmatched"]) > _UNMATCHED_SHOWN:
-        import shlex
+    import shlex
 
-        _err(f"... and {len(res['unmatched']) - _UNMATCHED_SHOWN:,} more unmatched; "
-             f"`reelprov cut show {_t(shlex.quote(res['name']))}` lists them all")
+    _err_first([f"unmatched: {_t(u['track'])} {u['record_in']} {_t(u['clip'])} ({_t(u.get('reference') or 'no reference')})"
+                for u in res["unmatched"]], _UNMATCHED_SHOWN,
+               f"more unmatched; `reelprov cut show {_t(shlex.quote(res['name']))}` lists them all")
     for note in res["notes"]:
         _err(f"reelprov: warning: {file}: the reader says: {_p(note)}")
 

@@ -14,7 +14,7 @@ from reelprov.errors import (
     UnknownTag,
     WaiverReasonRequired,
 )
-from reelprov.policy.engine import evaluate_asset
+from reelprov.policy.engine import evaluate_asset, flag_changes
 from reelprov.progress import Progress
 from reelprov.project import Project
 from reelprov.stages import STAGES, TAGS, tag_sources
@@ -121,7 +121,8 @@ def decide(project: Project, flag_ids: list[int], decision: str, *, by: str, ref
 
 
 def policy_check(project: Project, *, progress: Progress | None = None) -> dict[str, int]:
-    """Re-evaluate every live asset now (after a policy or settings change). Idempotent."""
+    """Re-evaluate every asset now (after a policy or settings change); deleted ones count too while a
+    cut still uses them. Idempotent."""
     ids = [r["id"] for r in project.reader.iter("SELECT id FROM asset WHERE project = :p", p=project.cfg.project_id)]
     counts = {"assets": len(ids), "raised": 0, "reopened": 0, "resolved": 0}
     for i in range(0, len(ids), 500):
@@ -131,10 +132,8 @@ def policy_check(project: Project, *, progress: Progress | None = None) -> dict[
             b.preload_flags(ids[i : i + 500])
             for aid in ids[i : i + 500]:
                 evaluate_asset(project, b, aid)
-            for e in b.entries:
-                key = {"flagged": "raised", "flag_reopened": "reopened", "flag_resolved": "resolved"}.get(e["kind"])
-                if key:
-                    counts[key] += 1
+            for key, n in flag_changes(b.entries).items():
+                counts[key] += n
     if progress is not None:
         progress("evaluate", len(ids), len(ids))
     return counts

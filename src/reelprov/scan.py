@@ -55,6 +55,11 @@ class ScanReport:
     errors: list[dict[str, str]] = field(default_factory=list)
     symlinks: int = 0  # symbolic links passed by ([scan] follow_symlinks is off)
 
+    def extras(self) -> str:
+        """The counts a summary line mentions only when there are any: ", 2 restored, 1 with new evidence"."""
+        return (f", {self.restored} restored" if self.restored else "") + (
+            f", {self.reread} with new evidence" if self.reread else "")
+
     def to_json(self) -> dict[str, Any]:
         # Error paths are kept as the file system gave them (a name that is not UTF-8 holds
         # surrogates); JSON gets them printable.
@@ -346,8 +351,11 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
                     rep.deleted += 1
             _forget_states(b, list(vanished))
         _store_states(b, results)
-    rep.flags_raised += sum(1 for e in b.entries if e["kind"] == "flagged")
-    rep.flags_reopened += sum(1 for e in b.entries if e["kind"] == "flag_reopened")
+    from reelprov.policy.engine import flag_changes
+
+    changes = flag_changes(b.entries)
+    rep.flags_raised += changes["raised"]
+    rep.flags_reopened += changes["reopened"]
 
 
 def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
@@ -377,14 +385,10 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
                 kind = "moved"
                 if vanished is not None:
                     vanished.pop(old, None)
-        if not aid and (back := b.deleted_asset_at(r["path"], r["sha256"])):
-            aid = back  # the same file put back where it was deleted from
-            b.append("seen", aid, {"path": r["path"], "mtime_ns": r["mtime_ns"], **content})
-            kind = "restored"
         if not aid:
-            aid = b.new_asset_id()
+            back = b.deleted_asset_at(r["path"], r["sha256"])  # the same file put back where it was deleted from
+            aid, kind = (back, "restored") if back else (b.new_asset_id(), "seen")
             b.append("seen", aid, {"path": r["path"], "mtime_ns": r["mtime_ns"], **content})
-            kind = "seen"
     asset = b.proj.asset(aid)
     assert asset is not None
     if asset["evidence_sha256"] != r["sha256"] or _evidence_differs(asset, r):

@@ -247,6 +247,19 @@ def reason(rule: Rule, f: Facts, approved: list[str]) -> str:
     )
 
 
+# The ledger entries that change a flag's life, by what a summary calls them.
+_FLAG_CHANGES = {"flagged": "raised", "flag_reopened": "reopened", "flag_resolved": "resolved"}
+
+
+def flag_changes(entries: list[dict[str, Any]]) -> dict[str, int]:
+    """How many flags a batch's ENTRIES raised, reopened and resolved."""
+    out = dict.fromkeys(_FLAG_CHANGES.values(), 0)
+    for e in entries:
+        if (key := _FLAG_CHANGES.get(e["kind"])) is not None:
+            out[key] += 1
+    return out
+
+
 # How a reopened flag's note names what it was when its content changed: "since it was approved".
 _SINCE = {"open": "raised"}
 

@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from html import escape as _escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelprov.classify import AI_ORIGINS, ANY_AI
 from reelprov.errors import ReportError
@@ -21,6 +21,9 @@ from reelprov.policy.engine import severity_rank
 from reelprov.progress import Progress
 from reelprov.project import Project
 from reelprov.stages import stage_of, tags_of
+
+if TYPE_CHECKING:
+    from reelprov.ledger.reader import Reader
 
 FORMATS = ("html", "json", "csv", "md")
 _HTML_SPECIAL = re.compile(r"[&<>\"']")
@@ -39,6 +42,21 @@ SECTIONS = (
 def blocking_flags(flags: list[dict[str, Any]], level: str) -> list[dict[str, Any]]:
     """Unresolved (open or rejected) flags at or above LEVEL."""
     return [f for f in flags if f["status"] in UNRESOLVED and severity_rank(f["severity"]) >= severity_rank(level)]
+
+
+_ASSET_BY_ID = "SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))"
+_ASSET_BY_ID_BRIEF = ("SELECT id, project, path, origin, cuts, stage_override, c2pa_state FROM asset"
+                      " WHERE id IN (SELECT value FROM json_each(:ids))")
+
+
+def _by_id(rd: Reader, pid: str, ids: list[str], sql: str) -> dict[str, dict[str, Any]]:
+    """This project's asset rows for IDS, 2,000 ids a statement."""
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(ids), 2000):
+        for r in rd.iter(sql, ids=ids[i : i + 2000]):
+            if r["project"] == pid:
+                out[r["id"]] = r
+    return out
 
 
 def build(project: Project, *, verify: bool = True, progress: Progress | None = None) -> dict[str, Any]:
@@ -65,12 +83,7 @@ def build(project: Project, *, verify: bool = True, progress: Progress | None = 
                 cut_usage.setdefault(e["asset"], []).append({"cut": c["name"], "track": e["track"], "record_in": e["record_in"], "record_out": e["record_out"]})
         # Deleted from the project but still in a cut: on screen all the same (media offline).
         live_assets = len(assets)
-        offline = sorted(set(cut_usage) - set(assets))
-        for i in range(0, len(offline), 2000):
-            for r in rd.iter("SELECT id, project, path, origin, cuts, stage_override, c2pa_state FROM asset"
-                             " WHERE id IN (SELECT value FROM json_each(:ids))", ids=offline[i : i + 2000]):
-                if r["project"] == pid:
-                    assets[r["id"]] = r
+        assets.update(_by_id(rd, pid, sorted(set(cut_usage) - set(assets)), _ASSET_BY_ID_BRIEF))
         stages = {aid: stage_of(a, cfg) for aid, a in assets.items()}
         plan: list[tuple[str, str, list[dict[str, Any]]]] = []  # (section, asset, the flags it shows)
         for aid, a in assets.items():
@@ -90,11 +103,7 @@ def build(project: Project, *, verify: bool = True, progress: Progress | None = 
             if a["origin"] == "unknown" and (a["cuts"] or stage == "final"):
                 plan.append(("unknown_on_screen", aid, af))
         listed = sorted({aid for _, aid, _ in plan})
-        full: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(listed), 2000):
-            for r in rd.iter("SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))", ids=listed[i : i + 2000]):
-                if r["project"] == pid:
-                    full[r["id"]] = r
+        full = _by_id(rd, pid, listed, _ASSET_BY_ID)
     ver = do_verify(project.ledger, progress=progress) if verify else None
     built: dict[tuple[str, int], dict[str, Any]] = {}  # one row object per asset and flag selection
     for sec, aid, sel in plan:

@@ -310,10 +310,8 @@ class Watcher:
 
         with self._in_bulk():
             rep = scan(self.project)
-        log.info("reconciled: %d files, %d new, %d changed, %d moved, %d deleted, %d errors%s%s%s",
-                 rep.files, rep.seen, rep.changed, rep.moved, rep.deleted, len(rep.errors),
-                 f", {rep.restored} restored" if rep.restored else "",
-                 f", {rep.reread} with new evidence" if rep.reread else "",
+        log.info("reconciled: %d files, %d new, %d changed, %d moved, %d deleted, %d errors%s%s",
+                 rep.files, rep.seen, rep.changed, rep.moved, rep.deleted, len(rep.errors), rep.extras(),
                  f"; {rep.symlinks} symbolic links not followed ([scan] follow_symlinks)" if rep.symlinks else "")
         for e in rep.errors:
             log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
@@ -572,12 +570,12 @@ class Watcher:
                 elif kind in ("created", "modified"):
                     p.closed = False if self.state.backend == "inotify" else p.closed
         # A sidecar deleted or moved away: its file loses that evidence, so read the file again.
-        from reelprov.extract.sidecars import is_sidecar
-
-        for g in [g for g in gone if is_sidecar(g.rpartition("/")[2])]:
-            gone.discard(g)
-            for m in _with_media_of_sidecars(self.root, {g}):
-                self.state.pending.setdefault(m, Pending(first=now, stable_since=now, closed=True, walked=True))
+        for g in list(gone):
+            files = _with_media_of_sidecars(self.root, {g})
+            if files != {g}:  # a sidecar, not a recorded file
+                gone.discard(g)
+                for m in files:
+                    self.state.pending.setdefault(m, Pending(first=now, stable_since=now, closed=True, walked=True))
         return moves, gone, dirs
 
     def _safe(self, fn: Any) -> Any:
