@@ -137,6 +137,36 @@ def test_names_match_whichever_unicode_form_the_share_and_the_editor_use(cli, sh
     assert [(e["path"], e["matched_by"]) for e in r.json()["events"]] == [(nfd, "clip name"), (nfd, "path")]
 
 
+def test_a_name_shared_by_temp_and_final_files_is_matched_by_its_folders_or_reported_as_a_guess(cli, show_root: Path) -> None:
+    """No path_map yet: the editor's Mac paths (/Volumes/SHOW/...) are not under the root, so
+    clips fall back to file names, and sh010.png is both the temp board and the final shot."""
+    write_png(show_root / "final/vfx/sh010.png", {"parameters": SD_PARAMS}, color=(1, 2, 3))
+    write_png(show_root / "temp/vfx/sh010.png", {"parameters": SD_PARAMS}, color=(3, 2, 1))
+    cli("scan", cwd=show_root)
+    cli("tag", "temp/vfx/sh010.png", "--tag", "story-critical", cwd=show_root)  # the temp one is the latest touched
+    edl = show_root / "r.edl"
+    edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n"
+                   "001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
+                   "* FROM CLIP NAME: sh010.png\n* SOURCE FILE: /Volumes/SHOW/final/vfx/sh010.png\n\n"
+                   "002  AX       V     C        00:00:00:00 00:00:01:00 01:00:01:00 01:00:02:00\n"
+                   "* FROM CLIP NAME: sh010.png\n")
+    r = cli("cut", "import", str(edl), "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    ev = r.json()["events"]
+    # the clip with a media path is the file in the same folders, whatever share it was mounted from
+    assert (ev[0]["path"], ev[0]["matched_by"]) == ("final/vfx/sh010.png", "file name") and "also_fits" not in ev[0]
+    # a bare clip name fits both: a guess, and said so
+    assert ev[1]["matched_by"] == "clip name"
+    assert {ev[1]["path"], *ev[1]["also_fits"]} == {"final/vfx/sh010.png", "temp/vfx/sh010.png"}
+    r = cli("cut", "import", str(edl), cwd=show_root)
+    assert r.code == 0
+    assert (f"guessed: V 01:00:01:00 sh010.png -> {ev[1]['path']} (by clip name; also fits {ev[1]['also_fits'][0]})"
+            in r.err.splitlines())
+    assert "[cuts] path_map" in r.err
+    assert "(guessed by clip name; also fits " in cli("cut", "show", "R", cwd=show_root).out.splitlines()[1]
+    assert cli("show", "final/vfx/sh010.png", "--json", cwd=show_root).json()["in_cut"] is True
+
+
 def test_a_cut_imported_by_mistake_can_be_removed(cli, show_root: Path) -> None:
     edl, castle, screen = _castle_in_cut(cli, show_root, "Wrong reel")
     r = cli("cut", "rm", "Wrong reel", cwd=show_root)

@@ -25,6 +25,7 @@ _SOURCE_FILE = re.compile(r"SOURCE FILE:\s*(.+)$", re.IGNORECASE)
 class _Asset:
     id: str
     path: str
+    live: bool = True
 
 
 @contextmanager
@@ -192,22 +193,48 @@ def _clip_event(clip: Any, n: int, track_name: str, kind: str, start: float, rat
 
 
 def _match(clip: Any, refs: list[str], project: Project, cut_file: Path, by_path: dict[str, _Asset],
-           by_name: dict[str, list[_Asset]]) -> tuple[_Asset | None, str | None]:
-    """The asset a clip shows, and how it was found: by path, then file name, then clip or reel name."""
+           by_name: dict[str, list[_Asset]]) -> tuple[_Asset | None, list[str], str | None]:
+    """The asset a clip shows, the paths of other live assets its name fitted as well (then the
+    choice was a guess), and how it was found: by path, then file name, then clip or reel name."""
     for ref in refs:
         rel = _to_rel(ref, project, cut_file.parent)
         if rel and same_form(rel) in by_path:
-            return by_path[same_form(rel)], "path"
+            return by_path[same_form(rel)], [], "path"
     for ref in refs:  # names compare in one Unicode form: NFD from a Mac share, NFC from the editor
         hits = by_name.get(same_form(ref.replace("\\", "/").rsplit("/", 1)[-1].lower()))
         if hits:
-            return hits[0], "file name"
+            return *_likeliest(hits, ref), "file name"
     reel = (clip.metadata.get("cmx_3600", {}) or {}).get("reel") if hasattr(clip.metadata, "get") else None
     for cand in (clip.name, reel):
         hits = by_name.get(same_form(str(cand or "").lower()))
         if hits:
-            return hits[0], "clip name" if cand == clip.name else "reel name"
-    return None, None
+            return *_likeliest(hits, refs[0] if refs else ""), "clip name" if cand == clip.name else "reel name"
+    return None, [], None
+
+
+def _likeliest(hits: list[_Asset], ref: str) -> tuple[_Asset, list[str]]:
+    """Of the assets sharing a clip's file name, the one whose path shares most folders with the
+    clip's media path (`/Volumes/SHOW/final/vfx/sh010.png` is final/vfx/sh010.png, not temp/vfx/
+    sh010.png, on a share mounted elsewhere); on a tie, the first (live before deleted, latest first),
+    with the other live assets that tied."""
+    if len(hits) == 1:
+        return hits[0], []
+    theirs = _parts(ref)
+    score = {a.id: _shared_tail(_parts(a.path), theirs) for a in hits}
+    best = max(hits, key=lambda a: score[a.id])  # max keeps the first of equals
+    tied = sorted({a.path for a in hits if a.live and a.id != best.id and score[a.id] == score[best.id]})
+    return best, tied
+
+
+def _parts(path: str) -> list[str]:
+    return [same_form(p.lower()) for p in path.replace("\\", "/").split("/") if p]
+
+
+def _shared_tail(a: list[str], b: list[str]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
 
 
 def _known_assets(project: Project) -> tuple[dict[str, _Asset], dict[str, list[_Asset]]]:
@@ -216,7 +243,7 @@ def _known_assets(project: Project) -> tuple[dict[str, _Asset], dict[str, list[_
     that media's evidence and flags still count), the latest first."""
     rows = sorted(project.reader.iter("SELECT id, path, deleted, last_seq FROM asset WHERE project = :p",
                                       p=project.cfg.project_id), key=lambda r: (bool(r["deleted"]), -r["last_seq"]))
-    known = [_Asset(r["id"], r["path"]) for r in rows]
+    known = [_Asset(r["id"], r["path"], not r["deleted"]) for r in rows]
     by_path: dict[str, _Asset] = {}
     for a in known:
         by_path.setdefault(same_form(a.path), a)
@@ -243,11 +270,12 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
         for clip in track.find_clips():
             where["clip"] += 1
             ev, refs = _clip_event(clip, where["clip"], track_name, str(track.kind), start, rate, drop, path)
-            asset, how = _match(clip, refs, project, path, by_path, by_name)
+            asset, tied, how = _match(clip, refs, project, path, by_path, by_name)
             if asset is None:
                 unmatched.append({**ev, "reference": refs[0] if refs else None})
             else:
-                events.append({**ev, "asset": asset.id, "path": asset.path, "matched_by": how})
+                events.append({**ev, "asset": asset.id, "path": asset.path, "matched_by": how}
+                              | ({"also_fits": tied} if tied else {}))
     return events, unmatched
 
 
