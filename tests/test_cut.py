@@ -167,6 +167,30 @@ def test_a_name_shared_by_temp_and_final_files_is_matched_by_its_folders_or_repo
     assert cli("show", "final/vfx/sh010.png", "--json", cwd=show_root).json()["in_cut"] is True
 
 
+@pytest.mark.parametrize("prefix", ["D:/SHOW", "D:\\\\SHOW\\\\", "d:/show"])
+def test_path_map_maps_windows_paths_and_file_urls_of_an_editor_on_windows(cli, show_root: Path, prefix: str) -> None:
+    """Premiere on Windows writes D:\\SHOW\\... in EDLs and file:///D:/SHOW/... in XML; Windows ignores case."""
+    write_png(show_root / "final/vfx/sh010.png", {"parameters": SD_PARAMS}, color=(1, 2, 3))
+    write_png(show_root / "temp/vfx/sh010.png", {"parameters": SD_PARAMS}, color=(3, 2, 1))
+    write_png(show_root / "REEL/sh030.png", color=(9, 9, 9))
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("path_map = {}", f'path_map = {{ "{prefix}" = "." }}'))
+    cli("scan", cwd=show_root)
+    edl = show_root / "r.edl"
+    edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n"
+                   "001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
+                   "* FROM CLIP NAME: A\n* SOURCE FILE: D:\\SHOW\\temp\\vfx\\sh010.png\n\n"
+                   "002  AX       V     C        00:00:00:00 00:00:01:00 01:00:01:00 01:00:02:00\n"
+                   "* FROM CLIP NAME: B\n* SOURCE FILE: file:///D:/Show/final/vfx/sh010.png\n\n"
+                   "003  AX       V     C        00:00:00:00 00:00:01:00 01:00:02:00 01:00:03:00\n"
+                   "* FROM CLIP NAME: C\n* SOURCE FILE: D:\\SHOWREEL\\sh030.png\n")
+    r = cli("cut", "import", str(edl), "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    # a prefix maps whole folders only: D:\\SHOWREEL\\sh030.png is not D:\\SHOW + REEL\\sh030.png (found by name)
+    assert [(e["clip"], e["path"], e["matched_by"]) for e in r.json()["events"]] == [
+        ("A", "temp/vfx/sh010.png", "path"), ("B", "final/vfx/sh010.png", "path"), ("C", "REEL/sh030.png", "file name")]
+
+
 def test_a_cut_imported_by_mistake_can_be_removed(cli, show_root: Path) -> None:
     edl, castle, screen = _castle_in_cut(cli, show_root, "Wrong reel")
     r = cli("cut", "rm", "Wrong reel", cwd=show_root)

@@ -286,7 +286,8 @@ dir = "hooks"
 timeout_seconds = 10
 
 [cuts]
-# Map mount prefixes seen in editors' timelines onto this project root.
+# Map mount prefixes seen in editors' timelines onto this project root (or a folder under it),
+# e.g. path_map = {{ "/Volumes/SHOW" = ".", "D:/SHOW" = "." }}
 path_map = {{}}
 """
 

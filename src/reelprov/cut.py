@@ -156,13 +156,36 @@ def _refs(clip: Any) -> list[str]:
     return refs
 
 
+# A Windows path, or a file URL's path for one: "D:/SHOW/..." or "/D:/SHOW/...".
+_DRIVE = re.compile(r"^/?([A-Za-z]:)(?=/|$)")
+
+
+def _slashed(path: str) -> tuple[str, str]:
+    """PATH with forward slashes and a file URL's "/D:" as "D:", and the same in the form it
+    compares in with path_map's prefixes: a drive path in lower case (Windows ignores case)."""
+    path = path.replace("\\", "/")
+    m = _DRIVE.match(path)
+    if m is None:
+        return path, path
+    path = m.group(1) + path[m.end():]
+    return path, path.lower()
+
+
+def _mapped(ref: str, path_map: dict[str, str], root: Path) -> str:
+    """REF with the longest path_map prefix it starts with (at a folder boundary) made the mapped
+    folder under ROOT; as it was if none does."""
+    path, ours = _slashed(ref)
+    for src, dst in sorted(path_map.items(), key=lambda kv: -len(kv[0])):
+        prefix = _slashed(src)[1].rstrip("/")
+        if ours == prefix or ours.startswith(prefix + "/"):
+            return str(root / dst / path[len(prefix):].lstrip("/"))
+    return ref
+
+
 def _to_rel(ref: str, project: Project, cut_dir: Path) -> str | None:
     if ref.startswith("file:"):
         ref = unquote(urlparse(ref).path)
-    for src, dst in sorted(project.cfg.path_map.items(), key=lambda kv: -len(kv[0])):
-        if ref.startswith(src):
-            ref = str(project.root / dst / ref[len(src):].lstrip("/\\"))
-            break
+    ref = _mapped(ref, project.cfg.path_map, project.root)
     ref = ref.replace("\\", "/")
     p = Path(ref)
     root = project.root.resolve()
