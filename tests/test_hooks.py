@@ -81,3 +81,19 @@ def test_an_unreadable_hooks_folder_is_one_warning_and_the_scan_is_recorded(show
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr  # it was a PermissionError after the write
     assert r.stderr.count("cannot list the hooks folder") == 1 and r.stdout.startswith("3 files: 3 new")
     assert run_cli("verify", cwd=show_root).code == 0
+
+
+def test_a_move_tells_hooks_where_the_file_came_from(cli, show_root: Path) -> None:
+    import json
+
+    write_png(show_root / "temp/hero.png", {"parameters": SD_PARAMS})
+    assert cli("scan", cwd=show_root).code == 0
+    got = show_root / "hook-got.json"
+    _hook(show_root, "asset-recorded.log", f"cat > '{got}'\n")
+    (show_root / "final").mkdir()
+    (show_root / "temp/hero.png").rename(show_root / "final/hero_v2.png")
+    assert cli("scan", cwd=show_root).code == 0
+    sent = json.loads(got.read_text())
+    assert sent["event"] == "asset-recorded"
+    assert {k: sent[k] for k in ("change", "path", "from")} == {"change": "moved", "path": "final/hero_v2.png",
+                                                                "from": "temp/hero.png"}

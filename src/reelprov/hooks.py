@@ -19,7 +19,7 @@ log = logging.getLogger("reelprov.hooks")
 
 # Every event reelprov emits, and what its JSON payload carries (besides "event" and "project").
 EVENTS: dict[str, str] = {
-    "asset-recorded": "change (seen|changed|moved|restored|reread), asset, path, sha256, origin, tools",
+    "asset-recorded": "change (seen|changed|moved|restored|reread), asset, path, from (moved only), sha256, origin, tools",
     "asset-deleted": "asset, path",
     "flag-raised": "flag {id, rule, area, severity, status, reason, sha256}, asset {id, path, origin, tools}",
     "flag-reopened": "as flag-raised; the content changed or the condition came back",

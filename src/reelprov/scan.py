@@ -365,6 +365,7 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
     content = {"sha256": r["sha256"], "size": r["size"], "media_type": r["media_type"]}
     ids = b.asset_ids_at(r["path"])
     kind = None
+    moved_from: dict[str, str] = {}
     if ids:
         aid = ids[0]
         asset = b.proj.asset(aid)
@@ -382,7 +383,7 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
             if moved:
                 aid = moved[0]
                 b.append("moved", aid, {"from": old, "to": r["path"], **content})
-                kind = "moved"
+                kind, moved_from = "moved", {"from": old}
                 if vanished is not None:
                     vanished.pop(old, None)
         if not aid:
@@ -400,7 +401,7 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
     if kind and rep:
         setattr(rep, kind, getattr(rep, kind) + 1)
     if kind:
-        b.emit("asset-recorded", {"change": kind, "asset": aid, "path": r["path"], "sha256": r["sha256"],
+        b.emit("asset-recorded", {"change": kind, "asset": aid, "path": r["path"], **moved_from, "sha256": r["sha256"],
                                   "origin": asset["origin"], "tools": asset["tools"]})
     return aid
 
@@ -527,7 +528,7 @@ def _move(b: Batch, src: str, dest: str, rep: ScanReport) -> None:
             continue  # something is already recorded there; the rescan of dest sorts it out
         b.append("moved", aid, {"from": path, "to": new, "sha256": asset["sha256"], "size": asset["size"],
                                 "media_type": asset["media_type"]})
-        b.emit("asset-recorded", {"change": "moved", "asset": aid, "path": new, "sha256": asset["sha256"],
+        b.emit("asset-recorded", {"change": "moved", "asset": aid, "path": new, "from": path, "sha256": asset["sha256"],
                                   "origin": asset["origin"], "tools": asset["tools"]})
         rep.moved += 1
         b.conn.execute("DELETE FROM file_state WHERE project = :p AND path = :path", p=b.project, path=new)

@@ -361,11 +361,11 @@ def test_the_log_says_what_landed_and_which_flags(show_root: Path, caplog: pytes
         p.close()
     said = [r.getMessage() for r in caplog.records if r.name == "reelprov.watch"]
     assert "new final/hero.png: ai_generated [Stable Diffusion]" in said
-    assert "moved to final/hero_v2.png: ai_generated [Stable Diffusion]" in said
+    assert "moved final/hero.png -> final/hero_v2.png: ai_generated [Stable Diffusion]" in said
     for f in flags:
         assert f"flag {f['id']} raised on final/hero.png: {f['severity']} {f['rule']}" in said
         assert f"flag {f['id']} resolved on final/hero_v2.png: {f['rule']}" in said
-    assert any(m.startswith("reconciled: 1 files, 1 new") for m in said)
+    assert any(m.startswith("reconciled: 1 file, 1 new") for m in said)
     assert not any("before/existing.png" in m for m in said)  # a reconcile gives totals, not a line per file
 
 

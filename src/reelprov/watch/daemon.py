@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from reelprov.errors import WatcherRunning
-from reelprov.names import one_line, printable
+from reelprov.names import counted, one_line, printable
 from reelprov.project import Project
 
 log = logging.getLogger("reelprov.watch")
@@ -28,11 +28,17 @@ def _tools(tools: list[str] | None) -> str:
     return f" [{printable(', '.join(tools))}]" if tools else ""
 
 
-_CHANGE_WORDS = {"seen": "new", "moved": "moved to", "restored": "restored", "reread": "new evidence for"}
+_CHANGE_WORDS = {"seen": "new", "moved": "moved", "restored": "restored", "reread": "new evidence for"}
+
+
+def _where(e: dict[str, Any]) -> str:
+    """The path an event is about; FROM -> TO for a move."""
+    return f"{one_line(e['from'])} -> {one_line(e['path'])}" if "from" in e else one_line(e["path"])
+
 
 # What the watcher says about each committed event: (format, *args) for log.info.
 _EVENT_LINES: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
-    "asset-recorded": lambda e: ("%s %s: %s%s", _CHANGE_WORDS.get(e["change"], e["change"]), one_line(e["path"]),
+    "asset-recorded": lambda e: ("%s %s: %s%s", _CHANGE_WORDS.get(e["change"], e["change"]), _where(e),
                                  e["origin"], _tools(e["tools"])),
     "asset-deleted": lambda e: ("deleted %s", one_line(e["path"])),
     "flag-raised": lambda e: ("flag %s raised on %s: %s %s", e["flag"]["id"], one_line(e["asset"]["path"]),
@@ -310,8 +316,9 @@ class Watcher:
 
         with self._in_bulk():
             rep = scan(self.project)
-        log.info("reconciled: %d files, %d new, %d changed, %d moved, %d deleted, %d errors%s%s",
-                 rep.files, rep.seen, rep.changed, rep.moved, rep.deleted, len(rep.errors), rep.extras(),
+        log.info("reconciled: %s, %d new, %d changed, %d moved, %d deleted, %s%s%s",
+                 counted(rep.files, "file"), rep.seen, rep.changed, rep.moved, rep.deleted,
+                 counted(len(rep.errors), "error"), rep.extras(),
                  f"; {rep.symlinks} symbolic links not followed ([scan] follow_symlinks)" if rep.symlinks else "")
         for e in rep.errors:
             log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
