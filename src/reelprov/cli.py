@@ -451,15 +451,17 @@ def flags(
         _emit(rows)
         return
     for f in rows:
-        print(f"{f['id']:>5} {f['severity']:<8} {f['status']:<9} {f['area']:<24} {_p(f['path'])}\n      {_t(f['reason'])}")
+        print(f"{f['id']:>5} {f['severity']:<8} {f['status']:<9} {f['area']:<24} {_p(f['path'])}  sha256 {f['sha256'][:12]}"
+              f"\n      {_t(f['reason'])}")
     _err(_n(len(rows), "flag") + _matching(glob, where))
 
 
-def _decide(decision: str, flag_ids: list[int], by: str, ref: str | None, note: str | None, as_json: bool) -> None:
+def _decide(decision: str, flag_ids: list[int], by: str, ref: str | None, note: str | None, sha256: str | None,
+            as_json: bool) -> None:
     from reelprov.review import decide
 
     p = _open()
-    done = decide(p, flag_ids, decision, by=by, ref=ref, note=note)
+    done = decide(p, flag_ids, decision, by=by, ref=ref, note=note, sha256=sha256)
     if as_json:
         from reelprov.assets import flag_json
 
@@ -475,24 +477,30 @@ FlagIds = Annotated[list[int], typer.Argument(help="Flag ids (from `reelprov fla
 ByOpt = Annotated[str, typer.Option("--by", help="Who decided (required).")]
 RefOpt = Annotated[str | None, typer.Option("--ref", help="Written approval reference (needed for escalate/block).")]
 NoteOpt = Annotated[str | None, typer.Option("--note")]
+ShaOpt = Annotated[str | None, typer.Option(
+    "--sha256", help="The content you reviewed (its SHA-256, or its first 8+ characters as `flags` and the report "
+                     "show them): nothing is decided if a flag now judges other content.")]
 
 
 @app.command()
-def approve(flag_ids: FlagIds, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
+def approve(flag_ids: FlagIds, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, sha256: ShaOpt = None,
+            as_json: JsonOpt = False) -> None:
     """Approve open flags (each bound to the content it judged)."""
-    _decide("approve", flag_ids, by, ref, note, as_json)
+    _decide("approve", flag_ids, by, ref, note, sha256, as_json)
 
 
 @app.command()
-def reject(flag_ids: FlagIds, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
+def reject(flag_ids: FlagIds, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, sha256: ShaOpt = None,
+           as_json: JsonOpt = False) -> None:
     """Reject open flags: the element must not go to screen as it is."""
-    _decide("reject", flag_ids, by, ref, note, as_json)
+    _decide("reject", flag_ids, by, ref, note, sha256, as_json)
 
 
 @app.command()
-def waive(flag_ids: FlagIds, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
+def waive(flag_ids: FlagIds, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, sha256: ShaOpt = None,
+          as_json: JsonOpt = False) -> None:
     """Waive open flags: no review needed, saying why (--note is required)."""
-    _decide("waive", flag_ids, by, ref, note, as_json)
+    _decide("waive", flag_ids, by, ref, note, sha256, as_json)
 
 
 @policy_app.command("show")

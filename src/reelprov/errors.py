@@ -49,6 +49,10 @@ class FlagStateError(ReelprovError):
     """A decision that the flag's current state does not allow (e.g. approving a closed flag)."""
 
 
+class ReviewedOtherContent(FlagStateError):
+    """A decision made about content (--sha256) the flag no longer judges: the file changed since."""
+
+
 class ApprovalRefRequired(ReelprovError):
     """Escalate / block flags need a written approval reference (--ref) to be approved."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,10 +11,12 @@ from reelprov.errors import (
     ApprovalRefRequired,
     FlagStateError,
     ReelprovError,
+    ReviewedOtherContent,
     UnknownFlag,
     UnknownTag,
     WaiverReasonRequired,
 )
+from reelprov.names import one_line
 from reelprov.policy.engine import evaluate_asset, flag_changes
 from reelprov.progress import Progress
 from reelprov.project import Project
@@ -83,13 +86,19 @@ def declare(project: Project, assets: list[dict[str, Any]], *, origin: str, tool
     return len(assets)
 
 
+# The shortest SHA-256 prefix a decision may name the reviewed content by (reports show 12 or more).
+MIN_SHA_PREFIX = 8
+
+
 def decide(project: Project, flag_ids: list[int], decision: str, *, by: str, ref: str | None,
-           note: str | None) -> list[dict[str, Any]]:
+           note: str | None, sha256: str | None = None) -> list[dict[str, Any]]:
     """approve / reject / waive flags, each bound to the content hash it judged: all in one
-    transaction, or none if any of them cannot be decided."""
+    transaction, or none if any of them cannot be decided. SHA256 (or a prefix of it) is the
+    content the reviewer looked at: a flag that judges other content by now is not decided."""
     status = DECISIONS[decision]
     if not by or not by.strip():
         raise ReelprovError("--by is required: say who decided")
+    seen = _sha_prefix(sha256) if sha256 is not None else None
     out = []
     with project.batch() as b:
         for flag_id in dict.fromkeys(flag_ids):
@@ -100,6 +109,12 @@ def decide(project: Project, flag_ids: list[int], decision: str, *, by: str, ref
                 raise FlagStateError(
                     f"flag {flag_id} is {flag['status']}, not open; only open flags can be decided "
                     f"(it reopens by itself if the file changes)")
+            if seen is not None and not flag["sha256"].startswith(seen):
+                path = (b.proj.asset(flag["asset"]) or {}).get("path", "?")
+                raise ReviewedOtherContent(
+                    f"flag {flag_id} on {one_line(path)} now judges content sha256 {flag['sha256'][:12]}, not the {seen[:12]} "
+                    f"you reviewed: the file changed since; look at it again (`reelprov show {shlex.quote(path)}`) and "
+                    f"decide with --sha256 {flag['sha256'][:12]}")
             if status in ("approved", "waived") and flag["severity"] in ("escalate", "block") and not (ref and ref.strip()):
                 # an escalate flag needs written approval: waiving it must not be the way around that
                 raise ApprovalRefRequired(
@@ -118,6 +133,14 @@ def decide(project: Project, flag_ids: list[int], decision: str, *, by: str, ref
                                     "decision": {"decision": status, "by": by, "ref": ref, "note": note}})
             out.append(updated)
     return out
+
+
+def _sha_prefix(text: str) -> str:
+    sha = text.strip().lower()
+    if not (MIN_SHA_PREFIX <= len(sha) <= 64) or any(c not in "0123456789abcdef" for c in sha):
+        raise ReelprovError(f"--sha256 {text!r}: give the reviewed content's SHA-256 as hex, at least its first "
+                            f"{MIN_SHA_PREFIX} characters (`reelprov flags` and the report show it)")
+    return sha
 
 
 def policy_check(project: Project, *, progress: Progress | None = None) -> dict[str, int]:

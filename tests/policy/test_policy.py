@@ -84,6 +84,32 @@ def test_approval_binds_to_content_and_reopens(cli, show_root: Path) -> None:
     assert "decided" in kinds and kinds.index("flag_reopened") > kinds.index("decided")
 
 
+def test_an_approval_for_the_content_reviewed_is_refused_once_the_file_has_changed(cli, show_root: Path) -> None:
+    """Legal reviewed v1 from the morning's report; the vendor delivered v2 at the same path at noon;
+    the approval typed in the afternoon must not land on v2, which nobody looked at."""
+    f = write_png(show_root / "final/props/note.png", {"parameters": SD_PARAMS})
+    cli("scan", cwd=show_root)
+    cli("tag", "final/props/note.png", "--tag", "key_creative", cwd=show_root)
+    esc = next(x for x in open_flags(cli, show_root, "final/props/note.png") if x["severity"] == "escalate")
+    v1 = esc["sha256"]
+    listed = cli("flags", "final/props/note.png", cwd=show_root).out
+    assert f"final/props/note.png  sha256 {v1[:12]}" in listed  # what the reviewer names the content by
+    write_png(f, {"parameters": SD_PARAMS + ", v2"}, color=(99, 0, 0))
+    cli("scan", cwd=show_root)
+    v2 = cli("show", "final/props/note.png", "--json", cwd=show_root).json()["sha256"]
+    r = cli("approve", str(esc["id"]), "--by", "J. Park", "--ref", "LEGAL-0042", "--sha256", v1[:12], cwd=show_root)
+    assert r.code == 2
+    assert (f"flag {esc['id']} on final/props/note.png now judges content sha256 {v2[:12]}, not the {v1[:12]} you reviewed"
+            in r.err) and f"--sha256 {v2[:12]}" in r.err
+    assert next(x for x in open_flags(cli, show_root, "final/props/note.png") if x["id"] == esc["id"])["status"] == "open"
+    # the content still the one reviewed (the full hash here, in capitals): decided
+    r = cli("reject", str(esc["id"]), "--by", "J. Park", "--sha256", v2.upper(), "--json", cwd=show_root)
+    assert r.code == 0 and r.json()["status"] == "rejected" and r.json()["sha256"] == v2
+    for bad in ("1234567", "not-a-hash", v2 + "00"):
+        r = cli("waive", "1", "--by", "me", "--note", "x", "--sha256", bad, cwd=show_root)
+        assert r.code == 2 and "give the reviewed content's SHA-256 as hex" in r.err
+
+
 def test_declare_counts_as_evidence(cli, show_root: Path) -> None:
     write_png(show_root / "vfx/sh020/a.png")
     write_png(show_root / "vfx/sh020/b.png", color=(3, 3, 3))
