@@ -265,3 +265,59 @@ def test_unusable_trust_anchors_stop_the_scan_before_anything_is_written(cli, sh
     assert cli("scan", cwd=show_root).code == 0
     [a] = cli("ls", "--json", cwd=show_root).json()
     assert (a["origin"], a["c2pa"]["state"]) == ("ai_generated", "trusted")
+
+
+def _share(root: Path, n: int, folder: str = "media") -> None:
+    for i in range(n):
+        write_png(root / folder / f"gen_{i:03d}.png", {"parameters": SD_PARAMS}, color=(i, 1, 2))
+
+
+def test_a_share_down_inside_the_project_is_not_recorded_as_mass_deletion(cli, show_root: Path) -> None:
+    """media/ is a NAS mount inside the project; when it is down its mount point is an empty folder.
+    Recording its files as deleted resolved every open flag on them and let the delivery gate pass."""
+    _share(show_root, 25)
+    write_png(show_root / "local/board.png", color=(7, 7, 7))
+    assert cli("scan", cwd=show_root).code == 0
+    assert cli("report", "--fail-on", "review", "--format", "json", "--output", "-", cwd=show_root).code == 1
+    share = show_root.parent / "nas"
+    (show_root / "media").rename(share)  # the mount is down: an empty mount point stays
+    (show_root / "media").mkdir()
+    r = cli("scan", cwd=show_root)
+    assert r.code == 0, r.err
+    assert r.out.startswith("1 file: 0 new, 0 changed, 0 moved, 0 deleted, 1 unchanged, 25 missing but not recorded as deleted")
+    assert ("reelprov: warning: 25 recorded files missing, in media (25): more than half of those recorded, so not "
+            "recorded as deleted") in r.err and "If they were removed on purpose: reelprov scan --allow-deletions" in r.err
+    rep = cli("scan", "--json", cwd=show_root).json()
+    assert rep["deleted"] == 0 and len(rep["deletions_held"]) == 25 and rep["deletions_held"][0] == "media/gen_000.png"
+    # the truth stays conservative: the files are still there as far as the ledger knows, flags open
+    assert len(cli("ls", "media", "--json", cwd=show_root).json()) == 25
+    assert cli("report", "--fail-on", "review", "--format", "json", "--output", "-", cwd=show_root).code == 1
+    # the share comes back: nothing happened
+    (show_root / "media").rmdir()
+    share.rename(show_root / "media")
+    r = cli("scan", "--json", cwd=show_root)
+    assert r.json()["unchanged"] == 26 and r.json()["deletions_held"] == [] and r.err == ""
+    assert kinds(cli, show_root, "media/gen_000.png") == ["seen", "evidence", "flagged"]
+    # removed on purpose: said so, recorded
+    shutil.rmtree(show_root / "media")
+    r = cli("scan", "--allow-deletions", cwd=show_root)
+    assert r.code == 0 and "25 deleted" in r.out and r.err == ""
+    assert cli("ls", "media", "--json", cwd=show_root).json() == []
+    assert cli("verify", cwd=show_root).code == 0
+
+
+def test_ordinary_deletions_are_recorded_as_ever(cli, show_root: Path) -> None:
+    _share(show_root, 19, "few")  # fewer than 20: a small folder deleted whole
+    _share(show_root, 40, "keep")
+    _share(show_root, 30, "temp")
+    assert cli("scan", cwd=show_root).code == 0
+    shutil.rmtree(show_root / "few")
+    r = cli("scan", "--json", cwd=show_root)
+    assert r.json()["deleted"] == 19 and r.json()["deletions_held"] == []
+    shutil.rmtree(show_root / "temp")  # 30 of 70: under half
+    assert cli("scan", "--json", cwd=show_root).json()["deleted"] == 30
+    # a folder scan weighs the files under that folder: all of keep/ is missing
+    (show_root / "keep").rename(show_root.parent / "keep")
+    (show_root / "keep").mkdir()
+    r = cli("scan", "keep", cwd=show_root)
+    assert "40 missing but not recorded as deleted" in r.out and "reelprov scan keep --allow-deletions" in r.err

@@ -163,9 +163,15 @@ _SKIPPED_SHOWN = 50
 @app.command()
 def scan(
     path: Annotated[str | None, typer.Argument(help="Only this folder under the root.")] = None,
+    allow_deletions: Annotated[bool, typer.Option(
+        "--allow-deletions", help="Record missing files as deleted even when most of the recorded files are missing "
+                                  "(otherwise held: a share mounted in the project may be down).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Record every media file under the root: seen, changed, moved, deleted."""
+    import shlex
+
+    from reelprov.scan import held_deletions
     from reelprov.scan import scan as do_scan
 
     p = _open()
@@ -175,15 +181,19 @@ def scan(
         if under == ".":
             under = None
     with _Progress("scan") as prog:
-        rep = do_scan(p, progress=prog, under=under)
+        rep = do_scan(p, progress=prog, under=under, allow_deletions=allow_deletions)
     if as_json:
         _emit(rep.to_json())
+        if rep.held:
+            _err(held_deletions(rep, "reelprov scan" + (f" {_t(shlex.quote(path))}" if path else "")))
         return
     print(f"{_n(rep.files, 'file')}: {rep.seen} new, {rep.changed} changed, {rep.moved} moved, {rep.deleted} deleted, "
           f"{rep.unchanged} unchanged{rep.extras()}; {_n(rep.flags_raised, 'flag')} raised"
           + (f", {rep.flags_reopened} reopened" if rep.flags_reopened else ""))
     _err_first([f"skipped {_p(e['path'])}: {_t(e['error'])}" for e in rep.errors], _SKIPPED_SHOWN,
                "more skipped; `reelprov scan --json` lists them all")
+    if rep.held:
+        _err(held_deletions(rep, "reelprov scan" + (f" {_t(shlex.quote(path))}" if path else "")))
     if rep.symlinks:
         _err(f"reelprov: note: {_n(rep.symlinks, 'symbolic link')} not followed; set [scan] follow_symlinks = true in "
              f"reelprov.toml to record what they point to")

@@ -17,6 +17,7 @@ from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
 from reelprov.extract import examine
 from reelprov.extract.sidecars import all_candidates, is_sidecar
 from reelprov.names import bad_name, shown
+from reelprov.names import counted as _count
 from reelprov.progress import Progress
 from reelprov.project import Project
 
@@ -28,6 +29,12 @@ if TYPE_CHECKING:
 
 BATCH_SIZE = 256
 PARALLEL_THRESHOLD = 48
+# A scan that finds most of the recorded files gone (at least this many, and more than this share
+# of those under the scanned folder) records no deletions unless told to: a share mounted inside
+# the project that is down looks exactly like that, and recording it would resolve every open
+# flag on its files and let the delivery gate pass.
+MASS_DELETE_MIN = 20
+MASS_DELETE_SHARE = 0.5
 
 
 @dataclass
@@ -54,18 +61,38 @@ class ScanReport:
     flags_reopened: int = 0  # an approval or waiver no longer covers the content, or the condition is back
     errors: list[dict[str, str]] = field(default_factory=list)
     symlinks: int = 0  # symbolic links passed by ([scan] follow_symlinks is off)
+    held: list[str] = field(default_factory=list)  # missing files not recorded as deleted (see MASS_DELETE_MIN)
+
+    def held_folders(self, limit: int = 5) -> str:
+        """Where the held files were: "media/reel01 (1200), media/reel02 (800)" (the largest first)."""
+        counts: dict[str, int] = {}
+        for path in self.held:
+            folder = path.rpartition("/")[0] or "."
+            counts[folder] = counts.get(folder, 0) + 1
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ", ".join(f"{shown(f)} ({n})" for f, n in top[:limit]) + (
+            f" and {len(top) - limit} more folders" if len(top) > limit else "")
 
     def extras(self) -> str:
         """The counts a summary line mentions only when there are any: ", 2 restored, 1 with new evidence"."""
         return (f", {self.restored} restored" if self.restored else "") + (
-            f", {self.reread} with new evidence" if self.reread else "")
+            f", {self.reread} with new evidence" if self.reread else "") + (
+            f", {len(self.held)} missing but not recorded as deleted" if self.held else "")
 
     def to_json(self) -> dict[str, Any]:
         # Error paths are kept as the file system gave them (a name that is not UTF-8 holds
         # surrogates); JSON gets them printable.
         return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "restored", "reread", "evidence", "flags_raised",
                                               "flags_reopened", "symlinks")} | {
-            "errors": [e | {"path": shown(e["path"])} for e in self.errors]}
+            "errors": [e | {"path": shown(e["path"])} for e in self.errors],
+            "deletions_held": [shown(p) for p in self.held]}
+
+
+def held_deletions(rep: ScanReport, command: str) -> str:
+    """The warning for missing files a scan did not record as deleted, with the command that would."""
+    return (f"reelprov: warning: {_count(len(rep.held), 'recorded file')} missing, in {rep.held_folders()}: more than "
+            f"half of those recorded, so not recorded as deleted (their flags stay as they are). Is a share mounted in "
+            f"the project down? If they were removed on purpose: {command} --allow-deletions")
 
 
 @lru_cache(maxsize=32)
@@ -233,8 +260,12 @@ def _examined(todo: list[Candidate], trust: str | None, workers: int) -> Iterato
         yield from map(_examine_one, args)
 
 
-def scan(project: Project, *, progress: Progress | None = None, under: str | None = None) -> ScanReport:
-    """Bring the ledger up to date with the tree (or the folder UNDER), one transaction per batch."""
+def scan(project: Project, *, progress: Progress | None = None, under: str | None = None,
+         allow_deletions: bool = False) -> ScanReport:
+    """Bring the ledger up to date with the tree (or the folder UNDER), one transaction per batch.
+
+    Most recorded files missing at once (MASS_DELETE_MIN) are listed in the report's `held`, not
+    recorded as deleted, unless ALLOW_DELETIONS."""
     cfg = project.cfg
     rep = ScanReport()
     links: list[str] = []
@@ -291,7 +322,9 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
             progress("examine", done, total)
     if elsewhere:
         _borrow_moved_from(moves, elsewhere, live, vanished, vanished_by_sha, str(cfg.root))
-    _write(project, pending + moves, vanished_by_sha, vanished, rep, final=True)
+    in_scope = sum(1 for p in live if p.startswith(prefix))
+    _write(project, pending + moves, vanished_by_sha, vanished, rep, final=True,
+           hold_over=None if allow_deletions else max(MASS_DELETE_MIN - 1, int(in_scope * MASS_DELETE_SHARE)))
     rep.errors.sort(key=lambda e: e["path"])  # as a listing reads, not in the walk's order
     return rep
 
@@ -330,7 +363,10 @@ def _same_name(path: str, olds: Iterable[str]) -> str | None:
 
 
 def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dict[str, list[str]],
-           vanished: dict[str, tuple[str, str]], rep: ScanReport, *, final: bool = False) -> None:
+           vanished: dict[str, tuple[str, str]], rep: ScanReport, *, final: bool = False,
+           hold_over: int | None = None) -> None:
+    """Record RESULTS; with FINAL, the files still missing as well, as deleted, unless they number
+    more than HOLD_OVER (then they are only listed in rep.held)."""
     if not results and not (final and vanished):
         return
     root = project.cfg.root
@@ -342,14 +378,18 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
         for r in results:
             record_file(b, r, rep, vanished_by_sha, vanished)
         if final:
-            for path in sorted(vanished):
-                if os.path.lexists(root / path):
-                    continue  # present but unreadable or skipped: not a deletion
+            # present but unreadable or skipped: not a deletion
+            gone = [path for path in sorted(vanished) if not os.path.lexists(root / path)]
+            if hold_over is not None and len(gone) > hold_over:
+                rep.held = gone
+                gone = []
+            for path in gone:
                 for aid in b.asset_ids_at(path):
                     b.append("deleted", aid, {"path": path})
                     b.emit("asset-deleted", {"path": path, "asset": aid})
                     rep.deleted += 1
-            _forget_states(b, list(vanished))
+            held = set(rep.held)
+            _forget_states(b, [p for p in vanished if p not in held])
         _store_states(b, results)
     from reelprov.policy.engine import flag_changes
 

@@ -417,3 +417,29 @@ def test_settings_edited_while_watching_take_effect_and_a_broken_edit_is_survive
         t.join(15)
         p.close()
     assert "unknown key `bogus` in [cuts]" in caplog.text
+
+
+def test_a_watcher_restarting_while_a_share_in_the_project_is_down_records_no_deletions(
+        show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from reelprov.project import Project
+    from reelprov.watch.daemon import Watcher
+
+    for i in range(24):
+        write_png(show_root / "media" / f"gen_{i:03d}.png", {"parameters": SD_PARAMS}, color=(i, 1, 2))
+    assert run_cli("scan", cwd=show_root).code == 0
+    (show_root / "media").rename(show_root.parent / "nas")
+    (show_root / "media").mkdir()
+    caplog.set_level(logging.INFO, logger="reelprov")
+    p = Project.open(show_root)
+    try:
+        Watcher(p, settle=0.2).reconcile()
+    finally:
+        p.close()
+    said = [r.getMessage() for r in caplog.records if r.name == "reelprov.watch"]
+    assert any(m.startswith("reconciled: 0 files, 0 new, 0 changed, 0 moved, 0 deleted, 0 errors, "
+                            "24 missing but not recorded as deleted") for m in said), said
+    err = next(r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+    assert "24 recorded files missing, in media (24)" in err and f"reelprov --project {show_root} scan --allow-deletions" in err
+    assert len(run_cli("ls", "--json", cwd=show_root).json()) == 24

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import queue
+import shlex
 import signal
 import socket
 import threading
@@ -322,6 +323,10 @@ class Watcher:
                  f"; {rep.symlinks} symbolic links not followed ([scan] follow_symlinks)" if rep.symlinks else "")
         for e in rep.errors:
             log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
+        if rep.held:
+            from reelprov.scan import held_deletions
+
+            log.error("%s", held_deletions(rep, f"reelprov --project {shlex.quote(str(self.root))} scan"))
         from datetime import UTC, datetime
 
         self.state.reconciled_at = datetime.now(UTC).isoformat(timespec="seconds")
