@@ -97,6 +97,10 @@ def test_sqlite_is_wal_with_busy_timeout(project) -> None:
     with project.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS
+        # FULL (2): each commit is on disk before it returns, so a power cut loses no recorded entry
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+    with project.ledger.batch() as b:  # the ledger's own writer, which scan and the watcher use
+        assert b.conn.one("PRAGMA synchronous")["synchronous"] == 2
 
 
 def test_schema_head_constant_matches_alembic(tmp_path: Path) -> None:

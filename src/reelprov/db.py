@@ -31,7 +31,7 @@ __all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_HEAD", "ensure_current", "guard", "make_en
 def make_engine(url: str) -> Engine:
     """An engine for URL. SQLite: WAL, busy timeout, BEGIN IMMEDIATE for every transaction."""
     if dialect_of(url) == "sqlite":
-        # The same connections as the ledger's own writers (busy timeout, WAL, synchronous=NORMAL,
+        # The same connections as the ledger's own writers (busy timeout, WAL, synchronous=FULL,
         # autocommit so the "begin" event below issues BEGIN IMMEDIATE itself).
         engine = create_engine(url, creator=lambda: connect(url, write=True))
 
