@@ -139,6 +139,8 @@ def init(
     if existed and name is not None and name != p.cfg.name:
         _err(f"reelprov: note: {p.cfg.config_path} already names the production {p.cfg.name!r}; it was kept "
              f"(edit [project] name there to change it)")
+    if (why := p.ledger_sharing_warning()) is not None:
+        _err(f"reelprov: warning: {why}")
     outer = next((d for d in p.root.parents if (d / CONFIG_NAME).is_file()), None)
     if outer is not None:
         _err(f"reelprov: warning: {p.root} is inside the project at {outer}: scans of that project record "

@@ -163,6 +163,16 @@ class Project:
                 listen(batch.events)
             self.hooks.run_all(batch.events)
 
+    def ledger_sharing_warning(self) -> str | None:
+        """Why this project's SQLite ledger is unsafe to share, if it lies on a network share."""
+        from reelprov.ledger.reader import dialect_of, sqlite_path
+        from reelprov.mounts import network_ledger_warning
+
+        url = self.cfg.effective_database_url()
+        if dialect_of(url) != "sqlite" or sqlite_path(url) in ("", ":memory:"):
+            return None
+        return network_ledger_warning(Path(sqlite_path(url)))
+
     def close(self) -> None:
         self.reader.close()
         if "ledger" in self.__dict__:

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 
 from reelprov.watch import daemon
-
-
-def test_mount_fstype_picks_longest_prefix(tmp_path: Path) -> None:
-    mounts = tmp_path / "mounts"
-    mounts.write_text("/dev/vda / ext4 rw 0 0\nserver:/show /mnt/show nfs4 rw 0 0\n//nas/post /mnt/post\\040stuff cifs rw 0 0\n")
-    assert daemon.mount_fstype(Path("/mnt/show/reel1"), str(mounts)) == "nfs4"
-    assert daemon.mount_fstype(Path("/mnt/post stuff/x"), str(mounts)) == "cifs"
-    assert daemon.mount_fstype(Path("/home/me"), str(mounts)) == "ext4"
 
 
 def test_network_mount_is_polled(project, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reelprov.errors import WatcherRunning
+from reelprov.mounts import NETWORK_FS, mount_fstype
 from reelprov.names import counted, one_line, printable
 from reelprov.project import Project
 
@@ -50,8 +51,6 @@ _EVENT_LINES: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
                                 e["flag"]["rule"]),
 }
 
-NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "sshfs", "9p", "afs", "ceph", "glusterfs",
-              "fuse.glusterfs", "lustre", "davfs", "fuse.rclone", "fuse.s3fs", "fuse.mergerfs"}
 QUEUE_MAX = 20000
 # With inotify a file is read on close-after-write. Files that appeared before a new folder's
 # watch was added get no close event, so a file unchanged this many settle windows is read anyway.
@@ -66,24 +65,6 @@ def lock_path(project: Project) -> Path:
 
 def status_path(project: Project) -> Path:
     return project.cfg.state_dir / f"watch-{socket.gethostname()}.json"
-
-
-def mount_fstype(path: Path, mounts: str = "/proc/mounts") -> str | None:
-    """Filesystem type of the mount holding PATH (longest mount point that prefixes it)."""
-    try:
-        lines = Path(mounts).read_text().splitlines()
-    except OSError:
-        return None
-    best, fstype = "", None
-    p = str(path.resolve())
-    for line in lines:
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        mnt = parts[1].replace("\\040", " ")
-        if (p == mnt or p.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
-            best, fstype = mnt, parts[2]
-    return fstype
 
 
 def inotify_limit() -> int | None:
@@ -338,6 +319,8 @@ class Watcher:
             from datetime import UTC, datetime
 
             self.state.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+            if (why := self.project.ledger_sharing_warning()) is not None:
+                log.warning("%s", why)
             # Observe first, then reconcile: a file written while the tree is walked is caught
             # by one or the other (recording it twice is a no-op), never by neither.
             self.start_observer()
