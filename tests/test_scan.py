@@ -321,3 +321,29 @@ def test_ordinary_deletions_are_recorded_as_ever(cli, show_root: Path) -> None:
     (show_root / "keep").mkdir()
     r = cli("scan", "keep", cwd=show_root)
     assert "40 missing but not recorded as deleted" in r.out and "reelprov scan keep --allow-deletions" in r.err
+
+
+def test_scanning_one_file_or_a_folder_that_is_gone(cli, show_root: Path) -> None:
+    """`reelprov scan vfx/sh010.png` right after a render lands; `scan vfx/old` after deleting it."""
+    write_png(show_root / "vfx/old/a.png", color=(1, 1, 1))
+    write_png(show_root / "vfx/old/b.png", color=(2, 2, 2))
+    assert cli("scan", cwd=show_root).code == 0
+    write_png(show_root / "vfx/sh010.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "vfx/sh020.png", color=(3, 3, 3))
+    r = cli("scan", "vfx/sh010.png", cwd=show_root)
+    assert r.code == 0, r.err
+    assert r.out.startswith("1 file: 1 new, 0 changed, 0 moved, 0 deleted, 0 unchanged; 1 flag raised") and r.err == ""
+    assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["vfx/old/a.png", "vfx/old/b.png", "vfx/sh010.png"]
+    # passed by as the walk passes it by: a sidecar, an ignored name
+    (show_root / "vfx/sh020.png.reelprov.json").write_text("{}")
+    (show_root / "vfx/render.tmp").write_bytes(b"x")
+    for rel in ("vfx/sh020.png.reelprov.json", "vfx/render.tmp"):
+        r = cli("scan", rel, "--json", cwd=show_root)
+        assert r.code == 0 and r.json()["files"] == 0
+    # a folder deleted whole: its files are recorded deleted, with no "cannot list folder" line
+    shutil.rmtree(show_root / "vfx/old")
+    r = cli("scan", "vfx/old", cwd=show_root)
+    assert r.code == 0 and "2 deleted" in r.out and r.err == ""
+    # a path that never held anything: a typo, said so
+    r = cli("scan", "vfx/olld", cwd=show_root)
+    assert r.code == 2 and "vfx/olld: no such file or folder in the project" in r.err

@@ -164,7 +164,7 @@ _SKIPPED_SHOWN = 50
 
 @app.command()
 def scan(
-    path: Annotated[str | None, typer.Argument(help="Only this folder under the root.")] = None,
+    path: Annotated[str | None, typer.Argument(help="Only this folder or file under the root.")] = None,
     allow_deletions: Annotated[bool, typer.Option(
         "--allow-deletions", help="Record missing files as deleted even when most of the recorded files are missing "
                                   "(otherwise held: a share mounted in the project may be down).")] = False,

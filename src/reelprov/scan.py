@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
+from reelprov.errors import ReelprovError
 from reelprov.extract import examine
 from reelprov.extract.sidecars import all_candidates, is_sidecar
 from reelprov.names import bad_name, shown
@@ -156,6 +157,11 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
     own = own_paths(cfg)
     seen_dirs: set[tuple[int, int]] = set()
     start = os.path.join(root, under) if under else root
+    if under and not os.path.isdir(start):
+        # one file (`reelprov scan vfx/sh010.exr`), or nothing there: what was recorded under it is gone
+        if os.path.isfile(start) or (cfg.follow_symlinks and os.path.exists(start)):
+            yield from _one_file(cfg, under, start, own, links, errors)
+        return
     stack = [start]
     while stack:
         d = stack.pop()
@@ -204,6 +210,31 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
                 continue
             yield Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns) if has_sidecars else st.st_mtime_ns,
                             has_sidecars)
+
+
+def _one_file(cfg: ProjectConfig, rel: str, full: str, own: Own, links: list[str] | None,
+              errors: list[dict[str, str]]) -> Iterator[Candidate]:
+    """The scan of one named file: recorded as the walk would record it, or passed by for the same reasons."""
+    if (why := bad_name(rel)) is not None:
+        errors.append({"path": rel, "error": why})
+        return
+    parts = rel.split("/")
+    folders = ["/".join(parts[:i]) for i in range(1, len(parts))]
+    if skip_file(rel, cfg, own) or any(f in own[0] or ignored(f, f.rsplit("/", 1)[-1], cfg.ignore) for f in folders):
+        return  # what the walk passes by, it passes by here too (an ignored folder's files included)
+    if os.path.islink(full) and not cfg.follow_symlinks:
+        if links is not None:
+            links.append(rel)
+        return
+    try:
+        st = os.stat(full)
+    except OSError as exc:
+        errors.append({"path": rel, "error": f"cannot stat: {exc.strerror or exc}"})
+        return
+    if stat.S_ISREG(st.st_mode):
+        has_sidecars = any(is_sidecar(x) for x in os.listdir(os.path.dirname(full)))
+        yield Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns) if has_sidecars else st.st_mtime_ns,
+                        has_sidecars)
 
 
 def _sig_mtime(full: str, mtime_ns: int) -> int:
@@ -290,13 +321,20 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
             todo.append(c)
     present = {c.rel for c in cands}
     prefix = (under.rstrip("/") + "/") if under else ""
-    vanished = {p: v for p, v in live.items() if p not in present and p not in error_paths and p.startswith(prefix)}
+
+    def in_scope(p: str) -> bool:
+        return p.startswith(prefix) or p == under
+
+    if under and not cands and not any(in_scope(p) for p in live) and not os.path.lexists(cfg.root / under):
+        raise ReelprovError(f"{shown(under)}: no such file or folder in the project, and no recorded file there is left "
+                            f"to mark deleted; check the path (`reelprov ls` lists what is recorded)")
+    vanished = {p: v for p, v in live.items() if p not in present and p not in error_paths and in_scope(p)}
     vanished_by_sha = _by_sha(vanished)
     # Scanning one folder: a file that moved into it from elsewhere in the project is a move too.
     elsewhere: dict[str, list[str]] = {}
     if prefix:
         for p, (_aid, sha) in sorted(live.items()):
-            if not p.startswith(prefix):
+            if not in_scope(p):
                 elsewhere.setdefault(sha, []).append(p)
 
     workers = cfg.workers or (os.cpu_count() or 1)
@@ -322,9 +360,9 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
             progress("examine", done, total)
     if elsewhere:
         _borrow_moved_from(moves, elsewhere, live, vanished, vanished_by_sha, str(cfg.root))
-    in_scope = sum(1 for p in live if p.startswith(prefix))
+    scope = sum(1 for p in live if in_scope(p))
     _write(project, pending + moves, vanished_by_sha, vanished, rep, final=True,
-           hold_over=None if allow_deletions else max(MASS_DELETE_MIN - 1, int(in_scope * MASS_DELETE_SHARE)))
+           hold_over=None if allow_deletions else max(MASS_DELETE_MIN - 1, int(scope * MASS_DELETE_SHARE)))
     rep.errors.sort(key=lambda e: e["path"])  # as a listing reads, not in the walk's order
     return rep
 
