@@ -160,16 +160,51 @@ class ScanModel(RuleBasedStateMachine):
             gone = self.deleted.get(path)
             if path not in self.scanned and gone is not None and gone[1] == sha and unique and sha not in before:
                 assert a["id"] == gone[0], f"{path} restored as a new asset"
-        # the asset a restore brings back: the one deleted from that path last
+        self._note_deletions()
+        self.scanned = {p: (a["id"], a["sha256"]) for p, a in live.items()}
+        self.origin = {}
+        res = verify(self.project.ledger)
+        assert res.ok, res.problems
+
+    def _note_deletions(self) -> None:
+        """The asset a restore brings back: the one deleted from that path last."""
         self.deleted = {}
         for r in sorted(self.project.reader.iter("SELECT id, path, sha256, last_seq FROM asset WHERE project = :p "
                                                  "AND deleted = :yes", p=self.project.cfg.project_id, yes=True),
                         key=lambda r: r["last_seq"]):
             self.deleted[r["path"]] = (r["id"], r["sha256"])
-        self.scanned = {p: (a["id"], a["sha256"]) for p, a in live.items()}
+
+    @rule(data=st.data())
+    def scan_part(self, data: st.DataObject) -> None:
+        """`reelprov scan FOLDER` or `reelprov scan FILE`: right inside it, the rest as it was."""
+        from reelprov.assets import list_assets
+        from reelprov.errors import ReelprovError
+        from reelprov.ledger.verify import verify
+        from reelprov.scan import scan
+
+        under = data.draw(st.sampled_from(FOLDERS + ["b/c"] + PATHS))
+        before = {a["path"]: a["sha256"] for a in list_assets(self.project)}
+
+        def inside(p: str) -> bool:
+            return p == under or p.startswith(under + "/")
+
+        try:
+            rep = scan(self.project, under=under)
+        except ReelprovError:  # nothing there and nothing recorded there: refused, nothing written
+            assert not any(inside(p) for p in self.disk) and not any(inside(p) for p in before)
+            return
+        assert rep.errors == [] and rep.held == []
+        live = {a["path"]: a["sha256"] for a in list_assets(self.project)}
+        shas = {p: hashlib.sha256(_content(c)).hexdigest() for p, c in self.disk.items()}
+        assert {p: s for p, s in live.items() if inside(p)} == {p: s for p, s in shas.items() if inside(p)}
+        # outside it only what moved in from there changed: such a path is gone from disk
+        for p, sha in before.items():
+            if not inside(p) and live.get(p) != sha:
+                assert p not in live and p not in self.disk
+        assert verify(self.project.ledger).ok
+        self.scanned = {a["path"]: (a["id"], a["sha256"]) for a in list_assets(self.project)}
         self.origin = {}
-        res = verify(self.project.ledger)
-        assert res.ok, res.problems
+        self._note_deletions()
 
     @invariant()
     def ids_are_unique(self) -> None:
