@@ -514,8 +514,20 @@ def apply_moves(project: Project, moves: list[tuple[str, str]], rep: ScanReport 
     if moves:
         with project.batch() as b:
             for src, dest in moves:
-                _move(b, src, dest, rep)
+                _move(b, src, dest, rep, str(project.cfg.root))
     return rep
+
+
+def _same_file(b: Batch, path: str, size: int, full: str) -> bool:
+    """Is FULL the file recorded at PATH, renamed (a rename keeps the size and modification time)?"""
+    try:
+        st = os.lstat(full)
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+        return False
+    state = b.conn.one("SELECT mtime_ns FROM file_state WHERE project = :p AND path = :path", p=b.project, path=path)
+    return state is None or state["mtime_ns"] == st.st_mtime_ns
 
 
 def candidates_for(cfg: ProjectConfig, rels: set[str], rep: ScanReport) -> tuple[dict[str, Candidate], set[str]]:
@@ -584,6 +596,10 @@ def record_results(project: Project, results: list[dict[str, Any]], gone: set[st
             rep.errors.append({"path": res["path"], "error": res["error"]})
         else:
             ok.append(res)
+            if not os.path.lexists(os.path.join(root, res["path"])):
+                # read, then deleted before this write (its delete event came first): it existed,
+                # so it is recorded, and recorded deleted in the same transaction
+                vanished.setdefault(res["path"], ("", res["sha256"]))
     _write(project, ok, vanished_by_sha, vanished, rep, final=True)
     return rep
 
@@ -593,8 +609,14 @@ _AT_OR_UNDER = ("SELECT id, path, sha256 FROM asset WHERE project = :p AND delet
                 " AND (path = :path OR substr(path, 1, :n) = :under)")
 
 
-def _move(b: Batch, src: str, dest: str, rep: ScanReport) -> None:
-    """A rename seen by the watcher: same content, new path, for a file or everything under a folder."""
+def _move(b: Batch, src: str, dest: str, rep: ScanReport, root: str) -> None:
+    """A rename seen by the watcher: same content, new path, for a file or everything under a folder.
+
+    Only where the file at the new path is that file by its size and modification time: polling
+    pairs a deletion and a creation by inode number, which the file system reuses (a file deleted,
+    a folder created: "moved" onto the folder). Any other is left to the hash, as deleted + new."""
+    if os.path.lexists(os.path.join(root, src)):
+        return  # not moved away after all (see _same_file): the paths are read again instead
     rows = b.conn.rows(_AT_OR_UNDER, p=b.project, no=False, path=src, n=len(src) + 1, under=src + "/")
     for r in rows:
         aid, path = r["id"], r["path"]
@@ -604,6 +626,8 @@ def _move(b: Batch, src: str, dest: str, rep: ScanReport) -> None:
         new = dest + path[len(src):]
         if b.asset_ids_at(new):
             continue  # something is already recorded there; the rescan of dest sorts it out
+        if not _same_file(b, path, asset["size"], os.path.join(root, new)):
+            continue
         b.append("moved", aid, {"from": path, "to": new, "sha256": asset["sha256"], "size": asset["size"],
                                 "media_type": asset["media_type"]})
         b.emit("asset-recorded", {"change": "moved", "asset": aid, "path": new, "from": path, "sha256": asset["sha256"],

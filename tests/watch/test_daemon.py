@@ -443,3 +443,71 @@ def test_a_watcher_restarting_while_a_share_in_the_project_is_down_records_no_de
     err = next(r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
     assert "24 recorded files missing, in media (24)" in err and f"reelprov --project {show_root} scan --allow-deletions" in err
     assert len(run_cli("ls", "--json", cwd=show_root).json()) == 24
+
+
+def _settle(w: Any, root: Path, want: dict[str, bytes], what: str) -> dict[str, dict]:
+    """Run the watcher's loop by hand until the ledger holds exactly WANT (path -> content)."""
+    import hashlib
+
+    shas = {p: hashlib.sha256(b).hexdigest() for p, b in want.items()}
+
+    def done() -> dict[str, dict] | None:
+        w.tick()
+        got = assets(root)
+        return got if {p: a["sha256"] for p, a in got.items()} == shas else None
+
+    return wait_for(done, what=what)
+
+
+def test_polling_pairing_unrelated_files_by_a_reused_inode_number_loses_nothing(show_root: Path) -> None:
+    """Polling tells moves by inode number, which the file system hands out again at once: these
+    are the events PollingObserver sent in a run where files were deleted, replaced and created
+    between two polls. Taken as moves, they put an asset at a folder's path, dropped a replaced
+    file's new content and never read a new file."""
+    from reelprov.project import Project
+    from reelprov.watch.daemon import Watcher
+
+    files = {"b/w.png": b"w1", "b/x.png": b"x1", "a/keep.png": b"k1"}
+    for rel, data in files.items():
+        (show_root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (show_root / rel).write_bytes(data)
+    assert run_cli("scan", cwd=show_root).code == 0
+    (show_root / "b/w.png").write_bytes(b"w2-replaced")  # replaced (tmp + rename): the old inode went elsewhere
+    (show_root / "b/x.png").unlink()
+    (show_root / "b/d").mkdir()  # ... a new folder got b/x.png's inode number
+    (show_root / "b/old").mkdir()
+    (show_root / "b/old").rmdir()
+    (show_root / "a/z.png").write_bytes(b"z1")  # ... and a new file the deleted folder's
+    p = Project.open(show_root)
+    w = Watcher(p, poll=0.2, settle=0.2)
+    w.state.backend = "polling"
+    try:
+        for event in [("modified", "b/w.png", None, False), ("moved", "b/w.png", "a/elsewhere.png", False),
+                      ("moved", "b/x.png", "b/d", False), ("moved", "b/old", "a/z.png", True)]:
+            w.q.put(event)
+        got = _settle(w, show_root, {"b/w.png": b"w2-replaced", "a/keep.png": b"k1", "a/z.png": b"z1"}, "the tree")
+    finally:
+        w._pool.shutdown(wait=True)
+        p.close()
+    assert "b/d" not in got and "b/x.png" not in got  # no asset at a folder's path; b/x.png deleted
+    assert run_cli("verify", cwd=show_root).code == 0
+
+
+def test_a_file_deleted_while_it_was_being_read_is_recorded_deleted(show_root: Path) -> None:
+    """Read, then deleted before the write (its delete event handled first): it was recorded as a
+    live file that no longer existed, until the next reconcile."""
+    from reelprov.project import Project
+    from reelprov.scan import Candidate, examine_candidate, record_results
+
+    f = write_png(show_root / "final/flash.png", {"parameters": SD_PARAMS})
+    st = f.stat()
+    res = examine_candidate(Candidate("final/flash.png", str(f), st.st_size, st.st_mtime_ns), None)
+    f.unlink()
+    p = Project.open(show_root)
+    try:
+        record_results(p, [res], {"final/flash.png"})
+    finally:
+        p.close()
+    assert "final/flash.png" not in assets(show_root)
+    kinds = [e["kind"] for e in run_cli("history", "final/flash.png", "--json", cwd=show_root).json()]
+    assert kinds[:2] == ["seen", "evidence"] and kinds[-1] == "deleted"  # it existed: the ledger says so

@@ -522,6 +522,16 @@ class Watcher:
                 self._redo.discard(rel)
                 self._submit({rel})
 
+    def _left(self, rel: str, gone: set[str], now: float) -> None:
+        """A path deleted or moved away. Still there (polling pairs unrelated files by reused inode
+        numbers and reports the one it kept as moved away; or a new file took the name at once):
+        read it again rather than forget it."""
+        gone.add(rel)
+        if os.path.lexists(self.root / rel):
+            self.state.pending[rel] = Pending(first=now, stable_since=now, walked=True)
+        else:
+            self.state.pending.pop(rel, None)
+
     def _drain(self) -> tuple[list[tuple[str, str]], set[str], set[str]]:
         from datetime import UTC, datetime
 
@@ -541,17 +551,17 @@ class Watcher:
                     moves.append((src, dest))
                 if dest:
                     # re-check what arrived: unknown files (e.g. renamed from a hidden temp name)
-                    # get examined; already-recorded ones are skipped by their size and mtime
-                    if is_dir:
+                    # get examined; already-recorded ones are skipped by their size and mtime. What
+                    # it is, a file or a folder, is asked of the disk: polling can pair a deleted
+                    # folder with a new file that reused its inode number.
+                    if os.path.isdir(self.root / dest):
                         dirs.add(dest)
                     else:
                         self.state.pending[dest] = Pending(first=now, stable_since=now, closed=True, walked=True)
                 if src:
-                    gone.add(src)
-                    self.state.pending.pop(src, None)
+                    self._left(src, gone, now)
             elif kind == "deleted":
-                gone.add(src)
-                self.state.pending.pop(src, None)
+                self._left(src, gone, now)
             elif is_dir:
                 if kind == "created":
                     dirs.add(src)
