@@ -338,3 +338,14 @@ def test_declaring_human_against_the_files_own_ai_metadata_is_flagged(cli, show_
     assert r.code == 2 and "--ref" in r.err
     sections = {sec["id"]: sec["rows"] for sec in cli("report", "--format", "json", "--output", "-", cwd=show_root).json()["sections"]}
     assert [row["path"] for row in sections["blocking"]] == ["vfx/sky.png"]
+
+
+def test_flags_raised_together_are_numbered_in_path_order(cli, show_root: Path) -> None:
+    """They were numbered in the order of the assets' random ids: `flags` read in no order, and the
+    same changes numbered them differently each time."""
+    for name in ("d.png", "a.png", "c.png", "b.png", "e.png"):
+        write_png(show_root / "gen" / name, {"parameters": SD_PARAMS}, color=(ord(name[0]), 0, 0))
+    cli("scan", cwd=show_root)
+    flags = cli("flags", "--json", cwd=show_root).json()
+    assert [f["path"] for f in flags] == [f"gen/{n}.png" for n in "abcde"]
+    assert [f["id"] for f in flags] == [1, 2, 3, 4, 5]

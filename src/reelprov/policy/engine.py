@@ -311,5 +311,7 @@ def _event(b: Batch, fid: int, asset: dict[str, Any]) -> dict[str, Any]:
 
 def evaluate_batch(project: Project, b: Batch) -> None:
     b.preload_flags(sorted(b.touched_assets))
-    for aid in sorted(b.touched_assets):
+    # in path order: flags raised together are numbered as `ls` lists their files (and the same
+    # changes number them the same way every time, whatever the assets' random ids)
+    for aid in sorted(b.touched_assets, key=lambda aid: ((b.proj.asset(aid) or {}).get("path") or "", aid)):
         evaluate_asset(project, b, aid)
