@@ -27,6 +27,14 @@ FCM: NON-DROP FRAME
 """
 
 
+def _edl(*clips: tuple[str, str | None]) -> str:
+    """An EDL of one-second video events, one per (clip name, SOURCE FILE or None), in a row."""
+    events = "".join(f"{i + 1:03d}  AX       V     C        00:00:00:00 00:00:01:00 01:00:{i:02d}:00 01:00:{i + 1:02d}:00\n"
+                     f"* FROM CLIP NAME: {name}\n" + (f"* SOURCE FILE: {source}\n" if source else "") + "\n"
+                     for i, (name, source) in enumerate(clips))
+    return "TITLE: R\nFCM: NON-DROP FRAME\n\n" + events
+
+
 def _setup(cli, root: Path) -> None:
     write_png(root / "temp/boards/castle.png", {"parameters": SD_PARAMS})
     write_png(root / "final/props/ransom_note.png", color=(4, 4, 4))
@@ -145,11 +153,7 @@ def test_a_name_shared_by_temp_and_final_files_is_matched_by_its_folders_or_repo
     cli("scan", cwd=show_root)
     cli("tag", "temp/vfx/sh010.png", "--tag", "story-critical", cwd=show_root)  # the temp one is the latest touched
     edl = show_root / "r.edl"
-    edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n"
-                   "001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
-                   "* FROM CLIP NAME: sh010.png\n* SOURCE FILE: /Volumes/SHOW/final/vfx/sh010.png\n\n"
-                   "002  AX       V     C        00:00:00:00 00:00:01:00 01:00:01:00 01:00:02:00\n"
-                   "* FROM CLIP NAME: sh010.png\n")
+    edl.write_text(_edl(("sh010.png", "/Volumes/SHOW/final/vfx/sh010.png"), ("sh010.png", None)))
     r = cli("cut", "import", str(edl), "--json", cwd=show_root)
     assert r.code == 0, r.err
     ev = r.json()["events"]
@@ -177,13 +181,8 @@ def test_path_map_maps_windows_paths_and_file_urls_of_an_editor_on_windows(cli, 
     cfg.write_text(cfg.read_text().replace("path_map = {}", f'path_map = {{ "{prefix}" = "." }}'))
     cli("scan", cwd=show_root)
     edl = show_root / "r.edl"
-    edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n"
-                   "001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
-                   "* FROM CLIP NAME: A\n* SOURCE FILE: D:\\SHOW\\temp\\vfx\\sh010.png\n\n"
-                   "002  AX       V     C        00:00:00:00 00:00:01:00 01:00:01:00 01:00:02:00\n"
-                   "* FROM CLIP NAME: B\n* SOURCE FILE: file:///D:/Show/final/vfx/sh010.png\n\n"
-                   "003  AX       V     C        00:00:00:00 00:00:01:00 01:00:02:00 01:00:03:00\n"
-                   "* FROM CLIP NAME: C\n* SOURCE FILE: D:\\SHOWREEL\\sh030.png\n")
+    edl.write_text(_edl(("A", "D:\\SHOW\\temp\\vfx\\sh010.png"), ("B", "file:///D:/Show/final/vfx/sh010.png"),
+                        ("C", "D:\\SHOWREEL\\sh030.png")))
     r = cli("cut", "import", str(edl), "--json", cwd=show_root)
     assert r.code == 0, r.err
     # a prefix maps whole folders only: D:\\SHOWREEL\\sh030.png is not D:\\SHOW + REEL\\sh030.png (found by name)
