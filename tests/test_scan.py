@@ -340,6 +340,9 @@ def test_scanning_one_file_or_a_folder_that_is_gone(cli, show_root: Path) -> Non
     for rel in ("vfx/sh020.png.reelprov.json", "vfx/render.tmp"):
         r = cli("scan", rel, "--json", cwd=show_root)
         assert r.code == 0 and r.json()["files"] == 0
+    (show_root / "link").symlink_to(show_root / "vfx")  # [scan] follow_symlinks is off: passed by, and said
+    r = cli("scan", "link/sh020.png", "--json", cwd=show_root)
+    assert r.code == 0 and (r.json()["files"], r.json()["symlinks"]) == (0, 1)
     # a folder deleted whole: its files are recorded deleted, with no "cannot list folder" line
     shutil.rmtree(show_root / "vfx/old")
     r = cli("scan", "vfx/old", cwd=show_root)

@@ -186,17 +186,15 @@ def scan(
         rep = do_scan(p, progress=prog, under=under, allow_deletions=allow_deletions)
     if as_json:
         _emit(rep.to_json())
-        if rep.held:
-            _err(held_deletions(rep, "reelprov scan" + (f" {_t(shlex.quote(path))}" if path else "")))
-        return
-    print(f"{_n(rep.files, 'file')}: {rep.seen} new, {rep.changed} changed, {rep.moved} moved, {rep.deleted} deleted, "
-          f"{rep.unchanged} unchanged{rep.extras()}; {_n(rep.flags_raised, 'flag')} raised"
-          + (f", {rep.flags_reopened} reopened" if rep.flags_reopened else ""))
-    _err_first([f"skipped {_p(e['path'])}: {_t(e['error'])}" for e in rep.errors], _SKIPPED_SHOWN,
-               "more skipped; `reelprov scan --json` lists them all")
-    if rep.held:
+    else:
+        print(f"{_n(rep.files, 'file')}: {rep.seen} new, {rep.changed} changed, {rep.moved} moved, {rep.deleted} deleted, "
+              f"{rep.unchanged} unchanged{rep.extras()}; {_n(rep.flags_raised, 'flag')} raised"
+              + (f", {rep.flags_reopened} reopened" if rep.flags_reopened else ""))
+        _err_first([f"skipped {_p(e['path'])}: {_t(e['error'])}" for e in rep.errors], _SKIPPED_SHOWN,
+                   "more skipped; `reelprov scan --json` lists them all")
+    if rep.held:  # with --json too: a held deletion needs a person
         _err(held_deletions(rep, "reelprov scan" + (f" {_t(shlex.quote(path))}" if path else "")))
-    if rep.symlinks:
+    if rep.symlinks and not as_json:
         _err(f"reelprov: note: {_n(rep.symlinks, 'symbolic link')} not followed; set [scan] follow_symlinks = true in "
              f"reelprov.toml to record what they point to")
 

@@ -222,7 +222,7 @@ def _one_file(cfg: ProjectConfig, rel: str, full: str, own: Own, links: list[str
     folders = ["/".join(parts[:i]) for i in range(1, len(parts))]
     if skip_file(rel, cfg, own) or any(f in own[0] or ignored(f, f.rsplit("/", 1)[-1], cfg.ignore) for f in folders):
         return  # what the walk passes by, it passes by here too (an ignored folder's files included)
-    if os.path.islink(full) and not cfg.follow_symlinks:
+    if not cfg.follow_symlinks and any(os.path.islink(os.path.join(cfg.root, x)) for x in [*folders, rel]):
         if links is not None:
             links.append(rel)
         return
@@ -232,7 +232,10 @@ def _one_file(cfg: ProjectConfig, rel: str, full: str, own: Own, links: list[str
         errors.append({"path": rel, "error": f"cannot stat: {exc.strerror or exc}"})
         return
     if stat.S_ISREG(st.st_mode):
-        has_sidecars = any(is_sidecar(x) for x in os.listdir(os.path.dirname(full)))
+        try:
+            has_sidecars = any(is_sidecar(x) for x in os.listdir(os.path.dirname(full)))
+        except OSError:
+            has_sidecars = True  # cannot tell: the extractors look for its sidecars themselves
         yield Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns) if has_sidecars else st.st_mtime_ns,
                         has_sidecars)
 
