@@ -130,6 +130,25 @@ def test_a_sidecar_added_or_removed_later_is_read_by_the_next_scan(cli, show_roo
     assert cli("verify", cwd=show_root).code == 0
 
 
+def test_a_sidecar_older_than_its_file_is_missed_neither_arriving_nor_leaving(cli, show_root: Path) -> None:
+    """The scan cache went by the newest of the file's and its sidecars' modification times: a
+    declaration copied in with an old date (rsync -a, a vendor's archive), or one removed after its
+    file was re-rendered, changed nothing in it, so the file kept or never got that evidence."""
+    import json as _json
+
+    f = write_png(show_root / "vfx/plate.png", color=(9, 9, 9))
+    cli("scan", cwd=show_root)
+    decl = show_root / "vfx/plate.png.reelprov.json"
+    decl.write_text(_json.dumps({"reelprov_declaration": 1, "origin": "ai_composite", "tool": "Runway Gen-4"}))
+    old = os.stat(f).st_mtime_ns - 10**12  # dated long before the file
+    os.utime(decl, ns=(old, old))
+    assert "1 with new evidence" in cli("scan", cwd=show_root).out
+    assert cli("show", "vfx/plate.png", "--json", cwd=show_root).json()["origin"] == "ai_composite"
+    decl.unlink()
+    assert "1 with new evidence" in cli("scan", cwd=show_root).out
+    assert cli("show", "vfx/plate.png", "--json", cwd=show_root).json()["origin"] == "unknown"
+
+
 def test_rescan_rehashes_only_changed(cli, show_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(5):
         write_png(show_root / f"p/{i}.png", color=(i, i, i))

@@ -241,14 +241,16 @@ def _one_file(cfg: ProjectConfig, rel: str, full: str, own: Own, links: list[str
 
 
 def _sig_mtime(full: str, mtime_ns: int) -> int:
-    """The file's mtime, or a sidecar's if newer: editing NAME.xmp re-examines NAME."""
-    best = mtime_ns
+    """The file's mtime, or a sidecar's if newer (editing NAME.xmp re-examines NAME), plus one
+    nanosecond per sidecar: removing or adding a sidecar older than the file changes it too."""
+    best, count = mtime_ns, 0
     for cand in all_candidates(Path(full)):
         try:
             best = max(best, os.stat(cand).st_mtime_ns)
+            count += 1
         except OSError:
             pass
-    return best
+    return best + count
 
 
 def _rel(root: str, full: str) -> str:
@@ -419,8 +421,11 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
         for r in results:
             record_file(b, r, rep, vanished_by_sha, vanished)
         if final:
-            # present but unreadable or skipped: not a deletion
-            gone = [path for path in sorted(vanished) if not os.path.lexists(root / path)]
+            # present but unreadable or skipped: not a deletion. A file read and then deleted before
+            # this write (the watcher may have handled its delete event first) existed: it is
+            # recorded, and recorded deleted in the same transaction.
+            gone = [path for path in sorted(set(vanished) | {r["path"] for r in results})
+                    if not os.path.lexists(root / path)]
             if hold_over is not None and len(gone) > hold_over:
                 rep.held = gone
                 gone = []
@@ -599,10 +604,6 @@ def record_results(project: Project, results: list[dict[str, Any]], gone: set[st
             rep.errors.append({"path": res["path"], "error": res["error"]})
         else:
             ok.append(res)
-            if not os.path.lexists(os.path.join(root, res["path"])):
-                # read, then deleted before this write (its delete event came first): it existed,
-                # so it is recorded, and recorded deleted in the same transaction
-                vanished.setdefault(res["path"], ("", res["sha256"]))
     _write(project, ok, vanished_by_sha, vanished, rep, final=True)
     return rep
 

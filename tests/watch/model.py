@@ -19,7 +19,10 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_media/plain/no_metadata.p
 FOLDERS = ["a", "b", "a/c", "b/d"]
 NAMES = ["x.png", "y.png", "z.png", "w.png"]
 PATHS = [f"{d}/{n}" for d in FOLDERS for n in NAMES]
-OPS = ["create", "create", "edit", "move", "copy", "delete", "mvdir", "rmdir", "replace"]
+OPS = ["create", "create", "edit", "move", "copy", "delete", "mvdir", "rmdir", "replace", "sidecar"]
+SIDECAR = ".reelprov.json"  # a vendor's declaration next to a file: NAME.png.reelprov.json
+DECLARED = '{"reelprov_declaration": 1, "origin": "ai_composite", "tool": "Runway Gen-4"}\n'
+
 
 
 @dataclass
@@ -31,12 +34,18 @@ class Outcome:
 
 
 def _tree(root: Path) -> dict[str, str]:
+    """The media files (not their sidecars) and their content."""
     out = {}
     for f in root.rglob("*"):
         rel = f.relative_to(root).as_posix()
-        if f.is_file() and rel.split("/", 1)[0] in ("a", "b"):
+        if f.is_file() and rel.split("/", 1)[0] in ("a", "b") and not rel.endswith(SIDECAR):
             out[rel] = hashlib.sha256(f.read_bytes()).hexdigest()
     return out
+
+
+def _origins(root: Path, tree: dict[str, str]) -> dict[str, str]:
+    """What each file's origin must be: declared by its sidecar, else unknown (the PNG says nothing)."""
+    return {p: "ai_composite" if (root / (p + SIDECAR)).is_file() else "unknown" for p in tree}
 
 
 def _one_op(root: Path, rng: random.Random, base: bytes, files: list[str]) -> str | None:
@@ -78,6 +87,14 @@ def _one_op(root: Path, rng: random.Random, base: bytes, files: list[str]) -> st
         if (root / d).is_dir():
             shutil.rmtree(root / d)
             return f"rmdir {d}"
+    if op == "sidecar" and files:
+        dst = rng.choice(files)  # a vendor's declaration arrives, or is taken back
+        side = root / (dst + SIDECAR)
+        if side.exists():
+            side.unlink()
+            return f"sidecar removed {dst}"
+        side.write_text(DECLARED)
+        return f"sidecar added {dst}"
     if op == "replace" and files:
         dst = rng.choice(files)  # save through a temp name, as Photoshop and most renderers do
         tmp = root / (dst + ".tmp")
@@ -115,17 +132,22 @@ def run_model(seed: int, rounds: int, *, polling: bool = False, converge_s: floa
                 if rng.random() < 0.3:
                     time.sleep(rng.random() * 0.5)
             want = _tree(root)
+            origins = _origins(root, want)
             deadline = time.monotonic() + converge_s
             got: dict[str, str] = {}
+            seen: dict[str, str] = {}
             while time.monotonic() < deadline:
-                got = {a["path"]: a["sha256"] for a in list_assets(project)}
-                if got == want:
+                rows = list_assets(project)
+                got = {a["path"]: a["sha256"] for a in rows}
+                seen = {a["path"]: a["origin"] for a in rows}
+                if got == want and seen == origins:
                     break
                 time.sleep(0.1)
-            if got != want:
+            if got != want or seen != origins:
                 out.problem = (f"after {converge_s:.0f} s the ledger still differs from the tree: only on disk "
                                f"{sorted(set(want) - set(got))}, only in the ledger {sorted(set(got) - set(want))}, "
-                               f"other content {sorted(p for p in want if p in got and want[p] != got[p])}; "
+                               f"other content {sorted(p for p in want if p in got and want[p] != got[p])}, other "
+                               f"origin {sorted(p for p in origins if p in seen and origins[p] != seen[p])}; "
                                f"last operations {out.ops[-15:]}")
                 break
             res = verify(project.ledger)

@@ -511,3 +511,30 @@ def test_a_file_deleted_while_it_was_being_read_is_recorded_deleted(show_root: P
     assert "final/flash.png" not in assets(show_root)
     kinds = [e["kind"] for e in run_cli("history", "final/flash.png", "--json", cwd=show_root).json()]
     assert kinds[:2] == ["seen", "evidence"] and kinds[-1] == "deleted"  # it existed: the ledger says so
+
+
+def test_a_file_edited_read_and_deleted_while_its_old_content_turned_up_elsewhere(show_root: Path) -> None:
+    """x.png's recorded content turned up as y.png (a move) while x.png's new version, already
+    read, was deleted: the move took x.png's asset, and the new version stayed live at x.png."""
+    from reelprov.project import Project
+    from reelprov.scan import Candidate, examine_candidate, record_results
+
+    def read(rel: str) -> dict[str, Any]:
+        st = (show_root / rel).stat()
+        return examine_candidate(Candidate(rel, str(show_root / rel), st.st_size, st.st_mtime_ns), None)
+
+    x = write_png(show_root / "x.png", color=(1, 1, 1))
+    assert run_cli("scan", cwd=show_root).code == 0
+    old_id = assets(show_root)["x.png"]["id"]
+    shutil.copy2(x, show_root / "y.png")
+    write_png(x, color=(2, 2, 2))
+    results = [read("y.png"), read("x.png")]  # in the order the reads finished
+    x.unlink()
+    p = Project.open(show_root)
+    try:
+        record_results(p, results, {"x.png"})
+    finally:
+        p.close()
+    live = assets(show_root)
+    assert set(live) == {"y.png"} and live["y.png"]["id"] == old_id
+    assert run_cli("verify", cwd=show_root).code == 0
