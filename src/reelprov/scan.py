@@ -420,6 +420,7 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
         b.preload_paths([r["path"] for r in results] + sorted(vanished))
         for r in results:
             record_file(b, r, rep, vanished_by_sha, vanished)
+        _store_states(b, results)
         if final:
             # present but unreadable or skipped: not a deletion. A file read and then deleted before
             # this write (the watcher may have handled its delete event first) existed: it is
@@ -435,8 +436,7 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
                     b.emit("asset-deleted", {"path": path, "asset": aid})
                     rep.deleted += 1
             held = set(rep.held)
-            _forget_states(b, [p for p in vanished if p not in held])
-        _store_states(b, results)
+            _forget_states(b, [p for p in set(vanished) | set(gone) if p not in held])
     from reelprov.policy.engine import flag_changes
 
     changes = flag_changes(b.entries)
