@@ -548,21 +548,12 @@ def candidates_for(cfg: ProjectConfig, rels: set[str], rep: ScanReport) -> tuple
         if why:
             rep.errors.append({"path": rel, "error": why})
             continue
-        full = os.path.join(root, rel)
-        if os.path.isdir(full):
-            for c in walk(cfg, rep.errors, under=rel):
-                cands[c.rel] = c
-        elif os.path.isfile(full):
-            if skip_file(rel, cfg):
-                continue
-            try:
-                st = os.stat(full)
-            except OSError as exc:
-                rep.errors.append({"path": rel, "error": f"cannot stat: {exc.strerror or exc}"})
-                continue
-            cands[rel] = Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns))
-        else:
+        if not os.path.exists(os.path.join(root, rel)):
             gone.add(rel)
+            continue
+        # a folder or one file, passed by for what the walk passes by (an ignored folder, a link)
+        for c in walk(cfg, rep.errors, under=rel):
+            cands[c.rel] = c
     return cands, gone
 
 

@@ -538,3 +538,33 @@ def test_a_file_edited_read_and_deleted_while_its_old_content_turned_up_elsewher
     live = assets(show_root)
     assert set(live) == {"y.png"} and live["y.png"]["id"] == old_id
     assert run_cli("verify", cwd=show_root).code == 0
+
+
+def test_the_watcher_passes_by_what_a_scan_passes_by(show_root: Path) -> None:
+    """A file in an ignored folder (or reached through a symbolic link) was recorded by the watcher,
+    which read single files its own way, though no scan ever records it."""
+    from reelprov.project import Project
+    from reelprov.watch.daemon import Watcher
+
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("ignore = [", 'ignore = ["cache", ', 1))
+    (show_root / "cache").mkdir()
+    (show_root / "cache/x.png").write_bytes(b"x")
+    outside = show_root.parent / "elsewhere"  # [scan] follow_symlinks is off
+    outside.mkdir()
+    (outside / "l.png").write_bytes(b"l")
+    (show_root / "linked").symlink_to(outside)
+    (show_root / "y.png").write_bytes(b"y")
+    p = Project.open(show_root)
+    w = Watcher(p, settle=0.2)
+    try:
+        for rel in ("cache/x.png", "linked/l.png", "y.png"):
+            w.q.put(("closed", rel, None, False))
+        _settle(w, show_root, {"y.png": b"y"}, "y.png recorded, and nothing else")
+        for _ in range(10):  # and it stays so
+            w.tick()
+            time.sleep(0.05)
+    finally:
+        w._pool.shutdown(wait=True)
+        p.close()
+    assert set(assets(show_root)) == {"y.png"}
