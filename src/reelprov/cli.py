@@ -592,14 +592,19 @@ def cut_import(
                 for u in res["unmatched"]], _UNMATCHED_SHOWN,
                f"more unmatched; `reelprov cut show {_t(shlex.quote(res['name']))}` lists them all")
     guessed = [e for e in res["events"] if e.get("also_fits")]
-    _err_first([f"guessed: {_t(e['track'])} {e['record_in']} {_t(e['clip'])} -> {_p(e['path'])} (by {e['matched_by']}; "
-                f"also fits {', '.join(_p(x) for x in e['also_fits'])})" for e in guessed], _UNMATCHED_SHOWN,
+    _err_first([f"guessed: {_t(e['track'])} {e['record_in']} {_t(e['clip'])} -> {_p(e['path'])} ({_guess(e)})"
+                for e in guessed], _UNMATCHED_SHOWN,
                "more guessed; `reelprov cut import --json` lists them all")
     if guessed:
         _err("reelprov: warning: clips named like several files were matched by a guess; give the editor's media "
              "paths to [cuts] path_map in reelprov.toml (e.g. \"/Volumes/SHOW\" = \".\") so they match by path")
     for note in res["notes"]:
         _err(f"reelprov: warning: {file}: the reader says: {_p(note)}")
+
+
+def _guess(event: dict[str, Any]) -> str:
+    """How a clip matched by a guess was matched, and what else its name fitted."""
+    return f"by {event['matched_by']}; also fits {', '.join(_p(x) for x in event['also_fits'])}"
 
 
 # A reel holds many clips that are not the project's files (camera originals, stock): the terminal
@@ -647,7 +652,7 @@ def cut_show(name: str, as_json: JsonOpt = False) -> None:
         return
     for e in c["events"]:
         print(f"{_t(e['track']):<4} {e['record_in']} {e['record_out']}  {_p(e['path'])}"
-              + (f"  (guessed by {e['matched_by']}; also fits {', '.join(_p(x) for x in e['also_fits'])})" if e.get("also_fits") else ""))
+              + (f"  (guessed {_guess(e)})" if e.get("also_fits") else ""))
     for u in c["unmatched"]:
         print(f"{_t(u['track']):<4} {u['record_in']} {u['record_out']}  (unmatched) {_t(u['clip'])}")
 

@@ -208,8 +208,7 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
                 continue
             if not stat.S_ISREG(st.st_mode):
                 continue
-            yield Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns) if has_sidecars else st.st_mtime_ns,
-                            has_sidecars)
+            yield _candidate(rel, full, st, has_sidecars)
 
 
 def _one_file(cfg: ProjectConfig, rel: str, full: str, own: Own, links: list[str] | None,
@@ -236,8 +235,13 @@ def _one_file(cfg: ProjectConfig, rel: str, full: str, own: Own, links: list[str
             has_sidecars = any(is_sidecar(x) for x in os.listdir(os.path.dirname(full)))
         except OSError:
             has_sidecars = True  # cannot tell: the extractors look for its sidecars themselves
-        yield Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns) if has_sidecars else st.st_mtime_ns,
-                        has_sidecars)
+        yield _candidate(rel, full, st, has_sidecars)
+
+
+def _candidate(rel: str, full: str, st: os.stat_result, has_sidecars: bool) -> Candidate:
+    """A file to examine; its folder holds sidecars (HAS_SIDECARS): its signature counts its own."""
+    return Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns) if has_sidecars else st.st_mtime_ns,
+                     has_sidecars)
 
 
 def _sig_mtime(full: str, mtime_ns: int) -> int:
@@ -526,16 +530,14 @@ def apply_moves(project: Project, moves: list[tuple[str, str]], rep: ScanReport 
     return rep
 
 
-def _same_file(b: Batch, path: str, size: int, full: str) -> bool:
-    """Is FULL the file recorded at PATH, renamed (a rename keeps the size and modification time)?"""
+def _same_file(size: int, mtime_ns: int | None, full: str) -> bool:
+    """Is FULL the file recorded with SIZE and (if the scan cache has it) MTIME_NS, renamed (a
+    rename keeps the size and modification time)?"""
     try:
         st = os.lstat(full)
     except OSError:
         return False
-    if not stat.S_ISREG(st.st_mode) or st.st_size != size:
-        return False
-    state = b.conn.one("SELECT mtime_ns FROM file_state WHERE project = :p AND path = :path", p=b.project, path=path)
-    return state is None or state["mtime_ns"] == st.st_mtime_ns
+    return stat.S_ISREG(st.st_mode) and st.st_size == size and mtime_ns in (None, st.st_mtime_ns)
 
 
 def candidates_for(cfg: ProjectConfig, rels: set[str], rep: ScanReport) -> tuple[dict[str, Candidate], set[str]]:
@@ -621,7 +623,8 @@ def _move(b: Batch, src: str, dest: str, rep: ScanReport, root: str) -> None:
         new = dest + path[len(src):]
         if b.asset_ids_at(new):
             continue  # something is already recorded there; the rescan of dest sorts it out
-        if not _same_file(b, path, asset["size"], os.path.join(root, new)):
+        state = b.conn.one("SELECT mtime_ns FROM file_state WHERE project = :p AND path = :path", p=b.project, path=path)
+        if not _same_file(asset["size"], state["mtime_ns"] if state else None, os.path.join(root, new)):
             continue
         b.append("moved", aid, {"from": path, "to": new, "sha256": asset["sha256"], "size": asset["size"],
                                 "media_type": asset["media_type"]})
