@@ -189,7 +189,8 @@ def scan(
     else:
         print(f"{_n(rep.files, 'file')}: {rep.seen} new, {rep.changed} changed, {rep.moved} moved, {rep.deleted} deleted, "
               f"{rep.unchanged} unchanged{rep.extras()}; {_n(rep.flags_raised, 'flag')} raised"
-              + (f", {rep.flags_reopened} reopened" if rep.flags_reopened else ""))
+              + (f", {rep.flags_reopened} reopened" if rep.flags_reopened else "")
+              + (f", {rep.flags_updated} with a new reason" if rep.flags_updated else ""))
         _err_first([f"skipped {_p(e['path'])}: {_t(e['error'])}" for e in rep.errors], _SKIPPED_SHOWN,
                    "more skipped; `reelprov scan --json` lists them all")
     if rep.held:  # with --json too: a held deletion needs a person
@@ -539,7 +540,8 @@ def policy_check(as_json: JsonOpt = False) -> None:
     with _Progress("policy check") as prog:
         counts = do_check(p, progress=prog)
     _emit(counts) if as_json else print(
-        f"checked {_n(counts['assets'], 'asset')}: {counts['raised']} raised, {counts['reopened']} reopened, {counts['resolved']} resolved")
+        f"checked {_n(counts['assets'], 'asset')}: {counts['raised']} raised, {counts['reopened']} reopened, {counts['resolved']} resolved"
+        + (f", {counts['updated']} with a new reason" if counts["updated"] else ""))
 
 
 # No argument a user types is this long (paths stop at 4,096 characters); a longer one is a

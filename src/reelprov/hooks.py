@@ -24,6 +24,7 @@ EVENTS: dict[str, str] = {
     "flag-raised": "flag {id, rule, area, severity, status, reason, sha256}, asset {id, path, origin, tools}",
     "flag-reopened": "as flag-raised; the content changed or the condition came back",
     "flag-resolved": "as flag-raised; the condition no longer holds",
+    "flag-updated": "as flag-raised; an undecided flag's reason or severity changed (tags, tools, stage, cut, policy)",
     "flag-decided": "as flag-raised, plus decision {decision, by, ref, note}",
     "cut-imported": "cut {name, source, events, unmatched}",
     "cut-removed": "cut {name, assets}",

@@ -147,7 +147,7 @@ def policy_check(project: Project, *, progress: Progress | None = None) -> dict[
     """Re-evaluate every asset now (after a policy or settings change); deleted ones count too while a
     cut still uses them. Idempotent."""
     ids = [r["id"] for r in project.reader.iter("SELECT id FROM asset WHERE project = :p", p=project.cfg.project_id)]
-    counts = {"assets": len(ids), "raised": 0, "reopened": 0, "resolved": 0}
+    counts = {"assets": len(ids), "raised": 0, "reopened": 0, "resolved": 0, "updated": 0}
     for i in range(0, len(ids), 500):
         if progress is not None:
             progress("evaluate", i, len(ids))

@@ -60,6 +60,7 @@ class ScanReport:
     evidence: int = 0
     flags_raised: int = 0
     flags_reopened: int = 0  # an approval or waiver no longer covers the content, or the condition is back
+    flags_updated: int = 0  # an undecided flag's reason or severity brought up to date (e.g. a sidecar names a tool)
     errors: list[dict[str, str]] = field(default_factory=list)
     symlinks: int = 0  # symbolic links passed by ([scan] follow_symlinks is off)
     held: list[str] = field(default_factory=list)  # missing files not recorded as deleted (see MASS_DELETE_MIN)
@@ -84,7 +85,7 @@ class ScanReport:
         # Error paths are kept as the file system gave them (a name that is not UTF-8 holds
         # surrogates); JSON gets them printable.
         return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "restored", "reread", "evidence", "flags_raised",
-                                              "flags_reopened", "symlinks")} | {
+                                              "flags_reopened", "flags_updated", "symlinks")} | {
             "errors": [e | {"path": shown(e["path"])} for e in self.errors],
             "deletions_held": [shown(p) for p in self.held]}
 
@@ -446,6 +447,7 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
     changes = flag_changes(b.entries)
     rep.flags_raised += changes["raised"]
     rep.flags_reopened += changes["reopened"]
+    rep.flags_updated += changes["updated"]
 
 
 def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,

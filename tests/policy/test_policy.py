@@ -349,3 +349,75 @@ def test_flags_raised_together_are_numbered_in_path_order(cli, show_root: Path) 
     flags = cli("flags", "--json", cwd=show_root).json()
     assert [f["path"] for f in flags] == [f"gen/{n}.png" for n in "abcde"]
     assert [f["id"] for f in flags] == [1, 2, 3, 4, 5]
+
+
+def test_an_undecided_flag_says_why_as_things_stand_now(cli, show_root: Path) -> None:
+    """A flag's reason was written when it was raised: a tag added later (a synthetic voice on top of
+    a likeness) or a tool declared later never reached it, so the reviewer read half the story."""
+    f = write_png(show_root / "final/hero.png", {"parameters": SD_PARAMS})
+    cli("scan", cwd=show_root)
+    cli("tag", "final/hero.png", "--tag", "talent_likeness", cwd=show_root)
+    talent = next(x for x in open_flags(cli, show_root, "final/hero.png") if x["rule"] == "talent.ai_likeness_or_voice")
+    assert "(talent_likeness)" in talent["reason"]
+    r = cli("tag", "final/hero.png", "--tag", "synthetic_voice", cwd=show_root)
+    assert r.code == 0
+    now = {x["rule"]: x for x in open_flags(cli, show_root, "final/hero.png")}
+    assert now["talent.ai_likeness_or_voice"]["id"] == talent["id"]
+    assert "(synthetic_voice, talent_likeness)" in now["talent.ai_likeness_or_voice"]["reason"]
+    cli("declare", "final/hero.png", "--origin", "ai_generated", "--tool", "Midjourney", cwd=show_root)
+    security = {x["rule"]: x for x in open_flags(cli, show_root, "final/hero.png")}["security.unapproved_tool"]
+    assert "Midjourney" in security["reason"] and "Stable Diffusion" in security["reason"]
+    kinds = [e["kind"] for e in cli("history", "final/hero.png", "--json", cwd=show_root).json()]
+    assert kinds.count("flag_updated") == 2
+    # nothing left to bring up to date, and the projection rebuilt from the ledger says the same
+    before = cli("flags", "--json", cwd=show_root).json()
+    assert cli("policy", "check", "--json", cwd=show_root).json() | {"assets": 0} == {
+        "assets": 0, "raised": 0, "reopened": 0, "resolved": 0, "updated": 0}
+    assert cli("db", "rebuild", cwd=show_root).code == 0
+    assert cli("flags", "--json", cwd=show_root).json() == before
+
+    # a decided flag keeps the reason it was decided on
+    cli("approve", str(talent["id"]), "--by", "J. Park", "--ref", "LEGAL-7", cwd=show_root)
+    cli("untag", "final/hero.png", "--tag", "synthetic_voice", cwd=show_root)
+    decided = next(x for x in cli("flags", "--json", cwd=show_root).json() if x["id"] == talent["id"])
+    assert decided["status"] == "approved" and "(synthetic_voice, talent_likeness)" in decided["reason"]
+
+    # reopened by new content: the note on what changed stays when the rule's text moves on
+    write_png(f, {"parameters": SD_PARAMS + ", v2"}, color=(9, 9, 9))
+    cli("scan", cwd=show_root)
+    cli("tag", "final/hero.png", "--tag", "synthetic_voice", cwd=show_root)
+    reopened = next(x for x in cli("flags", "--json", cwd=show_root).json() if x["id"] == talent["id"])
+    assert reopened["status"] == "open"
+    assert "(synthetic_voice, talent_likeness)" in reopened["reason"]
+    assert "content changed since it was approved" in reopened["reason"]
+
+
+def test_a_policy_change_brings_open_flags_up_to_date(cli, show_root: Path) -> None:
+    write_png(show_root / "final/a.png", {"parameters": SD_PARAMS})
+    pol = show_root / "policy.toml"
+    rule = '[[rule]]\nid = "x"\narea = "screen"\nseverity = "{sev}"\nmessage = "{msg} ({{stage}})"\n[rule.when]\norigin = ["ai_generated"]\n'
+    pol.write_text(rule.format(sev="review", msg="check it"))
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("[policy]", '[policy]\nfile = "policy.toml"'))
+    cli("scan", cwd=show_root)
+    assert [(x["severity"], x["reason"]) for x in open_flags(cli, show_root, "final/a.png")] == [("review", "check it (final)")]
+    pol.write_text(rule.format(sev="block", msg="replace it"))
+    r = cli("policy", "check", cwd=show_root)
+    assert r.code == 0 and r.out.strip() == "checked 1 asset: 0 raised, 0 reopened, 0 resolved, 1 with a new reason"
+    assert [(x["id"], x["severity"], x["reason"]) for x in open_flags(cli, show_root, "final/a.png")] == [
+        (1, "block", "replace it (final)")]
+
+
+def test_a_scan_that_finds_a_tool_in_a_new_sidecar_says_the_flag_now_names_it(cli, show_root: Path) -> None:
+    import json
+
+    write_png(show_root / "final/plate.png", {"parameters": SD_PARAMS})
+    cli("scan", cwd=show_root)
+    (show_root / "final/plate.png.reelprov.json").write_text(
+        json.dumps({"reelprov_declaration": 1, "origin": "ai_composite", "tool": "Runway Gen-4"}))
+    r = cli("scan", cwd=show_root)
+    assert r.out.rstrip().endswith("0 flags raised, 2 with a new reason"), r.out
+    assert cli("scan", "--json", cwd=show_root).json()["flags_updated"] == 0
+    flags = {x["rule"]: x for x in open_flags(cli, show_root, "final/plate.png")}
+    assert "Runway Gen-4" in flags["security.unapproved_tool"]["reason"]
+    assert flags["screen.ai_headed_to_screen"]["reason"].startswith("ai_composite element headed to screen")

@@ -288,6 +288,11 @@ class Projection:
         )
         self.dirty_flags.add(flag["id"])
 
+    def _on_flag_updated(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        flag = self._need_flag(payload)
+        flag.update(reason=payload["reason"], severity=payload["severity"], last_seq=seq)
+        self.dirty_flags.add(flag["id"])
+
     def _on_flag_resolved(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
         flag = self._need_flag(payload)
         flag.update(status="resolved", last_seq=seq)

@@ -248,7 +248,8 @@ def reason(rule: Rule, f: Facts, approved: list[str]) -> str:
 
 
 # The ledger entries that change a flag's life, by what a summary calls them.
-_FLAG_CHANGES = {"flagged": "raised", "flag_reopened": "reopened", "flag_resolved": "resolved"}
+_FLAG_CHANGES = {"flagged": "raised", "flag_reopened": "reopened", "flag_resolved": "resolved",
+                 "flag_updated": "updated"}
 
 
 def flag_changes(entries: list[dict[str, Any]]) -> dict[str, int]:
@@ -262,6 +263,14 @@ def flag_changes(entries: list[dict[str, Any]]) -> dict[str, int]:
 
 # How a reopened flag's note names what it was when its content changed: "since it was approved".
 _SINCE = {"open": "raised"}
+# What a reopened flag's reason adds after the rule's own text: kept when that text is brought up to date.
+_CONTEXT = (" (content changed since it was ", " (this content was rejected by ")
+
+
+def _rule_text(reason: str) -> tuple[str, str]:
+    """A flag's REASON as (the rule's text, what a reopening added after it)."""
+    cut = min((i for mark in _CONTEXT if (i := reason.find(mark)) >= 0), default=len(reason))
+    return reason[:cut], reason[cut:]
 
 
 def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
@@ -297,6 +306,13 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
                 b.append("flag_reopened", asset_id, {"flag_id": flag["id"], "sha256": asset["sha256"],
                                                      "reason": note, "severity": rule.severity, "was": was})
                 b.emit("flag-reopened", _event(b, flag["id"], asset))
+            elif flag["status"] in UNRESOLVED and (
+                    _rule_text(flag["reason"])[0] != why or flag["severity"] != rule.severity):
+                # still undecided: it says why as things are now (a tag, tool, stage, cut or the policy
+                # changed). A decided flag keeps the reason it was decided on.
+                b.append("flag_updated", asset_id, {"flag_id": flag["id"], "reason": why + _rule_text(flag["reason"])[1],
+                                                    "severity": rule.severity, "previous": flag["reason"]})
+                b.emit("flag-updated", _event(b, flag["id"], asset))
         elif flag is not None and flag["status"] in UNRESOLVED:
             # a rejected element taken off screen has done what the rejection asked: no longer in the way
             b.append("flag_resolved", asset_id, {"flag_id": flag["id"], "reason": "condition no longer holds"})

@@ -49,6 +49,8 @@ _EVENT_LINES: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
                                 one_line(e["asset"]["path"]), e["flag"]["severity"], e["flag"]["rule"]),
     "flag-resolved": lambda e: ("flag %s resolved on %s: %s", e["flag"]["id"], one_line(e["asset"]["path"]),
                                 e["flag"]["rule"]),
+    "flag-updated": lambda e: ("flag %s on %s now reads: %s %s: %s", e["flag"]["id"], one_line(e["asset"]["path"]),
+                               e["flag"]["severity"], e["flag"]["rule"], one_line(e["flag"]["reason"])),
 }
 
 QUEUE_MAX = 20000
