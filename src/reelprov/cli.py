@@ -146,7 +146,7 @@ def init(
         _err(f"reelprov: warning: {p.root} is inside the project at {outer}: scans of that project record "
              f"this folder's files too (reelprov.toml and hooks/ included); one project per show is the rule")
     info = {"root": str(p.root), "config": str(p.cfg.config_path), "project_id": p.cfg.project_id,
-            "database": db.redact(p.cfg.effective_database_url()), "revision": db.current_revision(p.engine),
+            "database": db.redact(p.database_url), "revision": db.current_revision(p.engine),
             "existed": existed, "entries": p.reader.head(p.cfg.project_id)[0]}
     if as_json:
         _emit(info)
@@ -741,6 +741,8 @@ def status(as_json: JsonOpt = False) -> None:
     elif info["running"]:
         print(f"watcher running (pid {info['pid']}) since {info.get('started_at')}, backend {info.get('backend')}, "
               f"backlog {info.get('backlog', 0)}, last event {info.get('last_event_at') or 'none yet'}, "
-              f"last reconcile {info.get('reconciled_at') or 'running now'}")
+              f"last reconcile {info.get('reconciled_at') or 'running now'}"
+              + (f"; the ledger has not answered since {info['ledger_unreachable_since']} (changes wait)"
+                 if info.get("ledger_unreachable_since") else ""))
     else:
         print("no watcher running for this project on this host")

@@ -43,7 +43,9 @@ class Project:
     def __init__(self, cfg: ProjectConfig, *, actor: str | None = None) -> None:
         self.cfg = cfg
         self._actor = actor
-        self.reader = Reader(cfg.effective_database_url())
+        # read once: the reader, the writer and migrations all use the ledger the project opened with
+        self.database_url = cfg.effective_database_url()
+        self.reader = Reader(self.database_url)
         # Called with each committed batch's events (name, payload), before the hooks run.
         self.listeners: list[Callable[[list[tuple[str, dict[str, Any]]]], None]] = []
 
@@ -62,13 +64,13 @@ class Project:
     def engine(self) -> Engine:
         from reelprov import db
 
-        return db.make_engine(self.cfg.effective_database_url())
+        return db.make_engine(self.database_url)
 
     @cached_property
     def ledger(self) -> Ledger:
         from reelprov.ledger.store import Ledger
 
-        return Ledger(self.cfg.effective_database_url(), self.cfg.project_id, actor=self.actor, host=self.host)
+        return Ledger(self.database_url, self.cfg.project_id, actor=self.actor, host=self.host)
 
     @property
     def root(self) -> Path:
@@ -107,7 +109,7 @@ class Project:
         from reelprov.errors import ConfigError
 
         cfg = config_mod.load(self.cfg.root)
-        if cfg.effective_database_url() != self.cfg.effective_database_url():
+        if cfg.effective_database_url() != self.database_url:
             raise ConfigError(f"{cfg.config_path}: the ledger's database_url changed; restart to use the new ledger")
         trial = Project(cfg, actor=self._actor)
         trial.reader.close()
@@ -168,7 +170,7 @@ class Project:
         from reelprov.ledger.reader import dialect_of, sqlite_path
         from reelprov.mounts import network_ledger_warning
 
-        url = self.cfg.effective_database_url()
+        url = self.database_url
         if dialect_of(url) != "sqlite" or sqlite_path(url) in ("", ":memory:"):
             return None
         return network_ledger_warning(Path(sqlite_path(url)))

@@ -568,3 +568,160 @@ def test_the_watcher_passes_by_what_a_scan_passes_by(show_root: Path) -> None:
         w._pool.shutdown(wait=True)
         p.close()
     assert set(assets(show_root)) == {"y.png"}
+
+
+class _Link:
+    """A TCP relay in front of PostgreSQL that can be cut (every connection dropped, new ones
+    refused, as when the server restarts or the network to it goes) and restored."""
+
+    def __init__(self, host: str, port: int) -> None:
+        import socket
+
+        self.target = (host, port)
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self._conns: list[Any] = []
+        self._listener: Any = None
+        self.restore()
+
+    def restore(self) -> None:
+        import socket
+
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", self.port))
+        s.listen(16)
+        self._listener = s
+        threading.Thread(target=self._accept, args=(s,), daemon=True).start()
+
+    def _accept(self, s: Any) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = s.accept()
+            except OSError:
+                return  # cut
+            server = socket.create_connection(self.target)
+            self._conns += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a: Any, b: Any) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        import socket
+
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting on it
+        except OSError:
+            pass
+        self._listener.close()
+        for c in self._conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+                c.close()
+            except OSError:
+                pass
+        self._conns = []
+
+
+@pytest.mark.postgres
+def test_changes_made_while_the_ledger_is_unreachable_are_recorded_when_it_is_back(
+        show_root: Path, pg_url: str, tmp_path: Path) -> None:
+    """The shared ledger's server restarted, or the network to it went, for longer than the watcher's
+    three quick retries: the files that changed meanwhile were given up ("the next reconcile will try
+    again", and none came until a restart), and the watcher's readers kept their dead connections.
+    Now the changes wait, and are recorded once the ledger answers again."""
+    from urllib.parse import urlsplit
+
+    where = urlsplit(pg_url)
+    link = _Link(where.hostname or "127.0.0.1", where.port or 5432)
+    through = pg_url.replace(f"{where.hostname}:{where.port or 5432}", f"127.0.0.1:{link.port}", 1)
+    env = {"REELPROV_DATABASE_URL": pg_url}
+    assert run_cli("db", "upgrade", cwd=show_root, env=env).code == 0
+    log = tmp_path / "watch.log"
+    proc = subprocess.Popen([sys.executable, "-m", "reelprov", "watch", "--settle", "0.3"],
+                            env={**os.environ, "REELPROV_PROJECT": str(show_root), "REELPROV_DATABASE_URL": through},
+                            stdout=subprocess.DEVNULL, stderr=log.open("w"))
+
+    def recorded() -> set[str]:
+        return {a["path"] for a in run_cli("ls", "--json", cwd=show_root, env=env).json()}
+
+    def status() -> dict[str, Any]:
+        return run_cli("status", "--json", cwd=show_root, env=env).json()
+
+    try:
+        wait_for(lambda: status().get("reconciled_at"), what="watcher up and reconciled")
+        write_png(show_root / "vfx/before.png", {"parameters": SD_PARAMS})
+        wait_for(lambda: "vfx/before.png" in recorded(), what="a file recorded through the link")
+        link.cut()
+        write_png(show_root / "vfx/during.png", {"parameters": SD_PARAMS}, color=(1, 2, 3))
+        write_png(show_root / "vfx/during2.png", color=(4, 5, 6))
+        since = wait_for(lambda: status().get("ledger_unreachable_since"), what="the outage noticed")
+        assert since
+        time.sleep(3.0)  # the outage lasts longer than the quick retries
+        assert "vfx/during.png" not in recorded() and status()["running"]
+        link.restore()
+        wait_for(lambda: {"vfx/during.png", "vfx/during2.png"} <= recorded(), what="recorded once the ledger is back")
+        wait_for(lambda: status()["ledger_unreachable_since"] is None, what="status says the ledger is back")
+        during = run_cli("show", "vfx/during.png", "--json", cwd=show_root, env=env).json()
+        assert during["origin"] == "ai_generated" and during["flags"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+        link.cut()
+    text = log.read_text()
+    assert proc.returncode == 0, text
+    assert "changes wait here and are recorded when it answers" in text and "the ledger is reachable again" in text, text
+    assert run_cli("verify", cwd=show_root, env=env).code == 0
+
+
+def test_a_file_that_keeps_failing_is_read_again_later(show_root: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """After its quick retries a failing file was left to "the next reconcile", which never came
+    while the watcher ran. It is read again after a wait (a minute, doubling; shortened here)."""
+    import logging
+
+    import reelprov.scan as scan_mod
+    import reelprov.watch.daemon as daemon
+    from reelprov.project import Project
+
+    monkeypatch.setattr(daemon, "RETRY_LATER", (0.5, 1.0))
+    real, failures = scan_mod.examine_candidate, []
+
+    def crashes_five_times(cand: Any, anchors: Any) -> Any:  # fault injection: a reader that keeps crashing
+        if cand.rel == "vfx/x.png" and len(failures) < 5:
+            failures.append(cand.rel)
+            raise RuntimeError("decoder crashed")
+        return real(cand, anchors)
+
+    monkeypatch.setattr(scan_mod, "examine_candidate", crashes_five_times)
+    caplog.set_level(logging.INFO, logger="reelprov.watch")
+    p = Project.open(show_root)
+    w = daemon.Watcher(p, settle=0.2)
+    t = threading.Thread(target=w.run, daemon=True)
+    t.start()
+    try:
+        wait_for(lambda: w.observer is not None and w.state.reconciled_at, what="observing and reconciled")
+        write_png(show_root / "vfx/x.png", {"parameters": SD_PARAMS})
+        got = wait_for(lambda: assets(show_root).get("vfx/x.png"), what="recorded after the wait")
+        assert got["origin"] == "ai_generated" and len(failures) == 5
+    finally:
+        w.stop()
+        t.join(15)
+        p.close()
+    assert "could not read vfx/x.png after 4 tries (decoder crashed); trying again in 0.5 s" in caplog.text

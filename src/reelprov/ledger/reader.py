@@ -203,6 +203,13 @@ class PerThread:
                     self._all.remove(conn)
             _quiet_close(conn)
 
+    def drop_if_broken(self) -> None:
+        """After an error: drop this thread's connection if the server end is gone (PostgreSQL restarted,
+        the network to it cut), so the next use connects again instead of failing for ever."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and (getattr(conn, "broken", False) or getattr(conn, "closed", False)):
+            self.discard()
+
     def close(self) -> None:
         with self._lock:
             conns, self._all = self._all, []
@@ -317,6 +324,15 @@ class Reader(Statements):
     def _connect(self) -> Any:
         with self.guard():
             return self._conns.get()
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        try:
+            with super().guard():
+                yield
+        except DatabaseError:
+            self._conns.drop_if_broken()
+            raise
 
     def close(self) -> None:
         """Close every connection this reader opened, in any thread."""

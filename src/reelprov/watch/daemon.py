@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reelprov.errors import WatcherRunning
+from reelprov.errors import DatabaseError, WatcherRunning
 from reelprov.mounts import NETWORK_FS, mount_fstype
 from reelprov.names import counted, one_line, printable
 from reelprov.project import Project
@@ -58,7 +58,9 @@ QUEUE_MAX = 20000
 # watch was added get no close event, so a file unchanged this many settle windows is read anyway.
 INOTIFY_FALLBACK_FACTOR = 3.0
 MAX_HOLD = 5.0  # longest a settled change waits for others still settling
-MAX_RETRIES = 3  # reads of one file that raised before the watcher leaves it to the next reconcile
+MAX_RETRIES = 3  # quick reads again of one file that raised, before it waits RETRY_LATER
+RETRY_LATER = (60.0, 900.0)  # then it is read again after a minute, the wait doubling up to 15 minutes
+LEDGER_RETRY_SECONDS = 2.0  # how often a watcher that lost its ledger tries it again
 
 
 def lock_path(project: Project) -> Path:
@@ -106,6 +108,7 @@ class WatchState:
     backlog: int = 0
     root_missing: bool = False
     reconciled_at: str | None = None  # the last full reconcile finished (None: the first is running)
+    ledger_unreachable_since: str | None = None  # the ledger stopped answering (changes wait meanwhile)
     pending: dict[str, Pending] = field(default_factory=dict)
 
 
@@ -183,6 +186,9 @@ class Watcher:
         project.listeners.append(self._log_committed)
         self._inflight: dict[str, Future[dict[str, Any] | None]] = {}
         self._failures: dict[str, int] = {}
+        self._later: dict[str, tuple[float, float]] = {}  # files that kept failing: (read again at, wait)
+        self._ledger_lost: float | None = None  # monotonic time of the last failed try of the ledger
+        self._reconcile_owed = False  # a reconcile that could not finish: run it when the ledger answers
         self._redo: set[str] = set()
         self._results: list[dict[str, Any]] = []
         self._gone: dict[str, float] = {}
@@ -194,7 +200,7 @@ class Watcher:
         from reelprov.ledger.reader import dialect_of, sqlite_path
 
         path = lock_path(self.project)
-        url = self.project.cfg.effective_database_url()
+        url = self.project.database_url
         ledger = sqlite_path(url) if dialect_of(url) == "sqlite" else ""
         whose = "run it as the user who owns the project's .reelprov folder and ledger"
         if ledger and os.path.exists(ledger) and not (os.access(ledger, os.W_OK) and os.access(os.path.dirname(ledger), os.W_OK)):
@@ -313,6 +319,12 @@ class Watcher:
         from datetime import UTC, datetime
 
         self.state.reconciled_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self._reconcile_owed = False
+
+    def _reconcile_safely(self) -> None:
+        """A reconcile that, if the ledger fails it, is run again once the ledger answers."""
+        self._reconcile_owed = True
+        self._safe(self.reconcile)
 
     def run(self) -> None:
         """Until stop(): reconcile, observe, settle and write. Never raises on one bad file."""
@@ -399,17 +411,25 @@ class Watcher:
             log.info("project root %s is back; reconciling", self.root)
             self.state.root_missing = False
             self.start_observer()
-            self._safe(self.reconcile)
+            self._reconcile_safely()
+        if self._ledger_lost is not None and not self._ledger_back():
+            return  # events wait in the queue (a flood of them ends in a full reconcile)
+        if self._reconcile_owed:
+            self._reconcile_safely()
+            return
         if self.overflow.is_set():
             self.overflow.clear()
             log.warning("event burst overflowed the queue; reconciling the whole tree")
             self._drain()
             self.state.pending.clear()
             self._gone.clear()
-            self._safe(self.reconcile)
+            self._reconcile_safely()
             return
         moves, gone, dirs = self._drain()
         now = time.monotonic()
+        for rel, (due, _wait) in list(self._later.items()):
+            if due <= now:
+                self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, walked=True))
         if moves:
             self._apply_moves(moves, gone, dirs)
         for d in dirs:
@@ -505,19 +525,27 @@ class Watcher:
             if not fut.done():
                 continue
             del self._inflight[rel]
+            now = time.monotonic()
             try:
                 res = fut.result()
+            except DatabaseError as exc:  # the ledger, not the file: it waits for the ledger, however long
+                self._lost_ledger(exc)
+                self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, closed=True, walked=True))
+                continue
             except Exception as exc:  # noqa: BLE001 - one file's failure is logged, not fatal
                 tries = self._failures[rel] = self._failures.get(rel, 0) + 1
-                if tries <= MAX_RETRIES:  # e.g. the ledger briefly unreadable: read it again later
+                if tries <= MAX_RETRIES:
                     log.warning("could not read %s (%s); trying again (%d of %d)", rel, exc, tries, MAX_RETRIES)
-                    now = time.monotonic()
                     self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, walked=True))
                 else:
-                    log.error("could not read %s after %d tries (%s); the next reconcile will try again", rel, tries, exc)
+                    wait = self._later.get(rel, (0.0, RETRY_LATER[0] / 2))[1] * 2
+                    wait = min(wait, RETRY_LATER[1])
+                    log.error("could not read %s after %d tries (%s); trying again in %g s", rel, tries, exc, wait)
                     self._failures.pop(rel, None)
+                    self._later[rel] = (now + wait, wait)
                 continue
             self._failures.pop(rel, None)
+            self._later.pop(rel, None)
             if res is not None:
                 self._results.append(res)
             if rel in self._redo:
@@ -588,15 +616,40 @@ class Watcher:
     def _safe(self, fn: Any) -> Any:
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001 - the daemon keeps running; the next pass retries
-            log.error("ledger write failed, will retry on the next change or restart: %s", exc)
+        except DatabaseError as exc:
+            self._lost_ledger(exc)
             return None
+        except Exception as exc:  # noqa: BLE001 - the daemon keeps running; the next pass retries
+            log.exception("ledger write failed, will retry on the next pass: %s", exc)
+            return None
+
+    def _lost_ledger(self, exc: Exception) -> None:
+        """The ledger did not answer: say so once; nothing is read or written until it does again."""
+        from datetime import UTC, datetime
+
+        if self._ledger_lost is None:
+            log.error("%s; changes wait here and are recorded when it answers (tried every %g s)", exc,
+                      LEDGER_RETRY_SECONDS)
+            self.state.ledger_unreachable_since = datetime.now(UTC).isoformat(timespec="seconds")
+        self._ledger_lost = time.monotonic()
+
+    def _ledger_back(self) -> bool:
+        """Every LEDGER_RETRY_SECONDS, one cheap query: is the ledger answering again?"""
+        if time.monotonic() - self._ledger_lost < LEDGER_RETRY_SECONDS:  # type: ignore[operator]
+            return False
+        if self._safe(lambda: self.project.reader.one("SELECT 1 AS ok")) is None:
+            return False
+        since, self.state.ledger_unreachable_since = self.state.ledger_unreachable_since, None
+        self._ledger_lost = None
+        log.info("the ledger is reachable again (unreachable since %s); recording what waited", since)
+        return True
 
     def write_status(self) -> None:
         data = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": self.state.started_at,
                 "backend": self.state.backend, "events": self.state.events, "backlog": self.state.backlog,
                 "last_event_at": self.state.last_event_at, "last_write_at": self.state.last_write_at,
-                "root_missing": self.state.root_missing, "reconciled_at": self.state.reconciled_at}
+                "root_missing": self.state.root_missing, "reconciled_at": self.state.reconciled_at,
+                "ledger_unreachable_since": self.state.ledger_unreachable_since}
         path = status_path(self.project)
         tmp = path.with_suffix(".tmp")
         try:
