@@ -229,3 +229,29 @@ def test_a_read_only_database_role_reads_and_is_told_why_it_cannot_record(show_r
             c.execute(sa.text(f'DROP OWNED BY "{role}"'))
             c.execute(sa.text(f'DROP ROLE "{role}"'))
         admin.dispose()
+
+
+@pytest.mark.postgres
+def test_a_shared_ledger_connection_notices_a_dead_server_within_a_minute(pg_url: str) -> None:
+    """With libpq's defaults a query on a connection whose server vanished without a word (powered
+    off, a firewall dropping the connection) waits for ever: the watcher would stop recording. Its
+    connections carry TCP keepalives and a user timeout; a URL's own setting wins."""
+    from reelprov.ledger.reader import connect
+
+    conn = connect(pg_url)
+    try:
+        params = conn.info.get_parameters()
+        assert {k: params.get(k) for k in ("keepalives", "keepalives_idle", "keepalives_interval",
+                                            "keepalives_count", "tcp_user_timeout")} == {
+            "keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3",
+            "tcp_user_timeout": "60000"}
+    finally:
+        conn.close()
+    sep = "&" if "?" in pg_url else "?"
+    conn = connect(f"{pg_url}{sep}keepalives_idle=120&connect_timeout=3")
+    try:
+        params = conn.info.get_parameters()
+        assert params["keepalives_idle"] == "120" and params["connect_timeout"] == "3"
+        assert params["tcp_user_timeout"] == "60000"
+    finally:
+        conn.close()

@@ -130,6 +130,15 @@ def dialect_of(url: str) -> str:
     return "sqlite" if url.startswith("sqlite") else "postgresql"
 
 
+# libpq settings a shared ledger's connections get unless its URL sets them (`?keepalives_idle=60`):
+# a server that went away without a word (powered off, a firewall or NAT dropping the connection) is
+# noticed within about a minute, where a query would otherwise wait on the dead connection for ever
+# and a watcher running for weeks would stop recording. Idle connections stay: the server's TCP
+# answers the keepalive probes.
+PG_DEFAULTS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+               "keepalives_count": 3, "tcp_user_timeout": 60000}
+
+
 def connect(url: str, *, write: bool = False) -> Any:
     """A DB-API connection for URL in autocommit mode (transactions are begun explicitly).
     SQLite: busy timeout, and for writers WAL with synchronous=FULL: a committed entry survives a
@@ -153,8 +162,11 @@ def connect(url: str, *, write: bool = False) -> Any:
         import psycopg
     except ImportError:
         raise DatabaseError(f"{redact(url)}: PostgreSQL needs psycopg; run `pip install 'reelprov[postgres]'`") from None
+    from psycopg.conninfo import conninfo_to_dict
+
     conninfo = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", url)
-    return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+    given = conninfo_to_dict(conninfo)
+    return psycopg.connect(conninfo, autocommit=True, **{k: v for k, v in PG_DEFAULTS.items() if k not in given})
 
 
 def _read_only_uri(path: str) -> tuple[str, bool]:
