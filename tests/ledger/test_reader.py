@@ -255,3 +255,33 @@ def test_a_shared_ledger_connection_notices_a_dead_server_within_a_minute(pg_url
         assert params["tcp_user_timeout"] == "60000"
     finally:
         conn.close()
+
+
+@pytest.mark.postgres
+def test_connections_the_server_dropped_are_replaced_unseen(show_root: Path, pg_url: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL restarted, or closed idle sessions (idle_session_timeout): a long-running process's
+    next read or write failed, and its reader kept the dead connection for good. The first statement
+    on a dropped connection now connects again, before anything is read or written."""
+    import psycopg
+
+    from reelprov.project import Project
+
+    monkeypatch.setenv("REELPROV_DATABASE_URL", pg_url)
+    assert run_cli("db", "upgrade", cwd=show_root).code == 0
+    p = Project.open(show_root)
+    try:
+        assert p.reader.one("SELECT 1 AS ok") == {"ok": 1}
+        with p.batch() as b:
+            b.append("note", None, {"n": 1})
+        pids = [p.reader._conns.get().info.backend_pid, p.ledger._conns.get().info.backend_pid]
+        with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://").split("?")[0],
+                             autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [pids])
+        assert p.reader.one("SELECT 1 AS ok") == {"ok": 1}
+        with p.batch() as b:
+            b.append("note", None, {"n": 2})
+        assert p.reader.one("SELECT count(*) AS n FROM ledger_entry WHERE project = :p", p=p.cfg.project_id) == {"n": 2}
+    finally:
+        p.close()
+    assert run_cli("verify", cwd=show_root).code == 0

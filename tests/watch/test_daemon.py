@@ -395,7 +395,7 @@ def test_settings_edited_while_watching_take_effect_and_a_broken_edit_is_survive
         # the studio clears Stable Diffusion: the flag resolves without a restart
         cfg.write_text(original.replace('approved_tools = ["Adobe Firefly"]', 'approved_tools = ["Adobe Firefly", "Stable Diffusion"]'))
         wait_for(lambda: "security.unapproved_tool" not in open_rules("temp/boards/a.png"), what="flag resolved")
-        wait_for(lambda: "policy re-evaluated on 1 assets: 0 raised, 0 reopened, 1 resolved" in caplog.text, what="totals")
+        wait_for(lambda: "policy re-evaluated on 1 asset: 0 raised, 0 reopened, 1 resolved, 0 with a new reason" in caplog.text, what="totals")
         assert "resolved on temp/boards/a.png" not in caplog.text  # bulk work: totals, not a line per flag
         # a typo: logged, the previous settings stay, files are still recorded under them
         cfg.write_text(original + "\n[cuts]\nbogus = 1\n" if "[cuts]" not in original else original.replace("[cuts]", "[cuts]\nbogus = 1"))

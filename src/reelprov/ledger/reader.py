@@ -215,12 +215,15 @@ class PerThread:
                     self._all.remove(conn)
             _quiet_close(conn)
 
-    def drop_if_broken(self) -> None:
+    def drop_if_broken(self) -> bool:
         """After an error: drop this thread's connection if the server end is gone (PostgreSQL restarted,
-        the network to it cut), so the next use connects again instead of failing for ever."""
+        the network to it cut, an idle timeout), so the next use connects again instead of failing for
+        ever. True if it was dropped."""
         conn = getattr(self._local, "conn", None)
         if conn is not None and (getattr(conn, "broken", False) or getattr(conn, "closed", False)):
             self.discard()
+            return True
+        return False
 
     def close(self) -> None:
         with self._lock:
@@ -343,8 +346,23 @@ class Reader(Statements):
             with super().guard():
                 yield
         except DatabaseError:
-            self._conns.drop_if_broken()
+            self._local.dropped = self._conns.drop_if_broken()
             raise
+
+    def iter(self, sql: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """As Statements.iter; a connection the server dropped since its last use (it restarted, an
+        idle-session timeout) is replaced once, unseen, when no row was read and no snapshot is open."""
+        self._local.dropped = False
+        read = False
+        try:
+            for row in super().iter(sql, **params):
+                read = True
+                yield row
+            return
+        except DatabaseError:
+            if read or getattr(self._local, "depth", 0) or not self._local.dropped:
+                raise
+        yield from super().iter(sql, **params)
 
     def close(self) -> None:
         """Close every connection this reader opened, in any thread."""

@@ -306,11 +306,23 @@ class Ledger:
     def close(self) -> None:
         self._conns.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[Tx]:
+    def _begun(self) -> Tx:
+        """A transaction begun. A connection the server dropped since its last use (it restarted, an
+        idle-session timeout) is found out here, before anything is written, and replaced once."""
         tx = self._tx()
         try:
             tx.begin(self.project)
+        except DatabaseError:
+            if not self._conns.drop_if_broken():
+                raise
+            tx = self._tx()
+            tx.begin(self.project)
+        return tx
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Tx]:
+        try:
+            tx = self._begun()
             try:
                 yield tx
             except BaseException:

@@ -188,6 +188,8 @@ class Watcher:
         self._failures: dict[str, int] = {}
         self._later: dict[str, tuple[float, float]] = {}  # files that kept failing: (read again at, wait)
         self._ledger_lost: float | None = None  # monotonic time of the last failed try of the ledger
+        self._ledger_found = 0.0  # monotonic time the ledger last answered again after being lost
+        self._submitted: dict[str, float] = {}  # when each read in flight was started
         self._reconcile_owed = False  # a reconcile that could not finish: run it when the ledger answers
         self._redo: set[str] = set()
         self._results: list[dict[str, Any]] = []
@@ -391,8 +393,8 @@ class Watcher:
 
         with self._in_bulk():
             counts = policy_check(self.project)
-        log.info("policy re-evaluated on %d assets: %d raised, %d reopened, %d resolved",
-                 counts["assets"], counts["raised"], counts["reopened"], counts["resolved"])
+        log.info("policy re-evaluated on %s: %d raised, %d reopened, %d resolved, %d with a new reason",
+                 counted(counts["assets"], "asset"), counts["raised"], counts["reopened"], counts["resolved"], counts["updated"])
         # Only now: if the ledger could not be written, the next pass tries again. The files
         # themselves may have changed too (another policy file named).
         self._settings = self._settings_signature()
@@ -507,6 +509,7 @@ class Watcher:
                 continue
             c = Candidate(rel, str(full), st.st_size, st.st_mtime_ns)
             self._inflight[rel] = self._pool.submit(self._examine, c)
+            self._submitted[rel] = time.monotonic()
 
     def _examine(self, c: Any) -> dict[str, Any] | None:
         from reelprov.scan import ScanReport, candidates_for, examine_candidate, unchanged
@@ -525,11 +528,13 @@ class Watcher:
             if not fut.done():
                 continue
             del self._inflight[rel]
+            started = self._submitted.pop(rel, 0.0)
             now = time.monotonic()
             try:
                 res = fut.result()
             except DatabaseError as exc:  # the ledger, not the file: it waits for the ledger, however long
-                self._lost_ledger(exc)
+                if started > self._ledger_found:  # not a read that failed before the ledger came back
+                    self._lost_ledger(exc)
                 self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, closed=True, walked=True))
                 continue
             except Exception as exc:  # noqa: BLE001 - one file's failure is logged, not fatal
@@ -641,6 +646,7 @@ class Watcher:
             return False
         since, self.state.ledger_unreachable_since = self.state.ledger_unreachable_since, None
         self._ledger_lost = None
+        self._ledger_found = time.monotonic()
         log.info("the ledger is reachable again (unreachable since %s); recording what waited", since)
         return True
 
