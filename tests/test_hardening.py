@@ -153,3 +153,54 @@ def test_full_disk_is_a_clear_error_and_nothing_half_written(cli, tiny_disk: Pat
     v = cli("verify", "--json", cwd=root)
     assert v.code == 0 and v.json()["head"] == head  # nothing half-written
     assert cli("scan", cwd=root).code == 0 and cli("verify", cwd=root).code == 0
+
+
+def test_a_watcher_whose_ledger_disk_fills_up_says_so_once_and_records_everything_after(
+        show_root: Path, tiny_disk: Path, tmp_path: Path) -> None:
+    """The ledger on its own small disk (database_url), the media elsewhere: while the ledger's disk is
+    full the watcher says so once (it logged an error every second), `status` says since when, and
+    once space is freed every change made meanwhile is recorded."""
+    from tests.watch.test_daemon import assets
+
+    url = f"sqlite:///{tiny_disk}/ledger.db"
+    env = {"REELPROV_DATABASE_URL": url}
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace('database_url = ""', f'database_url = "{url}"'))
+    assert run_cli("init", str(show_root)).code == 0 and (tiny_disk / "ledger.db").exists()
+    log = tmp_path / "watch.log"
+    proc = subprocess.Popen([PY, "-m", "reelprov", "watch", "--settle", "0.2"],
+                            env={**os.environ, "REELPROV_PROJECT": str(show_root)}, stdout=subprocess.DEVNULL,
+                            stderr=log.open("w"))
+
+    def status() -> dict:
+        return run_cli("status", "--json", cwd=show_root, env=env).json()
+
+    try:
+        wait_for(lambda: status().get("reconciled_at"), what="watcher up")
+        write_png(show_root / "a.png")
+        wait_for(lambda: "a.png" in assets(show_root), what="a file recorded")
+        filler = tiny_disk / "filler"
+        with open(filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        for i in range(40):
+            write_png(show_root / f"b/{i}.png", {"parameters": SD_PARAMS + "x" * 2000}, color=(i, 2, 2))
+        wait_for(lambda: status().get("ledger_unreachable_since"), what="the full disk noticed")
+        time.sleep(4)  # the outage goes on: said once, not once a second
+        assert status()["running"]
+        filler.unlink()
+        wait_for(lambda: sum(p.startswith("b/") for p in assets(show_root)) == 40, what="everything recorded")
+        wait_for(lambda: status()["ledger_unreachable_since"] is None, what="status says it is over")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    text = log.read_text()
+    assert proc.returncode == 0, text
+    errors = [line for line in text.splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and "full" in errors[0], text
+    assert text.count("the ledger is reachable again") == 1, text
+    assert run_cli("verify", cwd=show_root).code == 0

@@ -686,7 +686,7 @@ def test_changes_made_while_the_ledger_is_unreachable_are_recorded_when_it_is_ba
         link.cut()
     text = log.read_text()
     assert proc.returncode == 0, text
-    assert "changes wait here and are recorded when it answers" in text and "the ledger is reachable again" in text, text
+    assert "changes wait here and are recorded when the ledger answers" in text and "the ledger is reachable again" in text, text
     assert run_cli("verify", cwd=show_root, env=env).code == 0
 
 

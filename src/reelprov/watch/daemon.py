@@ -189,6 +189,7 @@ class Watcher:
         self._later: dict[str, tuple[float, float]] = {}  # files that kept failing: (read again at, wait)
         self._ledger_lost: float | None = None  # monotonic time of the last failed try of the ledger
         self._ledger_found = 0.0  # monotonic time the ledger last answered again after being lost
+        self._lost_writing = False  # the outage showed in a write (a full disk, a lock): a read is no proof it ended
         self._submitted: dict[str, float] = {}  # when each read in flight was started
         self._reconcile_owed = False  # a reconcile that could not finish: run it when the ledger answers
         self._redo: set[str] = set()
@@ -322,6 +323,7 @@ class Watcher:
 
         self.state.reconciled_at = datetime.now(UTC).isoformat(timespec="seconds")
         self._reconcile_owed = False
+        self._ledger_answered(writing=True)
 
     def _reconcile_safely(self) -> None:
         """A reconcile that, if the ledger fails it, is run again once the ledger answers."""
@@ -478,6 +480,7 @@ class Watcher:
                 self._results = results + self._results  # not written: keep everything for the next pass
                 self.stop_event.wait(1.0)
                 return
+            self._ledger_answered(writing=True)
             for g in due:
                 self._gone.pop(g, None)
             for e in rep.errors:
@@ -487,7 +490,9 @@ class Watcher:
     def _apply_moves(self, moves: list[tuple[str, str]], gone: set[str], dirs: set[str]) -> None:
         from reelprov.scan import apply_moves
 
-        if self._safe(lambda: apply_moves(self.project, moves)) is None:
+        if self._safe(lambda: apply_moves(self.project, moves)) is not None:
+            self._ledger_answered(writing=True)
+        else:
             for src, dest in moves:  # fall back to delete + examine, which still matches by hash
                 gone.add(src)
                 dirs.add(dest) if (self.root / dest).is_dir() else self.state.pending.setdefault(
@@ -534,7 +539,7 @@ class Watcher:
                 res = fut.result()
             except DatabaseError as exc:  # the ledger, not the file: it waits for the ledger, however long
                 if started > self._ledger_found:  # not a read that failed before the ledger came back
-                    self._lost_ledger(exc)
+                    self._lost_ledger(exc, writing=False)
                 self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, closed=True, walked=True))
                 continue
             except Exception as exc:  # noqa: BLE001 - one file's failure is logged, not fatal
@@ -551,6 +556,7 @@ class Watcher:
                 continue
             self._failures.pop(rel, None)
             self._later.pop(rel, None)
+            self._ledger_answered(writing=False)
             if res is not None:
                 self._results.append(res)
             if rel in self._redo:
@@ -618,37 +624,48 @@ class Watcher:
                     self.state.pending.setdefault(m, Pending(first=now, stable_since=now, closed=True, walked=True))
         return moves, gone, dirs
 
-    def _safe(self, fn: Any) -> Any:
+    def _safe(self, fn: Any, *, writing: bool = True) -> Any:
         try:
             return fn()
         except DatabaseError as exc:
-            self._lost_ledger(exc)
+            self._lost_ledger(exc, writing=writing)
             return None
         except Exception as exc:  # noqa: BLE001 - the daemon keeps running; the next pass retries
             log.exception("ledger write failed, will retry on the next pass: %s", exc)
             return None
 
-    def _lost_ledger(self, exc: Exception) -> None:
-        """The ledger did not answer: say so once; nothing is read or written until it does again."""
+    def _lost_ledger(self, exc: Exception, *, writing: bool) -> None:
+        """The ledger did not answer: said once per outage; nothing is read or written until a try
+        every LEDGER_RETRY_SECONDS gets an answer."""
         from datetime import UTC, datetime
 
-        if self._ledger_lost is None:
-            log.error("%s; changes wait here and are recorded when it answers (tried every %g s)", exc,
+        if self.state.ledger_unreachable_since is None:
+            log.error("%s; changes wait here and are recorded when the ledger answers (tried every %g s)", exc,
                       LEDGER_RETRY_SECONDS)
             self.state.ledger_unreachable_since = datetime.now(UTC).isoformat(timespec="seconds")
+            self._lost_writing = False
+        self._lost_writing |= writing
         self._ledger_lost = time.monotonic()
 
     def _ledger_back(self) -> bool:
-        """Every LEDGER_RETRY_SECONDS, one cheap query: is the ledger answering again?"""
+        """Every LEDGER_RETRY_SECONDS, one cheap query: is the ledger answering again? (A full disk or
+        a held lock lets it be read: that outage is over only when a write gets through.)"""
         if time.monotonic() - self._ledger_lost < LEDGER_RETRY_SECONDS:  # type: ignore[operator]
             return False
-        if self._safe(lambda: self.project.reader.one("SELECT 1 AS ok")) is None:
+        if self._safe(lambda: self.project.reader.one("SELECT 1 AS ok"), writing=False) is None:
             return False
-        since, self.state.ledger_unreachable_since = self.state.ledger_unreachable_since, None
         self._ledger_lost = None
         self._ledger_found = time.monotonic()
-        log.info("the ledger is reachable again (unreachable since %s); recording what waited", since)
+        self._ledger_answered(writing=False)
         return True
+
+    def _ledger_answered(self, *, writing: bool) -> None:
+        """A read or write got through: the end of an outage it proves over, said once."""
+        since = self.state.ledger_unreachable_since
+        if since is None or (self._lost_writing and not writing):
+            return
+        self.state.ledger_unreachable_since = None
+        log.info("the ledger is reachable again (it was not from %s); recording what waited", since)
 
     def write_status(self) -> None:
         data = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": self.state.started_at,
