@@ -274,13 +274,20 @@ def test_connections_the_server_dropped_are_replaced_unseen(show_root: Path, pg_
         assert p.reader.one("SELECT 1 AS ok") == {"ok": 1}
         with p.batch() as b:
             b.append("note", None, {"n": 1})
-        pids = [p.reader._conns.get().info.backend_pid, p.ledger._conns.get().info.backend_pid]
-        with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://").split("?")[0],
-                             autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [pids])
+
+        def server_drops_them() -> None:
+            pids = [p.reader._conns.get().info.backend_pid, p.ledger._conns.get().info.backend_pid]
+            with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://").split("?")[0],
+                                 autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [pids])
+
+        server_drops_them()
         assert p.reader.one("SELECT 1 AS ok") == {"ok": 1}
         with p.batch() as b:
             b.append("note", None, {"n": 2})
+        server_drops_them()
+        with p.reader.snapshot():  # several reads that must see one state (the watcher's scan cache)
+            assert p.reader.one("SELECT 2 AS ok") == {"ok": 2}
         assert p.reader.one("SELECT count(*) AS n FROM ledger_entry WHERE project = :p", p=p.cfg.project_id) == {"n": 2}
     finally:
         p.close()

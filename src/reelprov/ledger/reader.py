@@ -9,6 +9,7 @@ formatted into SQL.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -383,7 +384,15 @@ class Reader(Statements):
             return
         self._local.depth = 1
         try:
-            with self._outermost(conn):
+            with contextlib.ExitStack() as stack:
+                for attempt in (0, 1):  # a connection the server dropped is replaced once, at the start
+                    self._local.dropped = False
+                    try:
+                        stack.enter_context(self._outermost(conn if attempt == 0 else self._connect()))
+                        break
+                    except DatabaseError:
+                        if attempt or not self._local.dropped:
+                            raise
                 yield self
         finally:
             self._local.depth = 0
