@@ -432,7 +432,9 @@ class Watcher:
         moves, gone, dirs = self._drain()
         now = time.monotonic()
         for rel, (due, _wait) in list(self._later.items()):
-            if due <= now:
+            if not os.path.lexists(self.root / rel):
+                del self._later[rel]  # gone meanwhile: its deletion is recorded like any other
+            elif due <= now:
                 self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, walked=True))
         if moves:
             self._apply_moves(moves, gone, dirs)
