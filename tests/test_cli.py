@@ -36,6 +36,11 @@ def test_init_scan_ls_show_history(cli, show_root: Path) -> None:
     assert [e["kind"] for e in shown["history"]][:2] == ["seen", "evidence"]
     hist = cli("history", "final/props/ransom_note.png", cwd=show_root)
     assert hist.code == 0 and "seen" in hist.out and "evidence" in hist.out
+    cli("tag", "final/props/ransom_note.png", "--tag", "story_relevant", "--tag", "talent_likeness", cwd=show_root)
+    cli("untag", "final/props/ransom_note.png", "--tag", "story_relevant", cwd=show_root)
+    lines = cli("history", "final/props/ransom_note.png", cwd=show_root).out.splitlines()
+    tagged = [line.split("tagged", 1)[1].strip() for line in lines if " tagged " in line]
+    assert tagged == ["add=story_relevant,talent_likeness", "remove=story_relevant"]  # it said nothing
     assert cli("verify", cwd=show_root).code == 0
 
 

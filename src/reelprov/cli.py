@@ -268,6 +268,13 @@ def show(path: str, as_json: JsonOpt = False) -> None:
     print(f"  history: {_n(len(a['history']), 'entry')} (reelprov history {_p(a['path'])})")
 
 
+def _field(value: Any) -> str:
+    """One payload value in a history line: a list of names joined (tags added), of records counted."""
+    if isinstance(value, list):
+        return ",".join(map(str, value)) if all(isinstance(v, str | int | float) for v in value) else _n(len(value), "item")
+    return str(value)
+
+
 @app.command()
 def history(path: str, as_json: JsonOpt = False) -> None:
     """Every ledger entry about one asset, oldest first."""
@@ -281,7 +288,8 @@ def history(path: str, as_json: JsonOpt = False) -> None:
         return
     for e in entries:
         pay = e["payload"]
-        summary = ", ".join(f"{k}={v}" for k, v in pay.items() if k not in ("evidence",) and not isinstance(v, list | dict))
+        summary = ", ".join(f"{k}={_field(v)}" for k, v in pay.items()
+                            if k != "evidence" and not isinstance(v, dict) and v != [])
         if e["kind"] == "evidence":
             summary = f"{_n(len(pay['evidence']), 'item')}, c2pa {pay.get('c2pa', {}).get('state')}, sha256={pay['sha256'][:12]}"
         print(f"#{e['seq']:<6} {e['ts'][:19]} {_t(e['actor'])}@{_t(e['host'])} {e['kind']:<14} {_t(summary)}")
