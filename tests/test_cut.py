@@ -250,6 +250,69 @@ def test_otio_and_fcp_xml_with_drop_frame(cli, show_root: Path) -> None:
     assert {e["path"] for e in r.json()["events"]} == {"final/props/ransom_note.png", "temp/boards/castle.png"}
 
 
+# As Final Cut Pro 10.6 exports a project (FCPXML 1.10): files in <media-rep>, times as exact
+# fractions of a second, a connected clip (lane 1) timed from its parent's source start.
+FCPXML = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+    <resources>
+        <format id="r1" name="{fmt}" frameDuration="{fd}s" width="1920" height="1080" colorSpace="1-1-1 (Rec. 709)"/>
+        <asset id="r2" name="ransom_note" uid="9E1C" start="0s" duration="{ten}s" hasVideo="1" format="r1" videoSources="1">
+            <media-rep kind="original-media" sig="9E1C" src="file:///Volumes/SHOW/final/props/ransom_note.png"/>
+        </asset>
+        <asset id="r3" name="castle" uid="77AB" start="0s" duration="{ten}s" hasVideo="1" format="r1" videoSources="1">
+            <media-rep kind="original-media" sig="77AB" src="file:///Volumes/SHOW/temp/boards/castle.png"/>
+        </asset>
+    </resources>
+    <library location="file:///Users/ed/Movies/Show.fcpbundle/">
+        <event name="Reel 1" uid="E1">
+            <project name="Reel 1 lock v3" uid="P1" modDate="2026-11-20 10:00:00 +0000">
+                <sequence format="r1" duration="{four}s" tcStart="{hour}s" tcFormat="{tcf}" audioLayout="stereo" audioRate="48k">
+                    <spine>
+                        <asset-clip ref="r2" offset="{hour}s" name="Ransom note (hero)" start="{one}s" duration="{two}s" format="r1" tcFormat="{tcf}">
+                            <asset-clip ref="r3" lane="1" offset="{one_half}s" name="castle" duration="{one}s" format="r1" tcFormat="{tcf}"/>
+                        </asset-clip>
+                        <asset-clip ref="r3" offset="{hour_two}s" name="castle" duration="{two}s" format="r1" tcFormat="{tcf}"/>
+                    </spine>
+                </sequence>
+            </project>
+        </event>
+    </library>
+</fcpxml>
+"""
+
+
+def _fcpxml(fps: int, drop: bool) -> str:
+    """FCPXML at the NTSC rate FPS*1000/1001, its sequence starting at 01:00:00:00 (01:00:00;00)."""
+    rate = otio.opentime.RationalTime(0, fps * 1000 / 1001).rate
+    hour = int(otio.opentime.from_timecode("01:00:00;00" if drop else "01:00:00:00", rate).value)
+    t = {k: f"{frames * 1001}/{fps * 1000}" for k, frames in {
+        "fd": 1, "ten": 10 * fps, "four": 4 * fps, "hour": hour, "one": fps, "two": 2 * fps,
+        "one_half": fps + fps // 2, "hour_two": hour + 2 * fps}.items()}
+    return FCPXML.format(fmt=f"FFVideoFormat1080p{fps}", tcf="DF" if drop else "NDF", **t)
+
+
+@pytest.mark.parametrize(("fps", "drop", "want"), [
+    (24, False, [("0", "01:00:00:00", "01:00:02:00"), ("1", "01:00:00:12", "01:00:01:12"), ("0", "01:00:02:00", "01:00:04:00")]),
+    (30, True, [("0", "01:00:00;00", "01:00:02;00"), ("1", "01:00:00;15", "01:00:01;15"), ("0", "01:00:02;00", "01:00:04;00")]),
+])
+def test_fcpxml_of_final_cut_pro_at_ntsc_rates(cli, show_root: Path, fps: int, drop: bool, want: list) -> None:
+    """OTIO's FCPXML adapter rounds 23.976 down to 23 and reads no file from <media-rep>: the clip at
+    01:00:00:00 came out at 01:02:32:18, and clips matched only where their name was the file's."""
+    _setup(cli, show_root)
+    path = show_root / "exports/reel1.fcpxml"
+    path.parent.mkdir()
+    path.write_text(_fcpxml(fps, drop))
+    r = cli("cut", "import", str(path), "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    events = sorted(r.json()["events"], key=lambda e: (e["record_in"], e["track"]))
+    assert [(e["track"], e["record_in"], e["record_out"]) for e in events] == sorted(want, key=lambda w: (w[1], w[0]))
+    assert [(e["path"], e["matched_by"]) for e in events] == [
+        ("final/props/ransom_note.png", "path"), ("temp/boards/castle.png", "path"), ("temp/boards/castle.png", "path")]
+    assert r.json()["unmatched"] == []
+    assert cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()["in_cut"] is True
+
+
 def test_bad_timelines_exit_2_and_keep_previous_cut(cli, show_root: Path) -> None:
     _setup(cli, show_root)
     good = show_root / "a.edl"
@@ -328,7 +391,7 @@ _FUZZ_TOKENS = [b"-1", b"0", b"99999999999", b"nan", b"inf", b"\x00", b"", b"\xf
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @example(kind=".edl", edits=[(EDL.encode().index(b"NON-"), 4, b"")])  # DROP FRAME at 24 fps: was a traceback
 @example(kind=".edl", edits=[(EDL.encode().index(b"01:00:00:00"), 11, b"99:99:99:99")])
-@given(kind=st.sampled_from([".edl", ".otio", ".xml"]),
+@given(kind=st.sampled_from([".edl", ".otio", ".xml", ".fcpxml"]),
        edits=st.lists(st.tuples(st.integers(0, 1 << 12), st.integers(0, 8),
                                 st.one_of(st.sampled_from(_FUZZ_TOKENS), st.binary(max_size=4))), min_size=1, max_size=4))
 def test_mutated_timelines_are_imported_or_refused_never_crash(tmp_path_factory: pytest.TempPathFactory, kind: str,
@@ -340,6 +403,8 @@ def test_mutated_timelines_are_imported_or_refused_never_crash(tmp_path_factory:
     seed = root / f"seed{kind}"
     if kind == ".edl":
         seed.write_text(EDL)
+    elif kind == ".fcpxml":
+        seed.write_text(_fcpxml(24, False))
     else:
         otio.adapters.write_to_file(_timeline(root), str(seed), **({"adapter_name": "fcp_xml"} if kind == ".xml" else {}))
     data = bytearray(seed.read_bytes())

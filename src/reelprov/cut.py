@@ -63,14 +63,22 @@ def _read(path: Path, rate: float, notes: list[str]) -> tuple[Any, float, bool, 
         raise CutImportError(f"{path}: --rate {rate:g} is not a frame rate; give one like 24, 25 or 29.97")
     rate = _exact_rate(rate)
     kwargs: dict[str, Any] = {"rate": rate} if ext == ".edl" else {}
+    says_drop: bool | None = None
     try:
         with _adapter_log(notes):
-            tl = otio.adapters.read_from_file(str(path), adapter_name=SUPPORTED[ext], **kwargs)
+            if ext == ".fcpxml":
+                from reelprov import fcpxml
+
+                tl, says_rate, says_drop = fcpxml.read(path.read_text(encoding="utf-8"))
+                rate = _exact_rate(says_rate) if says_rate else rate
+            else:
+                tl = otio.adapters.read_from_file(str(path), adapter_name=SUPPORTED[ext], **kwargs)
     except Exception as exc:  # noqa: BLE001 - adapters raise anything on bad input
         raise CutImportError(f"{path}: cannot read this {ext} timeline ({_first_line(exc)}); "
                              f"re-export it from the editing system") from None
     try:
-        return _timing(tl, path, ext, rate)
+        tl, rate, drop, start = _timing(tl, path, ext, rate)
+        return tl, rate, drop if says_drop is None else says_drop and _drop_rate(rate), start
     except ReelprovError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged file can hold any value where a rate or time belongs
