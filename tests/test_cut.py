@@ -313,6 +313,39 @@ def test_fcpxml_of_final_cut_pro_at_ntsc_rates(cli, show_root: Path, fps: int, d
     assert cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()["in_cut"] is True
 
 
+def test_clips_inside_a_compound_clip_are_timed_on_the_timeline_and_only_what_it_shows(cli, show_root: Path) -> None:
+    """A compound clip (a nest: Premiere, Avid, Resolve, FCP) is a stack inside a track. Its clips were
+    timed from the start of the compound, not of the timeline, and counted as in the cut even where
+    the compound was trimmed so they never reach the screen."""
+    _setup(cli, show_root)
+    r = 24
+
+    def t(frames: int) -> otio.opentime.RationalTime:
+        return otio.opentime.RationalTime(frames, r)
+
+    def clip(name: str, url: str, frames: int) -> otio.schema.Clip:
+        ref = otio.schema.ExternalReference(target_url=url, available_range=otio.opentime.TimeRange(t(0), t(480)))
+        return otio.schema.Clip(name=name, media_reference=ref, source_range=otio.opentime.TimeRange(t(0), t(frames)))
+
+    tl = otio.schema.Timeline(name="Nest", global_start_time=otio.opentime.from_timecode("01:00:00:00", r))
+    track = otio.schema.Track(name="V1")
+    tl.tracks.append(track)
+    track.append(clip("intro.mov", "file:///Volumes/SHOW/intro.mov", 48))  # 01:00:00:00-01:00:02:00
+    inside = otio.schema.Track(name="nest V1")
+    inside.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(t(0), t(24))))
+    inside.append(clip("castle", "file:///Volumes/SHOW/temp/boards/castle.png", 48))  # 1 s - 3 s of the nest
+    inside.append(clip("ransom", "file:///Volumes/SHOW/final/props/ransom_note.png", 48))  # 3 s - 5 s
+    nest = otio.schema.Stack(name="nest", source_range=otio.opentime.TimeRange(t(36), t(24)))  # shows 1.5 s - 2.5 s
+    nest.append(inside)
+    track.append(nest)
+    otio.adapters.write_to_file(tl, str(show_root / "nest.otio"))
+    res = cli("cut", "import", str(show_root / "nest.otio"), "--json", cwd=show_root).json()
+    assert [(e["path"], e["track"], e["record_in"], e["record_out"]) for e in res["events"]] == [
+        ("temp/boards/castle.png", "V1", "01:00:02:00", "01:00:03:00")]
+    assert [u["clip"] for u in res["unmatched"]] == ["intro.mov"]
+    assert cli("show", "final/props/ransom_note.png", "--json", cwd=show_root).json()["in_cut"] is False
+
+
 def test_bad_timelines_exit_2_and_keep_previous_cut(cli, show_root: Path) -> None:
     _setup(cli, show_root)
     good = show_root / "a.edl"

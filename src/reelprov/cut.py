@@ -206,10 +206,27 @@ def _to_rel(ref: str, project: Project, cut_dir: Path) -> str | None:
     return None
 
 
-def _clip_event(clip: Any, n: int, track_name: str, kind: str, start: float, rate: float, drop: bool,
+def _on_track(clip: Any, track: Any) -> Any | None:
+    """CLIP's range in the time of TRACK (a timeline's track), through the compound clips (nested
+    stacks and tracks) between them and what each trims away; None where they show none of it."""
+    import opentimelineio as otio
+
+    rng = clip.range_in_parent()
+    node = clip.parent()
+    while node is not None and node is not track:  # lift RNG from NODE's time into its parent's
+        shown = node.trimmed_range()
+        first = max(rng.start_time, shown.start_time)
+        end = min(rng.end_time_exclusive(), shown.end_time_exclusive())
+        if end <= first:
+            return None
+        rng = otio.opentime.TimeRange(node.range_in_parent().start_time + (first - shown.start_time), end - first)
+        node = node.parent()
+    return rng
+
+
+def _clip_event(clip: Any, rng: Any, n: int, track_name: str, kind: str, start: float, rate: float, drop: bool,
                 path: Path) -> tuple[dict[str, Any], list[str]]:
     """One clip's record range and its media references; a name or path no file system could hold is refused."""
-    rng = clip.range_in_parent()
     rec_in = start + rng.start_time.to_seconds()
     rec_out = rec_in + rng.duration.to_seconds()
     ev = {"clip": clip.name, "track": track_name, "kind": kind,
@@ -300,7 +317,10 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
         track_name = track.name or f"{'V' if track.kind == otio.schema.TrackKind.Video else 'A'}{ti + 1}"
         for clip in track.find_clips():
             where["clip"] += 1
-            ev, refs = _clip_event(clip, where["clip"], track_name, str(track.kind), start, rate, drop, path)
+            rng = _on_track(clip, track)
+            if rng is None:
+                continue  # inside a compound clip, in a part of it the cut does not show
+            ev, refs = _clip_event(clip, rng, where["clip"], track_name, str(track.kind), start, rate, drop, path)
             asset, tied, how = _match(clip, refs, project, path, by_path, by_name)
             if asset is None:
                 unmatched.append({**ev, "reference": refs[0] if refs else None})
