@@ -327,8 +327,14 @@ class Watcher:
 
     def _reconcile_safely(self) -> None:
         """A reconcile that, if the ledger fails it, is run again once the ledger answers."""
-        self._reconcile_owed = True
-        self._safe(self.reconcile)
+        try:
+            self.reconcile()
+        except DatabaseError as exc:
+            self._reconcile_owed = True
+            self._lost_ledger(exc, writing=True)
+        except Exception as exc:  # noqa: BLE001 - the daemon keeps running; events still come in
+            self._reconcile_owed = False  # not run again in a loop: a restart or a settings change will
+            log.error("reconcile failed: %s; changes are still recorded as they come", exc)
 
     def run(self) -> None:
         """Until stop(): reconcile, observe, settle and write. Never raises on one bad file."""
@@ -351,7 +357,8 @@ class Watcher:
                     log.exception("watch pass failed; continuing")
                 now = time.monotonic()
                 if now - last_status > 1.0:
-                    self._safe(self._check_settings)
+                    if self._ledger_lost is None:  # a settings change waits for the ledger too
+                        self._safe(self._check_settings)
                     self.write_status()
                     last_status = now
                 self.stop_event.wait(0.1)
@@ -633,7 +640,7 @@ class Watcher:
             self._lost_ledger(exc, writing=writing)
             return None
         except Exception as exc:  # noqa: BLE001 - the daemon keeps running; the next pass retries
-            log.exception("ledger write failed, will retry on the next pass: %s", exc)
+            log.error("ledger work failed, will retry on the next pass: %s", exc)
             return None
 
     def _lost_ledger(self, exc: Exception, *, writing: bool) -> None:
