@@ -97,3 +97,21 @@ def test_a_move_tells_hooks_where_the_file_came_from(cli, show_root: Path) -> No
     assert sent["event"] == "asset-recorded"
     assert {k: sent[k] for k in ("change", "path", "from")} == {"change": "moved", "path": "final/hero_v2.png",
                                                                 "from": "temp/hero.png"}
+
+
+def test_a_flag_whose_reason_changes_is_told_to_hooks(cli, show_root: Path) -> None:
+    """A ticket opened from flag-raised can be kept up to date: a tag that changes an open flag's
+    reason runs the flag-updated hooks with the flag as it now reads."""
+    import json
+
+    out = show_root / "updated.jsonl"
+    _hook(show_root, "flag-updated.ticket", f"cat >> '{out}'\necho >> '{out}'\n")
+    write_png(show_root / "final/hero.png", {"parameters": SD_PARAMS})
+    cli("scan", cwd=show_root)
+    cli("tag", "final/hero.png", "--tag", "talent_likeness", cwd=show_root)
+    assert not out.exists()  # raised, not updated
+    cli("tag", "final/hero.png", "--tag", "synthetic_voice", cwd=show_root)
+    events = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    assert [(e["event"], e["flag"]["rule"], e["asset"]["path"]) for e in events] == [
+        ("flag-updated", "talent.ai_likeness_or_voice", "final/hero.png")]
+    assert "synthetic_voice, talent_likeness" in events[0]["flag"]["reason"] and events[0]["flag"]["status"] == "open"
