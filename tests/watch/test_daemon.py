@@ -725,3 +725,40 @@ def test_a_file_that_keeps_failing_is_read_again_later(show_root: Path, monkeypa
         t.join(15)
         p.close()
     assert "could not read vfx/x.png after 4 tries (decoder crashed); trying again in 0.5 s" in caplog.text
+
+
+def test_a_ledger_deleted_under_the_watcher_is_not_written_into_the_void(show_root: Path, tmp_path: Path) -> None:
+    """`.reelprov` cleaned away (or a backup copied over the ledger) while the watcher ran: it went on
+    writing into the deleted file, which no one can open again, so every change after it was lost.
+    It notices, stops, and once a ledger is back (a backup restored) records what changed meanwhile."""
+    import sqlite3
+
+    ledger = show_root / ".reelprov/ledger.db"
+    log = tmp_path / "watch.log"
+    proc = subprocess.Popen([sys.executable, "-m", "reelprov", "watch", "--settle", "0.2"],
+                            env={**os.environ, "REELPROV_PROJECT": str(show_root)},
+                            stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    try:
+        wait_for(lambda: run_cli("status", "--json", cwd=show_root).json().get("reconciled_at"), what="watcher up")
+        write_png(show_root / "vfx/before.png", {"parameters": SD_PARAMS})
+        wait_for(lambda: "vfx/before.png" in assets(show_root), what="a file recorded")
+        backup = tmp_path / "backup.db"
+        with sqlite3.connect(ledger) as src, sqlite3.connect(backup) as dst:
+            src.backup(dst)  # last night's backup
+        shutil.rmtree(show_root / ".reelprov")
+        wait_for(lambda: "the ledger file was deleted or replaced" in log.read_text(), what="the deletion noticed")
+        write_png(show_root / "vfx/during.png", {"parameters": SD_PARAMS}, color=(7, 7, 7))
+        (show_root / "vfx/before.png").unlink()
+        time.sleep(1.5)  # the watcher sees both while no ledger is there
+        assert proc.poll() is None, "the daemon stopped"
+        (show_root / ".reelprov").mkdir()
+        shutil.copy(backup, ledger)  # restored
+        wait_for(lambda: set(assets(show_root)) == {"vfx/during.png"}, what="what changed meanwhile recorded")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    text = log.read_text()
+    assert proc.returncode == 0, text
+    assert "the ledger is reachable again" in text, text
+    assert text.count("cannot write watcher status") <= 1, text
+    assert run_cli("verify", cwd=show_root).code == 0

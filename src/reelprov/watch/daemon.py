@@ -192,6 +192,8 @@ class Watcher:
         self._lost_writing = False  # the outage showed in a write (a full disk, a lock): a read is no proof it ended
         self._submitted: dict[str, float] = {}  # when each read in flight was started
         self._reconcile_owed = False  # a reconcile that could not finish: run it when the ledger answers
+        self._ledger_file, self._ledger_id = self._sqlite_ledger(), None  # the embedded ledger and its inode
+        self._status_failed = False  # the status file could not be written (said once)
         self._redo: set[str] = set()
         self._results: list[dict[str, Any]] = []
         self._gone: dict[str, float] = {}
@@ -349,6 +351,7 @@ class Watcher:
             # by one or the other (recording it twice is a no-op), never by neither.
             self.start_observer()
             self.reconcile()
+            self._ledger_id = self._file_id()
             last_status = 0.0
             while not self.stop_event.is_set():
                 try:
@@ -358,6 +361,7 @@ class Watcher:
                 now = time.monotonic()
                 if now - last_status > 1.0:
                     if self._ledger_lost is None:  # a settings change waits for the ledger too
+                        self._check_ledger_file()
                         self._safe(self._check_settings)
                     self.write_status()
                     last_status = now
@@ -656,12 +660,48 @@ class Watcher:
         self._lost_writing |= writing
         self._ledger_lost = time.monotonic()
 
+    def _sqlite_ledger(self) -> str | None:
+        from reelprov.ledger.reader import dialect_of, sqlite_path
+
+        url = self.project.database_url
+        path = sqlite_path(url) if dialect_of(url) == "sqlite" else ""
+        return path if path and path != ":memory:" else None
+
+    def _file_id(self) -> tuple[int, int] | None:
+        """The embedded ledger file's (device, inode); None if it is not there (or on PostgreSQL)."""
+        try:
+            st = os.stat(self._ledger_file) if self._ledger_file else None
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino) if st else None
+
+    def _check_ledger_file(self) -> None:
+        """The embedded ledger deleted or replaced while the watcher runs (its folder cleaned up, a
+        backup copied over it): writing on would go into a file no one can open again, and be lost.
+        Its connections are closed and the changes wait until a ledger is there again."""
+        if self._ledger_file is None or self._ledger_id is None or self._file_id() == self._ledger_id:
+            return
+        self.project.reader.close()
+        if "ledger" in self.project.__dict__:
+            self.project.ledger.close()
+        self._reconcile_owed = True  # what was written since it went is in the lost file: record it again
+        self._lost_ledger(DatabaseError(
+            f"{self._ledger_file}: the ledger file was deleted or replaced while the watcher ran; restore it from "
+            f"a backup (or `reelprov init` a new one)"), writing=True)
+
+    def _probe(self) -> bool:
+        if self._ledger_file is not None:  # a missing file would be created empty by connecting to it
+            if self._file_id() is None or self.project.reader.revision() is None:
+                raise DatabaseError(f"{self._ledger_file}: no ledger there yet")
+            self._ledger_id = self._file_id()
+        return self.project.reader.one("SELECT 1 AS ok") is not None
+
     def _ledger_back(self) -> bool:
         """Every LEDGER_RETRY_SECONDS, one cheap query: is the ledger answering again? (A full disk or
         a held lock lets it be read: that outage is over only when a write gets through.)"""
         if time.monotonic() - self._ledger_lost < LEDGER_RETRY_SECONDS:  # type: ignore[operator]
             return False
-        if self._safe(lambda: self.project.reader.one("SELECT 1 AS ok"), writing=False) is None:
+        if self._safe(self._probe, writing=False) is None:
             return False
         self._ledger_lost = None
         self._ledger_found = time.monotonic()
@@ -688,7 +728,11 @@ class Watcher:
             tmp.write_text(json.dumps(data))
             tmp.replace(path)
         except OSError as exc:
-            log.warning("cannot write watcher status %s: %s", path, exc)
+            if not self._status_failed:  # once, not every second
+                log.warning("cannot write watcher status %s: %s", path, exc)
+            self._status_failed = True
+        else:
+            self._status_failed = False
 
 
 def status(project: Project) -> dict[str, Any]:
