@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SD_PARAMS, as_ordinary_user, run_cli, write_png
+from tests.pg_link import Link
 
 
 def wait_for(cond: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
@@ -570,75 +571,6 @@ def test_the_watcher_passes_by_what_a_scan_passes_by(show_root: Path) -> None:
     assert set(assets(show_root)) == {"y.png"}
 
 
-class _Link:
-    """A TCP relay in front of PostgreSQL that can be cut (every connection dropped, new ones
-    refused, as when the server restarts or the network to it goes) and restored."""
-
-    def __init__(self, host: str, port: int) -> None:
-        import socket
-
-        self.target = (host, port)
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
-        self._conns: list[Any] = []
-        self._listener: Any = None
-        self.restore()
-
-    def restore(self) -> None:
-        import socket
-
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", self.port))
-        s.listen(16)
-        self._listener = s
-        threading.Thread(target=self._accept, args=(s,), daemon=True).start()
-
-    def _accept(self, s: Any) -> None:
-        import socket
-
-        while True:
-            try:
-                client, _ = s.accept()
-            except OSError:
-                return  # cut
-            server = socket.create_connection(self.target)
-            self._conns += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(a: Any, b: Any) -> None:
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        for s in (a, b):
-            try:
-                s.close()
-            except OSError:
-                pass
-
-    def cut(self) -> None:
-        import socket
-
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting on it
-        except OSError:
-            pass
-        self._listener.close()
-        for c in self._conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-                c.close()
-            except OSError:
-                pass
-        self._conns = []
-
-
 @pytest.mark.postgres
 def test_changes_made_while_the_ledger_is_unreachable_are_recorded_when_it_is_back(
         show_root: Path, pg_url: str, tmp_path: Path) -> None:
@@ -649,7 +581,7 @@ def test_changes_made_while_the_ledger_is_unreachable_are_recorded_when_it_is_ba
     from urllib.parse import urlsplit
 
     where = urlsplit(pg_url)
-    link = _Link(where.hostname or "127.0.0.1", where.port or 5432)
+    link = Link(where.hostname or "127.0.0.1", where.port or 5432)
     through = pg_url.replace(f"{where.hostname}:{where.port or 5432}", f"127.0.0.1:{link.port}", 1)
     env = {"REELPROV_DATABASE_URL": pg_url}
     assert run_cli("db", "upgrade", cwd=show_root, env=env).code == 0
