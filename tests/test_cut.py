@@ -313,6 +313,38 @@ def test_fcpxml_of_final_cut_pro_at_ntsc_rates(cli, show_root: Path, fps: int, d
     assert cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()["in_cut"] is True
 
 
+def test_a_file_of_several_timelines_is_imported_one_named_timeline_at_a_time(cli, show_root: Path) -> None:
+    """An FCPXML library of two events (a project each), or an OTIO collection: the first timeline was
+    imported as if it were the file's only one (and an FCPXML library's later events were never read)."""
+    _setup(cli, show_root)
+    one = _fcpxml(24, False)
+    start, end = one.index("        <event "), one.index("    </library>")
+    second = (one[start:end].replace('name="Reel 1"', 'name="Reel 2"').replace("Reel 1 lock v3", "Reel 2 lock v1")
+              .replace('uid="E1"', 'uid="E2"').replace('uid="P1"', 'uid="P2"'))
+    lib = show_root / "exports/show.fcpxml"
+    lib.parent.mkdir()
+    lib.write_text(one[:end] + second + one[end:])
+    r = cli("cut", "import", str(lib), cwd=show_root)
+    assert r.code == 2 and "holds 2 timelines ('Reel 1 lock v3', 'Reel 2 lock v1')" in r.err and "--timeline" in r.err
+    assert cli("cut", "ls", "--json", cwd=show_root).json() == []
+    r = cli("cut", "import", str(lib), "--timeline", "Reel 2 lock v1", "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    assert r.json()["name"] == "Reel 2 lock v1" and len(r.json()["events"]) == 3
+    assert [c["name"] for c in cli("cut", "ls", "--json", cwd=show_root).json()] == ["Reel 2 lock v1"]
+    r = cli("cut", "import", str(lib), "--timeline", "Reel 3", cwd=show_root)
+    assert r.code == 2 and "no timeline named 'Reel 3'; it holds 'Reel 1 lock v3', 'Reel 2 lock v1'" in r.err
+
+    both = otio.schema.SerializableCollection(name="reels")
+    for n in (1, 2):
+        tl = _timeline(show_root)
+        tl.name = f"R{n}"
+        both.append(tl)
+    otio.adapters.write_to_file(both, str(show_root / "reels.otio"))
+    r = cli("cut", "import", str(show_root / "reels.otio"), cwd=show_root)
+    assert r.code == 2 and "holds 2 timelines ('R1', 'R2')" in r.err
+    assert cli("cut", "import", str(show_root / "reels.otio"), "--timeline", "R2", cwd=show_root).code == 0
+
+
 def test_clips_inside_a_compound_clip_are_timed_on_the_timeline_and_only_what_it_shows(cli, show_root: Path) -> None:
     """A compound clip (a nest: Premiere, Avid, Resolve, FCP) is a stack inside a track. Its clips were
     timed from the start of the compound, not of the timeline, and counted as in the cut even where

@@ -584,13 +584,14 @@ def cut_import(
     file: Annotated[Path, typer.Argument(help="EDL, FCP 7 XML, FCPXML, AAF or OTIO.")],
     name: Annotated[str | None, typer.Option("--name", help="Cut name (a newer import of the same name supersedes).")] = None,
     rate: Annotated[float, typer.Option("--rate", help="Frame rate for EDLs (they do not carry one).")] = 24.0,
+    timeline: Annotated[str | None, typer.Option("--timeline", help="In a file of several timelines (an FCPXML event, an OTIO collection): the one to import.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import a timeline: which assets are on screen, and where."""
     from reelprov.cut import import_cut
 
     p = _open()
-    res = import_cut(p, file, name=name, rate=rate)
+    res = import_cut(p, file, name=name, rate=rate, timeline=timeline)
     if as_json:
         _emit(res)
         return

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from reelprov.config import MAX_PATH
 from reelprov.errors import CutImportError, ReelprovError, UnknownCut
-from reelprov.names import same_form
+from reelprov.names import printable, same_form
 from reelprov.project import Project
 
 SUPPORTED = {".otio": None, ".edl": "cmx_3600", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".aaf": "AAF"}
@@ -48,7 +48,7 @@ def _adapter_log(notes: list[str]) -> Iterator[None]:
         root.removeHandler(handler)
 
 
-def _read(path: Path, rate: float, notes: list[str]) -> tuple[Any, float, bool, float]:
+def _read(path: Path, rate: float, notes: list[str], timeline: str | None = None) -> tuple[Any, float, bool, float]:
     """(timeline, rate, drop_frame, record start in seconds) or CutImportError; adapter log lines go to NOTES."""
     import opentimelineio as otio
 
@@ -77,7 +77,7 @@ def _read(path: Path, rate: float, notes: list[str]) -> tuple[Any, float, bool, 
         raise CutImportError(f"{path}: cannot read this {ext} timeline ({_first_line(exc)}); "
                              f"re-export it from the editing system") from None
     try:
-        tl, rate, drop, start = _timing(tl, path, ext, rate)
+        tl, rate, drop, start = _timing(_one_timeline(tl, path, timeline), path, ext, rate)
         return tl, rate, drop if says_drop is None else says_drop and _drop_rate(rate), start
     except ReelprovError:
         raise
@@ -91,15 +91,35 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
-def _timing(tl: Any, path: Path, ext: str, rate: float) -> tuple[Any, float, bool, float]:
-    """The timeline itself (from a collection too), its rate, drop-frame, and record start in seconds."""
+def _one_timeline(tl: Any, path: Path, wanted: str | None) -> Any:
+    """The timeline to import: the file's only one, or the one named WANTED (--timeline). A file of
+    several (an FCPXML event or library of projects, an OTIO collection) was read as its first."""
     import opentimelineio as otio
 
     if isinstance(tl, otio.schema.SerializableCollection):
         tls = list(tl.find_children(descended_from_type=otio.schema.Timeline))
-        if not tls:
-            raise CutImportError(f"{path}: holds no timeline")
-        tl = tls[0]
+    else:
+        tls = [tl] if isinstance(tl, otio.schema.Timeline) else []
+    if not tls:
+        return tl  # _timing says what it holds instead
+    names = ", ".join(repr(printable(str(t.name or ""))[:80]) for t in tls[:10]) + (" ..." if len(tls) > 10 else "")
+    if wanted is not None:
+        chosen = [t for t in tls if same_form(str(t.name or "")) == same_form(wanted)]
+        if not chosen:
+            raise CutImportError(f"{path}: no timeline named {printable(wanted)[:80]!r}; it holds {names}")
+        return chosen[0]
+    if len(tls) > 1:
+        raise CutImportError(f"{path}: holds {len(tls)} timelines ({names}); import them one at a time with "
+                             f"--timeline NAME (and --name for the cut, if it is to be called otherwise)")
+    return tls[0]
+
+
+def _timing(tl: Any, path: Path, ext: str, rate: float) -> tuple[Any, float, bool, float]:
+    """The timeline itself, its rate, drop-frame, and record start in seconds."""
+    import opentimelineio as otio
+
+    if isinstance(tl, otio.schema.SerializableCollection):
+        raise CutImportError(f"{path}: holds no timeline")
     if not isinstance(tl, otio.schema.Timeline):
         raise CutImportError(f"{path}: holds no timeline (found {type(tl).__name__}); export the cut as a timeline")
     drop = False
@@ -330,11 +350,13 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
     return events, unmatched
 
 
-def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | None = None, rate: float = 24.0) -> dict[str, Any]:
-    """Read a timeline, match each clip to an asset, and supersede the cut of the same name."""
+def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | None = None, rate: float = 24.0,
+               timeline: str | None = None) -> dict[str, Any]:
+    """Read a timeline (TIMELINE: the one of that name, in a file of several), match each clip to an
+    asset, and supersede the cut of the same name."""
     path = Path(file).resolve()
     notes: list[str] = []
-    tl, rate, drop, start = _read(path, rate, notes)
+    tl, rate, drop, start = _read(path, rate, notes, timeline)
     if name and len(name) > MAX_PATH:
         raise CutImportError(f"a cut name of {len(name):,} characters; give a shorter one with --name")
     known = _known_assets(project)

@@ -47,6 +47,14 @@ def read(text: str) -> tuple[Any, float | None, bool | None]:
                 start_time=otio.opentime.RationalTime(round(_seconds(element.get("start", "0s")) * rate), float(rate)),
                 duration=otio.opentime.RationalTime(round(_seconds(element.get("duration")) * rate), float(rate)))
 
+        def _from_library(self) -> Any:
+            # every event's projects: the adapter read the first event of a library only
+            container = otio.schema.SerializableCollection(name=self.fcpx_xml.find("./library").get("location", ""))
+            for event in self.fcpx_xml.findall("./library/event"):
+                for project in event.findall("./project"):
+                    container.append(self._from_project(project))
+            return container
+
         def _reference_from_id(self, asset_id: str | None, default_format: str | None) -> Any:
             # FCPXML 1.9 and later (Final Cut Pro 10.4.7 on) keep the file in <media-rep src>, not in
             # the asset's src: the adapter found no file for any clip of a current export
