@@ -117,6 +117,19 @@ def _processes_with_open(path: str) -> list[int]:
     return out
 
 
+def fill(disk: Path) -> Path:
+    """Fill DISK to the last byte with one file (returned: delete it to free the space)."""
+    filler = disk / "filler"
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    return filler
+
+
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     mnt = tmp_path / "tiny"
@@ -139,14 +152,7 @@ def test_full_disk_is_a_clear_error_and_nothing_half_written(cli, tiny_disk: Pat
     head = cli("verify", "--json", cwd=root).json()["head"]
     for i in range(40):
         write_png(root / f"b/{i}.png", {"parameters": SD_PARAMS + "x" * 2000}, color=(i, 2, 2))
-    filler = tiny_disk / "filler"
-    with open(filler, "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
+    filler = fill(tiny_disk)
     r = cli("scan", cwd=root)
     assert r.code == 2 and "full" in r.err and len(r.err.strip().splitlines()) == 1
     filler.unlink()
@@ -179,14 +185,7 @@ def test_a_watcher_whose_ledger_disk_fills_up_says_so_once_and_records_everythin
         wait_for(lambda: status().get("reconciled_at"), what="watcher up")
         write_png(show_root / "a.png")
         wait_for(lambda: "a.png" in assets(show_root), what="a file recorded")
-        filler = tiny_disk / "filler"
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
+        filler = fill(tiny_disk)
         for i in range(40):
             write_png(show_root / f"b/{i}.png", {"parameters": SD_PARAMS + "x" * 2000}, color=(i, 2, 2))
         wait_for(lambda: status().get("ledger_unreachable_since"), what="the full disk noticed")
