@@ -77,6 +77,11 @@ def driver_error(where: str, message: str) -> DatabaseError:
         return DatabaseError(
             f"{where}: the disk holding the ledger is full ({orig}); free space and run the "
             "command again (this transaction was not written)")
+    if "database is locked" in orig or "lock timeout" in orig:
+        return DatabaseError(
+            f"{where}: the ledger is busy: another process has held its write lock for {BUSY_TIMEOUT_MS // 1000} s "
+            f"(a scan or the watcher writing a large batch, or a program keeping the file open); nothing was written: "
+            f"run the command again when it is done")
     if "not a database" in orig or "malformed" in orig:
         return DatabaseError(f"{where}: the ledger file is corrupt ({orig}); restore it from backup")
     if "permission denied for" in orig:
