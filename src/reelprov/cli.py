@@ -742,9 +742,10 @@ def watch(
 @app.command()
 def status(as_json: JsonOpt = False) -> None:
     """Is a watcher running for this project on this host; since when; backlog; last event."""
+    from reelprov.project import Project
     from reelprov.watch.daemon import status as do_status
 
-    info = do_status(_open())
+    info = do_status(Project.settings_only(STATE.project_dir, actor=STATE.actor))  # no ledger: it may be down
     if as_json:
         _emit(info)
     elif info["running"]:

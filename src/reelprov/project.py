@@ -98,6 +98,12 @@ class Project:
             db.ensure_current(project.engine, auto_upgrade=cfg.auto_upgrade)
         return project
 
+    @classmethod
+    def settings_only(cls, root: str | os.PathLike[str] | None = None, *, actor: str | None = None) -> Project:
+        """The project found like `open` finds it, its ledger untouched: for what needs only the
+        settings and the state folder (`status` must answer while the shared ledger is down)."""
+        return cls(config_mod.load(config_mod.find_root(root)), actor=actor)
+
     def settings_files(self) -> list[Path]:
         """The files this project's settings come from: reelprov.toml, the policy and the trust anchors."""
         return [self.cfg.config_path, *(f for f in (self.cfg.policy_file, self.cfg.trust_anchors) if f is not None)]

@@ -593,8 +593,8 @@ def test_changes_made_while_the_ledger_is_unreachable_are_recorded_when_it_is_ba
     def recorded() -> set[str]:
         return {a["path"] for a in run_cli("ls", "--json", cwd=show_root, env=env).json()}
 
-    def status() -> dict[str, Any]:
-        return run_cli("status", "--json", cwd=show_root, env=env).json()
+    def status() -> dict[str, Any]:  # asked as the watcher's host would: through the link, down or not
+        return run_cli("status", "--json", cwd=show_root, env={"REELPROV_DATABASE_URL": through}).json()
 
     try:
         wait_for(lambda: status().get("reconciled_at"), what="watcher up and reconciled")
