@@ -93,7 +93,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _one_timeline(tl: Any, path: Path, wanted: str | None) -> Any:
     """The timeline to import: the file's only one, or the one named WANTED (--timeline). A file of
-    several (an FCPXML event or library of projects, an OTIO collection) was read as its first."""
+    several (an FCPXML event or library of projects, an OTIO collection) names them and asks which."""
     import opentimelineio as otio
 
     if isinstance(tl, otio.schema.SerializableCollection):
