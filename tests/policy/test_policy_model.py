@@ -115,11 +115,14 @@ class PolicyModel(RuleBasedStateMachine):
     # -- after each: kept up to date == evaluated from scratch ------------------------------------
     @invariant()
     def fresh_evaluation_changes_nothing(self) -> None:
-        before = sorted((f["id"], f["status"], f["sha256"]) for f in self.cli("flags", "--json").json())
+        def flags() -> list[tuple[object, ...]]:
+            return sorted((f["id"], f["status"], f["sha256"], f["severity"], f["reason"]) for f in self.cli("flags", "--json").json())
+
+        before = flags()
         counts = self.cli("policy", "check", "--json").json()
-        assert (counts["raised"], counts["reopened"], counts["resolved"]) == (0, 0, 0), counts
+        assert (counts["raised"], counts["reopened"], counts["resolved"], counts["updated"]) == (0, 0, 0, 0), counts
         assert self.cli("db", "rebuild").code == 0
-        after = sorted((f["id"], f["status"], f["sha256"]) for f in self.cli("flags", "--json").json())
+        after = flags()
         assert after == before
         assert self.cli("verify").code == 0
 
