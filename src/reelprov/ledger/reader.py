@@ -172,7 +172,13 @@ def connect(url: str, *, write: bool = False) -> Any:
 
     conninfo = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", url)
     given = conninfo_to_dict(conninfo)
-    return psycopg.connect(conninfo, autocommit=True, **{k: v for k, v in PG_DEFAULTS.items() if k not in given})
+    settings: dict[str, Any] = {k: v for k, v in PG_DEFAULTS.items() if k not in given}
+    options = str(given.get("options") or "")
+    if write and "lock_timeout" not in options:
+        # a writer waits for the project's lock as long as SQLite's busy timeout: behind a writer stuck
+        # holding it (a suspended process) it fails saying so, instead of waiting for ever
+        settings["options"] = f"{options} -c lock_timeout={int(BUSY_TIMEOUT_MS)}".strip()
+    return psycopg.connect(conninfo, autocommit=True, **settings)
 
 
 def _read_only_uri(path: str) -> tuple[str, bool]:

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-import reelprov.ledger.reader as _reader
 from reelprov.errors import DatabaseError
 from reelprov.ledger.chain import canonical, entry_hash
 from reelprov.ledger.projection import Projection
@@ -82,9 +81,6 @@ class Tx(Statements):
                 self.conn.execute("BEGIN IMMEDIATE")
             else:
                 self.conn.execute("BEGIN")
-                # as long as SQLite's busy timeout: a writer stuck holding the project's lock (a
-                # suspended process) makes the others fail saying so, not wait for ever
-                self.conn.execute(f"SET LOCAL lock_timeout = {int(_reader.BUSY_TIMEOUT_MS)}")
                 key = int.from_bytes(hashlib.sha256(project.encode()).digest()[:8], "big", signed=True)
                 self.execute("SELECT pg_advisory_xact_lock(:k)", k=key)
 
