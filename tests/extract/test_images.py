@@ -56,3 +56,18 @@ def test_evidence_describes_the_bytes_that_were_hashed(tmp_path: Path, monkeypat
     res = extract.examine(str(f), "shot.png", sidecars=False)
     assert res["sha256"] == hashed
     assert [(e["kind"], e["tool"]) for e in res["evidence"]] == [("generator_text", "Stable Diffusion")]
+
+
+@pytest.mark.parametrize("keep", [8, 33, -12, -13])
+def test_a_png_cut_short_says_so(tmp_path: Path, keep: int) -> None:
+    """A PNG that stops before its end (a render or copy cut short) is recorded as truncated,
+    as a JPEG is, and what was read before the cut still counts."""
+    whole = write_png(tmp_path / "whole.png", {"parameters": SD_PARAMS}).read_bytes()
+    f = tmp_path / "cut.png"
+    f.write_bytes(whole[:keep])
+    found = [(e["kind"], e["source"], e["detail"]) for e in examine(str(f), "cut.png")["evidence"]]
+    assert ("error", "PNG", "could not be read: file ends before its IEND chunk (truncated)") in found or \
+        ("error", "PNG", "could not be read: truncated chunk header") in found, found
+    assert [e["kind"] for e in examine(str(tmp_path / "whole.png"), "whole.png")["evidence"]] == ["generator_text"]
+    if keep < 0:  # only IEND is missing: the generator's text was read
+        assert any(k == "generator_text" for k, _, _ in found)

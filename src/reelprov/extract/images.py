@@ -87,8 +87,8 @@ def _png(f: BinaryIO, ctx: Context) -> list[Evidence]:
     while True:
         hdr = f.read(8)
         if len(hdr) < 8:
-            if len(hdr):
-                out.append(unreadable("PNG", "truncated chunk header"))
+            # A render or copy cut short: say so, as for a JPEG, whatever was read before it.
+            out.append(unreadable("PNG", "truncated chunk header" if hdr else "file ends before its IEND chunk (truncated)"))
             break
         length, ctype = struct.unpack(">I4s", hdr)
         if ctype in (b"tEXt", b"zTXt", b"iTXt", b"eXIf"):
