@@ -35,6 +35,23 @@ def _edl(*clips: tuple[str, str | None]) -> str:
     return "TITLE: R\nFCM: NON-DROP FRAME\n\n" + events
 
 
+# Image sequences as an EDL names them: OpenTimelineIO reads a `[first-last]` range in FROM CLIP as a
+# sequence whose first frame the event starts on; a clip name with a range is matched by name.
+SEQ_EDL = """TITLE: VFX R1
+FCM: NON-DROP FRAME
+
+001  AX       V     C        00:00:41:17 00:00:41:23 01:00:00:00 01:00:00:06
+* FROM CLIP NAME: sh010_comp_v003
+* FROM CLIP: /Volumes/SHOW/temp/vfx/sh010/sh010_comp_v003.[1001-1010].png
+
+002  AX       V     C        00:00:00:00 00:00:00:05 01:00:00:06 01:00:00:11
+* FROM CLIP NAME: sh020_comp_v001.[1008-1012].png
+
+003  AX       V     C        00:00:00:00 00:00:00:05 01:00:00:11 01:00:00:16
+* FROM CLIP: /Volumes/SHOW/final/vfx/sh030/sh030_comp_v009.[1001-1005].png
+"""
+
+
 def _setup(cli, root: Path) -> None:
     write_png(root / "temp/boards/castle.png", {"parameters": SD_PARAMS})
     write_png(root / "final/props/ransom_note.png", color=(4, 4, 4))
@@ -456,7 +473,8 @@ _FUZZ_TOKENS = [b"-1", b"0", b"99999999999", b"nan", b"inf", b"\x00", b"", b"\xf
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @example(kind=".edl", edits=[(EDL.encode().index(b"NON-"), 4, b"")])  # DROP FRAME at 24 fps: was a traceback
 @example(kind=".edl", edits=[(EDL.encode().index(b"01:00:00:00"), 11, b"99:99:99:99")])
-@given(kind=st.sampled_from([".edl", ".otio", ".xml", ".fcpxml"]),
+@example(kind=".seq.edl", edits=[(SEQ_EDL.encode().index(b"1010]"), 4, b"99999999999")])
+@given(kind=st.sampled_from([".edl", ".otio", ".xml", ".fcpxml", ".seq.edl"]),
        edits=st.lists(st.tuples(st.integers(0, 1 << 12), st.integers(0, 8),
                                 st.one_of(st.sampled_from(_FUZZ_TOKENS), st.binary(max_size=4))), min_size=1, max_size=4))
 def test_mutated_timelines_are_imported_or_refused_never_crash(tmp_path_factory: pytest.TempPathFactory, kind: str,
@@ -468,6 +486,12 @@ def test_mutated_timelines_are_imported_or_refused_never_crash(tmp_path_factory:
     seed = root / f"seed{kind}"
     if kind == ".edl":
         seed.write_text(EDL)
+    elif kind == ".seq.edl":  # image sequences, with frames of them in the ledger
+        seed.write_text(SEQ_EDL)
+        for n in (1001, 1002, 1009, 1010):
+            (root / "temp/vfx/sh010").mkdir(parents=True, exist_ok=True)
+            (root / f"temp/vfx/sh010/sh010_comp_v003.{n}.png").write_bytes(b"frame %d" % n)
+        run_cli("scan", cwd=root)
     elif kind == ".fcpxml":
         seed.write_text(_fcpxml(24, False))
     else:
@@ -551,3 +575,101 @@ def test_aaf_written_by_pyaaf2(cli, show_root: Path) -> None:
     got = {e["path"]: (e["matched_by"], e["record_in"], e["record_out"]) for e in r.json()["events"]}
     assert got == {"temp/boards/castle.png": ("path", "00:00:00:00", "00:00:02:00"),
                    "final/props/ransom_note.png": ("path", "00:00:02:00", "00:00:04:00")}
+
+
+def _frames(root: Path, folder: str, name: str, numbers: range, ai: int | None = None) -> None:
+    """An image sequence as a render writes it: one file per frame, FRAME AI made by Stable Diffusion."""
+    for n in numbers:
+        write_png(root / folder / name.replace("####", f"{n:04d}"), {"parameters": SD_PARAMS} if n == ai else None,
+                  color=(n % 256, n // 256 % 256, 7))
+
+
+def test_image_sequences_in_an_edl_are_matched_frame_by_frame(cli, show_root: Path) -> None:
+    """A comp delivered as an image sequence (one file per frame): its clip stayed unmatched, so an
+    AI-made frame in it was never in the cut and nothing was flagged for the screen. Each frame the
+    cut shows is now in it, with its own record timecode; frames it does not show are not."""
+    _setup(cli, show_root)
+    _frames(show_root, "temp/vfx/sh010", "sh010_comp_v003.####.png", range(1001, 1011), ai=1005)
+    _frames(show_root, "final/vfx/sh020", "sh020_comp_v001.####.png", range(1001, 1011))
+    assert cli("scan", cwd=show_root).code == 0
+    ai = cli("show", "temp/vfx/sh010/sh010_comp_v003.1005.png", "--json", cwd=show_root).json()
+    assert ai["origin"] == "ai_generated" and not [f for f in ai["flags"] if f["rule"] == "screen.ai_headed_to_screen"]
+    edl = show_root / "vfx_r1.edl"
+    edl.write_text(SEQ_EDL)
+    r = cli("cut", "import", str(edl), cwd=show_root)
+    assert r.code == 0, r.err
+    assert r.out.startswith("cut 'VFX R1': 2 events matched (9 frames of 2 image sequences), 1 unmatched, 0 assets left the cut")
+    assert "missing frames: V 01:00:00:06 sh020_comp_v001.[1008-1012].png: 1011-1012 of final/vfx/sh020/sh020_comp_v001.####.png" in r.err
+    assert "unmatched: V 01:00:00:11 sh030_comp_v009.[1001-1005] (/Volumes/SHOW/final/vfx/sh030/sh030_comp_v009.####.png)" in r.err
+    in_cut = [a["path"] for a in cli("ls", "--in-cut", "--json", cwd=show_root).json()]
+    assert sorted(in_cut) == [f"final/vfx/sh020/sh020_comp_v001.{n}.png" for n in range(1008, 1011)] + \
+        [f"temp/vfx/sh010/sh010_comp_v003.{n}.png" for n in range(1001, 1007)]
+    ai = cli("show", "temp/vfx/sh010/sh010_comp_v003.1005.png", "--json", cwd=show_root).json()
+    assert ai["in_cut"] is True and ai["cuts"] == ["VFX R1"]
+    assert [f["status"] for f in ai["flags"] if f["rule"] == "screen.ai_headed_to_screen"] == ["open"]
+    shown = cli("cut", "show", "VFX R1", "--json", cwd=show_root).json()
+    seq = shown["events"][0]["sequence"]
+    assert (seq["path"], seq["shown"], seq["missing"]) == ("temp/vfx/sh010/sh010_comp_v003.####.png", "1001-1006", [])
+    assert [(f["frame"], f["record_in"]) for f in seq["frames"]][3:5] == [(1004, "01:00:00:03"), (1005, "01:00:00:04")]
+    assert shown["events"][0]["matched_by"] == "sequence path" and shown["events"][1]["matched_by"] == "sequence file name"
+    assert cli("cut", "show", "VFX R1", cwd=show_root).out.splitlines()[:2] == [
+        "V    01:00:00:00 01:00:00:06  temp/vfx/sh010/sh010_comp_v003.####.png [1001-1006, 6 frames]",
+        "V    01:00:00:06 01:00:00:11  final/vfx/sh020/sh020_comp_v001.####.png [1008-1010, 3 frames; missing 1011-1012]"]
+    report = cli("report", "--format", "json", "--output", "-", cwd=show_root).json()
+    rows = [r for s in report["sections"] for r in s["rows"] if r["path"] == "temp/vfx/sh010/sh010_comp_v003.1005.png"]
+    assert rows and rows[0]["cut_usage"] == [{"cut": "VFX R1", "track": "V", "record_in": "01:00:00:04", "record_out": "01:00:00:05"}]
+    # a new version of the cut trims the shot to its first four frames: the AI frame leaves the cut
+    edl.write_text(SEQ_EDL.replace("00:00:41:23 01:00:00:00 01:00:00:06", "00:00:41:21 01:00:00:00 01:00:00:04"))
+    r = cli("cut", "import", str(edl), "--json", cwd=show_root)
+    assert r.code == 0 and len(r.json()["left"]) == 2
+    ai = cli("show", "temp/vfx/sh010/sh010_comp_v003.1005.png", "--json", cwd=show_root).json()
+    assert ai["in_cut"] is False
+    assert [f["status"] for f in ai["flags"] if f["rule"] == "screen.ai_headed_to_screen"] == ["resolved"]
+    assert cli("show", "temp/vfx/sh010/sh010_comp_v003.1004.png", "--json", cwd=show_root).json()["in_cut"] is True
+    # and a cut removed takes every frame out with it
+    assert cli("cut", "rm", "VFX R1", cwd=show_root).code == 0
+    assert cli("ls", "--in-cut", "--json", cwd=show_root).json() == []
+    assert cli("verify", cwd=show_root).code == 0
+
+
+def test_otio_image_sequences_count_the_frames_the_cut_shows(cli, show_root: Path) -> None:
+    """An OTIO ImageSequenceReference (as Resolve, RV and pipeline tools write it) inside a trimmed
+    compound clip: the frames its source range shows, as OpenTimelineIO reckons them. A media path
+    with a frame pattern and no range counts every frame of the sequence there is."""
+    _setup(cli, show_root)
+    _frames(show_root, "final/vfx/sh040", "sh040_comp.####.png", range(1001, 1025), ai=1003)
+    _frames(show_root, "final/vfx/sh050", "sh050_fg.####.png", range(1, 4))
+    _frames(show_root, "final/vfx/sh060", "sh060_bg_####.png", range(7, 9))
+    assert cli("scan", cwd=show_root).code == 0
+    r = 24
+
+    def t(frames: int) -> otio.opentime.RationalTime:
+        return otio.opentime.RationalTime(frames, r)
+
+    ref = otio.schema.ImageSequenceReference(
+        target_url_base="file:///Volumes/SHOW/final/vfx/sh040/", name_prefix="sh040_comp.", name_suffix=".png",
+        start_frame=1001, frame_zero_padding=4, rate=r, available_range=otio.opentime.TimeRange(t(86400), t(24)))
+    tl = otio.schema.Timeline(name="Seq", global_start_time=otio.opentime.from_timecode("01:00:00:00", r))
+    track = otio.schema.Track(name="V1")
+    tl.tracks.append(track)
+    inside = otio.schema.Track(name="nest V1")
+    inside.append(otio.schema.Clip(name="sh040", media_reference=ref, source_range=otio.opentime.TimeRange(t(86402), t(20))))
+    nest = otio.schema.Stack(name="nest", source_range=otio.opentime.TimeRange(t(0), t(10)))  # only its first 10 frames
+    nest.append(inside)
+    track.append(nest)
+    track.append(otio.schema.Clip(name="sh050 fg", media_reference=otio.schema.ExternalReference(
+        target_url="/Volumes/SHOW/final/vfx/sh050/sh050_fg.%04d.png"), source_range=otio.opentime.TimeRange(t(0), t(3))))
+    track.append(otio.schema.Clip(name="sh060 bg", media_reference=otio.schema.ImageSequenceReference(
+        target_url_base="final/vfx/sh060", name_prefix="sh060_bg_", name_suffix=".png", frame_zero_padding=4, rate=r),
+        source_range=otio.opentime.TimeRange(t(0), t(2))))
+    otio.adapters.write_to_file(tl, str(show_root / "seq.otio"))
+    res = cli("cut", "import", str(show_root / "seq.otio"), "--json", cwd=show_root).json()
+    first, second, third = res["events"]
+    assert (third["sequence"]["shown"], [f["frame"] for f in third["sequence"]["frames"]]) == (None, [7, 8])
+    assert (first["sequence"]["shown"], [f["frame"] for f in first["sequence"]["frames"]]) == ("1003-1012", list(range(1003, 1013)))
+    assert (first["record_in"], first["sequence"]["frames"][0]["record_in"], first["sequence"]["frames"][-1]["record_out"]) == \
+        ("01:00:00:00", "01:00:00:00", "01:00:00:10")
+    assert (second["sequence"]["shown"], [f["frame"] for f in second["sequence"]["frames"]]) == (None, [1, 2, 3])
+    assert cli("show", "final/vfx/sh040/sh040_comp.1003.png", "--json", cwd=show_root).json()["in_cut"] is True
+    assert cli("show", "final/vfx/sh040/sh040_comp.1013.png", "--json", cwd=show_root).json()["in_cut"] is False
+    assert len(cli("ls", "--in-cut", "--json", cwd=show_root).json()) == 15

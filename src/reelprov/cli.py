@@ -595,13 +595,21 @@ def cut_import(
     if as_json:
         _emit(res)
         return
-    print(f"cut {_t(repr(res['name']))}: {_n(len(res['events']), 'event')} matched, {len(res['unmatched'])} unmatched, "
+    seqs = [e["sequence"] for e in res["events"] if e.get("sequence")]
+    frames = f" ({_n(sum(len(s['frames']) for s in seqs), 'frame')} of {_n(len(seqs), 'image sequence')})" if seqs else ""
+    print(f"cut {_t(repr(res['name']))}: {_n(len(res['events']), 'event')} matched{frames}, {len(res['unmatched'])} unmatched, "
           f"{_n(len(res['left']), 'asset')} left the cut")
     import shlex
 
     _err_first([f"unmatched: {_t(u['track'])} {u['record_in']} {_t(u['clip'])} ({_t(u.get('reference') or 'no reference')})"
                 for u in res["unmatched"]], _UNMATCHED_SHOWN,
                f"more unmatched; `reelprov cut show {_t(shlex.quote(res['name']))}` lists them all")
+    _err_first([f"missing frames: {_t(e['track'])} {e['record_in']} {_t(e['clip'])}: {_runs(e['sequence']['missing'])} "
+                f"of {_p(e['sequence']['path'])}" for e in res["events"] if (e.get("sequence") or {}).get("missing")],
+               _UNMATCHED_SHOWN, "more with missing frames; `reelprov cut show` lists them all")
+    if any((e.get("sequence") or {}).get("missing") for e in res["events"]):
+        _err("reelprov: warning: frames the cut shows are not in the ledger (not delivered, or not scanned yet): "
+             "scan them, then import the cut again")
     guessed = [e for e in res["events"] if e.get("also_fits")]
     _err_first([f"guessed: {_t(e['track'])} {e['record_in']} {_t(e['clip'])} -> {_p(e['path'])} ({_guess(e)})"
                 for e in guessed], _UNMATCHED_SHOWN,
@@ -611,6 +619,21 @@ def cut_import(
              "paths to [cuts] path_map in reelprov.toml (e.g. \"/Volumes/SHOW\" = \".\") so they match by path")
     for note in res["notes"]:
         _err(f"reelprov: warning: {file}: the reader says: {_p(note)}")
+
+
+def _shown(event: dict[str, Any]) -> str:
+    """What an event shows: its file, or an image sequence's pattern and the frames found of it."""
+    seq = event.get("sequence")
+    if not seq:
+        return _p(event["path"])
+    frames = [f["frame"] for f in seq["frames"]]
+    text = f"{_p(seq['path'])} [{frames[0]}-{frames[-1]}, {_n(len(frames), 'frame')}"
+    return text + (f"; missing {_runs(seq['missing'])}]" if seq["missing"] else "]")
+
+
+def _runs(runs: list[str]) -> str:
+    """Runs of frame numbers, the first few of them."""
+    return ", ".join(runs[:5]) + (f" and {len(runs) - 5:,} more runs" if len(runs) > 5 else "")
 
 
 def _guess(event: dict[str, Any]) -> str:
@@ -662,7 +685,7 @@ def cut_show(name: str, as_json: JsonOpt = False) -> None:
         _emit(c)
         return
     for e in c["events"]:
-        print(f"{_t(e['track']):<4} {e['record_in']} {e['record_out']}  {_p(e['path'])}"
+        print(f"{_t(e['track']):<4} {e['record_in']} {e['record_out']}  {_shown(e)}"
               + (f"  (guessed {_guess(e)})" if e.get("also_fits") else ""))
     for u in c["unmatched"]:
         print(f"{_t(u['track']):<4} {u['record_in']} {u['record_out']}  (unmatched) {_t(u['clip'])}")

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from reelprov.config import MAX_PATH
 from reelprov.errors import CutImportError, ReelprovError, UnknownCut
+from reelprov.frames import FrameIndex, Sequence, runs, sequence_of
 from reelprov.names import printable, same_form
 from reelprov.project import Project
 
@@ -226,12 +227,14 @@ def _to_rel(ref: str, project: Project, cut_dir: Path) -> str | None:
     return None
 
 
-def _on_track(clip: Any, track: Any) -> Any | None:
+def _on_track(clip: Any, track: Any) -> tuple[Any, Any] | None:
     """CLIP's range in the time of TRACK (a timeline's track), through the compound clips (nested
-    stacks and tracks) between them and what each trims away; None where they show none of it."""
+    stacks and tracks) between them and what each trims away, and the part of CLIP's source that
+    range shows; None where they show none of it."""
     import opentimelineio as otio
 
     rng = clip.range_in_parent()
+    head = otio.opentime.RationalTime(0, rng.duration.rate)  # how much of the clip's start is trimmed away
     node = clip.parent()
     while node is not None and node is not track:  # lift RNG from NODE's time into its parent's
         shown = node.trimmed_range()
@@ -239,9 +242,11 @@ def _on_track(clip: Any, track: Any) -> Any | None:
         end = min(rng.end_time_exclusive(), shown.end_time_exclusive())
         if end <= first:
             return None
+        head += first - rng.start_time
         rng = otio.opentime.TimeRange(node.range_in_parent().start_time + (first - shown.start_time), end - first)
         node = node.parent()
-    return rng
+    source = clip.trimmed_range()
+    return rng, otio.opentime.TimeRange(source.start_time + head, rng.duration)
 
 
 def _clip_event(clip: Any, rng: Any, n: int, track_name: str, kind: str, start: float, rate: float, drop: bool,
@@ -278,6 +283,43 @@ def _match(clip: Any, refs: list[str], project: Project, cut_file: Path, by_path
         if hits:
             return *_likeliest(hits, refs[0] if refs else ""), "clip name" if cand == clip.name else "reel name"
     return None, [], None
+
+
+def _match_sequence(seq: Sequence, project: Project, cut_file: Path, index: FrameIndex) -> dict[str, Any] | None:
+    """The frame files of SEQ the clip shows, as an event's asset (its first frame found), path and
+    `sequence`; None if the ledger has none of them. Found in the folder the timeline names, else
+    (a share mounted elsewhere) in the folder of that name sharing most of its path."""
+    folders = dict(index.folders(seq))
+    if not folders:
+        return None
+    rel = _to_rel(seq.folder, project, cut_file.parent) if seq.folder else None
+    rel = "" if rel == "." else rel
+    tied: list[str] = []
+    if rel is not None and rel in folders:
+        folder, how = rel, "path"
+    else:
+        theirs = _parts(seq.folder or "")
+        score = {f: (_shared_tail(_parts(f), theirs), len(frames)) for f, frames in folders.items()}
+        folder = max(sorted(folders), key=lambda f: score[f])
+        tied = sorted(f"{f}/" for f in folders if f != folder and score[f][0] == score[folder][0])
+        how = "file name"
+    frames = folders[folder]
+    if seq.frames is None:  # the timeline does not say which frames: every one there is counts
+        shown = dict(sorted(frames.items()))
+        missing: list[str] = []
+    else:
+        shown = {n: frames[n] for n in sorted(frames) if n in seq.frames}
+        missing = runs(n for n in seq.frames if n not in frames) if len(seq.frames) <= 1_000_000 else \
+            [f"{len(seq.frames) - len(shown)} frames"]
+    if not shown:
+        return None
+    first = next(iter(shown.values()))
+    name = f"{folder}/" if folder else ""
+    return {"asset": first.id, "path": first.path, "matched_by": f"sequence {how}",
+            "sequence": {"path": name + Sequence(None, seq.prefix, seq.suffix, seq.padding, None).label,
+                         "shown": f"{seq.frames[0]}-{seq.frames[-1]}" if seq.frames is not None else None,
+                         "frames": [{"frame": n, "asset": a.id} for n, a in shown.items()],
+                         "missing": missing}} | ({"also_fits": tied} if tied else {})
 
 
 def _likeliest(hits: list[_Asset], ref: str) -> tuple[_Asset, list[str]]:
@@ -330,6 +372,7 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
     import opentimelineio as otio
 
     by_path, by_name = known
+    frame_index: FrameIndex | None = None  # built at the first image sequence
     events: list[dict[str, Any]] = []
     unmatched: list[dict[str, Any]] = []
     for ti, track in enumerate(tl.tracks):
@@ -337,10 +380,25 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
         track_name = track.name or f"{'V' if track.kind == otio.schema.TrackKind.Video else 'A'}{ti + 1}"
         for clip in track.find_clips():
             where["clip"] += 1
-            rng = _on_track(clip, track)
-            if rng is None:
+            placed = _on_track(clip, track)
+            if placed is None:
                 continue  # inside a compound clip, in a part of it the cut does not show
+            rng, source = placed
             ev, refs = _clip_event(clip, rng, where["clip"], track_name, str(track.kind), start, rate, drop, path)
+            seq = sequence_of(clip, source)
+            if seq is not None:
+                if frame_index is None:
+                    frame_index = FrameIndex(by_path.values())
+                found = _match_sequence(seq, project, path, frame_index)
+                if found is not None:
+                    if seq.frames is not None:  # one timeline frame each, from the clip's first
+                        rec_in = start + rng.start_time.to_seconds()
+                        for f in found["sequence"]["frames"]:
+                            at = rec_in + seq.frames.index(f["frame"]) / rate
+                            f.update(record_in=_tc(at, rate, drop), record_out=_tc(at + 1 / rate, rate, drop))
+                    events.append({**ev, **found})
+                    continue
+                refs = [seq.label]  # not found as frames: by name as any clip, and named so if unmatched
             asset, tied, how = _match(clip, refs, project, path, by_path, by_name)
             if asset is None:
                 unmatched.append({**ev, "reference": refs[0] if refs else None})
@@ -376,12 +434,13 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
         raise CutImportError(f"{path}: the timeline has no clips; export the cut with its events")
     with project.batch() as b:
         old = b.proj.cut(cut_name)
-        old_assets = {e["asset"] for e in (old or {}).get("events", [])}
+        old_assets = {a for e in (old or {}).get("events", []) for a, _ in event_assets(e)}
         b.append("cut_imported", None, {"name": cut_name, "source": str(path), "rate": rate, "drop_frame": drop,
                                         "events": events, "unmatched": unmatched})
         new_assets: dict[str, list[dict[str, Any]]] = {}
         for e in events:
-            new_assets.setdefault(e["asset"], []).append({k: e[k] for k in ("track", "record_in", "record_out", "clip")})
+            for aid, where in event_assets(e):
+                new_assets.setdefault(aid, []).append(where)
         for aid, evs in new_assets.items():
             b.append("used_in_cut", aid, {"cut": cut_name, "events": evs})
         for aid in sorted(old_assets - set(new_assets)):
@@ -392,6 +451,18 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
             "left": sorted(old_assets - set(new_assets)), "notes": notes}
 
 
+def event_assets(event: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each asset a cut's EVENT shows (every frame of an image sequence) and where: track, record
+    in and out (a frame's own where the timeline tells), clip (and frame)."""
+    where = {k: event[k] for k in ("track", "record_in", "record_out", "clip")}
+    seq = event.get("sequence")
+    if not seq:
+        yield event["asset"], where
+        return
+    for f in seq["frames"]:
+        yield f["asset"], where | {k: f[k] for k in ("record_in", "record_out", "frame") if k in f}
+
+
 def remove_cut(project: Project, name: str) -> dict[str, Any]:
     """Take a cut off the books (imported by mistake, or dropped from the show): its assets leave it
     and their flags follow. The import and the removal both stay in the ledger."""
@@ -399,7 +470,7 @@ def remove_cut(project: Project, name: str) -> dict[str, Any]:
         cut = b.proj.cut(name)
         if cut is None:
             raise UnknownCut(f"no cut named {name!r}; list them with `reelprov cut ls`")
-        assets = sorted({e["asset"] for e in cut["events"]})
+        assets = sorted({a for e in cut["events"] for a, _ in event_assets(e)})
         b.append("cut_removed", None, {"name": name})
         for aid in assets:
             if b.proj.asset(aid) is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reelprov.classify import AI_ORIGINS, ANY_AI
+from reelprov.cut import event_assets
 from reelprov.errors import ReportError
 from reelprov.names import counted, printable
 from reelprov.policy import SEVERITIES, UNRESOLVED
@@ -80,7 +81,9 @@ def build(project: Project, *, verify: bool = True, progress: Progress | None = 
         cut_usage: dict[str, list[dict[str, Any]]] = {}
         for c in rd.iter("SELECT name, events FROM cut WHERE project = :p", p=pid):
             for e in c["events"]:
-                cut_usage.setdefault(e["asset"], []).append({"cut": c["name"], "track": e["track"], "record_in": e["record_in"], "record_out": e["record_out"]})
+                for aid, where in event_assets(e):
+                    cut_usage.setdefault(aid, []).append({"cut": c["name"], "track": where["track"],
+                                                          "record_in": where["record_in"], "record_out": where["record_out"]})
         # Deleted from the project but still in a cut: on screen all the same (media offline).
         live_assets = len(assets)
         assets.update(_by_id(rd, pid, sorted(set(cut_usage) - set(assets)), _ASSET_BY_ID_BRIEF))

@@ -1,0 +1,132 @@
+"""Image sequences in a timeline: which frame files (EXR, DPX... one file per frame) a clip shows.
+
+A timeline names a sequence, not its files: OpenTimelineIO's ImageSequenceReference (an OTIO file;
+an EDL's `* FROM CLIP: /show/sh010/sh010_comp.[1001-1100].exr`), or a media path or clip name with
+a frame pattern (`sh010_comp.%04d.exr`, `sh010_comp.####.exr`, `@@@@`, `[1001-1100]`). Each frame
+is an asset of its own in the ledger, so each frame the cut shows must be found and marked in it:
+an AI-made frame in the middle of a comp is on screen like any other file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from reelprov.names import same_form
+
+# A frame pattern in a file name: printf (%04d, %d), hashes and at-signs (one per digit), a range.
+_PATTERN = re.compile(r"%0?(?P<width>\d*)d|(?P<hashes>#+)|(?P<ats>@+)|\[(?P<first>\d+)-(?P<last>\d+)\]")
+# A frame file: the last run of digits in its name is its frame number.
+_FRAME_FILE = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\D*)$")
+
+
+class Known(Protocol):
+    """An asset as the cut import knows it."""
+
+    id: str
+    path: str
+    live: bool
+
+
+@dataclass(frozen=True)
+class Sequence:
+    folder: str | None  # the folder as the timeline names it (a path or file URL), None from a name alone
+    prefix: str
+    suffix: str
+    padding: int  # digits of a frame number, 0 for unpadded
+    frames: range | None  # the frames the clip shows, None where the timeline does not say
+
+    @property
+    def label(self) -> str:
+        """The sequence as people write it: `sh010_comp.####.exr`, with its folder if known."""
+        name = f"{self.prefix}{'#' * max(self.padding, 1)}{self.suffix}"
+        return f"{self.folder.rstrip('/')}/{name}" if self.folder else name
+
+
+def sequence_of(clip: Any, shown: Any) -> Sequence | None:
+    """The image sequence CLIP shows, SHOWN being the part of its source the cut shows (an OTIO
+    TimeRange), or None if its media is not one."""
+    import opentimelineio as otio
+
+    ref = clip.media_reference
+    if isinstance(ref, otio.schema.ImageSequenceReference):
+        return Sequence(ref.target_url_base or None, ref.name_prefix, ref.name_suffix, ref.frame_zero_padding,
+                        _frames_shown(ref, shown))
+    for text in (getattr(ref, "target_url", None), clip.name):
+        if text and (seq := _from_pattern(str(text))) is not None:
+            return seq
+    return None
+
+
+def _frames_shown(ref: Any, shown: Any) -> range | None:
+    """The frames of REF (an ImageSequenceReference) in the source range SHOWN, by OpenTimelineIO's
+    own reckoning; None if it has no range to reckon from."""
+    try:
+        first = ref.frame_for_time(shown.start_time)
+        last = ref.frame_for_time(shown.end_time_inclusive())
+    except (ValueError, IndexError, AttributeError):  # outside the media's range, or no range at all
+        if ref.available_range is None or ref.rate <= 0:
+            return None
+        try:  # every frame of the media's range
+            return range(ref.start_frame, ref.end_frame() + 1, max(ref.frame_step, 1))
+        except (ValueError, IndexError):
+            return None
+    return range(first, last + 1, max(ref.frame_step, 1))
+
+
+def _from_pattern(path: str) -> Sequence | None:
+    folder, _, name = path.replace("\\", "/").rpartition("/")
+    matches = list(_PATTERN.finditer(name))
+    if len(matches) != 1:
+        return None
+    m = matches[0]
+    prefix, suffix = name[:m.start()], name[m.end():]
+    if m["first"] is not None:
+        first, last = int(m["first"]), int(m["last"])
+        padding = len(m["first"]) if m["first"].startswith("0") or len(m["first"]) == len(m["last"]) else 0
+        return Sequence(folder or None, prefix, suffix, padding, range(first, last + 1) if first <= last else None)
+    padding = int(m["width"] or 0) if m["hashes"] is None and m["ats"] is None else len(m["hashes"] or m["ats"])
+    return Sequence(folder or None, prefix, suffix, padding, None)
+
+
+def _folder(path: str) -> str:
+    return path.rpartition("/")[0]
+
+
+class FrameIndex:
+    """The ledger's frame files (names ending in a number before their extension), by name
+    around the number, then folder, then frame number."""
+
+    def __init__(self, assets: Iterable[Known]) -> None:
+        self._by_name: dict[tuple[str, str], dict[str, dict[str, Known]]] = {}
+        for a in assets:  # live ones first, then the latest: the first of a path wins
+            m = _FRAME_FILE.match(a.path.rpartition("/")[2])
+            if m is None:
+                continue
+            key = (same_form(m["prefix"].lower()), same_form(m["suffix"].lower()))
+            self._by_name.setdefault(key, {}).setdefault(_folder(a.path), {}).setdefault(m["digits"], a)
+
+    def folders(self, seq: Sequence) -> Iterator[tuple[str, dict[int, Known]]]:
+        """Each folder holding frames of SEQ, with those frames by number."""
+        for folder, files in self._by_name.get((same_form(seq.prefix.lower()), same_form(seq.suffix.lower())), {}).items():
+            frames = {int(d): a for d, a in files.items() if str(int(d)).zfill(seq.padding) == d}
+            if frames:
+                yield folder, frames
+
+
+def runs(numbers: Iterable[int]) -> list[str]:
+    """Frame numbers as runs: [1, 2, 3, 7] -> ["1-3", "7"]."""
+    out: list[str] = []
+    start = prev = None
+    for n in sorted(numbers):
+        if prev is not None and n == prev + 1:
+            prev = n
+            continue
+        if start is not None:
+            out.append(f"{start}-{prev}" if prev != start else str(start))
+        start = prev = n
+    if start is not None:
+        out.append(f"{start}-{prev}" if prev != start else str(start))
+    return out
