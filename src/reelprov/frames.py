@@ -19,7 +19,7 @@ from reelprov.names import same_form
 # A frame pattern in a file name: printf (%04d, %d), hashes and at-signs (one per digit), a range.
 _PATTERN = re.compile(r"%0?(?P<width>\d*)d|(?P<hashes>#+)|(?P<ats>@+)|\[(?P<first>\d+)-(?P<last>\d+)\]")
 # A frame file: the last run of digits in its name is its frame number.
-_FRAME_FILE = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\D*)$")
+FRAME_FILE = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\D*)$")
 
 
 class Known(Protocol):
@@ -102,7 +102,7 @@ class FrameIndex:
     def __init__(self, assets: Iterable[Known]) -> None:
         self._by_name: dict[tuple[str, str], dict[str, dict[str, Known]]] = {}
         for a in assets:  # live ones first, then the latest: the first of a path wins
-            m = _FRAME_FILE.match(a.path.rpartition("/")[2])
+            m = FRAME_FILE.match(a.path.rpartition("/")[2])
             if m is None:
                 continue
             key = (same_form(m["prefix"].lower()), same_form(m["suffix"].lower()))

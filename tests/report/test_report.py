@@ -167,3 +167,27 @@ def test_thumbnails_for_images_wav_and_video() -> None:
         assert thumbnail(SAMPLES / "plain/camera_clip.mp4", "video/mp4").startswith("data:image/jpeg;base64,")
     assert thumbnail(SAMPLES / "broken/bomb_60000x60000.png", "image/png") is None  # never decoded
     assert thumbnail(SAMPLES / "broken/random.mp4", "video/mp4") is None
+
+
+def test_frames_of_an_image_sequence_read_as_one_row_in_html_and_markdown(cli, show_root: Path, tmp_path: Path) -> None:
+    """A comp delivered as 24 frame files made the report 24 rows of the same thing (a reel of VFX,
+    tens of thousands). In HTML and Markdown the frames that say the same and carry no flag are one
+    row naming them; a flagged frame keeps its own row; JSON and CSV keep one row per file."""
+    for n in range(1001, 1025):
+        params = {"parameters": "a ghost\nSteps: 20, Sampler: Euler, Seed: 1, Model: sdxl"} if n == 1012 else None
+        write_png(show_root / f"final/vfx/sh010/sh010_comp_v003.{n}.png", params, color=(n % 256, 1, 2))
+    write_png(show_root / "final/plates/plate.png", color=(9, 9, 9))
+    assert cli("scan", cwd=show_root).code == 0
+    out = tmp_path / "r.html"
+    assert cli("report", "--output", str(out), cwd=show_root).code == 0
+    dom = _dom(out, tmp_path)
+    rows = re.findall(r'<section id="unknown_on_screen" data-rows="(\d+)">(.*?)</section>', dom, re.S)
+    assert rows and rows[0][0] == "24"  # the count is of files
+    paths = re.findall(r'<div class="path">(.*?)</div><div class="small">(.*?)</div>', rows[0][1])
+    assert [(p, s if "files" in s else "") for p, s in paths] == [
+        ("final/plates/plate.png", ""), ("final/vfx/sh010/sh010_comp_v003.####.png", "23 files, frames 1001-1011, 1013-1024")]
+    assert "sh010_comp_v003.1012.png" in dom  # the AI frame, in open reviews on a row of its own
+    md = cli("report", "--format", "md", "--output", "-", cwd=show_root).out
+    assert "| final/vfx/sh010/sh010_comp_v003.####.png (23 files, frames 1001-1011, 1013-1024) | unknown |  | final |  |" in md
+    data = cli("report", "--format", "json", "--output", "-", cwd=show_root).json()
+    assert len(next(s for s in data["sections"] if s["id"] == "unknown_on_screen")["rows"]) == 24

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from reelprov.classify import AI_ORIGINS, ANY_AI
 from reelprov.cut import event_assets
 from reelprov.errors import ReportError
+from reelprov.frames import FRAME_FILE, runs
 from reelprov.names import counted, printable
 from reelprov.policy import SEVERITIES, UNRESOLVED
 from reelprov.policy.engine import severity_rank
@@ -153,6 +154,59 @@ def _row(a: dict[str, Any], stage: str, tags: list[str], cuts: list[dict[str, An
     }
 
 
+# -- frames of an image sequence, one row each in the data, one row together on the page ---------
+def _sequence_key(r: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What frames must share to be shown as one row: their sequence (folder and the name around
+    the frame number) and everything the row says; None for a row that stands alone (a flag on it
+    is decided on its own, a file that is no frame)."""
+    if r["flags"]:
+        return None
+    folder, _, name = r["path"].rpartition("/")
+    m = FRAME_FILE.match(name)
+    if m is None:
+        return None
+    return (folder, m["prefix"], m["suffix"], r["media_type"], r["origin"], tuple(r["tools"]), r["stage"],
+            tuple(r["tags"]), r["c2pa"]["state"], tuple(r["evidence"]), r["deleted"])
+
+
+def grouped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ROWS as a person reads them (HTML, Markdown): the frames of an image sequence that say the
+    same and carry no flag as one row, `frames` naming them, where the first of them stood.
+    JSON and CSV keep a row per file."""
+    out: list[dict[str, Any] | list[dict[str, Any]]] = []
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        key = _sequence_key(r)
+        if key is None:
+            out.append(r)
+        elif key in groups:
+            groups[key].append(r)
+        else:
+            groups[key] = [r]
+            out.append(groups[key])
+    return [g if isinstance(g, dict) else g[0] if len(g) == 1 else _group_row(g) for g in out]
+
+
+def _group_row(frames: list[dict[str, Any]]) -> dict[str, Any]:
+    first = frames[0]
+    folder, _, name = first["path"].rpartition("/")
+    m = FRAME_FILE.match(name)
+    assert m is not None
+    digits = {len(FRAME_FILE.match(f["path"].rpartition("/")[2])["digits"]) for f in frames}  # type: ignore[index]
+    label = f"{m['prefix']}{'#' * digits.pop() if len(digits) == 1 else '#'}{m['suffix']}"
+    numbers = [int(FRAME_FILE.match(f["path"].rpartition("/")[2])["digits"]) for f in frames]  # type: ignore[index]
+    usage: list[dict[str, Any]] = []  # each cut's use of the frames, runs that follow on merged
+    for u in sorted((u for f in frames for u in f["cut_usage"]), key=lambda u: (u["cut"], u["track"], u["record_in"])):
+        last = usage[-1] if usage else None
+        if last and (last["cut"], last["track"]) == (u["cut"], u["track"]) and last["record_out"] >= u["record_in"]:
+            last["record_out"] = max(last["record_out"], u["record_out"])
+        else:
+            usage.append(dict(u))
+    return {**first, "asset": None, "sha256": None, "path": f"{folder}/{label}" if folder else label,
+            "thumb_path": first["path"], "frames": f"{len(frames):,} files, frames {', '.join(runs(numbers))}",
+            "cut_usage": usage}
+
+
 # -- writers -------------------------------------------------------------------------------------
 def _data_uri(im: Any) -> str:
     buf = io.BytesIO()
@@ -253,8 +307,9 @@ def _row_html(r: dict[str, Any], thumb: str | None) -> Any:
         f'<tr class="row"><td class="thumb">{cell}</td>'
         f'<td><div class="path">{e(r["path"])}</div>'
         + ('<div class="small bad-text">deleted from the project; still in the cut (media offline)</div>' if r["deleted"] else "")
-        + f'<div class="small">sha256 {e(r["sha256"][:16])}&hellip;</div></td>'
-        f'<td><b>{e(r["origin"])}</b>{tools}<div class="small">C2PA {e(r["c2pa"]["state"])}</div><ul class="plain small">{ev}</ul></td>'
+        + (f'<div class="small">{e(r["frames"])}</div></td>' if r.get("frames") else
+           f'<div class="small">sha256 {e(r["sha256"][:16])}&hellip;</div></td>')
+        + f'<td><b>{e(r["origin"])}</b>{tools}<div class="small">C2PA {e(r["c2pa"]["state"])}</div><ul class="plain small">{ev}</ul></td>'
         f'<td>{e(r["stage"])}{tags}</td><td class="small">{cuts}</td><td><ul class="plain">{"".join(flags)}</ul></td></tr>')
 
 
@@ -265,13 +320,15 @@ def render_html(project: Project, data: dict[str, Any], *, thumbnails: bool = Tr
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     budget = THUMB_LIMIT if thumbnails else 0
     thumbs: dict[str, str | None] = {}
-    for sec in data["sections"]:
-        for row in sec["rows"]:
-            if budget > 0 and row["path"] not in thumbs:
-                thumbs[row["path"]] = thumbnail(project.root / row["path"], row["media_type"])
+    shown = {sec["id"]: grouped(sec["rows"]) for sec in data["sections"]}
+    for rows in shown.values():
+        for row in rows:
+            at = row.get("thumb_path", row["path"])
+            if budget > 0 and at not in thumbs:
+                thumbs[at] = thumbnail(project.root / at, row["media_type"])
                 budget -= 1
-    return env.get_template("report.html.j2").render(d=data, page=500, severities=SEVERITIES,
-                                                     row_html=lambda r: _row_html(r, thumbs.get(r["path"])))
+    return env.get_template("report.html.j2").render(d=data, shown=shown, page=500, severities=SEVERITIES,
+                                                     row_html=lambda r: _row_html(r, thumbs.get(r.get("thumb_path", r["path"]))))
 
 
 def render_json(data: dict[str, Any]) -> str:
@@ -350,9 +407,11 @@ def render_md(data: dict[str, Any]) -> str:
             lines += ["None.", ""]
             continue
         lines += ["| path | origin | tools | stage | flags |", "| --- | --- | --- | --- | --- |"]
-        for r in sec["rows"]:
+        for r in grouped(sec["rows"]):
             fl = "; ".join(f"#{f['id']} {f['severity']}/{f['status']}" + (f" by {f['decided_by']} ({f['ref'] or '-'})" if f["decided_by"] else "") for f in r["flags"])
-            lines.append(f"| {_md(r['path'])}{' (deleted; still in the cut)' if r['deleted'] else ''} | {r['origin']} | {_md(', '.join(r['tools']))} | {r['stage']} | {_md(fl)} |")
+            frames = f" ({_md(r['frames'])})" if r.get("frames") else ""
+            lines.append(f"| {_md(r['path'])}{frames}{' (deleted; still in the cut)' if r['deleted'] else ''} | {r['origin']} | "
+                         f"{_md(', '.join(r['tools']))} | {r['stage']} | {_md(fl)} |")
         lines.append("")
     return "\n".join(lines)
 
