@@ -673,3 +673,18 @@ def test_otio_image_sequences_count_the_frames_the_cut_shows(cli, show_root: Pat
     assert cli("show", "final/vfx/sh040/sh040_comp.1003.png", "--json", cwd=show_root).json()["in_cut"] is True
     assert cli("show", "final/vfx/sh040/sh040_comp.1013.png", "--json", cwd=show_root).json()["in_cut"] is False
     assert len(cli("ls", "--in-cut", "--json", cwd=show_root).json()) == 15
+
+
+def test_a_sequence_matches_whatever_case_and_unicode_form_the_editor_wrote(cli, show_root: Path) -> None:
+    """A Mac share hands the editor NFD names, an editor on Windows may change case: the frames are
+    found all the same, and the sequence is named as its files are."""
+    import unicodedata
+
+    _setup(cli, show_root)
+    _frames(show_root, unicodedata.normalize("NFC", "final/vfx/café"), "sh070_comp.####.png", range(1, 4))
+    assert cli("scan", cwd=show_root).code == 0
+    folder = unicodedata.normalize("NFD", "/Volumes/SHOW/final/vfx/café")
+    (show_root / "r.edl").write_text(_edl(("sh070", f"{folder}/SH070_COMP.[0001-0003].PNG")).replace("SOURCE FILE", "FROM CLIP"))
+    ev = cli("cut", "import", str(show_root / "r.edl"), "--json", cwd=show_root).json()["events"]
+    assert [(e["matched_by"], e["sequence"]["path"], len(e["sequence"]["frames"])) for e in ev] == [
+        ("sequence path", unicodedata.normalize("NFC", "final/vfx/café/sh070_comp.####.png"), 3)]

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from reelprov.config import MAX_PATH
 from reelprov.errors import CutImportError, ReelprovError, UnknownCut
-from reelprov.frames import FrameIndex, Sequence, runs, sequence_of
+from reelprov.frames import FRAME_FILE, FrameIndex, Sequence, runs, sequence_of
 from reelprov.names import printable, same_form
 from reelprov.project import Project
 
@@ -293,7 +293,7 @@ def _match_sequence(seq: Sequence, project: Project, cut_file: Path, index: Fram
     if not folders:
         return None
     rel = _to_rel(seq.folder, project, cut_file.parent) if seq.folder else None
-    rel = "" if rel == "." else rel
+    rel = "" if rel == "." else same_form(rel) if rel is not None else None
     tied: list[str] = []
     if rel is not None and rel in folders:
         folder, how = rel, "path"
@@ -314,9 +314,12 @@ def _match_sequence(seq: Sequence, project: Project, cut_file: Path, index: Fram
     if not shown:
         return None
     first = next(iter(shown.values()))
-    name = f"{folder}/" if folder else ""
+    where, _, name = first.path.rpartition("/")  # named as the files are, whatever case the timeline used
+    m = FRAME_FILE.match(name)
+    assert m is not None  # the index holds frame files only
+    label = Sequence(where or None, m["prefix"], m["suffix"], seq.padding, None).label
     return {"asset": first.id, "path": first.path, "matched_by": f"sequence {how}",
-            "sequence": {"path": name + Sequence(None, seq.prefix, seq.suffix, seq.padding, None).label,
+            "sequence": {"path": label,
                          "shown": f"{seq.frames[0]}-{seq.frames[-1]}" if seq.frames is not None else None,
                          "frames": [{"frame": n, "asset": a.id} for n, a in shown.items()],
                          "missing": missing}} | ({"also_fits": tied} if tied else {})

@@ -106,10 +106,10 @@ class FrameIndex:
             if m is None:
                 continue
             key = (same_form(m["prefix"].lower()), same_form(m["suffix"].lower()))
-            self._by_name.setdefault(key, {}).setdefault(_folder(a.path), {}).setdefault(m["digits"], a)
+            self._by_name.setdefault(key, {}).setdefault(same_form(_folder(a.path)), {}).setdefault(m["digits"], a)
 
     def folders(self, seq: Sequence) -> Iterator[tuple[str, dict[int, Known]]]:
-        """Each folder holding frames of SEQ, with those frames by number."""
+        """Each folder holding frames of SEQ (in one Unicode form), with those frames by number."""
         for folder, files in self._by_name.get((same_form(seq.prefix.lower()), same_form(seq.suffix.lower())), {}).items():
             frames = {int(d): a for d, a in files.items() if str(int(d)).zfill(seq.padding) == d}
             if frames:
