@@ -18,6 +18,8 @@ from reelprov.names import same_form
 
 # A frame pattern in a file name: printf (%04d, %d), hashes and at-signs (one per digit), a range.
 _PATTERN = re.compile(r"%0?(?P<width>\d*)d|(?P<hashes>#+)|(?P<ats>@+)|\[(?P<first>\d+)-(?P<last>\d+)\]")
+# What follows a frame pattern: the rest of a file name, ending in an extension ("Take #2.mov" is no pattern).
+_AFTER = re.compile(r"^(?:[^\d\s][^\s]*)?\.[A-Za-z0-9]{1,8}$")
 # A frame file: the last run of digits in its name is its frame number.
 FRAME_FILE = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\D*)$")
 
@@ -83,6 +85,8 @@ def _from_pattern(path: str) -> Sequence | None:
         return None
     m = matches[0]
     prefix, suffix = name[:m.start()], name[m.end():]
+    if not _AFTER.match(suffix):
+        return None
     if m["first"] is not None:
         first, last = int(m["first"]), int(m["last"])
         padding = len(m["first"]) if m["first"].startswith("0") or len(m["first"]) == len(m["last"]) else 0

@@ -1,0 +1,45 @@
+"""Frame patterns as editors' and pipeline tools write them, and the ledger's frame files."""
+
+from __future__ import annotations
+
+import pytest
+
+from reelprov.cut import _Asset
+from reelprov.frames import FrameIndex, Sequence, _from_pattern, runs
+
+
+@pytest.mark.parametrize(("path", "want"), [
+    ("/show/vfx/sh010/sh010_comp.%04d.exr", Sequence("/show/vfx/sh010", "sh010_comp.", ".exr", 4, None)),
+    ("sh010_comp.%d.exr", Sequence(None, "sh010_comp.", ".exr", 0, None)),
+    ("D:\\SHOW\\vfx\\sh010_comp_####.dpx", Sequence("D:/SHOW/vfx", "sh010_comp_", ".dpx", 4, None)),
+    ("plate.@@@@@@.exr", Sequence(None, "plate.", ".exr", 6, None)),
+    ("sh010_comp.[1001-1100].exr", Sequence(None, "sh010_comp.", ".exr", 4, range(1001, 1101))),
+    ("sh010_comp.[0001-0100].exr", Sequence(None, "sh010_comp.", ".exr", 4, range(1, 101))),
+    ("sh010_comp.[1-100].exr", Sequence(None, "sh010_comp.", ".exr", 0, range(1, 101))),
+    ("sh010_comp.[100-1].exr", Sequence(None, "sh010_comp.", ".exr", 0, None)),  # backwards: which frames is not told
+])
+def test_frame_patterns(path: str, want: Sequence) -> None:
+    assert _from_pattern(path) == want
+
+
+@pytest.mark.parametrize("path", ["/show/vfx/sh010_comp.1001.exr", "castle.png", "a.%04d.%04d.exr", "100% done.mov", "#1 fan.png", "Take #2.mov",
+                                  "Scene ####", "shot.#### v2.exr", "sh010.%04d"])
+def test_what_is_not_a_sequence(path: str) -> None:
+    assert _from_pattern(path) is None
+
+
+def test_the_index_finds_frames_by_name_padding_and_folder() -> None:
+    idx = FrameIndex([_Asset("a", "vfx/sh010/sh010.1001.exr"), _Asset("b", "vfx/sh010/sh010.1002.exr"),
+                      _Asset("c", "vfx/sh010/sh010.10000.exr"), _Asset("d", "vfx/sh010/sh010.7.exr"),
+                      _Asset("e", "old/sh010/SH010.1001.EXR"), _Asset("f", "vfx/sh010/sh010_v2.1001.exr"),
+                      _Asset("g", "vfx/sh010/notes.txt")])
+    found = {folder: {n: a.id for n, a in frames.items()} for folder, frames in idx.folders(Sequence(None, "sh010.", ".exr", 4, None))}
+    assert found == {"vfx/sh010": {1001: "a", 1002: "b", 10000: "c"}, "old/sh010": {1001: "e"}}  # 7 is not written 0007
+    unpadded = {f: sorted(fr) for f, fr in idx.folders(Sequence(None, "sh010.", ".exr", 0, None))}
+    assert unpadded == {"vfx/sh010": [7, 1001, 1002, 10000], "old/sh010": [1001]}
+
+
+def test_runs() -> None:
+    assert runs([1005, 1001, 1002, 1003, 1007]) == ["1001-1003", "1005", "1007"]
+    assert runs([]) == []
+    assert runs(range(5, 6)) == ["5"]
