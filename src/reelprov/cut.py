@@ -444,6 +444,7 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
         for e in events:
             for aid, where in event_assets(e):
                 new_assets.setdefault(aid, []).append(where)
+        b.preload_assets(sorted(set(new_assets) | old_assets))
         for aid, evs in new_assets.items():
             b.append("used_in_cut", aid, {"cut": cut_name, "events": evs})
         for aid in sorted(old_assets - set(new_assets)):

@@ -113,6 +113,11 @@ class Projection:
         if self._load_asset is not None:  # only live batches look up by path; replays skip it
             self.by_path.setdefault(asset["path"], set()).add(asset["id"])
 
+    def remember_asset(self, asset: AssetState) -> None:
+        """Keep an asset row loaded in bulk in memory, as a lookup of it would."""
+        if asset["id"] not in self.fresh:
+            self._index(self.assets.setdefault(asset["id"], asset))
+
     def flag(self, flag_id: int) -> FlagState | None:
         flag = self._get(self.flags, flag_id, self._load_flag)
         if flag is not None:

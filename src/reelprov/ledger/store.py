@@ -133,6 +133,17 @@ class Batch:
                 index[r["path"]].add(r["id"])
         self._paths = index
 
+    def preload_assets(self, asset_ids: list[str]) -> None:
+        """One query per 500 of ASSET_IDS instead of one per asset (a cut of 30,000 frames)."""
+        todo = [a for a in asset_ids if a not in self.proj.assets]
+        for i in range(0, len(todo), 500):
+            # By the primary key alone: with `project = :p` SQLite's planner walks the project's
+            # index (every asset) for each chunk.
+            for row in self.conn.rows("SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))",
+                                      ids=todo[i : i + 500]):
+                if row["project"] == self.project:
+                    self.proj.remember_asset(row)
+
     def preload_flags(self, asset_ids: list[str]) -> None:
         """One query for the flags of ASSET_IDS (policy evaluation needs them all)."""
         todo = [a for a in asset_ids if a not in self._flags_loaded]
