@@ -688,3 +688,35 @@ def test_a_sequence_matches_whatever_case_and_unicode_form_the_editor_wrote(cli,
     ev = cli("cut", "import", str(show_root / "r.edl"), "--json", cwd=show_root).json()["events"]
     assert [(e["matched_by"], e["sequence"]["path"], len(e["sequence"]["frames"])) for e in ev] == [
         ("sequence path", unicodedata.normalize("NFC", "final/vfx/café/sh070_comp.####.png"), 3)]
+
+
+def test_a_cut_imported_again_unchanged_records_only_the_import(cli, show_root: Path) -> None:
+    """Editors export the cut daily: a reel of image-sequence shots imported again wrote a
+    used_in_cut entry for every frame every time (28,800 a day for one reel of VFX). Only assets
+    whose place in the cut changed get one; the import itself is always recorded."""
+    _setup(cli, show_root)
+    _frames(show_root, "temp/vfx/sh010", "sh010_comp_v003.####.png", range(1001, 1011), ai=1005)
+    assert cli("scan", cwd=show_root).code == 0
+    edl = show_root / "r.edl"
+    one_shot = SEQ_EDL.split("002  ")[0]
+    edl.write_text(one_shot)
+
+    def uses(path: str) -> list[str]:
+        return [e["payload"]["events"][0]["record_in"] for e in cli("history", path, "--json", cwd=show_root).json()
+                if e["kind"] == "used_in_cut"]
+
+    def head() -> int:
+        return cli("verify", "--json", cwd=show_root).json()["entries"]
+
+    assert cli("cut", "import", str(edl), cwd=show_root).code == 0
+    before = head()
+    assert cli("cut", "import", str(edl), cwd=show_root).code == 0
+    assert head() == before + 1  # the cut_imported entry, nothing else
+    assert uses("temp/vfx/sh010/sh010_comp_v003.1005.png") == ["01:00:00:04"]
+    assert cli("show", "temp/vfx/sh010/sh010_comp_v003.1005.png", "--json", cwd=show_root).json()["cuts"] == ["VFX R1"]
+    # the shot slips a second later in the reel: its frames are recorded where they now are
+    edl.write_text(one_shot.replace("01:00:00:00 01:00:00:06", "01:00:01:00 01:00:01:06"))
+    assert cli("cut", "import", str(edl), cwd=show_root).code == 0
+    assert uses("temp/vfx/sh010/sh010_comp_v003.1005.png") == ["01:00:00:04", "01:00:01:04"]
+    assert head() == before + 1 + 1 + 6  # the import, and the 6 frames shown
+    assert cli("verify", cwd=show_root).code == 0

@@ -437,7 +437,11 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
         raise CutImportError(f"{path}: the timeline has no clips; export the cut with its events")
     with project.batch() as b:
         old = b.proj.cut(cut_name)
-        old_assets = {a for e in (old or {}).get("events", []) for a, _ in event_assets(e)}
+        old_usage: dict[str, list[dict[str, Any]]] = {}
+        for e in (old or {}).get("events", []):
+            for aid, where in event_assets(e):
+                old_usage.setdefault(aid, []).append(where)
+        old_assets = set(old_usage)
         b.append("cut_imported", None, {"name": cut_name, "source": str(path), "rate": rate, "drop_frame": drop,
                                         "events": events, "unmatched": unmatched})
         new_assets: dict[str, list[dict[str, Any]]] = {}
@@ -446,6 +450,9 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
                 new_assets.setdefault(aid, []).append(where)
         b.preload_assets(sorted(set(new_assets) | old_assets))
         for aid, evs in new_assets.items():
+            asset = b.proj.asset(aid)
+            if old_usage.get(aid) == evs and asset is not None and cut_name in asset["cuts"]:
+                continue  # shown just where the previous import had it: nothing new to record (a cut re-exported daily)
             b.append("used_in_cut", aid, {"cut": cut_name, "events": evs})
         for aid in sorted(old_assets - set(new_assets)):
             if b.proj.asset(aid) is not None:
