@@ -720,3 +720,24 @@ def test_a_cut_imported_again_unchanged_records_only_the_import(cli, show_root: 
     assert uses("temp/vfx/sh010/sh010_comp_v003.1005.png") == ["01:00:00:04", "01:00:01:04"]
     assert head() == before + 1 + 1 + 6  # the import, and the 6 frames shown
     assert cli("verify", cwd=show_root).code == 0
+
+
+def test_image_sequences_on_a_shared_postgresql_ledger(show_root: Path, pg_url: str) -> None:
+    """The bulk lookups of a cut import (frames, the assets it records) on PostgreSQL: the same cut
+    as on SQLite, and an unchanged import again records only itself."""
+    env = {"REELPROV_DATABASE_URL": pg_url}
+    _frames(show_root, "temp/vfx/sh010", "sh010_comp_v003.####.png", range(1001, 1011), ai=1005)
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("path_map = {}", 'path_map = { "/Volumes/SHOW" = "." }'))
+    assert run_cli("scan", cwd=show_root, env=env).code == 0
+    (show_root / "r.edl").write_text(SEQ_EDL.split("002  ")[0])
+    for _ in range(2):
+        r = run_cli("cut", "import", str(show_root / "r.edl"), "--json", cwd=show_root, env=env)
+        assert r.code == 0, r.err
+        assert [f["frame"] for f in r.json()["events"][0]["sequence"]["frames"]] == list(range(1001, 1007))
+    in_cut = run_cli("ls", "--in-cut", "--json", cwd=show_root, env=env).json()
+    assert [a["path"] for a in in_cut] == [f"temp/vfx/sh010/sh010_comp_v003.{n}.png" for n in range(1001, 1007)]
+    ai = run_cli("show", "temp/vfx/sh010/sh010_comp_v003.1005.png", "--json", cwd=show_root, env=env).json()
+    assert [f["status"] for f in ai["flags"] if f["rule"] == "screen.ai_headed_to_screen"] == ["open"]
+    assert [e["kind"] for e in run_cli("history", ai["path"], "--json", cwd=show_root, env=env).json()].count("used_in_cut") == 1
+    assert run_cli("verify", cwd=show_root, env=env).code == 0
