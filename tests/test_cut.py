@@ -741,3 +741,31 @@ def test_image_sequences_on_a_shared_postgresql_ledger(show_root: Path, pg_url: 
     assert [f["status"] for f in ai["flags"] if f["rule"] == "screen.ai_headed_to_screen"] == ["open"]
     assert [e["kind"] for e in run_cli("history", ai["path"], "--json", cwd=show_root, env=env).json()].count("used_in_cut") == 1
     assert run_cli("verify", cwd=show_root, env=env).code == 0
+
+
+def test_an_edl_sequence_trimmed_at_the_head_counts_frames_by_its_source_timecode(cli, show_root: Path) -> None:
+    """OpenTimelineIO reads `[1001-1010]` in an EDL as a sequence the event shows from frame 1001,
+    whatever its source timecode says. Editing systems time a sequence without embedded timecode
+    by its frame numbers (frame 1004 is 00:00:41:20 at 24 fps; a DI conform's rule too): where the
+    timecode names frames that are there, those are the frames on screen. Where it names none (a
+    sequence with embedded timecode), OpenTimelineIO's reading stands."""
+    _setup(cli, show_root)
+    _frames(show_root, "temp/vfx/sh010", "sh010_comp_v003.####.png", range(1001, 1011), ai=1002)
+    _frames(show_root, "temp/vfx/sh020", "sh020_comp_v001.####.png", range(1001, 1011), ai=1009)
+    assert cli("scan", cwd=show_root).code == 0
+    (show_root / "r.edl").write_text("""TITLE: TRIMMED
+FCM: NON-DROP FRAME
+
+001  AX       V     C        00:00:41:20 00:00:41:23 01:00:00:00 01:00:00:03
+* FROM CLIP: /Volumes/SHOW/temp/vfx/sh010/sh010_comp_v003.[1001-1010].png
+
+002  AX       V     C        01:00:00:00 01:00:00:03 01:00:00:03 01:00:00:06
+* FROM CLIP: /Volumes/SHOW/temp/vfx/sh020/sh020_comp_v001.[1001-1010].png
+""")
+    ev = cli("cut", "import", str(show_root / "r.edl"), "--json", cwd=show_root).json()["events"]
+    assert [(e["sequence"]["shown"], [(f["frame"], f["record_in"]) for f in e["sequence"]["frames"]]) for e in ev] == [
+        ("1004-1006", [(1004, "01:00:00:00"), (1005, "01:00:00:01"), (1006, "01:00:00:02")]),
+        ("1001-1003", [(1001, "01:00:00:03"), (1002, "01:00:00:04"), (1003, "01:00:00:05")])]
+    ai_frames = {a["path"]: a["in_cut"] for a in cli("ls", "--origin", "ai_generated", "--json", cwd=show_root).json()
+                 if "/vfx/" in a["path"]}
+    assert ai_frames == {"temp/vfx/sh010/sh010_comp_v003.1002.png": False, "temp/vfx/sh020/sh020_comp_v001.1009.png": False}

@@ -285,13 +285,15 @@ def _match(clip: Any, refs: list[str], project: Project, cut_file: Path, by_path
     return None, [], None
 
 
-def _match_sequence(seq: Sequence, project: Project, cut_file: Path, index: FrameIndex) -> dict[str, Any] | None:
+def _match_sequence(seq: Sequence, project: Project, cut_file: Path,
+                    index: FrameIndex) -> tuple[dict[str, Any] | None, range | None]:
     """The frame files of SEQ the clip shows, as an event's asset (its first frame found), path and
-    `sequence`; None if the ledger has none of them. Found in the folder the timeline names, else
-    (a share mounted elsewhere) in the folder of that name sharing most of its path."""
+    `sequence`, None if the ledger has none of them; and the frames the timeline shows, None where
+    it does not say. Found in the folder the timeline names, else (a share mounted elsewhere) in
+    the folder of that name sharing most of its path."""
     folders = dict(index.folders(seq))
     if not folders:
-        return None
+        return None, None
     rel = _to_rel(seq.folder, project, cut_file.parent) if seq.folder else None
     rel = "" if rel == "." else same_form(rel) if rel is not None else None
     tied: list[str] = []
@@ -304,25 +306,29 @@ def _match_sequence(seq: Sequence, project: Project, cut_file: Path, index: Fram
         tied = sorted(f"{f}/" for f in folders if f != folder and score[f][0] == score[folder][0])
         how = "file name"
     frames = folders[folder]
-    if seq.frames is None:  # the timeline does not say which frames: every one there is counts
+    told = seq.frames
+    if seq.by_timecode is not None and any(n in frames for n in seq.by_timecode):
+        told = seq.by_timecode  # the EDL's timecode names frames that are there: it counts frame numbers
+    if told is None:  # the timeline does not say which frames: every one there is counts
         shown = dict(sorted(frames.items()))
         missing: list[str] = []
     else:
-        shown = {n: frames[n] for n in sorted(frames) if n in seq.frames}
-        missing = runs(n for n in seq.frames if n not in frames) if len(seq.frames) <= 1_000_000 else \
-            [f"{len(seq.frames) - len(shown)} frames"]
+        shown = {n: frames[n] for n in sorted(frames) if n in told}
+        missing = runs(n for n in told if n not in frames) if len(told) <= 1_000_000 else \
+            [f"{len(told) - len(shown)} frames"]
     if not shown:
-        return None
+        return None, None
     first = next(iter(shown.values()))
     where, _, name = first.path.rpartition("/")  # named as the files are, whatever case the timeline used
     m = FRAME_FILE.match(name)
     assert m is not None  # the index holds frame files only
     label = Sequence(where or None, m["prefix"], m["suffix"], seq.padding, None).label
-    return {"asset": first.id, "path": first.path, "matched_by": f"sequence {how}",
+    event = {"asset": first.id, "path": first.path, "matched_by": f"sequence {how}",
             "sequence": {"path": label,
-                         "shown": f"{seq.frames[0]}-{seq.frames[-1]}" if seq.frames is not None else None,
+                         "shown": f"{told[0]}-{told[-1]}" if told else None,
                          "frames": [{"frame": n, "asset": a.id} for n, a in shown.items()],
-                         "missing": missing}} | ({"also_fits": tied} if tied else {})
+                         "missing": missing}}
+    return event | ({"also_fits": tied} if tied else {}), told
 
 
 def _likeliest(hits: list[_Asset], ref: str) -> tuple[_Asset, list[str]]:
@@ -388,16 +394,16 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
                 continue  # inside a compound clip, in a part of it the cut does not show
             rng, source = placed
             ev, refs = _clip_event(clip, rng, where["clip"], track_name, str(track.kind), start, rate, drop, path)
-            seq = sequence_of(clip, source)
+            seq = sequence_of(clip, source, edl=path.suffix.lower() == ".edl")
             if seq is not None:
                 if frame_index is None:
                     frame_index = FrameIndex(by_path.values())
-                found = _match_sequence(seq, project, path, frame_index)
+                found, told = _match_sequence(seq, project, path, frame_index)
                 if found is not None:
-                    if seq.frames is not None:  # one timeline frame each, from the clip's first
+                    if told is not None:  # one timeline frame each, from the clip's first
                         rec_in = start + rng.start_time.to_seconds()
                         for f in found["sequence"]["frames"]:
-                            at = rec_in + seq.frames.index(f["frame"]) / rate
+                            at = rec_in + told.index(f["frame"]) / rate
                             f.update(record_in=_tc(at, rate, drop), record_out=_tc(at + 1 / rate, rate, drop))
                     events.append({**ev, **found})
                     continue

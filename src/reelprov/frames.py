@@ -39,6 +39,9 @@ class Sequence:
     suffix: str
     padding: int  # digits of a frame number, 0 for unpadded
     frames: range | None  # the frames the clip shows, None where the timeline does not say
+    # An EDL's other reading: the frames whose numbers are its source timecode counted in frames
+    # (how editing systems time a sequence without embedded timecode, and a DI conform's rule).
+    by_timecode: range | None = None
 
     @property
     def label(self) -> str:
@@ -47,19 +50,34 @@ class Sequence:
         return f"{self.folder.rstrip('/')}/{name}" if self.folder else name
 
 
-def sequence_of(clip: Any, shown: Any) -> Sequence | None:
+def sequence_of(clip: Any, shown: Any, *, edl: bool = False) -> Sequence | None:
     """The image sequence CLIP shows, SHOWN being the part of its source the cut shows (an OTIO
-    TimeRange), or None if its media is not one."""
+    TimeRange), or None if its media is not one. EDL: the clip was read from an EDL."""
     import opentimelineio as otio
 
     ref = clip.media_reference
     if isinstance(ref, otio.schema.ImageSequenceReference):
         return Sequence(ref.target_url_base or None, ref.name_prefix, ref.name_suffix, ref.frame_zero_padding,
-                        _frames_shown(ref, shown))
+                        _frames_shown(ref, shown), _by_timecode(clip, ref, shown) if edl else None)
     for text in (getattr(ref, "target_url", None), clip.name):
         if text and (seq := _from_pattern(str(text))) is not None:
             return seq
     return None
+
+
+def _by_timecode(clip: Any, ref: Any, shown: Any) -> range | None:
+    """For a sequence read from an EDL: the frames numbered as SHOWN's source timecode counts.
+    OpenTimelineIO's EDL reader gives the sequence the event's own source range, so by its
+    reckoning every event starts on the first frame of the `[first-last]` range it names; a
+    trimmed head is lost."""
+    if ref.available_range != clip.source_range:  # not as the EDL reader makes them
+        return None
+    try:
+        first = round(shown.start_time.to_frames(ref.rate))
+        count = round(shown.duration.to_frames(ref.rate))
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return None
+    return range(first, first + count) if count > 0 else None
 
 
 def _frames_shown(ref: Any, shown: Any) -> range | None:
