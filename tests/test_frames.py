@@ -43,3 +43,18 @@ def test_runs() -> None:
     assert runs([1005, 1001, 1002, 1003, 1007]) == ["1001-1003", "1005", "1007"]
     assert runs([]) == []
     assert runs(range(5, 6)) == ["5"]
+
+
+def test_a_file_url_names_a_sequence_encoded_or_not() -> None:
+    import opentimelineio as otio
+
+    from reelprov.frames import sequence_of
+
+    def seq(url: str) -> Sequence | None:
+        clip = otio.schema.Clip(name="c", media_reference=otio.schema.ExternalReference(target_url=url))
+        return sequence_of(clip, None)
+
+    assert seq("file://localhost/show/vfx/sh010/sh010.%5B1001-1100%5D.exr") == \
+        Sequence("/show/vfx/sh010", "sh010.", ".exr", 4, range(1001, 1101))
+    assert seq("file:///show/vfx/sh010/sh010.%04d.exr") == Sequence("file:///show/vfx/sh010", "sh010.", ".exr", 4, None)
+    assert seq("file:///show/vfx/sh010/sh010.1001.exr") is None

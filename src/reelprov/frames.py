@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import unquote, urlparse
 
 from reelprov.names import same_form
 
@@ -59,7 +60,9 @@ def sequence_of(clip: Any, shown: Any, *, edl: bool = False) -> Sequence | None:
     if isinstance(ref, otio.schema.ImageSequenceReference):
         return Sequence(ref.target_url_base or None, ref.name_prefix, ref.name_suffix, ref.frame_zero_padding,
                         _frames_shown(ref, shown), _by_timecode(clip, ref, shown) if edl else None)
-    for text in (getattr(ref, "target_url", None), clip.name):
+    url = str(getattr(ref, "target_url", None) or "")
+    decoded = unquote(urlparse(url).path) if url.startswith("file:") else ""  # [1001-1100] is %5B1001-1100%5D in a URL
+    for text in (url, decoded, clip.name):
         if text and (seq := _from_pattern(str(text))) is not None:
             return seq
     return None
