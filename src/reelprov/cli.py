@@ -589,6 +589,7 @@ def cut_import(
 ) -> None:
     """Import a timeline: which assets are on screen, and where."""
     from reelprov.cut import import_cut
+    from reelprov.frames import runs_text
 
     p = _open()
     res = import_cut(p, file, name=name, rate=rate, timeline=timeline)
@@ -604,7 +605,7 @@ def cut_import(
     _err_first([f"unmatched: {_t(u['track'])} {u['record_in']} {_t(u['clip'])} ({_t(u.get('reference') or 'no reference')})"
                 for u in res["unmatched"]], _UNMATCHED_SHOWN,
                f"more unmatched; `reelprov cut show {_t(shlex.quote(res['name']))}` lists them all")
-    _err_first([f"missing frames: {_t(e['track'])} {e['record_in']} {_t(e['clip'])}: {_runs(e['sequence']['missing'])} "
+    _err_first([f"missing frames: {_t(e['track'])} {e['record_in']} {_t(e['clip'])}: {runs_text(e['sequence']['missing'])} "
                 f"of {_p(e['sequence']['path'])}" for e in res["events"] if (e.get("sequence") or {}).get("missing")],
                _UNMATCHED_SHOWN, "more with missing frames; `reelprov cut show` lists them all")
     if any((e.get("sequence") or {}).get("missing") for e in res["events"]):
@@ -628,12 +629,9 @@ def _shown(event: dict[str, Any]) -> str:
         return _p(event["path"])
     frames = [f["frame"] for f in seq["frames"]]
     text = f"{_p(seq['path'])} [{frames[0]}-{frames[-1]}, {_n(len(frames), 'frame')}"
-    return text + (f"; missing {_runs(seq['missing'])}]" if seq["missing"] else "]")
+    from reelprov.frames import runs_text
 
-
-def _runs(runs: list[str]) -> str:
-    """Runs of frame numbers, the first few of them."""
-    return ", ".join(runs[:5]) + (f" and {len(runs) - 5:,} more runs" if len(runs) > 5 else "")
+    return text + (f"; missing {runs_text(seq['missing'])}]" if seq["missing"] else "]")
 
 
 def _guess(event: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from reelprov.config import MAX_PATH
 from reelprov.errors import CutImportError, ReelprovError, UnknownCut
-from reelprov.frames import FRAME_FILE, FrameIndex, Sequence, runs, sequence_of
+from reelprov.frames import FrameIndex, Sequence, frame_parts, runs, sequence_of
 from reelprov.names import printable, same_form
 from reelprov.project import Project
 
@@ -319,10 +319,9 @@ def _match_sequence(seq: Sequence, project: Project, cut_file: Path,
     if not shown:
         return None, None
     first = next(iter(shown.values()))
-    where, _, name = first.path.rpartition("/")  # named as the files are, whatever case the timeline used
-    m = FRAME_FILE.match(name)
-    assert m is not None  # the index holds frame files only
-    label = Sequence(where or None, m["prefix"], m["suffix"], seq.padding, None).label
+    parts = frame_parts(first.path)  # named as the files are, whatever case the timeline used
+    assert parts is not None  # the index holds frame files only
+    label = Sequence(parts[0] or None, parts[1], parts[3], seq.padding, None).label
     event = {"asset": first.id, "path": first.path, "matched_by": f"sequence {how}",
             "sequence": {"path": label,
                          "shown": f"{told[0]}-{told[-1]}" if told else None,

@@ -141,6 +141,19 @@ class FrameIndex:
                 yield folder, frames
 
 
+def frame_parts(path: str) -> tuple[str, str, str, str] | None:
+    """A frame file's folder, and its name's parts around the frame number, digits as written:
+    "vfx/sh010/sh010.1001.exr" -> ("vfx/sh010", "sh010.", "1001", ".exr"); None for a name with no number."""
+    folder, _, name = path.rpartition("/")
+    m = FRAME_FILE.match(name)
+    return None if m is None else (folder, m["prefix"], m["digits"], m["suffix"])
+
+
+def runs_text(runs: list[str], limit: int = 5) -> str:
+    """Runs of frame numbers for a person: the first LIMIT of them, and how many more."""
+    return ", ".join(runs[:limit]) + (f" and {len(runs) - limit:,} more runs" if len(runs) > limit else "")
+
+
 def runs(numbers: Iterable[int]) -> list[str]:
     """Frame numbers as runs: [1, 2, 3, 7] -> ["1-3", "7"]."""
     out: list[str] = []

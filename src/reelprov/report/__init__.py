@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from reelprov.classify import AI_ORIGINS, ANY_AI
 from reelprov.cut import event_assets
 from reelprov.errors import ReportError
-from reelprov.frames import FRAME_FILE, runs
+from reelprov.frames import frame_parts, runs, runs_text
 from reelprov.names import counted, printable
 from reelprov.policy import SEVERITIES, UNRESOLVED
 from reelprov.policy.engine import severity_rank
@@ -159,17 +159,15 @@ def _sequence_key(r: dict[str, Any]) -> tuple[Any, ...] | None:
     """What frames must share to be shown as one row: their sequence (folder and the name around
     the frame number) and everything the row says; None for a row that stands alone (a flag on it
     is decided on its own, a file that is no frame)."""
-    if r["flags"]:
+    parts = None if r["flags"] else frame_parts(r["path"])
+    if parts is None:
         return None
-    folder, _, name = r["path"].rpartition("/")
-    m = FRAME_FILE.match(name)
-    if m is None:
-        return None
-    return (folder, m["prefix"], m["suffix"], r["media_type"], r["origin"], tuple(r["tools"]), r["stage"],
+    folder, prefix, _, suffix = parts
+    return (folder, prefix, suffix, r["media_type"], r["origin"], tuple(r["tools"]), r["stage"],
             tuple(r["tags"]), r["c2pa"]["state"], tuple(r["evidence"]), r["deleted"])
 
 
-def grouped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _grouped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """ROWS as a person reads them (HTML, Markdown): the frames of an image sequence that say the
     same and carry no flag as one row, `frames` naming them, where the first of them stood.
     JSON and CSV keep a row per file."""
@@ -188,22 +186,22 @@ def grouped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _group_row(frames: list[dict[str, Any]]) -> dict[str, Any]:
-    first = frames[0]
-    folder, _, name = first["path"].rpartition("/")
-    m = FRAME_FILE.match(name)
-    assert m is not None
-    digits = {len(FRAME_FILE.match(f["path"].rpartition("/")[2])["digits"]) for f in frames}  # type: ignore[index]
-    label = f"{m['prefix']}{'#' * digits.pop() if len(digits) == 1 else '#'}{m['suffix']}"
-    numbers = [int(FRAME_FILE.match(f["path"].rpartition("/")[2])["digits"]) for f in frames]  # type: ignore[index]
-    usage: list[dict[str, Any]] = []  # each cut's use of the frames, runs that follow on merged
+    """One row for FRAMES (rows of one sequence that say the same): its pattern, which frames,
+    and each cut's use of them with the runs that follow on merged."""
+    parts = [frame_parts(f["path"]) for f in frames]
+    folder, prefix, _, suffix = parts[0]  # type: ignore[misc]  # _sequence_key let frame files only in
+    widths = {len(p[2]) for p in parts if p}
+    label = f"{prefix}{'#' * widths.pop() if len(widths) == 1 else '#'}{suffix}"
+    usage: list[dict[str, Any]] = []
     for u in sorted((u for f in frames for u in f["cut_usage"]), key=lambda u: (u["cut"], u["track"], u["record_in"])):
         last = usage[-1] if usage else None
         if last and (last["cut"], last["track"]) == (u["cut"], u["track"]) and last["record_out"] >= u["record_in"]:
             last["record_out"] = max(last["record_out"], u["record_out"])
         else:
             usage.append(dict(u))
-    return {**first, "asset": None, "sha256": None, "path": f"{folder}/{label}" if folder else label,
-            "thumb_path": first["path"], "frames": f"{len(frames):,} files, frames {', '.join(runs(numbers))}",
+    numbers = runs(int(p[2]) for p in parts if p)
+    return {**frames[0], "asset": None, "sha256": None, "path": f"{folder}/{label}" if folder else label,
+            "thumb_path": frames[0]["path"], "frames": f"{len(frames):,} files, frames {runs_text(numbers, 10)}",
             "cut_usage": usage}
 
 
@@ -320,7 +318,7 @@ def render_html(project: Project, data: dict[str, Any], *, thumbnails: bool = Tr
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
     budget = THUMB_LIMIT if thumbnails else 0
     thumbs: dict[str, str | None] = {}
-    shown = {sec["id"]: grouped(sec["rows"]) for sec in data["sections"]}
+    shown = {sec["id"]: _grouped(sec["rows"]) for sec in data["sections"]}
     for rows in shown.values():
         for row in rows:
             at = row.get("thumb_path", row["path"])
@@ -407,7 +405,7 @@ def render_md(data: dict[str, Any]) -> str:
             lines += ["None.", ""]
             continue
         lines += ["| path | origin | tools | stage | flags |", "| --- | --- | --- | --- | --- |"]
-        for r in grouped(sec["rows"]):
+        for r in _grouped(sec["rows"]):
             fl = "; ".join(f"#{f['id']} {f['severity']}/{f['status']}" + (f" by {f['decided_by']} ({f['ref'] or '-'})" if f["decided_by"] else "") for f in r["flags"])
             frames = f" ({_md(r['frames'])})" if r.get("frames") else ""
             lines.append(f"| {_md(r['path'])}{frames}{' (deleted; still in the cut)' if r['deleted'] else ''} | {r['origin']} | "
