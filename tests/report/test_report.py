@@ -185,9 +185,9 @@ def test_frames_of_an_image_sequence_read_as_one_row_in_html_and_markdown(cli, s
     assert rows and rows[0][0] == "24"  # the count is of files
     paths = re.findall(r'<div class="path">(.*?)</div><div class="small">(.*?)</div>', rows[0][1])
     assert [(p, s if "files" in s else "") for p, s in paths] == [
-        ("final/plates/plate.png", ""), ("final/vfx/sh010/sh010_comp_v003.####.png", "23 files, frames 1001-1011, 1013-1024")]
+        ("final/plates/plate.png", ""), ("final/vfx/sh010/sh010_comp_v003.####.png", "23 files numbered 1001-1011, 1013-1024")]
     assert "sh010_comp_v003.1012.png" in dom  # the AI frame, in open reviews on a row of its own
     md = cli("report", "--format", "md", "--output", "-", cwd=show_root).out
-    assert "| final/vfx/sh010/sh010_comp_v003.####.png (23 files, frames 1001-1011, 1013-1024) | unknown |  | final |  |" in md
+    assert "| final/vfx/sh010/sh010_comp_v003.####.png (23 files numbered 1001-1011, 1013-1024) | unknown |  | final |  |" in md
     data = cli("report", "--format", "json", "--output", "-", cwd=show_root).json()
     assert len(next(s for s in data["sections"] if s["id"] == "unknown_on_screen")["rows"]) == 24

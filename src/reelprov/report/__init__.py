@@ -201,7 +201,7 @@ def _group_row(frames: list[dict[str, Any]]) -> dict[str, Any]:
             usage.append(dict(u))
     numbers = runs(int(p[2]) for p in parts if p)
     return {**frames[0], "asset": None, "sha256": None, "path": f"{folder}/{label}" if folder else label,
-            "thumb_path": frames[0]["path"], "frames": f"{len(frames):,} files, frames {runs_text(numbers, 10)}",
+            "thumb_path": frames[0]["path"], "frames": f"{len(frames):,} files numbered {runs_text(numbers, 10)}",
             "cut_usage": usage}
 
 
