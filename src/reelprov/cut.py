@@ -307,7 +307,7 @@ def _match_sequence(seq: Sequence, project: Project, cut_file: Path,
         how = "file name"
     frames = folders[folder]
     told = seq.frames
-    if seq.by_timecode is not None and any(n in frames for n in seq.by_timecode):
+    if seq.by_timecode is not None and any(n in seq.by_timecode for n in frames):
         told = seq.by_timecode  # the EDL's timecode names frames that are there: it counts frame numbers
     if told is None:  # the timeline does not say which frames: every one there is counts
         shown = dict(sorted(frames.items()))
@@ -315,7 +315,7 @@ def _match_sequence(seq: Sequence, project: Project, cut_file: Path,
     else:
         shown = {n: frames[n] for n in sorted(frames) if n in told}
         missing = runs(n for n in told if n not in frames) if len(told) <= 1_000_000 else \
-            [f"{len(told) - len(shown)} frames"]
+            [f"{len(told) - len(shown):,} frames"]
     if not shown:
         return None, None
     first = next(iter(shown.values()))
