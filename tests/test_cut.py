@@ -418,7 +418,8 @@ def test_bad_timelines_exit_2_and_keep_previous_cut(cli, show_root: Path) -> Non
     assert cli("cut", "show", "R1", "--json", cwd=show_root).json() == before
 
 
-@pytest.mark.parametrize("where", ["edl source file", "otio media path", "otio clip name"])
+@pytest.mark.parametrize("where", ["edl source file", "otio media path", "otio clip name", "otio sequence name",
+                                   "otio sequence padding"])
 def test_megabyte_names_in_a_timeline_are_refused_and_nothing_is_stored(cli, show_root: Path, where: str) -> None:
     _setup(cli, show_root)
     big = "shot_" + "x" * 1_000_000
@@ -431,8 +432,13 @@ def test_megabyte_names_in_a_timeline_are_refused_and_nothing_is_stored(cli, sho
         tl = otio.schema.Timeline(name="R1")
         track = otio.schema.Track(name="V1")
         url = f"file:///x/{big}.mov" if where == "otio media path" else "file:///x/plate.mov"
+        ref = otio.schema.ExternalReference(target_url=url)
+        if where.startswith("otio sequence"):  # the name around the frame number, or its padding, never checked
+            ref = otio.schema.ImageSequenceReference(
+                target_url_base="file:///x/", name_prefix=big if where == "otio sequence name" else "s.", name_suffix=".exr",
+                frame_zero_padding=1_000_000 if where == "otio sequence padding" else 4, start_frame=1, rate=rate)
         track.append(otio.schema.Clip(name=big if where == "otio clip name" else "c1",
-                                      media_reference=otio.schema.ExternalReference(target_url=url),
+                                      media_reference=ref,
                                       source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(24, rate))))
         tl.tracks.append(track)
         otio.adapters.write_to_file(tl, str(f))

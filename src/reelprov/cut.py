@@ -257,12 +257,17 @@ def _clip_event(clip: Any, rng: Any, n: int, track_name: str, kind: str, start: 
     ev = {"clip": clip.name, "track": track_name, "kind": kind,
           "record_in": _tc(rec_in, rate, drop), "record_out": _tc(rec_out, rate, drop)}
     refs = _refs(clip)
-    for what, text in [("name", clip.name or ""), *(("media path", r) for r in refs)]:
+    _refuse_long([("name", clip.name or ""), *(("media path", r) for r in refs)], n, track_name, path)
+    return ev, refs
+
+
+def _refuse_long(texts: list[tuple[str, str]], n: int, track_name: str, path: Path) -> None:
+    """CutImportError for a name or path (WHAT, TEXT) of clip N no file system could hold."""
+    for what, text in texts:
         if len(text) > MAX_PATH:
             raise CutImportError(
                 f"{path}: clip {n} on track {track_name} has a {what} of {len(text):,} characters ({text[:40]}...); "
                 f"no name or path can be over {MAX_PATH}; the timeline is damaged: export it again")
-    return ev, refs
 
 
 def _match(clip: Any, refs: list[str], project: Project, cut_file: Path, by_path: dict[str, _Asset],
@@ -395,6 +400,7 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
             ev, refs = _clip_event(clip, rng, where["clip"], track_name, str(track.kind), start, rate, drop, path)
             seq = sequence_of(clip, source, edl=path.suffix.lower() == ".edl")
             if seq is not None:
+                _refuse_long([("media path", seq.label)], where["clip"], track_name, path)  # its name around the number, padding
                 if frame_index is None:
                     frame_index = FrameIndex(by_path.values())
                 found, told = _match_sequence(seq, project, path, frame_index)
