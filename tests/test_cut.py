@@ -775,3 +775,40 @@ FCM: NON-DROP FRAME
     ai_frames = {a["path"]: a["in_cut"] for a in cli("ls", "--origin", "ai_generated", "--json", cwd=show_root).json()
                  if "/vfx/" in a["path"]}
     assert ai_frames == {"temp/vfx/sh010/sh010_comp_v003.1002.png": False, "temp/vfx/sh020/sh020_comp_v001.1009.png": False}
+
+
+def test_a_cut_follows_its_timeline_file_when_a_scan_records_it_changed(cli, show_root: Path) -> None:
+    """Editors export the cut to the same file again and again. A cut imported from a file in the
+    project is imported again, under its name and rate, when a scan records that file changed;
+    a rewrite that changes nothing records nothing; a damaged export is a warning naming the cut
+    and the file, and the previous import stands."""
+    _setup(cli, show_root)
+    edl = show_root / "editorial/REEL1_LATEST.edl"
+    edl.parent.mkdir()
+    edl.write_text(EDL)
+    assert cli("cut", "import", str(edl), "--name", "Reel 1", "--rate", "25", cwd=show_root).code == 0
+    assert cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()["in_cut"] is True
+    # the next export drops the castle
+    edl.write_text(EDL.split("001")[0] + "002" + EDL.split("002", 1)[1])
+    r = cli("scan", cwd=show_root)
+    assert r.code == 0, r.err
+    assert ("cut 'Reel 1' imported again from its changed timeline editorial/REEL1_LATEST.edl: "
+            "1 event matched, 1 unmatched, 1 asset left the cut") in r.out
+    castle = cli("show", "temp/boards/castle.png", "--json", cwd=show_root).json()
+    assert castle["in_cut"] is False
+    assert [f["status"] for f in castle["flags"] if f["rule"] == "screen.ai_headed_to_screen"] == ["resolved"]
+    assert [c["rate"] for c in cli("cut", "ls", "--json", cwd=show_root).json()] == [25.0]
+    # written again with the same cut (another tool's line endings): nothing to record
+    entries = cli("verify", "--json", cwd=show_root).json()["entries"]
+    edl.write_text(edl.read_text().replace("\n", "\r\n"))
+    r = cli("scan", "--json", cwd=show_root)
+    assert r.json()["changed"] == 1 and r.json()["cuts_imported"] == [] and r.json()["cut_errors"] == []
+    assert cli("verify", "--json", cwd=show_root).json()["entries"] == entries + 2  # the file's change and evidence
+    # a damaged export: the scan records the file, says so, and the cut stays as it was
+    edl.write_text("TITLE: R\n001  garbage\n")
+    r = cli("scan", cwd=show_root)
+    assert r.code == 0
+    assert "reelprov: warning: cut 'Reel 1' not imported again from its changed timeline editorial/REEL1_LATEST.edl: " in r.err
+    assert "the previous import stands" in r.err
+    assert [(c["name"], c["events"]) for c in cli("cut", "ls", "--json", cwd=show_root).json()] == [("Reel 1", 1)]
+    assert cli("verify", cwd=show_root).code == 0

@@ -193,6 +193,12 @@ def scan(
               + (f", {rep.flags_updated} with a new reason" if rep.flags_updated else ""))
         _err_first([f"skipped {_p(e['path'])}: {_t(e['error'])}" for e in rep.errors], _SKIPPED_SHOWN,
                    "more skipped; `reelprov scan --json` lists them all")
+        for c in rep.cuts_followed:
+            print(f"cut {_t(repr(c['name']))} imported again from its changed timeline {_p(c['path'])}: "
+                  f"{_n(len(c['events']), 'event')} matched, {len(c['unmatched'])} unmatched, {_n(len(c['left']), 'asset')} left the cut")
+    for c in rep.cut_errors:  # with --json too: the cut no longer says what is on screen
+        _err(f"reelprov: warning: cut {_t(repr(c['cut']))} not imported again from its changed timeline {_p(c['path'])}: "
+             f"{_t(c['error'])}; the previous import stands")
     if rep.held:  # with --json too: a held deletion needs a person
         _err(held_deletions(rep, "reelprov scan" + (f" {_t(shlex.quote(path))}" if path else "")))
     if rep.symlinks and not as_json:
@@ -593,6 +599,7 @@ def cut_import(
 
     p = _open()
     res = import_cut(p, file, name=name, rate=rate, timeline=timeline)
+    assert res is not None  # only an import IF_CHANGED leaves a cut as it is
     if as_json:
         _emit(res)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -423,9 +424,10 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
 
 
 def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | None = None, rate: float = 24.0,
-               timeline: str | None = None) -> dict[str, Any]:
+               timeline: str | None = None, if_changed: bool = False) -> dict[str, Any] | None:
     """Read a timeline (TIMELINE: the one of that name, in a file of several), match each clip to an
-    asset, and supersede the cut of the same name."""
+    asset, and supersede the cut of the same name. IF_CHANGED: record nothing, and return None, if
+    the cut of that name came from this file and would stay just as it is."""
     path = Path(file).resolve()
     notes: list[str] = []
     tl, rate, drop, start = _read(path, rate, notes, timeline)
@@ -446,6 +448,11 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
     n = where["clip"]
     if n == 0:
         raise CutImportError(f"{path}: the timeline has no clips; export the cut with its events")
+    if if_changed:
+        now = project.reader.one("SELECT source, events, unmatched FROM cut WHERE project = :p AND name = :n",
+                                 p=project.cfg.project_id, n=cut_name)
+        if now is not None and (now["source"], now["events"], now["unmatched"]) == (str(path), events, unmatched):
+            return None
     with project.batch() as b:
         old = b.proj.cut(cut_name)
         old_usage: dict[str, list[dict[str, Any]]] = {}
@@ -454,7 +461,7 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
                 old_usage.setdefault(aid, []).append(where)
         old_assets = set(old_usage)
         b.append("cut_imported", None, {"name": cut_name, "source": str(path), "rate": rate, "drop_frame": drop,
-                                        "events": events, "unmatched": unmatched})
+                                        "events": events, "unmatched": unmatched} | ({"timeline": timeline} if timeline else {}))
         new_assets: dict[str, list[dict[str, Any]]] = {}
         for e in events:
             for aid, where in event_assets(e):
@@ -471,6 +478,36 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
         b.emit("cut-imported", {"cut": {"name": cut_name, "source": str(path), "events": len(events), "unmatched": len(unmatched)}})
     return {"name": cut_name, "source": str(path), "rate": rate, "events": events, "unmatched": unmatched,
             "left": sorted(old_assets - set(new_assets)), "notes": notes}
+
+
+def follow_cuts(project: Project, recorded: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Cuts imported from a timeline file of the project that was just recorded new or changed (an
+    editor exporting the cut to the same file again), imported again from it with the name, rate and
+    timeline they were imported with. Returns what each import did (the ones that changed the
+    cut) and what could not be imported ({cut, path, error}: the previous import stands)."""
+    files = [rel for rel in recorded if Path(rel).suffix.lower() in SUPPORTED]
+    if not files:
+        return [], []
+    pid = project.cfg.project_id
+    cuts: dict[str, list[dict[str, Any]]] = {}
+    for c in project.reader.rows("SELECT name, source, rate, imported_seq FROM cut WHERE project = :p", p=pid):
+        cuts.setdefault(c["source"], []).append(c)
+    done: list[dict[str, Any]] = []
+    failed: list[dict[str, str]] = []
+    for rel in files:
+        for c in cuts.get(str((project.root / rel).resolve()), []):
+            entry = project.reader.one("SELECT payload FROM ledger_entry WHERE project = :p AND seq = :s",
+                                       p=pid, s=c["imported_seq"])
+            timeline = json.loads(entry["payload"]).get("timeline") if entry else None
+            try:
+                res = import_cut(project, project.root / rel, name=c["name"], rate=c["rate"], timeline=timeline,
+                                 if_changed=True)
+            except ReelprovError as exc:
+                failed.append({"cut": c["name"], "path": rel, "error": str(exc)})
+                continue
+            if res is not None:
+                done.append(res | {"path": rel})
+    return done, failed
 
 
 def event_assets(event: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
+from reelprov.cut import SUPPORTED as TIMELINES
 from reelprov.errors import ReelprovError
 from reelprov.extract import examine
 from reelprov.extract.sidecars import all_candidates, is_sidecar
@@ -64,6 +65,9 @@ class ScanReport:
     errors: list[dict[str, str]] = field(default_factory=list)
     symlinks: int = 0  # symbolic links passed by ([scan] follow_symlinks is off)
     held: list[str] = field(default_factory=list)  # missing files not recorded as deleted (see MASS_DELETE_MIN)
+    timelines: list[str] = field(default_factory=list)  # timeline files recorded new or changed: cuts may follow them
+    cuts_followed: list[dict[str, Any]] = field(default_factory=list)  # cuts imported again from such a file
+    cut_errors: list[dict[str, str]] = field(default_factory=list)  # ... or not: {cut, path, error}
 
     def held_folders(self, limit: int = 5) -> str:
         """Where the held files were: "media/reel01 (1200), media/reel02 (800)" (the largest first)."""
@@ -87,7 +91,19 @@ class ScanReport:
         return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "restored", "reread", "evidence", "flags_raised",
                                               "flags_reopened", "flags_updated", "symlinks")} | {
             "errors": [e | {"path": shown(e["path"])} for e in self.errors],
-            "deletions_held": [shown(p) for p in self.held]}
+            "deletions_held": [shown(p) for p in self.held],
+            "cuts_imported": [{"name": c["name"], "path": c["path"], "events": len(c["events"]),
+                               "unmatched": len(c["unmatched"]), "left": len(c["left"])} for c in self.cuts_followed],
+            "cut_errors": self.cut_errors}
+
+    def follow_cuts(self, project: Project) -> None:
+        """Cuts whose timeline file this recorded new or changed are imported again from it."""
+        from reelprov.cut import follow_cuts
+
+        files, self.timelines = self.timelines, []
+        done, failed = follow_cuts(project, files)
+        self.cuts_followed += done
+        self.cut_errors += failed
 
 
 def held_deletions(rep: ScanReport, command: str) -> str:
@@ -373,6 +389,7 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
     scope = sum(1 for p in live if in_scope(p))
     _write(project, pending + moves, vanished_by_sha, vanished, rep, final=True,
            hold_over=None if allow_deletions else max(MASS_DELETE_MIN - 1, int(scope * MASS_DELETE_SHARE)))
+    rep.follow_cuts(project)  # after every file: a timeline and the media it cuts in may arrive together
     rep.errors.sort(key=lambda e: e["path"])  # as a listing reads, not in the walk's order
     return rep
 
@@ -425,6 +442,8 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
         b.preload_paths([r["path"] for r in results] + sorted(vanished))
         for r in results:
             record_file(b, r, rep, vanished_by_sha, vanished)
+            if Path(r["path"]).suffix.lower() in TIMELINES:
+                rep.timelines.append(r["path"])
         _store_states(b, results)
         if final:
             # present but unreadable or skipped: not a deletion. A file read and then deleted before
@@ -600,6 +619,7 @@ def record_results(project: Project, results: list[dict[str, Any]], gone: set[st
         else:
             ok.append(res)
     _write(project, ok, vanished_by_sha, vanished, rep, final=True)
+    rep.follow_cuts(project)
     return rep
 
 

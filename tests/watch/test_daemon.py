@@ -694,3 +694,46 @@ def test_a_ledger_deleted_under_the_watcher_is_not_written_into_the_void(show_ro
     assert "the ledger is reachable again" in text, text
     assert text.count("cannot write watcher status") <= 1, text
     assert run_cli("verify", cwd=show_root).code == 0
+
+
+def test_a_cut_exported_again_to_its_file_is_imported_again_by_the_watcher(show_root: Path,
+                                                                           caplog: pytest.LogCaptureFixture) -> None:
+    """The editor re-exports the cut over the file it was imported from: the watcher records the
+    file and imports the cut again from it, and says so; a damaged export is logged, the watcher
+    keeps running and the previous import stands."""
+    import logging
+
+    from reelprov.project import Project
+    from reelprov.watch.daemon import Watcher
+
+    caplog.set_level(logging.INFO, logger="reelprov")
+    write_png(show_root / "final/hero.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "final/plate.png", color=(1, 2, 3))
+    edl = show_root / "editorial/REEL1.edl"
+    edl.parent.mkdir()
+    event = "{n:03d}  AX       V     C        00:00:00:00 00:00:01:00 01:00:0{n}:00 01:00:0{m}:00\n* FROM CLIP NAME: {name}\n\n"
+    edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n" + event.format(n=1, m=2, name="hero.png"))
+    assert run_cli("scan", cwd=show_root).code == 0
+    assert run_cli("cut", "import", str(edl), "--name", "Reel 1", cwd=show_root).code == 0
+    p = Project.open(show_root)
+    w = Watcher(p, settle=0.2)
+    t = threading.Thread(target=w.run, daemon=True)
+    t.start()
+    try:
+        wait_for(lambda: w.observer is not None and w.state.reconciled_at, what="observing and reconciled")
+        edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n" + event.format(n=1, m=2, name="plate.png"))
+        wait_for(lambda: assets(show_root).get("final/plate.png", {}).get("in_cut"), what="the new cut imported")
+        assert assets(show_root)["final/hero.png"]["in_cut"] is False
+        edl.write_text("TITLE: R\n001  garbage\n")
+        wait_for(lambda: "not imported again" in caplog.text, what="the damaged export logged")
+        write_png(show_root / "final/after.png", color=(9, 9, 9))
+        wait_for(lambda: "final/after.png" in assets(show_root), what="the watcher still recording")
+    finally:
+        w.stop()
+        t.join(15)
+        p.close()
+    said = [r.getMessage() for r in caplog.records if r.name == "reelprov.watch"]
+    assert "cut 'Reel 1' imported again from its changed timeline editorial/REEL1.edl: 1 event matched, 0 unmatched, 1 asset left the cut" in said
+    assert any(m.startswith("cut 'Reel 1' not imported again from its changed timeline editorial/REEL1.edl: ")
+               and m.endswith("the previous import stands") for m in said), said
+    assert assets(show_root)["final/plate.png"]["in_cut"] is True

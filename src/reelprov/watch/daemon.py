@@ -498,6 +498,13 @@ class Watcher:
                 self._gone.pop(g, None)
             for e in rep.errors:
                 log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
+            for c in rep.cuts_followed:
+                log.info("cut %r imported again from its changed timeline %s: %s matched, %d unmatched, %s left the cut",
+                         c["name"], one_line(c["path"]), counted(len(c["events"]), "event"), len(c["unmatched"]),
+                         counted(len(c["left"]), "asset"))
+            for c in rep.cut_errors:
+                log.error("cut %r not imported again from its changed timeline %s: %s; the previous import stands",
+                          c["cut"], one_line(c["path"]), c["error"])
             self.state.last_write_at = datetime.now(UTC).isoformat(timespec="seconds")
 
     def _apply_moves(self, moves: list[tuple[str, str]], gone: set[str], dirs: set[str]) -> None:
