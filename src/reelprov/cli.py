@@ -631,13 +631,13 @@ def cut_import(
 
 def _shown(event: dict[str, Any]) -> str:
     """What an event shows: its file, or an image sequence's pattern and the frames found of it."""
+    from reelprov.frames import runs_text
+
     seq = event.get("sequence")
     if not seq:
         return _p(event["path"])
     frames = [f["frame"] for f in seq["frames"]]
     text = f"{_p(seq['path'])} [{frames[0]}-{frames[-1]}, {_n(len(frames), 'frame')}"
-    from reelprov.frames import runs_text
-
     return text + (f"; missing {runs_text(seq['missing'])}]" if seq["missing"] else "]")
 
 

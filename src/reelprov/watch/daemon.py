@@ -63,6 +63,17 @@ RETRY_LATER = (60.0, 900.0)  # then it is read again after a minute, the wait do
 LEDGER_RETRY_SECONDS = 2.0  # how often a watcher that lost its ledger tries it again
 
 
+def _log_cuts_followed(rep: Any) -> None:
+    """A line for each cut imported again from its changed timeline file, or not (a scan report's)."""
+    for c in rep.cuts_followed:
+        log.info("cut %r imported again from its changed timeline %s: %s matched, %d unmatched, %s left the cut",
+                 c["name"], one_line(c["path"]), counted(len(c["events"]), "event"), len(c["unmatched"]),
+                 counted(len(c["left"]), "asset"))
+    for c in rep.cut_errors:
+        log.error("cut %r not imported again from its changed timeline %s: %s; the previous import stands",
+                  c["cut"], one_line(c["path"]), c["error"])
+
+
 def lock_path(project: Project) -> Path:
     return project.cfg.state_dir / f"watch-{socket.gethostname()}.lock"
 
@@ -317,6 +328,7 @@ class Watcher:
                  f"; {rep.symlinks} symbolic links not followed ([scan] follow_symlinks)" if rep.symlinks else "")
         for e in rep.errors:
             log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
+        _log_cuts_followed(rep)
         if rep.held:
             from reelprov.scan import held_deletions
 
@@ -498,13 +510,7 @@ class Watcher:
                 self._gone.pop(g, None)
             for e in rep.errors:
                 log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
-            for c in rep.cuts_followed:
-                log.info("cut %r imported again from its changed timeline %s: %s matched, %d unmatched, %s left the cut",
-                         c["name"], one_line(c["path"]), counted(len(c["events"]), "event"), len(c["unmatched"]),
-                         counted(len(c["left"]), "asset"))
-            for c in rep.cut_errors:
-                log.error("cut %r not imported again from its changed timeline %s: %s; the previous import stands",
-                          c["cut"], one_line(c["path"]), c["error"])
+            _log_cuts_followed(rep)
             self.state.last_write_at = datetime.now(UTC).isoformat(timespec="seconds")
 
     def _apply_moves(self, moves: list[tuple[str, str]], gone: set[str], dirs: set[str]) -> None:
