@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -32,6 +33,25 @@ def wait_for(cond: Callable[[], Any], timeout: float = 20.0, what: str = "condit
 def assets(root: Path) -> dict[str, dict]:
     r = run_cli("ls", "--json", cwd=root)
     return {a["path"]: a for a in r.json()} if r.code == 0 else {}
+
+
+@contextlib.contextmanager
+def running_watcher(root: Path, **kw: Any) -> Iterator[Any]:
+    """A watcher on ROOT in a thread, observing and reconciled; stopped and closed afterwards."""
+    from reelprov.project import Project
+    from reelprov.watch.daemon import Watcher
+
+    p = Project.open(root)
+    w = Watcher(p, **kw)
+    t = threading.Thread(target=w.run, daemon=True)
+    t.start()
+    try:
+        wait_for(lambda: w.observer is not None and w.state.reconciled_at, what="observing and reconciled")
+        yield w
+    finally:
+        w.stop()
+        t.join(15)
+        p.close()
 
 
 @pytest.fixture(params=["inotify", "polling"])
@@ -336,17 +356,9 @@ def test_file_in_a_new_folder_without_its_close_event_settles_by_the_window(show
 def test_the_log_says_what_landed_and_which_flags(show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
-    from reelprov.project import Project
-    from reelprov.watch.daemon import Watcher
-
     caplog.set_level(logging.INFO, logger="reelprov")
     write_png(show_root / "before/existing.png")  # recorded by the reconcile: its totals line says so
-    p = Project.open(show_root)
-    w = Watcher(p, settle=0.2)
-    t = threading.Thread(target=w.run, daemon=True)
-    t.start()
-    try:
-        wait_for(lambda: w.observer is not None and w.state.reconciled_at, what="observing and reconciled")
+    with running_watcher(show_root, settle=0.2):
         write_png(show_root / "final/hero.png", {"parameters": SD_PARAMS})
         wait_for(lambda: "final/hero.png" in assets(show_root), what="recorded")
         flags = run_cli("flags", "final/hero.png", "--json", cwd=show_root).json()
@@ -356,10 +368,6 @@ def test_the_log_says_what_landed_and_which_flags(show_root: Path, caplog: pytes
         (show_root / "final/hero_v2.png").unlink()
         wait_for(lambda: "final/hero_v2.png" not in assets(show_root), what="deletion recorded")
         wait_for(lambda: "deleted final/hero_v2.png" in caplog.text, what="deletion logged")
-    finally:
-        w.stop()
-        t.join(15)
-        p.close()
     said = [r.getMessage() for r in caplog.records if r.name == "reelprov.watch"]
     assert "new final/hero.png: ai_generated [Stable Diffusion]" in said
     assert "moved final/hero.png -> final/hero_v2.png: ai_generated [Stable Diffusion]" in said
@@ -703,9 +711,6 @@ def test_a_cut_exported_again_to_its_file_is_imported_again_by_the_watcher(show_
     keeps running and the previous import stands."""
     import logging
 
-    from reelprov.project import Project
-    from reelprov.watch.daemon import Watcher
-
     caplog.set_level(logging.INFO, logger="reelprov")
     write_png(show_root / "final/hero.png", {"parameters": SD_PARAMS})
     write_png(show_root / "final/plate.png", color=(1, 2, 3))
@@ -718,12 +723,7 @@ def test_a_cut_exported_again_to_its_file_is_imported_again_by_the_watcher(show_
     # exported again while no watcher ran: its reconcile finds the file changed
     edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n" + event.format(n=1, m=2, name="hero.png")
                    + event.format(n=2, m=3, name="plate.png"))
-    p = Project.open(show_root)
-    w = Watcher(p, settle=0.2)
-    t = threading.Thread(target=w.run, daemon=True)
-    t.start()
-    try:
-        wait_for(lambda: w.observer is not None and w.state.reconciled_at, what="observing and reconciled")
+    with running_watcher(show_root, settle=0.2):
         assert assets(show_root)["final/plate.png"]["in_cut"] is True
         edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n" + event.format(n=1, m=2, name="plate.png"))
         wait_for(lambda: assets(show_root)["final/hero.png"]["in_cut"] is False, what="the new cut imported")
@@ -731,10 +731,6 @@ def test_a_cut_exported_again_to_its_file_is_imported_again_by_the_watcher(show_
         wait_for(lambda: "not imported again" in caplog.text, what="the damaged export logged")
         write_png(show_root / "final/after.png", color=(9, 9, 9))
         wait_for(lambda: "final/after.png" in assets(show_root), what="the watcher still recording")
-    finally:
-        w.stop()
-        t.join(15)
-        p.close()
     said = [r.getMessage() for r in caplog.records if r.name == "reelprov.watch"]
     assert [m for m in said if m.startswith("cut 'Reel 1' imported again")] == [
         "cut 'Reel 1' imported again from its changed timeline editorial/REEL1.edl: 2 events matched, 0 unmatched, 0 assets left the cut",
