@@ -354,3 +354,18 @@ def test_init_in_a_folder_this_user_cannot_write_is_exit_2(tmp_path: Path) -> No
         show.chmod(0o755)
     assert r.returncode == 2 and "Traceback" not in r.stderr  # it was a PermissionError traceback
     assert f"{show}: cannot create the project there (Permission denied)" in r.stderr
+
+
+@pytest.mark.parametrize("args", [["tag", "", "--tag", "story_relevant"], ["untag", " ", "--tag", "story_relevant"],
+                                  ["declare", "", "--origin", "ai_generated", "--tool", "Runway"]])
+def test_an_empty_path_argument_records_nothing(cli, show_root: Path, args: list[str]) -> None:
+    """`reelprov declare "$FILE" --origin ai_generated` with FILE unset declared every asset of the
+    project AI-made (an empty path was the folder one stands in). It is refused; '.' still means all."""
+    write_png(show_root / "final/a.png")
+    write_png(show_root / "final/b.png", color=(1, 1, 1))
+    assert cli("scan", cwd=show_root).code == 0
+    before = cli("verify", "--json", cwd=show_root).json()["entries"]
+    r = cli(*args, cwd=show_root)
+    assert r.code == 2 and r.err.startswith("reelprov: error: an empty path argument") and "'.' for every asset" in r.err
+    assert cli("verify", "--json", cwd=show_root).json()["entries"] == before
+    assert cli("tag", ".", "--tag", "story_relevant", cwd=show_root).out.startswith("tagged 2 assets")

@@ -189,6 +189,8 @@ def resolve_paths(project: Project, patterns: list[str], *, cwd: Any = None) -> 
                                p=project.cfg.project_id, with_deleted=False, no=False, any_origin=True, origins=[])
     out: dict[str, dict[str, Any]] = {}
     for pat in patterns:
+        if not pat.strip():  # a script's unset variable ("$FILE") would otherwise mean every asset
+            raise UnknownAsset(f"an empty path argument ({pat!r}); give a file, a folder or a glob, or '.' for every asset")
         rel = project.cfg.relpath(pat, cwd=cwd)
         hits = rows if rel == "." else [r for r in rows if path_matches(r["path"], rel)]  # a file, folder or glob
         if not hits:
