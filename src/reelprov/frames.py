@@ -22,7 +22,7 @@ _PATTERN = re.compile(r"%0?(?P<width>\d*)d|(?P<hashes>#+)|(?P<ats>@+)|\[(?P<firs
 # What follows a frame pattern: the rest of a file name, ending in an extension ("Take #2.mov" is no pattern).
 _AFTER = re.compile(r"^(?:[^\d\s][^\s]*)?\.[A-Za-z0-9]{1,8}$")
 # A frame file: the last run of digits in its name is its frame number.
-FRAME_FILE = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\D*)$")
+_FRAME_FILE = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\D*)$")
 
 
 class Known(Protocol):
@@ -35,6 +35,8 @@ class Known(Protocol):
 
 @dataclass(frozen=True)
 class Sequence:
+    """An image sequence as a timeline names it, and which of its frames a clip shows."""
+
     folder: str | None  # the folder as the timeline names it (a path or file URL), None from a name alone
     prefix: str
     suffix: str
@@ -116,10 +118,6 @@ def _from_pattern(path: str) -> Sequence | None:
     return Sequence(folder or None, prefix, suffix, padding, None)
 
 
-def _folder(path: str) -> str:
-    return path.rpartition("/")[0]
-
-
 class FrameIndex:
     """The ledger's frame files (names ending in a number before their extension), by name
     around the number, then folder, then frame number."""
@@ -127,11 +125,12 @@ class FrameIndex:
     def __init__(self, assets: Iterable[Known]) -> None:
         self._by_name: dict[tuple[str, str], dict[str, dict[str, Known]]] = {}
         for a in assets:  # live ones first, then the latest: the first of a path wins
-            m = FRAME_FILE.match(a.path.rpartition("/")[2])
-            if m is None:
+            parts = frame_parts(a.path)
+            if parts is None:
                 continue
-            key = (same_form(m["prefix"].lower()), same_form(m["suffix"].lower()))
-            self._by_name.setdefault(key, {}).setdefault(same_form(_folder(a.path)), {}).setdefault(m["digits"], a)
+            folder, prefix, digits, suffix = parts
+            key = (same_form(prefix.lower()), same_form(suffix.lower()))
+            self._by_name.setdefault(key, {}).setdefault(same_form(folder), {}).setdefault(digits, a)
 
     def folders(self, seq: Sequence) -> Iterator[tuple[str, dict[int, Known]]]:
         """Each folder holding frames of SEQ (in one Unicode form), with those frames by number."""
@@ -145,7 +144,7 @@ def frame_parts(path: str) -> tuple[str, str, str, str] | None:
     """A frame file's folder, and its name's parts around the frame number, digits as written:
     "vfx/sh010/sh010.1001.exr" -> ("vfx/sh010", "sh010.", "1001", ".exr"); None for a name with no number."""
     folder, _, name = path.rpartition("/")
-    m = FRAME_FILE.match(name)
+    m = _FRAME_FILE.match(name)
     return None if m is None else (folder, m["prefix"], m["digits"], m["suffix"])
 
 
