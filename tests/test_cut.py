@@ -812,3 +812,19 @@ def test_a_cut_follows_its_timeline_file_when_a_scan_records_it_changed(cli, sho
     assert "the previous import stands" in r.err
     assert [(c["name"], c["events"]) for c in cli("cut", "ls", "--json", cwd=show_root).json()] == [("Reel 1", 1)]
     assert cli("verify", cwd=show_root).code == 0
+
+
+def test_a_fault_while_following_a_cut_never_stops_the_recording(cli, show_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever goes wrong while a cut follows its file (fault injected here), the files are
+    recorded and the scan says what happened: the watcher would otherwise retry its batch for ever."""
+    import reelprov.cut
+
+    def broken(project: object, files: list[str]) -> None:
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(reelprov.cut, "follow_cuts", broken)
+    write_png(show_root / "final/a.png")
+    (show_root / "r.edl").write_text(EDL)
+    r = cli("scan", "--json", cwd=show_root)
+    assert r.code == 0 and r.json()["seen"] == 2
+    assert r.json()["cut_errors"] == [{"cut": "?", "path": "r.edl", "error": "RuntimeError: injected"}]

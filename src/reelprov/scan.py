@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
 from reelprov.cut import SUPPORTED as TIMELINES
-from reelprov.errors import ReelprovError
+from reelprov.errors import DatabaseError, ReelprovError
 from reelprov.extract import examine
 from reelprov.extract.sidecars import all_candidates, is_sidecar
 from reelprov.names import bad_name, shown
@@ -101,7 +101,12 @@ class ScanReport:
         from reelprov.cut import follow_cuts
 
         files, self.timelines = self.timelines, []
-        done, failed = follow_cuts(project, files)
+        try:
+            done, failed = follow_cuts(project, files)
+        except DatabaseError:
+            raise  # the ledger, not the timeline: the caller waits for it and tries the files again
+        except Exception as exc:  # noqa: BLE001 - the files are recorded; a cut left as it was is said, not fatal
+            done, failed = [], [{"cut": "?", "path": ", ".join(files), "error": f"{type(exc).__name__}: {exc}"}]
         self.cuts_followed += done
         self.cut_errors += failed
 
