@@ -819,7 +819,7 @@ def test_a_fault_while_following_a_cut_never_stops_the_recording(cli, show_root:
     recorded and the scan says what happened: the watcher would otherwise retry its batch for ever."""
     import reelprov.cut
 
-    def broken(project: object, files: list[str]) -> None:
+    def broken(*args: object) -> None:
         raise RuntimeError("injected")
 
     monkeypatch.setattr(reelprov.cut, "follow_cuts", broken)
@@ -827,4 +827,48 @@ def test_a_fault_while_following_a_cut_never_stops_the_recording(cli, show_root:
     (show_root / "r.edl").write_text(EDL)
     r = cli("scan", "--json", cwd=show_root)
     assert r.code == 0 and r.json()["seen"] == 2
-    assert r.json()["cut_errors"] == [{"cut": "?", "path": "r.edl", "error": "RuntimeError: injected"}]
+    assert r.json()["cut_errors"] == [{"cut": "?", "path": "r.edl", "why": "the files just recorded",
+                                       "error": "RuntimeError: injected"}]
+
+
+def test_media_a_cut_named_is_matched_when_it_arrives(cli, show_root: Path, tmp_path: Path) -> None:
+    """A cut imported before its media was delivered (a VFX shot, the frames of a comp) kept those
+    clips unmatched and those frames missing until someone imported it again. When a file the cut
+    named arrives, the same timeline (unchanged since its import) is matched again; an unrelated
+    file or a timeline changed since changes nothing."""
+    _setup(cli, show_root)
+    _frames(show_root, "temp/vfx/sh010", "sh010_comp_v003.####.png", range(1001, 1004))
+    assert cli("scan", cwd=show_root).code == 0
+    edl = tmp_path / "exports/r.edl"  # outside the project: the editor's own disk
+    edl.parent.mkdir()
+    edl.write_text(SEQ_EDL.split("002  ")[0].replace("[1001-1010]", "[1001-1006]")
+                   + "002  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:06 01:00:01:06\n"
+                     "* FROM CLIP NAME: sh050_comp_v001.mov\n* SOURCE FILE: /Volumes/SHOW/final/vfx/sh050_comp_v001.mov\n")
+    r = cli("cut", "import", str(edl), "--name", "R", cwd=show_root)
+    assert "unmatched: V 01:00:00:06 sh050_comp_v001.mov" in r.err
+    assert "missing frames: V 01:00:00:00 sh010_comp_v003: 1004-1006" in r.err
+    before = cli("verify", "--json", cwd=show_root).json()["entries"]
+    write_png(show_root / "final/vfx/unrelated.png", color=(5, 5, 5))
+    r = cli("scan", cwd=show_root)
+    assert "imported again" not in r.out
+    assert cli("verify", "--json", cwd=show_root).json()["entries"] == before + 2  # the file and its evidence
+    # the comp's last frames and the shot are delivered
+    _frames(show_root, "temp/vfx/sh010", "sh010_comp_v003.####.png", range(1004, 1007), ai=1005)
+    write_png(show_root / "final/vfx/sh050_comp_v001.mov", color=(6, 6, 6))  # named as the clip's media
+    r = cli("scan", "--json", cwd=show_root)
+    assert r.json()["cuts_imported"] == [{"name": "R", "path": str(edl), "why": f"{edl}, as media it named arrived",
+                                          "events": 2, "unmatched": 0, "left": 0}]
+    in_cut = {a["path"] for a in cli("ls", "--in-cut", "--json", cwd=show_root).json()}
+    assert in_cut == {f"temp/vfx/sh010/sh010_comp_v003.{n}.png" for n in range(1001, 1007)} | {"final/vfx/sh050_comp_v001.mov"}
+    ai = cli("show", "temp/vfx/sh010/sh010_comp_v003.1005.png", "--json", cwd=show_root).json()
+    assert [f["status"] for f in ai["flags"] if f["rule"] == "screen.ai_headed_to_screen"] == ["open"]
+    # the editor's file changed since its import: new media does not re-read it (it may be another cut now)
+    edl2 = tmp_path / "exports/r2.edl"
+    edl2.write_text(_edl(("sh060.png", "/Volumes/SHOW/final/vfx/sh060.png")))
+    assert cli("cut", "import", str(edl2), "--name", "R2", cwd=show_root).code == 0
+    assert [c["unmatched"] for c in cli("cut", "ls", "--json", cwd=show_root).json() if c["name"] == "R2"] == [1]
+    edl2.write_text(_edl(("sh070.png", "/Volumes/SHOW/final/vfx/sh070.png")))
+    write_png(show_root / "final/vfx/sh060.png", color=(7, 7, 7))
+    assert "imported again" not in cli("scan", cwd=show_root).out
+    assert cli("show", "final/vfx/sh060.png", "--json", cwd=show_root).json()["in_cut"] is False
+    assert cli("verify", cwd=show_root).code == 0

@@ -194,10 +194,10 @@ def scan(
         _err_first([f"skipped {_p(e['path'])}: {_t(e['error'])}" for e in rep.errors], _SKIPPED_SHOWN,
                    "more skipped; `reelprov scan --json` lists them all")
         for c in rep.cuts_followed:
-            print(f"cut {_t(repr(c['name']))} imported again from its changed timeline {_p(c['path'])}: "
+            print(f"cut {_t(repr(c['name']))} imported again from {_p(c['why'])}: "
                   f"{_n(len(c['events']), 'event')} matched, {len(c['unmatched'])} unmatched, {_n(len(c['left']), 'asset')} left the cut")
     for c in rep.cut_errors:  # with --json too: the cut no longer says what is on screen
-        _err(f"reelprov: warning: cut {_t(repr(c['cut']))} not imported again from its changed timeline {_p(c['path'])}: "
+        _err(f"reelprov: warning: cut {_t(repr(c['cut']))} not imported again from {_p(c['why'])}: "
              f"{_t(c['error'])}; the previous import stands")
     if rep.held:  # with --json too: a held deletion needs a person
         _err(held_deletions(rep, "reelprov scan" + (f" {_t(shlex.quote(path))}" if path else "")))
@@ -616,8 +616,8 @@ def cut_import(
                 f"of {_p(e['sequence']['path'])}" for e in res["events"] if (e.get("sequence") or {}).get("missing")],
                _UNMATCHED_SHOWN, "more with missing frames; `reelprov cut show` lists them all")
     if any((e.get("sequence") or {}).get("missing") for e in res["events"]):
-        _err("reelprov: warning: frames the cut shows are not in the ledger (not delivered, or not scanned yet): "
-             "scan them, then import the cut again")
+        _err("reelprov: warning: frames the cut shows are not in the ledger (not delivered, or not scanned yet); "
+             "they join the cut when `scan` or the watcher records them, while this timeline file stays as it is")
     guessed = [e for e in res["events"] if e.get("also_fits")]
     _err_first([f"guessed: {_t(e['track'])} {e['record_in']} {_t(e['clip'])} -> {_p(e['path'])} ({_guess(e)})"
                 for e in guessed], _UNMATCHED_SHOWN,

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlparse
 from reelprov.config import MAX_PATH
 from reelprov.errors import CutImportError, ReelprovError, UnknownCut
 from reelprov.frames import FrameIndex, Sequence, frame_parts, runs, sequence_of
+from reelprov.hashing import digest_file
 from reelprov.names import printable, same_form
 from reelprov.project import Project
 
@@ -431,6 +432,7 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
     path = Path(file).resolve()
     notes: list[str] = []
     tl, rate, drop, start = _read(path, rate, notes, timeline)
+    source_sha256 = digest_file(path).sha256  # what was read: the same timeline can be matched again later
     if name and len(name) > MAX_PATH:
         raise CutImportError(f"a cut name of {len(name):,} characters; give a shorter one with --name")
     known = _known_assets(project)
@@ -460,8 +462,9 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
             for aid, where in event_assets(e):
                 old_usage.setdefault(aid, []).append(where)
         old_assets = set(old_usage)
-        b.append("cut_imported", None, {"name": cut_name, "source": str(path), "rate": rate, "drop_frame": drop,
-                                        "events": events, "unmatched": unmatched} | ({"timeline": timeline} if timeline else {}))
+        b.append("cut_imported", None, {"name": cut_name, "source": str(path), "source_sha256": source_sha256, "rate": rate,
+                                        "drop_frame": drop, "events": events, "unmatched": unmatched}
+                 | ({"timeline": timeline} if timeline else {}))
         new_assets: dict[str, list[dict[str, Any]]] = {}
         for e in events:
             for aid, where in event_assets(e):
@@ -480,34 +483,140 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
             "left": sorted(old_assets - set(new_assets)), "notes": notes}
 
 
-def follow_cuts(project: Project, recorded: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """Cuts imported from a timeline file of the project that was just recorded new or changed (an
-    editor exporting the cut to the same file again), imported again from it with the name, rate and
-    timeline they were imported with. Returns what each import did (the ones that changed the
-    cut) and what could not be imported ({cut, path, error}: the previous import stands)."""
+def follow_cuts(project: Project, recorded: list[str], arrived: list[str] | None = None
+                ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Cuts imported again, under the name, rate and timeline they were imported with:
+    - from a timeline file of the project just recorded new or changed (RECORDED: an editor
+      exporting the cut over it again);
+    - from the same, unchanged timeline file when media it named but the ledger did not have
+      arrived (ARRIVED: files recorded new, restored or moved in whose name an unmatched clip or a
+      missing frame of the cut names).
+    Returns what each import did (those that changed the cut, with `path` and `why`) and what
+    could not be imported ({cut, path, error}: the previous import stands)."""
     files = [rel for rel in recorded if Path(rel).suffix.lower() in SUPPORTED]
-    if not files:
+    if not files and not arrived:
         return [], []
     pid = project.cfg.project_id
-    cuts: dict[str, list[dict[str, Any]]] = {}
-    for c in project.reader.rows("SELECT name, source, rate, imported_seq FROM cut WHERE project = :p", p=pid):
-        cuts.setdefault(c["source"], []).append(c)
+    cuts = project.reader.rows("SELECT name, source, rate, imported_seq FROM cut WHERE project = :p", p=pid)
+    if not cuts:
+        return [], []
+    root = project.root.resolve()
+    changed = {str((project.root / rel).resolve()): rel for rel in files}
+    todo: dict[str, tuple[dict[str, Any], str, str]] = {}  # cut name -> (its row, the file as shown, why)
+    for c in cuts:
+        if c["source"] in changed:
+            rel = changed[c["source"]]
+            todo[c["name"]] = (c, rel, f"its changed timeline {rel}")
+    keys = _arrival_keys(arrived) if arrived else None
+    for c in cuts:
+        if keys is not None and c["name"] not in todo and _wants(project, c).wanted_by(keys):
+            source = Path(c["source"])
+            shown = source.relative_to(root).as_posix() if source.is_relative_to(root) else str(source)
+            todo[c["name"]] = (c, shown, f"{shown}, as media it named arrived")
     done: list[dict[str, Any]] = []
     failed: list[dict[str, str]] = []
-    for rel in files:
-        for c in cuts.get(str((project.root / rel).resolve()), []):
-            entry = project.reader.one("SELECT payload FROM ledger_entry WHERE project = :p AND seq = :s",
-                                       p=pid, s=c["imported_seq"])
-            timeline = json.loads(entry["payload"]).get("timeline") if entry else None
-            try:
-                res = import_cut(project, project.root / rel, name=c["name"], rate=c["rate"], timeline=timeline,
-                                 if_changed=True)
-            except ReelprovError as exc:
-                failed.append({"cut": c["name"], "path": rel, "error": str(exc)})
-                continue
-            if res is not None:
-                done.append(res | {"path": rel})
+    for name, (c, shown, why) in todo.items():
+        entry = project.reader.one("SELECT payload FROM ledger_entry WHERE project = :p AND seq = :s",
+                                   p=pid, s=c["imported_seq"])
+        payload = json.loads(entry["payload"]) if entry else {}
+        if c["source"] not in changed and not _unchanged(Path(c["source"]), payload.get("source_sha256")):
+            continue  # the timeline is gone, or is another now: only `cut import` can say what to do with it
+        try:
+            res = import_cut(project, c["source"], name=name, rate=c["rate"], timeline=payload.get("timeline"),
+                             if_changed=True)
+        except ReelprovError as exc:
+            failed.append({"cut": name, "path": shown, "why": why, "error": str(exc)})
+            continue
+        if res is not None:
+            done.append(res | {"path": shown, "why": why})
     return done, failed
+
+
+def _unchanged(source: Path, sha256: str | None) -> bool:
+    """Is SOURCE still the timeline of content SHA256 (None: imported before the hash was kept)?"""
+    try:
+        return sha256 is not None and digest_file(source).sha256 == sha256
+    except OSError:
+        return False
+
+
+@dataclass
+class _Wanted:
+    """What a cut named but did not find: file and clip names (lower case, with and without
+    extension) and frames of sequences by the name around the number (None: any frame)."""
+
+    names: set[str]
+    frames: dict[tuple[str, str], set[int] | None]
+
+    def wanted_by(self, keys: tuple[set[str], list[tuple[str, str, int]]]) -> bool:
+        names, frames = keys
+        if self.names & names:
+            return True
+        for prefix, suffix, n in frames:
+            want = self.frames.get((prefix, suffix), set())
+            if want is None or n in want:
+                return True
+        return False
+
+
+_WANTED: dict[tuple[str, str, int], _Wanted] = {}  # (project, cut, its import's seq): a long-running watcher's
+
+
+def _wants(project: Project, cut: dict[str, Any]) -> _Wanted:
+    key = (project.cfg.project_id, cut["name"], cut["imported_seq"])
+    if key not in _WANTED:
+        row = project.reader.one("SELECT events, unmatched FROM cut WHERE project = :p AND name = :n",
+                                 p=key[0], n=key[1])
+        names: set[str] = set()
+        frames: dict[tuple[str, str], set[int] | None] = {}
+        for u in (row or {}).get("unmatched", []):
+            for text in (u.get("reference") or "", u.get("clip") or ""):
+                seq = _sequence_named(text)
+                if seq is not None:
+                    frames[seq] = None
+                base = same_form(text.replace("\\", "/").rsplit("/", 1)[-1].lower())
+                names.update({base, base.rsplit(".", 1)[0]} - {""})
+        for e in (row or {}).get("events", []):
+            seq = e.get("sequence")
+            if seq and seq.get("missing") and (named := _sequence_named(seq["path"])) is not None:
+                frames[named] = _frame_numbers(seq["missing"], frames.get(named, set()))
+        for old in [k for k in _WANTED if k[:2] == key[:2]]:
+            del _WANTED[old]  # an earlier import of the same cut
+        _WANTED[key] = _Wanted(names, frames)
+    return _WANTED[key]
+
+
+def _sequence_named(text: str) -> tuple[str, str] | None:
+    from reelprov.frames import _from_pattern
+
+    seq = _from_pattern(text)
+    return None if seq is None else (same_form(seq.prefix.lower()), same_form(seq.suffix.lower()))
+
+
+def _frame_numbers(missing: list[str], into: set[int] | None) -> set[int] | None:
+    """Frame numbers from runs ("1001-1010", "1015"); None (any) for a count ("2,000,000 frames")."""
+    if into is None:
+        return None
+    for run in missing:
+        first, _, last = run.partition("-")
+        if not first.isdigit() or not (last or first).isdigit() or len(into) > 100_000:
+            return None  # a count, negative frame numbers, or more than is worth listing: any frame
+        into.update(range(int(first), min(int(last or first), int(first) + 100_000) + 1))
+    return into
+
+
+def _arrival_keys(paths: list[str]) -> tuple[set[str], list[tuple[str, str, int]]]:
+    """The names ARRIVED files answer to (lower case, with and without extension) and, for frame
+    files, (name before the number, after it, number)."""
+    names: set[str] = set()
+    frames: list[tuple[str, str, int]] = []
+    for p in paths:
+        base = same_form(p.rsplit("/", 1)[-1].lower())
+        names.update({base, base.rsplit(".", 1)[0]})
+        parts = frame_parts(p)
+        if parts is not None:
+            frames.append((same_form(parts[1].lower()), same_form(parts[3].lower()), int(parts[2])))
+    return names, frames
 
 
 def event_assets(event: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:

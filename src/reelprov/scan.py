@@ -66,6 +66,7 @@ class ScanReport:
     symlinks: int = 0  # symbolic links passed by ([scan] follow_symlinks is off)
     held: list[str] = field(default_factory=list)  # missing files not recorded as deleted (see MASS_DELETE_MIN)
     timelines: list[str] = field(default_factory=list)  # timeline files recorded new or changed: cuts may follow them
+    arrived: list[str] = field(default_factory=list)  # files recorded new, restored or moved in: a cut may have named them
     cuts_followed: list[dict[str, Any]] = field(default_factory=list)  # cuts imported again from such a file
     cut_errors: list[dict[str, str]] = field(default_factory=list)  # ... or not: {cut, path, error}
 
@@ -92,21 +93,24 @@ class ScanReport:
                                               "flags_reopened", "flags_updated", "symlinks")} | {
             "errors": [e | {"path": shown(e["path"])} for e in self.errors],
             "deletions_held": [shown(p) for p in self.held],
-            "cuts_imported": [{"name": c["name"], "path": c["path"], "events": len(c["events"]),
+            "cuts_imported": [{"name": c["name"], "path": c["path"], "why": c["why"], "events": len(c["events"]),
                                "unmatched": len(c["unmatched"]), "left": len(c["left"])} for c in self.cuts_followed],
             "cut_errors": self.cut_errors}
 
     def follow_cuts(self, project: Project) -> None:
-        """Cuts whose timeline file this recorded new or changed are imported again from it."""
+        """Cuts whose timeline file this recorded new or changed, or whose missing media it recorded,
+        are imported again (cut.follow_cuts)."""
         from reelprov.cut import follow_cuts
 
         files, self.timelines = self.timelines, []
+        arrived, self.arrived = self.arrived, []
         try:
-            done, failed = follow_cuts(project, files)
+            done, failed = follow_cuts(project, files, arrived)
         except DatabaseError:
             raise  # the ledger, not the timeline: the caller waits for it and tries the files again
         except Exception as exc:  # noqa: BLE001 - the files are recorded; a cut left as it was is said, not fatal
-            done, failed = [], [{"cut": "?", "path": ", ".join(files), "error": f"{type(exc).__name__}: {exc}"}]
+            done, failed = [], [{"cut": "?", "path": ", ".join(files), "why": "the files just recorded",
+                                 "error": f"{type(exc).__name__}: {exc}"}]
         self.cuts_followed += done
         self.cut_errors += failed
 
@@ -516,6 +520,8 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
         kind = kind or "reread"
     if kind and rep:
         setattr(rep, kind, getattr(rep, kind) + 1)
+        if kind in ("seen", "restored", "moved"):
+            rep.arrived.append(r["path"])
     if kind:
         b.emit("asset-recorded", {"change": kind, "asset": aid, "path": r["path"], **moved_from, "sha256": r["sha256"],
                                   "origin": asset["origin"], "tools": asset["tools"]})
@@ -658,6 +664,7 @@ def _move(b: Batch, src: str, dest: str, rep: ScanReport, root: str) -> None:
         b.emit("asset-recorded", {"change": "moved", "asset": aid, "path": new, "from": path, "sha256": asset["sha256"],
                                   "origin": asset["origin"], "tools": asset["tools"]})
         rep.moved += 1
+        rep.arrived.append(new)
         b.conn.execute("DELETE FROM file_state WHERE project = :p AND path = :path", p=b.project, path=new)
         b.conn.execute("UPDATE file_state SET path = :new WHERE project = :p AND path = :path",
                        new=new, p=b.project, path=path)

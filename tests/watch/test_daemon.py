@@ -738,3 +738,23 @@ def test_a_cut_exported_again_to_its_file_is_imported_again_by_the_watcher(show_
     assert any(m.startswith("cut 'Reel 1' not imported again from its changed timeline editorial/REEL1.edl: ")
                and m.endswith("the previous import stands") for m in said), said
     assert assets(show_root)["final/plate.png"]["in_cut"] is True
+
+
+def test_media_a_cut_named_joins_it_as_the_watcher_records_it(show_root: Path, tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """A shot the cut names is delivered after the cut was imported: the watcher records it and
+    it is in the cut (matched from the same timeline file), and the log says so."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="reelprov")
+    edl = tmp_path / "reel1.edl"
+    edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
+                   "* FROM CLIP NAME: sh050_comp_v001.png\n")
+    assert run_cli("cut", "import", str(edl), "--name", "Reel 1", cwd=show_root).code == 0
+    with running_watcher(show_root, settle=0.2):
+        write_png(show_root / "final/vfx/sh050_comp_v001.png", {"parameters": SD_PARAMS})
+        wait_for(lambda: assets(show_root).get("final/vfx/sh050_comp_v001.png", {}).get("in_cut"), what="in the cut")
+    said = [r.getMessage() for r in caplog.records if r.name == "reelprov.watch"]
+    assert f"cut 'Reel 1' imported again from {edl}, as media it named arrived: 1 event matched, 0 unmatched, 0 assets left the cut" in said
+    shot = assets(show_root)["final/vfx/sh050_comp_v001.png"]
+    assert shot["cuts"] == ["Reel 1"] and any(f["rule"] == "screen.ai_headed_to_screen" for f in shot["flags"])

@@ -66,12 +66,12 @@ LEDGER_RETRY_SECONDS = 2.0  # how often a watcher that lost its ledger tries it 
 def _log_cuts_followed(rep: Any) -> None:
     """A line for each cut imported again from its changed timeline file, or not (a scan report's)."""
     for c in rep.cuts_followed:
-        log.info("cut %r imported again from its changed timeline %s: %s matched, %d unmatched, %s left the cut",
-                 c["name"], one_line(c["path"]), counted(len(c["events"]), "event"), len(c["unmatched"]),
+        log.info("cut %r imported again from %s: %s matched, %d unmatched, %s left the cut",
+                 c["name"], one_line(c["why"]), counted(len(c["events"]), "event"), len(c["unmatched"]),
                  counted(len(c["left"]), "asset"))
     for c in rep.cut_errors:
-        log.error("cut %r not imported again from its changed timeline %s: %s; the previous import stands",
-                  c["cut"], one_line(c["path"]), c["error"])
+        log.error("cut %r not imported again from %s: %s; the previous import stands",
+                  c["cut"], one_line(c["why"]), c["error"])
 
 
 def lock_path(project: Project) -> Path:
