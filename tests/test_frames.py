@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reelprov.cut import _Asset
-from reelprov.frames import FrameIndex, Sequence, _from_pattern, runs
+from reelprov.frames import FrameIndex, Sequence, from_pattern, runs
 
 
 @pytest.mark.parametrize(("path", "want"), [
@@ -19,13 +19,13 @@ from reelprov.frames import FrameIndex, Sequence, _from_pattern, runs
     ("sh010_comp.[100-1].exr", Sequence(None, "sh010_comp.", ".exr", 0, None)),  # backwards: which frames is not told
 ])
 def test_frame_patterns(path: str, want: Sequence) -> None:
-    assert _from_pattern(path) == want
+    assert from_pattern(path) == want
 
 
 @pytest.mark.parametrize("path", ["/show/vfx/sh010_comp.1001.exr", "castle.png", "a.%04d.%04d.exr", "100% done.mov", "#1 fan.png", "Take #2.mov",
                                   "Scene ####", "shot.#### v2.exr", "sh010.%04d"])
 def test_what_is_not_a_sequence(path: str) -> None:
-    assert _from_pattern(path) is None
+    assert from_pattern(path) is None
 
 
 def test_the_index_finds_frames_by_name_padding_and_folder() -> None:

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlparse
 
 from reelprov.config import MAX_PATH
 from reelprov.errors import CutImportError, ReelprovError, UnknownCut
-from reelprov.frames import FrameIndex, Sequence, frame_parts, runs, sequence_of
+from reelprov.frames import FrameIndex, Sequence, frame_parts, from_pattern, runs, sequence_of
 from reelprov.hashing import digest_file
 from reelprov.names import printable, same_form
 from reelprov.project import Project
@@ -587,9 +587,8 @@ def _wants(project: Project, cut: dict[str, Any]) -> _Wanted:
 
 
 def _sequence_named(text: str) -> tuple[str, str] | None:
-    from reelprov.frames import _from_pattern
-
-    seq = _from_pattern(text)
+    """The names around the frame number of the sequence TEXT names, in the form they compare in."""
+    seq = from_pattern(text)
     return None if seq is None else (same_form(seq.prefix.lower()), same_form(seq.suffix.lower()))
 
 

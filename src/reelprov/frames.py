@@ -65,7 +65,7 @@ def sequence_of(clip: Any, shown: Any, *, edl: bool = False) -> Sequence | None:
     url = str(getattr(ref, "target_url", None) or "")
     decoded = unquote(urlparse(url).path) if url.startswith("file:") else ""  # [1001-1100] is %5B1001-1100%5D in a URL
     for text in (url, decoded, clip.name):
-        if text and (seq := _from_pattern(str(text))) is not None:
+        if text and (seq := from_pattern(str(text))) is not None:
             return seq
     return None
 
@@ -101,7 +101,9 @@ def _frames_shown(ref: Any, shown: Any) -> range | None:
     return range(first, last + 1, max(ref.frame_step, 1))
 
 
-def _from_pattern(path: str) -> Sequence | None:
+def from_pattern(path: str) -> Sequence | None:
+    """The sequence a path or name with one frame pattern names (`sh010.%04d.exr`, `sh010.####.exr`,
+    `sh010.[1001-1100].exr`); None for any other name."""
     folder, _, name = path.replace("\\", "/").rpartition("/")
     matches = list(_PATTERN.finditer(name))
     if len(matches) != 1:
