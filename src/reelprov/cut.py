@@ -563,6 +563,7 @@ _WANTED: dict[tuple[str, str, int], _Wanted] = {}  # (project, cut, its import's
 
 
 def _wants(project: Project, cut: dict[str, Any]) -> _Wanted:
+    """What CUT (a row of the cut table) named and did not find, read once per import of it."""
     key = (project.cfg.project_id, cut["name"], cut["imported_seq"])
     if key not in _WANTED:
         row = project.reader.one("SELECT events, unmatched FROM cut WHERE project = :p AND name = :n",
