@@ -97,13 +97,16 @@ class ScanReport:
                                "unmatched": len(c["unmatched"]), "left": len(c["left"])} for c in self.cuts_followed],
             "cut_errors": self.cut_errors}
 
-    def follow_cuts(self, project: Project) -> None:
-        """Cuts whose timeline file this recorded new or changed, or whose missing media it recorded,
-        are imported again (cut.follow_cuts)."""
+    def follow_cuts(self, project: Project, *, arrivals: bool = True) -> None:
+        """Cuts whose timeline file this recorded new or changed, or (ARRIVALS) whose missing media
+        it recorded, are imported again (cut.follow_cuts). Without ARRIVALS `arrived` is left for
+        the caller (the watcher matches them once a delivery has landed)."""
         from reelprov.cut import follow_cuts
 
         files, self.timelines = self.timelines, []
-        arrived, self.arrived = self.arrived, []
+        arrived: list[str] = []
+        if arrivals:
+            arrived, self.arrived = self.arrived, []
         try:
             done, failed = follow_cuts(project, files, arrived)
         except DatabaseError:
@@ -630,7 +633,7 @@ def record_results(project: Project, results: list[dict[str, Any]], gone: set[st
         else:
             ok.append(res)
     _write(project, ok, vanished_by_sha, vanished, rep, final=True)
-    rep.follow_cuts(project)
+    rep.follow_cuts(project, arrivals=False)  # the watcher follows arrivals once a delivery has landed
     return rep
 
 

@@ -758,3 +758,29 @@ def test_media_a_cut_named_joins_it_as_the_watcher_records_it(show_root: Path, t
     assert f"cut 'Reel 1' imported again from {edl}, as media it named arrived: 1 event matched, 0 unmatched, 0 assets left the cut" in said
     shot = assets(show_root)["final/vfx/sh050_comp_v001.png"]
     assert shot["cuts"] == ["Reel 1"] and any(f["rule"] == "screen.ai_headed_to_screen" for f in shot["flags"])
+
+
+def test_a_delivery_of_frames_matches_the_cut_a_few_times_not_once_per_frame(
+        show_root: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A comp's frames trickle in (a render farm, a slow copy): the cut that names them is matched
+    again once they have landed, at most every FOLLOW_ARRIVALS_EVERY seconds, not once per frame
+    (a reel's cut takes seconds to import: 30,000 of those would bury the watcher); in the end
+    every frame is in the cut."""
+    import logging
+
+    import reelprov.watch.daemon as daemon
+
+    monkeypatch.setattr(daemon, "FOLLOW_ARRIVALS_EVERY", 3.0)
+    caplog.set_level(logging.INFO, logger="reelprov")
+    edl = tmp_path / "vfx.edl"
+    edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n001  AX       V     C        00:00:00:00 00:00:00:20 01:00:00:00 01:00:00:20\n"
+                   "* FROM CLIP: /x/sh010_comp.[1001-1020].png\n")
+    assert run_cli("cut", "import", str(edl), "--name", "R", cwd=show_root).code == 0
+    with running_watcher(show_root, settle=0.1):
+        for n in range(1001, 1021):
+            write_png(show_root / f"vfx/sh010/sh010_comp.{n}.png", color=(n % 256, 3, 3))
+            time.sleep(0.3)
+        wait_for(lambda: len(run_cli("ls", "--in-cut", "--json", cwd=show_root).json()) == 20, timeout=30,
+                 what="every frame in the cut")
+    follows = [r.getMessage() for r in caplog.records if "as media it named arrived" in r.getMessage()]
+    assert 1 <= len(follows) <= 4, follows

@@ -60,6 +60,9 @@ INOTIFY_FALLBACK_FACTOR = 3.0
 MAX_HOLD = 5.0  # longest a settled change waits for others still settling
 MAX_RETRIES = 3  # quick reads again of one file that raised, before it waits RETRY_LATER
 RETRY_LATER = (60.0, 900.0)  # then it is read again after a minute, the wait doubling up to 15 minutes
+# Media a cut named, arriving: its cut is matched again once the files have landed (nothing settling
+# or being read), at most this often (a delivery of 30,000 frames is not 30,000 imports of the cut).
+FOLLOW_ARRIVALS_EVERY = 10.0
 LEDGER_RETRY_SECONDS = 2.0  # how often a watcher that lost its ledger tries it again
 
 
@@ -207,6 +210,8 @@ class Watcher:
         self._status_failed = False  # the status file could not be written (said once)
         self._redo: set[str] = set()
         self._results: list[dict[str, Any]] = []
+        self._arrived: list[str] = []  # files recorded new or moved in: cuts that named them are matched again
+        self._followed_at = -FOLLOW_ARRIVALS_EVERY  # monotonic time that was last done
         self._gone: dict[str, float] = {}
         self._settings = self._settings_signature()
 
@@ -511,13 +516,28 @@ class Watcher:
             for e in rep.errors:
                 log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
             _log_cuts_followed(rep)
+            self._arrived += rep.arrived
             self.state.last_write_at = datetime.now(UTC).isoformat(timespec="seconds")
+        if self._arrived and not (busy or self._results) and now - self._followed_at >= FOLLOW_ARRIVALS_EVERY:
+            self._follow_arrivals(now)
+
+    def _follow_arrivals(self, now: float) -> None:
+        """Cuts that named media which has arrived are matched again (cut.follow_cuts)."""
+        from reelprov.scan import ScanReport
+
+        rep = ScanReport(arrived=self._arrived)
+        if self._safe(lambda: rep.follow_cuts(self.project) or rep) is None:
+            return  # the ledger did not answer: the arrivals wait for it
+        self._arrived, self._followed_at = [], now
+        _log_cuts_followed(rep)
 
     def _apply_moves(self, moves: list[tuple[str, str]], gone: set[str], dirs: set[str]) -> None:
         from reelprov.scan import apply_moves
 
-        if self._safe(lambda: apply_moves(self.project, moves)) is not None:
+        rep = self._safe(lambda: apply_moves(self.project, moves))
+        if rep is not None:
             self._ledger_answered(writing=True)
+            self._arrived += rep.arrived
         else:
             for src, dest in moves:  # fall back to delete + examine, which still matches by hash
                 gone.add(src)
