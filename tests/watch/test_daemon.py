@@ -777,10 +777,12 @@ def test_a_delivery_of_frames_matches_the_cut_a_few_times_not_once_per_frame(
                    "* FROM CLIP: /x/sh010_comp.[1001-1020].png\n")
     assert run_cli("cut", "import", str(edl), "--name", "R", cwd=show_root).code == 0
     with running_watcher(show_root, settle=0.1):
+        started = time.monotonic()
         for n in range(1001, 1021):
             write_png(show_root / f"vfx/sh010/sh010_comp.{n}.png", color=(n % 256, 3, 3))
             time.sleep(0.3)
         wait_for(lambda: len(run_cli("ls", "--in-cut", "--json", cwd=show_root).json()) == 20, timeout=30,
                  what="every frame in the cut")
+        took = time.monotonic() - started  # about 6 s: 20 frames 0.3 s apart (longer on a slow machine)
     follows = [r.getMessage() for r in caplog.records if "as media it named arrived" in r.getMessage()]
-    assert 1 <= len(follows) <= 4, follows
+    assert 1 <= len(follows) <= took / 3.0 + 2, (took, follows)  # one per file would be 20
