@@ -280,8 +280,8 @@ def _match(clip: Any, refs: list[str], project: Project, cut_file: Path, by_path
         rel = _to_rel(ref, project, cut_file.parent)
         if rel and same_form(rel) in by_path:
             return by_path[same_form(rel)], [], "path"
-    for ref in refs:  # names compare in one Unicode form: NFD from a Mac share, NFC from the editor
-        hits = by_name.get(same_form(ref.replace("\\", "/").rsplit("/", 1)[-1].lower()))
+    for ref in refs:
+        hits = by_name.get(_file_name(ref))
         if hits:
             return *_likeliest(hits, ref), "file name"
     reel = (clip.metadata.get("cmx_3600", {}) or {}).get("reel") if hasattr(clip.metadata, "get") else None
@@ -337,6 +337,18 @@ def _match_sequence(seq: Sequence, project: Project, cut_file: Path,
     return event | ({"also_fits": tied} if tied else {}), told
 
 
+def _file_name(text: str) -> str:
+    """A media path's or clip's file name as names compare: its last part, lower case, one Unicode
+    form (NFD from a Mac share, NFC from the editor)."""
+    return same_form(text.replace("\\", "/").rsplit("/", 1)[-1].lower())
+
+
+def _name_keys(text: str) -> set[str]:
+    """The names a file answers to in a cut: its file name, with and without extension."""
+    base = _file_name(text)
+    return {base, base.rsplit(".", 1)[0]} - {""}
+
+
 def _likeliest(hits: list[_Asset], ref: str) -> tuple[_Asset, list[str]]:
     """Of the assets sharing a clip's file name, the one whose path shares most folders with the
     clip's media path (`/Volumes/SHOW/final/vfx/sh010.png` is final/vfx/sh010.png, not temp/vfx/
@@ -374,9 +386,8 @@ def _known_assets(project: Project) -> tuple[dict[str, _Asset], dict[str, list[_
         by_path.setdefault(same_form(a.path), a)
     by_name: dict[str, list[_Asset]] = {}
     for a in known:
-        base = same_form(a.path.rsplit("/", 1)[-1].lower())
-        by_name.setdefault(base, []).append(a)
-        by_name.setdefault(base.rsplit(".", 1)[0], []).append(a)
+        for key in _name_keys(a.path):
+            by_name.setdefault(key, []).append(a)
     return by_path, by_name
 
 
@@ -575,8 +586,7 @@ def _wants(project: Project, cut: dict[str, Any]) -> _Wanted:
                 seq = _sequence_named(text)
                 if seq is not None:
                     frames[seq] = None
-                base = same_form(text.replace("\\", "/").rsplit("/", 1)[-1].lower())
-                names.update({base, base.rsplit(".", 1)[0]} - {""})
+                names |= _name_keys(text)
         for e in (row or {}).get("events", []):
             seq = e.get("sequence")
             if seq and seq.get("missing") and (named := _sequence_named(seq["path"])) is not None:
@@ -611,8 +621,7 @@ def _arrival_keys(paths: list[str]) -> tuple[set[str], list[tuple[str, str, int]
     names: set[str] = set()
     frames: list[tuple[str, str, int]] = []
     for p in paths:
-        base = same_form(p.rsplit("/", 1)[-1].lower())
-        names.update({base, base.rsplit(".", 1)[0]})
+        names |= _name_keys(p)
         parts = frame_parts(p)
         if parts is not None:
             frames.append((same_form(parts[1].lower()), same_form(parts[3].lower()), int(parts[2])))
