@@ -436,14 +436,23 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
 
 
 def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | None = None, rate: float = 24.0,
-               timeline: str | None = None, if_changed: bool = False) -> dict[str, Any] | None:
+               timeline: str | None = None, if_changed: bool = False,
+               if_content: str | None = None) -> dict[str, Any] | None:
     """Read a timeline (TIMELINE: the one of that name, in a file of several), match each clip to an
     asset, and supersede the cut of the same name. IF_CHANGED: record nothing, and return None, if
-    the cut of that name came from this file and would stay just as it is."""
+    the cut of that name came from this file and would stay just as it is. IF_CONTENT: the same
+    unless the file (still there) has this SHA-256."""
     path = Path(file).resolve()
+    if if_content is not None:
+        try:
+            if digest_file(path).sha256 != if_content:
+                return None
+        except OSError:
+            return None
     notes: list[str] = []
     tl, rate, drop, start = _read(path, rate, notes, timeline)
-    source_sha256 = digest_file(path).sha256  # what was read: the same timeline can be matched again later
+    # what was read, kept with the import: the same timeline can be matched again later
+    source_sha256 = if_content or digest_file(path).sha256
     if name and len(name) > MAX_PATH:
         raise CutImportError(f"a cut name of {len(name):,} characters; give a shorter one with --name")
     known = _known_assets(project)
@@ -530,25 +539,20 @@ def follow_cuts(project: Project, recorded: list[str], arrived: list[str] | None
         entry = project.reader.one("SELECT payload FROM ledger_entry WHERE project = :p AND seq = :s",
                                    p=pid, s=c["imported_seq"])
         payload = json.loads(entry["payload"]) if entry else {}
-        if c["source"] not in changed and not _unchanged(Path(c["source"]), payload.get("source_sha256")):
-            continue  # the timeline is gone, or is another now: only `cut import` can say what to do with it
+        # Media arriving re-reads the timeline only as it was imported: gone, or another now, only
+        # `cut import` can say what to do with it (and a cut imported before the hash was kept).
+        content = None if c["source"] in changed else payload.get("source_sha256")
+        if content is None and c["source"] not in changed:
+            continue
         try:
             res = import_cut(project, c["source"], name=name, rate=c["rate"], timeline=payload.get("timeline"),
-                             if_changed=True)
+                             if_changed=True, if_content=content)
         except ReelprovError as exc:
             failed.append({"cut": name, "path": shown, "why": why, "error": str(exc)})
             continue
         if res is not None:
             done.append(res | {"path": shown, "why": why})
     return done, failed
-
-
-def _unchanged(source: Path, sha256: str | None) -> bool:
-    """Is SOURCE still the timeline of content SHA256 (None: imported before the hash was kept)?"""
-    try:
-        return sha256 is not None and digest_file(source).sha256 == sha256
-    except OSError:
-        return False
 
 
 @dataclass
