@@ -2,6 +2,10 @@
 and `verify` throughput, on SQLite and (with --postgres URL) PostgreSQL.
 
     python benchmarks/bench_ledger.py [--assets 400000] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+        [--no-sqlite]
+
+On PostgreSQL it also times the read commands through psycopg (REELPROV_PG_DRIVER=psycopg), the
+driver reelprov read through before, alternated with its default (libpq directly).
 """
 
 from __future__ import annotations
@@ -21,12 +25,32 @@ from synth import populate  # noqa: E402
 
 
 def median_time(cmd: list[str], e: dict[str, str], n: int = 5) -> float:
-    ts = []
+    return median_times(cmd, [e], n)[0]
+
+
+def median_times(cmd: list[str], envs: list[dict[str, str]], n: int = 5) -> list[float]:
+    """The median wall time of CMD under each environment, the environments alternated run by run."""
+    ts: list[list[float]] = [[] for _ in envs]
     for _ in range(n):
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=e)
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+        for i, e in enumerate(envs):
+            t = time.perf_counter()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=e)
+            ts[i].append(time.perf_counter() - t)
+    return [statistics.median(t) for t in ts]
+
+
+def drivers(e: dict[str, str]) -> None:
+    """PostgreSQL: reads through libpq directly (reelprov's default) against psycopg, in one run."""
+    root = e["REELPROV_PROJECT"]
+    base = median_time([sys.executable, "-c", "pass"], e)
+    envs = [{**e, "REELPROV_PG_DRIVER": d} for d in ("libpq", "psycopg")]
+    print("  read driver, libpq (default) vs psycopg (REELPROV_PG_DRIVER=psycopg), alternated, medians of 7:")
+    for label, args, n in (("show one asset", ["show", "final/reel000/shot0000000.png", "--json"], 7),
+                           ("ls --flagged 'final/reel007/*'", ["ls", "--flagged", "final/reel007/*", "--json"], 7),
+                           ("ls --flagged (all)", ["ls", "--flagged", "--json"], 1), ("verify", ["verify"], 1)):
+        lp, pg = median_times([REELPROV, "-P", root, *args], envs, n)
+        print(f"    {label:32s} {lp * 1000:7.0f} ms vs {pg * 1000:7.0f} ms  ({(lp - base) * 1000:.0f} vs "
+              f"{(pg - base) * 1000:.0f} ms beyond interpreter start)")
 
 
 def run(label: str, root: Path, e: dict[str, str], assets: int) -> None:
@@ -57,15 +81,19 @@ def run(label: str, root: Path, e: dict[str, str], assets: int) -> None:
     print(f"  ls --flagged (all {assets // 5} flagged assets): {flagged * 1000:.0f} ms  ({(flagged - base) * 1000:.0f} ms beyond interpreter start, "
           f"{(flagged - base) / max(1, assets // 5) * 1e6:.0f} us per listed asset)")
     print(f"  verify:           {ver:.1f} s  ({entries / ver:.0f} entries/s, chain + projection replay)")
+    if label == "PostgreSQL":
+        drivers({**e, "REELPROV_PROJECT": str(root)})
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--assets", type=int, default=400_000)
     ap.add_argument("--postgres", default=None)
+    ap.add_argument("--no-sqlite", action="store_true", help="only the PostgreSQL run")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="rp-ledger-") as d:
-        run("SQLite", Path(d) / "sqlite", env(), args.assets)
+        if not args.no_sqlite:
+            run("SQLite", Path(d) / "sqlite", env(), args.assets)
         if args.postgres:
             import sqlalchemy as sa
 

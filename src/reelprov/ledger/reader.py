@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -98,9 +99,10 @@ def driver_error(where: str, message: str) -> DatabaseError:
 
 def _driver_errors() -> tuple[type[BaseException], ...]:
     errs: list[type[BaseException]] = [sqlite3.Error]
-    psycopg = sys.modules.get("psycopg")
-    if psycopg is not None:
-        errs.append(psycopg.Error)
+    for module in ("psycopg", "reelprov.ledger.libpq"):
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            errs.append(loaded.Error)
     return tuple(errs)
 
 
@@ -164,13 +166,18 @@ def connect(url: str, *, write: bool = False) -> Any:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
         return conn
+    conninfo = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", url)
+    if not write and os.environ.get("REELPROV_PG_DRIVER", "libpq") != "psycopg":
+        from reelprov.ledger import libpq
+
+        if libpq.library() is not None:
+            return libpq.connect(conninfo, PG_DEFAULTS)  # the URL's own settings win over the defaults
     try:
         import psycopg
     except ImportError:
         raise DatabaseError(f"{redact(url)}: PostgreSQL needs psycopg; run `pip install 'reelprov[postgres]'`") from None
     from psycopg.conninfo import conninfo_to_dict
 
-    conninfo = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", url)
     given = conninfo_to_dict(conninfo)
     settings: dict[str, Any] = {k: v for k, v in PG_DEFAULTS.items() if k not in given}
     options = str(given.get("options") or "")
@@ -190,7 +197,6 @@ def _read_only_uri(path: str) -> tuple[str, bool]:
     a writer keeps the index there, else as immutable (no writer is active: with none, the WAL
     has been checkpointed into the file and removed, so the file alone is the whole ledger).
     """
-    import os
     from urllib.parse import quote
 
     folder = os.path.dirname(os.path.abspath(path))
