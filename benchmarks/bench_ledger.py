@@ -44,7 +44,8 @@ def drivers(e: dict[str, str]) -> None:
     root = e["REELPROV_PROJECT"]
     base = median_time([sys.executable, "-c", "pass"], e)
     envs = [{**e, "REELPROV_PG_DRIVER": d} for d in ("libpq", "psycopg")]
-    print("  read driver, libpq (default) vs psycopg (REELPROV_PG_DRIVER=psycopg), alternated, medians of 7:")
+    print("  read driver, libpq (REELPROV_PG_DRIVER=libpq; the default but for verify) vs psycopg "
+          "(REELPROV_PG_DRIVER=psycopg; verify's default), alternated, medians of 7:")
     for label, args, n in (("show one asset", ["show", "final/reel000/shot0000000.png", "--json"], 7),
                            ("ls --flagged 'final/reel007/*'", ["ls", "--flagged", "final/reel007/*", "--json"], 7),
                            ("ls --flagged (all)", ["ls", "--flagged", "--json"], 1), ("verify", ["verify"], 1)):

@@ -116,6 +116,12 @@ def test_errors_name_the_ledger_and_say_nothing_else(pg_url: str, capfd: pytest.
             conn.execute("SELECT 1/0")
         assert err.value.sqlstate == "22012" and str(err.value) == "division by zero"
         assert rd.one("SELECT 2 AS two") == {"two": 2}  # the connection is still usable
+        # a C string would end at the NUL and the statement would look up another name
+        with pytest.raises(DatabaseError, match="NUL character"):
+            rd.one("SELECT :s AS s", s="final/a.png\x00.exr")
+        with pytest.raises(DatabaseError, match="not UTF-8"):
+            rd.one("SELECT :s AS s", s="bad\udcffname.png")
+        assert rd.one("SELECT :s AS s", s="final/a.png") == {"s": "final/a.png"}
     finally:
         rd.close()
     assert capfd.readouterr().err == ""  # libpq's default would print the WARNING on stderr
@@ -141,3 +147,21 @@ def test_without_a_loadable_libpq_reads_go_through_psycopg(pg_url: str, monkeypa
         monkeypatch.undo()
         libpq.library.cache_clear()
     assert libpq.library() is not None  # found again once the real places are searched
+
+
+def test_a_reader_of_the_whole_ledger_keeps_psycopg(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify reads every entry: psycopg's C code converts a million rows faster than calls into libpq
+    one value at a time, and its import does not matter there. REELPROV_PG_DRIVER decides for both."""
+    from reelprov.ledger import libpq
+    from reelprov.ledger.reader import Reader
+
+    monkeypatch.delenv("REELPROV_PG_DRIVER", raising=False)
+    for bulk, env, quick in ((False, None, True), (True, None, False), (True, "libpq", True), (False, "psycopg", False)):
+        if env:
+            monkeypatch.setenv("REELPROV_PG_DRIVER", env)
+        rd = Reader(pg_url, bulk=bulk)
+        try:
+            assert rd.one("SELECT 1 AS one") == {"one": 1}
+            assert isinstance(rd._conns.get(), libpq.Connection) == quick, (bulk, env)
+        finally:
+            rd.close()

@@ -89,22 +89,34 @@ def library() -> Any | None:
             lib = ctypes.CDLL(path)
         except OSError:
             continue
-        for name, args, res in (
-            ("PQconnectdbParams", [ctypes.POINTER(_S), ctypes.POINTER(_S), _I], _P),
-            ("PQstatus", [_P], _I), ("PQerrorMessage", [_P], _S), ("PQfinish", [_P], None),
-            ("PQbackendPID", [_P], _I), ("PQconninfo", [_P], ctypes.POINTER(_ConninfoOption)),
-            ("PQconninfoFree", [ctypes.POINTER(_ConninfoOption)], None),
-            ("PQsetNoticeProcessor", [_P, _NOTICES, _P], _P),
-            ("PQexecParams", [_P, _S, _I, ctypes.POINTER(ctypes.c_uint), ctypes.POINTER(_S), _P, _P, _I], _P),
-            ("PQresultStatus", [_P], _I), ("PQresultErrorMessage", [_P], _S),
-            ("PQresultErrorField", [_P, _I], _S), ("PQntuples", [_P], _I), ("PQnfields", [_P], _I),
-            ("PQfname", [_P, _I], _S), ("PQftype", [_P, _I], ctypes.c_uint),
-            ("PQgetvalue", [_P, _I, _I], _S), ("PQgetisnull", [_P, _I, _I], _I), ("PQclear", [_P], None),
-        ):
-            fn = getattr(lib, name)
-            fn.argtypes, fn.restype = args, res
+        try:
+            _declare(lib)
+            # The accessors of a result in memory are called once per value: without releasing the GIL
+            # and without argument conversion (a pointer object and two ints) they cost half as much.
+            fast = ctypes.PyDLL(path)
+            lib.fast_getvalue, lib.fast_getisnull = fast.PQgetvalue, fast.PQgetisnull
+            lib.fast_getvalue.restype = _S
+        except AttributeError:  # a libpq too old for what is used here (PQconninfo is 9.3)
+            continue
         return lib
     return None
+
+
+def _declare(lib: Any) -> None:
+    for name, args, res in (
+        ("PQconnectdbParams", [ctypes.POINTER(_S), ctypes.POINTER(_S), _I], _P),
+        ("PQstatus", [_P], _I), ("PQerrorMessage", [_P], _S), ("PQfinish", [_P], None),
+        ("PQbackendPID", [_P], _I), ("PQconninfo", [_P], ctypes.POINTER(_ConninfoOption)),
+        ("PQconninfoFree", [ctypes.POINTER(_ConninfoOption)], None),
+        ("PQsetNoticeProcessor", [_P, _NOTICES, _P], _P),
+        ("PQexecParams", [_P, _S, _I, ctypes.POINTER(ctypes.c_uint), ctypes.POINTER(_S), _P, _P, _I], _P),
+        ("PQresultStatus", [_P], _I), ("PQresultErrorMessage", [_P], _S),
+        ("PQresultErrorField", [_P, _I], _S), ("PQntuples", [_P], _I), ("PQnfields", [_P], _I),
+        ("PQfname", [_P, _I], _S), ("PQftype", [_P, _I], ctypes.c_uint),
+        ("PQgetvalue", [_P, _I, _I], _S), ("PQgetisnull", [_P, _I, _I], _I), ("PQclear", [_P], None),
+    ):
+        fn = getattr(lib, name)
+        fn.argtypes, fn.restype = args, res
 
 
 def _text(raw: bytes | None) -> str:
@@ -168,22 +180,32 @@ def _param(v: Any) -> tuple[int, bytes | None]:
         return 701, repr(v).encode()
     if isinstance(v, list | tuple):
         oid = 1016 if v and all(isinstance(x, int) and not isinstance(x, bool) for x in v) else 1009
-        return oid, ("{" + ",".join(_array_item(x) for x in v) + "}").encode()
+        return oid, _param("{" + ",".join(_array_item(x) for x in v) + "}")[1]
     if isinstance(v, dict):
         return 114, json.dumps(v).encode()
-    return 0, str(v).encode()
+    text = str(v)
+    if "\x00" in text:  # libpq takes C strings: the value would be cut short there, and match something else
+        raise Error(f"a value holds a NUL character, which PostgreSQL text cannot: {text[:60]!r}")
+    try:
+        return 0, text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Error(f"a value is not UTF-8 text (a name in another encoding?): {text[:60]!r}") from None
+
+
+def _json(raw: bytes) -> Any:
+    return json.loads(raw.decode())  # from str: loads(bytes) first guesses the encoding, every time
 
 
 def _converter(oid: int) -> Any:
     if oid in _INT:
         return int
     if oid in _BOOL:
-        return lambda b: b == b"t"
+        return b"t".__eq__
     if oid in _FLOAT:
         return float
     if oid in _JSON:
-        return json.loads
-    return lambda b: b.decode("utf-8")
+        return _json
+    return bytes.decode  # UTF-8: the connection's client encoding
 
 
 class Connection:
@@ -303,22 +325,21 @@ class Cursor:
             self._convert = [(i, _converter(oid)) for i, (_, oid) in enumerate(self.description)]
 
     def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
-        res = self._res
-        if res is None or self.description is None:
+        if self._res is None or self.description is None:
             return []
-        get, isnull = self._lib.PQgetvalue, self._lib.PQgetisnull
-        convert = self._convert
-        end = min(self._row + size, self._rows)
-        out = []
-        for r in range(self._row, end):
-            row = []
-            for c, f in convert:
-                raw = get(res, r, c)
-                # a value is never empty text for the converted types; '' may be NULL or an empty string
-                row.append(f(raw) if raw or not isnull(res, r, c) else None)
-            out.append(tuple(row))
-        self._row = end
-        if end >= self._rows:
+        res = ctypes.c_void_p(self._res)
+        get, isnull = self._lib.fast_getvalue, self._lib.fast_getisnull
+        rows = range(self._row, min(self._row + size, self._rows))
+        columns = []
+        for c, f in self._convert:  # column by column: one converter mapped over a list
+            raw = [get(res, r, c) for r in rows]
+            if b"" in raw:  # '' is NULL or empty text (never a number, boolean or JSON): ask which
+                columns.append([f(v) if v or not isnull(res, r, c) else None for r, v in zip(rows, raw, strict=True)])
+            else:
+                columns.append(list(map(f, raw)))
+        out = list(zip(*columns, strict=True)) if columns else [() for _ in rows]
+        self._row = rows.stop
+        if self._row >= self._rows:
             self.close()
         return out
 

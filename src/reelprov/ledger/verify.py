@@ -49,7 +49,7 @@ def verify(ledger: Ledger, *, progress: Progress | None = None, every: int = 500
     count = 0
     proj = Projection(ledger.project)
     # Read through the bare driver (ledger/reader.py), one snapshot for the chain and the tables.
-    rd = Reader(ledger.url)
+    rd = Reader(ledger.url, bulk=True)
     with rd.snapshot():
         total = rd.head(ledger.project)[0] if progress is not None else 0
         rows = rd.iter("SELECT * FROM ledger_entry WHERE project = :p ORDER BY seq, id", p=ledger.project)
