@@ -287,7 +287,8 @@ class _Info:
 
 
 class Cursor:
-    """One statement's result, converted row by row as it is fetched."""
+    """One statement's result (held by libpq, as psycopg's client-side cursors hold it), converted
+    a chunk of rows at a time as it is fetched."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -299,6 +300,7 @@ class Cursor:
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> None:
         self.close()
+        self.description, self._row, self._rows = None, 0, 0
         text, names = _positional(sql)
         bound = [_param((params or {})[n]) for n in names]
         n = len(bound)
@@ -310,14 +312,15 @@ class Cursor:
             raise Error(_text(lib.PQerrorMessage(self._conn.handle())) or "no result from the server")
         status = lib.PQresultStatus(res)
         if status not in (PGRES_COMMAND_OK, PGRES_TUPLES_OK):
-            primary = lib.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-            message = _SEVERITY.sub("", _text(lib.PQresultErrorMessage(res)))
+            # the server's message without its (possibly translated) severity; libpq's own (the
+            # connection lost) has no fields
+            message = (_text(lib.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY))
+                       or _SEVERITY.sub("", _text(lib.PQresultErrorMessage(res)))
+                       or _text(lib.PQerrorMessage(self._conn.handle())))
             sqlstate = lib.PQresultErrorField(res, PG_DIAG_SQLSTATE)
             lib.PQclear(res)
-            if not message:
-                message = _text(primary) or _text(lib.PQerrorMessage(self._conn.handle()))
             raise Error(message, sqlstate.decode() if sqlstate else None)
-        self._res, self._row = res, 0
+        self._res = res
         if status == PGRES_TUPLES_OK:
             self._rows = lib.PQntuples(res)
             cols = lib.PQnfields(res)
