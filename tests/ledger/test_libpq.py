@@ -165,3 +165,31 @@ def test_a_reader_of_the_whole_ledger_keeps_psycopg(pg_url: str, monkeypatch: py
             assert isinstance(rd._conns.get(), libpq.Connection) == quick, (bulk, env)
         finally:
             rd.close()
+
+
+def test_any_text_and_any_list_of_it_is_bound_as_it_is(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Values are never formatted into SQL, but a list goes to libpq as an array literal written here:
+    any member (quotes, backslashes, braces, commas, 'NULL', spaces) must arrive as itself."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from reelprov.ledger.reader import Reader
+
+    monkeypatch.setenv("REELPROV_PG_DRIVER", "libpq")
+    text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
+    rd = Reader(pg_url)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(s=text, items=st.lists(st.one_of(text, st.sampled_from(["NULL", "", " ", '"', "\\", "{}", ","])), max_size=8))
+    def check(s: str, items: list[str]) -> None:
+        assert rd.one("SELECT :s AS s", s=s) == {"s": s}
+        got = rd.rows("SELECT x FROM unnest(CAST(:items AS text[])) WITH ORDINALITY AS u(x, n) ORDER BY n", items=items)
+        assert [r["x"] for r in got] == items
+        hits = rd.rows("SELECT x FROM unnest(CAST(:items AS text[])) AS u(x) WHERE x IN (SELECT value FROM json_each(:want))",
+                       items=items, want=[s])
+        assert len(hits) == items.count(s)
+
+    try:
+        check()
+    finally:
+        rd.close()
