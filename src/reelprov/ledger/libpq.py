@@ -181,8 +181,6 @@ def _param(v: Any) -> tuple[int, bytes | None]:
     if isinstance(v, list | tuple):
         oid = 1016 if v and all(isinstance(x, int) and not isinstance(x, bool) for x in v) else 1009
         return oid, _param("{" + ",".join(_array_item(x) for x in v) + "}")[1]
-    if isinstance(v, dict):
-        return 114, json.dumps(v).encode()
     text = str(v)
     if "\x00" in text:  # libpq takes C strings: the value would be cut short there, and match something else
         raise Error(f"a value holds a NUL character, which PostgreSQL text cannot: {text[:60]!r}")
@@ -345,9 +343,6 @@ class Cursor:
         if self._row >= self._rows:
             self.close()
         return out
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self.fetchmany(max(self._rows - self._row, 0))
 
     def close(self) -> None:
         res, self._res = self._res, None
