@@ -127,6 +127,11 @@ def test_errors_name_the_ledger_and_say_nothing_else(pg_url: str, capfd: pytest.
     assert capfd.readouterr().err == ""  # libpq's default would print the WARNING on stderr
     with pytest.raises(libpq.Error, match="connection to server at \"127.0.0.1\", port 1 failed"):
         libpq.connect("postgresql://nobody@127.0.0.1:1/nope", {"connect_timeout": 3})
+    # a URL from reelprov.toml or the environment that libpq would read otherwise than it is written
+    with pytest.raises(libpq.Error, match="NUL"):
+        libpq.connect(pg_url.replace("postgresql+psycopg", "postgresql") + "\x00x", {})
+    with pytest.raises(libpq.Error, match="connection failed"):
+        libpq.connect("postgresql://postgres@127.0.0.1:5432/te\udcffst", {"connect_timeout": 3})
 
 
 def test_without_a_loadable_libpq_reads_go_through_psycopg(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -130,9 +130,12 @@ def connect(conninfo: str, settings: dict[str, Any]) -> Connection:
     if lib is None:
         raise Error("libpq cannot be loaded")
     pairs = [(k, str(v)) for k, v in settings.items()] + [("dbname", conninfo), ("client_encoding", "UTF8")]
+    if "\x00" in conninfo:  # a C string ends there: libpq would connect to what comes before it
+        raise Error("the database URL holds a NUL character")
     n = len(pairs) + 1
     keys = (_S * n)(*[k.encode() for k, _ in pairs], None)
-    values = (_S * n)(*[v.encode() for _, v in pairs], None)
+    # bytes an environment variable held that are not UTF-8 go to libpq as they were
+    values = (_S * n)(*[v.encode("utf-8", "surrogateescape") for _, v in pairs], None)
     handle = lib.PQconnectdbParams(keys, values, 1)  # 1: the dbname is a URL or conninfo string to expand
     if not handle:
         raise Error("libpq could not allocate a connection")
