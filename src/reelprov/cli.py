@@ -223,8 +223,7 @@ def ls_cmd(
     from reelprov.classify import ORIGINS
     from reelprov.errors import ReelprovError
     from reelprov.policy import UNRESOLVED
-    from reelprov.review import check_tags
-    from reelprov.stages import STAGES
+    from reelprov.stages import STAGES, check_tags
 
     for o in origin or []:
         if o not in ORIGINS:
@@ -386,8 +385,8 @@ def tag(
     """Add tags or set an explicit stage (beats path rules)."""
     from reelprov.assets import resolve_paths
     from reelprov.errors import ReelprovError
-    from reelprov.review import check_tags
     from reelprov.review import tag as do_tag
+    from reelprov.stages import check_tags
 
     if not tags and stage is None and not clear_stage:
         raise ReelprovError("nothing to do: give --tag NAME, --stage temp|final|unassigned or --clear-stage")
@@ -408,8 +407,9 @@ def untag(
 ) -> None:
     """Remove tags."""
     from reelprov.assets import resolve_paths
-    from reelprov.review import check_tags, tags_kept
     from reelprov.review import tag as do_tag
+    from reelprov.review import tags_kept
+    from reelprov.stages import check_tags
 
     check_tags(tags)
     p = _open()

@@ -13,22 +13,15 @@ from reelprov.errors import (
     ReelprovError,
     ReviewedOtherContent,
     UnknownFlag,
-    UnknownTag,
     WaiverReasonRequired,
 )
 from reelprov.names import one_line
 from reelprov.policy.engine import evaluate_asset, flag_changes
 from reelprov.progress import Progress
 from reelprov.project import Project
-from reelprov.stages import STAGES, TAGS, tag_sources
+from reelprov.stages import STAGES, check_tags, tag_sources
 
 DECISIONS = {"approve": "approved", "reject": "rejected", "waive": "waived"}
-
-
-def check_tags(tags: list[str]) -> None:
-    for t in tags:
-        if t not in TAGS:
-            raise UnknownTag(f"unknown tag {t!r}; known tags: {', '.join(TAGS)}")
 
 
 def tag(project: Project, assets: list[dict[str, Any]], *, add: Sequence[str] = (), remove: Sequence[str] = (),

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from reelprov.config import PathRule, ProjectConfig
+from reelprov.errors import UnknownTag
 
 STAGES = ("temp", "final", "unassigned")
 TAGS = (
@@ -19,6 +20,13 @@ TAGS = (
     "unowned_training_data",
     "union_role",
 )
+
+
+def check_tags(tags: list[str]) -> None:
+    """Refuse a tag reelprov does not know (a typo would otherwise tag nothing a rule reads)."""
+    for t in tags:
+        if t not in TAGS:
+            raise UnknownTag(f"unknown tag {t!r}; known tags: {', '.join(TAGS)}")
 
 
 @lru_cache(maxsize=512)

@@ -125,6 +125,20 @@ def test_commands_start_without_sqlalchemy(show_root: Path, args: list[str]) -> 
     assert "HEAVY=[]" in r.stderr, r.stderr
 
 
+@pytest.mark.parametrize("args", [["ls", "--json"], ["ls", "--tag", "story_relevant", "--json"],
+                                  ["show", "final/ai.png", "--json"], ["history", "final/ai.png", "--json"],
+                                  ["cut", "ls", "--json"]])
+def test_listing_commands_do_not_load_the_policy_engine(show_root: Path, args: list[str]) -> None:
+    """Only commands that record (or judge flags) need the policy: `ls` loaded it to check a tag name."""
+    _fill(show_root)
+    code = ("import sys\nfrom reelprov.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+            "    assert not e.code, e.code\nsys.stderr.write('ENGINE=%s' % ('reelprov.policy.engine' in sys.modules))\n")
+    r = subprocess.run([sys.executable, "-c", code, *args], cwd=show_root, capture_output=True, text=True,
+                       env={**os.environ, "REELPROV_ACTOR": "t"}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "ENGINE=False" in r.stderr, r.stderr
+
+
 def test_snapshots_nest_and_threads_read_side_by_side(show_root: Path) -> None:
     """One connection per thread; a snapshot inside a snapshot shares it (no 'transaction within
     a transaction')."""
