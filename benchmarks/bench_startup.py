@@ -1,6 +1,9 @@
 """CLI start-up: `reelprov --help` and `reelprov ls --json` wall time (median of 10), vs a bare interpreter.
 
-    python benchmarks/bench_startup.py
+    python benchmarks/bench_startup.py [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+
+With --postgres, also `ls --json` and `show` on the same project with its ledger on PostgreSQL,
+reading through libpq (the default) and through psycopg (REELPROV_PG_DRIVER=psycopg), alternated.
 """
 
 from __future__ import annotations
@@ -16,17 +19,52 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REELPROV, SAMPLES, env  # noqa: E402
 
 
-def med(cmd: list[str], n: int = 10) -> float:
-    ts = []
+def med(cmd: list[str], n: int = 10, **extra: str) -> float:
+    return meds(cmd, [extra], n)[0]
+
+
+def meds(cmd: list[str], extras: list[dict[str, str]], n: int = 10) -> list[float]:
+    """Median ms of CMD under each set of extra environment variables, alternated run by run."""
+    ts: list[list[float]] = [[] for _ in extras]
     for _ in range(n):
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env())
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts) * 1000
+        for i, extra in enumerate(extras):
+            t = time.perf_counter()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env(**extra))
+            ts[i].append(time.perf_counter() - t)
+    return [statistics.median(t) * 1000 for t in ts]
+
+
+def on_postgres(root: Path, base_url: str) -> None:
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema = f"rp_bench_{uuid.uuid4().hex[:8]}"
+    eng = sa.create_engine(base_url)
+    with eng.begin() as c:
+        c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{schema}"
+    try:
+        subprocess.run([REELPROV, "-P", str(root), "scan"], check=True, stdout=subprocess.DEVNULL,
+                       env=env(REELPROV_DATABASE_URL=url))
+        drivers = [{"REELPROV_DATABASE_URL": url, "REELPROV_PG_DRIVER": d} for d in ("libpq", "psycopg")]
+        ls = meds([REELPROV, "-P", str(root), "ls", "--json"], drivers)
+        show = meds([REELPROV, "-P", str(root), "show", "temp/boards/castle.png", "--json"], drivers)
+        print(f"PostgreSQL ledger, libpq (default) vs psycopg: ls --json {ls[0]:.0f} vs {ls[1]:.0f} ms | "
+              f"show {show[0]:.0f} vs {show[1]:.0f} ms")
+    finally:
+        with eng.begin() as c:
+            c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        eng.dispose()
 
 
 def main() -> None:
+    import argparse
     import shutil
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--postgres", default=None)
+    args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="rp-start-") as d:
         root = Path(d) / "show"
@@ -39,6 +77,8 @@ def main() -> None:
         ls = med([REELPROV, "-P", str(root), "ls", "--json"])
         print(f"python -c pass: {bare:.0f} ms | python -c 'import sqlalchemy': {sa:.0f} ms")
         print(f"reelprov --help: {helpt:.0f} ms | reelprov ls --json (sample_media, {len(list(root.rglob('*.*')))} files): {ls:.0f} ms")
+        if args.postgres:
+            on_postgres(root, args.postgres)
 
 
 if __name__ == "__main__":
