@@ -82,6 +82,13 @@ def test_read_commands_answer_the_same_through_both_drivers(show_root: Path, pg_
         assert lp_out, args
 
 
+def test_an_unknown_driver_name_is_refused_saying_which_to_use(show_root: Path, pg_url: str) -> None:
+    env = {"REELPROV_DATABASE_URL": pg_url}
+    assert run_cli("db", "upgrade", cwd=show_root, env=env).code == 0
+    r = run_cli("ls", cwd=show_root, env={**env, "REELPROV_PG_DRIVER": "pg8000"})
+    assert r.code == 2 and "REELPROV_PG_DRIVER='pg8000': use libpq" in r.err and "Traceback" not in r.err
+
+
 @pytest.mark.parametrize("args", [["ls", "--json"], ["show", "final/ai.png", "--json"], ["flags", "--json"],
                                   ["history", "final/ai.png", "--json"]])
 def test_read_commands_do_not_load_psycopg(show_root: Path, pg_url: str, args: list[str]) -> None:

@@ -170,6 +170,9 @@ def connect(url: str, *, write: bool = False, bulk: bool = False) -> Any:
     # Reads go through libpq directly: importing psycopg takes longer than most reads. A bulk reader
     # (verify: every entry) prefers psycopg, whose C code converts a million rows faster.
     prefer = os.environ.get("REELPROV_PG_DRIVER") or ("psycopg" if bulk else "libpq")
+    if prefer not in ("libpq", "psycopg"):
+        raise DatabaseError(f"REELPROV_PG_DRIVER={prefer!r}: use libpq (reads through libpq itself, the default) "
+                            "or psycopg, or leave it unset")
     if not write and prefer != "psycopg" and (conn := _libpq_connect(conninfo)) is not None:
         return conn
     try:
