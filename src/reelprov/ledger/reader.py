@@ -2,7 +2,8 @@
 
 Read commands (`ls`, `show`, `history`, `flags`, `cut ls/show`, `report`) start without importing
 SQLAlchemy, SQLModel or Alembic, which cost most of a second here: sqlite3 from the standard
-library, psycopg for a shared PostgreSQL ledger. Writes stay on SQLAlchemy (ledger/store.py).
+library; for a shared PostgreSQL ledger libpq itself (ledger/libpq.py) for reads, psycopg for writes
+and for reading the whole ledger. Writes are in ledger/store.py.
 Every statement is a constant string with named parameters; values are always bound, never
 formatted into SQL.
 """
@@ -150,7 +151,9 @@ PG_DEFAULTS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "k
 def connect(url: str, *, write: bool = False, bulk: bool = False) -> Any:
     """A DB-API connection for URL in autocommit mode (transactions are begun explicitly).
     SQLite: busy timeout, and for writers WAL with synchronous=FULL: a committed entry survives a
-    power cut or an OS crash too, not only a killed process (NORMAL may lose the last commits)."""
+    power cut or an OS crash too, not only a killed process (NORMAL may lose the last commits).
+    PostgreSQL: readers on libpq directly, writers and BULK readers on psycopg (REELPROV_PG_DRIVER
+    overrides), both with keepalives."""
     if dialect_of(url) == "sqlite":
         path = sqlite_path(url)
         if write and path and path != ":memory:":
