@@ -16,11 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REELPROV, env  # noqa: E402
+from common import REELPROV, env, pg_schema  # noqa: E402
 from synth import populate  # noqa: E402
 
 
@@ -96,18 +95,8 @@ def main() -> None:
         if not args.no_sqlite:
             run("SQLite", Path(d) / "sqlite", env(), args.assets)
         if args.postgres:
-            import sqlalchemy as sa
-
-            schema = f"rp_bench_{uuid.uuid4().hex[:8]}"
-            eng = sa.create_engine(args.postgres)
-            with eng.begin() as c:
-                c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-            url = f"{args.postgres}{'&' if '?' in args.postgres else '?'}options=-csearch_path%3D{schema}"
-            try:
+            with pg_schema(args.postgres) as url:
                 run("PostgreSQL", Path(d) / "pg", env(REELPROV_DATABASE_URL=url), args.assets)
-            finally:
-                with eng.begin() as c:
-                    c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 if __name__ == "__main__":

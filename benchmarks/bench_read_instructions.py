@@ -18,11 +18,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REELPROV, SAMPLES, env  # noqa: E402
+from common import REELPROV, SAMPLES, env, pg_schema  # noqa: E402
 
 ASSET = "temp/boards/castle.png"
 
@@ -39,8 +38,6 @@ def instructions(cmd: list[str], extra: dict[str, str]) -> int:
 
 
 def main() -> None:
-    import sqlalchemy as sa
-
     ap = argparse.ArgumentParser()
     ap.add_argument("--postgres", required=True)
     ap.add_argument("--sqlite-ms", type=float, default=67.0,
@@ -49,32 +46,22 @@ def main() -> None:
     args = ap.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("needs valgrind (Debian package valgrind)")
-    schema = f"rp_bench_{uuid.uuid4().hex[:8]}"
-    eng = sa.create_engine(args.postgres)
-    with eng.begin() as c:
-        c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{args.postgres}{'&' if '?' in args.postgres else '?'}options=-csearch_path%3D{schema}"
-    try:
-        with tempfile.TemporaryDirectory(prefix="rp-instr-") as d:
-            roots = {}
-            for name, extra in (("lite", {}), ("pg", {"REELPROV_DATABASE_URL": url})):
-                root = roots[name] = Path(d) / name
-                shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("reelprov.toml", ".reelprov", "report.*"))
-                subprocess.run([REELPROV, "init", str(root)], check=True, stdout=subprocess.DEVNULL, env=env())
-                subprocess.run([REELPROV, "-P", str(root), "scan"], check=True, stdout=subprocess.DEVNULL, env=env(**extra))
-            base = instructions([sys.executable, "-c", "pass"], {})
-            rows = []
-            for label, root, extra in (
-                ("SQLite", roots["lite"], {}),
-                ("PostgreSQL, libpq (default)", roots["pg"], {"REELPROV_DATABASE_URL": url, "REELPROV_PG_DRIVER": "libpq"}),
-                ("PostgreSQL, psycopg", roots["pg"], {"REELPROV_DATABASE_URL": url, "REELPROV_PG_DRIVER": "psycopg"}),
-            ):
-                n = instructions([sys.executable, "-m", "reelprov", "-P", str(root), "show", ASSET, "--json"], extra)
-                rows.append((label, n - base))
-    finally:
-        with eng.begin() as c:
-            c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        eng.dispose()
+    with pg_schema(args.postgres) as url, tempfile.TemporaryDirectory(prefix="rp-instr-") as d:
+        roots = {}
+        for name, extra in (("lite", {}), ("pg", {"REELPROV_DATABASE_URL": url})):
+            root = roots[name] = Path(d) / name
+            shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("reelprov.toml", ".reelprov", "report.*"))
+            subprocess.run([REELPROV, "init", str(root)], check=True, stdout=subprocess.DEVNULL, env=env())
+            subprocess.run([REELPROV, "-P", str(root), "scan"], check=True, stdout=subprocess.DEVNULL, env=env(**extra))
+        base = instructions([sys.executable, "-c", "pass"], {})
+        rows = []
+        for label, root, extra in (
+            ("SQLite", roots["lite"], {}),
+            ("PostgreSQL, libpq (default)", roots["pg"], {"REELPROV_DATABASE_URL": url, "REELPROV_PG_DRIVER": "libpq"}),
+            ("PostgreSQL, psycopg", roots["pg"], {"REELPROV_DATABASE_URL": url, "REELPROV_PG_DRIVER": "psycopg"}),
+        ):
+            n = instructions([sys.executable, "-m", "reelprov", "-P", str(root), "show", ASSET, "--json"], extra)
+            rows.append((label, n - base))
     lite = rows[0][1]
     print(f"python -c pass: {base / 1e6:.1f} M instructions")
     print(f"`reelprov show {ASSET} --json`, instructions beyond that (client process only):")

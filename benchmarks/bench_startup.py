@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REELPROV, SAMPLES, env  # noqa: E402
+from common import REELPROV, SAMPLES, env, pg_schema  # noqa: E402
 
 
 def med(cmd: list[str], n: int = 10, **extra: str) -> float:
@@ -35,16 +35,7 @@ def meds(cmd: list[str], extras: list[dict[str, str]], n: int = 10) -> list[floa
 
 
 def on_postgres(root: Path, base_url: str) -> None:
-    import uuid
-
-    import sqlalchemy as sa
-
-    schema = f"rp_bench_{uuid.uuid4().hex[:8]}"
-    eng = sa.create_engine(base_url)
-    with eng.begin() as c:
-        c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{schema}"
-    try:
+    with pg_schema(base_url) as url:
         subprocess.run([REELPROV, "-P", str(root), "scan"], check=True, stdout=subprocess.DEVNULL,
                        env=env(REELPROV_DATABASE_URL=url))
         drivers = [{"REELPROV_DATABASE_URL": url, "REELPROV_PG_DRIVER": d} for d in ("libpq", "psycopg")]
@@ -52,10 +43,6 @@ def on_postgres(root: Path, base_url: str) -> None:
         show = meds([REELPROV, "-P", str(root), "show", "temp/boards/castle.png", "--json"], drivers)
         print(f"PostgreSQL ledger, libpq (default) vs psycopg: ls --json {ls[0]:.0f} vs {ls[1]:.0f} ms | "
               f"show {show[0]:.0f} vs {show[1]:.0f} ms")
-    finally:
-        with eng.begin() as c:
-            c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        eng.dispose()
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,3 +57,22 @@ def env(**extra: str) -> dict[str, str]:
     # install); measure that, not the compiler.
     e.pop("PYTHONDONTWRITEBYTECODE", None)
     return {**e, **extra}
+
+
+@contextmanager
+def pg_schema(base_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema for one run: BASE_URL with search_path pinned to it; dropped after."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema = f"rp_bench_{uuid.uuid4().hex[:8]}"
+    eng = sa.create_engine(base_url)
+    with eng.begin() as c:
+        c.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with eng.begin() as c:
+            c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        eng.dispose()
