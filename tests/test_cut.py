@@ -692,6 +692,49 @@ def test_otio_image_sequences_count_the_frames_the_cut_shows(cli, show_root: Pat
     assert len(cli("ls", "--in-cut", "--json", cwd=show_root).json()) == 15
 
 
+def test_an_xml_timeline_naming_a_sequence_by_its_first_frame_shows_the_frames_from_it(cli, show_root: Path) -> None:
+    """Premiere and FCP 7 XML name an image sequence by its first frame file: only that file was in
+    the cut, so an AI-made frame further in was never flagged for the screen. With the next frame
+    there too, the clip shows the frames from its in point on; a version number (`_v003`) or a
+    numbered still with no next frame stays one file."""
+    _setup(cli, show_root)
+    _frames(show_root, "final/vfx/sh070", "sh070_comp.####.png", range(1001, 1011), ai=1006)
+    write_png(show_root / "final/boards/board_v003.png", color=(9, 9, 1))
+    write_png(show_root / "final/boards/board_v004.png", {"parameters": SD_PARAMS}, color=(9, 9, 2))
+    write_png(show_root / "final/plates/plate_0001.png", color=(9, 9, 3))
+    assert cli("scan", cwd=show_root).code == 0
+    r = 24
+
+    def t(frames: int) -> otio.opentime.RationalTime:
+        return otio.opentime.RationalTime(frames, r)
+
+    tl = otio.schema.Timeline(name="XML R1", global_start_time=otio.opentime.from_timecode("01:00:00:00", r))
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    for rel, media, shown in (("final/vfx/sh070/sh070_comp.1001.png", 10, otio.opentime.TimeRange(t(2), t(5))),
+                              ("final/boards/board_v003.png", 240, otio.opentime.TimeRange(t(0), t(48))),
+                              ("final/plates/plate_0001.png", 240, otio.opentime.TimeRange(t(0), t(24)))):
+        track.append(otio.schema.Clip(name=Path(rel).name, source_range=shown, media_reference=otio.schema.ExternalReference(
+            target_url=f"file:///Volumes/SHOW/{rel}", available_range=otio.opentime.TimeRange(t(0), t(media)))))
+    tl.tracks.append(track)
+    otio.adapters.write_to_file(tl, str(show_root / "r1.xml"), adapter_name="fcp_xml")
+    res = cli("cut", "import", str(show_root / "r1.xml"), "--json", cwd=show_root)
+    assert res.code == 0, res.err
+    comp, board, plate = res.json()["events"]
+    assert comp["matched_by"] == "sequence first frame"
+    assert (comp["sequence"]["path"], comp["sequence"]["shown"]) == ("final/vfx/sh070/sh070_comp.####.png", "1003-1007")
+    assert [(f["frame"], f["record_in"]) for f in comp["sequence"]["frames"]] == [
+        (1003, "01:00:00:00"), (1004, "01:00:00:01"), (1005, "01:00:00:02"), (1006, "01:00:00:03"), (1007, "01:00:00:04")]
+    assert (board["path"], board["matched_by"], "sequence" in board) == ("final/boards/board_v003.png", "path", False)
+    assert (plate["path"], "sequence" in plate) == ("final/plates/plate_0001.png", False)
+    ai = cli("show", "final/vfx/sh070/sh070_comp.1006.png", "--json", cwd=show_root).json()
+    assert ai["in_cut"] is True
+    assert [f["status"] for f in ai["flags"] if f["rule"] == "screen.ai_headed_to_screen"] == ["open"]
+    in_cut = {a["path"] for a in cli("ls", "--in-cut", "--json", cwd=show_root).json()}
+    assert {p for p in in_cut if "sh070" in p} == {f"final/vfx/sh070/sh070_comp.{n}.png" for n in range(1003, 1008)}
+    assert "final/boards/board_v004.png" not in in_cut  # the next version is not the next frame
+    assert cli("verify", cwd=show_root).code == 0
+
+
 def test_a_sequence_matches_whatever_case_and_unicode_form_the_editor_wrote(cli, show_root: Path) -> None:
     """A Mac share hands the editor NFD names, an editor on Windows may change case: the frames are
     found all the same, and the sequence is named as its files are."""

@@ -58,3 +58,27 @@ def test_a_file_url_names_a_sequence_encoded_or_not() -> None:
         Sequence("/show/vfx/sh010", "sh010.", ".exr", 4, range(1001, 1101))
     assert seq("file:///show/vfx/sh010/sh010.%04d.exr") == Sequence("file:///show/vfx/sh010", "sh010.", ".exr", 4, None)
     assert seq("file:///show/vfx/sh010/sh010.1001.exr") is None
+
+
+@pytest.mark.parametrize(("path", "start", "count", "want"), [
+    ("/show/vfx/sh010_comp.1001.exr", 0, 48, Sequence("/show/vfx", "sh010_comp.", ".exr", 4, range(1001, 1049))),
+    ("/show/vfx/sh010_comp.1001.exr", 10, 5, Sequence("/show/vfx", "sh010_comp.", ".exr", 4, range(1011, 1016))),
+    ("sh020_bg_0001.DPX", 2, 3, Sequence(None, "sh020_bg_", ".DPX", 4, range(3, 6))),
+    ("plate-00100.tif", 0, 2, Sequence(None, "plate-", ".tif", 5, range(100, 102))),
+    ("/show/boards/board_v003.png", 0, 48, None),  # a version, not a frame
+    ("/show/vfx/sh010_comp.1001.mov", 0, 48, None),  # a movie is many frames in one file
+    ("/show/vfx/sh010_comp.1001.exr", 0, 1, None),  # one frame shown: that file
+    ("/show/vfx/shot_12.png", 0, 48, None),  # two digits: a take or a shot number more often than a frame
+])
+def test_a_sequence_named_by_its_first_frame_file(path: str, start: int, count: int, want: Sequence | None) -> None:
+    import opentimelineio as otio
+
+    def t(n: int) -> otio.opentime.RationalTime:
+        return otio.opentime.RationalTime(n, 24)
+
+    from reelprov.frames import first_frame_sequence
+
+    clip = otio.schema.Clip(name="c", source_range=otio.opentime.TimeRange(t(start), t(count)),
+                            media_reference=otio.schema.ExternalReference(target_url=path,
+                                                                          available_range=otio.opentime.TimeRange(t(0), t(240))))
+    assert first_frame_sequence(clip, clip.source_range, path) == want

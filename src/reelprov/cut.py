@@ -14,7 +14,15 @@ from urllib.parse import unquote, urlparse
 
 from reelprov.config import MAX_PATH
 from reelprov.errors import CutImportError, ReelprovError, UnknownCut
-from reelprov.frames import FrameIndex, Sequence, frame_parts, from_pattern, runs, sequence_of
+from reelprov.frames import (
+    FrameIndex,
+    Sequence,
+    first_frame_sequence,
+    frame_parts,
+    from_pattern,
+    runs,
+    sequence_of,
+)
 from reelprov.hashing import digest_file
 from reelprov.names import printable, same_form
 from reelprov.project import Project
@@ -337,6 +345,16 @@ def _match_sequence(seq: Sequence, project: Project, cut_file: Path,
     return event | ({"also_fits": tied} if tied else {}), told
 
 
+def _has_next_frame(index: FrameIndex, seq: Sequence, first_path: str) -> bool:
+    """Whether the folder of FIRST_PATH, a frame file of SEQ, holds the frame numbered after it: a
+    sequence, not a single numbered still."""
+    parts = frame_parts(first_path)
+    if parts is None:
+        return False
+    frames = dict(index.folders(seq)).get(same_form(parts[0]), {})
+    return int(parts[2]) + 1 in frames
+
+
 def _file_name(text: str) -> str:
     """A media path's or clip's file name as names compare: its last part, lower case, one Unicode
     form (NFD from a Mac share, NFC from the editor)."""
@@ -401,6 +419,26 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
     frame_index: FrameIndex | None = None  # built at the first image sequence
     events: list[dict[str, Any]] = []
     unmatched: list[dict[str, Any]] = []
+    edl = path.suffix.lower() == ".edl"
+
+    def index() -> FrameIndex:
+        nonlocal frame_index
+        if frame_index is None:
+            frame_index = FrameIndex(by_path.values())
+        return frame_index
+
+    def as_sequence(seq: Sequence, ev: dict[str, Any], rng: Any) -> dict[str, Any] | None:
+        """EV as the event of the frames of SEQ the clip shows, None if the ledger has none of them."""
+        found, told = _match_sequence(seq, project, path, index())
+        if found is None:
+            return None
+        if told is not None:  # one timeline frame each, from the clip's first
+            rec_in = start + rng.start_time.to_seconds()
+            for f in found["sequence"]["frames"]:
+                at = rec_in + told.index(f["frame"]) / rate
+                f.update(record_in=_tc(at, rate, drop), record_out=_tc(at + 1 / rate, rate, drop))
+        return {**ev, **found}
+
     for ti, track in enumerate(tl.tracks):
         where["track"] = ti + 1
         track_name = track.name or f"{'V' if track.kind == otio.schema.TrackKind.Video else 'A'}{ti + 1}"
@@ -411,27 +449,26 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
                 continue  # inside a compound clip, in a part of it the cut does not show
             rng, source = placed
             ev, refs = _clip_event(clip, rng, where["clip"], track_name, str(track.kind), start, rate, drop, path)
-            seq = sequence_of(clip, source, edl=path.suffix.lower() == ".edl")
+            seq = sequence_of(clip, source, edl=edl)
             if seq is not None:
                 _refuse_long([("media path", seq.label)], where["clip"], track_name, path)  # its name around the number, padding
-                if frame_index is None:
-                    frame_index = FrameIndex(by_path.values())
-                found, told = _match_sequence(seq, project, path, frame_index)
-                if found is not None:
-                    if told is not None:  # one timeline frame each, from the clip's first
-                        rec_in = start + rng.start_time.to_seconds()
-                        for f in found["sequence"]["frames"]:
-                            at = rec_in + told.index(f["frame"]) / rate
-                            f.update(record_in=_tc(at, rate, drop), record_out=_tc(at + 1 / rate, rate, drop))
-                    events.append({**ev, **found})
+                if (found := as_sequence(seq, ev, rng)) is not None:
+                    events.append(found)
                     continue
                 refs = [seq.label]  # not found as frames: by name as any clip, and named so if unmatched
             asset, tied, how = _match(clip, refs, project, path, by_path, by_name)
             if asset is None:
                 unmatched.append({**ev, "reference": refs[0] if refs else None})
-            else:
-                events.append({**ev, "asset": asset.id, "path": asset.path, "matched_by": how}
-                              | ({"also_fits": tied} if tied else {}))
+                continue
+            # An XML timeline names an image sequence by its first frame file: with the next frame there
+            # too, the clip shows the frames from it on (an AI-made frame among them is on screen).
+            first = None if edl or seq is not None else first_frame_sequence(clip, source, (project.root / asset.path).as_posix())
+            if first is not None and _has_next_frame(index(), first, asset.path) and \
+                    (found := as_sequence(first, ev, rng)) is not None:
+                events.append(found | {"matched_by": "sequence first frame"})
+                continue
+            events.append({**ev, "asset": asset.id, "path": asset.path, "matched_by": how}
+                          | ({"also_fits": tied} if tied else {}))
     return events, unmatched
 
 

@@ -23,6 +23,10 @@ _PATTERN = re.compile(r"%0?(?P<width>\d*)d|(?P<hashes>#+)|(?P<ats>@+)|\[(?P<firs
 _AFTER = re.compile(r"^(?:[^\d\s][^\s]*)?\.[A-Za-z0-9]{1,8}$")
 # A frame file: the last run of digits in its name is its frame number.
 _FRAME_FILE = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\D*)$")
+# A still that may be the first frame of a sequence a timeline names by that file alone (Premiere's and
+# FCP 7's XML do): a number of 3+ digits after '.', '_' or '-' (not a version: `_v003`), an image type.
+_FIRST_FRAME = re.compile(r"^(?P<prefix>.*[._-])(?P<digits>\d{3,})(?P<suffix>\.(?:exr|dpx|cin|tiff?|png|jpe?g|tga|bmp|webp))$",
+                          re.IGNORECASE)
 
 
 class Known(Protocol):
@@ -68,6 +72,28 @@ def sequence_of(clip: Any, shown: Any, *, edl: bool = False) -> Sequence | None:
         if text and (seq := from_pattern(str(text))) is not None:
             return seq
     return None
+
+
+def first_frame_sequence(clip: Any, shown: Any, path: str) -> Sequence | None:
+    """The sequence CLIP shows when its media is PATH, a frame file named as the sequence's first
+    (`sh010_comp.1001.exr`, as FCP 7 and Premiere XML name an image sequence), and the clip shows
+    more than one frame of it: the frames from that number on, as many as it shows, from where its
+    source starts in the media. None for anything else (a movie, a version number, a single frame)."""
+    folder, _, name = path.rpartition("/")
+    m = _FIRST_FRAME.match(name)
+    if m is None:
+        return None
+    ref = clip.media_reference
+    try:
+        count = round(shown.duration.to_frames())
+        media = getattr(ref, "available_range", None)
+        offset = round((shown.start_time - media.start_time).to_frames() if media is not None else shown.start_time.to_frames())
+    except (ValueError, OverflowError, ZeroDivisionError, AttributeError):
+        return None
+    if count < 2 or offset < 0:
+        return None
+    first = int(m["digits"]) + offset
+    return Sequence(folder or None, m["prefix"], m["suffix"], len(m["digits"]), range(first, first + count))
 
 
 def _by_timecode(clip: Any, ref: Any, shown: Any) -> range | None:
