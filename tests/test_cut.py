@@ -735,6 +735,39 @@ def test_an_xml_timeline_naming_a_sequence_by_its_first_frame_shows_the_frames_f
     assert cli("verify", cwd=show_root).code == 0
 
 
+def test_the_rest_of_a_sequence_named_by_its_first_frame_joins_the_cut_when_it_arrives(cli, show_root: Path) -> None:
+    """The comp's first frame was delivered before the cut was imported, the rest after: the clip
+    matched that one file; the next frame arriving makes it a sequence, and the cut is matched again
+    from its unchanged timeline."""
+    _setup(cli, show_root)
+    _frames(show_root, "final/vfx/sh080", "sh080_comp.####.png", range(1001, 1002))
+    assert cli("scan", cwd=show_root).code == 0
+    r = 24
+    tl = otio.schema.Timeline(name="XML R2", global_start_time=otio.opentime.from_timecode("01:00:00:00", r))
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    track.append(otio.schema.Clip(
+        name="sh080", source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, r), otio.opentime.RationalTime(4, r)),
+        media_reference=otio.schema.ExternalReference(
+            target_url="file:///Volumes/SHOW/final/vfx/sh080/sh080_comp.1001.png",
+            available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, r), otio.opentime.RationalTime(8, r)))))
+    tl.tracks.append(track)
+    xml = show_root.parent / "editorial" / "r2.xml"  # the editor's export, outside the project
+    xml.parent.mkdir()
+    otio.adapters.write_to_file(tl, str(xml), adapter_name="fcp_xml")
+    res = cli("cut", "import", str(xml), "--json", cwd=show_root)
+    assert res.code == 0, res.err
+    assert [(e["path"], "sequence" in e) for e in res.json()["events"]] == [("final/vfx/sh080/sh080_comp.1001.png", False)]
+    _frames(show_root, "final/vfx/sh080", "sh080_comp.####.png", range(1002, 1009), ai=1003)
+    scan = cli("scan", "--json", cwd=show_root)
+    assert scan.code == 0, scan.err
+    assert [c["name"] for c in scan.json()["cuts_imported"]] == ["XML R2"]
+    ev = cli("cut", "show", "XML R2", "--json", cwd=show_root).json()["events"][0]
+    assert (ev["matched_by"], ev["sequence"]["shown"]) == ("sequence first frame", "1001-1004")
+    ai = cli("show", "final/vfx/sh080/sh080_comp.1003.png", "--json", cwd=show_root).json()
+    assert ai["in_cut"] is True and [f["status"] for f in ai["flags"] if f["rule"] == "screen.ai_headed_to_screen"] == ["open"]
+    assert cli("show", "final/vfx/sh080/sh080_comp.1005.png", "--json", cwd=show_root).json()["in_cut"] is False
+
+
 def test_a_sequence_matches_whatever_case_and_unicode_form_the_editor_wrote(cli, show_root: Path) -> None:
     """A Mac share hands the editor NFD names, an editor on Windows may change case: the frames are
     found all the same, and the sequence is named as its files are."""

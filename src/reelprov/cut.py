@@ -17,6 +17,7 @@ from reelprov.errors import CutImportError, ReelprovError, UnknownCut
 from reelprov.frames import (
     FrameIndex,
     Sequence,
+    first_frame_parts,
     first_frame_sequence,
     frame_parts,
     from_pattern,
@@ -547,7 +548,8 @@ def follow_cuts(project: Project, recorded: list[str], arrived: list[str] | None
       exporting the cut over it again);
     - from the same, unchanged timeline file when media it named but the ledger did not have
       arrived (ARRIVED: files recorded new, restored or moved in whose name an unmatched clip or a
-      missing frame of the cut names).
+      missing frame of the cut names, or that are the frame after a still an XML timeline named,
+      which makes that still the first frame of a sequence).
     Returns what each import did (those that changed the cut, with `path` and `why`) and what
     could not be imported ({cut, path, error}: the previous import stands)."""
     files = [rel for rel in recorded if Path(rel).suffix.lower() in SUPPORTED]
@@ -628,10 +630,16 @@ def _wants(project: Project, cut: dict[str, Any]) -> _Wanted:
                 if seq is not None:
                     frames[seq] = None
                 names |= _name_keys(text)
+        xml = Path(cut["source"]).suffix.lower() != ".edl"
         for e in (row or {}).get("events", []):
             seq = e.get("sequence")
             if seq and seq.get("missing") and (named := _sequence_named(seq["path"])) is not None:
                 frames[named] = _frame_numbers(seq["missing"], frames.get(named, set()))
+            elif not seq and xml and (parts := first_frame_parts(e.get("path") or "")) is not None:
+                # a still that may be a sequence's first frame: its next frame arriving makes it one
+                named = (same_form(parts[1].lower()), same_form(parts[3].lower()))
+                if (have := frames.get(named, set())) is not None:
+                    frames[named] = have | {int(parts[2]) + 1}
         for old in [k for k in _WANTED if k[:2] == key[:2]]:
             del _WANTED[old]  # an earlier import of the same cut
         _WANTED[key] = _Wanted(names, frames)

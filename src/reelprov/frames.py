@@ -79,10 +79,10 @@ def first_frame_sequence(clip: Any, shown: Any, path: str) -> Sequence | None:
     (`sh010_comp.1001.exr`, as FCP 7 and Premiere XML name an image sequence), and the clip shows
     more than one frame of it: the frames from that number on, as many as it shows, from where its
     source starts in the media. None for anything else (a movie, a version number, a single frame)."""
-    folder, _, name = path.rpartition("/")
-    m = _FIRST_FRAME.match(name)
-    if m is None:
+    parts = first_frame_parts(path)
+    if parts is None:
         return None
+    folder, prefix, digits, suffix = parts
     ref = clip.media_reference
     try:
         count = round(shown.duration.to_frames())
@@ -92,8 +92,16 @@ def first_frame_sequence(clip: Any, shown: Any, path: str) -> Sequence | None:
         return None
     if count < 2 or offset < 0:
         return None
-    first = int(m["digits"]) + offset
-    return Sequence(folder or None, m["prefix"], m["suffix"], len(m["digits"]), range(first, first + count))
+    first = int(digits) + offset
+    return Sequence(folder or None, prefix, suffix, len(digits), range(first, first + count))
+
+
+def first_frame_parts(path: str) -> tuple[str, str, str, str] | None:
+    """A still an XML timeline may name as the first frame of a sequence: its folder and its name's
+    parts around the number (as frame_parts); None for a version number, a movie, two digits."""
+    folder, _, name = path.rpartition("/")
+    m = _FIRST_FRAME.match(name)
+    return None if m is None else (folder, m["prefix"], m["digits"], m["suffix"])
 
 
 def _by_timecode(clip: Any, ref: Any, shown: Any) -> range | None:
