@@ -480,7 +480,7 @@ _FUZZ_TOKENS = [b"-1", b"0", b"99999999999", b"nan", b"inf", b"\x00", b"", b"\xf
 @example(kind=".edl", edits=[(EDL.encode().index(b"NON-"), 4, b"")])  # DROP FRAME at 24 fps: was a traceback
 @example(kind=".edl", edits=[(EDL.encode().index(b"01:00:00:00"), 11, b"99:99:99:99")])
 @example(kind=".seq.edl", edits=[(SEQ_EDL.encode().index(b"1010]"), 4, b"99999999999")])
-@given(kind=st.sampled_from([".edl", ".otio", ".xml", ".fcpxml", ".seq.edl", ".seq.otio"]),
+@given(kind=st.sampled_from([".edl", ".otio", ".xml", ".fcpxml", ".seq.edl", ".seq.otio", ".seq.xml"]),
        edits=st.lists(st.tuples(st.integers(0, 1 << 12), st.integers(0, 8),
                                 st.one_of(st.sampled_from(_FUZZ_TOKENS), st.binary(max_size=4))), min_size=1, max_size=4))
 def test_mutated_timelines_are_imported_or_refused_never_crash(tmp_path_factory: pytest.TempPathFactory, kind: str,
@@ -492,13 +492,22 @@ def test_mutated_timelines_are_imported_or_refused_never_crash(tmp_path_factory:
     seed = root / f"seed{kind}"
     if kind == ".edl":
         seed.write_text(EDL)
-    elif kind in (".seq.edl", ".seq.otio"):  # image sequences, with frames of them in the ledger
+    elif kind in (".seq.edl", ".seq.otio", ".seq.xml"):  # image sequences, with frames of them in the ledger
         for n in (1001, 1002, 1009, 1010):
             (root / "temp/vfx/sh010").mkdir(parents=True, exist_ok=True)
             (root / f"temp/vfx/sh010/sh010_comp_v003.{n}.png").write_bytes(b"frame %d" % n)
         run_cli("scan", cwd=root)
         if kind == ".seq.edl":
             seed.write_text(SEQ_EDL)
+        elif kind == ".seq.xml":  # FCP 7 XML names a sequence by its first frame file
+            rt = otio.opentime.RationalTime
+            tl = otio.schema.Timeline(name="S")
+            tl.tracks.append(otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video))
+            tl.tracks[0].append(otio.schema.Clip(name="sh010", source_range=otio.opentime.TimeRange(rt(1, 24), rt(8, 24)),
+                                                 media_reference=otio.schema.ExternalReference(
+                                                     target_url=f"file://{root}/temp/vfx/sh010/sh010_comp_v003.1001.png",
+                                                     available_range=otio.opentime.TimeRange(rt(0, 24), rt(10, 24)))))
+            otio.adapters.write_to_file(tl, str(seed), adapter_name="fcp_xml")
         else:
             rt = otio.opentime.RationalTime
             ref = otio.schema.ImageSequenceReference(
