@@ -21,6 +21,7 @@ from reelprov.frames import (
     first_frame_sequence,
     frame_parts,
     from_pattern,
+    name_key,
     runs,
     sequence_of,
 )
@@ -637,7 +638,7 @@ def _wants(project: Project, cut: dict[str, Any]) -> _Wanted:
                 frames[named] = _frame_numbers(seq["missing"], frames.get(named, set()))
             elif not seq and xml and (parts := first_frame_parts(e.get("path") or "")) is not None:
                 # a still that may be a sequence's first frame: its next frame arriving makes it one
-                named = (same_form(parts[1].lower()), same_form(parts[3].lower()))
+                named = name_key(parts[1], parts[3])
                 if (have := frames.get(named, set())) is not None:
                     frames[named] = have | {int(parts[2]) + 1}
         for old in [k for k in _WANTED if k[:2] == key[:2]]:
@@ -649,7 +650,7 @@ def _wants(project: Project, cut: dict[str, Any]) -> _Wanted:
 def _sequence_named(text: str) -> tuple[str, str] | None:
     """The names around the frame number of the sequence TEXT names, in the form they compare in."""
     seq = from_pattern(text)
-    return None if seq is None else (same_form(seq.prefix.lower()), same_form(seq.suffix.lower()))
+    return None if seq is None else name_key(seq.prefix, seq.suffix)
 
 
 def _frame_numbers(missing: list[str], into: set[int] | None) -> set[int] | None:
@@ -673,7 +674,7 @@ def _arrival_keys(paths: list[str]) -> tuple[set[str], list[tuple[str, str, int]
         names |= _name_keys(p)
         parts = frame_parts(p)
         if parts is not None:
-            frames.append((same_form(parts[1].lower()), same_form(parts[3].lower()), int(parts[2])))
+            frames.append((*name_key(parts[1], parts[3]), int(parts[2])))
     return names, frames
 
 

@@ -154,6 +154,12 @@ def from_pattern(path: str) -> Sequence | None:
     return Sequence(folder or None, prefix, suffix, padding, None)
 
 
+def name_key(prefix: str, suffix: str) -> tuple[str, str]:
+    """A sequence's name around the frame number in the form names compare in: lower case, one
+    Unicode form (NFD from a Mac share, NFC from the editor)."""
+    return same_form(prefix.lower()), same_form(suffix.lower())
+
+
 class FrameIndex:
     """The ledger's frame files (names ending in a number before their extension), by name
     around the number, then folder, then frame number."""
@@ -165,12 +171,12 @@ class FrameIndex:
             if parts is None:
                 continue
             folder, prefix, digits, suffix = parts
-            key = (same_form(prefix.lower()), same_form(suffix.lower()))
+            key = name_key(prefix, suffix)
             self._by_name.setdefault(key, {}).setdefault(same_form(folder), {}).setdefault(digits, a)
 
     def folders(self, seq: Sequence) -> Iterator[tuple[str, dict[int, Known]]]:
         """Each folder holding frames of SEQ (in one Unicode form), with those frames by number."""
-        for folder, files in self._by_name.get((same_form(seq.prefix.lower()), same_form(seq.suffix.lower())), {}).items():
+        for folder, files in self._by_name.get(name_key(seq.prefix, seq.suffix), {}).items():
             frames = {int(d): a for d, a in files.items() if str(int(d)).zfill(seq.padding) == d}
             if frames:
                 yield folder, frames
