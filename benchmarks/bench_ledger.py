@@ -11,7 +11,6 @@ driver reelprov read through before, alternated with its default (libpq directly
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -19,23 +18,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REELPROV, env, pg_schema  # noqa: E402
+from common import REELPROV, env, median_times, pg_schema  # noqa: E402
 from synth import populate  # noqa: E402
 
 
 def median_time(cmd: list[str], e: dict[str, str], n: int = 5) -> float:
     return median_times(cmd, [e], n)[0]
-
-
-def median_times(cmd: list[str], envs: list[dict[str, str]], n: int = 5) -> list[float]:
-    """The median wall time of CMD under each environment, the environments alternated run by run."""
-    ts: list[list[float]] = [[] for _ in envs]
-    for _ in range(n):
-        for i, e in enumerate(envs):
-            t = time.perf_counter()
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=e)
-            ts[i].append(time.perf_counter() - t)
-    return [statistics.median(t) for t in ts]
 
 
 def drivers(e: dict[str, str]) -> None:

@@ -8,15 +8,13 @@ reading through libpq (the default) and through psycopg (REELPROV_PG_DRIVER=psyc
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REELPROV, SAMPLES, env, pg_schema  # noqa: E402
+from common import REELPROV, SAMPLES, env, median_times, pg_schema  # noqa: E402
 
 
 def med(cmd: list[str], n: int = 10, **extra: str) -> float:
@@ -25,13 +23,7 @@ def med(cmd: list[str], n: int = 10, **extra: str) -> float:
 
 def meds(cmd: list[str], extras: list[dict[str, str]], n: int = 10) -> list[float]:
     """Median ms of CMD under each set of extra environment variables, alternated run by run."""
-    ts: list[list[float]] = [[] for _ in extras]
-    for _ in range(n):
-        for i, extra in enumerate(extras):
-            t = time.perf_counter()
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env(**extra))
-            ts[i].append(time.perf_counter() - t)
-    return [statistics.median(t) * 1000 for t in ts]
+    return [t * 1000 for t in median_times(cmd, [env(**extra) for extra in extras], n)]
 
 
 def on_postgres(root: Path, base_url: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -76,3 +77,15 @@ def pg_schema(base_url: str) -> Iterator[str]:
         with eng.begin() as c:
             c.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         eng.dispose()
+
+
+def median_times(cmd: list[str], envs: list[dict[str, str]], n: int = 5) -> list[float]:
+    """The median wall time (s) of CMD under each environment, the environments alternated run by run
+    (peers measured in one run see the same moments of this shared VM)."""
+    ts: list[list[float]] = [[] for _ in envs]
+    for _ in range(n):
+        for i, e in enumerate(envs):
+            t = time.perf_counter()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=e)
+            ts[i].append(time.perf_counter() - t)
+    return [statistics.median(t) for t in ts]
