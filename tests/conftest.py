@@ -19,6 +19,11 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_media"
 os.environ.setdefault("REELPROV_NO_PLUGINS", "1")
 os.environ.setdefault("REELPROV_ACTOR", "tester")
+# A developer's own settings must not reach the tests: with REELPROV_DATABASE_URL set in their shell
+# every test project would record into that ledger (a facility's shared one), REELPROV_PROJECT would
+# point commands at their project. Tests that want them set them.
+for _name in ("REELPROV_DATABASE_URL", "REELPROV_PROJECT", "REELPROV_PG_DRIVER"):
+    os.environ.pop(_name, None)
 
 
 @dataclass
