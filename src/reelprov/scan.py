@@ -551,7 +551,7 @@ def _store_states(b: Batch, results: list[dict[str, Any]]) -> None:
 
 def _forget_states(b: Batch, paths: list[str]) -> None:
     for i in range(0, len(paths), 500):
-        b.conn.execute("DELETE FROM file_state WHERE project = :p AND path IN (SELECT value FROM json_each(:paths))",
+        b.conn.execute("DELETE FROM file_state WHERE (project, path) IN (SELECT :p, value FROM json_each(:paths))",
                        p=b.project, paths=paths[i : i + 500])
 
 

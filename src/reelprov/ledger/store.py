@@ -127,8 +127,8 @@ class Batch:
         per-file lookups stay in memory."""
         index: dict[str, set[str]] = {p: set() for p in paths}
         for i in range(0, len(paths), 500):
-            for r in self.conn.rows("SELECT id, path FROM asset WHERE project = :p"
-                                    " AND path IN (SELECT value FROM json_each(:paths))",
+            for r in self.conn.rows("SELECT id, path FROM asset"
+                                    " WHERE (project, path) IN (SELECT :p, value FROM json_each(:paths))",
                                     p=self.project, paths=paths[i : i + 500]):
                 index[r["path"]].add(r["id"])
         self._paths = index
@@ -229,7 +229,7 @@ def write_projection(conn: Tx, proj: Projection, entries: list[dict[str, Any]]) 
     _write(conn, "flag", proj.flags, proj.dirty_flags, proj.new_flags, key="id")
     if proj.dirty_cuts:
         names = list(proj.dirty_cuts)
-        conn.execute("DELETE FROM cut WHERE project = :p AND name IN (SELECT value FROM json_each(:names))",
+        conn.execute("DELETE FROM cut WHERE (project, name) IN (SELECT :p, value FROM json_each(:names))",
                      p=proj.project, names=names)
         insert_many(conn, "cut", [proj.cuts[n] for n in names if n in proj.cuts])  # the others were removed
     proj.dirty_assets.clear()
