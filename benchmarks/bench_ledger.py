@@ -1,5 +1,6 @@
 """Ledger scale: ~1,000,000 entries; `show` and `ls --flagged` latency beyond interpreter start,
-and `verify` throughput, on SQLite and (with --postgres URL) PostgreSQL.
+`verify` throughput, and a delivery of 2,000 new files scanned into it, on SQLite and (with
+--postgres URL) PostgreSQL.
 
     python benchmarks/bench_ledger.py [--assets 400000] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
         [--no-sqlite]
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REELPROV, env, median_times, pg_schema  # noqa: E402
+from common import REELPROV, env, make_tree, median_times, pg_schema  # noqa: E402
 from synth import populate  # noqa: E402
 
 
@@ -62,6 +63,11 @@ def run(label: str, root: Path, e: dict[str, str], assets: int) -> None:
     t = time.perf_counter()
     subprocess.run([REELPROV, "-P", str(root), "verify"], check=True, stdout=subprocess.DEVNULL, env=e)
     ver = time.perf_counter() - t
+    # A vendor's delivery into the big project: every batch looks its paths up among the recorded ones.
+    make_tree(root / "final" / "delivery", 2000)
+    t = time.perf_counter()
+    subprocess.run([REELPROV, "-P", str(root), "scan", "final/delivery"], check=True, stdout=subprocess.DEVNULL, env=e)
+    delivery = time.perf_counter() - t
     print(f"{label}: {entries} entries written in {build:.0f}s ({entries / build:.0f}/s)")
     print(f"  interpreter start (python -c pass): {base * 1000:.0f} ms; + the read path's imports (typer, reelprov.cli, reelprov.assets): {imports * 1000:.0f} ms")
     print(f"  show one asset (with its history):          {show * 1000:.0f} ms  ({(show - base) * 1000:.0f} ms beyond interpreter start)")
@@ -69,6 +75,7 @@ def run(label: str, root: Path, e: dict[str, str], assets: int) -> None:
     print(f"  ls --flagged (all {assets // 5} flagged assets): {flagged * 1000:.0f} ms  ({(flagged - base) * 1000:.0f} ms beyond interpreter start, "
           f"{(flagged - base) / max(1, assets // 5) * 1e6:.0f} us per listed asset)")
     print(f"  verify:           {ver:.1f} s  ({entries / ver:.0f} entries/s, chain + projection replay)")
+    print(f"  scan of a 2,000-file delivery into it: {delivery:.2f} s ({2000 / delivery:.0f} files/s)")
     if label == "PostgreSQL":
         drivers({**e, "REELPROV_PROJECT": str(root)})
 
