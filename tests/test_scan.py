@@ -369,3 +369,35 @@ def test_scanning_one_file_or_a_folder_that_is_gone(cli, show_root: Path) -> Non
     # a path that never held anything: a typo, said so
     r = cli("scan", "vfx/olld", cwd=show_root)
     assert r.code == 2 and "vfx/olld: no such file or folder in the project" in r.err
+
+
+def _cached_paths(root: Path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(root / ".reelprov/ledger.db") as c:
+        return [r[0] for r in c.execute("SELECT path FROM file_state ORDER BY path")]
+
+
+def test_a_moved_file_leaves_no_cached_state_at_the_path_it_left(cli, show_root: Path) -> None:
+    """The scan's cache of each path's size, time and hash kept a row for every path a file was
+    moved away from, for good: a show renaming its folders grew it (and every scan's read of it)
+    by a row per file."""
+    write_png(show_root / "wip/a.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "wip/b.png", color=(4, 4, 4))
+    write_png(show_root / "wip/c.png", color=(5, 5, 5))
+    cli("scan", cwd=show_root)
+    assert _cached_paths(show_root) == ["wip/a.png", "wip/b.png", "wip/c.png"]
+    (show_root / "final").mkdir()
+    shutil.move(show_root / "wip/a.png", show_root / "final/a.png")
+    shutil.move(show_root / "wip/b.png", show_root / "final/b.png")
+    assert cli("scan", "--json", cwd=show_root).json()["moved"] == 2
+    assert _cached_paths(show_root) == ["final/a.png", "final/b.png", "wip/c.png"]
+    shutil.move(show_root / "wip/c.png", show_root / "final/c.png")  # into a folder scanned on its own
+    assert cli("scan", "final", "--json", cwd=show_root).json()["moved"] == 1
+    assert _cached_paths(show_root) == ["final/a.png", "final/b.png", "final/c.png"]
+    write_png(show_root / "wip/a.png", color=(6, 6, 6))  # a new file where one moved away from
+    rep = cli("scan", "--json", cwd=show_root).json()
+    assert (rep["seen"], rep["unchanged"]) == (1, 3)
+    assert _cached_paths(show_root) == ["final/a.png", "final/b.png", "final/c.png", "wip/a.png"]
+    assert cli("scan", "--json", cwd=show_root).json()["unchanged"] == 4
+    assert cli("verify", cwd=show_root).code == 0

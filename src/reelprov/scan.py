@@ -452,10 +452,12 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
     results = sorted(results, key=lambda r: not _same_name(r["path"], vanished_by_sha.get(r["sha256"], ())))
     with project.batch() as b:
         b.preload_paths([r["path"] for r in results] + sorted(vanished))
+        missing = set(vanished)
         for r in results:
             record_file(b, r, rep, vanished_by_sha, vanished)
             if Path(r["path"]).suffix.lower() in TIMELINES:
                 rep.timelines.append(r["path"])
+        _forget_states(b, sorted(missing - vanished.keys()))  # the paths files moved away from
         _store_states(b, results)
         if final:
             # present but unreadable or skipped: not a deletion. A file read and then deleted before
