@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import SAMPLES, SD_PARAMS, as_ordinary_user, write_png
 
@@ -401,3 +403,21 @@ def test_a_moved_file_leaves_no_cached_state_at_the_path_it_left(cli, show_root:
     assert _cached_paths(show_root) == ["final/a.png", "final/b.png", "final/c.png", "wip/a.png"]
     assert cli("scan", "--json", cwd=show_root).json()["unchanged"] == 4
     assert cli("verify", cwd=show_root).code == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(sizes=st.lists(st.integers(min_value=0, max_value=200 << 20), max_size=400),
+       workers=st.integers(min_value=2, max_value=8))
+def test_files_handed_to_workers_in_chunks_are_every_file_once_in_walk_order(sizes: list[int], workers: int) -> None:
+    """The examining workers get the files in chunks; the scan records what they give back in
+    order: a chunking that dropped, repeated or reordered a file would lose or misplace records."""
+    from reelprov.scan import CHUNK_BYTES, CHUNK_FILES, Candidate, _chunks
+
+    todo = [Candidate(f"f{i:04d}.png", f"/x/f{i:04d}.png", size, i) for i, size in enumerate(sizes)]
+    chunks = list(_chunks(todo, None, workers))
+    assert [a[1] for chunk in chunks for a in chunk] == [c.rel for c in todo]
+    for chunk in chunks:
+        assert 1 <= len(chunk) <= CHUNK_FILES
+        assert len(chunk) == 1 or sum(sizes[int(a[1][1:5])] for a in chunk) <= CHUNK_BYTES
+    if len(todo) >= workers * 4 and max(sizes, default=0) == 0:
+        assert len(chunks) >= workers * 4  # short last chunks: no worker waits long on another

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 
 BATCH_SIZE = 256
 PARALLEL_THRESHOLD = 48
+# Files handed to an examining worker at a time: up to CHUNK_FILES (fewer round trips between the
+# processes: 2,000 small files scanned 6% faster than in eights), at most CHUNK_BYTES of them and
+# at least 4 chunks per worker, so the last chunks stay short and no worker waits on another.
+CHUNK_FILES = 32
+CHUNK_BYTES = 64 << 20
 # A scan that finds most of the recorded files gone (at least this many, and more than this share
 # of those under the scanned folder) records no deletions unless told to: a share mounted inside
 # the project that is down looks exactly like that, and recording it would resolve every open
@@ -317,16 +322,35 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _examine_chunk(chunk: list[tuple[str, str, int, str | None, bool]]) -> list[dict[str, Any]]:
+    return [_examine_one(a) for a in chunk]
+
+
+def _chunks(todo: list[Candidate], trust: str | None, workers: int) -> Iterator[list[tuple[str, str, int, str | None, bool]]]:
+    """TODO's files in walk order, in chunks of CHUNK_FILES files and CHUNK_BYTES at most."""
+    most = max(1, min(CHUNK_FILES, len(todo) // (workers * 4)))
+    chunk: list[tuple[str, str, int, str | None, bool]] = []
+    size = 0
+    for c in todo:
+        if chunk and (len(chunk) >= most or size + c.size > CHUNK_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append((c.abs, c.rel, c.mtime_ns, trust, c.sidecars))
+        size += c.size
+    if chunk:
+        yield chunk
+
+
 def _examined(todo: list[Candidate], trust: str | None, workers: int) -> Iterator[dict[str, Any]]:
-    args = [(c.abs, c.rel, c.mtime_ns, trust, c.sidecars) for c in todo]
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
         import multiprocessing
 
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                  initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-            yield from pool.map(_examine_one, args, chunksize=8)
+            for results in pool.map(_examine_chunk, _chunks(todo, trust, workers)):
+                yield from results
     else:
-        yield from map(_examine_one, args)
+        yield from (_examine_one((c.abs, c.rel, c.mtime_ns, trust, c.sidecars)) for c in todo)
 
 
 def scan(project: Project, *, progress: Progress | None = None, under: str | None = None,
