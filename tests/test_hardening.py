@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -203,3 +204,54 @@ def test_a_watcher_whose_ledger_disk_fills_up_says_so_once_and_records_everythin
     assert len(errors) == 1 and "full" in errors[0], text
     assert text.count("the ledger is reachable again") == 1, text
     assert run_cli("verify", cwd=show_root).code == 0
+
+
+def test_a_file_whose_reading_crashes_the_reader_is_recorded_unread_and_the_scan_goes_on(
+        show_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader library's native code crashing on a damaged or hostile file (a segfault, an abort)
+    killed the examining worker: the scan stopped with a BrokenProcessPool traceback and recorded
+    nothing, and the watcher, which reconciles with a scan on every start, could not start again.
+    Now the chunk that was being read is read again a file at a time, each in its own process; the
+    file that crashes it is recorded unread (hash, type, origin unknown) with a row saying why."""
+    import reelprov.scan as scan_mod
+
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("settle_seconds = 2.0", "settle_seconds = 2.0\nworkers = 2"))
+    for i in range(70):
+        write_png(show_root / f"final/sh{i:03d}.png", {"parameters": SD_PARAMS + f", n{i}"}, color=(i, 2, 3))
+    write_png(show_root / "final/sh010_hostile.png", {"parameters": SD_PARAMS})  # says AI: must not be read
+    write_png(show_root / "final/sh050_hostile.png", color=(9, 9, 9))
+    examine = scan_mod.examine
+
+    def crashing(path: str, rel: str, **kw: object) -> dict[str, object]:
+        if "hostile" in rel and kw.get("unread") is None:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return examine(path, rel, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scan_mod, "examine", crashing)  # the forked workers inherit it
+    r = run_cli("scan", "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    assert "Traceback" not in r.err
+    assert (r.json()["seen"], r.json()["errors"]) == (72, [])
+    for name in ("sh010_hostile.png", "sh050_hostile.png"):
+        shown = run_cli("show", f"final/{name}", "--json", cwd=show_root).json()
+        assert shown["origin"] == "unknown" and shown["media_type"] == "image/png"
+        assert [e["detail"] for e in shown["evidence"]] == [scan_mod.CRASHED]
+    others = [a for a in run_cli("ls", "--json", cwd=show_root).json() if "hostile" not in a["path"]]
+    assert len(others) == 70 and {a["origin"] for a in others} == {"ai_generated"}  # read, those beside them too
+    assert run_cli("verify", cwd=show_root).code == 0
+
+    # One such file arriving alone (what a watcher restarted after reading it finds on reconciling):
+    # it was read in the scan's own process, so the scan died with it. In a process of its own here:
+    # a regression would kill the test run.
+    write_png(show_root / "final/late_hostile.png", {"parameters": SD_PARAMS + ", late"})
+    code = ("import os, signal, sys\nimport reelprov.scan as s\nreal = s.examine\n"
+            "def crashing(path, rel, **kw):\n"
+            "    if 'hostile' in rel and kw.get('unread') is None:\n        os.kill(os.getpid(), signal.SIGSEGV)\n"
+            "    return real(path, rel, **kw)\n"
+            "s.examine = crashing\nfrom reelprov.cli import main\nmain(['scan', '--json'])\n")
+    p = subprocess.run([PY, "-c", code], cwd=show_root, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, (p.returncode, p.stderr)
+    assert json.loads(p.stdout)["seen"] == 1
+    late = run_cli("show", "final/late_hostile.png", "--json", cwd=show_root).json()
+    assert late["origin"] == "unknown" and [e["detail"] for e in late["evidence"]] == [scan_mod.CRASHED]

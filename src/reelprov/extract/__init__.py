@@ -144,17 +144,25 @@ def run_extractors(ctx: Context) -> ExtractResult:
     return out
 
 
-def examine(path: str, rel: str, *, trust_anchors: str | None = None, sidecars: bool = True) -> dict[str, Any]:
-    """Hash, sniff and extract one file. Returns a plain dict (it crosses process boundaries)."""
+def examine(path: str, rel: str, *, trust_anchors: str | None = None, sidecars: bool = True,
+            unread: str | None = None) -> dict[str, Any]:
+    """Hash, sniff and extract one file. Returns a plain dict (it crosses process boundaries).
+    UNREAD: hash and sniff only, no extractor runs, and this says why (reading it crashed the
+    process that read it)."""
     st = os.stat(path)
     dig = digest_file(path)
     mt, mismatch = media_type(os.path.basename(path), dig.head)
-    ctx = Context(
-        path=Path(path), rel=rel, media_type=mt, head=dig.head, size=dig.size,
-        c2pa_marker=dig.c2pa_marker, tools=tool_table(), trust_anchors=trust_anchors, sidecars=sidecars,
-        data=dig.data,
-    )
-    res = run_extractors(ctx)
+    if unread is not None:
+        # Credentials that could not be read cannot be trusted: their state is invalid, not absent.
+        res = ExtractResult([evidence("reelprov", "error", None, None, unread)],
+                            {"present": True, "state": "invalid"} if dig.c2pa_marker else None)
+    else:
+        ctx = Context(
+            path=Path(path), rel=rel, media_type=mt, head=dig.head, size=dig.size,
+            c2pa_marker=dig.c2pa_marker, tools=tool_table(), trust_anchors=trust_anchors, sidecars=sidecars,
+            data=dig.data,
+        )
+        res = run_extractors(ctx)
     ev = list(res.evidence)
     if dig.size == 0:
         ev.insert(0, evidence("file", "error", None, None, "empty file (0 bytes): nothing to read"))
@@ -167,7 +175,7 @@ def examine(path: str, rel: str, *, trust_anchors: str | None = None, sidecars: 
         "sha256": dig.sha256,
         "media_type": mt,
         "evidence": _bounded(ev),
-        "c2pa": res.c2pa,
+        "c2pa": res.c2pa or {"present": False, "state": "none"},
     }
 
 
