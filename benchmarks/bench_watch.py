@@ -36,6 +36,12 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return vals["VmRSS"] / 1024, vals["VmHWM"] / 1024
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size: pages shared with other processes counted by their share."""
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    return next(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")) / 1024
+
+
 def latency(n: int, settle: float, work: Path) -> None:
     root = work / "lat"
     root.mkdir()
@@ -92,6 +98,17 @@ def rss(tree: int, work: Path) -> None:
         time.sleep(5)
         now, peak = rss_mb(proc.pid)
         print(f"watcher on {tree} files (reconciled, observing): RSS {now:.0f} MiB, peak {peak:.0f} MiB (goal < 200 MiB)")
+        # One changed file starts the processes the watcher reads files in (forked from it: their
+        # pages are shared with it until written, so their own cost is their proportional share).
+        (root / "reel000/new.png").write_bytes((SAMPLES / "generators/a1111_txt2img.png").read_bytes())
+        db = sqlite3.connect(root / ".reelprov/ledger.db")
+        wait(lambda: db.execute("SELECT count(*) FROM asset WHERE path = 'reel000/new.png'").fetchone()[0] > 0)
+        db.close()
+        readers = [int(c) for t in Path(f"/proc/{proc.pid}/task").iterdir()  # forked by its reading threads
+                   for c in (t / "children").read_text().split()]
+        pss = sum(pss_mb(c) for c in readers)
+        print(f"  after reading a file: watcher RSS {rss_mb(proc.pid)[0]:.0f} MiB (PSS {pss_mb(proc.pid):.0f}); "
+              f"{len(readers)} reading processes, PSS {pss:.0f} MiB in all; together {pss_mb(proc.pid) + pss:.0f} MiB")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
@@ -104,7 +121,8 @@ def main() -> None:
     ap.add_argument("--settle", type=float, default=2.0)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="rp-watch-") as d:
-        latency(args.files, args.settle, Path(d))
+        if args.files:
+            latency(args.files, args.settle, Path(d))
         if args.tree:
             rss(args.tree, Path(d))
 

@@ -6,6 +6,7 @@ import fnmatch
 import os
 import re
 import stat
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -391,6 +392,36 @@ def _examine_alone(task: Task) -> dict[str, Any]:
         return _examine_one(task, unread=CRASHED)
 
 
+class Readers:
+    """Examining processes kept by a long-running reader that reads files one at a time from its
+    threads (the watcher): a crash in a reader library on a damaged or hostile file ends one of
+    them, not the reader; that file is read again alone (_examine_alone) and the next files go to
+    fresh processes. Started on first use; close() ends them."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def examine(self, task: Task) -> dict[str, Any]:
+        with self._lock:
+            pool = self._pool = self._pool or _pool(self.workers)
+        try:
+            return pool.submit(_examine_one, task).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            return _examine_alone(task)
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
 def scan(project: Project, *, progress: Progress | None = None, under: str | None = None,
          allow_deletions: bool = False) -> ScanReport:
     """Bring the ledger up to date with the tree (or the folder UNDER), one transaction per batch.
@@ -669,8 +700,9 @@ def unchanged(project: Project, c: Candidate) -> bool:
                       p=pid, path=c.rel, sha=row["sha256"], no=False) is not None
 
 
-def examine_candidate(c: Candidate, trust: str | None) -> dict[str, Any]:
-    return _examine_one(_task(c, trust))
+def examine_candidate(c: Candidate, trust: str | None, readers: Readers | None = None) -> dict[str, Any]:
+    """Read one file: in one of READERS' processes, else in this one."""
+    return readers.examine(_task(c, trust)) if readers is not None else _examine_one(_task(c, trust))
 
 
 def record_results(project: Project, results: list[dict[str, Any]], gone: set[str], rep: ScanReport | None = None) -> ScanReport:

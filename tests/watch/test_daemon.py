@@ -643,11 +643,11 @@ def test_a_file_that_keeps_failing_is_read_again_later(show_root: Path, monkeypa
     monkeypatch.setattr(daemon, "RETRY_LATER", (0.5, 1.0))
     real, failures = scan_mod.examine_candidate, []
 
-    def crashes_five_times(cand: Any, anchors: Any) -> Any:  # fault injection: a reader that keeps crashing
+    def crashes_five_times(cand: Any, anchors: Any, *readers: Any) -> Any:  # fault injection: a reader that keeps crashing
         if cand.rel == "vfx/x.png" and len(failures) < 5:
             failures.append(cand.rel)
             raise RuntimeError("decoder crashed")
-        return real(cand, anchors)
+        return real(cand, anchors, *readers)
 
     monkeypatch.setattr(scan_mod, "examine_candidate", crashes_five_times)
     caplog.set_level(logging.INFO, logger="reelprov.watch")
@@ -786,3 +786,38 @@ def test_a_delivery_of_frames_matches_the_cut_a_few_times_not_once_per_frame(
         took = time.monotonic() - started  # about 6 s: 20 frames 0.3 s apart (longer on a slow machine)
     follows = [r.getMessage() for r in caplog.records if "as media it named arrived" in r.getMessage()]
     assert 1 <= len(follows) <= took / 3.0 + 2, (took, follows)  # one per file would be 20
+
+
+def test_a_file_whose_reading_crashes_the_reader_does_not_stop_the_watcher(show_root: Path) -> None:
+    """The watcher read changed files on its own threads: a reader library's native code crashing
+    on a damaged or hostile file (a segfault) ended the watcher, and every file after it went
+    unrecorded until someone restarted it. Files are read in processes it keeps: the crash ends
+    one of those; the file is recorded unread, saying so, and the files after it are read as usual.
+    (The watcher runs in a process of its own here: a regression would end the test run.)"""
+    from reelprov.scan import CRASHED
+
+    code = ("import os, signal\nimport reelprov.scan as s\nreal = s.examine\n"
+            "def crashing(path, rel, **kw):\n"
+            "    if 'hostile' in rel and kw.get('unread') is None:\n        os.kill(os.getpid(), signal.SIGSEGV)\n"
+            "    return real(path, rel, **kw)\n"
+            "s.examine = crashing\nfrom reelprov.cli import main\nmain(['watch', '--settle', '0.2'])\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=show_root, env={**os.environ, "PYTHONFAULTHANDLER": ""},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: run_cli("status", "--json", cwd=show_root).json().get("backend"), what="watcher up")
+        write_png(show_root / "final/sh010_hostile.png", {"parameters": SD_PARAMS})
+        write_png(show_root / "final/sh020.png", {"parameters": SD_PARAMS + ", b"}, color=(2, 2, 2))
+        got = wait_for(lambda: (a := assets(show_root)).get("final/sh010_hostile.png") and a.get("final/sh020.png") and a,
+                       what="both recorded")
+        hostile = run_cli("show", "final/sh010_hostile.png", "--json", cwd=show_root).json()
+        assert hostile["origin"] == "unknown" and [e["detail"] for e in hostile["evidence"]] == [CRASHED]
+        assert got["final/sh020.png"]["origin"] == "ai_generated"
+        write_png(show_root / "final/sh030.png", {"parameters": SD_PARAMS + ", c"}, color=(3, 3, 3))
+        later = wait_for(lambda: assets(show_root).get("final/sh030.png"), what="a file after it recorded")
+        assert later["origin"] == "ai_generated"
+        assert proc.poll() is None, "the watcher stopped"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert run_cli("verify", cwd=show_root).code == 0

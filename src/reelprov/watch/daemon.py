@@ -194,8 +194,13 @@ class Watcher:
         self.observer: Any = None
         from concurrent.futures import Future, ThreadPoolExecutor
 
+        from reelprov.scan import Readers
+
         workers = project.cfg.workers or max(2, os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reelprov-examine")
+        # the files themselves are read in processes: a reader library crashing on a hostile file
+        # ends one of those, not the watcher
+        self._readers = Readers(workers)
         self._bulk = False  # a reconcile or a policy re-evaluation: totals, not a line per change
         project.listeners.append(self._log_committed)
         self._inflight: dict[str, Future[dict[str, Any] | None]] = {}
@@ -386,6 +391,7 @@ class Watcher:
         finally:
             self.stop_observer()
             self._pool.shutdown(wait=True, cancel_futures=True)
+            self._readers.close()
             self.release()
 
     def stop(self, *_: Any) -> None:
@@ -572,7 +578,7 @@ class Watcher:
         cand = cands.get(c.rel)
         if cand is None or unchanged(self.project, cand):
             return None  # ignored name, sidecar, or a moved file whose content is already recorded
-        return examine_candidate(cand, self.project.trust_anchors)
+        return examine_candidate(cand, self.project.trust_anchors, self._readers)
 
     def _collect(self) -> None:
         for rel, fut in list(self._inflight.items()):
