@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
@@ -154,3 +155,17 @@ def as_ordinary_user() -> list[str]:
     if shutil.which("setpriv") is None:
         pytest.skip("running as root and util-linux's setpriv is missing: cannot make a file unreadable")
     return list(DROP_READ_ANYTHING)
+
+
+# Fault injection for a reader library's native code crashing (as a segfault would) on every file
+# with "hostile" in its name; reelprov's own unread recording still works on it.
+_CRASHING_READER = ("import os, signal, sys\nimport reelprov.scan as s\nreal = s.examine\n"
+                    "def crashing(path, rel, **kw):\n"
+                    "    if 'hostile' in rel and kw.get('unread') is None:\n        os.kill(os.getpid(), signal.SIGSEGV)\n"
+                    "    return real(path, rel, **kw)\n"
+                    "s.examine = crashing\nfrom reelprov.cli import main\nmain(sys.argv[1:])\n")
+
+
+def crashing_reader_command(*args: str) -> list[str]:
+    """The command line of `reelprov ARGS` in a process whose file readers crash on "hostile" files."""
+    return [sys.executable, "-c", _CRASHING_READER, *args]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SD_PARAMS, run_cli, write_png
+from tests.conftest import SD_PARAMS, crashing_reader_command, run_cli, write_png
 from tests.watch.test_daemon import wait_for
 
 PY = sys.executable
@@ -248,12 +248,8 @@ def test_a_file_whose_reading_crashes_the_reader_is_recorded_unread_and_the_scan
     # it was read in the scan's own process, so the scan died with it. In a process of its own here:
     # a regression would kill the test run.
     write_png(show_root / "final/late_hostile.png", {"parameters": SD_PARAMS + ", late"})
-    code = ("import os, signal, sys\nimport reelprov.scan as s\nreal = s.examine\n"
-            "def crashing(path, rel, **kw):\n"
-            "    if 'hostile' in rel and kw.get('unread') is None:\n        os.kill(os.getpid(), signal.SIGSEGV)\n"
-            "    return real(path, rel, **kw)\n"
-            "s.examine = crashing\nfrom reelprov.cli import main\nmain(['scan', '--json'])\n")
-    p = subprocess.run([PY, "-c", code], cwd=show_root, capture_output=True, text=True, timeout=120)
+    p = subprocess.run(crashing_reader_command("scan", "--json"), cwd=show_root, capture_output=True, text=True,
+                       timeout=120)
     assert p.returncode == 0, (p.returncode, p.stderr)
     assert json.loads(p.stdout)["seen"] == 1
     late = run_cli("show", "final/late_hostile.png", "--json", cwd=show_root).json()

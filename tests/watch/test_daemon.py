@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SD_PARAMS, as_ordinary_user, run_cli, write_png
+from tests.conftest import SD_PARAMS, as_ordinary_user, crashing_reader_command, run_cli, write_png
 from tests.pg_link import Link
 
 
@@ -796,12 +796,7 @@ def test_a_file_whose_reading_crashes_the_reader_does_not_stop_the_watcher(show_
     (The watcher runs in a process of its own here: a regression would end the test run.)"""
     from reelprov.scan import CRASHED
 
-    code = ("import os, signal\nimport reelprov.scan as s\nreal = s.examine\n"
-            "def crashing(path, rel, **kw):\n"
-            "    if 'hostile' in rel and kw.get('unread') is None:\n        os.kill(os.getpid(), signal.SIGSEGV)\n"
-            "    return real(path, rel, **kw)\n"
-            "s.examine = crashing\nfrom reelprov.cli import main\nmain(['watch', '--settle', '0.2'])\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=show_root, env={**os.environ, "PYTHONFAULTHANDLER": ""},
+    proc = subprocess.Popen(crashing_reader_command("watch", "--settle", "0.2"), cwd=show_root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: run_cli("status", "--json", cwd=show_root).json().get("backend"), what="watcher up")
