@@ -106,9 +106,9 @@ def rss(tree: int, work: Path) -> None:
         db.close()
         readers = [int(c) for t in Path(f"/proc/{proc.pid}/task").iterdir()  # forked by its reading threads
                    for c in (t / "children").read_text().split()]
-        pss = sum(pss_mb(c) for c in readers)
-        print(f"  after reading a file: watcher RSS {rss_mb(proc.pid)[0]:.0f} MiB (PSS {pss_mb(proc.pid):.0f}); "
-              f"{len(readers)} reading processes, PSS {pss:.0f} MiB in all; together {pss_mb(proc.pid) + pss:.0f} MiB")
+        pss, own = sum(pss_mb(c) for c in readers), pss_mb(proc.pid)
+        print(f"  after reading a file: watcher RSS {rss_mb(proc.pid)[0]:.0f} MiB (PSS {own:.0f}); "
+              f"{len(readers)} reading processes, PSS {pss:.0f} MiB in all; together {own + pss:.0f} MiB")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)

@@ -139,8 +139,6 @@ def run_extractors(ctx: Context) -> ExtractResult:
         out.evidence.extend(res.evidence)
         if res.c2pa is not None:
             out.c2pa = res.c2pa
-    if out.c2pa is None:
-        out.c2pa = {"present": False, "state": "none"}
     return out
 
 
@@ -175,7 +173,7 @@ def examine(path: str, rel: str, *, trust_anchors: str | None = None, sidecars: 
         "sha256": dig.sha256,
         "media_type": mt,
         "evidence": _bounded(ev),
-        "c2pa": res.c2pa or {"present": False, "state": "none"},
+        "c2pa": res.c2pa or {"present": False, "state": "none"},  # no extractor found a manifest
     }
 
 
