@@ -6,9 +6,11 @@ import fnmatch
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from reelprov.errors import UnknownAsset
+from reelprov.mediatypes import media_kind
 from reelprov.names import same_form
 from reelprov.policy import UNRESOLVED
 from reelprov.project import Project
@@ -23,7 +25,8 @@ def _public_evidence(ev: dict[str, Any]) -> dict[str, Any]:
 def flag_json(f: dict[str, Any]) -> dict[str, Any]:
     out = {k: f[k] for k in ("id", "rule", "area", "severity", "status", "reason", "sha256")}
     if f.get("decided_by"):
-        out["decision"] = {"by": f["decided_by"], "ref": f.get("ref"), "note": f.get("note"), "at": f.get("decided_at")}
+        out["decision"] = {"by": f["decided_by"], "ref": f.get("ref"), "note": f.get("note"), "at": f.get("decided_at"),
+                           "severity": f.get("decided_severity") or f["severity"]}
     return out
 
 
@@ -38,6 +41,7 @@ def asset_json(project: Project, a: dict[str, Any], flags: list[dict[str, Any]])
         "sha256": a["sha256"],
         "size": a["size"],
         "media_type": a["media_type"],
+        "media_kind": media_kind(a["media_type"]),
         "deleted": a["deleted"],
         "stage": stage_of(a, project.cfg),
         "origin": a["origin"],
@@ -102,12 +106,38 @@ def _prefix_params(dialect: str, glob: str | None) -> dict[str, str] | None:
 
 
 def path_matches(path: str, pattern: str) -> bool:
-    """A glob matches like fnmatch (`*` crosses folders); a plain path names a file or a folder.
-    Names compare in one Unicode form (an accented name typed or stored either way matches)."""
+    """A frame pattern (`vfx/sh010/sh010.####.exr`, `%04d`, `@@@@`, `[1001-1096]`) names the frames
+    of one sequence; a glob matches like fnmatch (`*` crosses folders); a plain path names a file
+    or a folder. Names compare in one Unicode form (an accented name typed or stored either way
+    matches)."""
     path, pattern = same_form(path), same_form(pattern)
+    seq = _frame_pattern(pattern)
+    if seq is not None:
+        return _in_sequence(path, seq)
     if any(ch in pattern for ch in "*?["):
         return fnmatch.fnmatch(path, pattern)
     return path == pattern or path.startswith(pattern + "/")
+
+
+@lru_cache(maxsize=64)
+def _frame_pattern(pattern: str) -> Any:
+    from reelprov.frames import from_pattern
+
+    return from_pattern(pattern) if any(ch in pattern for ch in "#@%[") else None
+
+
+def _in_sequence(path: str, seq: Any) -> bool:
+    from reelprov.frames import frame_parts, name_key
+
+    parts = frame_parts(path)
+    if parts is None:
+        return False
+    folder, prefix, digits, suffix = parts
+    if folder != (seq.folder or "").rstrip("/") or name_key(prefix, suffix) != name_key(seq.prefix, seq.suffix):
+        return False
+    if seq.padding and len(digits) != seq.padding:
+        return False
+    return seq.frames is None or int(digits) in seq.frames
 
 
 def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, Any]]:

@@ -39,10 +39,19 @@ STATE = _State()
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"reelprov {version('reelprov')}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _main(
     project: Annotated[str | None, typer.Option("--project", "-P", help="Project root (default: nearest reelprov.toml).")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Who is acting (default: REELPROV_ACTOR or your login).")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
     STATE.project_dir = project
     STATE.actor = actor
@@ -270,6 +279,10 @@ def show(path: str, as_json: JsonOpt = False) -> None:
         print(f"    - {_t(e['source'])}: {e['origin'] or '-'} {('(' + _t(e['tool']) + ')') if e['tool'] else ''} {_t(e['detail'])}")
     for f in a["flags"]:
         print(f"  flag {f['id']} [{f['severity']}/{f['status']}] {f['rule']}: {_t(f['reason'])}")
+        if (dec := f.get("decision")) is not None:
+            print(f"      {f['status']} at {dec.get('severity') or f['severity']} by {_t(dec['by'])}"
+                  + (f" ({_t(dec['ref'])})" if dec.get("ref") else " (no reference)") + f" {(dec.get('at') or '')[:19]}"
+                  + (f": {_t(dec['note'])}" if dec.get("note") else ""))
     print(f"  history: {_n(len(a['history']), 'entry')} (reelprov history {_p(a['path'])})")
 
 
@@ -380,6 +393,8 @@ def tag(
     tags: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Tag to add (repeatable).")] = None,
     stage: Annotated[str | None, typer.Option("--stage", help="Explicit stage: temp, final, unassigned.")] = None,
     clear_stage: Annotated[bool, typer.Option("--clear-stage", help="Back to the path rules.")] = False,
+    by: Annotated[str | None, typer.Option("--by", help="Who decides (needed when the change resolves an escalate or block flag).")] = None,
+    ref: Annotated[str | None, typer.Option("--ref", help="Written approval reference (likewise).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add tags or set an explicit stage (beats path rules)."""
@@ -395,7 +410,7 @@ def tag(
     check_tags(tags or [])
     p = _open()
     assets = resolve_paths(p, paths)
-    n = do_tag(p, assets, add=tags or [], stage=stage, clear_stage=clear_stage)
+    n = do_tag(p, assets, add=tags or [], stage=stage, clear_stage=clear_stage, by=by, ref=ref)
     _report_assets(p, assets, as_json, f"tagged {_n(len(assets), 'asset')} ({n} changed)")
 
 
@@ -403,6 +418,8 @@ def tag(
 def untag(
     paths: Annotated[list[str], typer.Argument()],
     tags: Annotated[list[str], typer.Option("--tag", "-t", help="Tag to remove (repeatable).")],
+    by: Annotated[str | None, typer.Option("--by", help="Who decides (needed when the change resolves an escalate or block flag).")] = None,
+    ref: Annotated[str | None, typer.Option("--ref", help="Written approval reference (likewise).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Remove tags."""
@@ -414,7 +431,7 @@ def untag(
     check_tags(tags)
     p = _open()
     assets = resolve_paths(p, paths)
-    n = do_tag(p, assets, remove=tags)
+    n = do_tag(p, assets, remove=tags, by=by, ref=ref)
     _report_assets(p, assets, as_json, f"untagged {_n(len(assets), 'asset')} ({n} changed)")
     for (tag, source), count in tags_kept(p, assets, tags).items():
         _err(f"reelprov: note: {tag} stays on {_n(count, 'asset')}: {source} gives it; change that to remove it")
@@ -430,6 +447,8 @@ def declare(
     inputs: Annotated[list[str] | None, typer.Option("--input", help="What went into the tool (repeatable).")] = None,
     consent: Annotated[list[str] | None, typer.Option("--consent", help="Consent / clearance reference (repeatable).")] = None,
     by: Annotated[str | None, typer.Option("--by")] = None,
+    ref: Annotated[str | None, typer.Option("--ref", help="Written approval reference (needed when the declaration "
+                                                          "resolves an escalate or block flag).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Declare an AI use (tool, purpose, inputs, consent); it counts as evidence."""
@@ -439,7 +458,7 @@ def declare(
     p = _open()
     assets = resolve_paths(p, paths)
     do_declare(p, assets, origin=origin, tool=tool, note=note, purpose=purpose, inputs=inputs or [],
-               consent=consent or [], by=by)
+               consent=consent or [], by=by, ref=ref)
     _report_assets(p, assets, as_json, f"declared {origin} on {_n(len(assets), 'asset')}")
 
 
@@ -454,78 +473,137 @@ def _report_assets(p: "Project", assets: list[dict[str, Any]], as_json: bool, li
 
 @app.command()
 def flags(
-    glob: Annotated[str | None, typer.Argument(help="Only flags on assets in this folder, file or path glob.")] = None,
-    status: Annotated[list[str] | None, typer.Option("--status", help="open, approved, rejected, waived, resolved")] = None,
+    glob: Annotated[str | None, typer.Argument(help="A flag id (17) to show that flag, or only flags on assets in this folder, "
+                                                    "file, path glob or frame sequence.")] = None,
+    status: Annotated[list[str] | None, typer.Option("--status", help="open, approved, rejected, waived, resolved; "
+                                                                      "unresolved (open + rejected), decided")] = None,
     severity: Annotated[str | None, typer.Option("--severity", help="At or above: review, escalate, block")] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help="Only flags of this rule.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List flags."""
+    """List flags: the frames of a sequence in the same state on one line (--json: one per flag)."""
     from reelprov.errors import ReelprovError
     from reelprov.policy import SEVERITIES, STATUSES
-    from reelprov.review import list_flags
+    from reelprov.review import STATUS_GROUPS, group_flags, list_flags, select_flags
 
-    for s in status or []:
-        if s not in STATUSES:
-            raise ReelprovError(f"unknown status {s!r}; use {', '.join(STATUSES)}")
+    for s_ in status or []:
+        if s_ not in STATUSES and s_ not in STATUS_GROUPS:
+            raise ReelprovError(f"unknown status {s_!r}; use {', '.join((*STATUSES, *STATUS_GROUPS))}")
     if severity and severity not in SEVERITIES:
         raise ReelprovError(f"unknown severity {severity!r}; use {', '.join(SEVERITIES)}")
     p = _open()
+    if glob is not None and glob.isdigit():  # `reelprov flags 17`: that flag (a file named 17: ./17)
+        from reelprov.assets import flag_json
+
+        f = select_flags(p, ids=[glob], want=STATUSES, action="show")[0]
+        if as_json:
+            _emit(flag_json(f) | {"path": f["path"], "trail": f["trail"]})
+            return
+        _print_flag(f, detail=True)
+        return
     where = _where(p, glob)
-    rows = list_flags(p, status=status, severity=severity, where=where)
+    rows = list_flags(p, status=status, severity=severity, where=where, rule=rule)
     if as_json:
         _emit(rows)
         return
-    for f in rows:
-        print(f"{f['id']:>5} {f['severity']:<8} {f['status']:<9} {f['area']:<24} {_p(f['path'])}  sha256 {f['sha256'][:12]}"
-              f"\n      {_t(f['reason'])}")
+    for g in group_flags(rows):
+        _print_flag(g)
     _err(_n(len(rows), "flag") + _matching(glob, where))
 
 
-def _decide(decision: str, flag_ids: list[int], by: str, ref: str | None, note: str | None, sha256: str | None,
-            as_json: bool) -> None:
-    from reelprov.review import decide
+def _print_flag(f: dict[str, Any], *, detail: bool = False) -> None:
+    """A flag (or a sequence's frames sharing one state) for a person: id, state, where, why, and
+    the decision in force: who, reference, when."""
+    ids = f.get("ids") or str(f["id"])
+    where = _p(f["path"]) + (f" ({f['frames']})" if f.get("frames") else "")
+    sha = f"  sha256 {f['sha256'][:12]}" if f.get("sha256") else ""
+    print(f"{ids:>5} {f['severity']:<8} {f['status']:<9} {f['area']:<24} {where}{sha}\n      {_t(f['reason'])}")
+    dec = f.get("decision")
+    if dec:
+        print(f"      {f['status']} at {dec.get('severity') or f['severity']} by {_t(dec['by'])}"
+              + (f" ({_t(dec['ref'])})" if dec.get("ref") else " (no reference)") + f" {(dec.get('at') or '')[:19]}"
+              + (f": {_t(dec['note'])}" if dec.get("note") else ""))
+    if detail:
+        from reelprov.report import trail_text
+
+        print(f"      rule {f['rule']}")
+        for t in f.get("trail") or []:
+            print(f"      - {_t(trail_text(t))}")
+
+
+def _decide(decision: str, flag_ids: list[str] | None, by: str, ref: str | None, note: str | None, sha256: str | None,
+            path: str | None, rule: str | None, status: list[str] | None, as_json: bool) -> None:
+    from reelprov.review import decide as do_decide
+    from reelprov.review import revoke, select_flags
 
     p = _open()
-    done = decide(p, flag_ids, decision, by=by, ref=ref, note=note, sha256=sha256)
+    where = p.cfg.relpath(path) if path is not None else None
+    want = ("approved", "rejected", "waived") if decision == "revoke" else ("open",)
+    chosen = select_flags(p, ids=flag_ids or [], path=where, rule=rule, status=status or [], want=want, action=decision)
+    if decision == "revoke":
+        done = revoke(p, chosen, by=by, note=note, ref=ref)
+    else:
+        done = do_decide(p, chosen, decision, by=by, ref=ref, note=note, sha256=sha256)
     if as_json:
         from reelprov.assets import flag_json
 
         # One id gives the flag (as it always has); several give the list.
-        _emit(flag_json(done[0]) if len(done) == 1 else [flag_json(f) for f in done])
+        _emit(flag_json(done[0]) if len(done) == 1 and flag_ids and len(flag_ids) == 1 and flag_ids[0].isdigit()
+              else [flag_json(f) for f in done])
+        return
+    verb = "open again (decision revoked)" if decision == "revoke" else None
+    if len(done) > 10:
+        from reelprov.frames import runs
+
+        print(f"{_n(len(done), 'flag')} ({', '.join(runs(f['id'] for f in done))}) {verb or done[0]['status']} by {by}"
+              + (f" ({ref})" if ref else ""))
         return
     for f in done:
-        print(f"flag {f['id']} {f['status']} by {by}" + (f" ({ref})" if ref else ""))
+        print(f"flag {f['id']} {verb or f['status']} by {by}" + (f" ({ref})" if ref else ""))
 
 
-FlagIds = Annotated[list[int], typer.Argument(help="Flag ids (from `reelprov flags`); several are decided together, "
-                                                   "or none if any cannot be.", show_default=False)]
+FlagIds = Annotated[list[str] | None, typer.Argument(
+    help="Flag ids (17) and ranges (10-19), from `reelprov flags`; several are decided together, or none if any "
+         "cannot be.", show_default=False)]
 ByOpt = Annotated[str, typer.Option("--by", help="Who decided (required).")]
 RefOpt = Annotated[str | None, typer.Option("--ref", help="Written approval reference (needed for escalate/block).")]
 NoteOpt = Annotated[str | None, typer.Option("--note")]
 ShaOpt = Annotated[str | None, typer.Option(
     "--sha256", help="The content you reviewed (its SHA-256, or its first 8+ characters as `flags` and the report "
                      "show them): nothing is decided if a flag now judges other content.")]
+PathSel = Annotated[str | None, typer.Option(
+    "--path", help="The flags on this file, folder, glob or frame sequence (vfx/sh010/sh010.####.exr), from where you stand.")]
+RuleSel = Annotated[str | None, typer.Option("--rule", help="Only flags of this rule (e.g. screen.ai_headed_to_screen).")]
+StatusSel = Annotated[list[str] | None, typer.Option(
+    "--status", help="Only flags in this status (default: open; for revoke: approved, rejected, waived).")]
 
 
 @app.command()
-def approve(flag_ids: FlagIds, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, sha256: ShaOpt = None,
-            as_json: JsonOpt = False) -> None:
-    """Approve open flags (each bound to the content it judged)."""
-    _decide("approve", flag_ids, by, ref, note, sha256, as_json)
+def approve(by: ByOpt, flag_ids: FlagIds = None, ref: RefOpt = None, note: NoteOpt = None, sha256: ShaOpt = None,
+            path: PathSel = None, rule: RuleSel = None, status: StatusSel = None, as_json: JsonOpt = False) -> None:
+    """Approve open flags (each bound to the content it judged and the severity it was at)."""
+    _decide("approve", flag_ids, by, ref, note, sha256, path, rule, status, as_json)
 
 
 @app.command()
-def reject(flag_ids: FlagIds, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, sha256: ShaOpt = None,
-           as_json: JsonOpt = False) -> None:
-    """Reject open flags: the element must not go to screen as it is."""
-    _decide("reject", flag_ids, by, ref, note, sha256, as_json)
+def reject(by: ByOpt, flag_ids: FlagIds = None, ref: RefOpt = None, note: NoteOpt = None, sha256: ShaOpt = None,
+           path: PathSel = None, rule: RuleSel = None, status: StatusSel = None, as_json: JsonOpt = False) -> None:
+    """Reject open flags: the element must not go to screen as it is (it blocks delivery until replaced)."""
+    _decide("reject", flag_ids, by, ref, note, sha256, path, rule, status, as_json)
 
 
 @app.command()
-def waive(flag_ids: FlagIds, by: ByOpt, ref: RefOpt = None, note: NoteOpt = None, sha256: ShaOpt = None,
-          as_json: JsonOpt = False) -> None:
+def waive(by: ByOpt, flag_ids: FlagIds = None, ref: RefOpt = None, note: NoteOpt = None, sha256: ShaOpt = None,
+          path: PathSel = None, rule: RuleSel = None, status: StatusSel = None, as_json: JsonOpt = False) -> None:
     """Waive open flags: no review needed, saying why (--note is required)."""
-    _decide("waive", flag_ids, by, ref, note, sha256, as_json)
+    _decide("waive", flag_ids, by, ref, note, sha256, path, rule, status, as_json)
+
+
+@app.command()
+def revoke(by: ByOpt, flag_ids: FlagIds = None, note: NoteOpt = None, ref: RefOpt = None,
+           path: PathSel = None, rule: RuleSel = None, status: StatusSel = None, as_json: JsonOpt = False) -> None:
+    """Take decisions back: the flags are open again (the decision stays on record); --note says why."""
+    _decide("revoke", flag_ids, by, ref, note, None, path, rule, status, as_json)
 
 
 @policy_app.command("show")
@@ -700,48 +778,62 @@ def cut_show(name: str, as_json: JsonOpt = False) -> None:
 def report(
     fmt: Annotated[str, typer.Option("--format", help="html, json, csv or md.")] = "html",
     output: Annotated[str | None, typer.Option("--output", "-o", help="File, or - for stdout (default: report.FORMAT in the project).")] = None,
-    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 while any open flag is at or above: review, escalate, block.")] = None,
-    no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip re-checking the ledger chain.")] = False,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="The delivery gate: exit 1 while any open or rejected flag is at or "
+                                                                  "above review, escalate or block, the ledger does not verify, or an "
+                                                                  "approved or AI file changed on disk.")] = None,
+    no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip re-checking the ledger chain (the verdict then cannot clear).")] = False,
     no_thumbnails: Annotated[bool, typer.Option("--no-thumbnails", help="Leave image previews out of the HTML.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Write the report, then print what was written as JSON "
-                                                         "(path, counts, verification, blocking flags).")] = False,
+                                                         "(path, counts, verification, the gate's verdict and blocking flags).")] = False,
 ) -> None:
     """The pre-delivery report: what is cleared, what still blocks delivery."""
     from reelprov.errors import ReportError
-    from reelprov.policy import SEVERITIES
-    from reelprov.report import blocking_flags, write_report
+    from reelprov.report import write_report
+    from reelprov.report.gate import check_level
 
-    if fail_on is not None and fail_on not in SEVERITIES:
-        raise ReportError(f"unknown --fail-on level {fail_on!r}; use {', '.join(SEVERITIES)}")
+    if fail_on is not None:
+        check_level(fail_on)
     if as_json and output == "-":
         raise ReportError("--json prints a summary of the report written to a file; for the report itself on "
                           "stdout use --format json --output - without --json")
     p = _open()
     with _Progress("report") as prog:
         data, path = write_report(p, fmt=fmt, output=output, verify=not no_verify, thumbnails=not no_thumbnails,
-                                  progress=prog)
-    unique: dict[int, dict[str, Any]] = {}
-    if fail_on:
-        flags = [f | {"path": r["path"]} for s in data["sections"] for r in s["rows"] for f in r["flags"]]
-        unique = {f["id"]: f for f in blocking_flags(flags, fail_on)}
+                                  level=fail_on, progress=prog)
+    gate = data["gate"]
     if as_json:
         _emit({"path": path, "format": fmt, "generated_at": data["generated_at"], "ledger_head": data["ledger_head"],
-               "counts": data["counts"], "verify": data["verify"], "fail_on": fail_on,
-               "blocking": sorted(unique.values(), key=lambda f: f["id"])})
+               "counts": data["counts"], "verify": data["verify"], "fail_on": fail_on, "gate": gate,
+               "blocking": gate["blocking"] if fail_on else []})
     elif path:
         print(path)
     if fail_on:
-        tampered = data["verify"] is not None and not data["verify"]["ok"]
-        if tampered:  # the flags themselves may have been edited: the gate cannot pass on them
-            _err("the ledger does not verify, so this report cannot clear delivery:")
-            for prob in data["verify"]["problems"][:5]:
-                _err(f"  TAMPERED: {_t(prob)}")
-        if unique:
-            _err(f"{_n(len(unique), 'flag')} at or above {fail_on} {'is' if len(unique) == 1 else 'are'} unresolved:")
-            for f in sorted(unique.values(), key=lambda f: f["id"]):
-                _err(f"  #{f['id']} {f['severity']}/{f['status']} {_p(f['path'])}: {_t(f['reason'])}")
-        if tampered or unique:
+        _gate_failures(gate)
+        if not gate["cleared"]:
             raise typer.Exit(1)
+
+
+def _gate_failures(gate: dict[str, Any]) -> None:
+    """What keeps the gate shut, on stderr: the verdict, then each reason."""
+    if gate["cleared"]:
+        _err(gate["verdict"])
+        return
+    _err(_t(gate["verdict"]))
+    if gate["problems"]:  # the flags themselves may have been edited: the gate cannot pass on them
+        _err("the ledger does not verify, so this report cannot clear delivery:")
+        for prob in gate["problems"][:5]:
+            _err(f"  TAMPERED: {_t(prob)}")
+    if not gate["verified"]:
+        _err("the ledger chain was not checked (--no-verify): the gate clears only a verified ledger")
+    for c in gate["changed"][:20]:
+        _err(f"  CHANGED: {_p(c['path'])}: {_t(c['why'])} (recorded sha256 {c['recorded'][:12]}); run `reelprov scan` and review it again")
+    blocking = gate["blocking"]
+    if blocking:
+        _err(f"{_n(len(blocking), 'flag')} at or above {gate['level']} {'is' if len(blocking) == 1 else 'are'} unresolved:")
+        for f in blocking[:200]:
+            _err(f"  #{f['id']} {f['severity']}/{f['status']} {_p(f['path'])}: {_t(f['reason'])}")
+        if len(blocking) > 200:
+            _err(f"  ... and {len(blocking) - 200:,} more; `reelprov flags --status unresolved` lists them all")
 
 
 @app.command()
@@ -784,3 +876,5 @@ def status(as_json: JsonOpt = False) -> None:
                  if info.get("ledger_unreachable_since") else ""))
     else:
         print("no watcher running for this project on this host")
+    if not info["running"]:
+        raise typer.Exit(1)

@@ -33,6 +33,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "hooks": {"dir": str, "timeout_seconds": (int, float)},
     "cuts": {"path_map": dict},
     "watch": {"poll_seconds": (int, float), "force_polling": bool},
+    "review": {"require_ref_to_clear": bool},
 }
 _ARRAY_SECTIONS = {"tag_rules", "stage_rules"}
 # What each [[rule]] block must say.
@@ -80,6 +81,8 @@ class ProjectConfig:
     path_map: dict[str, str] = field(default_factory=dict)
     poll_seconds: float | None = None
     force_polling: bool = False
+    # a tag, stage or declaration change that resolves an escalate/block flag needs --by and --ref
+    require_ref_to_clear: bool = True
 
     @property
     def state_dir(self) -> Path:
@@ -244,6 +247,7 @@ def load(root: Path) -> ProjectConfig:
     watch = raw.get("watch", {})
     cfg.poll_seconds = float(watch["poll_seconds"]) if "poll_seconds" in watch else None
     cfg.force_polling = bool(watch.get("force_polling", False))
+    cfg.require_ref_to_clear = bool(raw.get("review", {}).get("require_ref_to_clear", True))
     return cfg
 
 
@@ -277,6 +281,11 @@ tags = ["story_relevant"]
 # Tools cleared by the studio for production data (confidentiality and security).
 approved_tools = ["Adobe Firefly"]
 # file = "policy.toml"   # a project policy replacing the shipped default
+
+[review]
+# A tag, untag, stage change or declaration that would resolve an escalate or block flag needs
+# --by NAME and --ref REFERENCE, like an approval; false lets it through (still recorded, with who).
+require_ref_to_clear = true
 
 [c2pa]
 # trust_anchors = "trust/anchors.pem"   # PEM bundle: signers chaining to these are `trusted`

@@ -57,6 +57,11 @@ class ApprovalRefRequired(ReelprovError):
     """Escalate / block flags need a written approval reference (--ref) to be approved."""
 
 
+class ClearanceRequired(ApprovalRefRequired):
+    """A tag, stage or declaration change that would resolve an escalate or block flag without a
+    named person and a written reference: that would clear it with no one on record."""
+
+
 class WaiverReasonRequired(ReelprovError):
     """A waiver says why no review is needed (--note); without it the ledger would not know."""
 

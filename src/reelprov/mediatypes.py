@@ -81,3 +81,23 @@ def media_type(name: str, head: bytes) -> tuple[str, str | None]:
             return sniffed, f"extension says {guessed} but the content is {sniffed}"
         return guessed, None
     return sniffed or guessed or "application/octet-stream", None
+
+
+# What is not media: text, documents, timelines, project and checksum files. Listed apart in the
+# report; no origin verdict applies to them (an EDL is never "unknown origin on screen").
+_DOCUMENT_TYPES = frozenset({"application/pdf", "application/json", "application/xml", "application/rtf",
+                             "application/msword", "application/x-otio+json", "application/x-fcpxml",
+                             "application/x-aaf", "application/zip"})
+_MEDIA_TYPES = {"application/mxf": "video"}  # media that MIME files under application/
+
+
+def media_kind(media_type: str) -> str:
+    """image, audio, video, document or other, from a media type."""
+    top = media_type.split("/", 1)[0]
+    if top in ("image", "audio", "video"):
+        return top
+    if media_type in _MEDIA_TYPES:
+        return _MEDIA_TYPES[media_type]
+    if top == "text" or media_type in _DOCUMENT_TYPES or media_type.startswith("application/vnd."):
+        return "document"
+    return "other"

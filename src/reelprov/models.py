@@ -99,6 +99,10 @@ FLAG = Table(
     Column("decided_at", String(40), nullable=True, default=None),
     Column("raised_seq", BigInteger, nullable=False),
     Column("last_seq", BigInteger, nullable=False),
+    # the severity a decision was taken at: one taken at review does not cover the flag raised to escalate
+    Column("decided_severity", String(10), nullable=True, default=None),
+    # every decision and every change of status or severity, with who and when (the report's audit)
+    Column("trail", JSON, nullable=False, default=list),
     Index("ix_flag_project_status", "project", "status"),
     # an asset's flags: (project, asset), so a lookup naming both cannot be served by the
     # (project, status) index, which reads every flag of the project

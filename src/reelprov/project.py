@@ -160,8 +160,9 @@ class Project:
     def batch(self, *, evaluate: bool = True) -> Iterator[Batch]:
         """One transaction; policy runs on what it touched before commit, hooks after."""
         from reelprov.policy.engine import evaluate_batch
+        from reelprov.stages import carry_rule_tags
 
-        before = [lambda b: evaluate_batch(self, b)] if evaluate else []
+        before = [lambda b: carry_rule_tags(b, self.cfg), lambda b: evaluate_batch(self, b)] if evaluate else []
         with self.ledger.batch(before_commit=before, after_commit=self._after_commit) as b:
             yield b
 

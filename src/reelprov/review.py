@@ -16,22 +16,44 @@ from reelprov.errors import (
     WaiverReasonRequired,
 )
 from reelprov.names import one_line
+from reelprov.policy import STATUSES, UNRESOLVED, Clearance
 from reelprov.policy.engine import evaluate_asset, flag_changes
 from reelprov.progress import Progress
 from reelprov.project import Project
 from reelprov.stages import STAGES, check_tags, tag_sources
 
 DECISIONS = {"approve": "approved", "reject": "rejected", "waive": "waived"}
+DECIDED = ("approved", "rejected", "waived")  # what a revoke takes back
+# `flags --status unresolved`: what blocks delivery
+STATUS_GROUPS = {"unresolved": UNRESOLVED, "decided": DECIDED}
+# The largest range of flag ids one command takes (10-19); a typo such as 10-1900000 is refused.
+MAX_RANGE = 100_000
+
+
+def _clearance(project: Project, what: str, by: str | None, ref: str | None) -> Clearance:
+    return Clearance(what, by=by, ref=ref, required=project.cfg.require_ref_to_clear)
+
+
+def _signed(payload: dict[str, Any], c: Clearance) -> dict[str, Any]:
+    """PAYLOAD with who made the change and the reference that allows it, where given."""
+    return {**payload, **({"by": c.by} if c.by else {}), **({"ref": c.ref} if c.ref else {})}
 
 
 def tag(project: Project, assets: list[dict[str, Any]], *, add: Sequence[str] = (), remove: Sequence[str] = (),
-        stage: str | None = None, clear_stage: bool = False) -> int:
-    """Add/remove tags and set a stage on each asset; one `tagged` entry each. Returns entries written."""
+        stage: str | None = None, clear_stage: bool = False, by: str | None = None, ref: str | None = None) -> int:
+    """Add/remove tags and set a stage on each asset; one `tagged` entry each. Returns entries written.
+    A change that would resolve an escalate or block flag needs BY and REF (ClearanceRequired, nothing
+    recorded) unless the project says otherwise; either way the resolution names the change and who."""
     check_tags([*add, *remove])
     if stage is not None and stage not in STAGES:
         raise ReelprovError(f"unknown stage {stage!r}; use one of {', '.join(STAGES)}")
+    what = "; ".join(x for x in (
+        f"adding the tag {', '.join(add)}" if add else "", f"removing the tag {', '.join(remove)}" if remove else "",
+        f"setting the stage to {stage}" if stage else "", "going back to the path rules' stage" if clear_stage else "") if x)
+    c = _clearance(project, what, by, ref)
     n = 0
     with project.batch() as b:
+        b.clearance = c
         for a in assets:
             cur = b.proj.asset(a["id"])
             assert cur is not None
@@ -47,7 +69,7 @@ def tag(project: Project, assets: list[dict[str, Any]], *, add: Sequence[str] = 
             if clear_stage and cur["stage_override"] is not None:
                 payload["stage"] = None
             if payload:
-                b.append("tagged", a["id"], payload)
+                b.append("tagged", a["id"], _signed(payload, c))
                 n += 1
     return n
 
@@ -63,15 +85,21 @@ def tags_kept(project: Project, assets: list[dict[str, Any]], tags: Sequence[str
     return out
 
 
+# What a declaration may say a file is: `unknown` is what reelprov says when nobody has.
+DECLARABLE = tuple(o for o in ORIGINS if o != "unknown")
+
+
 def declare(project: Project, assets: list[dict[str, Any]], *, origin: str, tool: str | None, note: str | None,
             purpose: str | None = None, inputs: Sequence[str] = (), consent: Sequence[str] = (),
-            by: str | None = None) -> int:
-    if origin not in ORIGINS:
-        raise ReelprovError(f"unknown origin {origin!r}; use one of {', '.join(ORIGINS)}")
+            by: str | None = None, ref: str | None = None) -> int:
+    if origin not in DECLARABLE:
+        raise ReelprovError(f"cannot declare origin {origin!r}; use one of {', '.join(DECLARABLE)}")
+    c = _clearance(project, f"declaring {origin}", by, ref)
     payload: dict[str, Any] = {"origin": origin, "tool": tool, "note": note, "purpose": purpose,
-                               "inputs": list(inputs), "consent": list(consent), "by": by or project.actor}
+                               "inputs": list(inputs), "consent": list(consent), "by": by or project.actor, "ref": ref}
     payload = {k: v for k, v in payload.items() if v not in (None, [])}
     with project.batch() as b:
+        b.clearance = c
         for a in assets:
             # bound to the content declared about: a claim of human origin does not carry over to
             # other content the file gets later (see declaration_evidence)
@@ -83,31 +111,95 @@ def declare(project: Project, assets: list[dict[str, Any]], *, origin: str, tool
 MIN_SHA_PREFIX = 8
 
 
-def decide(project: Project, flag_ids: list[int], decision: str, *, by: str, ref: str | None,
+def parse_flag_ids(tokens: Sequence[str]) -> list[int]:
+    """Flag ids as typed: `17`, `10-19` (a range, both ends included), in any mix; in order, once each."""
+    out: dict[int, None] = {}
+    for tok in tokens:
+        t = tok.strip()
+        lo, dash, hi = t.partition("-")
+        if t.isdigit():
+            first = last = int(t)
+        elif dash and lo.isdigit() and hi.isdigit():
+            first, last = int(lo), int(hi)
+            if first > last:
+                raise UnknownFlag(f"flag range {tok!r} is empty (it runs backwards); write the lower id first, e.g. {hi}-{lo}")
+            if last - first >= MAX_RANGE:
+                raise UnknownFlag(f"flag range {tok!r} spans {last - first + 1:,} ids; ranges take at most {MAX_RANGE:,}: "
+                                  "select a shot with --path instead")
+        else:
+            raise UnknownFlag(f"{tok!r} is not a flag id; give ids (17), ranges (10-19) or --path PATTERN")
+        out.update(dict.fromkeys(range(first, last + 1)))
+    return list(out)
+
+
+def select_flags(project: Project, *, ids: Sequence[str] = (), path: str | None = None, rule: str | None = None,
+                 status: Sequence[str] = (), want: Sequence[str] = ("open",), action: str = "decide") -> list[dict[str, Any]]:
+    """The flags a decision or revoke names: by ids and ranges, and/or by PATH (a root-relative file,
+    folder, glob or frame pattern), narrowed by RULE and STATUS (default WANT: the statuses the
+    action applies to). Every id given must exist; a selection that finds nothing is an error."""
+    from reelprov.assets import path_matches
+
+    for s_ in status:
+        if s_ not in STATUSES and s_ not in STATUS_GROUPS:
+            raise ReelprovError(f"unknown status {s_!r}; use {', '.join((*STATUSES, *STATUS_GROUPS))}")
+    statuses = {x for s_ in status for x in STATUS_GROUPS.get(s_, (s_,))}
+    wanted = parse_flag_ids(ids) if ids else []
+    if not wanted and path is None:
+        raise UnknownFlag(f"no flags named: give flag ids (17, 10-19) or --path PATTERN to {action}")
+    pid = project.cfg.project_id
+    rows = project.reader.flags_by_id(pid, wanted) if wanted else project.reader.rows(
+        "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
+        " WHERE flag.project = :p ORDER BY flag.id", p=pid)
+    if wanted:
+        found = {r["id"] for r in rows}
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            shown = ", ".join(map(str, missing[:5])) + (f" and {len(missing) - 5:,} more" if len(missing) > 5 else "")
+            raise UnknownFlag(f"no flag {shown}; list them with `reelprov flags`")
+    out = []
+    for r in rows:
+        if path not in (None, ".") and not path_matches(r["path"], path):
+            continue
+        if rule is not None and r["rule"] != rule:
+            continue
+        if statuses and r["status"] not in statuses:
+            continue
+        if not wanted and not statuses and r["status"] not in want:
+            continue  # a pattern picks the flags the action applies to; named ids are checked one by one
+        out.append(r)
+    if not out:
+        what = " and ".join(x for x in (f"ids {' '.join(ids)}" if ids else "", f"path {path}" if path else "",
+                                        f"rule {rule}" if rule else "",
+                                        f"status {', '.join(status)}" if status else f"status {'/'.join(want)}") if x)
+        raise UnknownFlag(f"no flags to {action} match {what}; `reelprov flags` lists them with their status")
+    return out
+
+
+def decide(project: Project, flag_ids: list[int] | list[dict[str, Any]], decision: str, *, by: str, ref: str | None,
            note: str | None, sha256: str | None = None) -> list[dict[str, Any]]:
-    """approve / reject / waive flags, each bound to the content hash it judged: all in one
-    transaction, or none if any of them cannot be decided. SHA256 (or a prefix of it) is the
-    content the reviewer looked at: a flag that judges other content by now is not decided."""
+    """approve / reject / waive flags, each bound to the content hash it judged and the severity it
+    was judged at: all in one transaction, or none if any of them cannot be decided. SHA256 (or a
+    prefix of it) is the content the reviewer looked at: a flag that judges other content by now
+    is not decided."""
     status = DECISIONS[decision]
     if not by or not by.strip():
         raise ReelprovError("--by is required: say who decided")
     seen = _sha_prefix(sha256) if sha256 is not None else None
+    ids = [f if isinstance(f, int) else f["id"] for f in flag_ids]
     out = []
     with project.batch() as b:
-        for flag_id in dict.fromkeys(flag_ids):
+        for flag_id in dict.fromkeys(ids):
             flag = b.proj.flag(flag_id) if 0 < flag_id < 2**63 else None  # ids are positive 64-bit integers
             if flag is None:
                 raise UnknownFlag(f"no flag {flag_id}; list them with `reelprov flags`")
             if flag["status"] != "open":
-                raise FlagStateError(
-                    f"flag {flag_id} is {flag['status']}, not open; only open flags can be decided "
-                    f"(it reopens by itself if the file changes)")
+                hint = (f"`reelprov revoke {flag_id}` reopens it first" if flag["status"] in DECIDED else
+                        "it reopens by itself if its condition comes back or the file changes")
+                raise FlagStateError(f"flag {flag_id} is {flag['status']}, not open; only open flags can be decided ({hint})")
+            asset = b.proj.asset(flag["asset"])
+            assert asset is not None
             if seen is not None and not flag["sha256"].startswith(seen):
-                path = (b.proj.asset(flag["asset"]) or {}).get("path", "?")
-                raise ReviewedOtherContent(
-                    f"flag {flag_id} on {one_line(path)} now judges content sha256 {flag['sha256'][:12]}, not the {seen[:12]} "
-                    f"you reviewed: the file changed since; look at it again (`reelprov show {shlex.quote(path)}`) and "
-                    f"decide with --sha256 {flag['sha256'][:12]}")
+                _other_content(project, flag, asset["path"], seen)
             if status in ("approved", "waived") and flag["severity"] in ("escalate", "block") and not (ref and ref.strip()):
                 # an escalate flag needs written approval: waiving it must not be the way around that
                 raise ApprovalRefRequired(
@@ -116,16 +208,61 @@ def decide(project: Project, flag_ids: list[int], decision: str, *, by: str, ref
             if status == "waived" and not (note and note.strip()):
                 raise WaiverReasonRequired(
                     f"flag {flag_id}: waiving it needs --note saying why no review is needed (e.g. --note 'temp only, never on screen')")
-            asset = b.proj.asset(flag["asset"])
-            assert asset is not None
             b.append("decided", flag["asset"], {"flag_id": flag_id, "decision": status, "by": by, "ref": ref,
-                                                "note": note, "sha256": flag["sha256"]})
+                                                "note": note, "sha256": flag["sha256"], "severity": flag["severity"]})
             updated = dict(b.proj.flag(flag_id) or {})
-            b.emit("flag-decided", {"flag": {k: updated.get(k) for k in ("id", "rule", "area", "severity", "status", "reason", "sha256")},
-                                    "asset": {"id": asset["id"], "path": asset["path"]},
+            b.emit("flag-decided", {**_flag_event(updated, asset),
                                     "decision": {"decision": status, "by": by, "ref": ref, "note": note}})
             out.append(updated)
     return out
+
+
+def revoke(project: Project, flag_ids: list[int] | list[dict[str, Any]], *, by: str, note: str | None,
+           ref: str | None = None) -> list[dict[str, Any]]:
+    """Take decisions back: each flag is open again (a `revoked` entry; the decision stays in its
+    history and the report's audit). All in one transaction, or none."""
+    if not by or not by.strip():
+        raise ReelprovError("--by is required: say who revokes the decision")
+    if not note or not note.strip():
+        raise ReelprovError("--note is required: say why the decision is taken back (e.g. --note 'consent withdrawn')")
+    ids = [f if isinstance(f, int) else f["id"] for f in flag_ids]
+    out = []
+    with project.batch() as b:
+        for flag_id in dict.fromkeys(ids):
+            flag = b.proj.flag(flag_id) if 0 < flag_id < 2**63 else None
+            if flag is None:
+                raise UnknownFlag(f"no flag {flag_id}; list them with `reelprov flags`")
+            if flag["status"] not in DECIDED:
+                raise FlagStateError(f"flag {flag_id} is {flag['status']}: there is no decision on it to revoke"
+                                     + (" (decide it with approve, reject or waive)" if flag["status"] == "open" else ""))
+            asset = b.proj.asset(flag["asset"])
+            assert asset is not None
+            was = {"decision": flag["status"], "by": flag["decided_by"], "ref": flag["ref"], "at": flag["decided_at"]}
+            b.append("revoked", flag["asset"], {"flag_id": flag_id, "by": by, "note": note, "ref": ref, "was": was})
+            updated = dict(b.proj.flag(flag_id) or {})
+            b.emit("flag-revoked", {**_flag_event(updated, asset), "revoked": {"by": by, "note": note, "ref": ref, "was": was}})
+            out.append(updated)
+    return out
+
+
+def _flag_event(flag: dict[str, Any], asset: dict[str, Any]) -> dict[str, Any]:
+    return {"flag": {k: flag.get(k) for k in ("id", "rule", "area", "severity", "status", "reason", "sha256")},
+            "asset": {"id": asset["id"], "path": asset["path"], "origin": asset["origin"], "tools": asset["tools"]}}
+
+
+def _other_content(project: Project, flag: dict[str, Any], path: str, seen: str) -> None:
+    """Refuse a decision on content other than the one reviewed, saying whether SEEN was an earlier
+    version of the file (it changed since) or no version of it at all (a mistyped hash)."""
+    earlier = any(str(e["payload"].get("sha256", "")).startswith(seen)
+                  for e in project.reader.entries(project.cfg.project_id, asset=flag["asset"]))
+    if not earlier:
+        raise ReviewedOtherContent(
+            f"flag {flag['id']} on {one_line(path)}: no version of this file has content sha256 {seen[:12]}...; check the "
+            f"hash you copied (this flag judges {flag['sha256'][:12]}, as `reelprov flags` shows)")
+    raise ReviewedOtherContent(
+        f"flag {flag['id']} on {one_line(path)} now judges content sha256 {flag['sha256'][:12]}, not the {seen[:12]} "
+        f"you reviewed: the file changed since; look at it again (`reelprov show {shlex.quote(path)}`) and "
+        f"decide with --sha256 {flag['sha256'][:12]}")
 
 
 def _sha_prefix(text: str) -> str:
@@ -156,18 +293,22 @@ def policy_check(project: Project, *, progress: Progress | None = None) -> dict[
 
 
 def list_flags(project: Project, *, status: list[str] | None = None, severity: str | None = None,
-               where: str | None = None) -> list[dict[str, Any]]:
-    """Flags by id; WHERE (a root-relative folder, file or glob) keeps those on assets it names."""
+               where: str | None = None, rule: str | None = None) -> list[dict[str, Any]]:
+    """Flags by id; WHERE (a root-relative folder, file, glob or frame pattern) keeps those on
+    assets it names. STATUS may name groups: unresolved (open, rejected), decided."""
     from reelprov.assets import flag_json, path_matches
     from reelprov.policy.engine import severity_rank
 
+    statuses = sorted({x for s_ in status or [] for x in STATUS_GROUPS.get(s_, (s_,))})
     rows = project.reader.rows(
         "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
         " WHERE flag.project = :p AND (:any_status OR flag.status IN (SELECT value FROM json_each(:statuses)))"
-        " ORDER BY flag.id", p=project.cfg.project_id, any_status=not status, statuses=list(status or []))
+        " ORDER BY flag.id", p=project.cfg.project_id, any_status=not statuses, statuses=statuses)
     out = []
     for r in rows:
         if severity and severity_rank(r["severity"]) < severity_rank(severity):
+            continue
+        if rule and r["rule"] != rule:
             continue
         if where and not path_matches(r["path"], where):
             continue
@@ -175,3 +316,40 @@ def list_flags(project: Project, *, status: list[str] | None = None, severity: s
         j["path"] = r["path"]
         out.append(j)
     return out
+
+
+def group_flags(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """FLAGS (as list_flags gives them) as a person reads them: the flags of one rule on the frames
+    of one image sequence, in the same state and decided the same way, as one item naming the
+    sequence (`sh010_comp.####.exr`), how many frames and which, and the flag ids as runs. A frame
+    whose flag differs keeps its own item; so does every flag on a file that is no frame."""
+    from reelprov.frames import frame_parts, runs, runs_text
+
+    out: list[dict[str, Any] | list[dict[str, Any]]] = []
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for f in flags:
+        parts = frame_parts(f["path"])
+        if parts is None:
+            out.append(f)
+            continue
+        folder, prefix, digits, suffix = parts
+        dec = f.get("decision") or {}
+        key = (folder, prefix, suffix, len(digits), f["rule"], f["severity"], f["status"], dec.get("by"), dec.get("ref"),
+               dec.get("severity"))
+        if key in groups:
+            groups[key].append(f)
+        else:
+            groups[key] = [f]
+            out.append(groups[key])
+    items: list[dict[str, Any]] = []
+    for g in out:
+        if isinstance(g, dict) or len(g) == 1:
+            items.append(g if isinstance(g, dict) else g[0])
+            continue
+        folder, prefix, digits, suffix = frame_parts(g[0]["path"])  # type: ignore[misc]  # grouped frames only
+        numbers = runs(int(frame_parts(f["path"])[2]) for f in g)  # type: ignore[index]
+        label = f"{prefix}{'#' * len(digits)}{suffix}"
+        items.append({**g[0], "path": f"{folder}/{label}" if folder else label, "sha256": None,
+                      "ids": ",".join(runs(f["id"] for f in g)), "frames": f"{len(g):,} frames {runs_text(numbers, 4)}",
+                      "count": len(g)})
+    return items

@@ -96,6 +96,27 @@ def tag_sources(asset: dict[str, Any], tag: str, cfg: ProjectConfig) -> list[str
     return out
 
 
+def carry_rule_tags(b: Any, cfg: ProjectConfig) -> None:
+    """Tags follow the file: a file moved out of the folder whose tag rule gave it a tag (a hero prop
+    from `props/hero/` into `final/`) keeps that tag, recorded as its own with the rule it came from,
+    so that moving it never drops the escalation the tag raises. Stage does not follow: it is where
+    the file is. Removing such a tag is an untag, on record (with --by and --ref where it clears an
+    escalation). Runs on batch B before the policy is evaluated."""
+    import json
+
+    for e in [e for e in b.entries if e["kind"] == "moved"]:
+        move = json.loads(e["payload"])
+        asset = b.proj.asset(e["asset"])
+        if asset is None:
+            continue
+        kept = set(asset["tags"]) | set(rule_tags(move["to"], cfg))
+        for rule in _tag_rules_for(move["from"], cfg):
+            lost = [t for t in rule.tags if t not in kept]
+            if lost:
+                b.append("tagged", e["asset"], {"add": lost, "kept_on_move": {"from": move["from"], "rule": rule.glob}})
+                kept.update(lost)
+
+
 def tags_of(asset: dict[str, Any], cfg: ProjectConfig) -> list[str]:
     """Explicit tags, path-rule tags and tags from a declaration sidecar, together."""
     tags = set(asset.get("tags") or [])

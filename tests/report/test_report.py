@@ -55,7 +55,8 @@ def test_html_in_real_chromium(cli, reviewed: Path, tmp_path: Path) -> None:
     dom = _dom(path, tmp_path)
     # the sections rendered, in order, with their row counts
     order = [m for m in re.findall(r'<section id="(\w+)" data-rows="(\d+)"', dom)]
-    assert [s for s, _ in order] == ["blocking", "open_reviews", "approved", "ai_in_temp", "integrity", "unknown_on_screen"]
+    assert [s for s, _ in order] == ["blocking", "rejected", "open_reviews", "approved", "audit", "ai_in_temp", "integrity",
+                                     "unknown_on_screen", "other_files"]
     rows = dict(order)
     assert rows["blocking"] == "1" and rows["approved"] == "1" and rows["ai_in_temp"] == "1"
     assert int(rows["unknown_on_screen"]) == 3  # the plate, the broken file and the oddly named file
@@ -73,13 +74,13 @@ def test_html_in_real_chromium(cli, reviewed: Path, tmp_path: Path) -> None:
 
 def test_json_csv_md_and_stdout(cli, reviewed: Path) -> None:
     data = cli("report", "--format", "json", "--output", "-", cwd=reviewed).json()
-    assert data["schema_version"] == 1 and data["ledger_head"]["seq"] > 0
+    assert data["schema_version"] == 2 and data["ledger_head"]["seq"] > 0
     blocking = next(s for s in data["sections"] if s["id"] == "blocking")["rows"]
     assert [r["path"] for r in blocking] == ["final/props/ransom_note.png"]
     text = cli("report", "--format", "csv", "--output", "-", cwd=reviewed).out
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {r["path"] for r in rows} >= {"final/props/ransom_note.png", "final/props/locket.png"}
-    assert len({r["path"] for r in rows}) == len(rows)  # one row per flagged asset
+    assert len({(r["section"], r["path"]) for r in rows}) == len(rows)  # one row per section and asset
     md = cli("report", "--format", "md", "--output", "-", cwd=reviewed).out
     assert "## Blocking delivery (1)" in md
     assert "<script>" not in md
@@ -106,7 +107,7 @@ def test_csv_and_markdown_do_not_run_what_media_names_carry(cli, show_root: Path
 def test_fail_on_gate_and_hook(cli, reviewed: Path) -> None:
     r = cli("report", "--fail-on", "escalate", "--format", "md", "--output", "-", cwd=reviewed)
     assert r.code == 1 and "final/props/ransom_note.png" in r.err
-    assert r.err.startswith("1 flag at or above escalate is unresolved:"), r.err
+    assert r.err.startswith("NOT CLEARED: 1 blocking at escalate\n1 flag at or above escalate is unresolved:"), r.err
     assert cli("report", "--fail-on", "block", "--format", "json", "--output", "-", cwd=reviewed).code == 0
     env = {**os.environ, "PATH": f"{Path(__import__('sys').executable).parent}:{os.environ['PATH']}"}
     hook = subprocess.run([str(REPO / "hooks/pre-delivery"), str(reviewed)], capture_output=True, text=True, env=env, timeout=120)
@@ -114,8 +115,16 @@ def test_fail_on_gate_and_hook(cli, reviewed: Path) -> None:
     esc = [f for f in cli("flags", "--status", "open", "--json", cwd=reviewed).json() if f["severity"] == "escalate"]
     for f in esc:
         cli("approve", str(f["id"]), "--by", "Legal", "--ref", "LEGAL-7", cwd=reviewed)
+    # the hook checks at review by default: the open review flags still block...
     hook = subprocess.run([str(REPO / "hooks/pre-delivery"), str(reviewed)], capture_output=True, text=True, env=env, timeout=120)
+    assert hook.returncode == 1 and "review/open" in hook.stderr
+    hook = subprocess.run([str(REPO / "hooks/pre-delivery"), str(reviewed)], capture_output=True, text=True,
+                          env={**env, "REELPROV_FAIL_ON": "escalate"}, timeout=120)
     assert hook.returncode == 0 and "Cleared" in hook.stdout
+    # ...until every open flag of the project is decided
+    assert cli("approve", "--path", ".", "--by", "Legal", "--ref", "LEGAL-7", cwd=reviewed).code == 0
+    hook = subprocess.run([str(REPO / "hooks/pre-delivery"), str(reviewed)], capture_output=True, text=True, env=env, timeout=120)
+    assert hook.returncode == 0 and "Cleared" in hook.stdout and "CLEARED at ledger #" in hook.stderr
 
 
 def test_the_delivery_gate_fails_on_a_ledger_that_does_not_verify(cli, reviewed: Path) -> None:
@@ -128,8 +137,9 @@ def test_the_delivery_gate_fails_on_a_ledger_that_does_not_verify(cli, reviewed:
     with conn:
         conn.execute("UPDATE flag SET status = 'approved' WHERE severity = 'escalate'")
     conn.close()
-    # the edit hides the flag from a report that does not check the chain...
-    assert cli("report", "--fail-on", "escalate", "--no-verify", "--format", "json", "--output", "-", cwd=reviewed).code == 0
+    # the edit would hide the flag from a report that does not check the chain: such a report cannot clear...
+    r = cli("report", "--fail-on", "escalate", "--no-verify", "--format", "json", "--output", "-", cwd=reviewed)
+    assert r.code == 1 and "the gate clears only a verified ledger" in r.err
     r = cli("report", "--fail-on", "escalate", "--format", "md", "--output", "-", cwd=reviewed)  # ...but not this one
     assert r.code == 1 and "the ledger does not verify, so this report cannot clear delivery" in r.err
     assert "TAMPERED: flag" in r.err and "Ledger verification FAILED" in r.out

@@ -92,6 +92,7 @@ class Projection:
         self._load_asset = load_asset
         self._load_flag = load_flag
         self._load_cut = load_cut
+        self._actor = ""
 
     # -- lookups ---------------------------------------------------------------------------
     @staticmethod
@@ -145,10 +146,12 @@ class Projection:
         return asset
 
     # -- the one place an entry becomes state ----------------------------------------------
-    def apply(self, *, seq: int, asset_id: str | None, kind: str, payload: dict[str, Any], ts: str) -> None:
+    def apply(self, *, seq: int, asset_id: str | None, kind: str, payload: dict[str, Any], ts: str,
+              actor: str = "") -> None:
         handler = getattr(self, f"_on_{kind}", None)
         if handler is None:
             return  # kinds that only carry history (e.g. notes) change no state
+        self._actor = actor  # who wrote the entry: a flag's trail names them
         handler(seq=seq, asset_id=asset_id, payload=payload, ts=ts)
 
     def _on_seen(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
@@ -273,6 +276,8 @@ class Projection:
             "decided_at": None,
             "raised_seq": seq,
             "last_seq": seq,
+            "decided_severity": None,
+            "trail": [],
         }
         self.remember_flag(self.flags[fid])
         self.new_flags.add(fid)
@@ -284,29 +289,59 @@ class Projection:
             raise ValueError(f"entry for unknown flag {payload['flag_id']}")
         return flag
 
+    def _trail(self, flag: FlagState, seq: int, ts: str, event: str, **what: Any) -> None:
+        """Add to FLAG's trail: every decision and every change of its status or severity, with who
+        and when, so the report can show what no longer stands (a revoked approval, a flag an untag
+        resolved) next to what does."""
+        item = {"seq": seq, "at": ts, "by": what.pop("by", None) or self._actor, "event": event}
+        item.update({k: v for k, v in what.items() if v is not None})
+        flag["trail"] = [*(flag.get("trail") or []), item]
+
     def _on_flag_reopened(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
         flag = self._need_flag(payload)
+        self._trail(flag, seq, ts, "reopened", was=payload.get("was", flag["status"]),
+                    why=payload.get("why"), severity=payload.get("severity", flag["severity"]), sha256=payload["sha256"])
         flag.update(
             status="open", sha256=payload["sha256"], reason=payload.get("reason", flag["reason"]),
             severity=payload.get("severity", flag["severity"]),
-            decided_by=None, ref=None, note=None, decided_at=None, last_seq=seq,
+            decided_by=None, ref=None, note=None, decided_at=None, decided_severity=None, last_seq=seq,
         )
         self.dirty_flags.add(flag["id"])
 
     def _on_flag_updated(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
         flag = self._need_flag(payload)
+        if payload["severity"] != flag["severity"]:
+            self._trail(flag, seq, ts, "severity", was=flag["severity"], severity=payload["severity"],
+                        why=payload.get("why"))
         flag.update(reason=payload["reason"], severity=payload["severity"], last_seq=seq)
         self.dirty_flags.add(flag["id"])
 
     def _on_flag_resolved(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
         flag = self._need_flag(payload)
+        self._trail(flag, seq, ts, "resolved", was=flag["status"], why=payload.get("because") or payload.get("reason"),
+                    by=payload.get("by"), ref=payload.get("ref"))
         flag.update(status="resolved", last_seq=seq)
         self.dirty_flags.add(flag["id"])
 
     def _on_decided(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
         flag = self._need_flag(payload)
+        # The severity it was decided at: an approval given at review does not cover the same flag
+        # raised to escalate later (the policy engine reopens it). Older entries did not say: the
+        # flag's severity then.
+        severity = payload.get("severity", flag["severity"])
+        self._trail(flag, seq, ts, "decided", by=payload["by"], decision=payload["decision"], ref=payload.get("ref"),
+                    note=payload.get("note"), severity=severity, sha256=payload.get("sha256"))
         flag.update(
             status=payload["decision"], decided_by=payload["by"], ref=payload.get("ref"),
-            note=payload.get("note"), decided_at=ts, last_seq=seq,
+            note=payload.get("note"), decided_at=ts, decided_severity=severity, last_seq=seq,
         )
+        self.dirty_flags.add(flag["id"])
+
+    def _on_revoked(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+        """A decision taken back: the flag is open again; the decision stays in the trail."""
+        flag = self._need_flag(payload)
+        self._trail(flag, seq, ts, "revoked", by=payload["by"], was=flag["status"], note=payload.get("note"),
+                    ref=payload.get("ref"))
+        flag.update(status="open", decided_by=None, ref=None, note=None, decided_at=None, decided_severity=None,
+                    last_seq=seq)
         self.dirty_flags.add(flag["id"])

@@ -28,10 +28,10 @@ from reelprov.errors import DatabaseError
 BUSY_TIMEOUT_MS = 30_000
 # The newest migration in migrations/versions. Checked against Alembic by a test; lets every
 # command confirm an up-to-date ledger with one query instead of loading Alembic.
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 # Columns stored as JSON text (SQLite) or json (PostgreSQL), and booleans SQLite keeps as 0/1.
 # tests/ledger/test_reader.py checks both sets against models.py.
-JSON_COLUMNS = frozenset({"tools", "evidence", "tags", "declarations", "cuts", "events", "unmatched"})
+JSON_COLUMNS = frozenset({"tools", "evidence", "tags", "declarations", "cuts", "events", "unmatched", "trail"})
 BOOL_COLUMNS = frozenset({"deleted", "c2pa_present"})
 # Every table's columns in order (ledger_entry without its database-numbered id), for the writer's
 # inserts and updates; tests/ledger/test_reader.py checks them against models.py.
@@ -41,7 +41,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
               "evidence_sha256", "c2pa_present", "c2pa_state", "tags", "stage_override", "declarations", "cuts",
               "first_seq", "last_seq"),
     "flag": ("project", "id", "asset", "rule", "area", "severity", "status", "reason", "sha256", "decided_by",
-             "ref", "note", "decided_at", "raised_seq", "last_seq"),
+             "ref", "note", "decided_at", "raised_seq", "last_seq", "decided_severity", "trail"),
     "cut": ("project", "name", "source", "rate", "imported_at", "imported_seq", "events", "unmatched"),
     "file_state": ("project", "path", "size", "mtime_ns", "sha256"),
 }
@@ -351,6 +351,15 @@ class Statements:
         for i in range(0, len(asset_ids), chunk):
             yield from self.rows("SELECT * FROM flag WHERE (project, asset) IN (SELECT :p, value FROM json_each(:ids))",
                                  p=project, ids=asset_ids[i : i + chunk])
+
+    def flags_by_id(self, project: str, flag_ids: list[int], *, chunk: int = 1000) -> list[dict[str, Any]]:
+        """The flags FLAG_IDS that exist, with their asset's path, in id order."""
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(flag_ids), chunk):
+            out += self.rows("SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
+                             " WHERE flag.project = :p AND flag.id IN (SELECT value FROM json_each(:ids))",
+                             p=project, ids=flag_ids[i : i + chunk])
+        return sorted(out, key=lambda r: r["id"])
 
     def many(self, sql: str, rows: list[dict[str, Any]]) -> None:
         """One statement over many parameter sets (executemany). Lists are not converted here."""

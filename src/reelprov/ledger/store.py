@@ -110,6 +110,9 @@ class Batch:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     touched_assets: set[str] = field(default_factory=set)
     before_commit: list[Callable[[Batch], None]] = field(default_factory=list)
+    # a person's change made in this batch (tag, stage, declaration): the policy engine asks it
+    # before resolving an escalate or block flag, and names it in the resolution (policy.Clearance)
+    clearance: Any = None
     _paths: dict[str, set[str]] | None = None  # preloaded path -> live asset ids
     _flags_loaded: set[str] = field(default_factory=set)
     _next_flag: int | None = None
@@ -167,7 +170,7 @@ class Batch:
              "actor": who, "host": self.host, "ts": ts, "prev_hash": self.head_hash,
              "entry_hash": h}
         )
-        self.proj.apply(seq=seq, asset_id=asset, kind=kind, payload=payload, ts=ts)
+        self.proj.apply(seq=seq, asset_id=asset, kind=kind, payload=payload, ts=ts, actor=who)
         if asset:
             self.touched_assets.add(asset)
         entry = Entry(seq, asset, kind, payload, who, self.host, ts, self.head_hash, h)
@@ -380,7 +383,7 @@ class Ledger:
             proj = Projection(self.project)
             total = tx.head(self.project)[0] if progress is not None else 0
             for n, e in enumerate(self.entries(tx), 1):
-                proj.apply(seq=e.seq, asset_id=e.asset, kind=e.kind, payload=e.payload, ts=e.ts)
+                proj.apply(seq=e.seq, asset_id=e.asset, kind=e.kind, payload=e.payload, ts=e.ts, actor=e.actor)
                 if progress is not None and n % 5000 == 0:
                     progress("replaying the ledger", n, max(total, n))
             if progress is not None:

@@ -75,7 +75,7 @@ def verify(ledger: Ledger, *, progress: Progress | None = None, every: int = 500
             if first_bad is None:
                 try:
                     proj.apply(seq=seq, asset_id=m["asset"], kind=m["kind"],
-                               payload=json.loads(m["payload"]), ts=m["ts"])
+                               payload=json.loads(m["payload"]), ts=m["ts"], actor=m["actor"])
                 except (ValueError, KeyError, TypeError) as exc:
                     first_bad = seq
                     problems.append(f"entry {seq} ({m['kind']}): cannot be applied ({exc})")

@@ -7,3 +7,21 @@ the rule engine.
 SEVERITIES = ("review", "escalate", "block")
 STATUSES = ("open", "approved", "rejected", "waived", "resolved")
 UNRESOLVED = ("open", "rejected")  # still in the way of delivery
+
+
+class Clearance:
+    """A person's change to what the policy reads (a tag, a stage, a declaration): who made it, the
+    written reference that allows it, and whether resolving an escalate or block flag through it
+    needs both. The policy engine checks it before such a flag is resolved, and records it."""
+
+    __slots__ = ("by", "ref", "required", "what")
+
+    def __init__(self, what: str, *, by: str | None = None, ref: str | None = None, required: bool = True) -> None:
+        self.what = what
+        self.by = by.strip() if by and by.strip() else None
+        self.ref = ref.strip() if ref and ref.strip() else None
+        self.required = required
+
+    @property
+    def complete(self) -> bool:
+        return self.by is not None and self.ref is not None

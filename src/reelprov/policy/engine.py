@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from reelprov.classify import ANY_AI, ORIGINS, STRENGTH, strength
 from reelprov.config import ProjectConfig
-from reelprov.errors import ConfigError
-from reelprov.policy import SEVERITIES, UNRESOLVED
+from reelprov.errors import ClearanceRequired, ConfigError
+from reelprov.names import one_line
+from reelprov.policy import SEVERITIES, UNRESOLVED, Clearance
 from reelprov.stages import STAGES, TAGS, stage_of, tags_of
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ _WHEN_KEYS: dict[str, Any] = {
     "tags_any": TAGS,
     "tool_approved": bool,
     "c2pa_state": C2PA_STATES,
-    "media_kind": ("image", "audio", "video", "other"),
+    "media_kind": ("image", "audio", "video", "document", "other"),
     "tool_replicates": ("voice", "likeness"),
     "declared_against_file": bool,
 }
@@ -178,7 +179,8 @@ def _declared_against_file(asset: dict[str, Any]) -> bool:
 
 
 def facts(asset: dict[str, Any], cfg: ProjectConfig) -> Facts:
-    kind = asset["media_type"].split("/")[0]
+    from reelprov.mediatypes import media_kind
+
     return Facts(
         origin=asset["origin"],
         stage=stage_of(asset, cfg),
@@ -186,7 +188,7 @@ def facts(asset: dict[str, Any], cfg: ProjectConfig) -> Facts:
         tags=tuple(tags_of(asset, cfg)),
         tools=tuple(asset["tools"]),
         c2pa_state=asset["c2pa_state"],
-        media_kind=kind if kind in ("image", "audio", "video") else "other",
+        media_kind=media_kind(asset["media_type"]),
         cuts=tuple(asset["cuts"]),
         replicates=_replicates(tuple(asset["tools"])) if asset["tools"] else (),
         declared_against_file=_declared_against_file(asset),
@@ -201,9 +203,21 @@ def _replicates(tools: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({r for name in tools if (t := known.by_name(name)) for r in t.replicates}))
 
 
+GLOB_CHARS = "*?["
+
+
 def _tool_ok(tool: str, approved: list[str]) -> bool:
-    t = tool.casefold()
-    return any(t == a.casefold() or a.casefold() in t for a in approved)
+    """A tool is approved when an entry names it exactly (case aside) or is a glob written as such
+    (`Adobe Firefly*`) that matches it whole. No substring matching: `FaceSwapper (not Adobe
+    Firefly)` is not Adobe Firefly."""
+    import fnmatch
+
+    t = tool.strip().casefold()
+    for a in approved:
+        entry = a.strip().casefold()
+        if t == entry or (any(c in entry for c in GLOB_CHARS) and fnmatch.fnmatchcase(t, entry)):
+            return True
+    return False
 
 
 def matches(rule: Rule, f: Facts, approved: list[str]) -> bool:
@@ -231,6 +245,29 @@ def matches(rule: Rule, f: Facts, approved: list[str]) -> bool:
     if "declared_against_file" in w and f.declared_against_file != w["declared_against_file"]:
         return False
     return not ("media_kind" in w and f.media_kind not in w["media_kind"])
+
+
+def why_not(rule: Rule, f: Facts, approved: list[str], *, deleted: bool = False) -> str:
+    """Why RULE no longer matches: the first of its conditions that fails now, in words."""
+    if deleted:
+        return "the file was deleted from the project and no current cut uses it"
+    w = rule.when
+    checks: list[tuple[bool, str]] = [
+        ("origin" in w and f.origin not in w["origin"], f"origin is now {f.origin}"),
+        ("stage" in w and f.stage not in w["stage"], f"stage is now {f.stage}"),
+        ("in_cut" in w and f.in_cut != w["in_cut"], "it is in no current cut" if not f.in_cut else "it is in a cut"),
+        ("headed_to_screen" in w and (f.stage == "final" or f.in_cut) != w["headed_to_screen"],
+         f"no longer headed to screen (stage {f.stage}, in no current cut)"),
+        ("tags_any" in w and not set(w["tags_any"]) & set(f.tags),
+         f"it no longer has any of the tags {', '.join(w.get('tags_any', ()))}"),
+        ("tool_approved" in w, "the tools are now " + (", ".join(f.tools) or "none named")),
+        ("c2pa_state" in w and f.c2pa_state not in w["c2pa_state"], f"Content Credentials are now {f.c2pa_state}"),
+        ("tool_replicates" in w and not set(w["tool_replicates"]) & set(f.replicates), "no tool that replicates people"),
+        ("declared_against_file" in w and f.declared_against_file != w["declared_against_file"],
+         "the declaration no longer contradicts the file"),
+        ("media_kind" in w and f.media_kind not in w["media_kind"], f"media kind is now {f.media_kind}"),
+    ]
+    return next((text for failed, text in checks if failed), "the rule's conditions no longer hold (policy changed)")
 
 
 def reason(rule: Rule, f: Facts, approved: list[str]) -> str:
@@ -264,13 +301,26 @@ def flag_changes(entries: list[dict[str, Any]]) -> dict[str, int]:
 # How a reopened flag's note names what it was when its content changed: "since it was approved".
 _SINCE = {"open": "raised"}
 # What a reopened flag's reason adds after the rule's own text: kept when that text is brought up to date.
-_CONTEXT = (" (content changed since it was ", " (this content was rejected by ")
+_CONTEXT = (" (content changed since it was ", " (this content was rejected by ", " (raised to ")
 
 
 def _rule_text(reason: str) -> tuple[str, str]:
     """A flag's REASON as (the rule's text, what a reopening added after it)."""
     cut = min((i for mark in _CONTEXT if (i := reason.find(mark)) >= 0), default=len(reason))
     return reason[:cut], reason[cut:]
+
+
+def _check_clearance(b: Batch, flag: dict[str, Any], asset: dict[str, Any], outcome: str) -> Clearance | None:
+    """The person's change in this batch, if any; refused when it would clear an unresolved escalate
+    or block flag (OUTCOME: resolve it, lower it) without a name and a written reference."""
+    c: Clearance | None = b.clearance
+    if (c is not None and c.required and not c.complete and flag["status"] in UNRESOLVED
+            and severity_rank(flag["severity"]) >= severity_rank("escalate")):
+        raise ClearanceRequired(
+            f"{c.what} would {outcome} flag {flag['id']} ({flag['severity']}/{flag['status']}, {flag['rule']}) on "
+            f"{one_line(asset['path'])}: say who decides and the written approval reference (--by NAME --ref REF), as "
+            "for an approval; nothing was recorded")
+    return c
 
 
 def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
@@ -286,10 +336,12 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
     for rule in policy.rules:
         # A file deleted from the project but still in a current cut is still on screen (media
         # offline in the edit): its flags stand until the cut no longer uses it.
-        hit = (not asset["deleted"] or bool(asset["cuts"])) and matches(rule, f, policy.approved_tools)
+        gone = asset["deleted"] and not asset["cuts"]
+        hit = not gone and matches(rule, f, policy.approved_tools)
         flag = latest.get(rule.id)
         if hit:
             why = reason(rule, f, policy.approved_tools)
+            decided_at = (flag or {}).get("decided_severity") or (flag or {}).get("severity")
             if flag is None:
                 fid = b.next_flag_id()
                 b.append("flagged", asset_id, {"flag_id": fid, "rule": rule.id, "area": rule.area,
@@ -297,26 +349,51 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
                 b.emit("flag-raised", _event(b, fid, asset))
             elif flag["status"] == "resolved" or flag["sha256"] != asset["sha256"]:
                 was = flag["status"]
-                note = why if flag["sha256"] == asset["sha256"] else (
+                changed = flag["sha256"] != asset["sha256"]
+                note = why if not changed else (
                     f"{why} (content changed since it was {_SINCE.get(was, was)}: was {flag['sha256'][:12]}, now {asset['sha256'][:12]})")
-                if was == "resolved" and flag.get("decided_by") and flag["sha256"] == asset["sha256"]:
+                if was == "resolved" and flag.get("decided_by") and not changed:
                     # only open and rejected flags resolve, so a decision kept on one is a rejection
                     note += f" (this content was rejected by {flag['decided_by']}" + (
                         f": {flag['note']}" if flag.get("note") else "") + ")"
-                b.append("flag_reopened", asset_id, {"flag_id": flag["id"], "sha256": asset["sha256"],
-                                                     "reason": note, "severity": rule.severity, "was": was})
+                b.append("flag_reopened", asset_id, {
+                    "flag_id": flag["id"], "sha256": asset["sha256"], "reason": note, "severity": rule.severity, "was": was,
+                    "why": "content changed" if changed else "the condition holds again"})
+                b.emit("flag-reopened", _event(b, flag["id"], asset))
+            elif flag["status"] in ("approved", "waived") and severity_rank(rule.severity) > severity_rank(decided_at or ""):
+                # decided at a lower severity than the rule now asks: that decision does not cover it
+                note = (f"{why} (raised to {rule.severity} since it was {flag['status']} at {decided_at} by "
+                        f"{flag['decided_by']}: decide it again)")
+                b.append("flag_reopened", asset_id, {
+                    "flag_id": flag["id"], "sha256": asset["sha256"], "reason": note, "severity": rule.severity,
+                    "was": flag["status"], "why": f"severity raised from {decided_at} to {rule.severity}"})
                 b.emit("flag-reopened", _event(b, flag["id"], asset))
             elif flag["status"] in UNRESOLVED and (
                     _rule_text(flag["reason"])[0] != why or flag["severity"] != rule.severity):
                 # still undecided: it says why as things are now (a tag, tool, stage, cut or the policy
                 # changed). A decided flag keeps the reason it was decided on.
-                b.append("flag_updated", asset_id, {"flag_id": flag["id"], "reason": why + _rule_text(flag["reason"])[1],
-                                                    "severity": rule.severity, "previous": flag["reason"]})
+                payload: dict[str, Any] = {"flag_id": flag["id"], "reason": why + _rule_text(flag["reason"])[1],
+                                           "severity": rule.severity, "previous": flag["reason"]}
+                if severity_rank(rule.severity) < severity_rank(flag["severity"]):
+                    c = _check_clearance(b, flag, asset, f"lower to {rule.severity}")
+                    payload["why"] = f"severity lowered from {flag['severity']} to {rule.severity}" + (
+                        f" by {c.what}" if c else " (the policy changed)")
+                    payload.update(_cleared_by(c))
+                b.append("flag_updated", asset_id, payload)
                 b.emit("flag-updated", _event(b, flag["id"], asset))
         elif flag is not None and flag["status"] in UNRESOLVED:
             # a rejected element taken off screen has done what the rejection asked: no longer in the way
-            b.append("flag_resolved", asset_id, {"flag_id": flag["id"], "reason": "condition no longer holds"})
+            c = _check_clearance(b, flag, asset, "resolve")
+            because = why_not(rule, f, policy.approved_tools, deleted=gone)
+            b.append("flag_resolved", asset_id, {"flag_id": flag["id"], "reason": "condition no longer holds",
+                                                 "because": because + (f" ({c.what})" if c else ""), **_cleared_by(c)})
             b.emit("flag-resolved", _event(b, flag["id"], asset))
+
+
+def _cleared_by(c: Clearance | None) -> dict[str, str]:
+    if c is None:
+        return {}
+    return {k: v for k, v in (("by", c.by), ("ref", c.ref)) if v}
 
 
 def _event(b: Batch, fid: int, asset: dict[str, Any]) -> dict[str, Any]:
