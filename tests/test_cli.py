@@ -37,10 +37,12 @@ def test_init_scan_ls_show_history(cli, show_root: Path) -> None:
     hist = cli("history", "final/props/ransom_note.png", cwd=show_root)
     assert hist.code == 0 and "seen" in hist.out and "evidence" in hist.out
     cli("tag", "final/props/ransom_note.png", "--tag", "story_relevant", "--tag", "talent_likeness", cwd=show_root)
-    cli("untag", "final/props/ransom_note.png", "--tag", "story_relevant", cwd=show_root)
+    # removing the tag would resolve the escalation it raised: only with a name and a reference
+    assert cli("untag", "final/props/ransom_note.png", "--tag", "story_relevant", cwd=show_root).code == 2
+    cli("untag", "final/props/ransom_note.png", "--tag", "story_relevant", "--by", "Legal", "--ref", "L-2", cwd=show_root)
     lines = cli("history", "final/props/ransom_note.png", cwd=show_root).out.splitlines()
     tagged = [line.split("tagged", 1)[1].strip() for line in lines if " tagged " in line]
-    assert tagged == ["add=story_relevant,talent_likeness", "remove=story_relevant"]  # it said nothing
+    assert tagged == ["add=story_relevant,talent_likeness", "by=Legal, ref=L-2, remove=story_relevant"]
     assert cli("verify", cwd=show_root).code == 0
 
 

@@ -73,9 +73,11 @@ def _0005_recomputes_origins(cli, root: Path, url: str, env: dict[str, str] | No
     shutil.copy(SAMPLES / "c2pa/tampered_after_signing.jpg", root / "shot.jpg")
     cli("scan", cwd=root, env=env)
     engine = db.make_engine(url)
+    from alembic import command
+
+    command.downgrade(db._alembic_config(engine), "0004")
     with engine.begin() as conn:  # what 0004 and the older rule left
         conn.exec_driver_sql("UPDATE asset SET origin = 'human' WHERE path = 'shot.jpg'")
-        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0004'")
     engine.dispose()
     assert cli("show", "shot.jpg", "--json", cwd=root, env=env).json()["origin"] == "unknown"  # upgraded on open
     assert cli("db", "current", "--json", cwd=root, env=env).json()["current"] == db.SCHEMA_HEAD
@@ -86,6 +88,36 @@ def test_0005_recomputes_origins_an_older_reelprov_projected(cli, show_root: Pat
     """An invalid manifest's capture claim made its file `human` before 0005: the upgrade
     recomputes the projection so the table agrees with the ledger under the new rule."""
     _0005_recomputes_origins(cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}")
+
+
+def _0006_fills_decision_severity_and_trails(cli, root: Path, url: str, env: dict[str, str] | None = None) -> None:
+    """A ledger with decisions from before 0006: the upgrade fills each flag's decision severity and
+    trail from the ledger, so verify finds the tables agreeing with it and the audit has them."""
+    from alembic import command
+
+    from tests.conftest import SD_PARAMS, write_png
+
+    write_png(root / "final/a.png", {"parameters": SD_PARAMS})
+    cli("scan", cwd=root, env=env)
+    flags = cli("flags", "--json", cwd=root, env=env).json()
+    assert cli("approve", str(flags[0]["id"]), "--by", "J. Park", "--ref", "L-1", cwd=root, env=env).code == 0
+    assert cli("reject", str(flags[1]["id"]), "--by", "J. Park", cwd=root, env=env).code == 0
+    engine = db.make_engine(url)
+    command.downgrade(db._alembic_config(engine), "0005")
+    engine.dispose()
+    assert cli("verify", cwd=root, env=env).code == 0  # upgraded on open, trails replayed
+    f = cli("flags", str(flags[0]["id"]), "--json", cwd=root, env=env).json()
+    assert f["decision"]["severity"] == "review" and [t["event"] for t in f["trail"]] == ["decided"]
+    assert f["trail"][0]["by"] == "J. Park" and f["trail"][0]["ref"] == "L-1"
+
+
+def test_0006_fills_decision_severity_and_trails(cli, show_root: Path) -> None:
+    _0006_fills_decision_severity_and_trails(cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}")
+
+
+@pytest.mark.postgres
+def test_0006_fills_decision_severity_and_trails_on_postgres(cli, show_root: Path, pg_url: str) -> None:
+    _0006_fills_decision_severity_and_trails(cli, show_root, pg_url, {"REELPROV_DATABASE_URL": pg_url})
 
 
 @pytest.mark.postgres

@@ -495,11 +495,12 @@ def flags(
     if glob is not None and glob.isdigit():  # `reelprov flags 17`: that flag (a file named 17: ./17)
         from reelprov.assets import flag_json
 
-        f = select_flags(p, ids=[glob], want=STATUSES, action="show")[0]
+        row = select_flags(p, ids=[glob], want=STATUSES, action="show")[0]
+        f = flag_json(row) | {"path": row["path"], "trail": row["trail"]}
         if as_json:
-            _emit(flag_json(f) | {"path": f["path"], "trail": f["trail"]})
-            return
-        _print_flag(f, detail=True)
+            _emit(f)
+        else:
+            _print_flag(f, detail=True)
         return
     where = _where(p, glob)
     rows = list_flags(p, status=status, severity=severity, where=where, rule=rule)

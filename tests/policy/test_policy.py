@@ -42,8 +42,9 @@ def test_ai_in_temp_no_flag_then_final_and_story_escalate(cli, show_root: Path) 
     before = cli("flags", "--json", cwd=show_root).json()
     assert cli("policy", "check", "--json", cwd=show_root).json()["raised"] == 0
     assert cli("flags", "--json", cwd=show_root).json() == before
-    # untag resolves the escalation
-    cli("untag", "temp/boards/castle.png", "--tag", "story_relevant", cwd=show_root)
+    # untag resolves the escalation (with who and the reference: it clears an escalate flag)
+    assert cli("untag", "temp/boards/castle.png", "--tag", "story_relevant", cwd=show_root).code == 2
+    cli("untag", "temp/boards/castle.png", "--tag", "story_relevant", "--by", "Legal", "--ref", "L-3", cwd=show_root)
     assert [f["rule"] for f in open_flags(cli, show_root, "temp/boards/castle.png")] == ["screen.ai_headed_to_screen"]
     assert [a["path"] for a in cli("ls", "--flagged", "--json", cwd=show_root).json()] == ["temp/boards/castle.png"]
 

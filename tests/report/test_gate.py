@@ -43,7 +43,7 @@ def test_every_status_severity_origin_and_stage_combination(cli, show_root: Path
     cfg = show_root / "reelprov.toml"
     cfg.write_text(cfg.read_text().replace('# file = "policy.toml"', 'file = "policy.toml"'))
     n = 0
-    for origin, (stage, folder) in itertools.product(ORIGINS, STAGES.items()):
+    for origin, folder in itertools.product(ORIGINS, STAGES.values()):
         for copy in range(len(DECISIONS)):
             n += 1
             params = {"parameters": SD_PARAMS} if origin == "ai_generated" else None
