@@ -26,6 +26,7 @@ EVENTS: dict[str, str] = {
     "flag-resolved": "as flag-raised; the condition no longer holds",
     "flag-updated": "as flag-raised; an undecided flag's reason or severity changed (tags, tools, stage, cut, policy)",
     "flag-decided": "as flag-raised, plus decision {decision, by, ref, note}",
+    "flag-revoked": "as flag-raised (status open again), plus revoked {by, note, ref, was {decision, by, ref, at}}",
     "cut-imported": "cut {name, source, events, unmatched}",
     "cut-removed": "cut {name, assets}",
 }

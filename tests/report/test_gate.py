@@ -292,3 +292,34 @@ def test_writing_the_report_never_follows_a_planted_symlink(cli, show_root: Path
     assert cli("report", cwd=show_root).code == 0
     assert victim.read_text() == "ssh-ed25519 AAAA keep\n"
     assert (show_root / "report.html").is_file() and not (show_root / "report.html").is_symlink()
+
+
+def test_on_screen_inventory_per_cut_in_timeline_order_a_shot_as_one_row(cli, show_root: Path) -> None:
+    for n in range(1001, 1011):  # an AI comp, ten frames
+        write_png(show_root / f"final/vfx/sh010/sh010_comp.{n}.png", {"parameters": SD_PARAMS}, color=(n % 256, 3, 3))
+    write_png(show_root / "final/plates/plate.png", color=(9, 9, 9))  # unknown origin
+    write_png(show_root / "final/plates/human.png", color=(8, 8, 8))
+    assert cli("scan", cwd=show_root).code == 0
+    assert cli("declare", "final/plates/human.png", "--origin", "human", "--by", "DIT", cwd=show_root).code == 0
+    edl = show_root / "r1.edl"
+    edl.write_text("TITLE: R1\nFCM: NON-DROP FRAME\n\n"
+                   "001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
+                   "* FROM CLIP NAME: human.png\n\n"
+                   "002  AX       V     C        00:00:00:00 00:00:00:10 01:00:01:00 01:00:01:10\n"
+                   "* FROM CLIP NAME: sh010_comp.[1001-1010].png\n\n"
+                   "003  AX       V     C        00:00:00:00 00:00:02:00 01:00:01:10 01:00:03:10\n"
+                   "* FROM CLIP NAME: plate.png\n")
+    r = cli("cut", "import", str(edl), "--name", "Reel 1", cwd=show_root)
+    assert r.code == 0, r.err
+    data = cli("report", "--format", "json", "--output", "-", cwd=show_root).json()
+    [cut] = data["cuts"]
+    assert cut["name"] == "Reel 1" and cut["events"] == 3
+    assert [(e["record_in"], e["files"], e["origins"]) for e in cut["rows"]] == [
+        ("01:00:01:00", 10, {"ai_generated": 10}), ("01:00:01:10", 1, {"unknown": 1})]
+    assert cut["rows"][0]["flags"] == {"review open": 20} and cut["rows"][0]["frames"] == "1001-1010"
+    md = cli("report", "--format", "md", "--output", "-", cwd=show_root).out
+    inv = md.split("## On screen in Reel 1 (2 of 3 events: AI or unknown origin)")[1]
+    assert "| 01:00:01:00 | 01:00:01:10 | V | final/vfx/sh010/sh010_comp.####.png (10 files: 1001-1010) | ai_generated | review open x20 |" in inv
+    rows = list(csv.DictReader(io.StringIO(cli("report", "--format", "csv", "--output", "-", cwd=show_root).out)))
+    assert [x["path"] for x in rows if x["section"] == "cut:Reel 1"] == [
+        "final/vfx/sh010/sh010_comp.####.png (10 files: 1001-1010)", "final/plates/plate.png"]
