@@ -169,3 +169,18 @@ _CRASHING_READER = ("import os, signal, sys\nimport reelprov.scan as s\nreal = s
 def crashing_reader_command(*args: str) -> list[str]:
     """The command line of `reelprov ARGS` in a process whose file readers crash on "hostile" files."""
     return [sys.executable, "-c", _CRASHING_READER, *args]
+
+
+# A reader library stalling in native code (catastrophic backtracking in the C regular-expression
+# engine, which never returns to Python to see a signal handler) on every file with "stalling" in its
+# name; the unread recording of such a file still works.
+_STALLING_READER = ("import re, sys\nimport reelprov.scan as s\nreal = s.examine\n"
+                    "def stalling(path, rel, **kw):\n"
+                    "    if 'stalling' in rel and kw.get('unread') is None:\n        re.match(r'(a*)*b', 'a' * 64)\n"
+                    "    return real(path, rel, **kw)\n"
+                    "s.examine = stalling\nfrom reelprov.cli import main\nmain(sys.argv[1:])\n")
+
+
+def stalling_reader_command(*args: str) -> list[str]:
+    """The command line of `reelprov ARGS` in a process whose file readers never return on "stalling" files."""
+    return [sys.executable, "-c", _STALLING_READER, *args]

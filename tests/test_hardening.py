@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SD_PARAMS, crashing_reader_command, run_cli, write_png
+from tests.conftest import (
+    SD_PARAMS,
+    crashing_reader_command,
+    run_cli,
+    stalling_reader_command,
+    write_png,
+)
 from tests.watch.test_daemon import wait_for
 
 PY = sys.executable
@@ -246,3 +252,86 @@ def test_a_file_whose_reading_crashes_the_reader_is_recorded_unread_and_the_scan
     assert scan()["seen"] == 1
     assert unread("final/late_hostile.png")
     assert run_cli("verify", cwd=show_root).code == 0
+
+
+def _png_with_xmp(path: Path, xmp: bytes) -> None:
+    """A small PNG whose compressed iTXt XML:com.adobe.xmp chunk holds XMP (4 MiB of it compress to KB)."""
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp.decode("latin-1"), zip=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(path, "PNG", pnginfo=info)
+
+
+@pytest.mark.timeout(120)
+def test_an_xmp_packet_of_one_long_word_is_read_in_linear_time(show_root: Path) -> None:
+    """A 4 KB PNG whose compressed XMP holds 4 MiB of `a` hung every scan (0 of 52 files recorded)
+    and the watcher's reconcile: the DigitalSourceType pattern was quadratic on long word runs."""
+    _png_with_xmp(show_root / "final/redos.png", b"<x:xmpmeta>" + b"a" * (4 << 20) + b"</x:xmpmeta>")
+    _png_with_xmp(show_root / "final/ai.png", b'<x:xmpmeta><rdf:Description Iptc4xmpExt:DigitalSourceType='
+                  b'"http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/></x:xmpmeta>')
+    assert (show_root / "final/redos.png").stat().st_size < 16_000
+    for i in range(10):
+        write_png(show_root / f"final/plate{i}.png", color=(i, 1, 1))
+    r = run_cli("scan", "--json", cwd=show_root)
+    assert r.code == 0 and r.json()["seen"] == 12, r.err
+    origins = {a["path"]: a["origin"] for a in run_cli("ls", "--json", cwd=show_root).json()}
+    assert origins["final/ai.png"] == "ai_generated" and origins["final/redos.png"] == "unknown"
+
+
+@pytest.mark.timeout(180)
+def test_a_file_that_stalls_its_reader_is_recorded_unread_after_the_read_deadline(show_root: Path) -> None:
+    """Bound every file's reading: a reader stuck in native code on one file is stopped after
+    [scan] read_timeout_seconds, that file recorded unread saying so, and the scan goes on."""
+    from reelprov.scan import timed_out
+
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("read_timeout_seconds = 60", "read_timeout_seconds = 2")
+                   .replace("settle_seconds = 2.0", "settle_seconds = 2.0\nworkers = 2"))
+    for i in range(60):
+        write_png(show_root / f"final/sh{i:03d}.png", {"parameters": SD_PARAMS + f", n{i}"}, color=(i, 2, 3))
+    write_png(show_root / "final/sh030_stalling.png", {"parameters": SD_PARAMS})
+    p = subprocess.run(stalling_reader_command("scan", "--json"), cwd=show_root, capture_output=True, text=True, timeout=150)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["seen"] == 61
+    shown = run_cli("show", "final/sh030_stalling.png", "--json", cwd=show_root).json()
+    assert shown["origin"] == "unknown" and [e["detail"] for e in shown["evidence"]] == [timed_out(2)]
+    others = [a for a in run_cli("ls", "--json", cwd=show_root).json() if "stalling" not in a["path"]]
+    assert len(others) == 60 and {a["origin"] for a in others} == {"ai_generated"}
+    assert run_cli("verify", cwd=show_root).code == 0
+
+
+@pytest.mark.timeout(120)
+def test_sigterm_stops_the_watcher_in_the_middle_of_a_reconcile(show_root: Path) -> None:
+    """SIGTERM was ignored while a reconcile hung on a file: the watcher must stop within its stop
+    timeout whatever it is reading (here with no read deadline at all)."""
+    import signal
+    import time
+
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("read_timeout_seconds = 60", "read_timeout_seconds = 0"))
+    write_png(show_root / "final/a_stalling.png", {"parameters": SD_PARAMS})
+    log = show_root.parent / "watch.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(stalling_reader_command("watch", "--settle", "0.2"), cwd=show_root, stdout=out,
+                                stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "reconcil" not in log.read_text() and "watching" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)  # well inside the stalled read
+        t = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        assert time.monotonic() - t < 15
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, log.read_text()
+    assert "stopping in the middle of a reconcile" in log.read_text()
+    assert run_cli("verify", cwd=show_root).code == 0
+    # no reading process is left behind
+    left = subprocess.run(["pgrep", "-f", "stalling"], capture_output=True, text=True).stdout.split()
+    assert str(proc.pid) not in left and not [p for p in left if p != str(os.getpid())]

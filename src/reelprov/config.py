@@ -24,7 +24,8 @@ DEFAULT_IGNORE = ["*.tmp", "*.part", "*.crdownload", ".DS_Store", "Thumbs.db", "
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "project": {"name": str, "id": str},
     "ledger": {"database_url": str, "auto_upgrade": bool},
-    "scan": {"ignore": list, "settle_seconds": (int, float), "workers": int, "follow_symlinks": bool},
+    "scan": {"ignore": list, "settle_seconds": (int, float), "workers": int, "follow_symlinks": bool,
+             "read_timeout_seconds": (int, float)},
     "stages": {"final": list, "temp": list},
     "tag_rules": {"glob": str, "tags": list},
     "stage_rules": {"glob": str, "stage": str},
@@ -42,6 +43,7 @@ _REQUIRED = {"tag_rules": ("glob", "tags"), "stage_rules": ("glob", "stage")}
 _RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
     ("scan", "settle_seconds"): (0.0, 3600.0, "seconds a file must stay unchanged before it is read"),
     ("scan", "workers"): (0, 256, "examining processes; 0 means one per core"),
+    ("scan", "read_timeout_seconds"): (0.0, 86400.0, "seconds one file may take to read; 0 means no limit"),
     ("hooks", "timeout_seconds"): (0.1, 3600.0, "seconds a hook may run"),
     ("watch", "poll_seconds"): (0.1, 3600.0, "seconds between polls of the tree"),
 }
@@ -69,6 +71,7 @@ class ProjectConfig:
     settle_seconds: float = 2.0
     workers: int = 0
     follow_symlinks: bool = False
+    read_timeout: float = 60.0  # [scan] read_timeout_seconds: a file taking longer is recorded unread
     final_folders: list[str] = field(default_factory=lambda: list(DEFAULT_FINAL_FOLDERS))
     temp_folders: list[str] = field(default_factory=lambda: list(DEFAULT_TEMP_FOLDERS))
     tag_rules: list[PathRule] = field(default_factory=list)
@@ -224,6 +227,7 @@ def load(root: Path) -> ProjectConfig:
     cfg.settle_seconds = float(scan.get("settle_seconds", 2.0))
     cfg.workers = int(scan.get("workers", 0))
     cfg.follow_symlinks = bool(scan.get("follow_symlinks", False))
+    cfg.read_timeout = float(scan.get("read_timeout_seconds", 60.0))
     stages = raw.get("stages", {})
     cfg.final_folders = [str(x) for x in stages.get("final", DEFAULT_FINAL_FOLDERS)]
     cfg.temp_folders = [str(x) for x in stages.get("temp", DEFAULT_TEMP_FOLDERS)]
@@ -266,6 +270,9 @@ auto_upgrade = true
 [scan]
 ignore = {ignore}
 settle_seconds = 2.0
+# A file that takes longer than this to read (a damaged or hostile file stalling a reader) is
+# recorded unread, saying so; the scan and the watcher go on. 0 means no limit.
+read_timeout_seconds = 60
 
 [stages]
 # A file under a folder with one of these names is final / temp; otherwise unassigned.

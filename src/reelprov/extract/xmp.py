@@ -37,15 +37,18 @@ DST_ORIGIN: dict[str, str] = {
     "composite": "human",
 }
 
-_DST_ATTR = re.compile(rb"(?:\w+:)?DigitalSourceType\s*=\s*[\"']([^\"']{1,300})[\"']")
+# Every pattern starts with a literal and bounds each repeat: an optional `(?:\w+:)?` prefix before
+# the attribute name made each position of a long word run scan the rest of it (4 MiB of `a` in a
+# packet: quadratic, every scan hung). The namespace prefix says nothing: it is not matched.
+_DST_ATTR = re.compile(rb"DigitalSourceType\s{0,64}=\s{0,64}[\"']([^\"']{1,300})[\"']")
 _DST_ELEM = re.compile(
-    rb"<(?:\w+:)?DigitalSourceType\b([^>]{0,500})>([^<]{0,300})<", re.IGNORECASE
+    rb"<(?:\w{1,64}:)?DigitalSourceType\b([^>]{0,500})>([^<]{0,300})<", re.IGNORECASE
 )
-_RESOURCE = re.compile(rb"rdf:resource\s*=\s*[\"']([^\"']{1,300})[\"']")
+_RESOURCE = re.compile(rb"rdf:resource\s{0,64}=\s{0,64}[\"']([^\"']{1,300})[\"']")
 _TOOL_PROPS = re.compile(
-    rb"(?:CreatorTool|softwareAgent|Software|generator)\s*(?:=\s*[\"']([^\"']{1,300})[\"']|>([^<]{1,300})<)"
+    rb"(?:CreatorTool|softwareAgent|Software|generator)\s{0,64}(?:=\s{0,64}[\"']([^\"']{1,300})[\"']|>([^<]{1,300})<)"
 )
-_DESC = re.compile(rb"<(?:dc:)?description\b.{0,2000}?<rdf:li[^>]*>([^<]{1,2000})<", re.DOTALL)
+_DESC = re.compile(rb"<(?:dc:)?description\b.{0,2000}?<rdf:li[^>]{0,500}>([^<]{1,2000})<", re.DOTALL)
 
 
 def dst_code(value: str) -> str:

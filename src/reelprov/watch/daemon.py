@@ -23,6 +23,12 @@ from reelprov.mounts import NETWORK_FS, mount_fstype
 from reelprov.names import counted, one_line, printable
 from reelprov.project import Project
 
+
+class StopRequested(BaseException):
+    """Raised in the main thread by stop() to end a reconcile under way (BaseException: nothing that
+    catches errors to keep going catches it)."""
+
+
 log = logging.getLogger("reelprov.watch")
 
 
@@ -200,8 +206,9 @@ class Watcher:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reelprov-examine")
         # the files themselves are read in processes: a reader library crashing on a hostile file
         # ends one of those, not the watcher
-        self._readers = Readers(workers)
+        self._readers = Readers(workers, project.cfg.read_timeout)
         self._bulk = False  # a reconcile or a policy re-evaluation: totals, not a line per change
+        self._reconciling = False  # a reconcile under way in the main thread: stop() interrupts it
         project.listeners.append(self._log_committed)
         self._inflight: dict[str, Future[dict[str, Any] | None]] = {}
         self._failures: dict[str, int] = {}
@@ -330,7 +337,7 @@ class Watcher:
     def reconcile(self) -> None:
         from reelprov.scan import scan
 
-        with self._in_bulk():
+        with self._in_bulk(), self._interruptible():
             rep = scan(self.project)
         log.info("reconciled: %s, %d new, %d changed, %d moved, %d deleted, %s%s%s",
                  counted(rep.files, "file"), rep.seen, rep.changed, rep.moved, rep.deleted,
@@ -372,7 +379,9 @@ class Watcher:
             # Observe first, then reconcile: a file written while the tree is walked is caught
             # by one or the other (recording it twice is a no-op), never by neither.
             self.start_observer()
-            self.reconcile()
+            # a ledger that fails the first reconcile (a full disk, the server down) is waited for
+            # and the reconcile run again when it answers, as later on
+            self._reconcile_safely()
             self._ledger_id = self._file_id()
             last_status = 0.0
             while not self.stop_event.is_set():
@@ -388,14 +397,32 @@ class Watcher:
                     self.write_status()
                     last_status = now
                 self.stop_event.wait(0.1)
+        except StopRequested:
+            log.info("stopping in the middle of a reconcile: what it recorded so far stays; the next start reconciles again")
         finally:
             self.stop_observer()
+            self._readers.close(now=self.stop_event.is_set())
             self._pool.shutdown(wait=True, cancel_futures=True)
-            self._readers.close()
             self.release()
 
     def stop(self, *_: Any) -> None:
+        """Stop soon (SIGTERM, SIGINT). A reconcile under way in the main thread is interrupted at
+        once (its open batch rolls back, its readers are ended), so that a stop never waits for a
+        walk of the whole tree or a file stalling a reader."""
         self.stop_event.set()
+        if self._reconciling and threading.current_thread() is threading.main_thread():
+            self._reconciling = False
+            raise StopRequested
+
+    @contextlib.contextmanager
+    def _interruptible(self) -> Iterator[None]:
+        self._reconciling = threading.current_thread() is threading.main_thread()
+        try:
+            if self._reconciling and self.stop_event.is_set():
+                raise StopRequested
+            yield
+        finally:
+            self._reconciling = False
 
     # -- settings --------------------------------------------------------------------------------
     def _settings_signature(self) -> tuple[tuple[str, int, int] | None, ...]:
@@ -424,6 +451,7 @@ class Watcher:
             log.error("settings changed but cannot be used: %s; the previous settings stay in force", exc)
             return
         log.info("settings changed: reloaded; reconciling and re-evaluating the policy")
+        self._readers.deadline = self.project.cfg.read_timeout
         self.reconcile()
         from reelprov.review import policy_check
 
