@@ -335,3 +335,80 @@ def test_sigterm_stops_the_watcher_in_the_middle_of_a_reconcile(show_root: Path)
     # no reading process is left behind
     left = subprocess.run(["pgrep", "-f", "stalling"], capture_output=True, text=True).stdout.split()
     assert str(proc.pid) not in left and not [p for p in left if p != str(os.getpid())]
+
+
+@pytest.mark.timeout(60)
+def test_a_fifo_in_a_files_place_hangs_neither_reading_nor_the_report_nor_the_gate(show_root: Path) -> None:
+    """A file replaced by a FIFO after the walk hung scan forever; a recorded image replaced by a
+    FIFO hung the report's thumbnails and the pre-delivery gate."""
+    from reelprov.scan import _examine_one
+
+    write_png(show_root / "final/castle.png", {"parameters": SD_PARAMS})
+    assert run_cli("scan", cwd=show_root).code == 0
+    for f in run_cli("flags", "--json", cwd=show_root).json():
+        assert run_cli("approve", str(f["id"]), "--by", "J. Park", "--ref", "L-1", cwd=show_root).code == 0
+    (show_root / "final/castle.png").unlink()
+    os.mkfifo(show_root / "final/castle.png")
+    # what a worker does with a path the walk saw as a file
+    res = _examine_one((str(show_root / "final/castle.png"), "final/castle.png", 0, None, True))
+    assert res == {"path": "final/castle.png", "error": "cannot read: it is a FIFO now, not a regular file"}
+    r = run_cli("report", "--fail-on", "review", cwd=show_root)
+    assert r.code == 1 and "CHANGED: final/castle.png: it is no longer a regular file" in r.err
+    r = run_cli("scan", "--json", cwd=show_root)
+    assert r.code == 0
+
+
+def test_an_empty_ledger_file_is_refused_not_started_over(cli, show_root: Path) -> None:
+    """A 0-byte ledger file became a new empty history: verify said "intact: 0 entries" and scan
+    migrated it and started over, losing approvals."""
+    write_png(show_root / "final/a.png")
+    assert cli("scan", cwd=show_root).code == 0
+    ledger = show_root / ".reelprov/ledger.db"
+    for extra in ("-wal", "-shm"):
+        Path(str(ledger) + extra).unlink(missing_ok=True)
+    ledger.write_bytes(b"")
+    for args in (["verify"], ["scan"], ["ls"], ["report", "--fail-on", "review"], ["db", "upgrade"]):
+        r = cli(*args, cwd=show_root)
+        assert r.code == 2 and "the ledger file is empty or holds no reelprov ledger" in r.err and "backup" in r.err, args
+    assert ledger.stat().st_size == 0  # nothing was written into it
+    sqlite3.connect(ledger).close()  # a valid SQLite file without a ledger in it: the same
+    assert cli("scan", cwd=show_root).code == 2
+
+
+def test_sidecars_are_bounded_and_never_followed_through_a_link(cli, show_root: Path, tmp_path: Path) -> None:
+    """A 1.5 GB sparse .c2pa sidecar took 3.1 GB of memory; sidecar links were followed out of the project."""
+    write_png(show_root / "final/a.png")
+    with open(show_root / "final/a.c2pa", "wb") as f:  # sparse: takes no disk
+        f.truncate(1_500_000_000)
+    outside = tmp_path / "elsewhere.xmp"
+    outside.write_text('<x:xmpmeta><rdf:Description Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/'
+                       'digitalsourcetype/digitalCapture"/></x:xmpmeta>')
+    write_png(show_root / "final/b.png", color=(3, 3, 3))
+    (show_root / "final/b.xmp").symlink_to(outside)
+    r = subprocess.run([sys.executable, "-c", "import resource, sys\nfrom reelprov.cli import main\n"
+                        "try: main(sys.argv[1:])\nexcept SystemExit: pass\n"
+                        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)", "scan"],
+                       cwd=show_root, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert int(r.stderr.split()[-1]) < 400_000  # KiB: the readers never took the sidecar in
+    a = cli("show", "final/a.png", "--json", cwd=show_root).json()
+    assert a["c2pa"]["state"] == "invalid" and any("over 33,554,432 bytes; not read" in e["detail"] for e in a["evidence"])
+    b = cli("show", "final/b.png", "--json", cwd=show_root).json()
+    assert b["origin"] == "unknown"  # the link's target (a capture claim) was not read
+    assert any("a symbolic link; sidecars are read only as files of their own" in e["detail"] for e in b["evidence"])
+
+
+def test_a_file_growing_while_it_is_read_says_so(show_root: Path) -> None:
+    from reelprov.extract import examine
+
+    path = show_root / "final/growing.png"
+    write_png(path)
+    import reelprov.hashing as h
+
+    real = h._moved
+    try:
+        h._moved = lambda f, size, mtime_ns: True  # the writer appended between the read and the check
+        res = examine(str(path), "final/growing.png")
+    finally:
+        h._moved = real
+    assert res["evidence"][0]["detail"].startswith("the file changed while it was read (still being written?)")

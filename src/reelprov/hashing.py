@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
+from typing import BinaryIO
 
 CHUNK = 1 << 20
 # Byte strings that only appear where a C2PA manifest store (JUMBF) is embedded: JPEG APP11 and
@@ -19,6 +22,26 @@ class Digest:
     head: bytes
     c2pa_marker: bool
     data: bytes | None = None  # the whole content, when it came in one read (files under 1 MiB)
+    mtime_ns: int = 0  # of the file as opened: the very one hashed
+    growing: bool = False  # its size or time changed while it was read: still being written
+
+
+def open_regular(path: str | os.PathLike[str], *, follow: bool = True) -> BinaryIO:
+    """PATH opened for reading only if it is a regular file: a FIFO put in a file's place is never
+    waited on (opened non-blocking, then refused), a device never read. FOLLOW False: a symbolic
+    link in the file's place is refused too."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a FIFO" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+            raise OSError(errno.EINVAL, f"it is {what} now, not a regular file", os.fspath(path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def digest_file(path: str | os.PathLike[str]) -> Digest:
@@ -28,13 +51,14 @@ def digest_file(path: str | os.PathLike[str]) -> Digest:
     its own size; larger ones stream through one reused 1 MiB buffer, so memory stays flat.
     """
     h = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
+    with open_regular(path) as f:
+        mtime_ns = os.fstat(f.fileno()).st_mtime_ns
         first = f.read(CHUNK)
         h.update(first)
         size = len(first)
         marker = _found(first, len(first))
         if size < CHUNK:
-            return Digest(h.hexdigest(), size, first[:64], marker, first)
+            return Digest(h.hexdigest(), size, first[:64], marker, first, mtime_ns, _moved(f, size, mtime_ns))
         tail = first[-3:]
         buf = bytearray(CHUNK)
         while n := f.readinto(buf):
@@ -44,7 +68,13 @@ def digest_file(path: str | os.PathLike[str]) -> Digest:
                 marker = _found(seam, len(seam)) or _found(buf, n)
                 tail = bytes(buf[max(0, n - 3) : n])
             size += n
-    return Digest(h.hexdigest(), size, first[:64], marker)
+        growing = _moved(f, size, mtime_ns)
+    return Digest(h.hexdigest(), size, first[:64], marker, None, mtime_ns, growing)
+
+
+def _moved(f: BinaryIO, size: int, mtime_ns: int) -> bool:
+    st = os.fstat(f.fileno())
+    return st.st_size != size or st.st_mtime_ns != mtime_ns
 
 
 def _found(data: bytes | bytearray, n: int) -> bool:

@@ -92,7 +92,18 @@ class Project:
                 f"{project.reader.where}: no ledger database there. If the project's ledger was moved or deleted, "
                 f"restore it; if database_url or REELPROV_DATABASE_URL is mistyped, correct it; `reelprov init "
                 f"{cfg.root}` starts a new, empty one")
-        if upgrade and project.reader.revision() != SCHEMA_HEAD:
+        revision = project.reader.revision()
+        if not create and revision is None and project.reader.dialect == "sqlite":
+            # An empty or schema-less file where the ledger was (truncated, overwritten, a failed
+            # copy): migrating it would start a new, empty history in its place and lose every
+            # approval. A shared PostgreSQL database is set up on first use; a SQLite file only by init.
+            from reelprov.errors import DatabaseError
+
+            raise DatabaseError(
+                f"{project.reader.where}: the ledger file is empty or holds no reelprov ledger, so its history "
+                f"(entries, approvals) is not there; restore it from a backup. `reelprov init {cfg.root}` starts a "
+                "new, empty one only after you move this file away")
+        if upgrade and revision != SCHEMA_HEAD:
             from reelprov import db
 
             db.ensure_current(project.engine, auto_upgrade=cfg.auto_upgrade)

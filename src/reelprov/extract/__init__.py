@@ -14,7 +14,7 @@ import pluggy
 
 from reelprov.extract.tools import ToolTable
 from reelprov.extract.tools import table as tool_table
-from reelprov.hashing import digest_file
+from reelprov.hashing import digest_file, open_regular
 from reelprov.mediatypes import media_type
 from reelprov.names import printable
 
@@ -43,7 +43,7 @@ class Context:
     def stream(self) -> BinaryIO:
         """The file to read: the very bytes that were hashed when they are in memory (no second
         open, and evidence that cannot come from a later version of the file), else the file."""
-        return io.BytesIO(self.data) if self.data is not None else open(self.path, "rb")  # noqa: SIM115
+        return io.BytesIO(self.data) if self.data is not None else open_regular(self.path)
 
 
 @dataclass
@@ -147,7 +147,6 @@ def examine(path: str, rel: str, *, trust_anchors: str | None = None, sidecars: 
     """Hash, sniff and extract one file. Returns a plain dict (it crosses process boundaries).
     UNREAD: hash and sniff only, no extractor runs, and this says why (reading it crashed the
     process that read it)."""
-    st = os.stat(path)
     dig = digest_file(path)
     mt, mismatch = media_type(os.path.basename(path), dig.head)
     if unread is not None:
@@ -164,12 +163,15 @@ def examine(path: str, rel: str, *, trust_anchors: str | None = None, sidecars: 
     ev = list(res.evidence)
     if dig.size == 0:
         ev.insert(0, evidence("file", "error", None, None, "empty file (0 bytes): nothing to read"))
+    if dig.growing:
+        ev.insert(0, evidence("file", "error", None, None, "the file changed while it was read (still being written?): "
+                                                           "this hash may be of part of it; the next scan or the watcher reads it again"))
     if mismatch:
         ev.insert(0, evidence("file", "error", None, None, mismatch))
     return {
         "path": rel,
         "size": dig.size,
-        "mtime_ns": st.st_mtime_ns,
+        "mtime_ns": dig.mtime_ns,
         "sha256": dig.sha256,
         "media_type": mt,
         "evidence": _bounded(ev),

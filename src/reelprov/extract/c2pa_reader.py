@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from reelprov.extract import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
-from reelprov.extract.sidecars import sidecar_file
+from reelprov.extract.sidecars import MAX_C2PA_SIDECAR, read_sidecar, sidecar_file
 from reelprov.extract.xmp import DST_ORIGIN, dst_code
 
 _STATES = {"valid": "valid", "trusted": "trusted", "invalid": "invalid"}
@@ -60,8 +60,12 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
     try:
         context = _context(ctx.trust_anchors)
         if sidecar is not None:
+            try:
+                manifest = read_sidecar(sidecar, MAX_C2PA_SIDECAR)
+            except ValueError as exc:
+                return ExtractResult([unreadable(source, exc)], {"present": True, "state": "invalid"})
             with ctx.stream() as stream:
-                reader = c2pa.Reader(ctx.media_type, stream, manifest_data=sidecar.read_bytes(), context=context)
+                reader = c2pa.Reader(ctx.media_type, stream, manifest_data=manifest, context=context)
                 return _read(reader, source)
         if ctx.data is not None:
             # The hashed bytes, from memory (cheaper through the binding's read callbacks than a

@@ -61,15 +61,39 @@ def declaration_path(path: Path) -> Path | None:
 
 # A declaration is a few lines of JSON; these bounds keep a damaged or hostile one out of the ledger.
 MAX_DECLARATION = 1 << 20
+# A C2PA manifest store in a sidecar: signed claims, assertions and a few thumbnails; a file past
+# this is no manifest (a 1.5 GB sparse one took 3.1 GB of memory to refuse).
+MAX_C2PA_SIDECAR = 32 << 20
+
+
+def read_sidecar(path: Path, limit: int) -> bytes:
+    """A sidecar's bytes, at most LIMIT of them (ValueError past that, before reading more). A
+    symbolic link or FIFO in a sidecar's place is not followed: a sidecar is a file the vendor
+    delivered beside the media, never a pointer elsewhere (/etc, another show)."""
+    from reelprov.hashing import open_regular
+
+    try:
+        f = open_regular(path, follow=False)
+    except OSError as exc:
+        if path.is_symlink():
+            raise ValueError("a symbolic link; sidecars are read only as files of their own, not followed") from None
+        raise ValueError(exc.strerror or str(exc)) from None
+    with f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"over {limit:,} bytes; not read")
+    return data
 MAX_NAME = 300  # tool and by: names
 MAX_TEXT = 4000  # purpose and note
 
 
 def read_declaration(path: Path) -> dict[str, Any]:
     """Parse and check a declaration sidecar (schema in the README). Raises ValueError."""
-    if path.stat().st_size > MAX_DECLARATION:
-        raise ValueError(f"over {MAX_DECLARATION} bytes; a declaration is a few lines of JSON")
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        raw = read_sidecar(path, MAX_DECLARATION)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; a declaration is a few lines of JSON" if "over" in str(exc) else str(exc)) from None
+    data = json.loads(raw.decode("utf-8"))
     if not isinstance(data, dict) or data.get("reelprov_declaration") != DECLARATION_SCHEMA:
         raise ValueError('not a reelprov declaration (needs "reelprov_declaration": 1)')
     origin = data.get("origin")
@@ -90,11 +114,13 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
         return None
     out: list[Evidence] = []
     for cand in dict.fromkeys(candidates(ctx.path, ".xmp")):
-        if cand.is_file() and cand != ctx.path:
-            if cand.stat().st_size > MAX_XMP:
-                out.append(unreadable(f"sidecar {cand.name}", f"over {MAX_XMP} bytes"))
+        if (cand.is_file() or cand.is_symlink()) and cand != ctx.path:
+            try:
+                packet = read_sidecar(cand, MAX_XMP)
+            except ValueError as exc:
+                out.append(unreadable(f"sidecar {cand.name}", exc))
                 continue
-            out.extend(read_xmp(cand.read_bytes(), f"sidecar {cand.name}", ctx.tools, kind="sidecar_xmp"))
+            out.extend(read_xmp(packet, f"sidecar {cand.name}", ctx.tools, kind="sidecar_xmp"))
     decl = declaration_path(ctx.path)
     if decl is not None:
         try:

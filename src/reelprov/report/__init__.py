@@ -331,7 +331,9 @@ def _waveform(path: Path) -> str | None:
 
     from PIL import Image, ImageDraw
 
-    with wave.open(str(path), "rb") as w:
+    from reelprov.hashing import open_regular
+
+    with open_regular(path, follow=False) as f, wave.open(f, "rb") as w:
         if w.getsampwidth() != 2:
             return None
         frames = w.readframes(min(w.getnframes(), w.getframerate() * 10))
@@ -358,6 +360,10 @@ def _video_frame(path: Path) -> str | None:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         return None
+    import stat
+
+    if not stat.S_ISREG(path.lstat().st_mode):
+        return None  # a FIFO or a link put in the file's place: not opened (ffmpeg would wait on a FIFO)
     r = subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-frames:v", "1", "-vf", "scale=96:-2", "-f", "image2pipe",
                         "-vcodec", "mjpeg", "-"], capture_output=True, timeout=10, check=False)
     if r.returncode != 0 or not r.stdout:
@@ -380,7 +386,9 @@ def thumbnail(path: Path, media_type: str) -> str | None:
     try:
         from PIL import Image
 
-        with Image.open(path) as im:
+        from reelprov.hashing import open_regular
+
+        with open_regular(path, follow=False) as f, Image.open(f) as im:
             if im.width * im.height > 80_000_000:
                 return None  # a bomb or a huge plate: not worth decoding for a thumbnail
             im.draft("RGB", (128, 128))
