@@ -46,23 +46,30 @@ def test_postgres_upgrade_from_empty_matches_models(pg_url: str) -> None:
 
 
 def test_old_ledger_upgraded_or_told_what_to_run(cli, show_root: Path) -> None:
+    from alembic import command
+
     engine = db.make_engine(f"sqlite:///{show_root / '.reelprov/ledger.db'}")
-    _downgrade(engine)  # an "old" ledger: no schema at all
+    command.downgrade(db._alembic_config(engine), "0001")  # an old ledger: the first schema reelprov wrote
     engine.dispose()
     cfg = show_root / "reelprov.toml"
     cfg.write_text(cfg.read_text().replace("auto_upgrade = true", "auto_upgrade = false"))
     r = cli("ls", cwd=show_root)
     assert r.code == 2 and "reelprov db upgrade" in r.err
-    assert cli("db", "current", cwd=show_root).out.startswith("empty")
+    assert cli("db", "current", cwd=show_root).out.startswith("0001")
     up = cli("db", "upgrade", "--json", cwd=show_root)
-    assert up.code == 0 and up.json()["before"] is None and up.json()["current"] == up.json()["head"] == db.SCHEMA_HEAD
+    assert up.code == 0 and up.json()["before"] == "0001" and up.json()["current"] == up.json()["head"] == db.SCHEMA_HEAD
     assert cli("db", "upgrade", cwd=show_root).out.strip() == f"ledger schema at {db.SCHEMA_HEAD}"  # already there
     assert cli("ls", cwd=show_root).code == 0
     cfg.write_text(cfg.read_text().replace("auto_upgrade = false", "auto_upgrade = true"))
     engine = db.make_engine(f"sqlite:///{show_root / '.reelprov/ledger.db'}")
-    _downgrade(engine)
+    command.downgrade(db._alembic_config(engine), "0001")
     engine.dispose()
     assert cli("ls", cwd=show_root).code == 0  # brought up to date by itself
+    engine = db.make_engine(f"sqlite:///{show_root / '.reelprov/ledger.db'}")
+    _downgrade(engine)  # no schema at all: no ledger there to upgrade
+    engine.dispose()
+    r = cli("ls", cwd=show_root)
+    assert r.code == 2 and "holds no reelprov ledger" in r.err and "restore it from a backup" in r.err
 
 
 def _0005_recomputes_origins(cli, root: Path, url: str, env: dict[str, str] | None = None) -> None:

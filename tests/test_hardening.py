@@ -412,3 +412,59 @@ def test_a_file_growing_while_it_is_read_says_so(show_root: Path) -> None:
     finally:
         h._moved = real
     assert res["evidence"][0]["detail"].startswith("the file changed while it was read (still being written?)")
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_path_longer_than_a_btree_row_is_recorded(cli, show_root: Path, database: str, request: pytest.FixtureRequest) -> None:
+    """One path over ~2.7 KB (legal on Linux) exceeded PostgreSQL's btree row limit: scan exited
+    with nothing recorded and the watcher crash-looped."""
+    import secrets
+
+    env = {}
+    if database == "postgres":
+        env = {"REELPROV_DATABASE_URL": request.getfixturevalue("pg_url")}
+    folder = "final/" + "/".join(secrets.token_hex(110) for _ in range(14))  # incompressible, ~3.1 KB
+    assert len(folder) > 3000
+    write_png(show_root / folder / "deep.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "final/short.png", color=(4, 4, 4))
+    r = cli("scan", "--json", cwd=show_root, env=env)
+    assert r.code == 0 and r.json()["seen"] == 2, r.err
+    rel = f"{folder}/deep.png"
+    a = cli("show", rel, "--json", cwd=show_root, env=env).json()
+    assert a["origin"] == "ai_generated" and a["path"] == rel
+    assert [x["path"] for x in cli("ls", folder[:40] + "*", "--json", cwd=show_root, env=env).json()] == [rel]
+    assert [x["path"] for x in cli("ls", folder[:3100] + "*", "--json", cwd=show_root, env=env).json()] == [rel]
+    assert cli("tag", rel, "--tag", "talent_likeness", cwd=show_root, env=env).code == 0
+    assert cli("scan", "--json", cwd=show_root, env=env).json()["unchanged"] == 2  # the cache holds it
+    (show_root / folder / "deep.png").rename(show_root / folder / "deeper.png")
+    assert cli("scan", "--json", cwd=show_root, env=env).json()["moved"] == 1
+    assert cli("verify", cwd=show_root, env=env).code == 0
+
+
+def test_content_swapped_with_the_same_size_and_mtime_is_noticed(cli, show_root: Path) -> None:
+    """New content padded to the same size with the mtime restored (`touch -r`), or renamed over the
+    approved file: scan and the watcher said unchanged, the approval stayed, the gate passed."""
+    write_png(show_root / "final/castle.png", {"parameters": SD_PARAMS})
+    assert cli("scan", cwd=show_root).code == 0
+    assert cli("approve", "--path", "final/castle.png", "--by", "J. Park", "--ref", "L-1", cwd=show_root).code == 0
+    path = show_root / "final/castle.png"
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-30] ^= 0x55
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    r = cli("scan", "--json", cwd=show_root)
+    assert r.json()["changed"] == 1, r.out
+    flags = cli("flags", "final/castle.png", "--json", cwd=show_root).json()
+    assert {f["status"] for f in flags} == {"open"} and all("content changed since it was approved" in f["reason"] for f in flags)
+    # the same again by renaming another file of the same size and mtime over it
+    assert cli("approve", "--path", "final/castle.png", "--by", "J. Park", "--ref", "L-2", cwd=show_root).code == 0
+    st = path.stat()
+    other = show_root / "final/.swap"
+    data[-31] ^= 0x55
+    other.write_bytes(bytes(data))
+    os.utime(other, ns=(st.st_atime_ns, st.st_mtime_ns))
+    other.rename(path)
+    assert cli("scan", "--json", cwd=show_root).json()["changed"] == 1
+    assert cli("verify", cwd=show_root).code == 0

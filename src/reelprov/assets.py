@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from reelprov.errors import UnknownAsset
+from reelprov.ledger.reader import PATH_PREFIX, path_key
 from reelprov.mediatypes import media_kind
 from reelprov.names import same_form
 from reelprov.policy import UNRESOLVED
@@ -75,9 +76,11 @@ class Filters:
 # PostgreSQL uses LIKE, which is exact whatever the database's collation.
 _BASE = ("project = :p AND (:with_deleted OR deleted = :no)"
          " AND (:any_origin OR origin IN (SELECT value FROM json_each(:origins)))")
-_PREFIX = {"sqlite": " AND path >= :lo AND path < :hi", "postgresql": " AND path LIKE :like"}
+_PREFIX = {"sqlite": " AND path >= :lo AND path < :hi",
+           # the index holds the first PATH_PREFIX characters (migration 0007): matched there, then whole
+           "postgresql": " AND left(path, 500) LIKE :like_head AND path LIKE :like"}
 _FLAGGED = " AND id IN (SELECT asset FROM flag WHERE project = :p AND status IN (SELECT value FROM json_each(:statuses)))"
-_AT_PATH = "SELECT * FROM asset WHERE project = :p AND path = :path ORDER BY last_seq DESC"
+_AT_PATH = "SELECT * FROM asset WHERE project = :p AND path_key = :k ORDER BY last_seq DESC"
 _ASSET_FLAGS = "SELECT * FROM flag WHERE project = :p AND asset = :a"
 _PATHS = "SELECT path FROM asset WHERE project = :p"
 
@@ -102,7 +105,10 @@ def _prefix_params(dialect: str, glob: str | None) -> dict[str, str] | None:
         return None
     if dialect == "sqlite":
         return {"lo": prefix, "hi": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
-    return {"like": prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"}
+    def like(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+    return {"like": like(prefix), "like_head": like(prefix[:PATH_PREFIX])}
 
 
 def path_matches(path: str, pattern: str) -> bool:
@@ -183,11 +189,11 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
 
 def find_asset(project: Project, rel: str, *, include_deleted: bool = True) -> dict[str, Any]:
     """The asset recorded at REL (the live one first, else the last deleted one)."""
-    rows = project.reader.rows(_AT_PATH, p=project.cfg.project_id, path=rel)
+    rows = project.reader.rows(_AT_PATH, p=project.cfg.project_id, k=path_key(rel))
     if not rows and not rel.isascii():  # typed in one Unicode form, recorded in another
         want = same_form(rel)
         paths = [r["path"] for r in project.reader.iter(_PATHS, p=project.cfg.project_id) if same_form(r["path"]) == want]
-        rows = [r for path in dict.fromkeys(paths) for r in project.reader.rows(_AT_PATH, p=project.cfg.project_id, path=path)]
+        rows = [r for path in dict.fromkeys(paths) for r in project.reader.rows(_AT_PATH, p=project.cfg.project_id, k=path_key(path))]
         rows.sort(key=lambda r: -r["last_seq"])
     live = [r for r in rows if not r["deleted"]]
     if live:

@@ -24,6 +24,8 @@ class Digest:
     data: bytes | None = None  # the whole content, when it came in one read (files under 1 MiB)
     mtime_ns: int = 0  # of the file as opened: the very one hashed
     growing: bool = False  # its size or time changed while it was read: still being written
+    ctime_ns: int = 0
+    inode: int = 0
 
 
 def open_regular(path: str | os.PathLike[str], *, follow: bool = True) -> BinaryIO:
@@ -52,13 +54,14 @@ def digest_file(path: str | os.PathLike[str]) -> Digest:
     """
     h = hashlib.sha256()
     with open_regular(path) as f:
-        mtime_ns = os.fstat(f.fileno()).st_mtime_ns
+        st = os.fstat(f.fileno())
+        mtime_ns, ident = st.st_mtime_ns, {"ctime_ns": st.st_ctime_ns, "inode": st.st_ino & ((1 << 63) - 1)}
         first = f.read(CHUNK)
         h.update(first)
         size = len(first)
         marker = _found(first, len(first))
         if size < CHUNK:
-            return Digest(h.hexdigest(), size, first[:64], marker, first, mtime_ns, _moved(f, size, mtime_ns))
+            return Digest(h.hexdigest(), size, first[:64], marker, first, mtime_ns, _moved(f, size, mtime_ns), **ident)
         tail = first[-3:]
         buf = bytearray(CHUNK)
         while n := f.readinto(buf):
@@ -69,7 +72,7 @@ def digest_file(path: str | os.PathLike[str]) -> Digest:
                 tail = bytes(buf[max(0, n - 3) : n])
             size += n
         growing = _moved(f, size, mtime_ns)
-    return Digest(h.hexdigest(), size, first[:64], marker, None, mtime_ns, growing)
+    return Digest(h.hexdigest(), size, first[:64], marker, None, mtime_ns, growing, **ident)
 
 
 def _moved(f: BinaryIO, size: int, mtime_ns: int) -> bool:

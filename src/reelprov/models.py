@@ -58,6 +58,7 @@ ASSET = Table(
     Column("id", String(64), primary_key=True),
     Column("project", String(64), nullable=False, index=True),
     Column("path", String, nullable=False),
+    Column("path_key", String(64), nullable=False),  # SHA-256 of path: what lookups by path use
     Column("sha256", String(64), nullable=False, index=True),
     Column("size", BigInteger, nullable=False),
     Column("media_type", String(100), nullable=False),
@@ -74,11 +75,14 @@ ASSET = Table(
     Column("cuts", JSON, nullable=False, default=list),
     Column("first_seq", BigInteger, nullable=False),
     Column("last_seq", BigInteger, nullable=False),
-    Index("ix_asset_project_path", "project", "path"),
-    # PostgreSQL only: `ls 'final/reel2/*'` matches a path prefix with LIKE, which a default-collation
-    # index cannot serve; text_pattern_ops can. (SQLite's binary collation needs nothing more.)
-    Index("ix_asset_project_path_pattern", "project", "path", postgresql_ops={"path": "text_pattern_ops"},
-          info={"only_on": "postgresql"}),
+    # Lookups by path go through its hash: a PostgreSQL btree row holds at most ~2.7 KB and a path
+    # may be 4 KB (one such path stopped all recording).
+    Index("ix_asset_project_path_key", "project", "path_key"),
+    # Path prefixes (`ls 'final/reel2/*'`): SQLite walks (project, path) between the prefix and its
+    # successor (no size limit on its keys); PostgreSQL matches LIKE on the first PATH_PREFIX
+    # characters (ledger/reader.py) in a text_pattern_ops index made by migration 0007 (an
+    # expression index Alembic cannot compare, so not declared here).
+    Index("ix_asset_project_path", "project", "path", info={"only_on": "sqlite"}),
 )
 
 # Projection: one review item raised by the policy, bound to the content hash it judged.
@@ -122,22 +126,35 @@ CUT = Table(
     Column("unmatched", JSON, nullable=False, default=list),
 )
 
-# Scan cache, not ledger truth: last size/mtime seen per path, so unchanged files skip hashing.
+# Scan cache, not ledger truth: last size, times and inode seen per path, so unchanged files skip
+# hashing. Keyed by the SHA-256 of the path (path_key): a path may be longer than a PostgreSQL
+# btree row. ctime and inode catch what size and mtime miss: content swapped in with the same size
+# and its mtime set back (`touch -r`), or another file renamed over it; userspace cannot set ctime.
 FILE_STATE = Table(
     "file_state", metadata,
     Column("project", String(64), primary_key=True),
-    Column("path", String, primary_key=True),
+    Column("path_key", String(64), primary_key=True),
+    Column("path", String, nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("mtime_ns", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
+    Column("ctime_ns", BigInteger, nullable=True, default=None),  # None: recorded before 0007
+    Column("inode", BigInteger, nullable=True, default=None),
 )
 
 PROJECTION_TABLES = ("asset", "flag", "cut")
 
 
+# Indexes on expressions, made by migrations and not declared above (Alembic cannot compare them).
+EXPRESSION_INDEXES = frozenset({"ix_asset_project_path_prefix"})
+
+
 def include_object_for(dialect: str) -> Any:
-    """Alembic's include_object filter: leave out objects meant for another database."""
+    """Alembic's include_object filter: leave out objects meant for another database, and the
+    expression indexes migrations make."""
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if type_ == "index" and name in EXPRESSION_INDEXES:
+            return False
         only = getattr(obj, "info", {}).get("only_on") if obj is not None else None
         if only is None and compare_to is not None:
             only = getattr(compare_to, "info", {}).get("only_on")

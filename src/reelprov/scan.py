@@ -20,6 +20,7 @@ from reelprov.cut import SUPPORTED as TIMELINES
 from reelprov.errors import DatabaseError, ReelprovError
 from reelprov.extract import examine
 from reelprov.extract.sidecars import all_candidates, is_sidecar
+from reelprov.ledger import filestate
 from reelprov.names import bad_name, shown
 from reelprov.names import counted as _count
 from reelprov.progress import Progress
@@ -59,6 +60,8 @@ class Candidate:
     size: int
     mtime_ns: int
     sidecars: bool = True  # any sidecar file in its folder (else extractors need not look)
+    ctime_ns: int | None = None  # with the inode: what the scan cache compares besides size and mtime
+    inode: int | None = None
 
 
 @dataclass
@@ -283,7 +286,7 @@ def _one_file(cfg: ProjectConfig, rel: str, full: str, own: Own, links: list[str
 def _candidate(rel: str, full: str, st: os.stat_result, has_sidecars: bool) -> Candidate:
     """A file to examine; its folder holds sidecars (HAS_SIDECARS): its signature counts its own."""
     return Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns) if has_sidecars else st.st_mtime_ns,
-                     has_sidecars)
+                     has_sidecars, st.st_ctime_ns, filestate.inode_of(st))
 
 
 def _sig_mtime(full: str, mtime_ns: int) -> int:
@@ -522,13 +525,12 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
     with rd.snapshot():
         live = {r["path"]: (r["id"], r["sha256"]) for r in rd.iter(
             "SELECT path, id, sha256 FROM asset WHERE project = :p AND deleted = :no", p=pid, no=False)}
-        cache = {r["path"]: (r["size"], r["mtime_ns"], r["sha256"]) for r in rd.iter(
-            "SELECT path, size, mtime_ns, sha256 FROM file_state WHERE project = :p", p=pid)}
+        cache = filestate.load_all(rd, pid)
     todo: list[Candidate] = []
     for c in cands:
         cached = cache.get(c.rel)
         at = live.get(c.rel)
-        if cached and cached[0] == c.size and cached[1] == c.mtime_ns and at and at[1] == cached[2]:
+        if cached and cached.same(c.size, c.mtime_ns, c.ctime_ns, c.inode) and at and at[1] == cached.sha256:
             rep.unchanged += 1
         else:
             todo.append(c)
@@ -632,8 +634,8 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
             record_file(b, r, rep, vanished_by_sha, vanished)
             if Path(r["path"]).suffix.lower() in TIMELINES:
                 rep.timelines.append(r["path"])
-        _forget_states(b, sorted(missing - vanished.keys()))  # the paths files moved away from
-        _store_states(b, results)
+        filestate.forget(b.conn, b.project, sorted(missing - vanished.keys()))  # the paths files moved away from
+        filestate.store(b.conn, b.project, results)
         if final:
             # present but unreadable or skipped: not a deletion. A file read and then deleted before
             # this write (the watcher may have handled its delete event first) existed: it is
@@ -649,7 +651,7 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
                     b.emit("asset-deleted", {"path": path, "asset": aid})
                     rep.deleted += 1
             held = set(rep.held)
-            _forget_states(b, [p for p in set(vanished) | set(gone) if p not in held])
+            filestate.forget(b.conn, b.project, [p for p in set(vanished) | set(gone) if p not in held])
     from reelprov.policy.engine import flag_changes
 
     changes = flag_changes(b.entries)
@@ -713,25 +715,6 @@ def _evidence_differs(asset: dict[str, Any], r: dict[str, Any]) -> bool:
                 or asset["c2pa_present"] != bool(r["c2pa"].get("present")))
 
 
-def _store_states(b: Batch, results: list[dict[str, Any]]) -> None:
-    if not results:
-        return
-    from reelprov.ledger.store import insert_many
-
-    pid = b.project
-    _forget_states(b, [r["path"] for r in results])
-    insert_many(b.conn, "file_state", [
-        {"project": pid, "path": r["path"], "size": r["size"], "mtime_ns": r["mtime_ns"], "sha256": r["sha256"]}
-        for r in results
-    ])
-
-
-def _forget_states(b: Batch, paths: list[str]) -> None:
-    for i in range(0, len(paths), 500):
-        b.conn.execute("DELETE FROM file_state WHERE (project, path) IN (SELECT :p, value FROM json_each(:paths))",
-                       p=b.project, paths=paths[i : i + 500])
-
-
 def apply_moves(project: Project, moves: list[tuple[str, str]], rep: ScanReport | None = None) -> ScanReport:
     """Renames the watcher saw, applied without re-hashing (a rename keeps the content)."""
     rep = rep or ScanReport()
@@ -742,14 +725,16 @@ def apply_moves(project: Project, moves: list[tuple[str, str]], rep: ScanReport 
     return rep
 
 
-def _same_file(size: int, mtime_ns: int | None, full: str) -> bool:
-    """Is FULL the file recorded with SIZE and (if the scan cache has it) MTIME_NS, renamed (a
-    rename keeps the size and modification time)?"""
+def _same_file(size: int, cached: filestate.Cached | None, full: str) -> bool:
+    """Is FULL the file recorded with SIZE (and, if the scan cache has it, its mtime and inode),
+    renamed? A rename keeps the size, the modification time and the inode."""
     try:
         st = os.lstat(full)
     except OSError:
         return False
-    return stat.S_ISREG(st.st_mode) and st.st_size == size and mtime_ns in (None, st.st_mtime_ns)
+    if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+        return False
+    return cached is None or (cached.mtime_ns == st.st_mtime_ns and cached.inode in (None, filestate.inode_of(st)))
 
 
 def candidates_for(cfg: ProjectConfig, rels: set[str], rep: ScanReport) -> tuple[dict[str, Candidate], set[str]]:
@@ -772,14 +757,14 @@ def candidates_for(cfg: ProjectConfig, rels: set[str], rep: ScanReport) -> tuple
 
 
 def unchanged(project: Project, c: Candidate) -> bool:
-    """True when the scan cache says C's content is already recorded (same size and mtime)."""
+    """True when the scan cache says C's content is already recorded (same size, times and inode)."""
     rd, pid = project.reader, project.cfg.project_id
     with rd.snapshot():
-        row = rd.one("SELECT size, mtime_ns, sha256 FROM file_state WHERE project = :p AND path = :path", p=pid, path=c.rel)
-        if row is None or (row["size"], row["mtime_ns"]) != (c.size, c.mtime_ns):
+        cached = filestate.lookup(rd, pid, c.rel)
+        if cached is None or not cached.same(c.size, c.mtime_ns, c.ctime_ns, c.inode):
             return False
-        return rd.one("SELECT id FROM asset WHERE project = :p AND path = :path AND sha256 = :sha AND deleted = :no",
-                      p=pid, path=c.rel, sha=row["sha256"], no=False) is not None
+        return rd.one("SELECT id FROM asset WHERE project = :p AND path_key = :k AND sha256 = :sha AND deleted = :no",
+                      p=pid, k=filestate.path_key(c.rel), sha=cached.sha256, no=False) is not None
 
 
 def examine_candidate(c: Candidate, trust: str | None, readers: Readers | None = None) -> dict[str, Any]:
@@ -837,8 +822,7 @@ def _move(b: Batch, src: str, dest: str, rep: ScanReport, root: str) -> None:
         new = dest + path[len(src):]
         if b.asset_ids_at(new):
             continue  # something is already recorded there; the rescan of dest sorts it out
-        state = b.conn.one("SELECT mtime_ns FROM file_state WHERE project = :p AND path = :path", p=b.project, path=path)
-        if not _same_file(asset["size"], state["mtime_ns"] if state else None, os.path.join(root, new)):
+        if not _same_file(asset["size"], filestate.lookup(b.conn, b.project, path), os.path.join(root, new)):
             continue
         b.append("moved", aid, {"from": path, "to": new, "sha256": asset["sha256"], "size": asset["size"],
                                 "media_type": asset["media_type"]})
@@ -846,6 +830,4 @@ def _move(b: Batch, src: str, dest: str, rep: ScanReport, root: str) -> None:
                                   "origin": asset["origin"], "tools": asset["tools"]})
         rep.moved += 1
         rep.arrived.append(new)
-        b.conn.execute("DELETE FROM file_state WHERE project = :p AND path = :path", p=b.project, path=new)
-        b.conn.execute("UPDATE file_state SET path = :new WHERE project = :p AND path = :path",
-                       new=new, p=b.project, path=path)
+        filestate.move(b.conn, b.project, path, new)

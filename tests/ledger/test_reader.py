@@ -342,7 +342,9 @@ def test_lookups_by_key_read_only_their_rows_on_a_postgres_table_without_statist
             c.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")  # no statistics while it runs
         c.execute("INSERT INTO asset SELECT md5('a' || g), %(p)s, 'final/f' || lpad(g::text, 6, '0') || '.png', "
                   "md5(g::text) || md5(g::text), 1, 'image/png', false, 'ai_generated', '[]', '[]', NULL, false, "
-                  "'absent', '[]', NULL, '[]', '[]', g, g FROM generate_series(1, 60000) AS g", {"p": pid})
+                  "'absent', '[]', NULL, '[]', '[]', g, g, "
+                  "encode(sha256(convert_to('final/f' || lpad(g::text, 6, '0') || '.png', 'UTF8')), 'hex') "
+                  "FROM generate_series(1, 60000) AS g", {"p": pid})
         c.execute("INSERT INTO flag SELECT %(p)s, g, md5('a' || g), 'likeness.ai_face', 'likeness', 'high', "
                   "CASE WHEN g %% 2 = 0 THEN 'open' ELSE 'approved' END, 'AI-generated image headed to screen "
                   "shows a face: talent likeness needs written consent', md5('s' || g) || md5('t' || g), "
@@ -368,12 +370,12 @@ def test_lookups_by_key_read_only_their_rows_on_a_postgres_table_without_statist
     finally:
         p.close()
     assert len(flags) == 1000
-    lookups = [(sql, params) for sql, params in seen if "paths" in params or "ids" in params]
-    assert sum(len(params.get("paths", [])) for _, params in lookups) == 500  # type: ignore[arg-type]
-    assert {("asset" if "paths" in q else "flag") for q, _ in lookups} == {"asset", "flag"}
+    lookups = [(sql, params) for sql, params in seen if "keys" in params or "ids" in params]
+    assert sum(len(params.get("keys", [])) for _, params in lookups) == 500  # type: ignore[arg-type]
+    assert {("asset" if "keys" in q else "flag") for q, _ in lookups} == {"asset", "flag"}
     with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as c:
         for sql, params in lookups:
-            table = "asset" if "paths" in params else "flag"
+            table = "asset" if "keys" in params else "flag"
             plan = c.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).fetchone()[0][0]["Plan"]
             found = len(c.execute(sql, params).fetchall())
             assert _rows_read(plan, table) == found, (sql, json.dumps(plan)[:2000])

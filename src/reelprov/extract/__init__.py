@@ -172,6 +172,8 @@ def examine(path: str, rel: str, *, trust_anchors: str | None = None, sidecars: 
         "path": rel,
         "size": dig.size,
         "mtime_ns": dig.mtime_ns,
+        "ctime_ns": dig.ctime_ns,
+        "inode": dig.inode,
         "sha256": dig.sha256,
         "media_type": mt,
         "evidence": _bounded(ev),

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reelprov.classify import classify
+from reelprov.ledger.reader import path_key
 
 AssetState = dict[str, Any]
 FlagState = dict[str, Any]
@@ -17,6 +18,7 @@ def _new_asset(project: str, asset_id: str, payload: dict[str, Any], seq: int) -
         "id": asset_id,
         "project": project,
         "path": payload["path"],
+        "path_key": path_key(payload["path"]),
         "sha256": payload["sha256"],
         "size": payload["size"],
         "media_type": payload.get("media_type", "application/octet-stream"),
@@ -164,7 +166,7 @@ class Projection:
             self._index(self.assets[asset_id])
             return
         # seen again after a delete: the same identity came back
-        existing.update(path=payload["path"], deleted=False)
+        existing.update(path=payload["path"], path_key=path_key(payload["path"]), deleted=False)
         self._content(existing, payload)
         self._touch_asset(existing, seq)
 
@@ -181,12 +183,12 @@ class Projection:
         asset = self._need_asset(asset_id, "changed")
         self._content(asset, payload)
         if "path" in payload:
-            asset["path"] = payload["path"]
+            asset["path"], asset["path_key"] = payload["path"], path_key(payload["path"])
         self._touch_asset(asset, seq)
 
     def _on_moved(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
         asset = self._need_asset(asset_id, "moved")
-        asset["path"] = payload["to"]
+        asset["path"], asset["path_key"] = payload["to"], path_key(payload["to"])
         asset["deleted"] = False
         if "sha256" in payload:
             self._content(asset, payload)

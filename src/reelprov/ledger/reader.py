@@ -28,7 +28,17 @@ from reelprov.errors import DatabaseError
 BUSY_TIMEOUT_MS = 30_000
 # The newest migration in migrations/versions. Checked against Alembic by a test; lets every
 # command confirm an up-to-date ledger with one query instead of loading Alembic.
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
+# Characters of a path PostgreSQL's prefix index holds (4 bytes each at most: under the btree row limit).
+PATH_PREFIX = 500
+
+
+def path_key(path: str) -> str:
+    """The SHA-256 of a path, hex: what paths are looked up by in the database. A path may be 4 KB,
+    longer than a PostgreSQL btree row (~2.7 KB): a btree over the path itself stopped recording."""
+    import hashlib
+
+    return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()
 # Columns stored as JSON text (SQLite) or json (PostgreSQL), and booleans SQLite keeps as 0/1.
 # tests/ledger/test_reader.py checks both sets against models.py.
 JSON_COLUMNS = frozenset({"tools", "evidence", "tags", "declarations", "cuts", "events", "unmatched", "trail"})
@@ -37,13 +47,13 @@ BOOL_COLUMNS = frozenset({"deleted", "c2pa_present"})
 # inserts and updates; tests/ledger/test_reader.py checks them against models.py.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "ledger_entry": ("project", "seq", "asset", "kind", "payload", "actor", "host", "ts", "prev_hash", "entry_hash"),
-    "asset": ("id", "project", "path", "sha256", "size", "media_type", "deleted", "origin", "tools", "evidence",
+    "asset": ("id", "project", "path", "path_key", "sha256", "size", "media_type", "deleted", "origin", "tools", "evidence",
               "evidence_sha256", "c2pa_present", "c2pa_state", "tags", "stage_override", "declarations", "cuts",
               "first_seq", "last_seq"),
     "flag": ("project", "id", "asset", "rule", "area", "severity", "status", "reason", "sha256", "decided_by",
              "ref", "note", "decided_at", "raised_seq", "last_seq", "decided_severity", "trail"),
     "cut": ("project", "name", "source", "rate", "imported_at", "imported_seq", "events", "unmatched"),
-    "file_state": ("project", "path", "size", "mtime_ns", "sha256"),
+    "file_state": ("project", "path_key", "path", "size", "mtime_ns", "sha256", "ctime_ns", "inode"),
 }
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 # A list bound as one parameter: written for SQLite (a JSON array read by json_each), rewritten

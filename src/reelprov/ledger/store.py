@@ -18,7 +18,15 @@ from typing import Any
 from reelprov.errors import DatabaseError
 from reelprov.ledger.chain import canonical, entry_hash
 from reelprov.ledger.projection import Projection
-from reelprov.ledger.reader import COLUMNS, JSON_COLUMNS, PerThread, Statements, dialect_of, redact
+from reelprov.ledger.reader import (
+    COLUMNS,
+    JSON_COLUMNS,
+    PerThread,
+    Statements,
+    dialect_of,
+    path_key,
+    redact,
+)
 from reelprov.progress import Progress
 
 
@@ -131,9 +139,10 @@ class Batch:
         index: dict[str, set[str]] = {p: set() for p in paths}
         for i in range(0, len(paths), 500):
             for r in self.conn.rows("SELECT id, path FROM asset"
-                                    " WHERE (project, path) IN (SELECT :p, value FROM json_each(:paths))",
-                                    p=self.project, paths=paths[i : i + 500]):
-                index[r["path"]].add(r["id"])
+                                    " WHERE (project, path_key) IN (SELECT :p, value FROM json_each(:keys))",
+                                    p=self.project, keys=[path_key(p) for p in paths[i : i + 500]]):
+                if r["path"] in index:
+                    index[r["path"]].add(r["id"])
         self._paths = index
 
     def preload_assets(self, asset_ids: list[str]) -> None:
@@ -186,8 +195,8 @@ class Batch:
         if self._paths is not None and path in self._paths:
             ids = set(self._paths[path])
         else:
-            ids = {r["id"] for r in self.conn.rows("SELECT id FROM asset WHERE project = :p AND path = :path",
-                                                    p=self.project, path=path)}
+            ids = {r["id"] for r in self.conn.rows("SELECT id, path FROM asset WHERE project = :p AND path_key = :k",
+                                                    p=self.project, k=path_key(path)) if r["path"] == path}
         return ids | self.proj.by_path.get(path, set())
 
     def asset_ids_at(self, path: str) -> list[str]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reelprov.errors import DatabaseError, WatcherRunning
+from reelprov.ledger.filestate import inode_of
 from reelprov.mounts import NETWORK_FS, mount_fstype
 from reelprov.names import counted, one_line, printable
 from reelprov.project import Project
@@ -592,7 +593,7 @@ class Watcher:
             except OSError:
                 self._gone.setdefault(rel, time.monotonic())
                 continue
-            c = Candidate(rel, str(full), st.st_size, st.st_mtime_ns)
+            c = Candidate(rel, str(full), st.st_size, st.st_mtime_ns, True, st.st_ctime_ns, inode_of(st))
             self._inflight[rel] = self._pool.submit(self._examine, c)
             self._submitted[rel] = time.monotonic()
 

@@ -1,0 +1,82 @@
+"""The scan cache (`file_state`): per path, the size, times, inode and hash last recorded, so an
+unchanged file is not hashed again. Not ledger truth: a cache the scan and the watcher keep. Its
+SQL is all here; rows are keyed by the SHA-256 of the path (a path may be longer than a
+PostgreSQL btree row)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from reelprov.ledger.reader import Statements, path_key
+
+# Inode numbers are unsigned 64-bit on some file systems; the column is a signed BIGINT.
+_INODE_MASK = (1 << 63) - 1
+
+
+def inode_of(st: os.stat_result) -> int:
+    return st.st_ino & _INODE_MASK
+
+
+@dataclass(frozen=True)
+class Cached:
+    """What the cache holds for one path."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+    ctime_ns: int | None = None  # None: cached before reelprov kept it (compared on size and mtime)
+    inode: int | None = None
+
+    def same(self, size: int, mtime_ns: int, ctime_ns: int | None, inode: int | None) -> bool:
+        """Is a file with these size, times and inode the one cached? ctime and inode catch content
+        swapped in with the same size and its mtime put back (`touch -r`), or another file renamed
+        over this one: userspace cannot set ctime, and a rename brings its own inode."""
+        return (size == self.size and mtime_ns == self.mtime_ns
+                and (self.ctime_ns is None or ctime_ns is None or ctime_ns == self.ctime_ns)
+                and (self.inode is None or inode is None or inode == self.inode))
+
+
+def _cached(r: dict[str, Any]) -> Cached:
+    return Cached(r["size"], r["mtime_ns"], r["sha256"], r["ctime_ns"], r["inode"])
+
+
+def load_all(rd: Statements, project: str) -> dict[str, Cached]:
+    """Every cached path of PROJECT."""
+    return {r["path"]: _cached(r) for r in rd.iter(
+        "SELECT path, size, mtime_ns, sha256, ctime_ns, inode FROM file_state WHERE project = :p", p=project)}
+
+
+def lookup(rd: Statements, project: str, path: str) -> Cached | None:
+    r = rd.one("SELECT size, mtime_ns, sha256, ctime_ns, inode FROM file_state WHERE project = :p AND path_key = :k",
+               p=project, k=path_key(path))
+    return None if r is None else _cached(r)
+
+
+def forget(conn: Statements, project: str, paths: Iterable[str]) -> None:
+    keys = [path_key(p) for p in paths]
+    for i in range(0, len(keys), 500):
+        conn.execute("DELETE FROM file_state WHERE (project, path_key) IN (SELECT :p, value FROM json_each(:keys))",
+                     p=project, keys=keys[i : i + 500])
+
+
+def store(conn: Statements, project: str, results: list[dict[str, Any]]) -> None:
+    """Cache what examining RESULTS found (each: path, size, mtime_ns, sha256, ctime_ns, inode)."""
+    if not results:
+        return
+    from reelprov.ledger.store import insert_many
+
+    forget(conn, project, [r["path"] for r in results])
+    insert_many(conn, "file_state", [  # type: ignore[arg-type]
+        {"project": project, "path_key": path_key(r["path"]), "path": r["path"], "size": r["size"],
+         "mtime_ns": r["mtime_ns"], "sha256": r["sha256"], "ctime_ns": r.get("ctime_ns"), "inode": r.get("inode")}
+        for r in results])
+
+
+def move(conn: Statements, project: str, old: str, new: str) -> None:
+    """A file renamed from OLD to NEW keeps its cached state (a rename changes no content)."""
+    forget(conn, project, [new])
+    conn.execute("UPDATE file_state SET path = :new, path_key = :newk WHERE project = :p AND path_key = :k",
+                 new=new, newk=path_key(new), p=project, k=path_key(old))
