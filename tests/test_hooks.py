@@ -115,3 +115,59 @@ def test_a_flag_whose_reason_changes_is_told_to_hooks(cli, show_root: Path) -> N
     assert [(e["event"], e["flag"]["rule"], e["asset"]["path"]) for e in events] == [
         ("flag-updated", "talent.ai_likeness_or_voice", "final/hero.png")]
     assert "synthetic_voice, talent_likeness" in events[0]["flag"]["reason"] and events[0]["flag"]["status"] == "open"
+
+
+def test_a_hook_that_detaches_with_setsid_is_still_ended_at_its_timeout(
+        cli, show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Children started with `setsid` (a new session and process group) survived the timeout."""
+    _timeout(show_root, 1)
+    _hook(show_root, "asset-recorded.detach", "setsid sleep 9.41 &\n(setsid sh -c 'sleep 9.43' &)\nsleep 9.42\n")
+    write_png(show_root / "a.png")
+    caplog.set_level(logging.WARNING, logger="reelprov")
+    assert cli("scan", cwd=show_root).code == 0
+    assert "asset-recorded.detach timed out after 1" in caplog.text
+    deadline = time.monotonic() + 5
+    while _running("sleep 9.4[123]") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running("sleep 9.4[123]"), "a detached child of the timed-out hook was left running"
+
+
+def test_recording_never_waits_on_a_hook(show_root: Path) -> None:
+    """A hook that hung on the network slowed the recording of 8 files to 93 s: hooks run from a
+    queue, after the commit, and only the end of the command waits for them."""
+    from reelprov.project import Project
+
+    _timeout(show_root, 30)
+    _hook(show_root, "all.slow", "sleep 2\n")
+    for i in range(8):
+        write_png(show_root / f"final/{i}.png", color=(i, 1, 1))
+    p = Project.open(show_root)
+    try:
+        from reelprov.scan import scan
+
+        t = time.monotonic()
+        rep = scan(p)
+        recorded = time.monotonic() - t
+        assert rep.seen == 8
+        # committed and visible to others while the hooks still run
+        assert len(run_cli("ls", "--json", cwd=show_root).json()) == 8
+        assert recorded < 2, f"recording waited {recorded:.1f} s for the hooks"
+        t = time.monotonic()
+        p.hooks.drain()
+        assert time.monotonic() - t >= 1  # they did run, after
+    finally:
+        p.close()
+
+
+def test_a_hook_others_can_change_is_not_run(cli, show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    ran = show_root / "ran"
+    _hook(show_root, "asset-recorded.shared", f"touch '{ran}'\n")
+    (show_root / "hooks/asset-recorded.shared").chmod(0o777)
+    write_png(show_root / "a.png")
+    caplog.set_level(logging.WARNING, logger="reelprov")
+    assert cli("scan", cwd=show_root).code == 0
+    assert not ran.exists()
+    assert "asset-recorded.shared not run: others can write it" in caplog.text
+    (show_root / "hooks/asset-recorded.shared").chmod(0o755)
+    write_png(show_root / "b.png", color=(5, 5, 5))
+    assert cli("scan", cwd=show_root).code == 0 and ran.exists()

@@ -181,7 +181,7 @@ class Project:
         if batch.events:
             for listen in self.listeners:
                 listen(batch.events)
-            self.hooks.run_all(batch.events)
+            self.hooks.submit(batch.events)
 
     def ledger_sharing_warning(self) -> str | None:
         """Why this project's SQLite ledger is unsafe to share, if it lies on a network share."""
@@ -194,6 +194,8 @@ class Project:
         return network_ledger_warning(Path(sqlite_path(url)))
 
     def close(self) -> None:
+        if "hooks" in self.__dict__:
+            self.hooks.drain()  # what was recorded is committed; its hooks run before the command ends
         self.reader.close()
         if "ledger" in self.__dict__:
             self.ledger.close()

@@ -21,6 +21,8 @@ SOURCES = [SAMPLES / "generators/comfyui.png", SAMPLES / "generators/a1111_txt2i
            SAMPLES / "c2pa/firefly_ai.png", SAMPLES / "plain/no_metadata.png"]
 PATHS = [f"{d}/{n}" for d in ("temp", "final") for n in ("a.png", "b.png", "c.png")]
 TAGS = ["story_relevant", "talent_likeness", "personal_data"]
+# a reviewer's name and reference: a change that clears an escalation needs both
+SIGNED = ("--by", "Legal", "--ref", "L-2")
 
 
 class PolicyModel(RuleBasedStateMachine):
@@ -74,7 +76,8 @@ class PolicyModel(RuleBasedStateMachine):
     def tag(self, data: st.DataObject, tag: str, add: bool) -> None:
         files = self._files()
         if files:
-            assert self.cli("tag" if add else "untag", data.draw(st.sampled_from(files)), "--tag", tag).code == 0
+            r = self.cli("tag" if add else "untag", data.draw(st.sampled_from(files)), "--tag", tag, *SIGNED)
+            assert r.code == 0, r.err
 
     @rule(data=st.data(), stage=st.sampled_from(["temp", "final", "unassigned", None]))
     def stage(self, data: st.DataObject, stage: str | None) -> None:
@@ -82,14 +85,14 @@ class PolicyModel(RuleBasedStateMachine):
         if files:
             path = data.draw(st.sampled_from(files))
             args = ["--stage", stage] if stage else ["--clear-stage"]
-            assert self.cli("tag", path, *args).code == 0
+            assert self.cli("tag", path, *args, *SIGNED).code == 0
 
     @rule(data=st.data(), origin=st.sampled_from(["ai_generated", "human"]), tool=st.sampled_from(["Midjourney", "ElevenLabs", None]))
     def declare(self, data: st.DataObject, origin: str, tool: str | None) -> None:
         files = self._files()
         if files:
             args = ["--tool", tool] if tool and origin != "human" else []
-            assert self.cli("declare", data.draw(st.sampled_from(files)), "--origin", origin, *args).code == 0
+            assert self.cli("declare", data.draw(st.sampled_from(files)), "--origin", origin, *args, "--ref", "L-2").code == 0
 
     @rule(data=st.data(), name=st.sampled_from(["Reel 1", "Reel 2"]))
     def import_cut(self, data: st.DataObject, name: str) -> None:
@@ -110,6 +113,14 @@ class PolicyModel(RuleBasedStateMachine):
         if flags:
             f = data.draw(st.sampled_from(flags))
             r = self.cli(verb, str(f["id"]), "--by", "Legal", "--ref", "L-1", "--note", "model", "--sha256", f["sha256"][:12])
+            assert r.code == 0, r.err
+
+    @rule(data=st.data())
+    def revoke(self, data: st.DataObject) -> None:
+        flags = sorted(self.cli("flags", "--status", "decided", "--json").json(), key=lambda f: (f["path"], f["rule"]))
+        if flags:
+            f = data.draw(st.sampled_from(flags))
+            r = self.cli("revoke", str(f["id"]), "--by", "Legal", "--note", "model")
             assert r.code == 0, r.err
 
     # -- after each: kept up to date == evaluated from scratch ------------------------------------
