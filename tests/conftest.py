@@ -25,6 +25,9 @@ os.environ.setdefault("REELPROV_ACTOR", "tester")
 # point commands at their project. Tests that want them set them.
 for _name in ("REELPROV_DATABASE_URL", "REELPROV_PROJECT", "REELPROV_PG_DRIVER"):
     os.environ.pop(_name, None)
+# Reports and watchers anchor the ledger's head under the user's data folder by default: the tests'
+# anchors go to a folder of their own, not the developer's.
+os.environ["XDG_DATA_HOME"] = __import__("tempfile").mkdtemp(prefix="reelprov-tests-data-")
 
 
 @dataclass

@@ -468,3 +468,92 @@ def test_content_swapped_with_the_same_size_and_mtime_is_noticed(cli, show_root:
     other.rename(path)
     assert cli("scan", "--json", cwd=show_root).json()["changed"] == 1
     assert cli("verify", cwd=show_root).code == 0
+
+
+def test_anchoring_is_routine_and_a_ledger_cut_short_or_wiped_fails_the_gate(cli, show_root: Path) -> None:
+    """The chain proved integrity only against anchors someone typed: every report, `reelprov
+    anchor` and the watcher keep the head outside the database, and verify and the gate check
+    every anchor kept, so a ledger rewritten, cut short or wiped fails without anyone typing one."""
+    from reelprov.config import load
+    from reelprov.ledger.anchor import default_file
+
+    write_png(show_root / "final/a.png")
+    assert cli("scan", cwd=show_root).code == 0
+    r = cli("report", "--fail-on", "review", "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    anchors = default_file(load(show_root).project_id)
+    assert r.json()["anchored"]["recorded_in"] == [str(anchors)]
+    head = r.json()["ledger_head"]
+    assert json.loads(anchors.read_text().splitlines()[-1])["seq"] == head["seq"]
+    assert "1 anchor found as recorded" in cli("verify", cwd=show_root).out
+    write_png(show_root / "final/b.png", color=(6, 6, 6))
+    assert cli("scan", cwd=show_root).code == 0
+    r = cli("anchor", "--json", cwd=show_root)
+    assert r.code == 0 and r.json()["seq"] > head["seq"]
+    top = r.json()["seq"]
+    # the last entries lost (a WAL lost to kill -9, an old copy restored): cut short
+    conn = sqlite3.connect(show_root / ".reelprov/ledger.db")
+    with conn:
+        conn.execute("DELETE FROM ledger_entry WHERE seq > ?", (head["seq"],))
+    conn.close()
+    assert cli("db", "rebuild", cwd=show_root).code == 0  # the tables agree with what is left
+    r = cli("verify", cwd=show_root)
+    assert r.code == 1 and f"TAMPERED: entry {top}: not in the ledger any more (it ends at #{head['seq']})" in r.err
+    r = cli("report", "--fail-on", "block", "--format", "json", "--output", "-", cwd=show_root)
+    assert r.code == 1 and "the ledger does not verify" in r.err
+    # wiped and started over
+    for extra in ("", "-wal", "-shm"):
+        Path(str(show_root / ".reelprov/ledger.db") + extra).unlink(missing_ok=True)
+    assert cli("init", str(show_root), cwd=show_root).code == 0
+    r = cli("verify", cwd=show_root)
+    assert r.code == 1 and "history was cut short" in r.err
+
+
+def test_an_anchor_file_with_two_hashes_for_one_entry_fails_verify(cli, show_root: Path, tmp_path: Path) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace('auto_upgrade = true', f'auto_upgrade = true\nanchor_file = "{anchors}"'))
+    write_png(show_root / "final/a.png")
+    assert cli("scan", cwd=show_root).code == 0
+    assert cli("anchor", cwd=show_root).code == 0
+    line = json.loads(anchors.read_text())
+    anchors.write_text(anchors.read_text() + json.dumps({**line, "hash": "0" * 64}) + "\n")
+    r = cli("verify", cwd=show_root)
+    assert r.code == 1 and f"entry {line['seq']}: the anchor file {anchors} holds two different hashes" in r.err
+    # a link planted at the anchor file's name is never written through
+    anchors.unlink()
+    victim = tmp_path / "victim"
+    victim.write_text("keep\n")
+    anchors.symlink_to(victim)
+    r = cli("anchor", cwd=show_root)
+    assert r.code == 2 and victim.read_text() == "keep\n"
+
+
+def test_the_anchor_is_posted_to_a_url(cli, show_root: Path) -> None:
+    import http.server
+    import threading
+
+    got: list[dict[str, object]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(201)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/anchors"
+        write_png(show_root / "final/a.png")
+        assert cli("scan", cwd=show_root).code == 0
+        r = cli("anchor", "--url", url, "--json", cwd=show_root)
+        assert r.code == 0 and url in r.json()["recorded_in"]
+        assert got and got[0]["seq"] == r.json()["seq"] and got[0]["hash"] == r.json()["hash"]
+    finally:
+        server.shutdown()
+    r = cli("anchor", "--url", url, cwd=show_root)  # the server is gone: said, exit 2
+    assert r.code == 2 and "cannot anchor in http://127.0.0.1" in r.err

@@ -322,7 +322,7 @@ def verify(
 ) -> None:
     """Recompute the hash chain and projections; exit 1 naming the first bad entry."""
     from reelprov.errors import ReelprovError
-    from reelprov.ledger.verify import verify as do_verify
+    from reelprov.ledger.verify import verify_project
 
     anchors: dict[int, str] = {}
     for a in anchor or []:
@@ -333,17 +333,43 @@ def verify(
         anchors[int(seq)] = h.lower()
     p = _open()
     with _Progress("verify") as prog:
-        res = do_verify(p.ledger, progress=prog, anchors=anchors)
+        res = verify_project(p, progress=prog, anchors=anchors)
     if as_json:
         _emit(res.to_json())
     elif res.ok:
         print(f"ledger intact: {_n(res.entries, 'entry')}, head #{res.head_seq} {res.head_hash}"
-              + (f"; {_n(len(anchors), 'anchor')} found as recorded" if anchors else ""))
+              + (f"; {_n(res.anchors, 'anchor')} found as recorded" if res.anchors else "; no anchors to check"))
     else:
         for prob in res.problems[:20]:
-            _err(f"TAMPERED: {prob}")
+            _err(f"TAMPERED: {_t(prob)}")
     if not res.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def anchor(
+    file: Annotated[Path | None, typer.Option("--file", help="Append to this file (default: [ledger] anchor_file).")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="POST to this URL (default: [ledger] anchor_url).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Keep the ledger's head outside the database, where verify and the delivery gate check it."""
+    from reelprov.errors import ReelprovError
+    from reelprov.ledger.anchor import record
+
+    p = _open()
+    if file is None and url is None and p.cfg.anchor_file is None and p.cfg.anchor_url is None:
+        raise ReelprovError("no anchor file or URL: set [ledger] anchor_file or anchor_url in reelprov.toml, or give --file")
+    seq, head = p.reader.head(p.cfg.project_id)
+    res = record(p.cfg, seq, head, file=file.resolve() if file else None, url=url)
+    if as_json:
+        _emit(res.to_json())
+    else:
+        for where in res.places:
+            print(f"anchored #{seq} {head[:16]} in {_p(where)}")
+    for fail in res.failures:
+        _err(f"reelprov: error: cannot anchor in {_t(fail)}")
+    if res.failures:
+        raise typer.Exit(2)
 
 
 # -- db -----------------------------------------------------------------------------------------
@@ -805,9 +831,11 @@ def report(
     if as_json:
         _emit({"path": path, "format": fmt, "generated_at": data["generated_at"], "ledger_head": data["ledger_head"],
                "counts": data["counts"], "verify": data["verify"], "fail_on": fail_on, "gate": gate,
-               "blocking": gate["blocking"] if fail_on else []})
+               "blocking": gate["blocking"] if fail_on else [], "anchored": data["anchored"]})
     elif path:
         print(path)
+    for fail in data["anchored"]["failed"]:
+        _err(f"reelprov: warning: the report's ledger head was not anchored in {_t(fail)}")
     if fail_on:
         _gate_failures(gate)
         if not gate["cleared"]:

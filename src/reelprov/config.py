@@ -23,7 +23,7 @@ DEFAULT_IGNORE = ["*.tmp", "*.part", "*.crdownload", ".DS_Store", "Thumbs.db", "
 # Every key reelprov.toml may hold, by section; anything else is a typo the user must hear about.
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "project": {"name": str, "id": str},
-    "ledger": {"database_url": str, "auto_upgrade": bool},
+    "ledger": {"database_url": str, "auto_upgrade": bool, "anchor_file": str, "anchor_url": str},
     "scan": {"ignore": list, "settle_seconds": (int, float), "workers": int, "follow_symlinks": bool,
              "read_timeout_seconds": (int, float)},
     "stages": {"final": list, "temp": list},
@@ -86,6 +86,8 @@ class ProjectConfig:
     force_polling: bool = False
     # a tag, stage or declaration change that resolves an escalate/block flag needs --by and --ref
     require_ref_to_clear: bool = True
+    anchor_file: Path | None = None  # [ledger] anchor_file: heads kept outside the database (None: off)
+    anchor_url: str | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -222,6 +224,12 @@ def load(root: Path) -> ProjectConfig:
     ledger = raw.get("ledger", {})
     cfg.database_url = ledger.get("database_url") or None
     cfg.auto_upgrade = ledger.get("auto_upgrade", True)
+    from reelprov.ledger.anchor import default_file
+
+    anchor_file = ledger.get("anchor_file")
+    cfg.anchor_file = (default_file(cfg.project_id) if anchor_file is None else
+                       Path(os.path.abspath(root / Path(anchor_file).expanduser())) if anchor_file else None)
+    cfg.anchor_url = ledger.get("anchor_url") or None
     scan = raw.get("scan", {})
     cfg.ignore = [str(x) for x in scan.get("ignore", DEFAULT_IGNORE)]
     cfg.settle_seconds = float(scan.get("settle_seconds", 2.0))
@@ -266,6 +274,11 @@ id = "{id}"
 # (REELPROV_DATABASE_URL overrides). Empty means the embedded SQLite file .reelprov/ledger.db.
 database_url = ""
 auto_upgrade = true
+# Every report, `reelprov anchor` and the watcher append the ledger's head to this append-only file
+# (outside the project: by default under ~/.local/share/reelprov/anchors/); `verify` and the delivery
+# gate check every head in it, so a ledger wiped, rewritten or cut short fails them. "" switches it off.
+# anchor_file = "/var/lib/reelprov/anchors/SHOW.jsonl"
+# anchor_url = "https://anchors.example.com/reelprov"   # also POSTed there (JSON), where set
 
 [scan]
 ignore = {ignore}

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelprov.ledger.chain import GENESIS_HASH, entry_hash
 from reelprov.ledger.projection import Projection
 from reelprov.ledger.reader import Reader
 from reelprov.ledger.store import Ledger
 from reelprov.progress import Progress
+
+if TYPE_CHECKING:
+    from reelprov.project import Project
 
 
 @dataclass
@@ -21,6 +24,7 @@ class VerifyResult:
     head_hash: str
     problems: list[str] = field(default_factory=list)
     first_bad_seq: int | None = None
+    anchors: int = 0  # anchors checked (verify_project)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -29,7 +33,23 @@ class VerifyResult:
             "head": {"seq": self.head_seq, "hash": self.head_hash},
             "first_bad_seq": self.first_bad_seq,
             "problems": self.problems,
+            "anchors_checked": self.anchors,
         }
+
+
+def verify_project(project: Project, *, progress: Progress | None = None,
+                   anchors: dict[int, str] | None = None) -> VerifyResult:
+    """verify() of a project's ledger against every anchor in its anchor file too (and ANCHORS
+    given): what `verify`, the report and the delivery gate run."""
+    from reelprov.ledger.anchor import load
+
+    kept, problems = load(project.cfg)
+    res = verify(project.ledger, progress=progress, anchors={**kept, **(anchors or {})})
+    res.anchors = len(kept) + len(set(anchors or {}) - set(kept))
+    if problems:
+        res.problems.extend(problems)
+        res.ok = False
+    return res
 
 
 def verify(ledger: Ledger, *, progress: Progress | None = None, every: int = 5000,

@@ -123,7 +123,7 @@ def build(project: Project, *, verify: bool = True, level: str | None = None,
           progress: Progress | None = None) -> dict[str, Any]:
     """The report content, as the documented JSON (schema_version 2), with the gate's verdict at
     LEVEL (default: review, so it clears only when nothing is unresolved)."""
-    from reelprov.ledger.verify import verify as do_verify
+    from reelprov.ledger.verify import verify_project
     from reelprov.report.gate import DEFAULT_LEVEL, check, check_level
 
     level = check_level(level or DEFAULT_LEVEL)
@@ -159,7 +159,7 @@ def build(project: Project, *, verify: bool = True, level: str | None = None,
                 plan.append((sec, aid, sel))
         listed = sorted({aid for _, aid, _ in plan})
         full = _by_id(rd, pid, listed, _ASSET_BY_ID)
-    ver = do_verify(project.ledger, progress=progress) if verify else None
+    ver = verify_project(project, progress=progress) if verify else None
     verdict = check(project, level, verify=False, verified=ver, progress=progress)
     built: dict[tuple[str, int], dict[str, Any]] = {}  # one row object per asset and flag selection
     for sec, aid, sel in plan:
@@ -613,12 +613,17 @@ def write_report(project: Project, *, fmt: str = "html", output: str | None = No
         text = render_html(project, data, thumbnails=thumbnails)
     if target is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return data, None
-    try:
-        write_file_safely(target, text)
-    except OSError as exc:
-        raise ReportError(f"{target}: cannot write the report ({exc.strerror or exc}); check permissions or choose another --output") from None
-    return data, str(target)
+    else:
+        try:
+            write_file_safely(target, text)
+        except OSError as exc:
+            raise ReportError(f"{target}: cannot write the report ({exc.strerror or exc}); check permissions or choose "
+                              "another --output") from None
+    from reelprov.ledger.anchor import record
+
+    # the head the report was built from, kept outside the database (every report anchors it)
+    data["anchored"] = record(project.cfg, data["ledger_head"]["seq"], data["ledger_head"]["hash"]).to_json()
+    return data, None if target is None else str(target)
 
 
 def write_file_safely(target: Path, text: str) -> None:

@@ -130,9 +130,9 @@ def check(project: Project, level: str = DEFAULT_LEVEL, *, verify: bool = True, 
     v = Verdict(level, head_seq, head_hash, blockers)
     if verify or verified is not None:
         if verified is None:
-            from reelprov.ledger.verify import verify as do_verify
+            from reelprov.ledger.verify import verify_project
 
-            verified = do_verify(project.ledger, progress=progress)
+            verified = verify_project(project, progress=progress)
         v.problems = list(verified.problems)
     else:
         v.verified = False

@@ -31,6 +31,8 @@ class StopRequested(BaseException):
 
 
 log = logging.getLogger("reelprov.watch")
+# How often the watcher anchors the ledger's head outside the database, when it has moved.
+ANCHOR_SECONDS = 300.0
 
 
 def _tools(tools: list[str] | None) -> str:
@@ -210,6 +212,7 @@ class Watcher:
         self._readers = Readers(workers, project.cfg.read_timeout)
         self._bulk = False  # a reconcile or a policy re-evaluation: totals, not a line per change
         self._reconciling = False  # a reconcile under way in the main thread: stop() interrupts it
+        self._anchored: tuple[int, str] | None = None  # the last head anchored
         project.listeners.append(self._log_committed)
         self._inflight: dict[str, Future[dict[str, Any] | None]] = {}
         self._failures: dict[str, int] = {}
@@ -384,7 +387,7 @@ class Watcher:
             # and the reconcile run again when it answers, as later on
             self._reconcile_safely()
             self._ledger_id = self._file_id()
-            last_status = 0.0
+            last_status = last_anchor = 0.0
             while not self.stop_event.is_set():
                 try:
                     self.tick()
@@ -397,6 +400,9 @@ class Watcher:
                         self._safe(self._check_settings)
                     self.write_status()
                     last_status = now
+                if now - last_anchor > ANCHOR_SECONDS and self._ledger_lost is None:
+                    self._safe(self._anchor, writing=False)
+                    last_anchor = now
                 self.stop_event.wait(0.1)
         except StopRequested:
             log.info("stopping in the middle of a reconcile: what it recorded so far stays; the next start reconciles again")
@@ -405,6 +411,18 @@ class Watcher:
             self._readers.close(now=self.stop_event.is_set())
             self._pool.shutdown(wait=True, cancel_futures=True)
             self.release()
+
+    def _anchor(self) -> None:
+        """Keep the ledger's head outside the database (ledger/anchor.py) when it has moved."""
+        from reelprov.ledger.anchor import record
+
+        head = self.project.reader.head(self.project.cfg.project_id)
+        if head == self._anchored:
+            return
+        res = record(self.project.cfg, *head)
+        self._anchored = head
+        for fail in res.failures:
+            log.warning("cannot anchor the ledger head #%d in %s", head[0], fail)
 
     def stop(self, *_: Any) -> None:
         """Stop soon (SIGTERM, SIGINT). A reconcile under way in the main thread is interrupted at
