@@ -557,3 +557,34 @@ def test_the_anchor_is_posted_to_a_url(cli, show_root: Path) -> None:
         server.shutdown()
     r = cli("anchor", "--url", url, cwd=show_root)  # the server is gone: said, exit 2
     assert r.code == 2 and "cannot anchor in http://127.0.0.1" in r.err
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_values_longer_than_the_ledger_keeps_are_named(cli, show_root: Path, database: str,
+                                                       request: pytest.FixtureRequest) -> None:
+    """A cut name over 300 characters or an actor over 200 gave "cannot open the ledger database"
+    on PostgreSQL (and were kept on SQLite): say which value is too long, on both alike."""
+    env = {"REELPROV_DATABASE_URL": request.getfixturevalue("pg_url")} if database == "postgres" else {}
+    write_png(show_root / "final/a.png")
+    assert cli("scan", cwd=show_root, env=env).code == 0
+    edl = show_root / "r.edl"
+    edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n001  AX  V  C  00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
+                   "* FROM CLIP NAME: a.png\n")
+    head = cli("verify", "--json", cwd=show_root, env=env).json()["head"]["seq"]
+    r = cli("cut", "import", str(edl), "--name", "R" * 301, cwd=show_root, env=env)
+    assert r.code == 2 and "a cut name of 301 characters; the ledger keeps at most 300" in r.err
+    r = cli("--actor", "A" * 201, "tag", "final/a.png", "--tag", "key_creative", cwd=show_root, env=env)
+    assert r.code == 2 and "the actor name is 201 characters long; the ledger keeps at most 200" in r.err
+    assert cli("verify", "--json", cwd=show_root, env=env).json()["head"]["seq"] == head
+
+
+def test_no_control_character_or_bare_link_reaches_a_terminal_or_markdown(cli, show_root: Path) -> None:
+    write_png(show_root / "final/a.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "final/see http:__evil.example or www.evil.example.png", {"parameters": SD_PARAMS},
+              color=(7, 7, 7))
+    assert cli("scan", cwd=show_root).code == 0
+    r = cli("approve", "1", "--by", "J. Park\x1b]0;owned\x07\x1b[2J", "--ref", "L\x1b[31m-1", cwd=show_root)
+    assert r.code == 0 and "\x1b" not in r.out and "\x07" not in r.out
+    md = cli("report", "--format", "md", "--output", "-", cwd=show_root).out
+    assert "http:__evil" in md and "www\\.evil.example" in md and " www.evil" not in md
+    assert "\x1b" not in md

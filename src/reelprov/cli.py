@@ -582,11 +582,11 @@ def _decide(decision: str, flag_ids: list[str] | None, by: str, ref: str | None,
     if len(done) > 10:
         from reelprov.frames import runs
 
-        print(f"{_n(len(done), 'flag')} ({', '.join(runs(f['id'] for f in done))}) {verb or done[0]['status']} by {by}"
-              + (f" ({ref})" if ref else ""))
+        print(f"{_n(len(done), 'flag')} ({', '.join(runs(f['id'] for f in done))}) {verb or done[0]['status']} by {_t(by)}"
+              + (f" ({_t(ref)})" if ref else ""))
         return
     for f in done:
-        print(f"flag {f['id']} {verb or f['status']} by {by}" + (f" ({ref})" if ref else ""))
+        print(f"flag {f['id']} {verb or f['status']} by {_t(by)}" + (f" ({_t(ref)})" if ref else ""))
 
 
 FlagIds = Annotated[list[str] | None, typer.Argument(

@@ -474,6 +474,9 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
     return events, unmatched
 
 
+# The ledger's column for a cut's name holds this many characters (models.CUT), on both databases.
+MAX_CUT_NAME = 300
+
 def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | None = None, rate: float = 24.0,
                timeline: str | None = None, if_changed: bool = False,
                if_content: str | None = None) -> dict[str, Any] | None:
@@ -492,13 +495,15 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
     tl, rate, drop, start = _read(path, rate, notes, timeline)
     # what was read, kept with the import: the same timeline can be matched again later
     source_sha256 = if_content or digest_file(path).sha256
-    if name and len(name) > MAX_PATH:
-        raise CutImportError(f"a cut name of {len(name):,} characters; give a shorter one with --name")
+    if name and len(name) > MAX_CUT_NAME:
+        raise CutImportError(f"a cut name of {len(name):,} characters; the ledger keeps at most {MAX_CUT_NAME}: "
+                             "give a shorter one with --name")
     known = _known_assets(project)
     where = {"clip": 0, "track": 0}  # how far the reading got, for the message if it fails
     try:
-        if not name and len(str(tl.name or "")) > MAX_PATH:
-            raise CutImportError(f"{path}: a timeline name of {len(tl.name):,} characters; give the cut a name with --name")
+        if not name and len(str(tl.name or "")) > MAX_CUT_NAME:
+            raise CutImportError(f"{path}: a timeline name of {len(tl.name):,} characters (the ledger keeps at most "
+                                 f"{MAX_CUT_NAME}); give the cut a name with --name")
         cut_name = name or tl.name or path.stem
         events, unmatched = _events(tl, project, path, rate, drop, start, known, where)
     except ReelprovError:

@@ -33,6 +33,9 @@ def default_actor() -> str:
         return f"uid{os.getuid()}"
 
 
+# The ledger's actor and host columns hold this many characters (models.LEDGER_ENTRY), on both databases.
+MAX_ACTOR = 200
+
 class Project:
     """Everything a command needs; built by a factory, never at import time.
 
@@ -52,13 +55,19 @@ class Project:
     @cached_property
     def actor(self) -> str:
         """Who acts: --actor, else REELPROV_ACTOR, else the login (looked up when first needed)."""
-        return self._actor or default_actor()
+        who = self._actor or default_actor()
+        if len(who) > MAX_ACTOR:
+            from reelprov.errors import ReelprovError
+
+            raise ReelprovError(f"the actor name is {len(who):,} characters long; the ledger keeps at most {MAX_ACTOR}: "
+                                "give a shorter --actor or REELPROV_ACTOR")
+        return who
 
     @cached_property
     def host(self) -> str:
         import socket
 
-        return socket.gethostname()
+        return socket.gethostname()[:MAX_ACTOR]
 
     @cached_property
     def engine(self) -> Engine:

@@ -43,6 +43,9 @@ _WHEN_KEYS: dict[str, Any] = {
 }
 
 
+MAX_RULE_ID = 100  # the flag table's rule column (models.FLAG)
+
+
 def severity_rank(s: str) -> int:
     return SEVERITIES.index(s) if s in SEVERITIES else -1
 
@@ -93,6 +96,8 @@ def parse_policy(text: str, source: str) -> list[Rule]:
                 raise ConfigError(f"{where}: `{key}` is required")
         if r["id"] in ids:
             raise ConfigError(f"{where}: duplicate rule id")
+        if len(r["id"]) > MAX_RULE_ID:
+            raise ConfigError(f"{where}: a rule id of {len(r['id'])} characters; the ledger keeps at most {MAX_RULE_ID}")
         ids.add(r["id"])
         if r["area"] not in AREAS:
             raise ConfigError(f"{where}: area must be one of {', '.join(AREAS)}")

@@ -514,10 +514,14 @@ _MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "
                              "<": "&lt;", ">": "&gt;"})
 
 
+_AUTOLINK = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]{0,20}:(?=//)|www\.)")
+
+
 def _md(text: Any) -> str:
     """Text from media as literal Markdown: no table breaks, links, images, code or HTML, and no
     control characters for a terminal to act on when it is printed (--output -)."""
-    return printable(str(text).translate(_MD_ESCAPES))
+    # GitHub-flavoured renderers turn bare `http://...` and `www....` into links: break the pattern
+    return printable(_AUTOLINK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], str(text).translate(_MD_ESCAPES)))
 
 
 def render_md(data: dict[str, Any]) -> str:
