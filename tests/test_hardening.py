@@ -588,3 +588,52 @@ def test_no_control_character_or_bare_link_reaches_a_terminal_or_markdown(cli, s
     md = cli("report", "--format", "md", "--output", "-", cwd=show_root).out
     assert "http:__evil" in md and "www\\.evil.example" in md and " www.evil" not in md
     assert "\x1b" not in md
+
+
+def test_following_links_stays_inside_the_project_and_listed_mounts(cli, show_root: Path, tmp_path: Path) -> None:
+    """With follow_symlinks = true nothing kept the walk inside the project: 1,147 files from /etc
+    were recorded."""
+    media = tmp_path / "media"
+    write_png(media / "plate.png", color=(1, 1, 1))
+    secrets_dir = tmp_path / "secrets"
+    secrets_dir.mkdir()
+    (secrets_dir / "passwd").write_text("root:x:0:0\n")
+    write_png(show_root / "final/real.png")
+    (show_root / "final/etc").symlink_to(secrets_dir)
+    (show_root / "final/passwd_link").symlink_to(secrets_dir / "passwd")
+    (show_root / "final/media").symlink_to(media)
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("settle_seconds = 2.0", "settle_seconds = 2.0\nfollow_symlinks = true"))
+    r = cli("scan", "--json", cwd=show_root)
+    assert r.code == 0
+    paths = {a["path"] for a in cli("ls", "--json", cwd=show_root).json()}
+    assert paths == {"final/real.png"}
+    errors = {e["path"]: e["error"] for e in r.json()["errors"]}
+    assert errors["final/etc"].startswith(f"symbolic link to {secrets_dir}, outside the project: not followed")
+    assert "final/passwd_link" in errors and "final/media" in errors
+    cfg.write_text(cfg.read_text().replace("follow_symlinks = true", f'follow_symlinks = true\nsymlink_targets = ["{media}"]'))
+    assert cli("scan", cwd=show_root).code == 0
+    paths = {a["path"] for a in cli("ls", "--json", cwd=show_root).json()}
+    assert paths == {"final/real.png", "final/media/plate.png"}
+
+
+@pytest.mark.timeout(60)
+def test_thousands_of_compressed_text_chunks_cost_one_budget(show_root: Path) -> None:
+    """An 8 MB PNG of 1,000 zTXt chunks, each inflating to 8 MiB, took 143 s to read."""
+    import struct
+    import zlib
+
+    from reelprov.extract import examine
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    path = write_png(show_root / "bomb.png")
+    png = path.read_bytes()
+    body = zlib.compress(b"a" * (8 << 20), 9)
+    path.write_bytes(png[:33] + b"".join(chunk(b"zTXt", b"k%d\x00\x00" % i + body) for i in range(1000)) + png[33:])
+    t = time.monotonic()
+    res = examine(str(path), "bomb.png")
+    assert time.monotonic() - t < 30
+    details = [e["detail"] for e in res["evidence"]]
+    assert len(details) == 2 and "the rest were not read" in details[1]

@@ -25,7 +25,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "project": {"name": str, "id": str},
     "ledger": {"database_url": str, "auto_upgrade": bool, "anchor_file": str, "anchor_url": str},
     "scan": {"ignore": list, "settle_seconds": (int, float), "workers": int, "follow_symlinks": bool,
-             "read_timeout_seconds": (int, float)},
+             "read_timeout_seconds": (int, float), "symlink_targets": list},
     "stages": {"final": list, "temp": list},
     "tag_rules": {"glob": str, "tags": list},
     "stage_rules": {"glob": str, "stage": str},
@@ -72,6 +72,8 @@ class ProjectConfig:
     workers: int = 0
     follow_symlinks: bool = False
     read_timeout: float = 60.0  # [scan] read_timeout_seconds: a file taking longer is recorded unread
+    # with follow_symlinks: folders outside the project that links may lead into (media mounts)
+    symlink_targets: list[str] = field(default_factory=list)
     final_folders: list[str] = field(default_factory=lambda: list(DEFAULT_FINAL_FOLDERS))
     temp_folders: list[str] = field(default_factory=lambda: list(DEFAULT_TEMP_FOLDERS))
     tag_rules: list[PathRule] = field(default_factory=list)
@@ -236,6 +238,7 @@ def load(root: Path) -> ProjectConfig:
     cfg.workers = int(scan.get("workers", 0))
     cfg.follow_symlinks = bool(scan.get("follow_symlinks", False))
     cfg.read_timeout = float(scan.get("read_timeout_seconds", 60.0))
+    cfg.symlink_targets = [os.path.abspath(root / Path(str(x)).expanduser()) for x in scan.get("symlink_targets", [])]
     stages = raw.get("stages", {})
     cfg.final_folders = [str(x) for x in stages.get("final", DEFAULT_FINAL_FOLDERS)]
     cfg.temp_folders = [str(x) for x in stages.get("temp", DEFAULT_TEMP_FOLDERS)]

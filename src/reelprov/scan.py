@@ -239,6 +239,9 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
                     if links is not None:
                         links.append(rel)
                     continue
+                if is_link and (outside := _outside(cfg, full)) is not None:
+                    errors.append({"path": rel, "error": outside})
+                    continue
                 if e.is_dir(follow_symlinks=cfg.follow_symlinks):
                     if rel not in own[0] and not ignored(rel, name, cfg.ignore):
                         stack.append(full)
@@ -256,6 +259,18 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
             yield _candidate(rel, full, st, has_sidecars)
 
 
+def _outside(cfg: ProjectConfig, full: str) -> str | None:
+    """Why the symbolic link at FULL is not followed: its target lies outside the project root and
+    every [scan] symlink_targets folder (a link to /etc or another show); None when it may be."""
+    target = os.path.realpath(full)
+    for place in (str(cfg.root), *cfg.symlink_targets):
+        base = os.path.realpath(place)
+        if target == base or target.startswith(base.rstrip("/") + "/"):
+            return None
+    return (f"symbolic link to {shown(target)}, outside the project: not followed; add that folder to [scan] "
+            "symlink_targets in reelprov.toml to record what it holds")
+
+
 def _one_file(cfg: ProjectConfig, rel: str, full: str, own: Own, links: list[str] | None,
               errors: list[dict[str, str]]) -> Iterator[Candidate]:
     """The scan of one named file: recorded as the walk would record it, or passed by for the same reasons."""
@@ -269,6 +284,9 @@ def _one_file(cfg: ProjectConfig, rel: str, full: str, own: Own, links: list[str
     if not cfg.follow_symlinks and any(os.path.islink(os.path.join(cfg.root, x)) for x in [*folders, rel]):
         if links is not None:
             links.append(rel)
+        return
+    if cfg.follow_symlinks and (outside := _outside(cfg, full)) is not None:
+        errors.append({"path": rel, "error": outside})
         return
     try:
         st = os.stat(full)

@@ -12,6 +12,9 @@ from reelprov.extract import Context, Evidence, ExtractResult, evidence, hookimp
 from reelprov.extract.xmp import read_xmp
 
 MAX_TEXT = 8 << 20
+# Text chunks (PNG) or metadata segments (JPEG) read per file: a crafted file of thousands of them
+# costs seconds each to read for nothing. Real files carry a handful.
+MAX_CHUNKS = 256
 _SD_PARAMS = re.compile(r"(?:^|\n)(?:Negative prompt:|Steps:\s*\d+)", re.IGNORECASE)
 _MODEL = re.compile(r"Model:\s*([^,\n]{1,120})")
 _XMP_SIG = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -83,7 +86,8 @@ def _png(f: BinaryIO, ctx: Context) -> list[Evidence]:
     """Walk the chunks ourselves: a 60000x60000 header costs nothing, text after IDAT is found."""
     out: list[Evidence] = []
     f.seek(8)
-    budget = MAX_TEXT
+    budget = MAX_TEXT  # bytes of text chunks read, compressed or not
+    chunks = 0
     while True:
         hdr = f.read(8)
         if len(hdr) < 8:
@@ -92,6 +96,12 @@ def _png(f: BinaryIO, ctx: Context) -> list[Evidence]:
             break
         length, ctype = struct.unpack(">I4s", hdr)
         if ctype in (b"tEXt", b"zTXt", b"iTXt", b"eXIf"):
+            chunks += 1
+            if chunks > MAX_CHUNKS:
+                if chunks == MAX_CHUNKS + 1:
+                    out.append(unreadable("PNG", f"more than {MAX_CHUNKS} text chunks: the rest were not read"))
+                f.seek(length + 4, 1)
+                continue
             if length > budget:
                 out.append(unreadable("PNG", f"{ctype.decode('latin-1')} chunk of {length} bytes skipped (too large)"))
                 f.seek(length + 4, 1)
@@ -103,9 +113,16 @@ def _png(f: BinaryIO, ctx: Context) -> list[Evidence]:
                 break
             budget -= length
             try:
-                out.extend(_png_text(ctype, data, ctx))
+                found, inflated = _png_text(ctype, data, ctx, budget)
+                budget -= inflated
+                out.extend(found)
             except (ValueError, zlib.error, UnicodeDecodeError) as exc:
                 out.append(unreadable(f"PNG {ctype.decode('latin-1')}", exc))
+                if isinstance(exc, ValueError) and "inflates past" in str(exc):
+                    budget = 0  # what inflating it took is spent: the file gets no more
+            if budget <= 0:
+                out.append(unreadable("PNG", f"text chunks hold more than {MAX_TEXT:,} bytes: the rest were not read"))
+                chunks = MAX_CHUNKS + 1  # pass the rest by
         elif ctype == b"IEND":
             break
         else:
@@ -113,34 +130,41 @@ def _png(f: BinaryIO, ctx: Context) -> list[Evidence]:
     return out
 
 
-def _inflate(data: bytes) -> bytes:
+def _inflate(data: bytes, limit: int = MAX_TEXT) -> bytes:
     d = zlib.decompressobj()
-    out = d.decompress(data, MAX_TEXT)
+    out = d.decompress(data, max(limit, 1))
     if d.unconsumed_tail:
-        raise ValueError(f"compressed text inflates past {MAX_TEXT} bytes (a zip bomb?)")
+        raise ValueError(f"compressed text inflates past the {limit:,} bytes of text left to read in this file "
+                         "(a zip bomb, or too many compressed chunks)")
     return out
 
 
-def _png_text(ctype: bytes, data: bytes, ctx: Context) -> list[Evidence]:
+def _png_text(ctype: bytes, data: bytes, ctx: Context, budget: int = MAX_TEXT) -> tuple[list[Evidence], int]:
+    """Evidence from one PNG text chunk, and how many bytes inflating it took of BUDGET (the text a
+    file may make us read in all: 1,000 zTXt chunks of 8 MiB each took 143 s)."""
     if ctype == b"eXIf":
-        return _exif(data, "PNG eXIf", ctx)
+        return _exif(data, "PNG eXIf", ctx), 0
     key_b, _, rest = data.partition(b"\x00")
     key = key_b.decode("latin-1")
+    inflated = 0
     if ctype == b"tEXt":
         value = rest.decode("latin-1")
     elif ctype == b"zTXt":
-        value = _inflate(rest[1:]).decode("latin-1")
+        raw = _inflate(rest[1:], budget)
+        inflated = len(raw)
+        value = raw.decode("latin-1")
     else:
         flag, _method = rest[0], rest[1]
         _lang, _, rest2 = rest[2:].partition(b"\x00")
         _tkey, _, text = rest2.partition(b"\x00")
-        raw = _inflate(text) if flag else text
+        raw = _inflate(text, budget) if flag else text
+        inflated = len(raw) if flag else 0
         if key == "XML:com.adobe.xmp":
-            return read_xmp(raw, "XMP (PNG iTXt)", ctx.tools)
+            return read_xmp(raw, "XMP (PNG iTXt)", ctx.tools), inflated
         value = raw.decode("utf-8", "replace")
     if key == "XML:com.adobe.xmp":
-        return read_xmp(value.encode("latin-1", "replace"), "XMP (PNG text)", ctx.tools)
-    return generator_text(key, value, f"PNG text '{key}'", ctx)
+        return read_xmp(value.encode("latin-1", "replace"), "XMP (PNG text)", ctx.tools), inflated
+    return generator_text(key, value, f"PNG text '{key}'", ctx), inflated
 
 
 # -- JPEG ----------------------------------------------------------------------------------------
@@ -148,6 +172,7 @@ def _jpeg(f: BinaryIO, ctx: Context) -> list[Evidence]:
     out: list[Evidence] = []
     f.seek(2)
     xmp_parts: list[bytes] = []
+    segments = 0
     while True:
         b = f.read(2)
         if len(b) < 2:
@@ -170,6 +195,10 @@ def _jpeg(f: BinaryIO, ctx: Context) -> list[Evidence]:
             break
         (length,) = struct.unpack(">H", ln)
         seg = f.read(max(0, length - 2))
+        segments += 1
+        if segments > MAX_CHUNKS:
+            out.append(unreadable("JPEG", f"more than {MAX_CHUNKS} metadata segments: the rest were not read"))
+            break
         if marker == 0xE1 and seg.startswith(b"Exif\x00\x00"):
             out.extend(_exif(seg, "EXIF", ctx))
         elif marker == 0xE1 and seg.startswith(_XMP_SIG):
