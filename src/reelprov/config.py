@@ -340,5 +340,7 @@ def write_default(root: Path, *, name: str | None = None) -> Path:
         final=_toml_list(DEFAULT_FINAL_FOLDERS),
         temp=_toml_list(DEFAULT_TEMP_FOLDERS),
     )
-    path.write_text(text, encoding="utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)  # never over anything there
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
     return path

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
-import stat
 from dataclasses import dataclass
 from typing import BinaryIO
+
+from reelprov.files import open_regular
 
 CHUNK = 1 << 20
 # Byte strings that only appear where a C2PA manifest store (JUMBF) is embedded: JPEG APP11 and
@@ -26,24 +26,6 @@ class Digest:
     growing: bool = False  # its size or time changed while it was read: still being written
     ctime_ns: int = 0
     inode: int = 0
-
-
-def open_regular(path: str | os.PathLike[str], *, follow: bool = True) -> BinaryIO:
-    """PATH opened for reading only if it is a regular file: a FIFO put in a file's place is never
-    waited on (opened non-blocking, then refused), a device never read. FOLLOW False: a symbolic
-    link in the file's place is refused too."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
-    fd = os.open(path, flags)
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            what = "a FIFO" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-            raise OSError(errno.EINVAL, f"it is {what} now, not a regular file", os.fspath(path))
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb", buffering=0)
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def digest_file(path: str | os.PathLike[str]) -> Digest:

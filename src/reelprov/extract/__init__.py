@@ -14,7 +14,8 @@ import pluggy
 
 from reelprov.extract.tools import ToolTable
 from reelprov.extract.tools import table as tool_table
-from reelprov.hashing import digest_file, open_regular
+from reelprov.files import open_regular
+from reelprov.hashing import digest_file
 from reelprov.mediatypes import media_type
 from reelprov.names import printable
 

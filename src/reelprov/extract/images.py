@@ -12,9 +12,10 @@ from reelprov.extract import Context, Evidence, ExtractResult, evidence, hookimp
 from reelprov.extract.xmp import read_xmp
 
 MAX_TEXT = 8 << 20
-# Text chunks (PNG) or metadata segments (JPEG) read per file: a crafted file of thousands of them
-# costs seconds each to read for nothing. Real files carry a handful.
-MAX_CHUNKS = 256
+# Text chunks (PNG) or metadata segments (JPEG) read per file: a crafted file of many thousands of
+# them costs time for nothing (real files carry a handful). Generous, so that evidence a file buries
+# behind junk chunks is still read; what lies past it is said to be unread (never read as human).
+MAX_CHUNKS = 10_000
 _SD_PARAMS = re.compile(r"(?:^|\n)(?:Negative prompt:|Steps:\s*\d+)", re.IGNORECASE)
 _MODEL = re.compile(r"Model:\s*([^,\n]{1,120})")
 _XMP_SIG = b"http://ns.adobe.com/xap/1.0/\x00"

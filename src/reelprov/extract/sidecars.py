@@ -70,7 +70,7 @@ def read_sidecar(path: Path, limit: int) -> bytes:
     """A sidecar's bytes, at most LIMIT of them (ValueError past that, before reading more). A
     symbolic link or FIFO in a sidecar's place is not followed: a sidecar is a file the vendor
     delivered beside the media, never a pointer elsewhere (/etc, another show)."""
-    from reelprov.hashing import open_regular
+    from reelprov.files import open_regular
 
     try:
         f = open_regular(path, follow=False)

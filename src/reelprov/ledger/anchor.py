@@ -98,7 +98,7 @@ def _post(url: str, line: dict[str, Any]) -> None:
 
 def _lines(path: Path, project_id: str) -> tuple[list[tuple[int, str]], int]:
     """This project's anchors in PATH, in order, and how many lines could not be read."""
-    from reelprov.hashing import open_regular
+    from reelprov.files import open_regular
 
     try:
         f = open_regular(path, follow=False)

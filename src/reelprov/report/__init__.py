@@ -331,7 +331,7 @@ def _waveform(path: Path) -> str | None:
 
     from PIL import Image, ImageDraw
 
-    from reelprov.hashing import open_regular
+    from reelprov.files import open_regular
 
     with open_regular(path, follow=False) as f, wave.open(f, "rb") as w:
         if w.getsampwidth() != 2:
@@ -386,7 +386,7 @@ def thumbnail(path: Path, media_type: str) -> str | None:
     try:
         from PIL import Image
 
-        from reelprov.hashing import open_regular
+        from reelprov.files import open_regular
 
         with open_regular(path, follow=False) as f, Image.open(f) as im:
             if im.width * im.height > 80_000_000:
@@ -618,6 +618,8 @@ def write_report(project: Project, *, fmt: str = "html", output: str | None = No
     if target is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
+        from reelprov.files import write_file_safely
+
         try:
             write_file_safely(target, text)
         except OSError as exc:
@@ -628,21 +630,3 @@ def write_report(project: Project, *, fmt: str = "html", output: str | None = No
     # the head the report was built from, kept outside the database (every report anchors it)
     data["anchored"] = record(project.cfg, data["ledger_head"]["seq"], data["ledger_head"]["hash"]).to_json()
     return data, None if target is None else str(target)
-
-
-def write_file_safely(target: Path, text: str) -> None:
-    """Write TEXT to TARGET through a new file of its own in the same folder (created exclusively:
-    a symbolic link or FIFO planted under a predictable temporary name is never followed), then
-    renamed into place; a link standing at TARGET itself is replaced, not written through."""
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -10,7 +10,6 @@ report's verdict line all call `check`.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -149,26 +148,27 @@ def check(project: Project, level: str = DEFAULT_LEVEL, *, verify: bool = True, 
 def _content_now(path: os.PathLike[str] | str) -> tuple[str | None, str | None]:
     """The SHA-256 of the regular file at PATH now, or None and why not. Never follows a symbolic
     link put in the file's place, never blocks on a FIFO."""
+    import errno
     import hashlib
 
+    from reelprov.files import open_regular
+
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        f = open_regular(path, follow=False)
     except FileNotFoundError:
         return None, "the file is missing"
     except OSError as exc:
-        if os.path.islink(path):
+        if exc.errno == errno.ELOOP:
             return None, "a symbolic link stands in the file's place"
-        return None, f"cannot read it ({exc.strerror or exc})"
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        if exc.errno == errno.EINVAL:
             return None, "it is no longer a regular file"
-        h = hashlib.sha256()
-        with os.fdopen(fd, "rb", buffering=0, closefd=False) as f:
+        return None, f"cannot read it ({exc.strerror or exc})"
+    h = hashlib.sha256()
+    try:
+        with f:
             buf = bytearray(1 << 20)
             while n := f.readinto(buf):
                 h.update(memoryview(buf)[:n])
-        return h.hexdigest(), None
     except OSError as exc:
         return None, f"cannot read it ({exc.strerror or exc})"
-    finally:
-        os.close(fd)
+    return h.hexdigest(), None

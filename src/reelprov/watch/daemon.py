@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reelprov.errors import DatabaseError, WatcherRunning
+from reelprov.files import write_file_safely
 from reelprov.ledger.filestate import inode_of
 from reelprov.mounts import NETWORK_FS, mount_fstype
 from reelprov.names import counted, one_line, printable
@@ -244,13 +245,13 @@ class Watcher:
             raise WatcherCannotStart(f"{ledger}: this user cannot write the ledger, and the watcher records into it; {whose}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
             raise WatcherCannotStart(f"{path}: cannot take the watcher's lock ({exc.strerror or exc}); {whose}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            other = Path(path).read_text().strip() or "?"
+            other = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
             os.close(fd)
             raise WatcherRunning(f"{self.root}: a watcher is already running on this host (pid {other}); stop it first or use `reelprov status`") from None
         os.ftruncate(fd, 0)
@@ -809,10 +810,8 @@ class Watcher:
                 "root_missing": self.state.root_missing, "reconciled_at": self.state.reconciled_at,
                 "ledger_unreachable_since": self.state.ledger_unreachable_since}
         path = status_path(self.project)
-        tmp = path.with_suffix(".tmp")
         try:
-            tmp.write_text(json.dumps(data))
-            tmp.replace(path)
+            write_file_safely(path, json.dumps(data))
         except OSError as exc:
             if not self._status_failed:  # once, not every second
                 log.warning("cannot write watcher status %s: %s", path, exc)
@@ -827,7 +826,7 @@ def status(project: Project) -> dict[str, Any]:
     running = False
     pid = None
     if path.exists():
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
             fcntl.flock(fd, fcntl.LOCK_UN)
