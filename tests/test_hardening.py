@@ -555,6 +555,7 @@ def test_the_anchor_is_posted_to_a_url(cli, show_root: Path) -> None:
         assert got and got[0]["seq"] == r.json()["seq"] and got[0]["hash"] == r.json()["hash"]
     finally:
         server.shutdown()
+        server.server_close()
     r = cli("anchor", "--url", url, cwd=show_root)  # the server is gone: said, exit 2
     assert r.code == 2 and "cannot anchor in http://127.0.0.1" in r.err
 

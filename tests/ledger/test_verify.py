@@ -132,11 +132,16 @@ def test_an_anchor_kept_elsewhere_catches_history_cut_short_or_rewritten(cli, sc
     # cut short: the last entries deleted and the tables rebuilt; the chain itself still holds
     sql(scanned, "DELETE FROM ledger_entry WHERE seq >= ?", seq)
     assert cli("db", "rebuild", cwd=scanned).code == 0
-    assert cli("verify", cwd=scanned).code == 0
     r = cli("verify", "--anchor", anchor, cwd=scanned)
     assert r.code == 1 and f"entry {seq}: not in the ledger any more" in r.err
+    # the report kept that head in the anchor file itself: verify catches it with no --anchor typed
+    r = cli("verify", cwd=scanned)
+    assert r.code == 1 and f"entry {seq}: not in the ledger any more" in r.err
 
-    # rewritten: an early entry edited and every hash after it recomputed
+    # rewritten: an early entry edited and every hash after it recomputed (with no anchor file, the
+    # chain alone cannot tell; the head given does)
+    cfg = scanned / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("auto_upgrade = true", 'auto_upgrade = true\nanchor_file = ""'))
     anchor = _head(cli, scanned)
     con = sqlite3.connect(scanned / ".reelprov/ledger.db")
     rows = con.execute("SELECT id, project, seq, asset, kind, payload, actor, host, ts FROM ledger_entry ORDER BY seq").fetchall()
