@@ -8,8 +8,10 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 
 def open_regular(path: str | os.PathLike[str], *, follow: bool = True) -> BinaryIO:
@@ -30,16 +32,24 @@ def open_regular(path: str | os.PathLike[str], *, follow: bool = True) -> Binary
         raise
 
 
-def write_file_safely(target: Path, text: str) -> None:
-    """Write TEXT to TARGET through a new file of its own in the same folder (created exclusively:
-    a symbolic link or FIFO planted under a predictable temporary name is never followed), then
-    renamed into place; a link standing at TARGET itself is replaced, not written through."""
+@contextmanager
+def replacing(target: Path) -> Iterator[TextIO]:
+    """A text file to write TARGET's new content into, a piece at a time: a new file of its own in
+    the same folder (created exclusively: a symbolic link or FIFO planted under a predictable
+    temporary name is never followed), renamed over TARGET when the block ends without error; a
+    link standing at TARGET itself is replaced, not written through. On error TARGET is untouched."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            yield f
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_file_safely(target: Path, text: str) -> None:
+    """Write TEXT to TARGET as `replacing` does."""
+    with replacing(target) as f:
+        f.write(text)

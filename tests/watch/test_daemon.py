@@ -694,6 +694,8 @@ def test_a_ledger_deleted_under_the_watcher_is_not_written_into_the_void(show_ro
         (show_root / ".reelprov").mkdir()
         shutil.copy(backup, ledger)  # restored
         wait_for(lambda: set(assets(show_root)) == {"vfx/during.png"}, what="what changed meanwhile recorded")
+        # (SIGTERM interrupts a reconcile under way: wait for it to say it is done)
+        wait_for(lambda: "the ledger is reachable again" in log.read_text(), what="the recovery said")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)

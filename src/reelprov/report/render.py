@@ -1,0 +1,432 @@
+"""Writing the pre-delivery report as HTML, JSON, CSV or Markdown, a row at a time as each
+section's rows are read (report/build.py): memory does not grow with the project."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from html import escape as _escape
+from pathlib import Path
+from typing import Any, TextIO
+
+from reelprov.frames import frame_parts, runs, runs_text
+from reelprov.names import counted, printable
+from reelprov.policy import SEVERITIES, UNRESOLVED
+from reelprov.policy.engine import severity_rank
+from reelprov.report.build import SECTIONS, Report
+
+FORMATS = ("html", "json", "csv", "md")
+_HTML_SPECIAL = re.compile(r"[&<>\"']")
+THUMB_LIMIT = 400
+PAGE = 500  # HTML rows per collapsible page
+
+
+def state_text(states: dict[str, int]) -> str:
+    """A flag-state tally for a person: "escalate open x2, review approved x96", or "no flags"."""
+    if not states:
+        return "no flags"
+    order = sorted(states.items(), key=lambda kv: (-severity_rank(kv[0].split()[0]), kv[0]))
+    return ", ".join(k + (f" x{n:,}" if n > 1 else "") for k, n in order)
+
+
+# -- frames of an image sequence, one row each in the data, one row together on the page ---------
+def flag_state(f: dict[str, Any]) -> tuple[Any, ...]:
+    """What two frames' flags must share to be shown as one: rule, severity, status and decision."""
+    return (f["rule"], f["severity"], f["status"], f.get("decided_by"), f.get("ref"), f.get("decided_severity"))
+
+
+def _sequence_key(r: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What frames must share to be shown as one row: their sequence (folder and the name around
+    the frame number), what the row says of them and the state of their flags (a frame decided
+    otherwise keeps a row of its own); None for a file that is no frame."""
+    parts = frame_parts(r["path"])
+    if parts is None:
+        return None
+    folder, prefix, _, suffix = parts
+    return (folder, prefix, suffix, r["media_type"], r["origin"], tuple(r["tools"]), r["stage"],
+            tuple(r["tags"]), r["c2pa"]["state"], r["deleted"], tuple(sorted(flag_state(f) for f in r["flags"])),
+            None if r["flags"] else tuple(r["evidence"]))
+
+
+def grouped(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """ROWS as a person reads them (HTML, Markdown): consecutive frames of an image sequence in the
+    same state as one row, `frames` naming them. JSON and CSV keep a row per file."""
+    run: list[dict[str, Any]] = []
+    key: tuple[Any, ...] | None = None
+    for r in rows:
+        k = _sequence_key(r)
+        if run and k is not None and k == key:
+            run.append(r)
+            continue
+        if run:
+            yield run[0] if len(run) == 1 else _group_row(run)
+        run, key = [r], k
+    if run:
+        yield run[0] if len(run) == 1 else _group_row(run)
+
+
+def _group_row(frames: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row for FRAMES (rows of one sequence that say the same): its pattern, which frames,
+    and each cut's use of them with the runs that follow on merged."""
+    parts = [frame_parts(f["path"]) for f in frames]
+    folder, prefix, _, suffix = parts[0]  # type: ignore[misc]  # _sequence_key let frame files only in
+    widths = {len(p[2]) for p in parts if p}
+    label = f"{prefix}{'#' * widths.pop() if len(widths) == 1 else '#'}{suffix}"
+    usage: list[dict[str, Any]] = []
+    for u in sorted((u for f in frames for u in f["cut_usage"]), key=lambda u: (u["cut"], u["track"], u["record_in"])):
+        last = usage[-1] if usage else None
+        if last and (last["cut"], last["track"]) == (u["cut"], u["track"]) and last["record_out"] >= u["record_in"]:
+            last["record_out"] = max(last["record_out"], u["record_out"])
+        else:
+            usage.append(dict(u))
+    numbers = runs(int(p[2]) for p in parts if p)
+    ids: dict[str, list[int]] = {}
+    for f in frames:
+        for flag in f["flags"]:
+            ids.setdefault(flag["rule"], []).append(flag["id"])
+    flags = [{**flag, "id": ", ".join(runs(ids[flag["rule"]]))} for flag in frames[0]["flags"]]
+    return {**frames[0], "asset": None, "sha256": None, "path": f"{folder}/{label}" if folder else label,
+            "thumb_path": frames[0]["path"], "frames": f"{len(frames):,} files numbered {runs_text(numbers, 10)}",
+            "cut_usage": usage, "flags": flags}
+
+
+def _row_html(r: dict[str, Any], thumb: str | None, section: str = "") -> Any:
+    """One table row. Plain Python with html.escape on every value from the data: the report's
+    largest sections have tens of thousands of rows; a Jinja loop per cell, then markupsafe's
+    per-value Markup objects, were most of its build time."""
+    from markupsafe import Markup
+
+    def e(v: Any) -> str:
+        s = str(v)
+        return _escape(s, quote=True) if _HTML_SPECIAL.search(s) else s  # most values need nothing
+
+    cell = (f'<img alt="" src="{e(thumb)}">' if thumb else f'<span class="small">{e(r["media_type"])}</span>')
+    tools = f" &middot; {e(', '.join(r['tools']))}" if r["tools"] else ""
+    ev = "".join(f"<li>{e(x)}</li>" for x in r["evidence"])
+    tags = f'<div class="small">{e(", ".join(r["tags"]))}</div>' if r["tags"] else ""
+    cuts = "".join(f"{e(c['cut'])} {e(c['track'])} {e(c['record_in'])}&ndash;{e(c['record_out'])}<br>" for c in r["cut_usage"]) or "&ndash;"
+    flags = []
+    for f in r["flags"]:
+        dec = ""
+        if f["decided_by"]:
+            dec = (f'<div class="small">{e(f["status"])} at {e(f.get("decided_severity") or f["severity"])} by {e(f["decided_by"])}'
+                   + (f" ({e(f['ref'])})" if f["ref"] else "")
+                   + f" {e((f['decided_at'] or '')[:10])}" + (f": {e(f['note'])}" if f["note"] else "")
+                   + (f" &middot; sha256 {e(f['sha256'][:12])}" if f.get("sha256") else "") + "</div>")
+        if section == "audit" and f.get("trail"):
+            dec += '<ol class="trail small">' + "".join(f"<li>{e(trail_text(t))}</li>" for t in f["trail"]) + "</ol>"
+        flags.append(f'<li><span class="sev-{e(f["severity"])}">#{e(f["id"])} {e(f["severity"])}</span> '
+                     f'<span class="st-{e(f["status"])}">{e(f["status"])}</span> <span class="small">{e(f["area"])}: {e(f["reason"])}</span>{dec}</li>')
+    return Markup(
+        f'<tr class="row"><td class="thumb">{cell}</td>'
+        f'<td><div class="path">{e(r["path"])}</div>'
+        + ('<div class="small bad-text">deleted from the project; still in the cut (media offline)</div>' if r["deleted"] else "")
+        + (f'<div class="small">{e(r["frames"])}</div></td>' if r.get("frames") else
+           f'<div class="small">sha256 {e(r["sha256"][:16])}&hellip;</div></td>')
+        + f'<td><b>{e(r["origin"])}</b>{tools}<div class="small">C2PA {e(r["c2pa"]["state"])}</div><ul class="plain small">{ev}</ul></td>'
+        f'<td>{e(r["stage"])}{tags}</td><td class="small">{cuts}</td><td><ul class="plain">{"".join(flags)}</ul></td></tr>')
+
+
+# -- thumbnails --------------------------------------------------------------------------------
+def _data_uri(im: Any) -> str:
+    buf = io.BytesIO()
+    im.convert("RGB").save(buf, "JPEG", quality=70)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def _waveform(path: Path) -> str | None:
+    """A 96x40 peak waveform of a WAV file (stdlib wave, at most ~10 s of samples read)."""
+    import array
+    import wave
+
+    from PIL import Image, ImageDraw
+
+    from reelprov.files import open_regular
+
+    with open_regular(path, follow=False) as f, wave.open(f, "rb") as w:
+        if w.getsampwidth() != 2:
+            return None
+        frames = w.readframes(min(w.getnframes(), w.getframerate() * 10))
+        ch = w.getnchannels()
+    samples = array.array("h", frames)[::ch]
+    if not samples:
+        return None
+    im = Image.new("RGB", (96, 40), (245, 245, 245))
+    draw = ImageDraw.Draw(im)
+    step = max(1, len(samples) // 96)
+    for x in range(96):
+        chunk = samples[x * step : (x + 1) * step]
+        peak = max((abs(v) for v in chunk), default=0) / 32768
+        h = max(1, int(peak * 19))
+        draw.line([(x, 20 - h), (x, 20 + h)], fill=(40, 90, 160))
+    return _data_uri(im)
+
+
+def _video_frame(path: Path) -> str | None:
+    """One frame through ffmpeg when it is installed; a few tens of milliseconds per clip."""
+    import shutil
+    import subprocess
+
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        return None
+    import stat
+
+    if not stat.S_ISREG(path.lstat().st_mode):
+        return None  # a FIFO or a link put in the file's place: not opened (ffmpeg would wait on a FIFO)
+    r = subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-frames:v", "1", "-vf", "scale=96:-2", "-f", "image2pipe",
+                        "-vcodec", "mjpeg", "-"], capture_output=True, timeout=10, check=False)
+    if r.returncode != 0 or not r.stdout:
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(r.stdout).decode()
+
+
+def thumbnail(path: Path, media_type: str) -> str | None:
+    """A small JPEG data URI: images scaled, WAV as a waveform, video as a frame. None when it
+    cannot be made cheaply (the row still shows)."""
+    try:
+        if media_type == "audio/wav":
+            return _waveform(path)
+        if media_type.startswith("video/"):
+            return _video_frame(path)
+    except Exception:  # noqa: BLE001 - a thumbnail is never worth failing a report
+        return None
+    if not media_type.startswith("image/"):
+        return None
+    try:
+        from PIL import Image
+
+        from reelprov.files import open_regular
+
+        with open_regular(path, follow=False) as f, Image.open(f) as im:
+            if im.width * im.height > 80_000_000:
+                return None  # a bomb or a huge plate: not worth decoding for a thumbnail
+            im.draft("RGB", (128, 128))
+            im.thumbnail((96, 96))
+            return _data_uri(im)
+    except Exception:  # noqa: BLE001 - any unreadable image just gets no thumbnail
+        return None
+
+
+def _row_html(r: dict[str, Any], thumb: str | None, section: str = "") -> Any:
+    """One table row. Plain Python with html.escape on every value from the data: the report's
+    largest sections have tens of thousands of rows; a Jinja loop per cell, then markupsafe's
+    per-value Markup objects, were most of its build time."""
+    from markupsafe import Markup
+
+    def e(v: Any) -> str:
+        s = str(v)
+        return _escape(s, quote=True) if _HTML_SPECIAL.search(s) else s  # most values need nothing
+
+    cell = (f'<img alt="" src="{e(thumb)}">' if thumb else f'<span class="small">{e(r["media_type"])}</span>')
+    tools = f" &middot; {e(', '.join(r['tools']))}" if r["tools"] else ""
+    ev = "".join(f"<li>{e(x)}</li>" for x in r["evidence"])
+    tags = f'<div class="small">{e(", ".join(r["tags"]))}</div>' if r["tags"] else ""
+    cuts = "".join(f"{e(c['cut'])} {e(c['track'])} {e(c['record_in'])}&ndash;{e(c['record_out'])}<br>" for c in r["cut_usage"]) or "&ndash;"
+    flags = []
+    for f in r["flags"]:
+        dec = ""
+        if f["decided_by"]:
+            dec = (f'<div class="small">{e(f["status"])} at {e(f.get("decided_severity") or f["severity"])} by {e(f["decided_by"])}'
+                   + (f" ({e(f['ref'])})" if f["ref"] else "")
+                   + f" {e((f['decided_at'] or '')[:10])}" + (f": {e(f['note'])}" if f["note"] else "")
+                   + (f" &middot; sha256 {e(f['sha256'][:12])}" if f.get("sha256") else "") + "</div>")
+        if section == "audit" and f.get("trail"):
+            dec += '<ol class="trail small">' + "".join(f"<li>{e(trail_text(t))}</li>" for t in f["trail"]) + "</ol>"
+        flags.append(f'<li><span class="sev-{e(f["severity"])}">#{e(f["id"])} {e(f["severity"])}</span> '
+                     f'<span class="st-{e(f["status"])}">{e(f["status"])}</span> <span class="small">{e(f["area"])}: {e(f["reason"])}</span>{dec}</li>')
+    return Markup(
+        f'<tr class="row"><td class="thumb">{cell}</td>'
+        f'<td><div class="path">{e(r["path"])}</div>'
+        + ('<div class="small bad-text">deleted from the project; still in the cut (media offline)</div>' if r["deleted"] else "")
+        + (f'<div class="small">{e(r["frames"])}</div></td>' if r.get("frames") else
+           f'<div class="small">sha256 {e(r["sha256"][:16])}&hellip;</div></td>')
+        + f'<td><b>{e(r["origin"])}</b>{tools}<div class="small">C2PA {e(r["c2pa"]["state"])}</div><ul class="plain small">{ev}</ul></td>'
+        f'<td>{e(r["stage"])}{tags}</td><td class="small">{cuts}</td><td><ul class="plain">{"".join(flags)}</ul></td></tr>')
+
+
+class _Thumbs:
+    """Thumbnails for the first THUMB_LIMIT files shown (each made once)."""
+
+    def __init__(self, root: Path, budget: int) -> None:
+        self.root, self.budget = root, budget
+        self.made: dict[str, str | None] = {}
+
+    def __call__(self, row: dict[str, Any]) -> str | None:
+        at = row.get("thumb_path", row["path"])
+        if at not in self.made and self.budget > 0:
+            self.made[at] = thumbnail(self.root / at, row["media_type"])
+            self.budget -= 1
+        return self.made.get(at)
+
+
+def render_html(report: Report, out: TextIO, *, thumbnails: bool = True) -> None:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("reelprov.report", "templates"),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    thumb = _Thumbs(report.project.root, THUMB_LIMIT if thumbnails else 0)
+
+    def pages(section: str) -> Iterator[list[Any]]:
+        page: list[Any] = []
+        for r in grouped(report.rows(section)):
+            page.append(_row_html(r, thumb(r), section))
+            if len(page) == PAGE:
+                yield page
+                page = []
+        if page:
+            yield page
+
+    sections = [{"id": k, "title": t, "about": about, "count": len(report.order[k])} for k, t, about in SECTIONS]
+    stream = env.get_template("report.html.j2").generate(
+        d=report.head, sections=sections, pages=pages, page=PAGE, severities=SEVERITIES,
+        shows=_shows, origins_text=origins_text, state_text=state_text)
+    for chunk in stream:
+        out.write(chunk)
+
+
+def render_json(report: Report, out: TextIO) -> None:
+    """The report JSON: indented down to each row, each row on one line. Fully indented JSON goes
+    through Python's slow encoder (the C one only writes compact) and is no easier to read at
+    tens of thousands of rows."""
+    def dump(v: Any) -> str:
+        return json.dumps(v, ensure_ascii=False)
+
+    out.write("{\n" + "".join(f"  {dump(k)}: {dump(v)},\n" for k, v in report.head.items() if k != "cuts"))
+    out.write('  "sections": [\n')
+    for n, (k, t, about) in enumerate(SECTIONS):
+        out.write("    {" + f'"id": {dump(k)}, "title": {dump(t)}, "about": {dump(about)}, "rows": [')
+        first = True
+        for r in report.rows(k):
+            out.write(("\n" if first else ",\n") + "      " + dump(r))
+            first = False
+        out.write(("" if first else "\n    ") + "]}" + ("," if n < len(SECTIONS) - 1 else "") + "\n")
+    out.write(f'  ],\n  "cuts": {dump(report.head["cuts"])}\n}}\n')
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK, DDE...); file
+# names and tool names come from untrusted media, so such cells are written as text ('=...).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(v: Any) -> Any:
+    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+
+
+def render_csv(report: Report, out: TextIO) -> None:
+    w = csv.writer(out)
+
+    def put(row: list[Any]) -> None:
+        w.writerow([_cell(v) for v in row])
+
+    put(["section", "path", "origin", "tools", "stage", "tags", "in_cut", "cut_usage", "c2pa", "highest_unresolved",
+         "flags", "decisions", "trail", "sha256", "deleted"])
+    for sec, _, _ in SECTIONS:
+        for r in report.rows(sec):
+            unresolved = [f["severity"] for f in r["flags"] if f["status"] in UNRESOLVED]
+            put([sec, r["path"], r["origin"], "; ".join(r["tools"]), r["stage"], "; ".join(r["tags"]), bool(r["cut_usage"]),
+                 "; ".join(f"{c['cut']} {c['track']} {c['record_in']}-{c['record_out']}" for c in r["cut_usage"]),
+                 r["c2pa"]["state"], max(unresolved, key=severity_rank) if unresolved else "",
+                 "; ".join(f"#{f['id']} {f['severity']}/{f['status']} {f['rule']}" for f in r["flags"]),
+                 "; ".join(f"#{f['id']} {f['status']} at {f.get('decided_severity') or f['severity']} by {f['decided_by']} "
+                           f"({f['ref'] or '-'}) {f['decided_at'] or ''} sha256 {f['sha256']}"
+                           for f in r["flags"] if f["decided_by"]),
+                 " | ".join(f"#{f['id']}: " + "; ".join(trail_text(t) for t in f.get("trail") or [])
+                            for f in r["flags"] if f.get("trail")),
+                 r["sha256"], r["deleted"]])
+    for c in report.head["cuts"]:  # the on-screen inventory: one row per event (a shot of frames is one)
+        for e in c["rows"]:
+            unresolved = [k.split()[0] for k in e["flags"] if k.split()[1] in UNRESOLVED]
+            put([f"cut:{c['name']}", _shows(e), origins_text(e["origins"]), "", "", "", True,
+                 f"{c['name']} {e['track']} {e['record_in']}-{e['record_out']}", "",
+                 max(unresolved, key=severity_rank) if unresolved else "", state_text(e["flags"]), "", "", "", False])
+
+
+_MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`", "\n": " ", "\r": " ",
+                             "<": "&lt;", ">": "&gt;"})
+
+
+_AUTOLINK = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]{0,20}:(?=//)|www\.)")
+
+
+def _md(text: Any) -> str:
+    """Text from media as literal Markdown: no table breaks, links, images, code or HTML, and no
+    control characters for a terminal to act on when it is printed (--output -)."""
+    # GitHub-flavoured renderers turn bare `http://...` and `www....` into links: break the pattern
+    return printable(_AUTOLINK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], str(text).translate(_MD_ESCAPES)))
+
+
+def render_md(report: Report, out: TextIO) -> None:
+    d = report.head
+    c = d["counts"]
+    out.write("\n".join([
+        f"# Pre-delivery report: {_md(d['project']['name'])}", "", f"**{_md(d['gate']['verdict'])}**", "",
+        f"Generated {d['generated_at']} from ledger head #{d['ledger_head']['seq']} `{d['ledger_head']['hash']}`; "
+        f"check later with `reelprov verify --anchor {d['ledger_head']['seq']}:{d['ledger_head']['hash'][:16]}`.", "",
+        f"{counted(c['assets'], 'asset')}, {c['ai_assets']} with AI origin, {c['ai_headed_to_screen']} AI headed to screen; "
+        f"{counted(c['flags_blocking'], 'blocking flag')}, {c['flags_open']} open, {c['flags_approved']} approved/waived.", ""]) + "\n")
+    if d["verify"] is not None and not d["verify"]["ok"]:
+        out.write("**Ledger verification FAILED:** " + _md("; ".join(d["verify"]["problems"][:3])) + "\n\n")
+    for sec, title, about in SECTIONS:
+        out.write(f"## {title} ({len(report.order[sec])})\n\n{about}\n\n")
+        if not report.order[sec]:
+            out.write("None.\n\n")
+            continue
+        out.write("| path | origin | tools | stage | flags |\n| --- | --- | --- | --- | --- |\n")
+        for r in grouped(report.rows(sec)):
+            fl = "; ".join(_flag_text(f, audit=sec == "audit") for f in r["flags"])
+            frames = f" ({_md(r['frames'])})" if r.get("frames") else ""
+            out.write(f"| {_md(r['path'])}{frames}{' (deleted; still in the cut)' if r['deleted'] else ''} | {r['origin']} | "
+                      f"{_md(', '.join(r['tools']))} | {r['stage']} | {_md(fl)} |\n")
+        out.write("\n")
+    for cut in d["cuts"]:
+        out.write(f"## On screen in {_md(cut['name'])} ({len(cut['rows'])} of {cut['events']} events: AI or unknown origin)\n\n")
+        if not cut["rows"]:
+            out.write("None.\n\n")
+            continue
+        out.write("| record in | record out | track | shows | origin | flags |\n| --- | --- | --- | --- | --- | --- |\n")
+        for r in cut["rows"]:
+            out.write(f"| {r['record_in']} | {r['record_out']} | {_md(r['track'])} | {_md(_shows(r))} | "
+                      f"{_md(origins_text(r['origins']))} | {_md(state_text(r['flags']))} |\n")
+        out.write("\n")
+
+
+def _shows(r: dict[str, Any]) -> str:
+    return (r["path"] or r["clip"] or "?") + (f" ({r['files']:,} files: {r['frames']})" if r["frames"] else "")
+
+
+def origins_text(origins: dict[str, int]) -> str:
+    if len(origins) == 1:
+        return next(iter(origins))
+    return ", ".join(f"{o} x{n:,}" for o, n in sorted(origins.items(), key=lambda kv: -kv[1]))
+
+
+def _flag_text(f: dict[str, Any], *, audit: bool = False) -> str:
+    """A flag on one line: id, severity/status, the decision in force, and in the audit its trail."""
+    text = f"#{f['id']} {f['severity']}/{f['status']}"
+    if f.get("decided_by"):
+        text += f" by {f['decided_by']} ({f['ref'] or 'no ref'}) {(f.get('decided_at') or '')[:10]}"
+    if audit:
+        text += " [" + "; ".join(trail_text(t) for t in f.get("trail") or []) + "]"
+    return text
+
+
+def trail_text(t: dict[str, Any]) -> str:
+    """One step of a flag's trail: what happened, who, when and why."""
+    at = (t.get("at") or "")[:16].replace("T", " ")
+    what = {"decided": f"{t.get('decision')} at {t.get('severity')}", "revoked": f"{t.get('was')} revoked",
+            "reopened": f"reopened ({t.get('why') or 'was ' + str(t.get('was'))})",
+            "resolved": f"resolved: {t.get('why') or 'condition no longer holds'}",
+            "severity": f"severity {t.get('was')} -> {t.get('severity')}" + (f": {t['why']}" if t.get("why") else "")}
+    text = what.get(t["event"], t["event"]) + f" by {t.get('by') or '?'}"
+    if t.get("ref"):
+        text += f" ({t['ref']})"
+    if t.get("note"):
+        text += f": {t['note']}"
+    return f"{text}, {at}"
+
+
