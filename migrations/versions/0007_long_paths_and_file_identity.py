@@ -68,6 +68,10 @@ def upgrade() -> None:
     with op.batch_alter_table("asset", schema=None) as batch_op:
         batch_op.alter_column("path_key", server_default=None)
         batch_op.create_index("ix_asset_project_path_key", ["project", "path_key"], unique=False)
+        # (project, id) serves what the single-column project index did, and reading a project's
+        # assets a chunk at a time in id order (the report), which that one made quadratic
+        batch_op.drop_index("ix_asset_project")
+        batch_op.create_index("ix_asset_project_id", ["project", "id"], unique=False)
     if pg:
         op.drop_index("ix_asset_project_path_pattern", table_name="asset")
         op.drop_index("ix_asset_project_path", table_name="asset")
@@ -82,6 +86,8 @@ def downgrade() -> None:
         op.create_index("ix_asset_project_path_pattern", "asset", ["project", "path"],
                         postgresql_ops={"path": "text_pattern_ops"})
     with op.batch_alter_table("asset", schema=None) as batch_op:
+        batch_op.drop_index("ix_asset_project_id")
+        batch_op.create_index("ix_asset_project", ["project"], unique=False)
         batch_op.drop_index("ix_asset_project_path_key")
         batch_op.drop_column("path_key")
     op.drop_table("file_state")

@@ -56,7 +56,7 @@ LEDGER_ENTRY = Table(
 ASSET = Table(
     "asset", metadata,
     Column("id", String(64), primary_key=True),
-    Column("project", String(64), nullable=False, index=True),
+    Column("project", String(64), nullable=False),
     Column("path", String, nullable=False),
     Column("path_key", String(64), nullable=False),  # SHA-256 of path: what lookups by path use
     Column("sha256", String(64), nullable=False, index=True),
@@ -78,6 +78,9 @@ ASSET = Table(
     # Lookups by path go through its hash: a PostgreSQL btree row holds at most ~2.7 KB and a path
     # may be 4 KB (one such path stopped all recording).
     Index("ix_asset_project_path_key", "project", "path_key"),
+    # a project's assets a chunk at a time in id order (the report's pass, keyset pagination); it
+    # also serves every lookup by project alone (no single-column project index is kept)
+    Index("ix_asset_project_id", "project", "id"),
     # Path prefixes (`ls 'final/reel2/*'`): SQLite walks (project, path) between the prefix and its
     # successor (no size limit on its keys); PostgreSQL matches LIKE on the first PATH_PREFIX
     # characters (ledger/reader.py) in a text_pattern_ops index made by migration 0007 (an
