@@ -638,3 +638,33 @@ def test_thousands_of_compressed_text_chunks_cost_one_budget(show_root: Path) ->
     assert time.monotonic() - t < 30
     details = [e["detail"] for e in res["evidence"]]
     assert len(details) == 2 and "the rest were not read" in details[1]
+
+
+def test_a_watcher_started_on_a_full_ledger_disk_waits_and_reconciles_when_space_is_back(
+        show_root: Path, tiny_disk: Path, tmp_path: Path) -> None:
+    """The watcher exited on a full disk during its first reconcile (under systemd: a crash loop);
+    it waits and retries as it does for a lost ledger."""
+    from tests.watch.test_daemon import assets
+
+    url = f"sqlite:///{tiny_disk}/ledger.db"
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace('database_url = ""', f'database_url = "{url}"'))
+    assert run_cli("init", str(show_root)).code == 0
+    for i in range(40):
+        write_png(show_root / f"b/{i}.png", {"parameters": SD_PARAMS + "x" * 2000}, color=(i, 3, 3))
+    filler = fill(tiny_disk)
+    log = tmp_path / "watch.log"
+    proc = subprocess.Popen([PY, "-m", "reelprov", "watch", "--settle", "0.2"],
+                            env={**os.environ, "REELPROV_PROJECT": str(show_root)}, stdout=subprocess.DEVNULL,
+                            stderr=log.open("w"))
+    try:
+        wait_for(lambda: "waiting for the ledger" in log.read_text(), what="the full disk noticed")
+        time.sleep(3)  # tried again, said once
+        assert proc.poll() is None, log.read_text()
+        assert log.read_text().count("waiting for the ledger") == 1, log.read_text()
+        filler.unlink()
+        wait_for(lambda: len(assets(show_root)) == 40, timeout=60, what="the first reconcile done when space is back")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    assert proc.returncode == 0, log.read_text()

@@ -856,13 +856,15 @@ def _gate_failures(gate: dict[str, Any]) -> None:
         _err("the ledger chain was not checked (--no-verify): the gate clears only a verified ledger")
     for c in gate["changed"][:20]:
         _err(f"  CHANGED: {_p(c['path'])}: {_t(c['why'])} (recorded sha256 {c['recorded'][:12]}); run `reelprov scan` and review it again")
-    blocking = gate["blocking"]
-    if blocking:
-        _err(f"{_n(len(blocking), 'flag')} at or above {gate['level']} {'is' if len(blocking) == 1 else 'are'} unresolved:")
+    if gate["changed_count"] > 20:
+        _err(f"  ... and {gate['changed_count'] - 20:,} more changed files; `reelprov scan` records them")
+    blocking, total = gate["blocking"], gate["blocking_count"]
+    if total:
+        _err(f"{_n(total, 'flag')} at or above {gate['level']} {'is' if total == 1 else 'are'} unresolved:")
         for f in blocking[:200]:
             _err(f"  #{f['id']} {f['severity']}/{f['status']} {_p(f['path'])}: {_t(f['reason'])}")
-        if len(blocking) > 200:
-            _err(f"  ... and {len(blocking) - 200:,} more; `reelprov flags --status unresolved` lists them all")
+        if total > 200:
+            _err(f"  ... and {total - 200:,} more; `reelprov flags --status unresolved` lists them all")
 
 
 @app.command()
@@ -882,10 +884,44 @@ def watch(
     check_range("watch", "poll_seconds", poll, "--poll")
     check_range("scan", "settle_seconds", settle, "--settle")
     setup_logging("json" if as_json else log_format)
-    p = _open()
+    p = _open_waiting()
+    if p is None:
+        return  # stopped while waiting for the ledger
     w = Watcher(p, poll=poll, settle=settle)
     install_signal_handlers(w)
     w.run()
+
+
+def _open_waiting() -> "Project | None":
+    """The project for the watcher: a ledger that does not answer at start (a full disk, the server
+    down) is waited for, tried every LEDGER_RETRY_SECONDS and said once, as while watching; SIGTERM
+    or Ctrl-C meanwhile stop it (None). A ledger that is not there at all is an error at once."""
+    import logging
+    import signal
+    import threading
+
+    from reelprov.errors import DatabaseError, LedgerMissing
+    from reelprov.watch.daemon import LEDGER_RETRY_SECONDS
+
+    stop = threading.Event()
+    handlers = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
+    said = False
+    try:
+        while True:
+            try:
+                return _open()
+            except LedgerMissing:
+                raise
+            except DatabaseError as exc:
+                if not said:
+                    logging.getLogger("reelprov.watch").error(
+                        "%s; waiting for the ledger (tried again every %g s)", exc, LEDGER_RETRY_SECONDS)
+                    said = True
+            if stop.wait(LEDGER_RETRY_SECONDS):
+                return None
+    finally:
+        for s, h in handlers.items():
+            signal.signal(s, h)
 
 
 @app.command()

@@ -21,6 +21,11 @@ class DatabaseError(ReelprovError):
     """The ledger database cannot be opened, is corrupt, or is unreachable."""
 
 
+class LedgerMissing(DatabaseError):
+    """No ledger where the project says (a SQLite file missing, empty or holding no ledger): a mistake
+    to fix or a backup to restore, not an outage to wait out."""
+
+
 class MigrationRequired(DatabaseError):
     """The ledger schema is older than this reelprov and automatic upgrade is switched off."""
 

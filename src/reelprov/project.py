@@ -95,9 +95,9 @@ class Project:
         cfg = config_mod.load(config_mod.find_root(root))
         project = cls(cfg, actor=actor)
         if not create and not project.reader.exists():
-            from reelprov.errors import DatabaseError
+            from reelprov.errors import LedgerMissing
 
-            raise DatabaseError(
+            raise LedgerMissing(
                 f"{project.reader.where}: no ledger database there. If the project's ledger was moved or deleted, "
                 f"restore it; if database_url or REELPROV_DATABASE_URL is mistyped, correct it; `reelprov init "
                 f"{cfg.root}` starts a new, empty one")
@@ -106,9 +106,9 @@ class Project:
             # An empty or schema-less file where the ledger was (truncated, overwritten, a failed
             # copy): migrating it would start a new, empty history in its place and lose every
             # approval. A shared PostgreSQL database is set up on first use; a SQLite file only by init.
-            from reelprov.errors import DatabaseError
+            from reelprov.errors import LedgerMissing
 
-            raise DatabaseError(
+            raise LedgerMissing(
                 f"{project.reader.where}: the ledger file is empty or holds no reelprov ledger, so its history "
                 f"(entries, approvals) is not there; restore it from a backup. `reelprov init {cfg.root}` starts a "
                 "new, empty one only after you move this file away")

@@ -79,7 +79,7 @@ def test_every_status_severity_origin_and_stage_combination(cli, show_root: Path
             verdict = check(p, level)
             want = {fid for fid, (status, sev) in expected.items()
                     if status in ("open", "rejected") and SEVERITIES.index(sev) >= SEVERITIES.index(level)}
-            assert {b.id for b in verdict.blockers} == want, level
+            assert {b.id for b in verdict.blockers} == want and verdict.blocking_count == len(want), level
             assert not verdict.cleared and verdict.line().startswith(f"NOT CLEARED: {len(want)} blocking at {level}")
             # every origin and every stage has a blocking flag at every level
             blocked = {b.path for b in verdict.blockers}

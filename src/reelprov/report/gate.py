@@ -69,30 +69,38 @@ class Changed:
         return {"path": self.path, "recorded": self.recorded, "now": self.now, "why": self.why}
 
 
+# Blocking flags and changed files a verdict lists (it counts them all): a show with 250,000 open
+# flags lists them in the report's sections, not in the verdict.
+MAX_LISTED = 1000
+CHUNK = 2000
+
+
 @dataclass
 class Verdict:
     level: str
     head_seq: int
     head_hash: str
-    blockers: list[Blocker] = field(default_factory=list)
-    changed: list[Changed] = field(default_factory=list)
+    blockers: list[Blocker] = field(default_factory=list)  # the first MAX_LISTED
+    changed: list[Changed] = field(default_factory=list)  # the first MAX_LISTED
+    blocking_count: int = 0
+    changed_count: int = 0
     verified: bool = True  # the chain was checked
     problems: list[str] = field(default_factory=list)  # what verification found
     rehashed: int = 0
 
     @property
     def cleared(self) -> bool:
-        return self.verified and not self.blockers and not self.changed and not self.problems
+        return self.verified and not self.blocking_count and not self.changed_count and not self.problems
 
     def line(self) -> str:
         """The verdict in one line, as the report's top and the gate print it."""
         if self.cleared:
             return f"CLEARED at ledger #{self.head_seq} {self.head_hash[:16]} (checked at {self.level})"
         parts = []
-        if self.blockers:
-            parts.append(f"{len(self.blockers):,} blocking at {self.level}")
-        if self.changed:
-            parts.append(f"{len(self.changed):,} file{'s' if len(self.changed) != 1 else ''} changed since recorded")
+        if self.blocking_count:
+            parts.append(f"{self.blocking_count:,} blocking at {self.level}")
+        if self.changed_count:
+            parts.append(f"{self.changed_count:,} file{'s' if self.changed_count != 1 else ''} changed since recorded")
         if self.problems:
             parts.append("the ledger does not verify")
         if not self.verified:
@@ -102,31 +110,37 @@ class Verdict:
     def to_json(self) -> dict[str, Any]:
         return {"level": self.level, "cleared": self.cleared, "verdict": self.line(),
                 "ledger_head": {"seq": self.head_seq, "hash": self.head_hash}, "verified": self.verified,
-                "problems": self.problems, "blocking": [b.to_json() for b in self.blockers],
+                "problems": self.problems, "blocking_count": self.blocking_count,
+                "blocking": [b.to_json() for b in self.blockers], "changed_count": self.changed_count,
                 "changed": [c.to_json() for c in self.changed], "rehashed": self.rehashed}
 
 
 _UNRESOLVED_FLAGS = ("SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
-                     " WHERE flag.project = :p AND flag.status IN (SELECT value FROM json_each(:statuses)) ORDER BY flag.id")
-# Assets whose recorded content a decision or an AI verdict rests on.
-_RESTING = ("SELECT id, path, sha256, origin FROM asset WHERE project = :p AND deleted = :no AND (origin IN"
-            " (SELECT value FROM json_each(:ai)) OR id IN (SELECT asset FROM flag WHERE project = :p AND status IN"
-            " (SELECT value FROM json_each(:decided))))")
+                     " WHERE flag.project = :p AND flag.id > :after AND flag.status IN (SELECT value FROM json_each(:statuses))"
+                     " ORDER BY flag.id LIMIT :n")
+_ASSETS = ("SELECT id, path, sha256, origin FROM asset WHERE project = :p AND id > :after AND deleted = :no"
+           " ORDER BY id LIMIT :n")
 
 
 def check(project: Project, level: str = DEFAULT_LEVEL, *, verify: bool = True, verified: VerifyResult | None = None,
           rehash: bool = True, progress: Progress | None = None) -> Verdict:
     """Decide delivery at LEVEL. VERIFIED: a verification already run (the report's), not run twice.
-    VERIFY False leaves the chain unchecked, and then the verdict cannot clear."""
+    VERIFY False leaves the chain unchecked, and then the verdict cannot clear. Flags and assets are
+    read a chunk at a time: memory does not grow with the project."""
     check_level(level)
     rd, pid = project.reader, project.cfg.project_id
     with rd.snapshot():
         head_seq, head_hash = rd.head(pid)
-        blockers = [Blocker(r["id"], r["path"], r["rule"], r["area"], r["severity"], r["status"], r["reason"], r["sha256"])
-                    for r in rd.iter(_UNRESOLVED_FLAGS, p=pid, statuses=list(UNRESOLVED))
-                    if blocks(r["status"], r["severity"], level)]
-        resting = rd.rows(_RESTING, p=pid, no=False, ai=list(ANY_AI), decided=list(DECIDED)) if rehash else []
-    v = Verdict(level, head_seq, head_hash, blockers)
+        v = Verdict(level, head_seq, head_hash)
+        after = 0
+        while rows := rd.rows(_UNRESOLVED_FLAGS, p=pid, after=after, statuses=list(UNRESOLVED), n=CHUNK):
+            after = rows[-1]["id"]
+            for r in rows:
+                if blocks(r["status"], r["severity"], level):
+                    v.blocking_count += 1
+                    if len(v.blockers) < MAX_LISTED:
+                        v.blockers.append(Blocker(r["id"], r["path"], r["rule"], r["area"], r["severity"], r["status"],
+                                                  r["reason"], r["sha256"]))
     if verify or verified is not None:
         if verified is None:
             from reelprov.ledger.verify import verify_project
@@ -135,14 +149,34 @@ def check(project: Project, level: str = DEFAULT_LEVEL, *, verify: bool = True, 
         v.problems = list(verified.problems)
     else:
         v.verified = False
-    for i, a in enumerate(sorted(resting, key=lambda a: a["path"])):
-        if progress is not None and i % 100 == 0:
-            progress("re-hashing approved and AI files", i, len(resting))
-        now, why = _content_now(project.root / a["path"])
-        if now != a["sha256"]:
-            v.changed.append(Changed(a["path"], a["sha256"], now, why or "the content differs from what was recorded"))
-    v.rehashed = len(resting)
+    if rehash:
+        _rehash(project, v, progress)
     return v
+
+
+def _rehash(project: Project, v: Verdict, progress: Progress | None) -> None:
+    """Re-hash every live asset an approval or an AI verdict rests on, a chunk at a time."""
+    rd, pid = project.reader, project.cfg.project_id
+    after = ""
+    while True:
+        with rd.snapshot():
+            rows = rd.rows(_ASSETS, p=pid, after=after, no=False, n=CHUNK)
+            if not rows:
+                return
+            after = rows[-1]["id"]
+            decided = {f["asset"] for f in rd.flags_of(pid, [r["id"] for r in rows], chunk=CHUNK)
+                       if f["status"] in DECIDED}
+        for a in rows:
+            if a["origin"] not in ANY_AI and a["id"] not in decided:
+                continue
+            v.rehashed += 1
+            if progress is not None and v.rehashed % 100 == 0:
+                progress("re-hashing approved and AI files", v.rehashed, v.rehashed)
+            now, why = _content_now(project.root / a["path"])
+            if now != a["sha256"]:
+                v.changed_count += 1
+                if len(v.changed) < MAX_LISTED:
+                    v.changed.append(Changed(a["path"], a["sha256"], now, why or "the content differs from what was recorded"))
 
 
 def _content_now(path: os.PathLike[str] | str) -> tuple[str | None, str | None]:
