@@ -1,4 +1,4 @@
-"""Asset queries and the asset JSON of the public contract (DESIGN.md)."""
+"""Asset queries and the asset JSON of the public contract (README, "Asset JSON")."""
 
 from __future__ import annotations
 

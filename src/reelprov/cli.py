@@ -227,7 +227,7 @@ def ls_cmd(
     glob: Annotated[str | None, typer.Argument(help="A folder, a file or a path glob ('final/**'), relative to where you stand like other paths.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List assets (the JSON contract of DESIGN.md with --json)."""
+    """List assets (with --json: the asset JSON of the README, "Asset JSON")."""
     from reelprov.assets import Filters, list_assets
     from reelprov.classify import ORIGINS
     from reelprov.errors import ReelprovError
