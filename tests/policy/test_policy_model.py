@@ -92,7 +92,7 @@ class PolicyModel(RuleBasedStateMachine):
         files = self._files()
         if files:
             args = ["--tool", tool] if tool and origin != "human" else []
-            assert self.cli("declare", data.draw(st.sampled_from(files)), "--origin", origin, *args, "--ref", "L-2").code == 0
+            assert self.cli("declare", data.draw(st.sampled_from(files)), "--origin", origin, *args, *SIGNED).code == 0
 
     @rule(data=st.data(), name=st.sampled_from(["Reel 1", "Reel 2"]))
     def import_cut(self, data: st.DataObject, name: str) -> None:
