@@ -160,30 +160,27 @@ def as_ordinary_user() -> list[str]:
     return list(DROP_READ_ANYTHING)
 
 
-# Fault injection for a reader library's native code crashing (as a segfault would) on every file
-# with "hostile" in its name; reelprov's own unread recording still works on it.
-_CRASHING_READER = ("import os, signal, sys\nimport reelprov.scan as s\nreal = s.examine\n"
-                    "def crashing(path, rel, **kw):\n"
-                    "    if 'hostile' in rel and kw.get('unread') is None:\n        os.kill(os.getpid(), signal.SIGSEGV)\n"
-                    "    return real(path, rel, **kw)\n"
-                    "s.examine = crashing\nfrom reelprov.cli import main\nmain(sys.argv[1:])\n")
+# Fault injection for a reader library's native code failing on every file whose name holds a
+# word, while reelprov's own unread recording of such a file still works: "hostile" files crash
+# the reading process (as a segfault would), "stalling" ones never return (catastrophic
+# backtracking in the C regular-expression engine, which never gets back to Python to see a signal).
+_FAULTS = {"hostile": "os.kill(os.getpid(), signal.SIGSEGV)", "stalling": "re.match(r'(a*)*b', 'a' * 64)"}
+
+
+def _faulty_reader_command(word: str, args: tuple[str, ...]) -> list[str]:
+    code = ("import os, re, signal, sys\nimport reelprov.scan as s\nreal = s.examine\n"
+            "def faulty(path, rel, **kw):\n"
+            f"    if {word!r} in rel and kw.get('unread') is None:\n        {_FAULTS[word]}\n"
+            "    return real(path, rel, **kw)\n"
+            "s.examine = faulty\nfrom reelprov.cli import main\nmain(sys.argv[1:])\n")
+    return [sys.executable, "-c", code, *args]
 
 
 def crashing_reader_command(*args: str) -> list[str]:
     """The command line of `reelprov ARGS` in a process whose file readers crash on "hostile" files."""
-    return [sys.executable, "-c", _CRASHING_READER, *args]
-
-
-# A reader library stalling in native code (catastrophic backtracking in the C regular-expression
-# engine, which never returns to Python to see a signal handler) on every file with "stalling" in its
-# name; the unread recording of such a file still works.
-_STALLING_READER = ("import re, sys\nimport reelprov.scan as s\nreal = s.examine\n"
-                    "def stalling(path, rel, **kw):\n"
-                    "    if 'stalling' in rel and kw.get('unread') is None:\n        re.match(r'(a*)*b', 'a' * 64)\n"
-                    "    return real(path, rel, **kw)\n"
-                    "s.examine = stalling\nfrom reelprov.cli import main\nmain(sys.argv[1:])\n")
+    return _faulty_reader_command("hostile", args)
 
 
 def stalling_reader_command(*args: str) -> list[str]:
     """The command line of `reelprov ARGS` in a process whose file readers never return on "stalling" files."""
-    return [sys.executable, "-c", _STALLING_READER, *args]
+    return _faulty_reader_command("stalling", args)

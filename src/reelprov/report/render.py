@@ -212,43 +212,6 @@ def thumbnail(path: Path, media_type: str) -> str | None:
         return None
 
 
-def _row_html(r: dict[str, Any], thumb: str | None, section: str = "") -> Any:
-    """One table row. Plain Python with html.escape on every value from the data: the report's
-    largest sections have tens of thousands of rows; a Jinja loop per cell, then markupsafe's
-    per-value Markup objects, were most of its build time."""
-    from markupsafe import Markup
-
-    def e(v: Any) -> str:
-        s = str(v)
-        return _escape(s, quote=True) if _HTML_SPECIAL.search(s) else s  # most values need nothing
-
-    cell = (f'<img alt="" src="{e(thumb)}">' if thumb else f'<span class="small">{e(r["media_type"])}</span>')
-    tools = f" &middot; {e(', '.join(r['tools']))}" if r["tools"] else ""
-    ev = "".join(f"<li>{e(x)}</li>" for x in r["evidence"])
-    tags = f'<div class="small">{e(", ".join(r["tags"]))}</div>' if r["tags"] else ""
-    cuts = "".join(f"{e(c['cut'])} {e(c['track'])} {e(c['record_in'])}&ndash;{e(c['record_out'])}<br>" for c in r["cut_usage"]) or "&ndash;"
-    flags = []
-    for f in r["flags"]:
-        dec = ""
-        if f["decided_by"]:
-            dec = (f'<div class="small">{e(f["status"])} at {e(f.get("decided_severity") or f["severity"])} by {e(f["decided_by"])}'
-                   + (f" ({e(f['ref'])})" if f["ref"] else "")
-                   + f" {e((f['decided_at'] or '')[:10])}" + (f": {e(f['note'])}" if f["note"] else "")
-                   + (f" &middot; sha256 {e(f['sha256'][:12])}" if f.get("sha256") else "") + "</div>")
-        if section == "audit" and f.get("trail"):
-            dec += '<ol class="trail small">' + "".join(f"<li>{e(trail_text(t))}</li>" for t in f["trail"]) + "</ol>"
-        flags.append(f'<li><span class="sev-{e(f["severity"])}">#{e(f["id"])} {e(f["severity"])}</span> '
-                     f'<span class="st-{e(f["status"])}">{e(f["status"])}</span> <span class="small">{e(f["area"])}: {e(f["reason"])}</span>{dec}</li>')
-    return Markup(
-        f'<tr class="row"><td class="thumb">{cell}</td>'
-        f'<td><div class="path">{e(r["path"])}</div>'
-        + ('<div class="small bad-text">deleted from the project; still in the cut (media offline)</div>' if r["deleted"] else "")
-        + (f'<div class="small">{e(r["frames"])}</div></td>' if r.get("frames") else
-           f'<div class="small">sha256 {e(r["sha256"][:16])}&hellip;</div></td>')
-        + f'<td><b>{e(r["origin"])}</b>{tools}<div class="small">C2PA {e(r["c2pa"]["state"])}</div><ul class="plain small">{ev}</ul></td>'
-        f'<td>{e(r["stage"])}{tags}</td><td class="small">{cuts}</td><td><ul class="plain">{"".join(flags)}</ul></td></tr>')
-
-
 class _Thumbs:
     """Thumbnails for the first THUMB_LIMIT files shown (each made once)."""
 
