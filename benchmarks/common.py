@@ -50,8 +50,23 @@ def child_max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def _scratch_data() -> str:
+    import atexit
+    import tempfile
+
+    global _DATA
+    if _DATA is None:
+        _DATA = tempfile.mkdtemp(prefix="rp-bench-data-")
+        atexit.register(shutil.rmtree, _DATA, True)
+    return _DATA
+
+
+_DATA: str | None = None
+
+
 def env(**extra: str) -> dict[str, str]:
-    e = {**os.environ, "REELPROV_ACTOR": "bench", **extra}
+    # reports and watchers anchor the ledger head under the user's data folder: not the benchmarks'
+    e = {**os.environ, "REELPROV_ACTOR": "bench", "XDG_DATA_HOME": _scratch_data(), **extra}
     e.pop("REELPROV_DATABASE_URL", None)
     # This workplace's shell sets PYTHONDONTWRITEBYTECODE=1, so every command would recompile
     # reelprov's modules from source. An installed reelprov has its bytecode (pip compiles it at
