@@ -560,12 +560,13 @@ def _print_flag(f: dict[str, Any], *, detail: bool = False) -> None:
 
 def _decide(decision: str, flag_ids: list[str] | None, by: str, ref: str | None, note: str | None, sha256: str | None,
             path: str | None, rule: str | None, status: list[str] | None, as_json: bool) -> None:
+    from reelprov.policy import DECIDED
     from reelprov.review import decide as do_decide
     from reelprov.review import revoke, select_flags
 
     p = _open()
     where = p.cfg.relpath(path) if path is not None else None
-    want = ("approved", "rejected", "waived") if decision == "revoke" else ("open",)
+    want = DECIDED if decision == "revoke" else ("open",)
     chosen = select_flags(p, ids=flag_ids or [], path=where, rule=rule, status=status or [], want=want, action=decision)
     if decision == "revoke":
         done = revoke(p, chosen, by=by, note=note, ref=ref)

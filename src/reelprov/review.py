@@ -16,14 +16,13 @@ from reelprov.errors import (
     WaiverReasonRequired,
 )
 from reelprov.names import one_line
-from reelprov.policy import STATUSES, UNRESOLVED, Clearance
+from reelprov.policy import DECIDED, STATUSES, UNRESOLVED, Clearance
 from reelprov.policy.engine import evaluate_asset, flag_changes
 from reelprov.progress import Progress
 from reelprov.project import Project
 from reelprov.stages import STAGES, check_tags, tag_sources
 
 DECISIONS = {"approve": "approved", "reject": "rejected", "waive": "waived"}
-DECIDED = ("approved", "rejected", "waived")  # what a revoke takes back
 # `flags --status unresolved`: what blocks delivery
 STATUS_GROUPS = {"unresolved": UNRESOLVED, "decided": DECIDED}
 # The largest range of flag ids one command takes (10-19); a typo such as 10-1900000 is refused.
@@ -32,11 +31,6 @@ MAX_RANGE = 100_000
 
 def _clearance(project: Project, what: str, by: str | None, ref: str | None) -> Clearance:
     return Clearance(what, by=by, ref=ref, required=project.cfg.require_ref_to_clear)
-
-
-def _signed(payload: dict[str, Any], c: Clearance) -> dict[str, Any]:
-    """PAYLOAD with who made the change and the reference that allows it, where given."""
-    return {**payload, **({"by": c.by} if c.by else {}), **({"ref": c.ref} if c.ref else {})}
 
 
 def tag(project: Project, assets: list[dict[str, Any]], *, add: Sequence[str] = (), remove: Sequence[str] = (),
@@ -69,7 +63,7 @@ def tag(project: Project, assets: list[dict[str, Any]], *, add: Sequence[str] = 
             if clear_stage and cur["stage_override"] is not None:
                 payload["stage"] = None
             if payload:
-                b.append("tagged", a["id"], _signed(payload, c))
+                b.append("tagged", a["id"], {**payload, **c.signature()})
                 n += 1
     return n
 

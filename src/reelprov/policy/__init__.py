@@ -7,6 +7,8 @@ the rule engine.
 SEVERITIES = ("review", "escalate", "block")
 STATUSES = ("open", "approved", "rejected", "waived", "resolved")
 UNRESOLVED = ("open", "rejected")  # still in the way of delivery
+DECIDED = ("approved", "rejected", "waived")  # a decision stands on the flag (what revoke takes back)
+CLEARED = ("approved", "waived")  # decisions that let the element through
 
 
 class Clearance:
@@ -25,3 +27,7 @@ class Clearance:
     @property
     def complete(self) -> bool:
         return self.by is not None and self.ref is not None
+
+    def signature(self) -> dict[str, str]:
+        """Who made the change and the reference that allows it, where given (for a ledger payload)."""
+        return {k: v for k, v in (("by", self.by), ("ref", self.ref)) if v}

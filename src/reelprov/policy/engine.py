@@ -12,7 +12,7 @@ from reelprov.classify import ANY_AI, ORIGINS, STRENGTH, strength
 from reelprov.config import ProjectConfig
 from reelprov.errors import ClearanceRequired, ConfigError
 from reelprov.names import one_line
-from reelprov.policy import SEVERITIES, UNRESOLVED, Clearance
+from reelprov.policy import CLEARED, SEVERITIES, UNRESOLVED, Clearance
 from reelprov.stages import STAGES, TAGS, stage_of, tags_of
 
 if TYPE_CHECKING:
@@ -265,7 +265,8 @@ def why_not(rule: Rule, f: Facts, approved: list[str], *, deleted: bool = False)
          f"no longer headed to screen (stage {f.stage}, in no current cut)"),
         ("tags_any" in w and not set(w["tags_any"]) & set(f.tags),
          f"it no longer has any of the tags {', '.join(w.get('tags_any', ()))}"),
-        ("tool_approved" in w, "the tools are now " + (", ".join(f.tools) or "none named")),
+        ("tool_approved" in w and (not f.tools or all(_tool_ok(t, approved) for t in f.tools) != w["tool_approved"]),
+         "the tools are now " + (", ".join(f.tools) or "none named")),
         ("c2pa_state" in w and f.c2pa_state not in w["c2pa_state"], f"Content Credentials are now {f.c2pa_state}"),
         ("tool_replicates" in w and not set(w["tool_replicates"]) & set(f.replicates), "no tool that replicates people"),
         ("declared_against_file" in w and f.declared_against_file != w["declared_against_file"],
@@ -365,7 +366,7 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
                     "flag_id": flag["id"], "sha256": asset["sha256"], "reason": note, "severity": rule.severity, "was": was,
                     "why": "content changed" if changed else "the condition holds again"})
                 b.emit("flag-reopened", _event(b, flag["id"], asset))
-            elif flag["status"] in ("approved", "waived") and severity_rank(rule.severity) > severity_rank(decided_at or ""):
+            elif flag["status"] in CLEARED and severity_rank(rule.severity) > severity_rank(decided_at or ""):
                 # decided at a lower severity than the rule now asks: that decision does not cover it
                 note = (f"{why} (raised to {rule.severity} since it was {flag['status']} at {decided_at} by "
                         f"{flag['decided_by']}: decide it again)")
@@ -383,7 +384,7 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
                     c = _check_clearance(b, flag, asset, f"lower to {rule.severity}")
                     payload["why"] = f"severity lowered from {flag['severity']} to {rule.severity}" + (
                         f" by {c.what}" if c else " (the policy changed)")
-                    payload.update(_cleared_by(c))
+                    payload.update(c.signature() if c else {})
                 b.append("flag_updated", asset_id, payload)
                 b.emit("flag-updated", _event(b, flag["id"], asset))
         elif flag is not None and flag["status"] in UNRESOLVED:
@@ -391,14 +392,9 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
             c = _check_clearance(b, flag, asset, "resolve")
             because = why_not(rule, f, policy.approved_tools, deleted=gone)
             b.append("flag_resolved", asset_id, {"flag_id": flag["id"], "reason": "condition no longer holds",
-                                                 "because": because + (f" ({c.what})" if c else ""), **_cleared_by(c)})
+                                                 "because": because + (f" ({c.what})" if c else ""),
+                                                 **(c.signature() if c else {})})
             b.emit("flag-resolved", _event(b, flag["id"], asset))
-
-
-def _cleared_by(c: Clearance | None) -> dict[str, str]:
-    if c is None:
-        return {}
-    return {k: v for k, v in (("by", c.by), ("ref", c.ref)) if v}
 
 
 def _event(b: Batch, fid: int, asset: dict[str, Any]) -> dict[str, Any]:

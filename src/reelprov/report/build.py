@@ -11,7 +11,7 @@ from typing import Any
 
 from reelprov.classify import AI_ORIGINS, ANY_AI
 from reelprov.cut import event_assets
-from reelprov.policy import UNRESOLVED
+from reelprov.policy import CLEARED, UNRESOLVED
 from reelprov.policy.engine import severity_rank
 from reelprov.progress import Progress
 from reelprov.project import Project
@@ -43,7 +43,6 @@ SECTIONS = (
 )
 
 
-_DECIDED = ("approved", "waived")
 _BRIEF = ("SELECT id, path, origin, cuts, stage_override, c2pa_state, media_type, deleted FROM asset"
           " WHERE project = :p AND id > :after ORDER BY id LIMIT :n")
 _FULL = "SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))"
@@ -78,7 +77,7 @@ def _plan(a: dict[str, Any], stage: str, af: list[dict[str, Any]]) -> list[tuple
         out.append(("open_reviews", live))
     if rejected := [f for f in live if f["status"] == "rejected"]:
         out.append(("rejected", rejected))
-    if decided := [f for f in live if f["status"] in _DECIDED]:
+    if decided := [f for f in live if f["status"] in CLEARED]:
         out.append(("approved", decided))
     if audit := [f for f in af if audited(f)]:
         out.append(("audit", audit))
@@ -204,7 +203,7 @@ def _count(counts: dict[str, int], a: dict[str, Any], stage: str, af: list[dict[
     for f in af:
         counts["flags_open"] += f["status"] == "open"
         counts["flags_rejected"] += f["status"] == "rejected"
-        counts["flags_approved"] += f["status"] in _DECIDED
+        counts["flags_approved"] += f["status"] in CLEARED
         counts["flags_audited"] += audited(f)
     counts["flags_blocking"] += len(blocking_flags(af, "escalate"))
 

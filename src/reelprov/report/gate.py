@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reelprov.classify import ANY_AI
 from reelprov.errors import ReportError
-from reelprov.policy import SEVERITIES, UNRESOLVED
+from reelprov.policy import CLEARED, SEVERITIES, UNRESOLVED
 from reelprov.progress import Progress
 
 if TYPE_CHECKING:
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 # Without --fail-on the report's verdict is taken at review: cleared means nothing is unresolved.
 DEFAULT_LEVEL = "review"
-DECIDED = ("approved", "waived")
 
 
 def blocks(status: str, severity: str, level: str) -> bool:
@@ -165,7 +164,7 @@ def _rehash(project: Project, v: Verdict, progress: Progress | None) -> None:
                 return
             after = rows[-1]["id"]
             decided = {f["asset"] for f in rd.flags_of(pid, [r["id"] for r in rows], chunk=CHUNK)
-                       if f["status"] in DECIDED}
+                       if f["status"] in CLEARED}
         for a in rows:
             if a["origin"] not in ANY_AI and a["id"] not in decided:
                 continue
