@@ -127,6 +127,37 @@ def test_0006_fills_decision_severity_and_trails_on_postgres(cli, show_root: Pat
     _0006_fills_decision_severity_and_trails(cli, show_root, pg_url, {"REELPROV_DATABASE_URL": pg_url})
 
 
+def _0008_recomputes_declared_origins(cli, root: Path, url: str, env: dict[str, str] | None = None) -> None:
+    """Before 0008 a sidecar declaring ai_enhanced made a file whose own XMP says generated
+    `ai_enhanced`: the upgrade recomputes it, the policy runs again, the tables agree with the ledger."""
+    import json
+
+    from tests.conftest import SD_PARAMS, write_png
+
+    write_png(root / "final/x.png", {"parameters": SD_PARAMS})
+    (root / "final/x.png.reelprov.json").write_text(json.dumps({"reelprov_declaration": 1, "origin": "ai_enhanced"}))
+    assert cli("scan", cwd=root, env=env).code == 0
+    engine = db.make_engine(url)
+    from alembic import command
+
+    command.downgrade(db._alembic_config(engine), "0007")
+    with engine.begin() as conn:  # what the older rule projected
+        conn.exec_driver_sql("UPDATE asset SET origin = 'ai_enhanced' WHERE path = 'final/x.png'")
+    engine.dispose()
+    assert cli("show", "final/x.png", "--json", cwd=root, env=env).json()["origin"] == "ai_generated"  # upgraded on open
+    assert cli("verify", cwd=root, env=env).code == 0
+    assert cli("policy", "check", "--json", cwd=root, env=env).json()["raised"] == 0
+
+
+def test_0008_recomputes_declared_origins(cli, show_root: Path) -> None:
+    _0008_recomputes_declared_origins(cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}")
+
+
+@pytest.mark.postgres
+def test_0008_recomputes_declared_origins_on_postgres(cli, show_root: Path, pg_url: str) -> None:
+    _0008_recomputes_declared_origins(cli, show_root, pg_url, {"REELPROV_DATABASE_URL": pg_url})
+
+
 @pytest.mark.postgres
 def test_0005_recomputes_origins_on_postgres(cli, show_root: Path, pg_url: str) -> None:
     _0005_recomputes_origins(cli, show_root, pg_url, {"REELPROV_DATABASE_URL": pg_url})

@@ -382,6 +382,8 @@ def db_upgrade(revision: str = "head", as_json: JsonOpt = False) -> None:
     before = db.current_revision(p.engine)
     db.upgrade(p.engine, revision)
     after = db.current_revision(p.engine)
+    if after == db.SCHEMA_HEAD:
+        p.reevaluate_after_upgrade(before)
     if as_json:
         _emit({"before": before, "current": after, "head": db.head_revision(p.engine), "database": db.redact(str(p.engine.url))})
     else:

@@ -36,6 +36,10 @@ def default_actor() -> str:
 # The ledger's actor and host columns hold this many characters (models.LEDGER_ENTRY), on both databases.
 MAX_ACTOR = 200
 
+# The first migration after which verdicts may differ (0008: declarations never say less than the
+# file): upgrading past it evaluates the policy again (Project.reevaluate_after_upgrade).
+REEVALUATE_FROM = "0008"
+
 class Project:
     """Everything a command needs; built by a factory, never at import time.
 
@@ -116,7 +120,16 @@ class Project:
             from reelprov import db
 
             db.ensure_current(project.engine, auto_upgrade=cfg.auto_upgrade)
+            project.reevaluate_after_upgrade(revision)
         return project
+
+    def reevaluate_after_upgrade(self, before: str | None) -> None:
+        """After migrations that change verdicts (REEVALUATE_FROM), evaluate the policy on every
+        asset at once: flags must follow before a report or the gate reads them."""
+        if before is not None and before < REEVALUATE_FROM <= SCHEMA_HEAD:
+            from reelprov.review import policy_check
+
+            policy_check(self)
 
     @classmethod
     def settings_only(cls, root: str | os.PathLike[str] | None = None, *, actor: str | None = None) -> Project:

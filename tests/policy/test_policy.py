@@ -331,7 +331,9 @@ def test_declaring_human_against_the_files_own_ai_metadata_is_flagged(cli, show_
     sky = {f["rule"]: f for f in open_flags(cli, show_root, "vfx/sky.png")}
     conflict = sky["integrity.declared_human_against_file"]
     assert (conflict["area"], conflict["severity"]) == ("integrity", "escalate")
-    assert "the file's own metadata says it was made with AI (Stable Diffusion)" in conflict["reason"]
+    assert "a declaration says less than the file's own metadata, which says ai_generated (Stable Diffusion)" in conflict["reason"]
+    # the file's own claim stands: the declaration cannot make it human
+    assert cli("show", "vfx/sky.png", "--json", cwd=show_root).json()["origin"] == "ai_generated"
     # a declaration may still correct a weak hint such as a folder name
     sketch = cli("show", "midjourney_refs/sketch.png", "--json", cwd=show_root).json()
     assert sketch["origin"] == "human" and not [f for f in sketch["flags"] if f["status"] == "open"]
@@ -422,3 +424,31 @@ def test_a_scan_that_finds_a_tool_in_a_new_sidecar_says_the_flag_now_names_it(cl
     flags = {x["rule"]: x for x in open_flags(cli, show_root, "final/plate.png")}
     assert "Runway Gen-4" in flags["security.unapproved_tool"]["reason"]
     assert flags["screen.ai_headed_to_screen"]["reason"].startswith("ai_composite element headed to screen")
+
+
+def test_a_vendor_sidecar_cannot_downgrade_what_the_file_itself_says(cli, show_root: Path) -> None:
+    """Seen: `x.jpg.reelprov.json` declaring `ai_enhanced` outranked the file's own XMP
+    trainedAlgorithmicMedia: the escalate and review flags went away and `report --fail-on
+    escalate` passed. The file's own claim sets the verdict; the disagreement is an escalation."""
+    import json
+
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", '<x:xmpmeta><rdf:Description Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/'
+                  'newscodes/digitalsourcetype/trainedAlgorithmicMedia"/></x:xmpmeta>')
+    (show_root / "final/props").mkdir(parents=True)
+    Image.new("RGB", (8, 8), (3, 3, 3)).save(show_root / "final/props/x.png", "PNG", pnginfo=info)
+    (show_root / "final/props/x.png.reelprov.json").write_text(
+        json.dumps({"reelprov_declaration": 1, "origin": "ai_enhanced", "tags": ["story_relevant"]}))
+    assert cli("scan", cwd=show_root).code == 0
+    a = cli("show", "final/props/x.png", "--json", cwd=show_root).json()
+    assert a["origin"] == "ai_generated"
+    rules = {f["rule"]: f["severity"] for f in a["flags"] if f["status"] == "open"}
+    assert rules["creative.ai_key_creative"] == "escalate" and rules["integrity.declared_human_against_file"] == "escalate"
+    assert cli("report", "--fail-on", "escalate", "--format", "json", "--output", "-", cwd=show_root).code == 1
+    # a declaration may still strengthen: ai_generated declared over a weak hint wins
+    write_png(show_root / "midjourney_refs/sketch.png", color=(9, 9, 9))
+    assert cli("scan", cwd=show_root).code == 0
+    assert cli("declare", "midjourney_refs/sketch.png", "--origin", "ai_composite", "--by", "v", cwd=show_root).code == 0
+    assert cli("show", "midjourney_refs/sketch.png", "--json", cwd=show_root).json()["origin"] == "ai_composite"

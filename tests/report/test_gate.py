@@ -152,7 +152,6 @@ def test_clearing_an_escalation_by_a_change_needs_a_name_and_a_reference_and_is_
     head = _head(cli, show_root)
     for args in (("untag", "final/props/knife.png", "--tag", "story_relevant"),
                  ("tag", "final/props/knife.png", "--stage", "temp"),
-                 ("declare", "final/props/knife.png", "--origin", "human", "--by", "vendor"),
                  ("untag", "final/props/knife.png", "--tag", "story_relevant", "--by", "A. Editor")):
         r = cli(*args, cwd=show_root)
         assert r.code == 2 and f"would resolve flag {esc[0]['id']} (escalate/open" in r.err and "--ref" in r.err, (args, r.err)

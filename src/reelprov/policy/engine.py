@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reelprov.classify import ANY_AI, ORIGINS, STRENGTH, strength
+from reelprov.classify import ORIGINS
 from reelprov.config import ProjectConfig
 from reelprov.errors import ClearanceRequired, ConfigError
 from reelprov.names import one_line
@@ -168,19 +168,13 @@ class Facts:
     declared_against_file: bool = False  # declared human-made, but the file's own metadata says AI
 
 
-# What the file itself records about how it was made (not hints): a declaration of "human"
-# against it is a contradiction for a person to look at, not a correction.
-_FILE_SAYS = STRENGTH["generator_text"]
-
-
 def _declared_against_file(asset: dict[str, Any]) -> bool:
-    evidence = asset["evidence"] or []
+    """A declaration says less AI than the file's own metadata does (classify.declared_below_file)."""
+    from reelprov.classify import declared_below_file
     from reelprov.ledger.projection import declaration_evidence
 
-    human = any(declaration_evidence(d, asset["sha256"])["origin"] == "human" for d in asset["declarations"] or []) or any(
-        e.get("kind") == "declaration" and e.get("origin") == "human" for e in evidence)
-    return human and any(e.get("kind") != "declaration" and e.get("origin") in ANY_AI and strength(e) >= _FILE_SAYS
-                         for e in evidence)
+    return declared_below_file([*(asset["evidence"] or []),
+                                *(declaration_evidence(d, asset["sha256"]) for d in asset["declarations"] or [])])
 
 
 def facts(asset: dict[str, Any], cfg: ProjectConfig) -> Facts:
