@@ -474,8 +474,8 @@ def test_anchoring_is_routine_and_a_ledger_cut_short_or_wiped_fails_the_gate(cli
     """The chain proved integrity only against anchors someone typed: every report, `reelprov
     anchor` and the watcher keep the head outside the database, and verify and the gate check
     every anchor kept, so a ledger rewritten, cut short or wiped fails without anyone typing one."""
+    from reelprov.config import default_anchor_file as default_file
     from reelprov.config import load
-    from reelprov.ledger.anchor import default_file
 
     write_png(show_root / "final/a.png")
     assert cli("scan", cwd=show_root).code == 0

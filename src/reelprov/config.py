@@ -157,6 +157,13 @@ def find_root(explicit: str | os.PathLike[str] | None = None, *, cwd: Path | Non
     )
 
 
+def default_anchor_file(project_id: str) -> Path:
+    """Where ledger heads are kept by default (ledger/anchor.py): under the user's data folder,
+    outside the project, one append-only file per project."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "reelprov" / "anchors" / f"{project_id}.jsonl"
+
+
 def check_range(section: str, key: str, value: Any, where: str) -> None:
     """ConfigError naming WHERE when VALUE is outside what [SECTION] KEY can sensibly be."""
     span = _RANGES.get((section, key))
@@ -226,10 +233,8 @@ def load(root: Path) -> ProjectConfig:
     ledger = raw.get("ledger", {})
     cfg.database_url = ledger.get("database_url") or None
     cfg.auto_upgrade = ledger.get("auto_upgrade", True)
-    from reelprov.ledger.anchor import default_file
-
     anchor_file = ledger.get("anchor_file")
-    cfg.anchor_file = (default_file(cfg.project_id) if anchor_file is None else
+    cfg.anchor_file = (default_anchor_file(cfg.project_id) if anchor_file is None else
                        Path(os.path.abspath(root / Path(anchor_file).expanduser())) if anchor_file else None)
     cfg.anchor_url = ledger.get("anchor_url") or None
     scan = raw.get("scan", {})

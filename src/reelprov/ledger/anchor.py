@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +25,6 @@ if TYPE_CHECKING:
 
 # The anchor file read back is bounded: one line per report or watcher interval is a few MB a year.
 MAX_ANCHOR_FILE = 64 << 20
-
-
-def default_file(project_id: str) -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "reelprov" / "anchors" / f"{project_id}.jsonl"
 
 
 @dataclass
@@ -50,6 +43,9 @@ class Recorded:
 def record(cfg: ProjectConfig, seq: int, head_hash: str, *, file: Path | None = None, url: str | None = None) -> Recorded:
     """Append the head (SEQ, HEAD_HASH) to the anchor file and post it to the anchor URL (the
     project's, or FILE / URL). The same head already last in the file is not written again."""
+    import socket
+    from datetime import UTC, datetime
+
     out = Recorded(seq, head_hash)
     line = {"project": cfg.project_id, "seq": seq, "hash": head_hash,
             "at": datetime.now(UTC).isoformat(timespec="seconds"), "host": socket.gethostname()}
