@@ -174,7 +174,9 @@ def plan(project: Project, *, verify: bool = True, level: str | None = None,
             if progress is not None:
                 progress("reading the project", counts["assets"], counts["assets"])
     ver = verify_project(project, progress=progress) if verify else None
-    verdict = check(project, level, verify=False, verified=ver, progress=progress)
+    # Without verification the verdict cannot clear: re-hashing every approved and AI file (the
+    # cost of reading them) would change nothing it says.
+    verdict = check(project, level, verify=False, verified=ver, rehash=verify, progress=progress)
     order = {}
     for sec, items in keyed.items():
         items.sort()
