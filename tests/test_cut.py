@@ -968,3 +968,56 @@ def test_media_a_cut_named_is_matched_when_it_arrives(cli, show_root: Path, tmp_
     assert "imported again" not in cli("scan", cwd=show_root).out
     assert cli("show", "final/vfx/sh060.png", "--json", cwd=show_root).json()["in_cut"] is False
     assert cli("verify", cwd=show_root).code == 0
+
+
+def test_fcm_non_drop_frame_written_without_the_hyphen_is_non_drop(cli, show_root: Path) -> None:
+    """`FCM: NON DROP FRAME` (no hyphen) was read as drop-frame: every record time wrong at 29.97."""
+    write_png(show_root / "final/a.png")
+    cli("scan", cwd=show_root)
+    edl = show_root / "r.edl"
+    edl.write_text("TITLE: R\nFCM: NON DROP FRAME\n\n001  AX       V     C        00:00:00:00 00:00:01:00 01:00:10:00 "
+                   "01:00:11:00\n* FROM CLIP NAME: a.png\n")
+    r = cli("cut", "import", str(edl), "--rate", "29.97", "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    [ev] = r.json()["events"]
+    assert (ev["record_in"], ev["record_out"]) == ("01:00:10:00", "01:00:11:00")  # drop-frame would read 01:00:10;00
+
+
+def test_disabled_clips_are_not_on_screen(cli, show_root: Path) -> None:
+    """OTIO clips with enabled = False (switched off in the edit) were counted as on screen."""
+    write_png(show_root / "final/on.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "final/off.png", {"parameters": SD_PARAMS}, color=(5, 5, 5))
+    cli("scan", cwd=show_root)
+    tl = otio.schema.Timeline(name="R")
+    track = otio.schema.Track(name="V1")
+    tl.tracks.append(track)
+    for name, on in (("on.png", True), ("off.png", False)):
+        clip = otio.schema.Clip(name=name, media_reference=otio.schema.ExternalReference(target_url=str(show_root / "final" / name)),
+                                source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, 24),
+                                                                     otio.opentime.RationalTime(24, 24)))
+        clip.enabled = on
+        track.append(clip)
+    path = show_root / "r.otio"
+    otio.adapters.write_to_file(tl, str(path))
+    r = cli("cut", "import", str(path), cwd=show_root)
+    assert r.code == 0, r.err
+    assert "1 disabled clip (switched off in the edit) left out: not on screen" in r.err
+    in_cut = {a["path"] for a in cli("ls", "--in-cut", "--json", cwd=show_root).json()}
+    assert in_cut == {"final/on.png"}
+
+
+def test_a_percent_encoded_file_url_matches_by_its_decoded_name(cli, show_root: Path) -> None:
+    """File names in file:// URLs were matched without percent-decoding (`Temp%20Title.mxf`)."""
+    write_png(show_root / "final/Temp Title.png")
+    cli("scan", cwd=show_root)
+    tl = otio.schema.Timeline(name="R")
+    track = otio.schema.Track(name="V1")
+    tl.tracks.append(track)
+    track.append(otio.schema.Clip(name="clip 1", media_reference=otio.schema.ExternalReference(
+        target_url="file:///Volumes/ELSEWHERE/Temp%20Title.png"), source_range=otio.opentime.TimeRange(
+        otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(24, 24))))
+    path = show_root / "r.otio"
+    otio.adapters.write_to_file(tl, str(path))
+    r = cli("cut", "import", str(path), "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    assert [e["path"] for e in r.json()["events"]] == ["final/Temp Title.png"]

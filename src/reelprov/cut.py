@@ -26,7 +26,7 @@ from reelprov.frames import (
     sequence_of,
 )
 from reelprov.hashing import digest_file
-from reelprov.names import printable, same_form
+from reelprov.names import counted, printable, same_form
 from reelprov.project import Project
 
 SUPPORTED = {".otio": None, ".edl": "cmx_3600", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".aaf": "AAF"}
@@ -142,7 +142,8 @@ def _timing(tl: Any, path: Path, ext: str, rate: float) -> tuple[Any, float, boo
         start = tl.global_start_time.to_seconds()
     elif ext == ".edl":
         text = path.read_text(errors="replace")
-        drop = "DROP FRAME" in text.upper() and "NON-DROP" not in text.upper()
+        fcm = _FCM.search(text)
+        drop = fcm is not None and not fcm.group(1)  # "NON-DROP FRAME", "NON DROP FRAME", "NONDROP FRAME": not drop
         if drop and not _drop_rate(rate):
             raise CutImportError(f"{path}: the EDL says DROP FRAME but the rate is {rate:g}; drop-frame timecode "
                                  f"exists only at 29.97 and 59.94 fps: import it with --rate 29.97 (or 59.94)")
@@ -181,6 +182,16 @@ def _tc(seconds: float, rate: float, drop: bool) -> str:
 
     rt = otio.opentime.from_seconds(seconds, rate).round()
     return otio.opentime.to_timecode(rt, rate, drop)
+
+
+# An EDL's frame code mode: the first FCM line says it (NON-DROP FRAME, as some systems write it
+# without the hyphen, or DROP FRAME).
+_FCM = re.compile(r"^\s*FCM:\s*(NON[-\s]?)?DROP\s*FRAME", re.IGNORECASE | re.MULTILINE)
+
+
+def _plain(ref: str) -> str:
+    """A clip's media reference as a path: a file URL's path, percent-decoded (`Temp%20Title.mxf`)."""
+    return unquote(urlparse(ref).path) if ref.startswith("file:") else ref
 
 
 def _refs(clip: Any) -> list[str]:
@@ -224,9 +235,7 @@ def _mapped(ref: str, path_map: dict[str, str], root: Path) -> str:
 
 
 def _to_rel(ref: str, project: Project, cut_dir: Path) -> str | None:
-    if ref.startswith("file:"):
-        ref = unquote(urlparse(ref).path)
-    ref = _mapped(ref, project.cfg.path_map, project.root)
+    ref = _mapped(_plain(ref), project.cfg.path_map, project.root)
     ref = ref.replace("\\", "/")
     p = Path(ref)
     root = project.root.resolve()
@@ -237,6 +246,16 @@ def _to_rel(ref: str, project: Project, cut_dir: Path) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def _enabled_within(clip: Any, track: Any) -> bool:
+    """CLIP is switched on, and so is every compound clip between it and TRACK."""
+    node = clip
+    while node is not None and node is not track:
+        if not getattr(node, "enabled", True):
+            return False
+        node = node.parent()
+    return True
 
 
 def _on_track(clip: Any, track: Any) -> tuple[Any, Any] | None:
@@ -360,7 +379,7 @@ def _has_next_frame(index: FrameIndex, seq: Sequence, first_path: str) -> bool:
 def _file_name(text: str) -> str:
     """A media path's or clip's file name as names compare: its last part, lower case, one Unicode
     form (NFD from a Mac share, NFC from the editor)."""
-    return same_form(text.replace("\\", "/").rsplit("/", 1)[-1].lower())
+    return same_form(_plain(text).replace("\\", "/").rsplit("/", 1)[-1].lower())
 
 
 def _name_keys(text: str) -> set[str]:
@@ -446,6 +465,9 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
         track_name = track.name or f"{'V' if track.kind == otio.schema.TrackKind.Video else 'A'}{ti + 1}"
         for clip in track.find_clips():
             where["clip"] += 1
+            if not (getattr(track, "enabled", True) and _enabled_within(clip, track)):
+                where["disabled"] = where.get("disabled", 0) + 1  # switched off in the edit: not on screen
+                continue
             placed = _on_track(clip, track)
             if placed is None:
                 continue  # inside a compound clip, in a part of it the cut does not show
@@ -514,6 +536,8 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
     n = where["clip"]
     if n == 0:
         raise CutImportError(f"{path}: the timeline has no clips; export the cut with its events")
+    if where.get("disabled"):
+        notes.append(f"{counted(where['disabled'], 'disabled clip')} (switched off in the edit) left out: not on screen")
     if if_changed:
         now = project.reader.one("SELECT source, events, unmatched FROM cut WHERE project = :p AND name = :n",
                                  p=project.cfg.project_id, n=cut_name)
