@@ -1021,3 +1021,21 @@ def test_a_percent_encoded_file_url_matches_by_its_decoded_name(cli, show_root: 
     r = cli("cut", "import", str(path), "--json", cwd=show_root)
     assert r.code == 0, r.err
     assert [e["path"] for e in r.json()["events"]] == ["final/Temp Title.png"]
+
+
+def test_an_edl_event_with_no_clip_name_does_not_match_a_file_named_like_its_number(cli, show_root: Path) -> None:
+    """An EDL event with no clip name got the name "001" from the adapter, which matched a file 001.png:
+    a file put on screen that the cut never showed."""
+    write_png(show_root / "final/001.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "final/real.png", color=(4, 4, 4))
+    cli("scan", cwd=show_root)
+    edl = show_root / "r.edl"
+    edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n"
+                   "001  BL       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n\n"
+                   "002  AX       V     C        00:00:00:00 00:00:01:00 01:00:01:00 01:00:02:00\n"
+                   "* FROM CLIP NAME: real.png\n")
+    r = cli("cut", "import", str(edl), "--json", cwd=show_root)
+    assert r.code == 0, r.err
+    assert [e["path"] for e in r.json()["events"]] == ["final/real.png"]
+    assert [(u["clip"], u["record_in"]) for u in r.json()["unmatched"]] == [("", "01:00:00:00")]
+    assert {a["path"] for a in cli("ls", "--in-cut", "--json", cwd=show_root).json()} == {"final/real.png"}

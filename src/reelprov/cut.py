@@ -32,6 +32,19 @@ from reelprov.project import Project
 SUPPORTED = {".otio": None, ".edl": "cmx_3600", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".aaf": "AAF"}
 _EDL_EVENT = re.compile(r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?[\d:;]{11}\s+[\d:;]{11}\s+([\d:;]{11})\s+[\d:;]{11}", re.MULTILINE)
 _SOURCE_FILE = re.compile(r"SOURCE FILE:\s*(.+)$", re.IGNORECASE)
+_EVENT_LINE = re.compile(r"^\s*(\d{3,6})\s+\S", re.MULTILINE)
+
+
+def _unnamed_events(text: str) -> set[str]:
+    """The numbers of an EDL's events that carry no `FROM CLIP NAME`: the adapter names such a clip
+    by its event number ("001"), which must not match a file called 001.exr."""
+    found = list(_EVENT_LINE.finditer(text))
+    out = set()
+    for i, m in enumerate(found):
+        end = found[i + 1].start() if i + 1 < len(found) else len(text)
+        if "FROM CLIP NAME" not in text[m.start():end].upper():
+            out.add(m.group(1))
+    return out
 
 
 @dataclass
@@ -301,7 +314,7 @@ def _refuse_long(texts: list[tuple[str, str]], n: int, track_name: str, path: Pa
                 f"no name or path can be over {MAX_PATH}; the timeline is damaged: export it again")
 
 
-def _match(clip: Any, refs: list[str], project: Project, cut_file: Path, by_path: dict[str, _Asset],
+def _match(clip: Any, name: str | None, refs: list[str], project: Project, cut_file: Path, by_path: dict[str, _Asset],
            by_name: dict[str, list[_Asset]]) -> tuple[_Asset | None, list[str], str | None]:
     """The asset a clip shows, the paths of other live assets its name fitted as well (then the
     choice was a guess), and how it was found: by path, then file name, then clip or reel name."""
@@ -314,10 +327,10 @@ def _match(clip: Any, refs: list[str], project: Project, cut_file: Path, by_path
         if hits:
             return *_likeliest(hits, ref), "file name"
     reel = (clip.metadata.get("cmx_3600", {}) or {}).get("reel") if hasattr(clip.metadata, "get") else None
-    for cand in (clip.name, reel):
-        hits = by_name.get(same_form(str(cand or "").lower()))
+    for cand, how in ((name, "clip name"), (reel, "reel name")):
+        hits = by_name.get(same_form(str(cand or "").lower())) if cand else None
         if hits:
-            return *_likeliest(hits, refs[0] if refs else ""), "clip name" if cand == clip.name else "reel name"
+            return *_likeliest(hits, refs[0] if refs else ""), how
     return None, [], None
 
 
@@ -441,6 +454,7 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
     events: list[dict[str, Any]] = []
     unmatched: list[dict[str, Any]] = []
     edl = path.suffix.lower() == ".edl"
+    unnamed = _unnamed_events(path.read_text(errors="replace")) if edl else set()
 
     def index() -> FrameIndex:
         nonlocal frame_index
@@ -480,7 +494,10 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
                     events.append(found)
                     continue
                 refs = [seq.label]  # not found as frames: by name as any clip, and named so if unmatched
-            asset, tied, how = _match(clip, refs, project, path, by_path, by_name)
+            name = None if edl and (clip.name or "") in unnamed else clip.name  # "001": the event number
+            if name is None:
+                ev["clip"] = ""
+            asset, tied, how = _match(clip, name, refs, project, path, by_path, by_name)
             if asset is None:
                 unmatched.append({**ev, "reference": refs[0] if refs else None})
                 continue
