@@ -13,6 +13,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+# Inode numbers are unsigned 64-bit on some file systems; the scan cache keeps them in a signed BIGINT.
+_INODE_MASK = (1 << 63) - 1
+
+
+def inode_of(st: os.stat_result) -> int:
+    """A file's inode number as reelprov keeps it (to tell a file renamed over another)."""
+    return st.st_ino & _INODE_MASK
+
 
 def open_regular(path: str | os.PathLike[str], *, follow: bool = True) -> BinaryIO:
     """PATH opened for reading only if it is a regular file: a FIFO put in a file's place is never

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from reelprov.files import open_regular
+from reelprov.files import inode_of, open_regular
 
 CHUNK = 1 << 20
 # Byte strings that only appear where a C2PA manifest store (JUMBF) is embedded: JPEG APP11 and
@@ -28,16 +28,16 @@ class Digest:
     inode: int = 0
 
 
-def digest_file(path: str | os.PathLike[str]) -> Digest:
+def digest_file(path: str | os.PathLike[str], *, follow: bool = True) -> Digest:
     """Hash PATH in 1 MiB chunks; also keep its first 64 bytes for sniffing its real type.
 
     A file that fits in one chunk (most stills and sidecars) is read in one call into a buffer of
     its own size; larger ones stream through one reused 1 MiB buffer, so memory stays flat.
     """
     h = hashlib.sha256()
-    with open_regular(path) as f:
+    with open_regular(path, follow=follow) as f:
         st = os.fstat(f.fileno())
-        mtime_ns, ident = st.st_mtime_ns, {"ctime_ns": st.st_ctime_ns, "inode": st.st_ino & ((1 << 63) - 1)}
+        mtime_ns, ident = st.st_mtime_ns, {"ctime_ns": st.st_ctime_ns, "inode": inode_of(st)}
         first = f.read(CHUNK)
         h.update(first)
         size = len(first)

@@ -20,6 +20,7 @@ from reelprov.cut import SUPPORTED as TIMELINES
 from reelprov.errors import DatabaseError, ReelprovError
 from reelprov.extract import examine
 from reelprov.extract.sidecars import all_candidates, is_sidecar
+from reelprov.files import inode_of
 from reelprov.ledger import filestate
 from reelprov.names import bad_name, shown
 from reelprov.names import counted as _count
@@ -304,7 +305,7 @@ def _one_file(cfg: ProjectConfig, rel: str, full: str, own: Own, links: list[str
 def _candidate(rel: str, full: str, st: os.stat_result, has_sidecars: bool) -> Candidate:
     """A file to examine; its folder holds sidecars (HAS_SIDECARS): its signature counts its own."""
     return Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns) if has_sidecars else st.st_mtime_ns,
-                     has_sidecars, st.st_ctime_ns, filestate.inode_of(st))
+                     has_sidecars, st.st_ctime_ns, inode_of(st))
 
 
 def _sig_mtime(full: str, mtime_ns: int) -> int:
@@ -752,7 +753,7 @@ def _same_file(size: int, cached: filestate.Cached | None, full: str) -> bool:
         return False
     if not stat.S_ISREG(st.st_mode) or st.st_size != size:
         return False
-    return cached is None or (cached.mtime_ns == st.st_mtime_ns and cached.inode in (None, filestate.inode_of(st)))
+    return cached is None or (cached.mtime_ns == st.st_mtime_ns and cached.inode in (None, inode_of(st)))
 
 
 def candidates_for(cfg: ProjectConfig, rels: set[str], rep: ScanReport) -> tuple[dict[str, Candidate], set[str]]:

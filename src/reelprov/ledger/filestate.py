@@ -5,19 +5,11 @@ PostgreSQL btree row)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from reelprov.ledger.reader import Statements, path_key
-
-# Inode numbers are unsigned 64-bit on some file systems; the column is a signed BIGINT.
-_INODE_MASK = (1 << 63) - 1
-
-
-def inode_of(st: os.stat_result) -> int:
-    return st.st_ino & _INODE_MASK
 
 
 @dataclass(frozen=True)

@@ -182,12 +182,11 @@ def _content_now(path: os.PathLike[str] | str) -> tuple[str | None, str | None]:
     """The SHA-256 of the regular file at PATH now, or None and why not. Never follows a symbolic
     link put in the file's place, never blocks on a FIFO."""
     import errno
-    import hashlib
 
-    from reelprov.files import open_regular
+    from reelprov.hashing import digest_file
 
     try:
-        f = open_regular(path, follow=False)
+        return digest_file(path, follow=False).sha256, None
     except FileNotFoundError:
         return None, "the file is missing"
     except OSError as exc:
@@ -196,12 +195,3 @@ def _content_now(path: os.PathLike[str] | str) -> tuple[str | None, str | None]:
         if exc.errno == errno.EINVAL:
             return None, "it is no longer a regular file"
         return None, f"cannot read it ({exc.strerror or exc})"
-    h = hashlib.sha256()
-    try:
-        with f:
-            buf = bytearray(1 << 20)
-            while n := f.readinto(buf):
-                h.update(memoryview(buf)[:n])
-    except OSError as exc:
-        return None, f"cannot read it ({exc.strerror or exc})"
-    return h.hexdigest(), None

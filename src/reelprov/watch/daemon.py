@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reelprov.errors import DatabaseError, WatcherRunning
-from reelprov.files import write_file_safely
-from reelprov.ledger.filestate import inode_of
+from reelprov.files import inode_of, write_file_safely
 from reelprov.mounts import NETWORK_FS, mount_fstype
 from reelprov.names import counted, one_line, printable
 from reelprov.project import Project
