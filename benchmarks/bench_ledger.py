@@ -5,8 +5,8 @@
     python benchmarks/bench_ledger.py [--assets 400000] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
         [--no-sqlite]
 
-On PostgreSQL it also times the read commands through psycopg (REELPROV_PG_DRIVER=psycopg), the
-driver reelprov read through before, alternated with its default (libpq directly).
+On PostgreSQL the read commands go through psycopg, the one PostgreSQL driver; wall times include
+interpreter start, and the figure beyond a bare interpreter is printed beside them.
 """
 
 from __future__ import annotations
@@ -25,21 +25,6 @@ from synth import populate  # noqa: E402
 
 def median_time(cmd: list[str], e: dict[str, str], n: int = 5) -> float:
     return median_times(cmd, [e], n)[0]
-
-
-def drivers(e: dict[str, str]) -> None:
-    """PostgreSQL: reads through libpq directly (reelprov's default) against psycopg, in one run."""
-    root = e["REELPROV_PROJECT"]
-    base = median_time([sys.executable, "-c", "pass"], e)
-    envs = [{**e, "REELPROV_PG_DRIVER": d} for d in ("libpq", "psycopg")]
-    print("  read driver, libpq (REELPROV_PG_DRIVER=libpq; the default but for verify) vs psycopg "
-          "(REELPROV_PG_DRIVER=psycopg; verify's default), alternated, medians of 7:")
-    for label, args, n in (("show one asset", ["show", "final/reel000/shot0000000.png", "--json"], 7),
-                           ("ls --flagged 'final/reel007/*'", ["ls", "--flagged", "final/reel007/*", "--json"], 7),
-                           ("ls --flagged (all)", ["ls", "--flagged", "--json"], 1), ("verify", ["verify"], 1)):
-        lp, pg = median_times([REELPROV, "-P", root, *args], envs, n)
-        print(f"    {label:32s} {lp * 1000:7.0f} ms vs {pg * 1000:7.0f} ms  ({(lp - base) * 1000:.0f} vs "
-              f"{(pg - base) * 1000:.0f} ms beyond interpreter start)")
 
 
 def run(label: str, root: Path, e: dict[str, str], assets: int) -> None:
@@ -76,8 +61,6 @@ def run(label: str, root: Path, e: dict[str, str], assets: int) -> None:
           f"{(flagged - base) / max(1, assets // 5) * 1e6:.0f} us per listed asset)")
     print(f"  verify:           {ver:.1f} s  ({entries / ver:.0f} entries/s, chain + projection replay)")
     print(f"  scan of a 2,000-file delivery into it: {delivery:.2f} s ({2000 / delivery:.0f} files/s)")
-    if label == "PostgreSQL":
-        drivers({**e, "REELPROV_PROJECT": str(root)})
 
 
 def main() -> None:

@@ -1,27 +1,20 @@
-"""The database tables: the append-only ledger and the projections rebuilt from it.
+"""The database tables, as SQLModel classes: the append-only ledger and the projections rebuilt
+from it. These classes are the single source of the schema: Alembic's env (migrations/env.py)
+compares against their metadata, and tests/test_db.py proves the migrations produce exactly it on
+SQLite and PostgreSQL.
 
-Plain SQLAlchemy Core tables. Every row travels as a dict (ledger/store.py writes, ledger/reader.py
-reads), so ORM classes would only add import time: SQLModel and pydantic cost ~0.3 s per command on
-these machines. The migrations in migrations/ create exactly these tables (tests/test_db.py).
+Importing this module imports SQLModel and pydantic (~0.4 s here), so only the migrations, the
+tests and the schema tooling import it; the hot paths write and read through the DB-API statements
+in ledger/ (ledger/reader.py's COLUMNS, checked against these classes by tests/ledger/test_reader.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
 # Named constraints so Alembic batch mode on SQLite and PostgreSQL agree on names.
 NAMING_CONVENTION = {
@@ -33,118 +26,153 @@ NAMING_CONVENTION = {
 }
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
-# One immutable fact per row. Rows are only ever inserted; entry_hash chains each to the previous.
-LEDGER_ENTRY = Table(
-    "ledger_entry", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("project", String(64), nullable=False, index=True),
-    Column("seq", BigInteger, nullable=False),
-    Column("asset", String(64), nullable=True, default=None),
-    Column("kind", String(32), nullable=False),
-    Column("payload", String, nullable=False),
-    Column("actor", String(200), nullable=False),
-    Column("host", String(200), nullable=False),
-    Column("ts", String(40), nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("entry_hash", String(64), nullable=False),
-    UniqueConstraint("project", "seq"),
-    # (project, asset, seq) serves an asset's history in chain order without a full scan.
-    Index("ix_ledger_entry_project_asset_seq", "project", "asset", "seq"),
-)
 
-# Projection: one media file's identity and current state.
-ASSET = Table(
-    "asset", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("project", String(64), nullable=False),
-    Column("path", String, nullable=False),
-    Column("path_key", String(64), nullable=False),  # SHA-256 of path: what lookups by path use
-    Column("sha256", String(64), nullable=False, index=True),
-    Column("size", BigInteger, nullable=False),
-    Column("media_type", String(100), nullable=False),
-    Column("deleted", Boolean, nullable=False, default=False),
-    Column("origin", String(20), nullable=False, default="unknown", index=True),
-    Column("tools", JSON, nullable=False, default=list),
-    Column("evidence", JSON, nullable=False, default=list),
-    Column("evidence_sha256", String(64), nullable=True, default=None),
-    Column("c2pa_present", Boolean, nullable=False, default=False),
-    Column("c2pa_state", String(10), nullable=False, default="none"),
-    Column("tags", JSON, nullable=False, default=list),
-    Column("stage_override", String(12), nullable=True, default=None),
-    Column("declarations", JSON, nullable=False, default=list),
-    Column("cuts", JSON, nullable=False, default=list),
-    Column("first_seq", BigInteger, nullable=False),
-    Column("last_seq", BigInteger, nullable=False),
-    # Lookups by path go through its hash: a PostgreSQL btree row holds at most ~2.7 KB and a path
-    # may be 4 KB (one such path stopped all recording).
-    Index("ix_asset_project_path_key", "project", "path_key"),
-    # a project's assets a chunk at a time in id order (the report's pass, keyset pagination); it
-    # also serves every lookup by project alone (no single-column project index is kept)
-    Index("ix_asset_project_id", "project", "id"),
-    # Path prefixes (`ls 'final/reel2/*'`): SQLite walks (project, path) between the prefix and its
-    # successor (no size limit on its keys); PostgreSQL matches LIKE on the first PATH_PREFIX
-    # characters (ledger/reader.py) in a text_pattern_ops index made by migration 0007 (an
-    # expression index Alembic cannot compare, so not declared here).
-    Index("ix_asset_project_path", "project", "path", info={"only_on": "sqlite"}),
-)
+class Table(SQLModel, registry=registry(metadata=metadata)):
+    """The base of reelprov's tables: their own metadata (never SQLModel's global one)."""
 
-# Projection: one review item raised by the policy, bound to the content hash it judged.
-FLAG = Table(
-    "flag", metadata,
-    Column("project", String(64), primary_key=True),
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("asset", String(64), nullable=False),
-    Column("rule", String(100), nullable=False),
-    Column("area", String(40), nullable=False),
-    Column("severity", String(10), nullable=False),
-    Column("status", String(10), nullable=False),
-    Column("reason", String, nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("decided_by", String, nullable=True, default=None),
-    Column("ref", String, nullable=True, default=None),
-    Column("note", String, nullable=True, default=None),
-    Column("decided_at", String(40), nullable=True, default=None),
-    Column("raised_seq", BigInteger, nullable=False),
-    Column("last_seq", BigInteger, nullable=False),
-    # the severity a decision was taken at: one taken at review does not cover the flag raised to escalate
-    Column("decided_severity", String(10), nullable=True, default=None),
+
+def _col(sa_type: Any, *, nullable: bool = False, index: bool = False, pk: bool = False,
+         default: Any = None, default_factory: Any = None) -> Any:
+    """A field with its exact column type (the migrations' type, so Alembic sees no difference)."""
+    kw: dict[str, Any] = {"sa_type": sa_type, "nullable": nullable, "primary_key": pk}
+    if index:
+        kw["index"] = True
+    if default_factory is not None:
+        return Field(default_factory=default_factory, **kw)
+    return Field(default=default, **kw)
+
+
+class LedgerEntry(Table, table=True):
+    """One immutable fact. Rows are only ever inserted; entry_hash chains each to the previous."""
+
+    __tablename__: ClassVar[str] = "ledger_entry"  # type: ignore[misc]
+    __table_args__ = (
+        UniqueConstraint("project", "seq"),
+        # (project, asset, seq) serves an asset's history in chain order without a full scan.
+        Index("ix_ledger_entry_project_asset_seq", "project", "asset", "seq"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=Integer)
+    project: str = _col(String(64), index=True)
+    seq: int = _col(BigInteger)
+    asset: str | None = _col(String(64), nullable=True)
+    kind: str = _col(String(32))
+    payload: str = _col(String)
+    actor: str = _col(String(200))
+    host: str = _col(String(200))
+    ts: str = _col(String(40))
+    prev_hash: str = _col(String(64))
+    entry_hash: str = _col(String(64))
+
+
+class Asset(Table, table=True):
+    """Projection: one media file's identity and current state."""
+
+    __tablename__: ClassVar[str] = "asset"  # type: ignore[misc]
+    __table_args__ = (
+        # Lookups by path go through its hash: a PostgreSQL btree row holds at most ~2.7 KB and a
+        # path may be 4 KB (one such path stopped all recording).
+        Index("ix_asset_project_path_key", "project", "path_key"),
+        # a project's assets a chunk at a time in id order (the report's pass, keyset pagination);
+        # it also serves every lookup by project alone (no single-column project index is kept)
+        Index("ix_asset_project_id", "project", "id"),
+        # Path prefixes (`ls 'final/reel2/*'`): SQLite walks (project, path) between the prefix and
+        # its successor (no size limit on its keys); PostgreSQL matches LIKE on the first
+        # PATH_PREFIX characters (ledger/reader.py) in a text_pattern_ops index made by migration
+        # 0007 (an expression index Alembic cannot compare, so not declared here).
+        Index("ix_asset_project_path", "project", "path", info={"only_on": "sqlite"}),
+    )
+
+    id: str = _col(String(64), pk=True)
+    project: str = _col(String(64))
+    path: str = _col(String)
+    path_key: str = _col(String(64))  # SHA-256 of path: what lookups by path use
+    sha256: str = _col(String(64), index=True)
+    size: int = _col(BigInteger)
+    media_type: str = _col(String(100))
+    deleted: bool = _col(Boolean, default=False)
+    origin: str = _col(String(20), index=True, default="unknown")
+    tools: list[str] = _col(JSON, default_factory=list)
+    evidence: list[dict[str, Any]] = _col(JSON, default_factory=list)
+    evidence_sha256: str | None = _col(String(64), nullable=True)
+    c2pa_present: bool = _col(Boolean, default=False)
+    c2pa_state: str = _col(String(10), default="none")
+    tags: list[str] = _col(JSON, default_factory=list)
+    stage_override: str | None = _col(String(12), nullable=True)
+    declarations: list[dict[str, Any]] = _col(JSON, default_factory=list)
+    cuts: list[str] = _col(JSON, default_factory=list)
+    first_seq: int = _col(BigInteger)
+    last_seq: int = _col(BigInteger)
+
+
+class Flag(Table, table=True):
+    """Projection: one review item raised by the policy, bound to the content hash it judged."""
+
+    __tablename__: ClassVar[str] = "flag"  # type: ignore[misc]
+    __table_args__ = (
+        Index("ix_flag_project_status", "project", "status"),
+        # an asset's flags: (project, asset), so a lookup naming both cannot be served by the
+        # (project, status) index, which reads every flag of the project
+        Index("ix_flag_project_asset", "project", "asset"),
+    )
+
+    project: str = _col(String(64), pk=True)
+    id: int = Field(primary_key=True, sa_type=Integer, sa_column_kwargs={"autoincrement": False})
+    asset: str = _col(String(64))
+    rule: str = _col(String(100))
+    area: str = _col(String(40))
+    severity: str = _col(String(10))
+    status: str = _col(String(10))
+    reason: str = _col(String)
+    sha256: str = _col(String(64))
+    decided_by: str | None = _col(String, nullable=True)
+    ref: str | None = _col(String, nullable=True)
+    note: str | None = _col(String, nullable=True)
+    decided_at: str | None = _col(String(40), nullable=True)
+    raised_seq: int = _col(BigInteger)
+    last_seq: int = _col(BigInteger)
+    # the severity a decision was taken at: one taken at review does not cover the flag raised to
+    # escalate
+    decided_severity: str | None = _col(String(10), nullable=True)
     # every decision and every change of status or severity, with who and when (the report's audit)
-    Column("trail", JSON, nullable=False, default=list),
-    Index("ix_flag_project_status", "project", "status"),
-    # an asset's flags: (project, asset), so a lookup naming both cannot be served by the
-    # (project, status) index, which reads every flag of the project
-    Index("ix_flag_project_asset", "project", "asset"),
-)
+    trail: list[dict[str, Any]] = _col(JSON, default_factory=list)
 
-# Projection: the current import of each named cut, its events and unmatched clips.
-CUT = Table(
-    "cut", metadata,
-    Column("project", String(64), primary_key=True),
-    Column("name", String(300), primary_key=True),
-    Column("source", String, nullable=False),
-    Column("rate", Float, nullable=False),
-    Column("imported_at", String(40), nullable=False),
-    Column("imported_seq", BigInteger, nullable=False),
-    Column("events", JSON, nullable=False, default=list),
-    Column("unmatched", JSON, nullable=False, default=list),
-)
 
-# Scan cache, not ledger truth: last size, times and inode seen per path, so unchanged files skip
-# hashing. Keyed by the SHA-256 of the path (path_key): a path may be longer than a PostgreSQL
-# btree row. ctime and inode catch what size and mtime miss: content swapped in with the same size
-# and its mtime set back (`touch -r`), or another file renamed over it; userspace cannot set ctime.
-FILE_STATE = Table(
-    "file_state", metadata,
-    Column("project", String(64), primary_key=True),
-    Column("path_key", String(64), primary_key=True),
-    Column("path", String, nullable=False),
-    Column("size", BigInteger, nullable=False),
-    Column("mtime_ns", BigInteger, nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("ctime_ns", BigInteger, nullable=True, default=None),  # None: recorded before 0007
-    Column("inode", BigInteger, nullable=True, default=None),
-)
+class Cut(Table, table=True):
+    """Projection: the current import of each named cut, its events and unmatched clips."""
 
+    __tablename__: ClassVar[str] = "cut"  # type: ignore[misc]
+
+    project: str = _col(String(64), pk=True)
+    name: str = _col(String(300), pk=True)
+    source: str = _col(String)
+    rate: float = _col(Float)
+    imported_at: str = _col(String(40))
+    imported_seq: int = _col(BigInteger)
+    events: list[dict[str, Any]] = _col(JSON, default_factory=list)
+    unmatched: list[dict[str, Any]] = _col(JSON, default_factory=list)
+
+
+class FileState(Table, table=True):
+    """Scan cache, not ledger truth: last size, times and inode seen per path, so unchanged files
+    skip hashing. Keyed by the SHA-256 of the path (path_key): a path may be longer than a
+    PostgreSQL btree row. ctime and inode catch what size and mtime miss: content swapped in with
+    the same size and its mtime set back (`touch -r`), or another file renamed over it; userspace
+    cannot set ctime."""
+
+    __tablename__: ClassVar[str] = "file_state"  # type: ignore[misc]
+
+    project: str = _col(String(64), pk=True)
+    path_key: str = _col(String(64), pk=True)
+    path: str = _col(String)
+    size: int = _col(BigInteger)
+    mtime_ns: int = _col(BigInteger)
+    sha256: str = _col(String(64))
+    ctime_ns: int | None = _col(BigInteger, nullable=True)  # None: recorded before 0007
+    inode: int | None = _col(BigInteger, nullable=True)
+
+
+TABLES: tuple[type[Table], ...] = (LedgerEntry, Asset, Flag, Cut, FileState)
 PROJECTION_TABLES = ("asset", "flag", "cut")
 
 
@@ -155,6 +183,7 @@ EXPRESSION_INDEXES = frozenset({"ix_asset_project_path_prefix"})
 def include_object_for(dialect: str) -> Any:
     """Alembic's include_object filter: leave out objects meant for another database, and the
     expression indexes migrations make."""
+
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
         if type_ == "index" and name in EXPRESSION_INDEXES:
             return False

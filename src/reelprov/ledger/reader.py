@@ -2,8 +2,8 @@
 
 Read commands (`ls`, `show`, `history`, `flags`, `cut ls/show`, `report`) start without importing
 SQLAlchemy, SQLModel or Alembic, which cost most of a second here: sqlite3 from the standard
-library; for a shared PostgreSQL ledger libpq itself (ledger/libpq.py) for reads, psycopg for writes
-and for reading the whole ledger. Writes are in ledger/store.py.
+library; for a shared PostgreSQL ledger psycopg, the one PostgreSQL driver (imported only when a
+PostgreSQL ledger is opened). Writes are in ledger/store.py.
 Every statement is a constant string with named parameters; values are always bound, never
 formatted into SQL.
 """
@@ -118,7 +118,7 @@ def driver_error(where: str, message: str) -> DatabaseError:
 
 def _driver_errors() -> tuple[type[BaseException], ...]:
     errs: list[type[BaseException]] = [sqlite3.Error]
-    for module in ("psycopg", "reelprov.ledger.libpq"):
+    for module in ("psycopg",):
         loaded = sys.modules.get(module)
         if loaded is not None:
             errs.append(loaded.Error)
@@ -170,8 +170,7 @@ def connect(url: str, *, write: bool = False, bulk: bool = False) -> Any:
     """A DB-API connection for URL in autocommit mode (transactions are begun explicitly).
     SQLite: busy timeout, and for writers WAL with synchronous=FULL: a committed entry survives a
     power cut or an OS crash too, not only a killed process (NORMAL may lose the last commits).
-    PostgreSQL: readers on libpq directly, writers and BULK readers on psycopg (REELPROV_PG_DRIVER
-    overrides), both with keepalives."""
+    PostgreSQL: psycopg with keepalives. BULK is accepted for callers that read every entry."""
     if dialect_of(url) == "sqlite":
         path = sqlite_path(url)
         if write and path and path != ":memory:":
@@ -188,19 +187,9 @@ def connect(url: str, *, write: bool = False, bulk: bool = False) -> Any:
             conn.execute("PRAGMA foreign_keys=ON")
         return conn
     conninfo = re.sub(r"^postgres(?:ql)?(?:\+\w+)?://", "postgresql://", url)
-    # Reads go through libpq directly: importing psycopg takes longer than most reads. A bulk reader
-    # (verify: every entry) prefers psycopg, whose C code converts a million rows faster.
-    prefer = os.environ.get("REELPROV_PG_DRIVER") or ("psycopg" if bulk else "libpq")
-    if prefer not in ("libpq", "psycopg"):
-        raise DatabaseError(f"REELPROV_PG_DRIVER={prefer!r}: use libpq (reads through libpq itself, the default) "
-                            "or psycopg, or leave it unset")
-    if not write and prefer != "psycopg" and (conn := _libpq_connect(conninfo)) is not None:
-        return conn
     try:
         import psycopg
     except ImportError:
-        if not write and (conn := _libpq_connect(conninfo)) is not None:
-            return conn
         raise DatabaseError(f"{redact(url)}: PostgreSQL needs psycopg; run `pip install 'reelprov[postgres]'`") from None
     from psycopg.conninfo import conninfo_to_dict
 
@@ -212,15 +201,6 @@ def connect(url: str, *, write: bool = False, bulk: bool = False) -> Any:
         # holding it (a suspended process) it fails saying so, instead of waiting for ever
         settings["options"] = f"{options} -c lock_timeout={int(BUSY_TIMEOUT_MS)}".strip()
     return psycopg.connect(conninfo, autocommit=True, **settings)
-
-
-def _libpq_connect(conninfo: str) -> Any | None:
-    """A reading connection on libpq itself, or None where no libpq can be loaded."""
-    from reelprov.ledger import libpq
-
-    if libpq.library() is None:
-        return None
-    return libpq.connect(conninfo, PG_DEFAULTS)  # the URL's own settings win over the defaults
 
 
 def _read_only_uri(path: str) -> tuple[str, bool]:
