@@ -161,7 +161,7 @@ def init(
         _emit(info)
     elif existed:
         print(f"{p.root} is already the reelprov project {p.cfg.name!r}: its reelprov.toml was kept\n"
-              f"  ledger: {info['database']} (schema {info['revision']}, {_n(info['entries'], 'entry')})")
+              f"  ledger: {info['database']} (schema {info['revision']}, {_n(int(info['entries'] or 0), 'entry')})")
     else:
         print(f"Initialised reelprov project {p.cfg.name!r} at {p.root}\n  ledger: {info['database']} (schema {info['revision']})\n  next: reelprov scan")
 

@@ -194,7 +194,7 @@ def _tc(seconds: float, rate: float, drop: bool) -> str:
     import opentimelineio as otio
 
     rt = otio.opentime.from_seconds(seconds, rate).round()
-    return otio.opentime.to_timecode(rt, rate, drop)
+    return str(otio.opentime.to_timecode(rt, rate, drop))
 
 
 # An EDL's frame code mode: the first FCM line says it (NON-DROP FRAME, as some systems write it

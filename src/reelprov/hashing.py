@@ -46,7 +46,7 @@ def digest_file(path: str | os.PathLike[str], *, follow: bool = True) -> Digest:
             return Digest(h.hexdigest(), size, first[:64], marker, first, mtime_ns, _moved(f, size, mtime_ns), **ident)
         tail = first[-3:]
         buf = bytearray(CHUNK)
-        while n := f.readinto(buf):
+        while n := f.readinto(buf):  # type: ignore[attr-defined]  # a raw FileIO: readinto is there
             h.update(memoryview(buf)[:n])
             if not marker:  # a marker may straddle two chunks: look at the seam too
                 seam = tail + bytes(buf[: min(3, n)])  # never the stale bytes past n

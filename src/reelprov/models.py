@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -45,7 +55,7 @@ def _col(sa_type: Any, *, nullable: bool = False, index: bool = False, pk: bool 
 class LedgerEntry(Table, table=True):
     """One immutable fact. Rows are only ever inserted; entry_hash chains each to the previous."""
 
-    __tablename__: ClassVar[str] = "ledger_entry"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "ledger_entry"
     __table_args__ = (
         UniqueConstraint("project", "seq"),
         # (project, asset, seq) serves an asset's history in chain order without a full scan.
@@ -68,7 +78,7 @@ class LedgerEntry(Table, table=True):
 class Asset(Table, table=True):
     """Projection: one media file's identity and current state."""
 
-    __tablename__: ClassVar[str] = "asset"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "asset"
     __table_args__ = (
         # Lookups by path go through its hash: a PostgreSQL btree row holds at most ~2.7 KB and a
         # path may be 4 KB (one such path stopped all recording).
@@ -108,7 +118,7 @@ class Asset(Table, table=True):
 class Flag(Table, table=True):
     """Projection: one review item raised by the policy, bound to the content hash it judged."""
 
-    __tablename__: ClassVar[str] = "flag"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "flag"
     __table_args__ = (
         Index("ix_flag_project_status", "project", "status"),
         # an asset's flags: (project, asset), so a lookup naming both cannot be served by the
@@ -141,7 +151,7 @@ class Flag(Table, table=True):
 class Cut(Table, table=True):
     """Projection: the current import of each named cut, its events and unmatched clips."""
 
-    __tablename__: ClassVar[str] = "cut"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "cut"
 
     project: str = _col(String(64), pk=True)
     name: str = _col(String(300), pk=True)
@@ -160,7 +170,7 @@ class FileState(Table, table=True):
     the same size and its mtime set back (`touch -r`), or another file renamed over it; userspace
     cannot set ctime."""
 
-    __tablename__: ClassVar[str] = "file_state"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "file_state"
 
     project: str = _col(String(64), pk=True)
     path_key: str = _col(String(64), pk=True)

@@ -8,7 +8,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import pluggy
 
@@ -55,7 +55,7 @@ class ExtractResult:
 
 class Specs:
     @hookspec
-    def reelprov_extract(self, ctx: Context) -> ExtractResult | None:  # type: ignore[empty-body]
+    def reelprov_extract(self, ctx: Context) -> ExtractResult | None:
         """Look at ctx.path and return the evidence found (None when this file is not for you)."""
 
 
@@ -128,7 +128,7 @@ def run_extractors(ctx: Context) -> ExtractResult:
     for impl in pm.hook.reelprov_extract.get_hookimpls():
         _SINK.items = []
         try:
-            res = impl.function(ctx=ctx)
+            res = cast("ExtractResult | None", impl.function(ctx=ctx))
         except Exception as exc:  # noqa: BLE001 - a plug-in must never stop a scan
             out.evidence.append(unreadable(impl.plugin_name, exc))
             continue

@@ -289,7 +289,8 @@ def _text(v: Any) -> str:
             return v[8:].decode("utf-16-be", "replace").strip("\x00")
         if v[:8] in (b"ASCII\x00\x00\x00",):
             v = v[8:]
-        return v.decode("utf-8", "replace").strip("\x00")
+        text: str = v.decode("utf-8", "replace")
+        return text.strip("\x00")
     return str(v).strip("\x00") if v is not None else ""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from json.encoder import encode_basestring as _quote  # type: ignore[attr-defined]
+from json.encoder import encode_basestring as _quote
 from typing import Any
 
 GENESIS_HASH = "0" * 64

@@ -11,6 +11,8 @@ from typing import Any
 
 from reelprov.ledger.reader import Statements, path_key
 
+__all__ = ["path_key"]
+
 
 @dataclass(frozen=True)
 class Cached:

@@ -404,7 +404,7 @@ class Reader(Statements):
                 yield row
             return
         except DatabaseError:
-            if read or getattr(self._local, "depth", 0) or not self._local.dropped:
+            if read or bool(getattr(self._local, "depth", 0)) or not self._local.dropped:
                 raise
         yield from super().iter(sql, **params)
 

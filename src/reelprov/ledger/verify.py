@@ -131,9 +131,10 @@ _TABLES = {  # table -> the statement that reads one project's rows of it
 def _compare(rd: Reader, project: str, proj: Projection) -> list[str]:
     out: list[str] = []
     for mem, label, key in ((proj.assets, "asset", "id"), (proj.flags, "flag", "id"), (proj.cuts, "cut", "name")):
-        stored = {r[key]: r for r in rd.iter(_TABLES[label], p=project)}
-        for k in sorted(set(stored) | set(mem), key=str):
-            a, b = stored.get(k), mem.get(k)
+        stored: dict[Any, dict[str, Any]] = {r[key]: r for r in rd.iter(_TABLES[label], p=project)}
+        known: dict[Any, dict[str, Any]] = dict(mem)
+        for k in sorted(set(stored) | set(known), key=str):
+            a, b = stored.get(k), known.get(k)
             if a is not None and b is not None and a == b:
                 continue  # the common case, compared in one step
             if a is None:

@@ -331,8 +331,8 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
     policy = project.policy
     f = facts(asset, project.cfg)
     latest: dict[str, dict[str, Any]] = {}
-    for flag in b.flags_for(asset_id):
-        latest[flag["rule"]] = flag
+    for raised in b.flags_for(asset_id):
+        latest[raised["rule"]] = raised
     for rule in policy.rules:
         # A file deleted from the project but still in a current cut is still on screen (media
         # offline in the edit): its flags stand until the cut no longer uses it.

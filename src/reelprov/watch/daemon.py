@@ -222,7 +222,8 @@ class Watcher:
         self._lost_writing = False  # the outage showed in a write (a full disk, a lock): a read is no proof it ended
         self._submitted: dict[str, float] = {}  # when each read in flight was started
         self._reconcile_owed = False  # a reconcile that could not finish: run it when the ledger answers
-        self._ledger_file, self._ledger_id = self._sqlite_ledger(), None  # the embedded ledger and its inode
+        self._ledger_file = self._sqlite_ledger()  # the embedded ledger
+        self._ledger_id: tuple[int, int] | None = None  # and its (device, inode)
         self._status_failed = False  # the status file could not be written (said once)
         self._redo: set[str] = set()
         self._results: list[dict[str, Any]] = []
@@ -292,7 +293,7 @@ class Watcher:
             from watchdog.observers import Observer
 
             obs = Observer()
-        obs.schedule(handler, str(self.root), recursive=True)  # type: ignore[arg-type]
+        obs.schedule(handler, str(self.root), recursive=True)
         try:
             obs.start()
         except OSError as exc:
@@ -303,7 +304,7 @@ class Watcher:
             from watchdog.observers.polling import PollingObserver
 
             obs = PollingObserver(timeout=self.poll or 5.0)
-            obs.schedule(handler, str(self.root), recursive=True)  # type: ignore[arg-type]
+            obs.schedule(handler, str(self.root), recursive=True)
             obs.start()
             backend = "polling"
         self.observer = obs
@@ -445,7 +446,7 @@ class Watcher:
 
     # -- settings --------------------------------------------------------------------------------
     def _settings_signature(self) -> tuple[tuple[str, int, int] | None, ...]:
-        out = []
+        out: list[tuple[str, int, int] | None] = []
         for f in self.project.settings_files():
             try:
                 st = f.stat()
@@ -512,10 +513,10 @@ class Watcher:
             return
         moves, gone, dirs = self._drain()
         now = time.monotonic()
-        for rel, (due, _wait) in list(self._later.items()):
+        for rel, (retry_at, _wait) in list(self._later.items()):
             if not os.path.lexists(self.root / rel):
                 del self._later[rel]  # gone meanwhile: its deletion is recorded like any other
-            elif due <= now:
+            elif retry_at <= now:
                 self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, walked=True))
         if moves:
             self._apply_moves(moves, gone, dirs)
@@ -579,7 +580,11 @@ class Watcher:
         from reelprov.scan import ScanReport
 
         rep = ScanReport(arrived=self._arrived)
-        if self._safe(lambda: rep.follow_cuts(self.project) or rep) is None:
+        def follow() -> object:
+            rep.follow_cuts(self.project)
+            return rep
+
+        if self._safe(follow) is None:
             return  # the ledger did not answer: the arrivals wait for it
         self._arrived, self._followed_at = [], now
         _log_cuts_followed(rep)
