@@ -42,25 +42,48 @@ def run(label: str, root: Path, e: dict[str, str], assets: int) -> None:
     p.close()
     base = median_time([sys.executable, "-c", "pass"], e)
     imports = median_time([sys.executable, "-c", "import reelprov.assets, reelprov.cli"], e)
-    show = median_time([REELPROV, "-P", str(root), "show", "final/reel000/shot0000000.png", "--json"], e)
-    scoped = median_time([REELPROV, "-P", str(root), "ls", "--flagged", "final/reel007/*", "--json"], e)
+    show = median_time(
+        [REELPROV, "-P", str(root), "show", "final/reel000/shot0000000.png", "--json"], e
+    )
+    scoped = median_time(
+        [REELPROV, "-P", str(root), "ls", "--flagged", "final/reel007/*", "--json"], e
+    )
     flagged = median_time([REELPROV, "-P", str(root), "ls", "--flagged", "--json"], e, n=1)
     t = time.perf_counter()
-    subprocess.run([REELPROV, "-P", str(root), "verify"], check=True, stdout=subprocess.DEVNULL, env=e)
+    subprocess.run(
+        [REELPROV, "-P", str(root), "verify"], check=True, stdout=subprocess.DEVNULL, env=e
+    )
     ver = time.perf_counter() - t
     # A vendor's delivery into the big project: every batch looks its paths up among the recorded ones.
     make_tree(root / "final" / "delivery", 2000)
     t = time.perf_counter()
-    subprocess.run([REELPROV, "-P", str(root), "scan", "final/delivery"], check=True, stdout=subprocess.DEVNULL, env=e)
+    subprocess.run(
+        [REELPROV, "-P", str(root), "scan", "final/delivery"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=e,
+    )
     delivery = time.perf_counter() - t
     print(f"{label}: {entries} entries written in {build:.0f}s ({entries / build:.0f}/s)")
-    print(f"  interpreter start (python -c pass): {base * 1000:.0f} ms; + the read path's imports (typer, reelprov.cli, reelprov.assets): {imports * 1000:.0f} ms")
-    print(f"  show one asset (with its history):          {show * 1000:.0f} ms  ({(show - base) * 1000:.0f} ms beyond interpreter start)")
-    print(f"  ls --flagged 'final/reel007/*' ({sum(1 for i in range(7000, 8000) if i % 15 == 0)} listed): {scoped * 1000:.0f} ms  ({(scoped - base) * 1000:.0f} ms beyond interpreter start)")
-    print(f"  ls --flagged (all {assets // 5} flagged assets): {flagged * 1000:.0f} ms  ({(flagged - base) * 1000:.0f} ms beyond interpreter start, "
-          f"{(flagged - base) / max(1, assets // 5) * 1e6:.0f} us per listed asset)")
-    print(f"  verify:           {ver:.1f} s  ({entries / ver:.0f} entries/s, chain + projection replay)")
-    print(f"  scan of a 2,000-file delivery into it: {delivery:.2f} s ({2000 / delivery:.0f} files/s)")
+    print(
+        f"  interpreter start (python -c pass): {base * 1000:.0f} ms; + the read path's imports (typer, reelprov.cli, reelprov.assets): {imports * 1000:.0f} ms"
+    )
+    print(
+        f"  show one asset (with its history):          {show * 1000:.0f} ms  ({(show - base) * 1000:.0f} ms beyond interpreter start)"
+    )
+    print(
+        f"  ls --flagged 'final/reel007/*' ({sum(1 for i in range(7000, 8000) if i % 15 == 0)} listed): {scoped * 1000:.0f} ms  ({(scoped - base) * 1000:.0f} ms beyond interpreter start)"
+    )
+    print(
+        f"  ls --flagged (all {assets // 5} flagged assets): {flagged * 1000:.0f} ms  ({(flagged - base) * 1000:.0f} ms beyond interpreter start, "
+        f"{(flagged - base) / max(1, assets // 5) * 1e6:.0f} us per listed asset)"
+    )
+    print(
+        f"  verify:           {ver:.1f} s  ({entries / ver:.0f} entries/s, chain + projection replay)"
+    )
+    print(
+        f"  scan of a 2,000-file delivery into it: {delivery:.2f} s ({2000 / delivery:.0f} files/s)"
+    )
 
 
 def main() -> None:

@@ -29,8 +29,14 @@ ASSET = "temp/boards/castle.png"
 def instructions(cmd: list[str], extra: dict[str, str]) -> int:
     e = env(**extra)
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=e)
-    r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=e)
+    r = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=e,
+    )
     m = re.search(r"Collected : (\d+)", r.stderr)
     if m is None:
         raise SystemExit(f"no instruction count from valgrind for {cmd}: {r.stderr[-500:]}")
@@ -40,9 +46,13 @@ def instructions(cmd: list[str], extra: dict[str, str]) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--postgres", required=True)
-    ap.add_argument("--sqlite-ms", type=float, default=67.0,
-                    help="SQLite `show` beyond interpreter start measured on the machine to project onto "
-                         "(67 ms: benchmarks/README.md, ledger scale, reference runs)")
+    ap.add_argument(
+        "--sqlite-ms",
+        type=float,
+        default=67.0,
+        help="SQLite `show` beyond interpreter start measured on the machine to project onto "
+        "(67 ms: benchmarks/README.md, ledger scale, reference runs)",
+    )
     args = ap.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("needs valgrind (Debian package valgrind)")
@@ -50,24 +60,47 @@ def main() -> None:
         roots = {}
         for name, extra in (("lite", {}), ("pg", {"REELPROV_DATABASE_URL": url})):
             root = roots[name] = Path(d) / name
-            shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("reelprov.toml", ".reelprov", "report.*"))
-            subprocess.run([REELPROV, "init", str(root)], check=True, stdout=subprocess.DEVNULL, env=env())
-            subprocess.run([REELPROV, "-P", str(root), "scan"], check=True, stdout=subprocess.DEVNULL, env=env(**extra))
+            shutil.copytree(
+                SAMPLES,
+                root,
+                ignore=shutil.ignore_patterns("reelprov.toml", ".reelprov", "report.*"),
+            )
+            subprocess.run(
+                [REELPROV, "init", str(root)], check=True, stdout=subprocess.DEVNULL, env=env()
+            )
+            subprocess.run(
+                [REELPROV, "-P", str(root), "scan"],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                env=env(**extra),
+            )
         base = instructions([sys.executable, "-c", "pass"], {})
         rows = []
         for label, root, extra in (
             ("SQLite", roots["lite"], {}),
-            ("PostgreSQL, libpq (default)", roots["pg"], {"REELPROV_DATABASE_URL": url, "REELPROV_PG_DRIVER": "libpq"}),
-            ("PostgreSQL, psycopg", roots["pg"], {"REELPROV_DATABASE_URL": url, "REELPROV_PG_DRIVER": "psycopg"}),
+            (
+                "PostgreSQL, libpq (default)",
+                roots["pg"],
+                {"REELPROV_DATABASE_URL": url, "REELPROV_PG_DRIVER": "libpq"},
+            ),
+            (
+                "PostgreSQL, psycopg",
+                roots["pg"],
+                {"REELPROV_DATABASE_URL": url, "REELPROV_PG_DRIVER": "psycopg"},
+            ),
         ):
-            n = instructions([sys.executable, "-m", "reelprov", "-P", str(root), "show", ASSET, "--json"], extra)
+            n = instructions(
+                [sys.executable, "-m", "reelprov", "-P", str(root), "show", ASSET, "--json"], extra
+            )
             rows.append((label, n - base))
     lite = rows[0][1]
     print(f"python -c pass: {base / 1e6:.1f} M instructions")
     print(f"`reelprov show {ASSET} --json`, instructions beyond that (client process only):")
     for label, n in rows:
-        print(f"  {label:30s} {n / 1e6:7.1f} M  {n / lite:5.2f}x SQLite  "
-              f"~{args.sqlite_ms * n / lite:.0f} ms where SQLite's takes {args.sqlite_ms:.0f} ms")
+        print(
+            f"  {label:30s} {n / 1e6:7.1f} M  {n / lite:5.2f}x SQLite  "
+            f"~{args.sqlite_ms * n / lite:.0f} ms where SQLite's takes {args.sqlite_ms:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -22,15 +22,21 @@ from common import REELPROV, env, make_tree, timed  # noqa: E402
 
 def run(n: int, work: Path, repeat: int) -> dict[str, float]:
     tree = make_tree(work / f"tree{n}", n)
-    subprocess.run(f"find {tree} -type f -exec cat {{}} + > /dev/null", shell=True, check=True)  # warm the page cache for both
+    subprocess.run(
+        f"find {tree} -type f -exec cat {{}} + > /dev/null", shell=True, check=True
+    )  # warm the page cache for both
     exif, rp, rescan = [], [], []
-    for _ in range(repeat):  # alternate the two, so a noisy moment on this shared VM hits both alike
+    for _ in range(
+        repeat
+    ):  # alternate the two, so a noisy moment on this shared VM hits both alike
         for own in (".reelprov", "hooks"):  # the same media-only tree for both, every run
             shutil.rmtree(tree / own, ignore_errors=True)
         (tree / "reelprov.toml").unlink(missing_ok=True)
         # exit 1 is expected: the tree holds deliberately broken files, which ExifTool reports
         exif.append(timed(["exiftool", "-q", "-json", "-r", str(tree)], check=False))
-        subprocess.run([REELPROV, "init", str(tree)], check=True, stdout=subprocess.DEVNULL, env=env())
+        subprocess.run(
+            [REELPROV, "init", str(tree)], check=True, stdout=subprocess.DEVNULL, env=env()
+        )
         rp.append(timed([REELPROV, "--project", str(tree), "scan"], env=env()))
         rescan.append(timed([REELPROV, "--project", str(tree), "scan"], env=env()))
     med = statistics.median
@@ -45,11 +51,15 @@ def main() -> None:
     if not shutil.which("exiftool"):
         sys.exit("exiftool not found: apt-get install libimage-exiftool-perl")
     with tempfile.TemporaryDirectory(prefix="rp-bench-") as d:
-        print(f"{'files':>7} {'exiftool s':>11} {'files/s':>9} {'reelprov s':>11} {'files/s':>9} {'ratio':>7} {'rescan s':>9}")
+        print(
+            f"{'files':>7} {'exiftool s':>11} {'files/s':>9} {'reelprov s':>11} {'files/s':>9} {'ratio':>7} {'rescan s':>9}"
+        )
         for n in args.sizes:
             r = run(n, Path(d), args.repeat)
-            print(f"{n:>7} {r['exiftool_s']:>11.2f} {n / r['exiftool_s']:>9.0f} {r['reelprov_s']:>11.2f} "
-                  f"{n / r['reelprov_s']:>9.0f} {r['exiftool_s'] / r['reelprov_s']:>6.1f}x {r['rescan_s']:>9.2f}")
+            print(
+                f"{n:>7} {r['exiftool_s']:>11.2f} {n / r['exiftool_s']:>9.0f} {r['reelprov_s']:>11.2f} "
+                f"{n / r['reelprov_s']:>9.0f} {r['exiftool_s'] / r['reelprov_s']:>6.1f}x {r['rescan_s']:>9.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -28,13 +28,19 @@ def meds(cmd: list[str], extras: list[dict[str, str]], n: int = 10) -> list[floa
 
 def on_postgres(root: Path, base_url: str) -> None:
     with pg_schema(base_url) as url:
-        subprocess.run([REELPROV, "-P", str(root), "scan"], check=True, stdout=subprocess.DEVNULL,
-                       env=env(REELPROV_DATABASE_URL=url))
+        subprocess.run(
+            [REELPROV, "-P", str(root), "scan"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env=env(REELPROV_DATABASE_URL=url),
+        )
         both = [{}, {"REELPROV_DATABASE_URL": url}]
         ls = meds([REELPROV, "-P", str(root), "ls", "--json"], both)
         show = meds([REELPROV, "-P", str(root), "show", "temp/boards/castle.png", "--json"], both)
-        print(f"SQLite vs PostgreSQL ledger (psycopg): ls --json {ls[0]:.0f} vs {ls[1]:.0f} ms | "
-              f"show {show[0]:.0f} vs {show[1]:.0f} ms")
+        print(
+            f"SQLite vs PostgreSQL ledger (psycopg): ls --json {ls[0]:.0f} vs {ls[1]:.0f} ms | "
+            f"show {show[0]:.0f} vs {show[1]:.0f} ms"
+        )
 
 
 def main() -> None:
@@ -48,14 +54,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rp-start-") as d:
         root = Path(d) / "show"
         shutil.copytree(SAMPLES, root)
-        subprocess.run([REELPROV, "init", str(root)], check=True, stdout=subprocess.DEVNULL, env=env())
-        subprocess.run([REELPROV, "-P", str(root), "scan"], check=True, stdout=subprocess.DEVNULL, env=env())
+        subprocess.run(
+            [REELPROV, "init", str(root)], check=True, stdout=subprocess.DEVNULL, env=env()
+        )
+        subprocess.run(
+            [REELPROV, "-P", str(root), "scan"], check=True, stdout=subprocess.DEVNULL, env=env()
+        )
         bare = med([sys.executable, "-c", "pass"])
         sa = med([sys.executable, "-c", "import sqlalchemy"])
         helpt = med([REELPROV, "--help"])
         ls = med([REELPROV, "-P", str(root), "ls", "--json"])
         print(f"python -c pass: {bare:.0f} ms | python -c 'import sqlalchemy': {sa:.0f} ms")
-        print(f"reelprov --help: {helpt:.0f} ms | reelprov ls --json (sample_media, {len(list(root.rglob('*.*')))} files): {ls:.0f} ms")
+        print(
+            f"reelprov --help: {helpt:.0f} ms | reelprov ls --json (sample_media, {len(list(root.rglob('*.*')))} files): {ls:.0f} ms"
+        )
         if args.postgres:
             on_postgres(root, args.postgres)
 

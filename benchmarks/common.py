@@ -28,15 +28,21 @@ def make_tree(dest: Path, n: int) -> Path:
     """
     if dest.exists():
         shutil.rmtree(dest)
-    seeds = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix.lower() in
-                   (".png", ".jpg", ".webp", ".mp3", ".flac", ".mp4", ".wav"))
+    seeds = sorted(
+        p
+        for p in SAMPLES.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in (".png", ".jpg", ".webp", ".mp3", ".flac", ".mp4", ".wav")
+    )
     blobs = [(p.relative_to(SAMPLES), p.read_bytes()) for p in seeds]
     for i in range(n):
         rel, data = blobs[i % len(blobs)]
         folder = dest / f"reel{i // 500:02d}" / rel.parent
         folder.mkdir(parents=True, exist_ok=True)
         # a trailing unique comment after IEND: a PNG copy with its own hash that parsers still read
-        (folder / f"{rel.stem}_{i:06d}{rel.suffix}").write_bytes(data + f"\n{i}".encode() if rel.suffix == ".png" else data)
+        (folder / f"{rel.stem}_{i:06d}{rel.suffix}").write_bytes(
+            data + f"\n{i}".encode() if rel.suffix == ".png" else data
+        )
     return dest
 
 

@@ -24,8 +24,15 @@ EXTREMES = (b"\xff\xff\xff\xff", b"\x7f\xff\xff\xff", b"\x00\x00\x00\x00", b"\x8
 
 
 def seeds() -> list[Path]:
-    return sorted(p for p in SAMPLES.rglob("*") if p.is_file() and not p.name.endswith(NOT_MEDIA)
-                  and not any(part.startswith(".") or part == "hooks" for part in p.relative_to(SAMPLES).parts))
+    return sorted(
+        p
+        for p in SAMPLES.rglob("*")
+        if p.is_file()
+        and not p.name.endswith(NOT_MEDIA)
+        and not any(
+            part.startswith(".") or part == "hooks" for part in p.relative_to(SAMPLES).parts
+        )
+    )
 
 
 def mutate(data: bytes, rnd: random.Random, max_edits: int) -> bytes:
@@ -71,10 +78,18 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-sample", type=int, default=300)
     ap.add_argument("--max-edits", type=int, default=40)
-    ap.add_argument("--keep", default=None, help="folder for the files that raised or were slow (default: a new temp folder)")
+    ap.add_argument(
+        "--keep",
+        default=None,
+        help="folder for the files that raised or were slow (default: a new temp folder)",
+    )
     args = ap.parse_args()
     keep = args.keep or tempfile.mkdtemp(prefix="rp-fuzz-")
-    jobs = [(str(p), i * 100_000 + k, args.max_edits, keep) for i, p in enumerate(seeds()) for k in range(args.per_sample)]
+    jobs = [
+        (str(p), i * 100_000 + k, args.max_edits, keep)
+        for i, p in enumerate(seeds())
+        for k in range(args.per_sample)
+    ]
     raised, slow, worst = [], [], 0.0
     t = time.perf_counter()
     with mp.get_context("fork").Pool(os.cpu_count() or 2) as pool:
@@ -84,8 +99,10 @@ def main() -> None:
                 raised.append((path, seed, err))
             if took >= 1.0:
                 slow.append((path, seed, took))
-    print(f"{len(jobs)} mutated files from {len(jobs) // max(1, args.per_sample)} samples in {time.perf_counter() - t:.0f} s: "
-          f"{len(raised)} raised, {len(slow)} took 1 s or more (slowest {worst * 1000:.0f} ms)")
+    print(
+        f"{len(jobs)} mutated files from {len(jobs) // max(1, args.per_sample)} samples in {time.perf_counter() - t:.0f} s: "
+        f"{len(raised)} raised, {len(slow)} took 1 s or more (slowest {worst * 1000:.0f} ms)"
+    )
     for path, seed, err in raised[:5]:
         print(f"RAISED {path} seed {seed}\n{err}")
     for path, seed, took in sorted(slow, key=lambda s: -s[2])[:5]:

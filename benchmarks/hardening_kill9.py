@@ -30,12 +30,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rp-kill-") as d:
         root = Path(d) / "show"
         root.mkdir()
-        subprocess.run([REELPROV, "init", str(root)], check=True, stdout=subprocess.DEVNULL, env=env())
+        subprocess.run(
+            [REELPROV, "init", str(root)], check=True, stdout=subprocess.DEVNULL, env=env()
+        )
         written = 0
         per_round = args.files // args.kills
         for k in range(args.kills):
-            proc = subprocess.Popen([REELPROV, "-P", str(root), "watch", "--settle", "0.3"], env=env(),
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                [REELPROV, "-P", str(root), "watch", "--settle", "0.3"],
+                env=env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             for _ in range(per_round):
                 f = root / "final" / f"batch{k:02d}" / f"f{written:05d}.png"
                 f.parent.mkdir(parents=True, exist_ok=True)
@@ -44,19 +50,33 @@ def main() -> None:
             time.sleep(rng.uniform(0.05, 2.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
-        proc = subprocess.Popen([REELPROV, "-P", str(root), "watch"], env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [REELPROV, "-P", str(root), "watch"],
+            env=env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         db = sqlite3.connect(root / ".reelprov/ledger.db")
         t = time.monotonic()
-        while db.execute("SELECT count(*) FROM asset WHERE deleted = 0").fetchone()[0] < written and time.monotonic() - t < 300:
+        while (
+            db.execute("SELECT count(*) FROM asset WHERE deleted = 0").fetchone()[0] < written
+            and time.monotonic() - t < 300
+        ):
             time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
-        seen, distinct = db.execute("SELECT count(*), count(DISTINCT asset) FROM ledger_entry WHERE kind = 'seen'").fetchone()
+        seen, distinct = db.execute(
+            "SELECT count(*), count(DISTINCT asset) FROM ledger_entry WHERE kind = 'seen'"
+        ).fetchone()
         live = db.execute("SELECT count(*) FROM asset WHERE deleted = 0").fetchone()[0]
-        v = subprocess.run([REELPROV, "-P", str(root), "verify"], env=env(), capture_output=True, text=True)
+        v = subprocess.run(
+            [REELPROV, "-P", str(root), "verify"], env=env(), capture_output=True, text=True
+        )
         ok = seen == distinct == live == written and v.returncode == 0
-        print(f"{args.kills} kill -9 during a {written}-file ingest: {seen} seen entries, {live} live assets, "
-              f"verify exit {v.returncode} -> {'PASS' if ok else 'FAIL'}")
+        print(
+            f"{args.kills} kill -9 during a {written}-file ingest: {seen} seen entries, {live} live assets, "
+            f"verify exit {v.returncode} -> {'PASS' if ok else 'FAIL'}"
+        )
         sys.exit(0 if ok else 1)
 
 

@@ -30,8 +30,13 @@ from tests.pg_link import Link  # noqa: E402
 
 
 def _cli(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([REELPROV, "-P", str(root), *args], env={**env(), "REELPROV_DATABASE_URL": url},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [REELPROV, "-P", str(root), *args],
+        env={**env(), "REELPROV_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _until(cond, timeout: float, step: float = 0.2):  # noqa: ANN001, ANN202 - a tiny poll helper
@@ -47,9 +52,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", choices=["cut", "blackhole"], default="cut")
     ap.add_argument("--outage", type=float, default=100.0, help="seconds the ledger is away")
-    ap.add_argument("--files", type=int, default=40, help="files made before, and again during, the outage")
-    ap.add_argument("--postgres", default=os.environ.get("REELPROV_TEST_DATABASE_URL",
-                                                          "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    ap.add_argument(
+        "--files", type=int, default=40, help="files made before, and again during, the outage"
+    )
+    ap.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "REELPROV_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+    )
     args = ap.parse_args()
     from urllib.parse import urlsplit
 
@@ -72,16 +83,21 @@ def main() -> None:
             root.mkdir()
             assert _cli(root.parent, direct, "init", str(root)).returncode == 0
             log = Path(d) / "watch.log"
-            proc = subprocess.Popen([REELPROV, "-P", str(root), "watch", "--settle", "0.3"],
-                                    env={**env(), "REELPROV_DATABASE_URL": through},
-                                    stdout=subprocess.DEVNULL, stderr=log.open("w"))
+            proc = subprocess.Popen(
+                [REELPROV, "-P", str(root), "watch", "--settle", "0.3"],
+                env={**env(), "REELPROV_DATABASE_URL": through},
+                stdout=subprocess.DEVNULL,
+                stderr=log.open("w"),
+            )
 
             def status() -> dict:
                 r = _cli(root, direct, "status", "--json")
                 return json.loads(r.stdout) if r.returncode == 0 else {}
 
             def recorded() -> set[str]:
-                return {a["path"] for a in json.loads(_cli(root, direct, "ls", "--json").stdout or "[]")}
+                return {
+                    a["path"] for a in json.loads(_cli(root, direct, "ls", "--json").stdout or "[]")
+                }
 
             def make(stage: str) -> set[str]:
                 names = set()
@@ -99,7 +115,10 @@ def main() -> None:
                 t0 = time.monotonic()
                 link.blackhole() if args.mode == "blackhole" else link.cut()
                 during = make("during")
-                noticed = _until(lambda: status().get("ledger_unreachable_since") and time.monotonic(), args.outage + 120)
+                noticed = _until(
+                    lambda: status().get("ledger_unreachable_since") and time.monotonic(),
+                    args.outage + 120,
+                )
                 time.sleep(max(0.0, t0 + args.outage - time.monotonic()))
                 t1 = time.monotonic()
                 link.blackhole(False) if args.mode == "blackhole" else link.restore()
@@ -108,14 +127,20 @@ def main() -> None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(60)
             v = _cli(root, direct, "verify", "--json")
-            seen = [e for p in recorded() for e in json.loads(_cli(root, direct, "history", p, "--json").stdout)
-                    if e["kind"] == "seen"]
+            seen = [
+                e
+                for p in recorded()
+                for e in json.loads(_cli(root, direct, "history", p, "--json").stdout)
+                if e["kind"] == "seen"
+            ]
             ok = bool(noticed and back) and v.returncode == 0 and len(seen) == 2 * args.files
             errors = [line for line in log.read_text().splitlines() if " ERROR " in line]
-            print(f"{args.mode}, {args.outage:g} s outage: noticed after "
-                  f"{f'{noticed - t0:.1f} s' if noticed else 'never'}; all {2 * args.files} files recorded "
-                  f"{f'{back - t1:.1f} s after it ended' if back else 'NOT'}; {len(seen)} seen entries; "
-                  f"{len(errors)} error line(s) logged; verify exit {v.returncode} -> {'PASS' if ok else 'FAIL'}")
+            print(
+                f"{args.mode}, {args.outage:g} s outage: noticed after "
+                f"{f'{noticed - t0:.1f} s' if noticed else 'never'}; all {2 * args.files} files recorded "
+                f"{f'{back - t1:.1f} s after it ended' if back else 'NOT'}; {len(seen)} seen entries; "
+                f"{len(errors)} error line(s) logged; verify exit {v.returncode} -> {'PASS' if ok else 'FAIL'}"
+            )
     finally:
         if args.mode == "blackhole":
             link.blackhole(False)

@@ -33,12 +33,17 @@ def main() -> None:
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         out = run_model(seed, args.rounds, polling=args.polling)
         ops += len(out.ops)
-        print(f"seed {seed}: {'OK' if out.problem is None else 'FAIL'} after {out.rounds} rounds, {len(out.ops)} operations"
-              + (f"\n  {out.problem}" if out.problem else ""), flush=True)
+        print(
+            f"seed {seed}: {'OK' if out.problem is None else 'FAIL'} after {out.rounds} rounds, {len(out.ops)} operations"
+            + (f"\n  {out.problem}" if out.problem else ""),
+            flush=True,
+        )
         failed += out.problem is not None
     backend = "polling" if args.polling else "inotify"
-    print(f"{args.seeds} runs ({backend}), {ops} operations in {time.perf_counter() - t0:.0f} s: "
-          f"{'PASS' if not failed else f'{failed} FAILED'}")
+    print(
+        f"{args.seeds} runs ({backend}), {ops} operations in {time.perf_counter() - t0:.0f} s: "
+        f"{'PASS' if not failed else f'{failed} FAILED'}"
+    )
     sys.exit(1 if failed else 0)
 
 

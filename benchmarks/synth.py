@@ -12,8 +12,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 TOOLS = ["Midjourney", "Runway", "Stable Diffusion", "ElevenLabs", "Sora"]
 
 
-def populate(project: object, *, assets: int, flag_every: int = 5, batch: int = 5000, progress: bool = True,
-             all_listed: bool = False) -> int:
+def populate(
+    project: object,
+    *,
+    assets: int,
+    flag_every: int = 5,
+    batch: int = 5000,
+    progress: bool = True,
+    all_listed: bool = False,
+) -> int:
     """ASSETS assets (seen + evidence), one review flag on every FLAG_EVERY-th. Returns entries written.
     ALL_LISTED: every asset final, every AI one flagged, so the report lists every asset (the AI ones
     under open reviews or blocking, the others as unknown origin on screen)."""
@@ -29,16 +36,53 @@ def populate(project: object, *, assets: int, flag_every: int = 5, batch: int = 
                 sha = hashlib.sha256(str(i).encode()).hexdigest()
                 stage = "final" if all_listed or i % 3 == 0 else "temp"
                 path = f"{stage}/reel{i // 1000:03d}/shot{i:07d}.png"
-                b.append("seen", aid, {"path": path, "sha256": sha, "size": 1000 + i, "media_type": "image/png", "mtime_ns": 0})
+                b.append(
+                    "seen",
+                    aid,
+                    {
+                        "path": path,
+                        "sha256": sha,
+                        "size": 1000 + i,
+                        "media_type": "image/png",
+                        "mtime_ns": 0,
+                    },
+                )
                 ai = i % 2 == 0
-                ev = [{"source": "PNG text 'parameters'", "kind": "generator_text", "origin": "ai_generated",
-                       "tool": TOOLS[i % len(TOOLS)], "detail": "A1111/Forge generation parameters"}] if ai else []
-                b.append("evidence", aid, {"sha256": sha, "evidence": ev, "c2pa": {"present": False, "state": "none"}})
-                if (ai if all_listed else i % flag_every == 0):
-                    b.append("flagged", aid, {"flag_id": b.next_flag_id(), "rule": "screen.ai_headed_to_screen", "area": "screen",
-                                              "severity": "review" if i % 10 else "escalate",
-                                              "reason": "ai_generated element headed to screen", "sha256": sha})
+                ev = (
+                    [
+                        {
+                            "source": "PNG text 'parameters'",
+                            "kind": "generator_text",
+                            "origin": "ai_generated",
+                            "tool": TOOLS[i % len(TOOLS)],
+                            "detail": "A1111/Forge generation parameters",
+                        }
+                    ]
+                    if ai
+                    else []
+                )
+                b.append(
+                    "evidence",
+                    aid,
+                    {"sha256": sha, "evidence": ev, "c2pa": {"present": False, "state": "none"}},
+                )
+                if ai if all_listed else i % flag_every == 0:
+                    b.append(
+                        "flagged",
+                        aid,
+                        {
+                            "flag_id": b.next_flag_id(),
+                            "rule": "screen.ai_headed_to_screen",
+                            "area": "screen",
+                            "severity": "review" if i % 10 else "escalate",
+                            "reason": "ai_generated element headed to screen",
+                            "sha256": sha,
+                        },
+                    )
             written += len(b.entries)
         if progress:
-            print(f"  {min(assets, start + batch)}/{assets} assets, {written} entries, {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+            print(
+                f"  {min(assets, start + batch)}/{assets} assets, {written} entries, {time.perf_counter() - t0:.0f}s",
+                file=sys.stderr,
+            )
     return written

@@ -95,7 +95,11 @@ def project(show_root: Path) -> Any:
 def sample_show(tmp_path: Path) -> Path:
     """A copy of sample_media/ initialised as a project (not yet scanned)."""
     root = tmp_path / "samples"
-    shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("reelprov.toml", ".reelprov", "report.*", "hooks"))
+    shutil.copytree(
+        SAMPLES,
+        root,
+        ignore=shutil.ignore_patterns("reelprov.toml", ".reelprov", "report.*", "hooks"),
+    )
     r = run_cli("init", str(root))
     assert r.code == 0, r.err
     return root
@@ -104,8 +108,10 @@ def sample_show(tmp_path: Path) -> Path:
 def pg_base_url() -> str:
     url = os.environ.get("REELPROV_TEST_DATABASE_URL")
     if not url:
-        pytest.skip("REELPROV_TEST_DATABASE_URL is not set: no PostgreSQL to test the shared ledger against "
-                    "(.ci/run sets it to postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            "REELPROV_TEST_DATABASE_URL is not set: no PostgreSQL to test the shared ledger against "
+            "(.ci/run sets it to postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     return url
 
 
@@ -128,7 +134,9 @@ def pg_url() -> Iterator[str]:
         eng.dispose()
 
 
-def write_png(path: Path, text: dict[str, str] | None = None, color: tuple[int, int, int] = (10, 20, 30)) -> Path:
+def write_png(
+    path: Path, text: dict[str, str] | None = None, color: tuple[int, int, int] = (10, 20, 30)
+) -> Path:
     from PIL import Image, PngImagePlugin
 
     info = PngImagePlugin.PngInfo()
@@ -142,8 +150,11 @@ def write_png(path: Path, text: dict[str, str] | None = None, color: tuple[int, 
 SD_PARAMS = "a castle\nNegative prompt: blur\nSteps: 20, Sampler: Euler a, Seed: 1, Model: sdxl"
 
 
-DROP_READ_ANYTHING = ("setpriv", "--inh-caps=-dac_override,-dac_read_search",
-                      "--bounding-set=-dac_override,-dac_read_search")
+DROP_READ_ANYTHING = (
+    "setpriv",
+    "--inh-caps=-dac_override,-dac_read_search",
+    "--bounding-set=-dac_override,-dac_read_search",
+)
 
 
 def as_ordinary_user() -> list[str]:
@@ -156,7 +167,9 @@ def as_ordinary_user() -> list[str]:
     if os.geteuid() != 0:
         return []
     if shutil.which("setpriv") is None:
-        pytest.skip("running as root and util-linux's setpriv is missing: cannot make a file unreadable")
+        pytest.skip(
+            "running as root and util-linux's setpriv is missing: cannot make a file unreadable"
+        )
     return list(DROP_READ_ANYTHING)
 
 
@@ -164,15 +177,20 @@ def as_ordinary_user() -> list[str]:
 # word, while reelprov's own unread recording of such a file still works: "hostile" files crash
 # the reading process (as a segfault would), "stalling" ones never return (catastrophic
 # backtracking in the C regular-expression engine, which never gets back to Python to see a signal).
-_FAULTS = {"hostile": "os.kill(os.getpid(), signal.SIGSEGV)", "stalling": "re.match(r'(a*)*b', 'a' * 64)"}
+_FAULTS = {
+    "hostile": "os.kill(os.getpid(), signal.SIGSEGV)",
+    "stalling": "re.match(r'(a*)*b', 'a' * 64)",
+}
 
 
 def _faulty_reader_command(word: str, args: tuple[str, ...]) -> list[str]:
-    code = ("import os, re, signal, sys\nimport reelprov.scan as s\nreal = s.examine\n"
-            "def faulty(path, rel, **kw):\n"
-            f"    if {word!r} in rel and kw.get('unread') is None:\n        {_FAULTS[word]}\n"
-            "    return real(path, rel, **kw)\n"
-            "s.examine = faulty\nfrom reelprov.cli import main\nmain(sys.argv[1:])\n")
+    code = (
+        "import os, re, signal, sys\nimport reelprov.scan as s\nreal = s.examine\n"
+        "def faulty(path, rel, **kw):\n"
+        f"    if {word!r} in rel and kw.get('unread') is None:\n        {_FAULTS[word]}\n"
+        "    return real(path, rel, **kw)\n"
+        "s.examine = faulty\nfrom reelprov.cli import main\nmain(sys.argv[1:])\n"
+    )
     return [sys.executable, "-c", code, *args]
 
 

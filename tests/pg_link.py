@@ -65,8 +65,21 @@ class Link:
         import subprocess
 
         for flag in ("--dport", "--sport"):
-            subprocess.run(["iptables", "-I" if on else "-D", "INPUT", "-p", "tcp", flag, str(self.port), "-j", "DROP"],
-                           check=on, capture_output=not on)  # lifting it twice is harmless
+            subprocess.run(
+                [
+                    "iptables",
+                    "-I" if on else "-D",
+                    "INPUT",
+                    "-p",
+                    "tcp",
+                    flag,
+                    str(self.port),
+                    "-j",
+                    "DROP",
+                ],
+                check=on,
+                capture_output=not on,
+            )  # lifting it twice is harmless
 
     def cut(self) -> None:
         import socket

@@ -21,8 +21,10 @@ def _downgrade(engine) -> None:  # type: ignore[no-untyped-def]
 
 def _no_diff(engine) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True,
-                                                     "include_object": include_object_for(conn.dialect.name)})
+        ctx = MigrationContext.configure(
+            conn,
+            opts={"compare_type": True, "include_object": include_object_for(conn.dialect.name)},
+        )
         diff = compare_metadata(ctx, metadata)
     assert diff == []
 
@@ -49,7 +51,9 @@ def test_old_ledger_upgraded_or_told_what_to_run(cli, show_root: Path) -> None:
     from alembic import command
 
     engine = db.make_engine(f"sqlite:///{show_root / '.reelprov/ledger.db'}")
-    command.downgrade(db._alembic_config(engine), "0001")  # an old ledger: the first schema reelprov wrote
+    command.downgrade(
+        db._alembic_config(engine), "0001"
+    )  # an old ledger: the first schema reelprov wrote
     engine.dispose()
     cfg = show_root / "reelprov.toml"
     cfg.write_text(cfg.read_text().replace("auto_upgrade = true", "auto_upgrade = false"))
@@ -57,8 +61,14 @@ def test_old_ledger_upgraded_or_told_what_to_run(cli, show_root: Path) -> None:
     assert r.code == 2 and "reelprov db upgrade" in r.err
     assert cli("db", "current", cwd=show_root).out.startswith("0001")
     up = cli("db", "upgrade", "--json", cwd=show_root)
-    assert up.code == 0 and up.json()["before"] == "0001" and up.json()["current"] == up.json()["head"] == db.SCHEMA_HEAD
-    assert cli("db", "upgrade", cwd=show_root).out.strip() == f"ledger schema at {db.SCHEMA_HEAD}"  # already there
+    assert (
+        up.code == 0
+        and up.json()["before"] == "0001"
+        and up.json()["current"] == up.json()["head"] == db.SCHEMA_HEAD
+    )
+    assert (
+        cli("db", "upgrade", cwd=show_root).out.strip() == f"ledger schema at {db.SCHEMA_HEAD}"
+    )  # already there
     assert cli("ls", cwd=show_root).code == 0
     cfg.write_text(cfg.read_text().replace("auto_upgrade = false", "auto_upgrade = true"))
     engine = db.make_engine(f"sqlite:///{show_root / '.reelprov/ledger.db'}")
@@ -69,7 +79,9 @@ def test_old_ledger_upgraded_or_told_what_to_run(cli, show_root: Path) -> None:
     _downgrade(engine)  # no schema at all: no ledger there to upgrade
     engine.dispose()
     r = cli("ls", cwd=show_root)
-    assert r.code == 2 and "holds no reelprov ledger" in r.err and "restore it from a backup" in r.err
+    assert (
+        r.code == 2 and "holds no reelprov ledger" in r.err and "restore it from a backup" in r.err
+    )
 
 
 def _0005_recomputes_origins(cli, root: Path, url: str, env: dict[str, str] | None = None) -> None:
@@ -86,7 +98,9 @@ def _0005_recomputes_origins(cli, root: Path, url: str, env: dict[str, str] | No
     with engine.begin() as conn:  # what 0004 and the older rule left
         conn.exec_driver_sql("UPDATE asset SET origin = 'human' WHERE path = 'shot.jpg'")
     engine.dispose()
-    assert cli("show", "shot.jpg", "--json", cwd=root, env=env).json()["origin"] == "unknown"  # upgraded on open
+    assert (
+        cli("show", "shot.jpg", "--json", cwd=root, env=env).json()["origin"] == "unknown"
+    )  # upgraded on open
     assert cli("db", "current", "--json", cwd=root, env=env).json()["current"] == db.SCHEMA_HEAD
     assert cli("verify", cwd=root, env=env).code == 0
 
@@ -97,7 +111,9 @@ def test_0005_recomputes_origins_an_older_reelprov_projected(cli, show_root: Pat
     _0005_recomputes_origins(cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}")
 
 
-def _0006_fills_decision_severity_and_trails(cli, root: Path, url: str, env: dict[str, str] | None = None) -> None:
+def _0006_fills_decision_severity_and_trails(
+    cli, root: Path, url: str, env: dict[str, str] | None = None
+) -> None:
     """A ledger with decisions from before 0006: the upgrade fills each flag's decision severity and
     trail from the ledger, so verify finds the tables agreeing with it and the audit has them."""
     from alembic import command
@@ -107,7 +123,12 @@ def _0006_fills_decision_severity_and_trails(cli, root: Path, url: str, env: dic
     write_png(root / "final/a.png", {"parameters": SD_PARAMS})
     cli("scan", cwd=root, env=env)
     flags = cli("flags", "--json", cwd=root, env=env).json()
-    assert cli("approve", str(flags[0]["id"]), "--by", "J. Park", "--ref", "L-1", cwd=root, env=env).code == 0
+    assert (
+        cli(
+            "approve", str(flags[0]["id"]), "--by", "J. Park", "--ref", "L-1", cwd=root, env=env
+        ).code
+        == 0
+    )
     assert cli("reject", str(flags[1]["id"]), "--by", "J. Park", cwd=root, env=env).code == 0
     engine = db.make_engine(url)
     command.downgrade(db._alembic_config(engine), "0005")
@@ -119,15 +140,23 @@ def _0006_fills_decision_severity_and_trails(cli, root: Path, url: str, env: dic
 
 
 def test_0006_fills_decision_severity_and_trails(cli, show_root: Path) -> None:
-    _0006_fills_decision_severity_and_trails(cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}")
+    _0006_fills_decision_severity_and_trails(
+        cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}"
+    )
 
 
 @pytest.mark.postgres
-def test_0006_fills_decision_severity_and_trails_on_postgres(cli, show_root: Path, pg_url: str) -> None:
-    _0006_fills_decision_severity_and_trails(cli, show_root, pg_url, {"REELPROV_DATABASE_URL": pg_url})
+def test_0006_fills_decision_severity_and_trails_on_postgres(
+    cli, show_root: Path, pg_url: str
+) -> None:
+    _0006_fills_decision_severity_and_trails(
+        cli, show_root, pg_url, {"REELPROV_DATABASE_URL": pg_url}
+    )
 
 
-def _0008_recomputes_declared_origins(cli, root: Path, url: str, env: dict[str, str] | None = None) -> None:
+def _0008_recomputes_declared_origins(
+    cli, root: Path, url: str, env: dict[str, str] | None = None
+) -> None:
     """Before 0008 a sidecar declaring ai_enhanced made a file whose own XMP says generated
     `ai_enhanced`: the upgrade recomputes it, the policy runs again, the tables agree with the ledger."""
     import json
@@ -135,7 +164,9 @@ def _0008_recomputes_declared_origins(cli, root: Path, url: str, env: dict[str, 
     from tests.conftest import SD_PARAMS, write_png
 
     write_png(root / "final/x.png", {"parameters": SD_PARAMS})
-    (root / "final/x.png.reelprov.json").write_text(json.dumps({"reelprov_declaration": 1, "origin": "ai_enhanced"}))
+    (root / "final/x.png.reelprov.json").write_text(
+        json.dumps({"reelprov_declaration": 1, "origin": "ai_enhanced"})
+    )
     assert cli("scan", cwd=root, env=env).code == 0
     engine = db.make_engine(url)
     from alembic import command
@@ -144,13 +175,17 @@ def _0008_recomputes_declared_origins(cli, root: Path, url: str, env: dict[str, 
     with engine.begin() as conn:  # what the older rule projected
         conn.exec_driver_sql("UPDATE asset SET origin = 'ai_enhanced' WHERE path = 'final/x.png'")
     engine.dispose()
-    assert cli("show", "final/x.png", "--json", cwd=root, env=env).json()["origin"] == "ai_generated"  # upgraded on open
+    assert (
+        cli("show", "final/x.png", "--json", cwd=root, env=env).json()["origin"] == "ai_generated"
+    )  # upgraded on open
     assert cli("verify", cwd=root, env=env).code == 0
     assert cli("policy", "check", "--json", cwd=root, env=env).json()["raised"] == 0
 
 
 def test_0008_recomputes_declared_origins(cli, show_root: Path) -> None:
-    _0008_recomputes_declared_origins(cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}")
+    _0008_recomputes_declared_origins(
+        cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}"
+    )
 
 
 @pytest.mark.postgres
@@ -179,7 +214,9 @@ def test_schema_head_constant_matches_alembic(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_a_missing_sqlite_ledger_is_an_error_not_a_new_empty_one(cli, show_root: Path, tmp_path: Path) -> None:
+def test_a_missing_sqlite_ledger_is_an_error_not_a_new_empty_one(
+    cli, show_root: Path, tmp_path: Path
+) -> None:
     write_png(show_root / "a.png")
     assert cli("scan", cwd=show_root).code == 0
     ledger = show_root / ".reelprov/ledger.db"
@@ -194,6 +231,11 @@ def test_a_missing_sqlite_ledger_is_an_error_not_a_new_empty_one(cli, show_root:
         (show_root / f".reelprov/ledger.db{f}").unlink(missing_ok=True)
     for args in (["scan"], ["ls"], ["watch"]):
         r = cli(*args, cwd=show_root)
-        assert r.code == 2 and "no ledger database there" in r.err and "reelprov init" in r.err, (args, r.err)
+        assert r.code == 2 and "no ledger database there" in r.err and "reelprov init" in r.err, (
+            args,
+            r.err,
+        )
     assert not ledger.exists()
-    assert cli("init", str(show_root)).code == 0 and ledger.exists()  # init starts a new one on purpose
+    assert (
+        cli("init", str(show_root)).code == 0 and ledger.exists()
+    )  # init starts a new one on purpose

@@ -28,38 +28,88 @@ PY = sys.executable
 
 
 def _cli_proc(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PY, "-m", "reelprov", *args], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [PY, "-m", "reelprov", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _four_processes(root: Path, extra_env: dict[str, str]) -> None:
     env = {**os.environ, "REELPROV_PROJECT": str(root), **extra_env}
     for i in range(8):
-        write_png(root / f"final/props/p{i}.png", {"parameters": SD_PARAMS + f", n{i}"}, color=(i, 1, 1))
+        write_png(
+            root / f"final/props/p{i}.png", {"parameters": SD_PARAMS + f", n{i}"}, color=(i, 1, 1)
+        )
     assert _cli_proc(root, env, "scan").returncode == 0
-    flags = [f for f in run_cli("flags", "--json", cwd=root, env=extra_env).json() if f["severity"] == "review"]
-    watcher = subprocess.Popen([PY, "-m", "reelprov", "watch", "--settle", "0.2"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    flags = [
+        f
+        for f in run_cli("flags", "--json", cwd=root, env=extra_env).json()
+        if f["severity"] == "review"
+    ]
+    watcher = subprocess.Popen(
+        [PY, "-m", "reelprov", "watch", "--settle", "0.2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        wait_for(lambda: run_cli("status", "--json", cwd=root, env=extra_env).json().get("backend"), what="watcher up")
-        tagger = subprocess.Popen([PY, "-c", (
-            "import sys; from reelprov.cli import main\n"
-            "for i in range(8):\n"
-            "    try: main(['tag', f'final/props/p{i}.png', '--tag', 'key_creative'])\n"
-            "    except SystemExit as e:\n"
-            "        if e.code: raise\n")], cwd=root, env=env)
-        approver = subprocess.Popen([PY, "-c", (
-            "import sys; from reelprov.cli import main\n"
-            f"for fid in {[f['id'] for f in flags]!r}:\n"
-            "    try: main(['waive', str(fid), '--by', 'QA', '--note', 'load test'])\n"
-            "    except SystemExit as e:\n"
-            "        if e.code: raise\n")], cwd=root, env=env)
+        wait_for(
+            lambda: run_cli("status", "--json", cwd=root, env=extra_env).json().get("backend"),
+            what="watcher up",
+        )
+        tagger = subprocess.Popen(
+            [
+                PY,
+                "-c",
+                (
+                    "import sys; from reelprov.cli import main\n"
+                    "for i in range(8):\n"
+                    "    try: main(['tag', f'final/props/p{i}.png', '--tag', 'key_creative'])\n"
+                    "    except SystemExit as e:\n"
+                    "        if e.code: raise\n"
+                ),
+            ],
+            cwd=root,
+            env=env,
+        )
+        approver = subprocess.Popen(
+            [
+                PY,
+                "-c",
+                (
+                    "import sys; from reelprov.cli import main\n"
+                    f"for fid in {[f['id'] for f in flags]!r}:\n"
+                    "    try: main(['waive', str(fid), '--by', 'QA', '--note', 'load test'])\n"
+                    "    except SystemExit as e:\n"
+                    "        if e.code: raise\n"
+                ),
+            ],
+            cwd=root,
+            env=env,
+        )
         for i in range(12):
             write_png(root / f"incoming/n{i}.png", color=(i, 9, 9))
-        scanner = subprocess.Popen([PY, "-m", "reelprov", "scan"], cwd=root, env=env, stdout=subprocess.DEVNULL)
+        scanner = subprocess.Popen(
+            [PY, "-m", "reelprov", "scan"], cwd=root, env=env, stdout=subprocess.DEVNULL
+        )
         for p in (tagger, approver, scanner):
             assert p.wait(120) == 0
-        wait_for(lambda: sum(1 for a in run_cli("ls", "--json", cwd=root, env=extra_env).json() if a["path"].startswith("incoming/")) == 12,
-                 what="all incoming files recorded")
+        wait_for(
+            lambda: (
+                sum(
+                    1
+                    for a in run_cli("ls", "--json", cwd=root, env=extra_env).json()
+                    if a["path"].startswith("incoming/")
+                )
+                == 12
+            ),
+            what="all incoming files recorded",
+        )
     finally:
         watcher.send_signal(signal.SIGTERM)
         watcher.wait(20)
@@ -67,9 +117,16 @@ def _four_processes(root: Path, extra_env: dict[str, str]) -> None:
     assert v.code == 0, v.out
     rows = {a["path"]: a for a in run_cli("ls", "--json", cwd=root, env=extra_env).json()}
     assert all("key_creative" in rows[f"final/props/p{i}.png"]["tags"] for i in range(8))
-    statuses = {f["id"]: f["status"] for f in run_cli("flags", "--json", cwd=root, env=extra_env).json()}
+    statuses = {
+        f["id"]: f["status"] for f in run_cli("flags", "--json", cwd=root, env=extra_env).json()
+    }
     assert all(statuses[f["id"]] == "waived" for f in flags)
-    seen = [e for a in rows for e in run_cli("history", a, "--json", cwd=root, env=extra_env).json() if e["kind"] == "seen"]
+    seen = [
+        e
+        for a in rows
+        for e in run_cli("history", a, "--json", cwd=root, env=extra_env).json()
+        if e["kind"] == "seen"
+    ]
     assert len(seen) == len(rows) == 20  # every file exactly once, none lost, none doubled
 
 
@@ -90,15 +147,21 @@ def test_repeated_kill_9_during_ingest(show_root: Path) -> None:
     for i in range(n):
         write_png(show_root / f"ingest/{i // 50}/{i:04d}.png", color=(i % 256, i // 256, 3))
     for _ in range(5):
-        proc = subprocess.Popen([PY, "-m", "reelprov", "watch", "--settle", "0.2"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [PY, "-m", "reelprov", "watch", "--settle", "0.2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.4, 1.5))  # a random moment of the reconcile / ingest
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     r = run_cli("scan", "--json", cwd=show_root)
     assert r.code == 0
     con = sqlite3.connect(show_root / ".reelprov/ledger.db")
-    seen = con.execute("SELECT count(*), count(DISTINCT asset) FROM ledger_entry WHERE kind = 'seen'").fetchone()
+    seen = con.execute(
+        "SELECT count(*), count(DISTINCT asset) FROM ledger_entry WHERE kind = 'seen'"
+    ).fetchone()
     paths = con.execute("SELECT count(DISTINCT path) FROM asset WHERE deleted = 0").fetchone()[0]
     con.close()
     assert seen == (n, n) and paths == n
@@ -141,9 +204,13 @@ def fill(disk: Path) -> Path:
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     mnt = tmp_path / "tiny"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], capture_output=True, text=True
+    )
     if r.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs to simulate a full disk here ({r.stderr.strip()}); needs root")
+        pytest.skip(
+            f"cannot mount a small tmpfs to simulate a full disk here ({r.stderr.strip()}); needs root"
+        )
     try:
         yield mnt
     finally:
@@ -169,7 +236,8 @@ def test_full_disk_is_a_clear_error_and_nothing_half_written(cli, tiny_disk: Pat
 
 
 def test_a_watcher_whose_ledger_disk_fills_up_says_so_once_and_records_everything_after(
-        show_root: Path, tiny_disk: Path, tmp_path: Path) -> None:
+    show_root: Path, tiny_disk: Path, tmp_path: Path
+) -> None:
     """The ledger on its own small disk (database_url), the media elsewhere: while the ledger's disk is
     full the watcher says so once (it logged an error every second), `status` says since when, and
     once space is freed every change made meanwhile is recorded."""
@@ -181,9 +249,12 @@ def test_a_watcher_whose_ledger_disk_fills_up_says_so_once_and_records_everythin
     cfg.write_text(cfg.read_text().replace('database_url = ""', f'database_url = "{url}"'))
     assert run_cli("init", str(show_root)).code == 0 and (tiny_disk / "ledger.db").exists()
     log = tmp_path / "watch.log"
-    proc = subprocess.Popen([PY, "-m", "reelprov", "watch", "--settle", "0.2"],
-                            env={**os.environ, "REELPROV_PROJECT": str(show_root)}, stdout=subprocess.DEVNULL,
-                            stderr=log.open("w"))
+    proc = subprocess.Popen(
+        [PY, "-m", "reelprov", "watch", "--settle", "0.2"],
+        env={**os.environ, "REELPROV_PROJECT": str(show_root)},
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
 
     def status() -> dict:
         return run_cli("status", "--json", cwd=show_root, env=env).json()
@@ -194,13 +265,20 @@ def test_a_watcher_whose_ledger_disk_fills_up_says_so_once_and_records_everythin
         wait_for(lambda: "a.png" in assets(show_root), what="a file recorded")
         filler = fill(tiny_disk)
         for i in range(40):
-            write_png(show_root / f"b/{i}.png", {"parameters": SD_PARAMS + "x" * 2000}, color=(i, 2, 2))
+            write_png(
+                show_root / f"b/{i}.png", {"parameters": SD_PARAMS + "x" * 2000}, color=(i, 2, 2)
+            )
         wait_for(lambda: status().get("ledger_unreachable_since"), what="the full disk noticed")
         time.sleep(4)  # the outage goes on: said once, not once a second
         assert status()["running"]
         filler.unlink()
-        wait_for(lambda: sum(p.startswith("b/") for p in assets(show_root)) == 40, what="everything recorded")
-        wait_for(lambda: status()["ledger_unreachable_since"] is None, what="status says it is over")
+        wait_for(
+            lambda: sum(p.startswith("b/") for p in assets(show_root)) == 40,
+            what="everything recorded",
+        )
+        wait_for(
+            lambda: status()["ledger_unreachable_since"] is None, what="status says it is over"
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
@@ -212,7 +290,9 @@ def test_a_watcher_whose_ledger_disk_fills_up_says_so_once_and_records_everythin
     assert run_cli("verify", cwd=show_root).code == 0
 
 
-def test_a_file_whose_reading_crashes_the_reader_is_recorded_unread_and_the_scan_goes_on(show_root: Path) -> None:
+def test_a_file_whose_reading_crashes_the_reader_is_recorded_unread_and_the_scan_goes_on(
+    show_root: Path,
+) -> None:
     """A reader library's native code crashing on a damaged or hostile file (a segfault, an abort)
     killed the examining worker: the scan stopped with a BrokenProcessPool traceback and recorded
     nothing, and the watcher, which reconciles with a scan on every start, could not start again.
@@ -222,8 +302,13 @@ def test_a_file_whose_reading_crashes_the_reader_is_recorded_unread_and_the_scan
     from reelprov.scan import CRASHED
 
     def scan() -> dict[str, object]:
-        p = subprocess.run(crashing_reader_command("scan", "--json"), cwd=show_root, capture_output=True, text=True,
-                           timeout=120)
+        p = subprocess.run(
+            crashing_reader_command("scan", "--json"),
+            cwd=show_root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert p.returncode == 0, (p.returncode, p.stderr)
         assert "Traceback" not in p.stderr
         return json.loads(p.stdout)
@@ -231,19 +316,34 @@ def test_a_file_whose_reading_crashes_the_reader_is_recorded_unread_and_the_scan
     def unread(rel: str) -> bool:
         shown = run_cli("show", rel, "--json", cwd=show_root).json()
         return (shown["origin"], shown["media_type"], [e["detail"] for e in shown["evidence"]]) == (
-            "unknown", "image/png", [CRASHED])
+            "unknown",
+            "image/png",
+            [CRASHED],
+        )
 
     cfg = show_root / "reelprov.toml"
-    cfg.write_text(cfg.read_text().replace("settle_seconds = 2.0", "settle_seconds = 2.0\nworkers = 2"))
+    cfg.write_text(
+        cfg.read_text().replace("settle_seconds = 2.0", "settle_seconds = 2.0\nworkers = 2")
+    )
     for i in range(70):
-        write_png(show_root / f"final/sh{i:03d}.png", {"parameters": SD_PARAMS + f", n{i}"}, color=(i, 2, 3))
-    write_png(show_root / "final/sh010_hostile.png", {"parameters": SD_PARAMS})  # says AI: must not be read
+        write_png(
+            show_root / f"final/sh{i:03d}.png",
+            {"parameters": SD_PARAMS + f", n{i}"},
+            color=(i, 2, 3),
+        )
+    write_png(
+        show_root / "final/sh010_hostile.png", {"parameters": SD_PARAMS}
+    )  # says AI: must not be read
     write_png(show_root / "final/sh050_hostile.png", color=(9, 9, 9))
     rep = scan()
     assert (rep["seen"], rep["errors"]) == (72, [])
     assert unread("final/sh010_hostile.png") and unread("final/sh050_hostile.png")
-    others = [a for a in run_cli("ls", "--json", cwd=show_root).json() if "hostile" not in a["path"]]
-    assert len(others) == 70 and {a["origin"] for a in others} == {"ai_generated"}  # read, those beside them too
+    others = [
+        a for a in run_cli("ls", "--json", cwd=show_root).json() if "hostile" not in a["path"]
+    ]
+    assert len(others) == 70 and {a["origin"] for a in others} == {
+        "ai_generated"
+    }  # read, those beside them too
     assert run_cli("verify", cwd=show_root).code == 0
 
     # One such file arriving alone (what a watcher restarted after reading it finds on reconciling):
@@ -268,9 +368,14 @@ def _png_with_xmp(path: Path, xmp: bytes) -> None:
 def test_an_xmp_packet_of_one_long_word_is_read_in_linear_time(show_root: Path) -> None:
     """A 4 KB PNG whose compressed XMP holds 4 MiB of `a` hung every scan (0 of 52 files recorded)
     and the watcher's reconcile: the DigitalSourceType pattern was quadratic on long word runs."""
-    _png_with_xmp(show_root / "final/redos.png", b"<x:xmpmeta>" + b"a" * (4 << 20) + b"</x:xmpmeta>")
-    _png_with_xmp(show_root / "final/ai.png", b'<x:xmpmeta><rdf:Description Iptc4xmpExt:DigitalSourceType='
-                  b'"http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/></x:xmpmeta>')
+    _png_with_xmp(
+        show_root / "final/redos.png", b"<x:xmpmeta>" + b"a" * (4 << 20) + b"</x:xmpmeta>"
+    )
+    _png_with_xmp(
+        show_root / "final/ai.png",
+        b"<x:xmpmeta><rdf:Description Iptc4xmpExt:DigitalSourceType="
+        b'"http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/></x:xmpmeta>',
+    )
     assert (show_root / "final/redos.png").stat().st_size < 16_000
     for i in range(10):
         write_png(show_root / f"final/plate{i}.png", color=(i, 1, 1))
@@ -281,23 +386,42 @@ def test_an_xmp_packet_of_one_long_word_is_read_in_linear_time(show_root: Path) 
 
 
 @pytest.mark.timeout(180)
-def test_a_file_that_stalls_its_reader_is_recorded_unread_after_the_read_deadline(show_root: Path) -> None:
+def test_a_file_that_stalls_its_reader_is_recorded_unread_after_the_read_deadline(
+    show_root: Path,
+) -> None:
     """Bound every file's reading: a reader stuck in native code on one file is stopped after
     [scan] read_timeout_seconds, that file recorded unread saying so, and the scan goes on."""
     from reelprov.scan import timed_out
 
     cfg = show_root / "reelprov.toml"
-    cfg.write_text(cfg.read_text().replace("read_timeout_seconds = 60", "read_timeout_seconds = 2")
-                   .replace("settle_seconds = 2.0", "settle_seconds = 2.0\nworkers = 2"))
+    cfg.write_text(
+        cfg.read_text()
+        .replace("read_timeout_seconds = 60", "read_timeout_seconds = 2")
+        .replace("settle_seconds = 2.0", "settle_seconds = 2.0\nworkers = 2")
+    )
     for i in range(60):
-        write_png(show_root / f"final/sh{i:03d}.png", {"parameters": SD_PARAMS + f", n{i}"}, color=(i, 2, 3))
+        write_png(
+            show_root / f"final/sh{i:03d}.png",
+            {"parameters": SD_PARAMS + f", n{i}"},
+            color=(i, 2, 3),
+        )
     write_png(show_root / "final/sh030_stalling.png", {"parameters": SD_PARAMS})
-    p = subprocess.run(stalling_reader_command("scan", "--json"), cwd=show_root, capture_output=True, text=True, timeout=150)
+    p = subprocess.run(
+        stalling_reader_command("scan", "--json"),
+        cwd=show_root,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["seen"] == 61
     shown = run_cli("show", "final/sh030_stalling.png", "--json", cwd=show_root).json()
-    assert shown["origin"] == "unknown" and [e["detail"] for e in shown["evidence"]] == [timed_out(2)]
-    others = [a for a in run_cli("ls", "--json", cwd=show_root).json() if "stalling" not in a["path"]]
+    assert shown["origin"] == "unknown" and [e["detail"] for e in shown["evidence"]] == [
+        timed_out(2)
+    ]
+    others = [
+        a for a in run_cli("ls", "--json", cwd=show_root).json() if "stalling" not in a["path"]
+    ]
     assert len(others) == 60 and {a["origin"] for a in others} == {"ai_generated"}
     assert run_cli("verify", cwd=show_root).code == 0
 
@@ -314,11 +438,19 @@ def test_sigterm_stops_the_watcher_in_the_middle_of_a_reconcile(show_root: Path)
     write_png(show_root / "final/a_stalling.png", {"parameters": SD_PARAMS})
     log = show_root.parent / "watch.log"
     with log.open("w") as out:
-        proc = subprocess.Popen(stalling_reader_command("watch", "--settle", "0.2"), cwd=show_root, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            stalling_reader_command("watch", "--settle", "0.2"),
+            cwd=show_root,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 60
-        while "reconcil" not in log.read_text() and "watching" not in log.read_text() and time.monotonic() < deadline:
+        while (
+            "reconcil" not in log.read_text()
+            and "watching" not in log.read_text()
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.2)
         time.sleep(2)  # well inside the stalled read
         t = time.monotonic()
@@ -333,12 +465,16 @@ def test_sigterm_stops_the_watcher_in_the_middle_of_a_reconcile(show_root: Path)
     assert "stopping in the middle of a reconcile" in log.read_text()
     assert run_cli("verify", cwd=show_root).code == 0
     # no reading process is left behind
-    left = subprocess.run(["pgrep", "-f", "stalling"], capture_output=True, text=True).stdout.split()
+    left = subprocess.run(
+        ["pgrep", "-f", "stalling"], capture_output=True, text=True
+    ).stdout.split()
     assert str(proc.pid) not in left and not [p for p in left if p != str(os.getpid())]
 
 
 @pytest.mark.timeout(60)
-def test_a_fifo_in_a_files_place_hangs_neither_reading_nor_the_report_nor_the_gate(show_root: Path) -> None:
+def test_a_fifo_in_a_files_place_hangs_neither_reading_nor_the_report_nor_the_gate(
+    show_root: Path,
+) -> None:
     """A file replaced by a FIFO after the walk hung scan forever; a recorded image replaced by a
     FIFO hung the report's thumbnails and the pre-delivery gate."""
     from reelprov.scan import _examine_one
@@ -346,12 +482,18 @@ def test_a_fifo_in_a_files_place_hangs_neither_reading_nor_the_report_nor_the_ga
     write_png(show_root / "final/castle.png", {"parameters": SD_PARAMS})
     assert run_cli("scan", cwd=show_root).code == 0
     for f in run_cli("flags", "--json", cwd=show_root).json():
-        assert run_cli("approve", str(f["id"]), "--by", "J. Park", "--ref", "L-1", cwd=show_root).code == 0
+        assert (
+            run_cli("approve", str(f["id"]), "--by", "J. Park", "--ref", "L-1", cwd=show_root).code
+            == 0
+        )
     (show_root / "final/castle.png").unlink()
     os.mkfifo(show_root / "final/castle.png")
     # what a worker does with a path the walk saw as a file
     res = _examine_one((str(show_root / "final/castle.png"), "final/castle.png", 0, None, True))
-    assert res == {"path": "final/castle.png", "error": "cannot read: it is a FIFO now, not a regular file"}
+    assert res == {
+        "path": "final/castle.png",
+        "error": "cannot read: it is a FIFO now, not a regular file",
+    }
     r = run_cli("report", "--fail-on", "review", cwd=show_root)
     assert r.code == 1 and "CHANGED: final/castle.png: it is no longer a regular file" in r.err
     r = run_cli("scan", "--json", cwd=show_root)
@@ -367,35 +509,64 @@ def test_an_empty_ledger_file_is_refused_not_started_over(cli, show_root: Path) 
     for extra in ("-wal", "-shm"):
         Path(str(ledger) + extra).unlink(missing_ok=True)
     ledger.write_bytes(b"")
-    for args in (["verify"], ["scan"], ["ls"], ["report", "--fail-on", "review"], ["db", "upgrade"]):
+    for args in (
+        ["verify"],
+        ["scan"],
+        ["ls"],
+        ["report", "--fail-on", "review"],
+        ["db", "upgrade"],
+    ):
         r = cli(*args, cwd=show_root)
-        assert r.code == 2 and "the ledger file is empty or holds no reelprov ledger" in r.err and "backup" in r.err, args
+        assert (
+            r.code == 2
+            and "the ledger file is empty or holds no reelprov ledger" in r.err
+            and "backup" in r.err
+        ), args
     assert ledger.stat().st_size == 0  # nothing was written into it
     sqlite3.connect(ledger).close()  # a valid SQLite file without a ledger in it: the same
     assert cli("scan", cwd=show_root).code == 2
 
 
-def test_sidecars_are_bounded_and_never_followed_through_a_link(cli, show_root: Path, tmp_path: Path) -> None:
+def test_sidecars_are_bounded_and_never_followed_through_a_link(
+    cli, show_root: Path, tmp_path: Path
+) -> None:
     """A 1.5 GB sparse .c2pa sidecar took 3.1 GB of memory; sidecar links were followed out of the project."""
     write_png(show_root / "final/a.png")
     with open(show_root / "final/a.c2pa", "wb") as f:  # sparse: takes no disk
         f.truncate(1_500_000_000)
     outside = tmp_path / "elsewhere.xmp"
-    outside.write_text('<x:xmpmeta><rdf:Description Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/'
-                       'digitalsourcetype/digitalCapture"/></x:xmpmeta>')
+    outside.write_text(
+        '<x:xmpmeta><rdf:Description Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/'
+        'digitalsourcetype/digitalCapture"/></x:xmpmeta>'
+    )
     write_png(show_root / "final/b.png", color=(3, 3, 3))
     (show_root / "final/b.xmp").symlink_to(outside)
-    r = subprocess.run([sys.executable, "-c", "import resource, sys\nfrom reelprov.cli import main\n"
-                        "try: main(sys.argv[1:])\nexcept SystemExit: pass\n"
-                        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)", "scan"],
-                       cwd=show_root, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import resource, sys\nfrom reelprov.cli import main\n"
+            "try: main(sys.argv[1:])\nexcept SystemExit: pass\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)",
+            "scan",
+        ],
+        cwd=show_root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert int(r.stderr.split()[-1]) < 400_000  # KiB: the readers never took the sidecar in
     a = cli("show", "final/a.png", "--json", cwd=show_root).json()
-    assert a["c2pa"]["state"] == "invalid" and any("over 33,554,432 bytes; not read" in e["detail"] for e in a["evidence"])
+    assert a["c2pa"]["state"] == "invalid" and any(
+        "over 33,554,432 bytes; not read" in e["detail"] for e in a["evidence"]
+    )
     b = cli("show", "final/b.png", "--json", cwd=show_root).json()
     assert b["origin"] == "unknown"  # the link's target (a capture claim) was not read
-    assert any("a symbolic link; sidecars are read only as files of their own" in e["detail"] for e in b["evidence"])
+    assert any(
+        "a symbolic link; sidecars are read only as files of their own" in e["detail"]
+        for e in b["evidence"]
+    )
 
 
 def test_a_file_growing_while_it_is_read_says_so(show_root: Path) -> None:
@@ -407,15 +578,23 @@ def test_a_file_growing_while_it_is_read_says_so(show_root: Path) -> None:
 
     real = h._moved
     try:
-        h._moved = lambda f, size, mtime_ns: True  # the writer appended between the read and the check
+        h._moved = lambda f, size, mtime_ns: (
+            True
+        )  # the writer appended between the read and the check
         res = examine(str(path), "final/growing.png")
     finally:
         h._moved = real
-    assert res["evidence"][0]["detail"].startswith("the file changed while it was read (still being written?)")
+    assert res["evidence"][0]["detail"].startswith(
+        "the file changed while it was read (still being written?)"
+    )
 
 
-@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_a_path_longer_than_a_btree_row_is_recorded(cli, show_root: Path, database: str, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_a_path_longer_than_a_btree_row_is_recorded(
+    cli, show_root: Path, database: str, request: pytest.FixtureRequest
+) -> None:
     """One path over ~2.7 KB (legal on Linux) exceeded PostgreSQL's btree row limit: scan exited
     with nothing recorded and the watcher crash-looped."""
     import secrets
@@ -423,7 +602,9 @@ def test_a_path_longer_than_a_btree_row_is_recorded(cli, show_root: Path, databa
     env = {}
     if database == "postgres":
         env = {"REELPROV_DATABASE_URL": request.getfixturevalue("pg_url")}
-    folder = "final/" + "/".join(secrets.token_hex(110) for _ in range(14))  # incompressible, ~3.1 KB
+    folder = "final/" + "/".join(
+        secrets.token_hex(110) for _ in range(14)
+    )  # incompressible, ~3.1 KB
     assert len(folder) > 3000
     write_png(show_root / folder / "deep.png", {"parameters": SD_PARAMS})
     write_png(show_root / "final/short.png", color=(4, 4, 4))
@@ -432,10 +613,16 @@ def test_a_path_longer_than_a_btree_row_is_recorded(cli, show_root: Path, databa
     rel = f"{folder}/deep.png"
     a = cli("show", rel, "--json", cwd=show_root, env=env).json()
     assert a["origin"] == "ai_generated" and a["path"] == rel
-    assert [x["path"] for x in cli("ls", folder[:40] + "*", "--json", cwd=show_root, env=env).json()] == [rel]
-    assert [x["path"] for x in cli("ls", folder[:3100] + "*", "--json", cwd=show_root, env=env).json()] == [rel]
+    assert [
+        x["path"] for x in cli("ls", folder[:40] + "*", "--json", cwd=show_root, env=env).json()
+    ] == [rel]
+    assert [
+        x["path"] for x in cli("ls", folder[:3100] + "*", "--json", cwd=show_root, env=env).json()
+    ] == [rel]
     assert cli("tag", rel, "--tag", "talent_likeness", cwd=show_root, env=env).code == 0
-    assert cli("scan", "--json", cwd=show_root, env=env).json()["unchanged"] == 2  # the cache holds it
+    assert (
+        cli("scan", "--json", cwd=show_root, env=env).json()["unchanged"] == 2
+    )  # the cache holds it
     (show_root / folder / "deep.png").rename(show_root / folder / "deeper.png")
     assert cli("scan", "--json", cwd=show_root, env=env).json()["moved"] == 1
     assert cli("verify", cwd=show_root, env=env).code == 0
@@ -446,7 +633,19 @@ def test_content_swapped_with_the_same_size_and_mtime_is_noticed(cli, show_root:
     approved file: scan and the watcher said unchanged, the approval stayed, the gate passed."""
     write_png(show_root / "final/castle.png", {"parameters": SD_PARAMS})
     assert cli("scan", cwd=show_root).code == 0
-    assert cli("approve", "--path", "final/castle.png", "--by", "J. Park", "--ref", "L-1", cwd=show_root).code == 0
+    assert (
+        cli(
+            "approve",
+            "--path",
+            "final/castle.png",
+            "--by",
+            "J. Park",
+            "--ref",
+            "L-1",
+            cwd=show_root,
+        ).code
+        == 0
+    )
     path = show_root / "final/castle.png"
     st = path.stat()
     data = bytearray(path.read_bytes())
@@ -457,9 +656,23 @@ def test_content_swapped_with_the_same_size_and_mtime_is_noticed(cli, show_root:
     r = cli("scan", "--json", cwd=show_root)
     assert r.json()["changed"] == 1, r.out
     flags = cli("flags", "final/castle.png", "--json", cwd=show_root).json()
-    assert {f["status"] for f in flags} == {"open"} and all("content changed since it was approved" in f["reason"] for f in flags)
+    assert {f["status"] for f in flags} == {"open"} and all(
+        "content changed since it was approved" in f["reason"] for f in flags
+    )
     # the same again by renaming another file of the same size and mtime over it
-    assert cli("approve", "--path", "final/castle.png", "--by", "J. Park", "--ref", "L-2", cwd=show_root).code == 0
+    assert (
+        cli(
+            "approve",
+            "--path",
+            "final/castle.png",
+            "--by",
+            "J. Park",
+            "--ref",
+            "L-2",
+            cwd=show_root,
+        ).code
+        == 0
+    )
     st = path.stat()
     other = show_root / "final/.swap"
     data[-31] ^= 0x55
@@ -470,7 +683,9 @@ def test_content_swapped_with_the_same_size_and_mtime_is_noticed(cli, show_root:
     assert cli("verify", cwd=show_root).code == 0
 
 
-def test_anchoring_is_routine_and_a_ledger_cut_short_or_wiped_fails_the_gate(cli, show_root: Path) -> None:
+def test_anchoring_is_routine_and_a_ledger_cut_short_or_wiped_fails_the_gate(
+    cli, show_root: Path
+) -> None:
     """The chain proved integrity only against anchors someone typed: every report, `reelprov
     anchor` and the watcher keep the head outside the database, and verify and the gate check
     every anchor kept, so a ledger rewritten, cut short or wiped fails without anyone typing one."""
@@ -498,7 +713,11 @@ def test_anchoring_is_routine_and_a_ledger_cut_short_or_wiped_fails_the_gate(cli
     conn.close()
     assert cli("db", "rebuild", cwd=show_root).code == 0  # the tables agree with what is left
     r = cli("verify", cwd=show_root)
-    assert r.code == 1 and f"TAMPERED: entry {top}: not in the ledger any more (it ends at #{head['seq']})" in r.err
+    assert (
+        r.code == 1
+        and f"TAMPERED: entry {top}: not in the ledger any more (it ends at #{head['seq']})"
+        in r.err
+    )
     r = cli("report", "--fail-on", "block", "--format", "json", "--output", "-", cwd=show_root)
     assert r.code == 1 and "the ledger does not verify" in r.err
     # wiped and started over
@@ -509,17 +728,26 @@ def test_anchoring_is_routine_and_a_ledger_cut_short_or_wiped_fails_the_gate(cli
     assert r.code == 1 and "history was cut short" in r.err
 
 
-def test_an_anchor_file_with_two_hashes_for_one_entry_fails_verify(cli, show_root: Path, tmp_path: Path) -> None:
+def test_an_anchor_file_with_two_hashes_for_one_entry_fails_verify(
+    cli, show_root: Path, tmp_path: Path
+) -> None:
     anchors = tmp_path / "anchors.jsonl"
     cfg = show_root / "reelprov.toml"
-    cfg.write_text(cfg.read_text().replace('auto_upgrade = true', f'auto_upgrade = true\nanchor_file = "{anchors}"'))
+    cfg.write_text(
+        cfg.read_text().replace(
+            "auto_upgrade = true", f'auto_upgrade = true\nanchor_file = "{anchors}"'
+        )
+    )
     write_png(show_root / "final/a.png")
     assert cli("scan", cwd=show_root).code == 0
     assert cli("anchor", cwd=show_root).code == 0
     line = json.loads(anchors.read_text())
     anchors.write_text(anchors.read_text() + json.dumps({**line, "hash": "0" * 64}) + "\n")
     r = cli("verify", cwd=show_root)
-    assert r.code == 1 and f"entry {line['seq']}: the anchor file {anchors} holds two different hashes" in r.err
+    assert (
+        r.code == 1
+        and f"entry {line['seq']}: the anchor file {anchors} holds two different hashes" in r.err
+    )
     # a link planted at the anchor file's name is never written through
     anchors.unlink()
     victim = tmp_path / "victim"
@@ -560,38 +788,67 @@ def test_the_anchor_is_posted_to_a_url(cli, show_root: Path) -> None:
     assert r.code == 2 and "cannot anchor in http://127.0.0.1" in r.err
 
 
-@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_values_longer_than_the_ledger_keeps_are_named(cli, show_root: Path, database: str,
-                                                       request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_values_longer_than_the_ledger_keeps_are_named(
+    cli, show_root: Path, database: str, request: pytest.FixtureRequest
+) -> None:
     """A cut name over 300 characters or an actor over 200 gave "cannot open the ledger database"
     on PostgreSQL (and were kept on SQLite): say which value is too long, on both alike."""
-    env = {"REELPROV_DATABASE_URL": request.getfixturevalue("pg_url")} if database == "postgres" else {}
+    env = (
+        {"REELPROV_DATABASE_URL": request.getfixturevalue("pg_url")}
+        if database == "postgres"
+        else {}
+    )
     write_png(show_root / "final/a.png")
     assert cli("scan", cwd=show_root, env=env).code == 0
     edl = show_root / "r.edl"
-    edl.write_text("TITLE: R\nFCM: NON-DROP FRAME\n\n001  AX  V  C  00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
-                   "* FROM CLIP NAME: a.png\n")
+    edl.write_text(
+        "TITLE: R\nFCM: NON-DROP FRAME\n\n001  AX  V  C  00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
+        "* FROM CLIP NAME: a.png\n"
+    )
     head = cli("verify", "--json", cwd=show_root, env=env).json()["head"]["seq"]
     r = cli("cut", "import", str(edl), "--name", "R" * 301, cwd=show_root, env=env)
     assert r.code == 2 and "a cut name of 301 characters; the ledger keeps at most 300" in r.err
-    r = cli("--actor", "A" * 201, "tag", "final/a.png", "--tag", "key_creative", cwd=show_root, env=env)
-    assert r.code == 2 and "the actor name is 201 characters long; the ledger keeps at most 200" in r.err
+    r = cli(
+        "--actor", "A" * 201, "tag", "final/a.png", "--tag", "key_creative", cwd=show_root, env=env
+    )
+    assert (
+        r.code == 2
+        and "the actor name is 201 characters long; the ledger keeps at most 200" in r.err
+    )
     assert cli("verify", "--json", cwd=show_root, env=env).json()["head"]["seq"] == head
 
 
-def test_no_control_character_or_bare_link_reaches_a_terminal_or_markdown(cli, show_root: Path) -> None:
+def test_no_control_character_or_bare_link_reaches_a_terminal_or_markdown(
+    cli, show_root: Path
+) -> None:
     write_png(show_root / "final/a.png", {"parameters": SD_PARAMS})
-    write_png(show_root / "final/see http:__evil.example or www.evil.example.png", {"parameters": SD_PARAMS},
-              color=(7, 7, 7))
+    write_png(
+        show_root / "final/see http:__evil.example or www.evil.example.png",
+        {"parameters": SD_PARAMS},
+        color=(7, 7, 7),
+    )
     assert cli("scan", cwd=show_root).code == 0
-    r = cli("approve", "1", "--by", "J. Park\x1b]0;owned\x07\x1b[2J", "--ref", "L\x1b[31m-1", cwd=show_root)
+    r = cli(
+        "approve",
+        "1",
+        "--by",
+        "J. Park\x1b]0;owned\x07\x1b[2J",
+        "--ref",
+        "L\x1b[31m-1",
+        cwd=show_root,
+    )
     assert r.code == 0 and "\x1b" not in r.out and "\x07" not in r.out
     md = cli("report", "--format", "md", "--output", "-", cwd=show_root).out
     assert "http:__evil" in md and "www\\.evil.example" in md and " www.evil" not in md
     assert "\x1b" not in md
 
 
-def test_following_links_stays_inside_the_project_and_listed_mounts(cli, show_root: Path, tmp_path: Path) -> None:
+def test_following_links_stays_inside_the_project_and_listed_mounts(
+    cli, show_root: Path, tmp_path: Path
+) -> None:
     """With follow_symlinks = true nothing kept the walk inside the project: 1,147 files from /etc
     were recorded."""
     media = tmp_path / "media"
@@ -604,15 +861,25 @@ def test_following_links_stays_inside_the_project_and_listed_mounts(cli, show_ro
     (show_root / "final/passwd_link").symlink_to(secrets_dir / "passwd")
     (show_root / "final/media").symlink_to(media)
     cfg = show_root / "reelprov.toml"
-    cfg.write_text(cfg.read_text().replace("settle_seconds = 2.0", "settle_seconds = 2.0\nfollow_symlinks = true"))
+    cfg.write_text(
+        cfg.read_text().replace(
+            "settle_seconds = 2.0", "settle_seconds = 2.0\nfollow_symlinks = true"
+        )
+    )
     r = cli("scan", "--json", cwd=show_root)
     assert r.code == 0
     paths = {a["path"] for a in cli("ls", "--json", cwd=show_root).json()}
     assert paths == {"final/real.png"}
     errors = {e["path"]: e["error"] for e in r.json()["errors"]}
-    assert errors["final/etc"].startswith(f"symbolic link to {secrets_dir}, outside the project: not followed")
+    assert errors["final/etc"].startswith(
+        f"symbolic link to {secrets_dir}, outside the project: not followed"
+    )
     assert "final/passwd_link" in errors and "final/media" in errors
-    cfg.write_text(cfg.read_text().replace("follow_symlinks = true", f'follow_symlinks = true\nsymlink_targets = ["{media}"]'))
+    cfg.write_text(
+        cfg.read_text().replace(
+            "follow_symlinks = true", f'follow_symlinks = true\nsymlink_targets = ["{media}"]'
+        )
+    )
     assert cli("scan", cwd=show_root).code == 0
     paths = {a["path"] for a in cli("ls", "--json", cwd=show_root).json()}
     assert paths == {"final/real.png", "final/media/plate.png"}
@@ -627,12 +894,21 @@ def test_thousands_of_compressed_text_chunks_cost_one_budget(show_root: Path) ->
     from reelprov.extract import examine
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     path = write_png(show_root / "bomb.png")
     png = path.read_bytes()
     body = zlib.compress(b"a" * (8 << 20), 9)
-    path.write_bytes(png[:33] + b"".join(chunk(b"zTXt", b"k%d\x00\x00" % i + body) for i in range(1000)) + png[33:])
+    path.write_bytes(
+        png[:33]
+        + b"".join(chunk(b"zTXt", b"k%d\x00\x00" % i + body) for i in range(1000))
+        + png[33:]
+    )
     t = time.monotonic()
     res = examine(str(path), "bomb.png")
     assert time.monotonic() - t < 30
@@ -641,7 +917,8 @@ def test_thousands_of_compressed_text_chunks_cost_one_budget(show_root: Path) ->
 
 
 def test_a_watcher_started_on_a_full_ledger_disk_waits_and_reconciles_when_space_is_back(
-        show_root: Path, tiny_disk: Path, tmp_path: Path) -> None:
+    show_root: Path, tiny_disk: Path, tmp_path: Path
+) -> None:
     """The watcher exited on a full disk during its first reconcile (under systemd: a crash loop);
     it waits and retries as it does for a lost ledger."""
     from tests.watch.test_daemon import assets
@@ -654,16 +931,23 @@ def test_a_watcher_started_on_a_full_ledger_disk_waits_and_reconciles_when_space
         write_png(show_root / f"b/{i}.png", {"parameters": SD_PARAMS + "x" * 2000}, color=(i, 3, 3))
     filler = fill(tiny_disk)
     log = tmp_path / "watch.log"
-    proc = subprocess.Popen([PY, "-m", "reelprov", "watch", "--settle", "0.2"],
-                            env={**os.environ, "REELPROV_PROJECT": str(show_root)}, stdout=subprocess.DEVNULL,
-                            stderr=log.open("w"))
+    proc = subprocess.Popen(
+        [PY, "-m", "reelprov", "watch", "--settle", "0.2"],
+        env={**os.environ, "REELPROV_PROJECT": str(show_root)},
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
     try:
         wait_for(lambda: "waiting for the ledger" in log.read_text(), what="the full disk noticed")
         time.sleep(3)  # tried again, said once
         assert proc.poll() is None, log.read_text()
         assert log.read_text().count("waiting for the ledger") == 1, log.read_text()
         filler.unlink()
-        wait_for(lambda: len(assets(show_root)) == 40, timeout=60, what="the first reconcile done when space is back")
+        wait_for(
+            lambda: len(assets(show_root)) == 40,
+            timeout=60,
+            what="the first reconcile done when space is back",
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)

@@ -23,14 +23,31 @@ def test_hash_size_and_head_match_the_whole_file(tmp_path: Path, size: int) -> N
     f = tmp_path / "f.bin"
     f.write_bytes(data)
     d = digest_file(f)
-    assert (d.sha256, d.size, d.head, d.c2pa_marker) == (hashlib.sha256(data).hexdigest(), size, bytes(data[:64]), False)
+    assert (d.sha256, d.size, d.head, d.c2pa_marker) == (
+        hashlib.sha256(data).hexdigest(),
+        size,
+        bytes(data[:64]),
+        False,
+    )
 
 
-@pytest.mark.parametrize(("size", "at"), [(100, 0), (100, 96), (CHUNK, CHUNK - 4), (CHUNK + 1, CHUNK - 3),
-                                          (CHUNK + 3, CHUNK - 1), (CHUNK + 4, CHUNK), (3 * CHUNK + 17, 2 * CHUNK - 2),
-                                          (3 * CHUNK + 17, 3 * CHUNK + 13)])
+@pytest.mark.parametrize(
+    ("size", "at"),
+    [
+        (100, 0),
+        (100, 96),
+        (CHUNK, CHUNK - 4),
+        (CHUNK + 1, CHUNK - 3),
+        (CHUNK + 3, CHUNK - 1),
+        (CHUNK + 4, CHUNK),
+        (3 * CHUNK + 17, 2 * CHUNK - 2),
+        (3 * CHUNK + 17, 3 * CHUNK + 13),
+    ],
+)
 @pytest.mark.parametrize("marker", [b"c2pa", b"caBX", b"C2PA"])
-def test_marker_found_anywhere_even_across_a_chunk_seam(tmp_path: Path, size: int, at: int, marker: bytes) -> None:
+def test_marker_found_anywhere_even_across_a_chunk_seam(
+    tmp_path: Path, size: int, at: int, marker: bytes
+) -> None:
     data = _data(size)
     data[at : at + 4] = marker
     f = tmp_path / "f.bin"

@@ -26,11 +26,14 @@ def _timeout(root: Path, seconds: int) -> None:
 
 
 def _running(pattern: str) -> bool:
-    return subprocess.run(["pgrep", "-f", pattern], capture_output=True, check=False).returncode == 0
+    return (
+        subprocess.run(["pgrep", "-f", pattern], capture_output=True, check=False).returncode == 0
+    )
 
 
 def test_a_hook_that_leaves_a_job_in_the_background_does_not_hold_up_the_write(
-        cli, show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cli, show_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     _timeout(show_root, 8)
     done = show_root / "hook-ran"
     # a webhook-style hook that sends in the background and returns at once
@@ -48,7 +51,8 @@ def test_a_hook_that_leaves_a_job_in_the_background_does_not_hold_up_the_write(
 
 
 def test_a_hook_past_its_timeout_is_stopped_with_what_it_started(
-        cli, show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cli, show_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     _timeout(show_root, 1)
     _hook(show_root, "asset-recorded.stuck", "sleep 9.37 &\nsleep 9.38\n")
     _hook(show_root, "asset-recorded.fails", "echo 'no route to the ticket system' >&2\nexit 3\n")
@@ -59,7 +63,10 @@ def test_a_hook_past_its_timeout_is_stopped_with_what_it_started(
     assert r.code == 0, r.err
     assert time.monotonic() - t < 5
     assert "asset-recorded.stuck timed out after 1" in caplog.text
-    assert "asset-recorded.fails failed on asset-recorded (exit 3): no route to the ticket system" in caplog.text
+    assert (
+        "asset-recorded.fails failed on asset-recorded (exit 3): no route to the ticket system"
+        in caplog.text
+    )
     deadline = time.monotonic() + 5
     while _running("sleep 9.3[78]") and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -67,19 +74,30 @@ def test_a_hook_past_its_timeout_is_stopped_with_what_it_started(
     assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["a.png"]
 
 
-def test_an_unreadable_hooks_folder_is_one_warning_and_the_scan_is_recorded(show_root: Path) -> None:
+def test_an_unreadable_hooks_folder_is_one_warning_and_the_scan_is_recorded(
+    show_root: Path,
+) -> None:
     for i in range(3):
         write_png(show_root / f"final/{i}.png", {"parameters": SD_PARAMS}, color=(i, i, i))
     hooks = show_root / "hooks"
     hooks.mkdir(exist_ok=True)
     hooks.chmod(0)
     try:
-        r = subprocess.run([*as_ordinary_user(), sys.executable, "-m", "reelprov", "scan"], cwd=show_root,
-                           capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [*as_ordinary_user(), sys.executable, "-m", "reelprov", "scan"],
+            cwd=show_root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         hooks.chmod(0o755)
-    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr  # it was a PermissionError after the write
-    assert r.stderr.count("cannot list the hooks folder") == 1 and r.stdout.startswith("3 files: 3 new")
+    assert r.returncode == 0 and "Traceback" not in r.stderr, (
+        r.stderr
+    )  # it was a PermissionError after the write
+    assert r.stderr.count("cannot list the hooks folder") == 1 and r.stdout.startswith(
+        "3 files: 3 new"
+    )
     assert run_cli("verify", cwd=show_root).code == 0
 
 
@@ -95,8 +113,11 @@ def test_a_move_tells_hooks_where_the_file_came_from(cli, show_root: Path) -> No
     assert cli("scan", cwd=show_root).code == 0
     sent = json.loads(got.read_text())
     assert sent["event"] == "asset-recorded"
-    assert {k: sent[k] for k in ("change", "path", "from")} == {"change": "moved", "path": "final/hero_v2.png",
-                                                                "from": "temp/hero.png"}
+    assert {k: sent[k] for k in ("change", "path", "from")} == {
+        "change": "moved",
+        "path": "final/hero_v2.png",
+        "from": "temp/hero.png",
+    }
 
 
 def test_a_flag_whose_reason_changes_is_told_to_hooks(cli, show_root: Path) -> None:
@@ -113,15 +134,24 @@ def test_a_flag_whose_reason_changes_is_told_to_hooks(cli, show_root: Path) -> N
     cli("tag", "final/hero.png", "--tag", "synthetic_voice", cwd=show_root)
     events = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
     assert [(e["event"], e["flag"]["rule"], e["asset"]["path"]) for e in events] == [
-        ("flag-updated", "talent.ai_likeness_or_voice", "final/hero.png")]
-    assert "synthetic_voice, talent_likeness" in events[0]["flag"]["reason"] and events[0]["flag"]["status"] == "open"
+        ("flag-updated", "talent.ai_likeness_or_voice", "final/hero.png")
+    ]
+    assert (
+        "synthetic_voice, talent_likeness" in events[0]["flag"]["reason"]
+        and events[0]["flag"]["status"] == "open"
+    )
 
 
 def test_a_hook_that_detaches_with_setsid_is_still_ended_at_its_timeout(
-        cli, show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cli, show_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """Children started with `setsid` (a new session and process group) survived the timeout."""
     _timeout(show_root, 1)
-    _hook(show_root, "asset-recorded.detach", "setsid sleep 9.41 &\n(setsid sh -c 'sleep 9.43' &)\nsleep 9.42\n")
+    _hook(
+        show_root,
+        "asset-recorded.detach",
+        "setsid sleep 9.41 &\n(setsid sh -c 'sleep 9.43' &)\nsleep 9.42\n",
+    )
     write_png(show_root / "a.png")
     caplog.set_level(logging.WARNING, logger="reelprov")
     assert cli("scan", cwd=show_root).code == 0
@@ -159,7 +189,9 @@ def test_recording_never_waits_on_a_hook(show_root: Path) -> None:
         p.close()
 
 
-def test_a_hook_others_can_change_is_not_run(cli, show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_hook_others_can_change_is_not_run(
+    cli, show_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     ran = show_root / "ran"
     _hook(show_root, "asset-recorded.shared", f"touch '{ran}'\n")
     (show_root / "hooks/asset-recorded.shared").chmod(0o777)

@@ -46,12 +46,17 @@ def test_changed_moved_deleted(cli, show_root: Path) -> None:
 
 @pytest.mark.parametrize("batch", [1, 256])
 def test_moved_and_copied_file_keeps_its_asset_and_approval_at_the_new_path(
-        cli, show_root: Path, monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+    cli, show_root: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
     """A file moved to another folder while a copy under another name appears (in a folder the
     walk reaches first, in another write batch): the same-named path is the move."""
     write_png(show_root / "final/m/note.png", {"parameters": SD_PARAMS})
     cli("scan", cwd=show_root)
-    flag = next(f for f in cli("flags", "--json", cwd=show_root).json() if f["rule"] == "screen.ai_headed_to_screen")
+    flag = next(
+        f
+        for f in cli("flags", "--json", cwd=show_root).json()
+        if f["rule"] == "screen.ai_headed_to_screen"
+    )
     assert cli("approve", str(flag["id"]), "--by", "J. Park", cwd=show_root).code == 0
     (show_root / "final/z").mkdir()
     shutil.move(show_root / "final/m/note.png", show_root / "final/z/note.png")
@@ -61,7 +66,14 @@ def test_moved_and_copied_file_keeps_its_asset_and_approval_at_the_new_path(
     monkeypatch.setattr(scan_mod, "BATCH_SIZE", batch)
     rep = cli("scan", "--json", cwd=show_root).json()
     assert (rep["moved"], rep["seen"], rep["deleted"]) == (1, 1, 0)
-    assert kinds(cli, show_root, "final/z/note.png") == ["seen", "evidence", "flagged", "flagged", "decided", "moved"]
+    assert kinds(cli, show_root, "final/z/note.png") == [
+        "seen",
+        "evidence",
+        "flagged",
+        "flagged",
+        "decided",
+        "moved",
+    ]
     moved = cli("show", "final/z/note.png", "--json", cwd=show_root).json()
     assert [f["status"] for f in moved["flags"] if f["id"] == flag["id"]] == ["approved"]
     copy = cli("show", "final/a_copy_of_note.png", "--json", cwd=show_root).json()
@@ -80,16 +92,28 @@ def test_a_folder_scan_sees_a_file_moved_in_from_elsewhere_as_a_move(cli, show_r
     shutil.move(show_root / "wip/sh010/plate.png", show_root / "final/plate.png")
     rep = cli("scan", "final", "--json", cwd=show_root).json()
     assert (rep["moved"], rep["seen"], rep["deleted"]) == (1, 0, 0)
-    assert kinds(cli, show_root, "final/plate.png")[:6] == ["seen", "evidence", "flagged", "decided", "moved", "flagged"]
+    assert kinds(cli, show_root, "final/plate.png")[:6] == [
+        "seen",
+        "evidence",
+        "flagged",
+        "decided",
+        "moved",
+        "flagged",
+    ]
     moved = cli("show", "final/plate.png", "--json", cwd=show_root).json()
     assert [f["status"] for f in moved["flags"] if f["id"] == flag["id"]] == ["approved"]
     rep = cli("scan", "--json", cwd=show_root).json()  # the whole tree agrees afterwards
     assert (rep["moved"], rep["seen"], rep["deleted"], rep["unchanged"]) == (0, 0, 0, 2)
-    assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["final/plate.png", "wip/sh010/other.png"]
+    assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == [
+        "final/plate.png",
+        "wip/sh010/other.png",
+    ]
     assert cli("verify", cwd=show_root).code == 0
 
 
-def test_a_deleted_file_put_back_is_the_same_asset_with_its_approval(cli, show_root: Path, tmp_path: Path) -> None:
+def test_a_deleted_file_put_back_is_the_same_asset_with_its_approval(
+    cli, show_root: Path, tmp_path: Path
+) -> None:
     write_png(show_root / "final/plate.png", {"parameters": SD_PARAMS})
     cli("scan", cwd=show_root)
     before = cli("show", "final/plate.png", "--json", cwd=show_root).json()
@@ -118,13 +142,21 @@ def test_a_sidecar_added_or_removed_later_is_read_by_the_next_scan(cli, show_roo
     write_png(show_root / "vfx/plate.png", color=(9, 9, 9))
     cli("scan", cwd=show_root)
     decl = show_root / "vfx/plate.reelprov.json"  # the NAME.suffix convention
-    decl.write_text(_json.dumps({"reelprov_declaration": 1, "origin": "ai_generated", "tool": "Flux", "by": "Vendor Y"}))
-    os.utime(decl, ns=(time_ns := os.stat(show_root / "vfx/plate.png").st_mtime_ns + 10**9, time_ns))
+    decl.write_text(
+        _json.dumps(
+            {"reelprov_declaration": 1, "origin": "ai_generated", "tool": "Flux", "by": "Vendor Y"}
+        )
+    )
+    os.utime(
+        decl, ns=(time_ns := os.stat(show_root / "vfx/plate.png").st_mtime_ns + 10**9, time_ns)
+    )
     r = cli("scan", cwd=show_root)
     assert "0 changed" in r.out and "1 with new evidence" in r.out and "1 flag raised" in r.out
     a = cli("show", "vfx/plate.png", "--json", cwd=show_root).json()
     assert a["origin"] == "ai_generated" and a["tools"] == ["Flux"]
-    assert cli("scan", cwd=show_root).out.startswith("1 file: 0 new, 0 changed, 0 moved, 0 deleted, 1 unchanged;")
+    assert cli("scan", cwd=show_root).out.startswith(
+        "1 file: 0 new, 0 changed, 0 moved, 0 deleted, 1 unchanged;"
+    )
     decl.unlink()
     r = cli("scan", "--json", cwd=show_root)
     assert r.json()["reread"] == 1
@@ -132,7 +164,9 @@ def test_a_sidecar_added_or_removed_later_is_read_by_the_next_scan(cli, show_roo
     assert cli("verify", cwd=show_root).code == 0
 
 
-def test_a_sidecar_older_than_its_file_is_missed_neither_arriving_nor_leaving(cli, show_root: Path) -> None:
+def test_a_sidecar_older_than_its_file_is_missed_neither_arriving_nor_leaving(
+    cli, show_root: Path
+) -> None:
     """The scan cache went by the newest of the file's and its sidecars' modification times: a
     declaration copied in with an old date (rsync -a, a vendor's archive), or one removed after its
     file was re-rendered, changed nothing in it, so the file kept or never got that evidence."""
@@ -141,7 +175,9 @@ def test_a_sidecar_older_than_its_file_is_missed_neither_arriving_nor_leaving(cl
     f = write_png(show_root / "vfx/plate.png", color=(9, 9, 9))
     cli("scan", cwd=show_root)
     decl = show_root / "vfx/plate.png.reelprov.json"
-    decl.write_text(_json.dumps({"reelprov_declaration": 1, "origin": "ai_composite", "tool": "Runway Gen-4"}))
+    decl.write_text(
+        _json.dumps({"reelprov_declaration": 1, "origin": "ai_composite", "tool": "Runway Gen-4"})
+    )
     old = os.stat(f).st_mtime_ns - 10**12  # dated long before the file
     os.utime(decl, ns=(old, old))
     assert "1 with new evidence" in cli("scan", cwd=show_root).out
@@ -151,13 +187,17 @@ def test_a_sidecar_older_than_its_file_is_missed_neither_arriving_nor_leaving(cl
     assert cli("show", "vfx/plate.png", "--json", cwd=show_root).json()["origin"] == "unknown"
 
 
-def test_rescan_rehashes_only_changed(cli, show_root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_rescan_rehashes_only_changed(
+    cli, show_root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     for i in range(5):
         write_png(show_root / f"p/{i}.png", color=(i, i, i))
     cli("scan", cwd=show_root)
     import reelprov.scan as scan_mod
 
-    log = tmp_path / "hashed.txt"  # files are read in examining processes: they report through a file
+    log = (
+        tmp_path / "hashed.txt"
+    )  # files are read in examining processes: they report through a file
     real = scan_mod.examine
 
     def counting(path: str, rel: str, **kw):  # type: ignore[no-untyped-def]
@@ -189,12 +229,17 @@ def test_project_policy_and_trust_anchors_are_settings_not_assets(cli, show_root
     from importlib import resources
 
     (show_root / "settings").mkdir()
-    (show_root / "settings/policy.toml").write_bytes((resources.files("reelprov.policy") / "default.toml").read_bytes())
+    (show_root / "settings/policy.toml").write_bytes(
+        (resources.files("reelprov.policy") / "default.toml").read_bytes()
+    )
     shutil.copy(SAMPLES / "trust/test_root.pem", show_root / "settings/root.pem")
     shutil.copy(SAMPLES / "trust/test_root.pem", show_root / "other.pem")
     cfg = show_root / "reelprov.toml"
-    cfg.write_text(cfg.read_text().replace("[policy]", '[policy]\nfile = "settings/policy.toml"')
-                   .replace("[c2pa]", '[c2pa]\ntrust_anchors = "settings/root.pem"'))
+    cfg.write_text(
+        cfg.read_text()
+        .replace("[policy]", '[policy]\nfile = "settings/policy.toml"')
+        .replace("[c2pa]", '[c2pa]\ntrust_anchors = "settings/root.pem"')
+    )
     write_png(show_root / "ok.png")
     assert cli("scan", cwd=show_root).code == 0
     assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["ok.png", "other.pem"]
@@ -210,14 +255,18 @@ def test_symlink_loop_with_follow_is_reported_not_fatal(cli, show_root: Path) ->
     assert any("symlink loop" in e["error"] for e in rep["errors"])
 
 
-def test_symbolic_links_not_followed_are_counted_and_the_setting_named(cli, show_root: Path) -> None:
+def test_symbolic_links_not_followed_are_counted_and_the_setting_named(
+    cli, show_root: Path
+) -> None:
     write_png(show_root / "vfx/sky.png", {"parameters": SD_PARAMS})
     os.symlink(show_root / "vfx/sky.png", show_root / "final_sky.png")
     os.symlink(show_root / "vfx", show_root / "conform")
     r = cli("scan", cwd=show_root)
     assert r.code == 0
-    assert ("note: 2 symbolic links not followed; set [scan] follow_symlinks = true in reelprov.toml "
-            "to record what they point to") in r.err
+    assert (
+        "note: 2 symbolic links not followed; set [scan] follow_symlinks = true in reelprov.toml "
+        "to record what they point to"
+    ) in r.err
     assert cli("scan", "--json", cwd=show_root).json()["symlinks"] == 2
     assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["vfx/sky.png"]
 
@@ -249,12 +298,18 @@ def test_thousands_of_skipped_files_are_summed_up_on_the_terminal(cli, show_root
             f.write(b"x")
     r = cli("scan", cwd=show_root)
     lines = r.err.strip().splitlines()
-    assert r.code == 0 and len(lines) == 51 and lines[0].startswith("skipped renders/frame_000_\\xff.png: file name is not valid UTF-8")
+    assert (
+        r.code == 0
+        and len(lines) == 51
+        and lines[0].startswith("skipped renders/frame_000_\\xff.png: file name is not valid UTF-8")
+    )
     assert lines[-1] == "... and 10 more skipped; `reelprov scan --json` lists them all"
     assert len(cli("scan", "--json", cwd=show_root).json()["errors"]) == 60
 
 
-def test_vanished_mid_scan_is_reported(cli, show_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_vanished_mid_scan_is_reported(
+    cli, show_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_png(show_root / "ok.png")
     write_png(show_root / "gone.png", color=(7, 7, 7))
     import reelprov.scan as scan_mod
@@ -269,11 +324,18 @@ def test_vanished_mid_scan_is_reported(cli, show_root: Path, monkeypatch: pytest
     monkeypatch.setattr(scan_mod, "examine", vanish)
     rep = cli("scan", "--json", cwd=show_root).json()
     assert rep["seen"] == 1
-    assert rep["errors"] == [{"path": "gone.png", "error": "cannot read: No such file or directory"}]
+    assert rep["errors"] == [
+        {"path": "gone.png", "error": "cannot read: No such file or directory"}
+    ]
 
 
-@pytest.mark.parametrize(("pem", "words"), [("not a certificate\n", "no PEM certificate in it"), ("", "no PEM certificate in it")])
-def test_unusable_trust_anchors_stop_the_scan_before_anything_is_written(cli, show_root: Path, pem: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("pem", "words"),
+    [("not a certificate\n", "no PEM certificate in it"), ("", "no PEM certificate in it")],
+)
+def test_unusable_trust_anchors_stop_the_scan_before_anything_is_written(
+    cli, show_root: Path, pem: str, words: str
+) -> None:
     shutil.copy(SAMPLES / "c2pa/firefly_ai.png", show_root / "firefly_ai.png")
     (show_root / "anchors.pem").write_text(pem)
     cfg = show_root / "reelprov.toml"
@@ -294,26 +356,46 @@ def _share(root: Path, n: int, folder: str = "media") -> None:
         write_png(root / folder / f"gen_{i:03d}.png", {"parameters": SD_PARAMS}, color=(i, 1, 2))
 
 
-def test_a_share_down_inside_the_project_is_not_recorded_as_mass_deletion(cli, show_root: Path) -> None:
+def test_a_share_down_inside_the_project_is_not_recorded_as_mass_deletion(
+    cli, show_root: Path
+) -> None:
     """media/ is a NAS mount inside the project; when it is down its mount point is an empty folder.
     Recording its files as deleted resolved every open flag on them and let the delivery gate pass."""
     _share(show_root, 25)
     write_png(show_root / "local/board.png", color=(7, 7, 7))
     assert cli("scan", cwd=show_root).code == 0
-    assert cli("report", "--fail-on", "review", "--format", "json", "--output", "-", cwd=show_root).code == 1
+    assert (
+        cli(
+            "report", "--fail-on", "review", "--format", "json", "--output", "-", cwd=show_root
+        ).code
+        == 1
+    )
     share = show_root.parent / "nas"
     (show_root / "media").rename(share)  # the mount is down: an empty mount point stays
     (show_root / "media").mkdir()
     r = cli("scan", cwd=show_root)
     assert r.code == 0, r.err
-    assert r.out.startswith("1 file: 0 new, 0 changed, 0 moved, 0 deleted, 1 unchanged, 25 missing but not recorded as deleted")
-    assert ("reelprov: warning: 25 recorded files missing, in media (25): more than half of those recorded, so not "
-            "recorded as deleted") in r.err and "If they were removed on purpose: reelprov scan --allow-deletions" in r.err
+    assert r.out.startswith(
+        "1 file: 0 new, 0 changed, 0 moved, 0 deleted, 1 unchanged, 25 missing but not recorded as deleted"
+    )
+    assert (
+        "reelprov: warning: 25 recorded files missing, in media (25): more than half of those recorded, so not "
+        "recorded as deleted"
+    ) in r.err and "If they were removed on purpose: reelprov scan --allow-deletions" in r.err
     rep = cli("scan", "--json", cwd=show_root).json()
-    assert rep["deleted"] == 0 and len(rep["deletions_held"]) == 25 and rep["deletions_held"][0] == "media/gen_000.png"
+    assert (
+        rep["deleted"] == 0
+        and len(rep["deletions_held"]) == 25
+        and rep["deletions_held"][0] == "media/gen_000.png"
+    )
     # the truth stays conservative: the files are still there as far as the ledger knows, flags open
     assert len(cli("ls", "media", "--json", cwd=show_root).json()) == 25
-    assert cli("report", "--fail-on", "review", "--format", "json", "--output", "-", cwd=show_root).code == 1
+    assert (
+        cli(
+            "report", "--fail-on", "review", "--format", "json", "--output", "-", cwd=show_root
+        ).code
+        == 1
+    )
     # the share comes back: nothing happened
     (show_root / "media").rmdir()
     share.rename(show_root / "media")
@@ -342,7 +424,10 @@ def test_ordinary_deletions_are_recorded_as_ever(cli, show_root: Path) -> None:
     (show_root / "keep").rename(show_root.parent / "keep")
     (show_root / "keep").mkdir()
     r = cli("scan", "keep", cwd=show_root)
-    assert "40 missing but not recorded as deleted" in r.out and "reelprov scan keep --allow-deletions" in r.err
+    assert (
+        "40 missing but not recorded as deleted" in r.out
+        and "reelprov scan keep --allow-deletions" in r.err
+    )
 
 
 def test_scanning_one_file_or_a_folder_that_is_gone(cli, show_root: Path) -> None:
@@ -354,15 +439,24 @@ def test_scanning_one_file_or_a_folder_that_is_gone(cli, show_root: Path) -> Non
     write_png(show_root / "vfx/sh020.png", color=(3, 3, 3))
     r = cli("scan", "vfx/sh010.png", cwd=show_root)
     assert r.code == 0, r.err
-    assert r.out.startswith("1 file: 1 new, 0 changed, 0 moved, 0 deleted, 0 unchanged; 1 flag raised") and r.err == ""
-    assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == ["vfx/old/a.png", "vfx/old/b.png", "vfx/sh010.png"]
+    assert (
+        r.out.startswith("1 file: 1 new, 0 changed, 0 moved, 0 deleted, 0 unchanged; 1 flag raised")
+        and r.err == ""
+    )
+    assert [a["path"] for a in cli("ls", "--json", cwd=show_root).json()] == [
+        "vfx/old/a.png",
+        "vfx/old/b.png",
+        "vfx/sh010.png",
+    ]
     # passed by as the walk passes it by: a sidecar, an ignored name
     (show_root / "vfx/sh020.png.reelprov.json").write_text("{}")
     (show_root / "vfx/render.tmp").write_bytes(b"x")
     for rel in ("vfx/sh020.png.reelprov.json", "vfx/render.tmp"):
         r = cli("scan", rel, "--json", cwd=show_root)
         assert r.code == 0 and r.json()["files"] == 0
-    (show_root / "link").symlink_to(show_root / "vfx")  # [scan] follow_symlinks is off: passed by, and said
+    (show_root / "link").symlink_to(
+        show_root / "vfx"
+    )  # [scan] follow_symlinks is off: passed by, and said
     r = cli("scan", "link/sh020.png", "--json", cwd=show_root)
     assert r.code == 0 and (r.json()["files"], r.json()["symlinks"]) == (0, 1)
     # a folder deleted whole: its files are recorded deleted, with no "cannot list folder" line
@@ -395,7 +489,9 @@ def test_a_moved_file_leaves_no_cached_state_at_the_path_it_left(cli, show_root:
     shutil.move(show_root / "wip/b.png", show_root / "final/b.png")
     assert cli("scan", "--json", cwd=show_root).json()["moved"] == 2
     assert _cached_paths(show_root) == ["final/a.png", "final/b.png", "wip/c.png"]
-    shutil.move(show_root / "wip/c.png", show_root / "final/c.png")  # into a folder scanned on its own
+    shutil.move(
+        show_root / "wip/c.png", show_root / "final/c.png"
+    )  # into a folder scanned on its own
     assert cli("scan", "final", "--json", cwd=show_root).json()["moved"] == 1
     assert _cached_paths(show_root) == ["final/a.png", "final/b.png", "final/c.png"]
     write_png(show_root / "wip/a.png", color=(6, 6, 6))  # a new file where one moved away from
@@ -407,9 +503,13 @@ def test_a_moved_file_leaves_no_cached_state_at_the_path_it_left(cli, show_root:
 
 
 @settings(max_examples=200, deadline=None)
-@given(sizes=st.lists(st.integers(min_value=0, max_value=200 << 20), max_size=400),
-       workers=st.integers(min_value=2, max_value=8))
-def test_files_handed_to_workers_in_chunks_are_every_file_once_in_walk_order(sizes: list[int], workers: int) -> None:
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=200 << 20), max_size=400),
+    workers=st.integers(min_value=2, max_value=8),
+)
+def test_files_handed_to_workers_in_chunks_are_every_file_once_in_walk_order(
+    sizes: list[int], workers: int
+) -> None:
     """The examining workers get the files in chunks; the scan records what they give back in
     order: a chunking that dropped, repeated or reordered a file would lose or misplace records."""
     from reelprov.scan import CHUNK_BYTES, CHUNK_FILES, Candidate, _chunks

@@ -37,9 +37,15 @@ class ScanModel(RuleBasedStateMachine):
         self.root.mkdir()
         self.project = init_project(self.root)
         self.disk: dict[str, int] = {}  # path -> content id, as the files are
-        self.origin: dict[str, str] = {}  # path -> the path it had at the last scan, along plain moves
-        self.scanned: dict[str, tuple[str, str]] = {}  # at the last scan: path -> (asset id, sha256)
-        self.deleted: dict[str, tuple[str, str]] = {}  # recorded deleted: path -> (asset id, sha256)
+        self.origin: dict[
+            str, str
+        ] = {}  # path -> the path it had at the last scan, along plain moves
+        self.scanned: dict[
+            str, tuple[str, str]
+        ] = {}  # at the last scan: path -> (asset id, sha256)
+        self.deleted: dict[
+            str, tuple[str, str]
+        ] = {}  # recorded deleted: path -> (asset id, sha256)
 
     def teardown(self) -> None:
         self.project.close()
@@ -92,13 +98,15 @@ class ScanModel(RuleBasedStateMachine):
 
     def rename_folder(self, data: st.DataObject) -> None:
         """a/c/ becomes b/c/ in one rename, as an editor renames a bin."""
-        if not any(p.startswith("a/c/") for p in self.disk) or any(p.startswith("b/c/") for p in self.disk):
+        if not any(p.startswith("a/c/") for p in self.disk) or any(
+            p.startswith("b/c/") for p in self.disk
+        ):
             return
         (self.root / "b").mkdir(exist_ok=True)
         shutil.rmtree(self.root / "b/c", ignore_errors=True)
         (self.root / "a/c").rename(self.root / "b/c")
         for path in [p for p in self.disk if p.startswith("a/c/")]:
-            new = "b/c/" + path[len("a/c/"):]
+            new = "b/c/" + path[len("a/c/") :]
             self.disk[new] = self.disk.pop(path)
             moved_from = self.origin.pop(path, path if path in self.scanned else None)
             if moved_from is not None:
@@ -125,8 +133,16 @@ class ScanModel(RuleBasedStateMachine):
     @rule(data=st.data())
     def changes(self, data: st.DataObject) -> None:
         """A few things done to the tree between two scans."""
-        ops = [self.create, self.create, self.edit, self.move_or_copy, self.move_or_copy, self.rename_folder,
-               self.delete, self.restore]
+        ops = [
+            self.create,
+            self.create,
+            self.edit,
+            self.move_or_copy,
+            self.move_or_copy,
+            self.rename_folder,
+            self.delete,
+            self.restore,
+        ]
         for op in data.draw(st.lists(st.sampled_from(ops), min_size=1, max_size=8)):
             op(data)
 
@@ -153,12 +169,23 @@ class ScanModel(RuleBasedStateMachine):
             # a plain move keeps the asset: its approvals, flags and history go with it (onto a
             # path that held another file at the last scan it is that file's change instead)
             old = self.origin.get(path)
-            if (old is not None and old not in self.disk and path not in self.scanned and unique
-                    and self.scanned.get(old, ("", ""))[1] == sha):
+            if (
+                old is not None
+                and old not in self.disk
+                and path not in self.scanned
+                and unique
+                and self.scanned.get(old, ("", ""))[1] == sha
+            ):
                 assert a["id"] == self.scanned[old][0], f"{old} -> {path} became a new asset"
             # a deleted file put back at its path with its content is the same asset again
             gone = self.deleted.get(path)
-            if path not in self.scanned and gone is not None and gone[1] == sha and unique and sha not in before:
+            if (
+                path not in self.scanned
+                and gone is not None
+                and gone[1] == sha
+                and unique
+                and sha not in before
+            ):
                 assert a["id"] == gone[0], f"{path} restored as a new asset"
         self._note_deletions()
         self.scanned = {p: (a["id"], a["sha256"]) for p, a in live.items()}
@@ -169,9 +196,15 @@ class ScanModel(RuleBasedStateMachine):
     def _note_deletions(self) -> None:
         """The asset a restore brings back: the one deleted from that path last."""
         self.deleted = {}
-        for r in sorted(self.project.reader.iter("SELECT id, path, sha256, last_seq FROM asset WHERE project = :p "
-                                                 "AND deleted = :yes", p=self.project.cfg.project_id, yes=True),
-                        key=lambda r: r["last_seq"]):
+        for r in sorted(
+            self.project.reader.iter(
+                "SELECT id, path, sha256, last_seq FROM asset WHERE project = :p "
+                "AND deleted = :yes",
+                p=self.project.cfg.project_id,
+                yes=True,
+            ),
+            key=lambda r: r["last_seq"],
+        ):
             self.deleted[r["path"]] = (r["id"], r["sha256"])
 
     @rule(data=st.data())
@@ -196,7 +229,9 @@ class ScanModel(RuleBasedStateMachine):
         assert rep.errors == [] and rep.held == []
         live = {a["path"]: a["sha256"] for a in list_assets(self.project)}
         shas = {p: hashlib.sha256(_content(c)).hexdigest() for p, c in self.disk.items()}
-        assert {p: s for p, s in live.items() if inside(p)} == {p: s for p, s in shas.items() if inside(p)}
+        assert {p: s for p, s in live.items() if inside(p)} == {
+            p: s for p, s in shas.items() if inside(p)
+        }
         # outside it only what moved in from there changed: such a path is gone from disk
         for p, sha in before.items():
             if not inside(p) and live.get(p) != sha:
@@ -212,6 +247,10 @@ class ScanModel(RuleBasedStateMachine):
         assert len(ids) == len(set(ids))
 
 
-ScanModel.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None,
-                                       suppress_health_check=[HealthCheck.too_slow])
+ScanModel.TestCase.settings = settings(
+    max_examples=60,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 test_scan_keeps_the_ledger_equal_to_the_tree = ScanModel.TestCase

@@ -16,8 +16,22 @@ ASSEMBLED = {"assets.py": 1, "ledger/store.py": 2}
 
 
 def test_no_statement_is_formatted_from_values() -> None:
-    r = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--select", "S608",
-                        "--output-format", "concise", str(SRC)], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--select",
+            "S608",
+            "--output-format",
+            "concise",
+            str(SRC),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
 
 

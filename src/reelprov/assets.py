@@ -19,15 +19,25 @@ from reelprov.stages import stage_of, tags_of
 
 
 def _public_evidence(ev: dict[str, Any]) -> dict[str, Any]:
-    return {"source": ev["source"], "origin": ev.get("origin"), "tool": ev.get("tool"), "detail": ev.get("detail", ""),
-            "kind": ev.get("kind")}
+    return {
+        "source": ev["source"],
+        "origin": ev.get("origin"),
+        "tool": ev.get("tool"),
+        "detail": ev.get("detail", ""),
+        "kind": ev.get("kind"),
+    }
 
 
 def flag_json(f: dict[str, Any]) -> dict[str, Any]:
     out = {k: f[k] for k in ("id", "rule", "area", "severity", "status", "reason", "sha256")}
     if f.get("decided_by"):
-        out["decision"] = {"by": f["decided_by"], "ref": f.get("ref"), "note": f.get("note"), "at": f.get("decided_at"),
-                           "severity": f.get("decided_severity") or f["severity"]}
+        out["decision"] = {
+            "by": f["decided_by"],
+            "ref": f.get("ref"),
+            "note": f.get("note"),
+            "at": f.get("decided_at"),
+            "severity": f.get("decided_severity") or f["severity"],
+        }
     return out
 
 
@@ -74,11 +84,15 @@ class Filters:
 # the database, so a scoped listing of a big ledger reads only its own rows: SQLite walks the
 # (project, path) index between the prefix and its successor (binary collation = byte order);
 # PostgreSQL uses LIKE, which is exact whatever the database's collation.
-_BASE = ("project = :p AND (:with_deleted OR deleted = :no)"
-         " AND (:any_origin OR origin IN (SELECT value FROM json_each(:origins)))")
-_PREFIX = {"sqlite": " AND path >= :lo AND path < :hi",
-           # the index holds the first PATH_PREFIX characters (migration 0007): matched there, then whole
-           "postgresql": " AND left(path, 500) LIKE :like_head AND path LIKE :like"}
+_BASE = (
+    "project = :p AND (:with_deleted OR deleted = :no)"
+    " AND (:any_origin OR origin IN (SELECT value FROM json_each(:origins)))"
+)
+_PREFIX = {
+    "sqlite": " AND path >= :lo AND path < :hi",
+    # the index holds the first PATH_PREFIX characters (migration 0007): matched there, then whole
+    "postgresql": " AND left(path, 500) LIKE :like_head AND path LIKE :like",
+}
 _FLAGGED = " AND id IN (SELECT asset FROM flag WHERE project = :p AND status IN (SELECT value FROM json_each(:statuses)))"
 _AT_PATH = "SELECT * FROM asset WHERE project = :p AND path_key = :k ORDER BY last_seq DESC"
 _ASSET_FLAGS = "SELECT * FROM flag WHERE project = :p AND asset = :a"
@@ -101,10 +115,13 @@ def _prefix_params(dialect: str, glob: str | None) -> dict[str, str] | None:
     if not prefix.isascii():
         return None  # stored names may be in another Unicode form: path_matches compares them
     last = ord(prefix[-1]) if prefix else 0
-    if not prefix or last == 0x10FFFF or 0xD7FF <= last <= 0xDFFF:  # no encodable successor to bound it
+    if (
+        not prefix or last == 0x10FFFF or 0xD7FF <= last <= 0xDFFF
+    ):  # no encodable successor to bound it
         return None
     if dialect == "sqlite":
         return {"lo": prefix, "hi": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
+
     def like(text: str) -> str:
         return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -139,7 +156,9 @@ def _in_sequence(path: str, seq: Any) -> bool:
     if parts is None:
         return False
     folder, prefix, digits, suffix = parts
-    if folder != (seq.folder or "").rstrip("/") or name_key(prefix, suffix) != name_key(seq.prefix, seq.suffix):
+    if folder != (seq.folder or "").rstrip("/") or name_key(prefix, suffix) != name_key(
+        seq.prefix, seq.suffix
+    ):
         return False
     if seq.padding and len(digits) != seq.padding:
         return False
@@ -155,8 +174,14 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, 
     # every flagged asset of the project.
     flagged_in_sql = flt.flagged and bounds is None
     assets_sql = _assets_sql(rd.dialect, prefix=bounds is not None, flagged=flagged_in_sql)
-    params: dict[str, Any] = {"p": project.cfg.project_id, "with_deleted": flt.include_deleted, "no": False,
-                              "any_origin": not flt.origin, "origins": list(flt.origin or []), **(bounds or {})}
+    params: dict[str, Any] = {
+        "p": project.cfg.project_id,
+        "with_deleted": flt.include_deleted,
+        "no": False,
+        "any_origin": not flt.origin,
+        "origins": list(flt.origin or []),
+        **(bounds or {}),
+    }
     if flagged_in_sql:
         params["statuses"] = list(UNRESOLVED)
     flags: dict[str, list[dict[str, Any]]] = {}
@@ -192,8 +217,16 @@ def find_asset(project: Project, rel: str, *, include_deleted: bool = True) -> d
     rows = project.reader.rows(_AT_PATH, p=project.cfg.project_id, k=path_key(rel))
     if not rows and not rel.isascii():  # typed in one Unicode form, recorded in another
         want = same_form(rel)
-        paths = [r["path"] for r in project.reader.iter(_PATHS, p=project.cfg.project_id) if same_form(r["path"]) == want]
-        rows = [r for path in dict.fromkeys(paths) for r in project.reader.rows(_AT_PATH, p=project.cfg.project_id, k=path_key(path))]
+        paths = [
+            r["path"]
+            for r in project.reader.iter(_PATHS, p=project.cfg.project_id)
+            if same_form(r["path"]) == want
+        ]
+        rows = [
+            r
+            for path in dict.fromkeys(paths)
+            for r in project.reader.rows(_AT_PATH, p=project.cfg.project_id, k=path_key(path))
+        ]
         rows.sort(key=lambda r: -r["last_seq"])
     live = [r for r in rows if not r["deleted"]]
     if live:
@@ -201,12 +234,18 @@ def find_asset(project: Project, rel: str, *, include_deleted: bool = True) -> d
     if rows and include_deleted:
         return rows[0]
     if rel == "." or (project.cfg.root / rel).is_dir():
-        raise UnknownAsset(f"{rel}: is a folder, and this command takes one file; `reelprov ls` given the same "
-                           "folder lists its assets")
+        raise UnknownAsset(
+            f"{rel}: is a folder, and this command takes one file; `reelprov ls` given the same "
+            "folder lists its assets"
+        )
     if any(ch in rel for ch in "*?["):
-        raise UnknownAsset(f"{rel}: is a pattern, and this command takes one file; `reelprov ls` given the same "
-                           "pattern lists what matches")
-    raise UnknownAsset(f"{rel}: no asset recorded at this path; run `reelprov scan` or check the path")
+        raise UnknownAsset(
+            f"{rel}: is a pattern, and this command takes one file; `reelprov ls` given the same "
+            "pattern lists what matches"
+        )
+    raise UnknownAsset(
+        f"{rel}: no asset recorded at this path; run `reelprov scan` or check the path"
+    )
 
 
 def show_asset(project: Project, rel: str, *, with_history: bool = True) -> dict[str, Any]:
@@ -219,18 +258,32 @@ def show_asset(project: Project, rel: str, *, with_history: bool = True) -> dict
     return out
 
 
-def resolve_paths(project: Project, patterns: list[str], *, cwd: Any = None) -> list[dict[str, Any]]:
+def resolve_paths(
+    project: Project, patterns: list[str], *, cwd: Any = None
+) -> list[dict[str, Any]]:
     """Assets named by paths or globs on the command line; a pattern matching nothing is an error."""
-    rows = project.reader.rows(_assets_sql(project.reader.dialect, prefix=False, flagged=False),
-                               p=project.cfg.project_id, with_deleted=False, no=False, any_origin=True, origins=[])
+    rows = project.reader.rows(
+        _assets_sql(project.reader.dialect, prefix=False, flagged=False),
+        p=project.cfg.project_id,
+        with_deleted=False,
+        no=False,
+        any_origin=True,
+        origins=[],
+    )
     out: dict[str, dict[str, Any]] = {}
     for pat in patterns:
         if not pat.strip():  # a script's unset variable ("$FILE") would otherwise mean every asset
-            raise UnknownAsset(f"an empty path argument ({pat!r}); give a file, a folder or a glob, or '.' for every asset")
+            raise UnknownAsset(
+                f"an empty path argument ({pat!r}); give a file, a folder or a glob, or '.' for every asset"
+            )
         rel = project.cfg.relpath(pat, cwd=cwd)
-        hits = rows if rel == "." else [r for r in rows if path_matches(r["path"], rel)]  # a file, folder or glob
+        hits = (
+            rows if rel == "." else [r for r in rows if path_matches(r["path"], rel)]
+        )  # a file, folder or glob
         if not hits:
-            raise UnknownAsset(f"{pat}: matches no recorded asset; run `reelprov scan` first or check the path")
+            raise UnknownAsset(
+                f"{pat}: matches no recorded asset; run `reelprov scan` first or check the path"
+            )
         for h in hits:
             out[h["id"]] = h
     return list(out.values())

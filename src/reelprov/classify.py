@@ -71,7 +71,9 @@ def declared_below_file(evidence: Iterable[Mapping[str, Any]]) -> bool:
     where the file says generated): a disagreement for a person to look at."""
     items = list(evidence)
     own = files_own_ai_claim(items)
-    return own is not None and any(i.get("kind") == "declaration" and _says_less(i.get("origin"), own) for i in items)
+    return own is not None and any(
+        i.get("kind") == "declaration" and _says_less(i.get("origin"), own) for i in items
+    )
 
 
 def classify(evidence: Iterable[Mapping[str, Any]]) -> tuple[str, list[str]]:

@@ -18,14 +18,31 @@ MAX_PATH = 4096
 
 DEFAULT_FINAL_FOLDERS = ["final", "deliverables", "delivery", "conform", "online"]
 DEFAULT_TEMP_FOLDERS = ["temp", "wip", "previs", "ideation", "boards", "refs"]
-DEFAULT_IGNORE = ["*.tmp", "*.part", "*.crdownload", ".DS_Store", "Thumbs.db", "desktop.ini", "report.html", "report.json", "report.csv", "report.md"]
+DEFAULT_IGNORE = [
+    "*.tmp",
+    "*.part",
+    "*.crdownload",
+    ".DS_Store",
+    "Thumbs.db",
+    "desktop.ini",
+    "report.html",
+    "report.json",
+    "report.csv",
+    "report.md",
+]
 
 # Every key reelprov.toml may hold, by section; anything else is a typo the user must hear about.
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "project": {"name": str, "id": str},
     "ledger": {"database_url": str, "auto_upgrade": bool, "anchor_file": str, "anchor_url": str},
-    "scan": {"ignore": list, "settle_seconds": (int, float), "workers": int, "follow_symlinks": bool,
-             "read_timeout_seconds": (int, float), "symlink_targets": list},
+    "scan": {
+        "ignore": list,
+        "settle_seconds": (int, float),
+        "workers": int,
+        "follow_symlinks": bool,
+        "read_timeout_seconds": (int, float),
+        "symlink_targets": list,
+    },
     "stages": {"final": list, "temp": list},
     "tag_rules": {"glob": str, "tags": list},
     "stage_rules": {"glob": str, "stage": str},
@@ -41,9 +58,17 @@ _ARRAY_SECTIONS = {"tag_rules", "stage_rules"}
 _REQUIRED = {"tag_rules": ("glob", "tags"), "stage_rules": ("glob", "stage")}
 # Numbers that must also be sensible: (section, key) -> (lowest, highest, what it means).
 _RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
-    ("scan", "settle_seconds"): (0.0, 3600.0, "seconds a file must stay unchanged before it is read"),
+    ("scan", "settle_seconds"): (
+        0.0,
+        3600.0,
+        "seconds a file must stay unchanged before it is read",
+    ),
     ("scan", "workers"): (0, 256, "examining processes; 0 means one per core"),
-    ("scan", "read_timeout_seconds"): (0.0, 86400.0, "seconds one file may take to read; 0 means no limit"),
+    ("scan", "read_timeout_seconds"): (
+        0.0,
+        86400.0,
+        "seconds one file may take to read; 0 means no limit",
+    ),
     ("hooks", "timeout_seconds"): (0.1, 3600.0, "seconds a hook may run"),
     ("watch", "poll_seconds"): (0.1, 3600.0, "seconds between polls of the tree"),
 }
@@ -71,7 +96,9 @@ class ProjectConfig:
     settle_seconds: float = 2.0
     workers: int = 0
     follow_symlinks: bool = False
-    read_timeout: float = 60.0  # [scan] read_timeout_seconds: a file taking longer is recorded unread
+    read_timeout: float = (
+        60.0  # [scan] read_timeout_seconds: a file taking longer is recorded unread
+    )
     # with follow_symlinks: folders outside the project that links may lead into (media mounts)
     symlink_targets: list[str] = field(default_factory=list)
     final_folders: list[str] = field(default_factory=lambda: list(DEFAULT_FINAL_FOLDERS))
@@ -88,7 +115,9 @@ class ProjectConfig:
     force_polling: bool = False
     # a tag, stage or declaration change that resolves an escalate/block flag needs --by and --ref
     require_ref_to_clear: bool = True
-    anchor_file: Path | None = None  # [ledger] anchor_file: heads kept outside the database (None: off)
+    anchor_file: Path | None = (
+        None  # [ledger] anchor_file: heads kept outside the database (None: off)
+    )
     anchor_url: str | None = None
 
     @property
@@ -113,9 +142,12 @@ class ProjectConfig:
         if len(os.fspath(path)) > MAX_PATH:
             raise PathOutsideProject(
                 f"{os.fspath(path)[:60]}...: a path of {len(os.fspath(path))} characters; no file system "
-                f"holds paths over {MAX_PATH}; check the argument")
+                f"holds paths over {MAX_PATH}; check the argument"
+            )
         if bad_name(os.fspath(path)):
-            raise UnrecordableName(f"{shown(os.fspath(path))}: {NOT_UTF8} (reelprov records no such name)")
+            raise UnrecordableName(
+                f"{shown(os.fspath(path))}: {NOT_UTF8} (reelprov records no such name)"
+            )
         p = Path(path)
         if not p.is_absolute():
             # Relative to where the user stands when that is inside the project (like git);
@@ -160,16 +192,24 @@ def find_root(explicit: str | os.PathLike[str] | None = None, *, cwd: Path | Non
 def default_anchor_file(project_id: str) -> Path:
     """Where ledger heads are kept by default (ledger/anchor.py): under the user's data folder,
     outside the project, one append-only file per project."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return Path(base) / "reelprov" / "anchors" / f"{project_id}.jsonl"
 
 
 def check_range(section: str, key: str, value: Any, where: str) -> None:
     """ConfigError naming WHERE when VALUE is outside what [SECTION] KEY can sensibly be."""
     span = _RANGES.get((section, key))
-    if span is not None and isinstance(value, int | float) and not isinstance(value, bool) \
-            and not span[0] <= value <= span[1]:  # also NaN
-        raise ConfigError(f"{where} = {value} is out of range; give {span[0]:g} to {span[1]:g} ({span[2]})")
+    if (
+        span is not None
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and not span[0] <= value <= span[1]
+    ):  # also NaN
+        raise ConfigError(
+            f"{where} = {value} is out of range; give {span[0]:g} to {span[1]:g} ({span[2]})"
+        )
 
 
 def _check_keys(section: str, table: dict[str, Any], path: Path) -> None:
@@ -183,7 +223,9 @@ def _check_keys(section: str, table: dict[str, Any], path: Path) -> None:
         if not isinstance(value, allowed[key]) or (
             isinstance(value, bool) and allowed[key] in ((int, float), int)
         ):
-            raise ConfigError(f"{path}: [{section}] {key} has the wrong type ({type(value).__name__})")
+            raise ConfigError(
+                f"{path}: [{section}] {key} has the wrong type ({type(value).__name__})"
+            )
 
 
 def _check_rule_tags(path: Path, rules: list[PathRule]) -> None:
@@ -193,7 +235,9 @@ def _check_rule_tags(path: Path, rules: list[PathRule]) -> None:
     for r in rules:
         for t in r.tags:
             if t not in TAGS:
-                raise ConfigError(f"{path}: [[tag_rules]] glob {r.glob!r}: unknown tag {t!r}; known tags: {', '.join(TAGS)}")
+                raise ConfigError(
+                    f"{path}: [[tag_rules]] glob {r.glob!r}: unknown tag {t!r}; known tags: {', '.join(TAGS)}"
+                )
 
 
 def load(root: Path) -> ProjectConfig:
@@ -215,12 +259,16 @@ def load(root: Path) -> ProjectConfig:
                 raise ConfigError(f"{path}: {section} must be written [[{section}]]")
             for i, item in enumerate(table, 1):
                 if not isinstance(item, dict):
-                    raise ConfigError(f"{path}: {section} entry {i} is not a table; write each as a [[{section}]] block")
+                    raise ConfigError(
+                        f"{path}: {section} entry {i} is not a table; write each as a [[{section}]] block"
+                    )
                 _check_keys(section, item, path)
                 missing = [k for k in _REQUIRED[section] if k not in item]
                 if missing:
-                    raise ConfigError(f"{path}: [[{section}]] block {i} has no {' or '.join(missing)}; "
-                                      f"each needs {' and '.join(_REQUIRED[section])}")
+                    raise ConfigError(
+                        f"{path}: [[{section}]] block {i} has no {' or '.join(missing)}; "
+                        f"each needs {' and '.join(_REQUIRED[section])}"
+                    )
         else:
             if not isinstance(table, dict):
                 raise ConfigError(f"{path}: {section} must be a [{section}] table")
@@ -234,8 +282,13 @@ def load(root: Path) -> ProjectConfig:
     cfg.database_url = ledger.get("database_url") or None
     cfg.auto_upgrade = ledger.get("auto_upgrade", True)
     anchor_file = ledger.get("anchor_file")
-    cfg.anchor_file = (default_anchor_file(cfg.project_id) if anchor_file is None else
-                       Path(os.path.abspath(root / Path(anchor_file).expanduser())) if anchor_file else None)
+    cfg.anchor_file = (
+        default_anchor_file(cfg.project_id)
+        if anchor_file is None
+        else Path(os.path.abspath(root / Path(anchor_file).expanduser()))
+        if anchor_file
+        else None
+    )
     cfg.anchor_url = ledger.get("anchor_url") or None
     scan = raw.get("scan", {})
     cfg.ignore = [str(x) for x in scan.get("ignore", DEFAULT_IGNORE)]
@@ -243,11 +296,15 @@ def load(root: Path) -> ProjectConfig:
     cfg.workers = int(scan.get("workers", 0))
     cfg.follow_symlinks = bool(scan.get("follow_symlinks", False))
     cfg.read_timeout = float(scan.get("read_timeout_seconds", 60.0))
-    cfg.symlink_targets = [os.path.abspath(root / Path(str(x)).expanduser()) for x in scan.get("symlink_targets", [])]
+    cfg.symlink_targets = [
+        os.path.abspath(root / Path(str(x)).expanduser()) for x in scan.get("symlink_targets", [])
+    ]
     stages = raw.get("stages", {})
     cfg.final_folders = [str(x) for x in stages.get("final", DEFAULT_FINAL_FOLDERS)]
     cfg.temp_folders = [str(x) for x in stages.get("temp", DEFAULT_TEMP_FOLDERS)]
-    cfg.tag_rules = [PathRule(glob=r["glob"], tags=tuple(r.get("tags", []))) for r in raw.get("tag_rules", [])]
+    cfg.tag_rules = [
+        PathRule(glob=r["glob"], tags=tuple(r.get("tags", []))) for r in raw.get("tag_rules", [])
+    ]
     _check_rule_tags(path, cfg.tag_rules)
     for r in raw.get("stage_rules", []):
         if r.get("stage") not in ("temp", "final", "unassigned"):
@@ -345,7 +402,9 @@ def write_default(root: Path, *, name: str | None = None) -> Path:
         final=_toml_list(DEFAULT_FINAL_FOLDERS),
         temp=_toml_list(DEFAULT_TEMP_FOLDERS),
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)  # never over anything there
+    fd = os.open(
+        path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644
+    )  # never over anything there
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     return path

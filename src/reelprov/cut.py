@@ -29,8 +29,17 @@ from reelprov.hashing import digest_file
 from reelprov.names import counted, printable, same_form
 from reelprov.project import Project
 
-SUPPORTED = {".otio": None, ".edl": "cmx_3600", ".xml": "fcp_xml", ".fcpxml": "fcpx_xml", ".aaf": "AAF"}
-_EDL_EVENT = re.compile(r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?[\d:;]{11}\s+[\d:;]{11}\s+([\d:;]{11})\s+[\d:;]{11}", re.MULTILINE)
+SUPPORTED = {
+    ".otio": None,
+    ".edl": "cmx_3600",
+    ".xml": "fcp_xml",
+    ".fcpxml": "fcpx_xml",
+    ".aaf": "AAF",
+}
+_EDL_EVENT = re.compile(
+    r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?[\d:;]{11}\s+[\d:;]{11}\s+([\d:;]{11})\s+[\d:;]{11}",
+    re.MULTILINE,
+)
 _SOURCE_FILE = re.compile(r"SOURCE FILE:\s*(.+)$", re.IGNORECASE)
 _EVENT_LINE = re.compile(r"^\s*(\d{3,6})\s+\S", re.MULTILINE)
 
@@ -42,7 +51,7 @@ def _unnamed_events(text: str) -> set[str]:
     out = set()
     for i, m in enumerate(found):
         end = found[i + 1].start() if i + 1 < len(found) else len(text)
-        if "FROM CLIP NAME" not in text[m.start():end].upper():
+        if "FROM CLIP NAME" not in text[m.start() : end].upper():
             out.add(m.group(1))
     return out
 
@@ -74,19 +83,27 @@ def _adapter_log(notes: list[str]) -> Iterator[None]:
         root.removeHandler(handler)
 
 
-def _read(path: Path, rate: float, notes: list[str], timeline: str | None = None) -> tuple[Any, float, bool, float]:
+def _read(
+    path: Path, rate: float, notes: list[str], timeline: str | None = None
+) -> tuple[Any, float, bool, float]:
     """(timeline, rate, drop_frame, record start in seconds) or CutImportError; adapter log lines go to NOTES."""
     import opentimelineio as otio
 
     ext = path.suffix.lower()
     if path.is_dir():
-        raise CutImportError(f"{path}: is a folder; give the timeline file (EDL, FCP XML, FCPXML, AAF or OTIO)")
+        raise CutImportError(
+            f"{path}: is a folder; give the timeline file (EDL, FCP XML, FCPXML, AAF or OTIO)"
+        )
     if not path.is_file():
         raise CutImportError(f"{path}: no such file")
     if ext not in SUPPORTED:
-        raise CutImportError(f"{path}: unsupported timeline type {ext or '(none)'}; export EDL, FCP XML, FCPXML, AAF or OTIO")
+        raise CutImportError(
+            f"{path}: unsupported timeline type {ext or '(none)'}; export EDL, FCP XML, FCPXML, AAF or OTIO"
+        )
     if not rate > 0 or rate > 1000:  # also NaN
-        raise CutImportError(f"{path}: --rate {rate:g} is not a frame rate; give one like 24, 25 or 29.97")
+        raise CutImportError(
+            f"{path}: --rate {rate:g} is not a frame rate; give one like 24, 25 or 29.97"
+        )
     rate = _exact_rate(rate)
     kwargs: dict[str, Any] = {"rate": rate} if ext == ".edl" else {}
     says_drop: bool | None = None
@@ -100,16 +117,20 @@ def _read(path: Path, rate: float, notes: list[str], timeline: str | None = None
             else:
                 tl = otio.adapters.read_from_file(str(path), adapter_name=SUPPORTED[ext], **kwargs)
     except Exception as exc:  # noqa: BLE001 - adapters raise anything on bad input
-        raise CutImportError(f"{path}: cannot read this {ext} timeline ({_first_line(exc)}); "
-                             f"re-export it from the editing system") from None
+        raise CutImportError(
+            f"{path}: cannot read this {ext} timeline ({_first_line(exc)}); "
+            f"re-export it from the editing system"
+        ) from None
     try:
         tl, rate, drop, start = _timing(_one_timeline(tl, path, timeline), path, ext, rate)
         return tl, rate, drop if says_drop is None else says_drop and _drop_rate(rate), start
     except ReelprovError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged file can hold any value where a rate or time belongs
-        raise CutImportError(f"{path}: the timeline cannot be read ({_first_line(exc)}); "
-                             f"the timeline is damaged: export it again") from None
+        raise CutImportError(
+            f"{path}: the timeline cannot be read ({_first_line(exc)}); "
+            f"the timeline is damaged: export it again"
+        ) from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -128,15 +149,21 @@ def _one_timeline(tl: Any, path: Path, wanted: str | None) -> Any:
         tls = [tl] if isinstance(tl, otio.schema.Timeline) else []
     if not tls:
         return tl  # _timing says what it holds instead
-    names = ", ".join(repr(printable(str(t.name or ""))[:80]) for t in tls[:10]) + (" ..." if len(tls) > 10 else "")
+    names = ", ".join(repr(printable(str(t.name or ""))[:80]) for t in tls[:10]) + (
+        " ..." if len(tls) > 10 else ""
+    )
     if wanted is not None:
         chosen = [t for t in tls if same_form(str(t.name or "")) == same_form(wanted)]
         if not chosen:
-            raise CutImportError(f"{path}: no timeline named {printable(wanted)[:80]!r}; it holds {names}")
+            raise CutImportError(
+                f"{path}: no timeline named {printable(wanted)[:80]!r}; it holds {names}"
+            )
         return chosen[0]
     if len(tls) > 1:
-        raise CutImportError(f"{path}: holds {len(tls)} timelines ({names}); import them one at a time with "
-                             f"--timeline NAME (and --name for the cut, if it is to be called otherwise)")
+        raise CutImportError(
+            f"{path}: holds {len(tls)} timelines ({names}); import them one at a time with "
+            f"--timeline NAME (and --name for the cut, if it is to be called otherwise)"
+        )
     return tls[0]
 
 
@@ -147,7 +174,9 @@ def _timing(tl: Any, path: Path, ext: str, rate: float) -> tuple[Any, float, boo
     if isinstance(tl, otio.schema.SerializableCollection):
         raise CutImportError(f"{path}: holds no timeline")
     if not isinstance(tl, otio.schema.Timeline):
-        raise CutImportError(f"{path}: holds no timeline (found {type(tl).__name__}); export the cut as a timeline")
+        raise CutImportError(
+            f"{path}: holds no timeline (found {type(tl).__name__}); export the cut as a timeline"
+        )
     drop = False
     start = 0.0
     if tl.global_start_time is not None:
@@ -156,10 +185,14 @@ def _timing(tl: Any, path: Path, ext: str, rate: float) -> tuple[Any, float, boo
     elif ext == ".edl":
         text = path.read_text(errors="replace")
         fcm = _FCM.search(text)
-        drop = fcm is not None and not fcm.group(1)  # "NON-DROP FRAME", "NON DROP FRAME", "NONDROP FRAME": not drop
+        drop = fcm is not None and not fcm.group(
+            1
+        )  # "NON-DROP FRAME", "NON DROP FRAME", "NONDROP FRAME": not drop
         if drop and not _drop_rate(rate):
-            raise CutImportError(f"{path}: the EDL says DROP FRAME but the rate is {rate:g}; drop-frame timecode "
-                                 f"exists only at 29.97 and 59.94 fps: import it with --rate 29.97 (or 59.94)")
+            raise CutImportError(
+                f"{path}: the EDL says DROP FRAME but the rate is {rate:g}; drop-frame timecode "
+                f"exists only at 29.97 and 59.94 fps: import it with --rate 29.97 (or 59.94)"
+            )
         rins = _EDL_EVENT.findall(text)
         if rins:
             # under FCM: DROP FRAME the record timecodes count drop-frame, whatever separator they use
@@ -167,8 +200,10 @@ def _timing(tl: Any, path: Path, ext: str, rate: float) -> tuple[Any, float, boo
             try:
                 first = otio.opentime.from_timecode(tc, rate)
             except Exception:  # noqa: BLE001 - OTIO raises ValueError or its own types on bad timecode
-                raise CutImportError(f"{path}: record timecode {rins[0]} is not valid at {rate:g} fps; "
-                                     f"check --rate or export the EDL again") from None
+                raise CutImportError(
+                    f"{path}: record timecode {rins[0]} is not valid at {rate:g} fps; "
+                    f"check --rate or export the EDL again"
+                ) from None
             start = first.to_seconds()
     clips = list(tl.find_clips())
     if rate <= 0 and clips:
@@ -232,7 +267,7 @@ def _slashed(path: str) -> tuple[str, str]:
     m = _DRIVE.match(path)
     if m is None:
         return path, path
-    path = m.group(1) + path[m.end():]
+    path = m.group(1) + path[m.end() :]
     return path, path.lower()
 
 
@@ -243,7 +278,7 @@ def _mapped(ref: str, path_map: dict[str, str], root: Path) -> str:
     for src, dst in sorted(path_map.items(), key=lambda kv: -len(kv[0])):
         prefix = _slashed(src)[1].rstrip("/")
         if ours == prefix or ours.startswith(prefix + "/"):
-            return str(root / dst / path[len(prefix):].lstrip("/"))
+            return str(root / dst / path[len(prefix) :].lstrip("/"))
     return ref
 
 
@@ -278,7 +313,9 @@ def _on_track(clip: Any, track: Any) -> tuple[Any, Any] | None:
     import opentimelineio as otio
 
     rng = clip.range_in_parent()
-    head = otio.opentime.RationalTime(0, rng.duration.rate)  # how much of the clip's start is trimmed away
+    head = otio.opentime.RationalTime(
+        0, rng.duration.rate
+    )  # how much of the clip's start is trimmed away
     node = clip.parent()
     while node is not None and node is not track:  # lift RNG from NODE's time into its parent's
         shown = node.trimmed_range()
@@ -287,21 +324,39 @@ def _on_track(clip: Any, track: Any) -> tuple[Any, Any] | None:
         if end <= first:
             return None
         head += first - rng.start_time
-        rng = otio.opentime.TimeRange(node.range_in_parent().start_time + (first - shown.start_time), end - first)
+        rng = otio.opentime.TimeRange(
+            node.range_in_parent().start_time + (first - shown.start_time), end - first
+        )
         node = node.parent()
     source = clip.trimmed_range()
     return rng, otio.opentime.TimeRange(source.start_time + head, rng.duration)
 
 
-def _clip_event(clip: Any, rng: Any, n: int, track_name: str, kind: str, start: float, rate: float, drop: bool,
-                path: Path) -> tuple[dict[str, Any], list[str]]:
+def _clip_event(
+    clip: Any,
+    rng: Any,
+    n: int,
+    track_name: str,
+    kind: str,
+    start: float,
+    rate: float,
+    drop: bool,
+    path: Path,
+) -> tuple[dict[str, Any], list[str]]:
     """One clip's record range and its media references; a name or path no file system could hold is refused."""
     rec_in = start + rng.start_time.to_seconds()
     rec_out = rec_in + rng.duration.to_seconds()
-    ev = {"clip": clip.name, "track": track_name, "kind": kind,
-          "record_in": _tc(rec_in, rate, drop), "record_out": _tc(rec_out, rate, drop)}
+    ev = {
+        "clip": clip.name,
+        "track": track_name,
+        "kind": kind,
+        "record_in": _tc(rec_in, rate, drop),
+        "record_out": _tc(rec_out, rate, drop),
+    }
     refs = _refs(clip)
-    _refuse_long([("name", clip.name or ""), *(("media path", r) for r in refs)], n, track_name, path)
+    _refuse_long(
+        [("name", clip.name or ""), *(("media path", r) for r in refs)], n, track_name, path
+    )
     return ev, refs
 
 
@@ -311,11 +366,19 @@ def _refuse_long(texts: list[tuple[str, str]], n: int, track_name: str, path: Pa
         if len(text) > MAX_PATH:
             raise CutImportError(
                 f"{path}: clip {n} on track {track_name} has a {what} of {len(text):,} characters ({text[:40]}...); "
-                f"no name or path can be over {MAX_PATH}; the timeline is damaged: export it again")
+                f"no name or path can be over {MAX_PATH}; the timeline is damaged: export it again"
+            )
 
 
-def _match(clip: Any, name: str | None, refs: list[str], project: Project, cut_file: Path, by_path: dict[str, _Asset],
-           by_name: dict[str, list[_Asset]]) -> tuple[_Asset | None, list[str], str | None]:
+def _match(
+    clip: Any,
+    name: str | None,
+    refs: list[str],
+    project: Project,
+    cut_file: Path,
+    by_path: dict[str, _Asset],
+    by_name: dict[str, list[_Asset]],
+) -> tuple[_Asset | None, list[str], str | None]:
     """The asset a clip shows, the paths of other live assets its name fitted as well (then the
     choice was a guess), and how it was found: by path, then file name, then clip or reel name."""
     for ref in refs:
@@ -326,7 +389,11 @@ def _match(clip: Any, name: str | None, refs: list[str], project: Project, cut_f
         hits = by_name.get(_file_name(ref))
         if hits:
             return *_likeliest(hits, ref), "file name"
-    reel = (clip.metadata.get("cmx_3600", {}) or {}).get("reel") if hasattr(clip.metadata, "get") else None
+    reel = (
+        (clip.metadata.get("cmx_3600", {}) or {}).get("reel")
+        if hasattr(clip.metadata, "get")
+        else None
+    )
     for cand, how in ((name, "clip name"), (reel, "reel name")):
         hits = by_name.get(same_form(str(cand or "").lower())) if cand else None
         if hits:
@@ -334,8 +401,9 @@ def _match(clip: Any, name: str | None, refs: list[str], project: Project, cut_f
     return None, [], None
 
 
-def _match_sequence(seq: Sequence, project: Project, cut_file: Path,
-                    index: FrameIndex) -> tuple[dict[str, Any] | None, range | None]:
+def _match_sequence(
+    seq: Sequence, project: Project, cut_file: Path, index: FrameIndex
+) -> tuple[dict[str, Any] | None, range | None]:
     """The frame files of SEQ the clip shows, as an event's asset (its first frame found), path and
     `sequence`, None if the ledger has none of them; and the frames the timeline shows, None where
     it does not say. Found in the folder the timeline names, else (a share mounted elsewhere) in
@@ -357,25 +425,36 @@ def _match_sequence(seq: Sequence, project: Project, cut_file: Path,
     frames = folders[folder]
     told = seq.frames
     if seq.by_timecode is not None and any(n in seq.by_timecode for n in frames):
-        told = seq.by_timecode  # the EDL's timecode names frames that are there: it counts frame numbers
+        told = (
+            seq.by_timecode
+        )  # the EDL's timecode names frames that are there: it counts frame numbers
     if told is None:  # the timeline does not say which frames: every one there is counts
         shown = dict(sorted(frames.items()))
         missing: list[str] = []
     else:
         shown = {n: frames[n] for n in sorted(frames) if n in told}
-        missing = runs(n for n in told if n not in frames) if len(told) <= 1_000_000 else \
-            [f"{len(told) - len(shown):,} frames"]
+        missing = (
+            runs(n for n in told if n not in frames)
+            if len(told) <= 1_000_000
+            else [f"{len(told) - len(shown):,} frames"]
+        )
     if not shown:
         return None, None
     first = next(iter(shown.values()))
     parts = frame_parts(first.path)  # named as the files are, whatever case the timeline used
     assert parts is not None  # the index holds frame files only
     label = Sequence(parts[0] or None, parts[1], parts[3], seq.padding, None).label
-    event = {"asset": first.id, "path": first.path, "matched_by": f"sequence {how}",
-            "sequence": {"path": label,
-                         "shown": f"{told[0]}-{told[-1]}" if told else None,
-                         "frames": [{"frame": n, "asset": a.id} for n, a in shown.items()],
-                         "missing": missing}}
+    event = {
+        "asset": first.id,
+        "path": first.path,
+        "matched_by": f"sequence {how}",
+        "sequence": {
+            "path": label,
+            "shown": f"{told[0]}-{told[-1]}" if told else None,
+            "frames": [{"frame": n, "asset": a.id} for n, a in shown.items()],
+            "missing": missing,
+        },
+    }
     return event | ({"also_fits": tied} if tied else {}), told
 
 
@@ -411,7 +490,9 @@ def _likeliest(hits: list[_Asset], ref: str) -> tuple[_Asset, list[str]]:
     theirs = _parts(ref)
     score = {a.id: _shared_tail(_parts(a.path), theirs) for a in hits}
     best = max(hits, key=lambda a: score[a.id])  # max keeps the first of equals
-    tied = sorted({a.path for a in hits if a.live and a.id != best.id and score[a.id] == score[best.id]})
+    tied = sorted(
+        {a.path for a in hits if a.live and a.id != best.id and score[a.id] == score[best.id]}
+    )
     return best, tied
 
 
@@ -430,8 +511,13 @@ def _known_assets(project: Project) -> tuple[dict[str, _Asset], dict[str, list[_
     """The assets by path, and by file name with and without extension (lower case): live ones
     first, then ones deleted from the project (an edit keeps using media that went offline, and
     that media's evidence and flags still count), the latest first."""
-    rows = sorted(project.reader.iter("SELECT id, path, deleted, last_seq FROM asset WHERE project = :p",
-                                      p=project.cfg.project_id), key=lambda r: (bool(r["deleted"]), -r["last_seq"]))
+    rows = sorted(
+        project.reader.iter(
+            "SELECT id, path, deleted, last_seq FROM asset WHERE project = :p",
+            p=project.cfg.project_id,
+        ),
+        key=lambda r: (bool(r["deleted"]), -r["last_seq"]),
+    )
     known = [_Asset(r["id"], r["path"], not r["deleted"]) for r in rows]
     by_path: dict[str, _Asset] = {}
     for a in known:
@@ -443,9 +529,16 @@ def _known_assets(project: Project) -> tuple[dict[str, _Asset], dict[str, list[_
     return by_path, by_name
 
 
-def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, start: float,
-            known: tuple[dict[str, _Asset], dict[str, list[_Asset]]],
-            where: dict[str, int]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _events(
+    tl: Any,
+    project: Project,
+    path: Path,
+    rate: float,
+    drop: bool,
+    start: float,
+    known: tuple[dict[str, _Asset], dict[str, list[_Asset]]],
+    where: dict[str, int],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every clip as an event matched to an asset, or as unmatched; WHERE follows the progress."""
     import opentimelineio as otio
 
@@ -476,25 +569,37 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
 
     for ti, track in enumerate(tl.tracks):
         where["track"] = ti + 1
-        track_name = track.name or f"{'V' if track.kind == otio.schema.TrackKind.Video else 'A'}{ti + 1}"
+        track_name = (
+            track.name or f"{'V' if track.kind == otio.schema.TrackKind.Video else 'A'}{ti + 1}"
+        )
         for clip in track.find_clips():
             where["clip"] += 1
             if not (getattr(track, "enabled", True) and _enabled_within(clip, track)):
-                where["disabled"] = where.get("disabled", 0) + 1  # switched off in the edit: not on screen
+                where["disabled"] = (
+                    where.get("disabled", 0) + 1
+                )  # switched off in the edit: not on screen
                 continue
             placed = _on_track(clip, track)
             if placed is None:
                 continue  # inside a compound clip, in a part of it the cut does not show
             rng, source = placed
-            ev, refs = _clip_event(clip, rng, where["clip"], track_name, str(track.kind), start, rate, drop, path)
+            ev, refs = _clip_event(
+                clip, rng, where["clip"], track_name, str(track.kind), start, rate, drop, path
+            )
             seq = sequence_of(clip, source, edl=edl)
             if seq is not None:
-                _refuse_long([("media path", seq.label)], where["clip"], track_name, path)  # its name around the number, padding
+                _refuse_long(
+                    [("media path", seq.label)], where["clip"], track_name, path
+                )  # its name around the number, padding
                 if (found := as_sequence(seq, ev, rng)) is not None:
                     events.append(found)
                     continue
-                refs = [seq.label]  # not found as frames: by name as any clip, and named so if unmatched
-            name = None if edl and (clip.name or "") in unnamed else clip.name  # "001": the event number
+                refs = [
+                    seq.label
+                ]  # not found as frames: by name as any clip, and named so if unmatched
+            name = (
+                None if edl and (clip.name or "") in unnamed else clip.name
+            )  # "001": the event number
             if name is None:
                 ev["clip"] = ""
             asset, tied, how = _match(clip, name, refs, project, path, by_path, by_name)
@@ -503,22 +608,39 @@ def _events(tl: Any, project: Project, path: Path, rate: float, drop: bool, star
                 continue
             # An XML timeline names an image sequence by its first frame file: with the next frame there
             # too, the clip shows the frames from it on (an AI-made frame among them is on screen).
-            first = None if edl or seq is not None else first_frame_sequence(clip, source, (project.root / asset.path).as_posix())
-            if first is not None and _has_next_frame(index(), first, asset.path) and \
-                    (found := as_sequence(first, ev, rng)) is not None:
+            first = (
+                None
+                if edl or seq is not None
+                else first_frame_sequence(clip, source, (project.root / asset.path).as_posix())
+            )
+            if (
+                first is not None
+                and _has_next_frame(index(), first, asset.path)
+                and (found := as_sequence(first, ev, rng)) is not None
+            ):
                 events.append(found | {"matched_by": "sequence first frame"})
                 continue
-            events.append({**ev, "asset": asset.id, "path": asset.path, "matched_by": how}
-                          | ({"also_fits": tied} if tied else {}))
+            events.append(
+                {**ev, "asset": asset.id, "path": asset.path, "matched_by": how}
+                | ({"also_fits": tied} if tied else {})
+            )
     return events, unmatched
 
 
 # The ledger's column for a cut's name holds this many characters (models.CUT), on both databases.
 MAX_CUT_NAME = 300
 
-def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | None = None, rate: float = 24.0,
-               timeline: str | None = None, if_changed: bool = False,
-               if_content: str | None = None) -> dict[str, Any] | None:
+
+def import_cut(
+    project: Project,
+    file: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    rate: float = 24.0,
+    timeline: str | None = None,
+    if_changed: bool = False,
+    if_content: str | None = None,
+) -> dict[str, Any] | None:
     """Read a timeline (TIMELINE: the one of that name, in a file of several), match each clip to an
     asset, and supersede the cut of the same name. IF_CHANGED: record nothing, and return None, if
     the cut of that name came from this file and would stay just as it is. IF_CONTENT: the same
@@ -535,30 +657,45 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
     # what was read, kept with the import: the same timeline can be matched again later
     source_sha256 = if_content or digest_file(path).sha256
     if name and len(name) > MAX_CUT_NAME:
-        raise CutImportError(f"a cut name of {len(name):,} characters; the ledger keeps at most {MAX_CUT_NAME}: "
-                             "give a shorter one with --name")
+        raise CutImportError(
+            f"a cut name of {len(name):,} characters; the ledger keeps at most {MAX_CUT_NAME}: "
+            "give a shorter one with --name"
+        )
     known = _known_assets(project)
     where = {"clip": 0, "track": 0}  # how far the reading got, for the message if it fails
     try:
         if not name and len(str(tl.name or "")) > MAX_CUT_NAME:
-            raise CutImportError(f"{path}: a timeline name of {len(tl.name):,} characters (the ledger keeps at most "
-                                 f"{MAX_CUT_NAME}); give the cut a name with --name")
+            raise CutImportError(
+                f"{path}: a timeline name of {len(tl.name):,} characters (the ledger keeps at most "
+                f"{MAX_CUT_NAME}); give the cut a name with --name"
+            )
         cut_name = name or tl.name or path.stem
         events, unmatched = _events(tl, project, path, rate, drop, start, known, where)
     except ReelprovError:
         raise
     except Exception as exc:  # noqa: BLE001 - OTIO hands back whatever bytes the file held (bad UTF-8, odd rates)
         at = f"clip {where['clip']} on track {where['track']}" if where["clip"] else "the timeline"
-        raise CutImportError(f"{path}: {at} cannot be read ({_first_line(exc)}); the timeline is damaged: export it again") from None
+        raise CutImportError(
+            f"{path}: {at} cannot be read ({_first_line(exc)}); the timeline is damaged: export it again"
+        ) from None
     n = where["clip"]
     if n == 0:
         raise CutImportError(f"{path}: the timeline has no clips; export the cut with its events")
     if where.get("disabled"):
-        notes.append(f"{counted(where['disabled'], 'disabled clip')} (switched off in the edit) left out: not on screen")
+        notes.append(
+            f"{counted(where['disabled'], 'disabled clip')} (switched off in the edit) left out: not on screen"
+        )
     if if_changed:
-        now = project.reader.one("SELECT source, events, unmatched FROM cut WHERE project = :p AND name = :n",
-                                 p=project.cfg.project_id, n=cut_name)
-        if now is not None and (now["source"], now["events"], now["unmatched"]) == (str(path), events, unmatched):
+        now = project.reader.one(
+            "SELECT source, events, unmatched FROM cut WHERE project = :p AND name = :n",
+            p=project.cfg.project_id,
+            n=cut_name,
+        )
+        if now is not None and (now["source"], now["events"], now["unmatched"]) == (
+            str(path),
+            events,
+            unmatched,
+        ):
             return None
     with project.batch() as b:
         old = b.proj.cut(cut_name)
@@ -567,9 +704,20 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
             for aid, where in event_assets(e):
                 old_usage.setdefault(aid, []).append(where)
         old_assets = set(old_usage)
-        b.append("cut_imported", None, {"name": cut_name, "source": str(path), "source_sha256": source_sha256, "rate": rate,
-                                        "drop_frame": drop, "events": events, "unmatched": unmatched}
-                 | ({"timeline": timeline} if timeline else {}))
+        b.append(
+            "cut_imported",
+            None,
+            {
+                "name": cut_name,
+                "source": str(path),
+                "source_sha256": source_sha256,
+                "rate": rate,
+                "drop_frame": drop,
+                "events": events,
+                "unmatched": unmatched,
+            }
+            | ({"timeline": timeline} if timeline else {}),
+        )
         new_assets: dict[str, list[dict[str, Any]]] = {}
         for e in events:
             for aid, where in event_assets(e):
@@ -583,13 +731,31 @@ def import_cut(project: Project, file: str | os.PathLike[str], *, name: str | No
         for aid in sorted(old_assets - set(new_assets)):
             if b.proj.asset(aid) is not None:
                 b.append("left_cut", aid, {"cut": cut_name})
-        b.emit("cut-imported", {"cut": {"name": cut_name, "source": str(path), "events": len(events), "unmatched": len(unmatched)}})
-    return {"name": cut_name, "source": str(path), "rate": rate, "events": events, "unmatched": unmatched,
-            "left": sorted(old_assets - set(new_assets)), "notes": notes}
+        b.emit(
+            "cut-imported",
+            {
+                "cut": {
+                    "name": cut_name,
+                    "source": str(path),
+                    "events": len(events),
+                    "unmatched": len(unmatched),
+                }
+            },
+        )
+    return {
+        "name": cut_name,
+        "source": str(path),
+        "rate": rate,
+        "events": events,
+        "unmatched": unmatched,
+        "left": sorted(old_assets - set(new_assets)),
+        "notes": notes,
+    }
 
 
-def follow_cuts(project: Project, recorded: list[str], arrived: list[str] | None = None
-                ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+def follow_cuts(
+    project: Project, recorded: list[str], arrived: list[str] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """Cuts imported again, under the name, rate and timeline they were imported with:
     - from a timeline file of the project just recorded new or changed (RECORDED: an editor
       exporting the cut over it again);
@@ -603,12 +769,16 @@ def follow_cuts(project: Project, recorded: list[str], arrived: list[str] | None
     if not files and not arrived:
         return [], []
     pid = project.cfg.project_id
-    cuts = project.reader.rows("SELECT name, source, rate, imported_seq FROM cut WHERE project = :p", p=pid)
+    cuts = project.reader.rows(
+        "SELECT name, source, rate, imported_seq FROM cut WHERE project = :p", p=pid
+    )
     if not cuts:
         return [], []
     root = project.root.resolve()
     changed = {str((project.root / rel).resolve()): rel for rel in files}
-    todo: dict[str, tuple[dict[str, Any], str, str]] = {}  # cut name -> (its row, the file as shown, why)
+    todo: dict[
+        str, tuple[dict[str, Any], str, str]
+    ] = {}  # cut name -> (its row, the file as shown, why)
     for c in cuts:
         if c["source"] in changed:
             rel = changed[c["source"]]
@@ -617,13 +787,18 @@ def follow_cuts(project: Project, recorded: list[str], arrived: list[str] | None
     for c in cuts:
         if keys is not None and c["name"] not in todo and _wants(project, c).wanted_by(keys):
             source = Path(c["source"])
-            shown = source.relative_to(root).as_posix() if source.is_relative_to(root) else str(source)
+            shown = (
+                source.relative_to(root).as_posix() if source.is_relative_to(root) else str(source)
+            )
             todo[c["name"]] = (c, shown, f"{shown}, as media it named arrived")
     done: list[dict[str, Any]] = []
     failed: list[dict[str, str]] = []
     for name, (c, shown, why) in todo.items():
-        entry = project.reader.one("SELECT payload FROM ledger_entry WHERE project = :p AND seq = :s",
-                                   p=pid, s=c["imported_seq"])
+        entry = project.reader.one(
+            "SELECT payload FROM ledger_entry WHERE project = :p AND seq = :s",
+            p=pid,
+            s=c["imported_seq"],
+        )
         payload = json.loads(entry["payload"]) if entry else {}
         # Media arriving re-reads the timeline only as it was imported: gone, or another now, only
         # `cut import` can say what to do with it (and a cut imported before the hash was kept).
@@ -631,8 +806,15 @@ def follow_cuts(project: Project, recorded: list[str], arrived: list[str] | None
         if content is None and c["source"] not in changed:
             continue
         try:
-            res = import_cut(project, c["source"], name=name, rate=c["rate"], timeline=payload.get("timeline"),
-                             if_changed=True, if_content=content)
+            res = import_cut(
+                project,
+                c["source"],
+                name=name,
+                rate=c["rate"],
+                timeline=payload.get("timeline"),
+                if_changed=True,
+                if_content=content,
+            )
         except ReelprovError as exc:
             failed.append({"cut": name, "path": shown, "why": why, "error": str(exc)})
             continue
@@ -660,15 +842,18 @@ class _Wanted:
         return False
 
 
-_WANTED: dict[tuple[str, str, int], _Wanted] = {}  # (project, cut, its import's seq): a long-running watcher's
+_WANTED: dict[
+    tuple[str, str, int], _Wanted
+] = {}  # (project, cut, its import's seq): a long-running watcher's
 
 
 def _wants(project: Project, cut: dict[str, Any]) -> _Wanted:
     """What CUT (a row of the cut table) named and did not find, read once per import of it."""
     key = (project.cfg.project_id, cut["name"], cut["imported_seq"])
     if key not in _WANTED:
-        row = project.reader.one("SELECT events, unmatched FROM cut WHERE project = :p AND name = :n",
-                                 p=key[0], n=key[1])
+        row = project.reader.one(
+            "SELECT events, unmatched FROM cut WHERE project = :p AND name = :n", p=key[0], n=key[1]
+        )
         names: set[str] = set()
         frames: dict[tuple[str, str], set[int] | None] = {}
         for u in (row or {}).get("unmatched", []):
@@ -753,13 +938,26 @@ def remove_cut(project: Project, name: str) -> dict[str, Any]:
 
 
 def list_cuts(project: Project) -> list[dict[str, Any]]:
-    rows = project.reader.rows("SELECT * FROM cut WHERE project = :p ORDER BY name", p=project.cfg.project_id)
-    return [{"name": r["name"], "source": r["source"], "rate": r["rate"], "imported_at": r["imported_at"],
-             "events": len(r["events"]), "unmatched": len(r["unmatched"])} for r in rows]
+    rows = project.reader.rows(
+        "SELECT * FROM cut WHERE project = :p ORDER BY name", p=project.cfg.project_id
+    )
+    return [
+        {
+            "name": r["name"],
+            "source": r["source"],
+            "rate": r["rate"],
+            "imported_at": r["imported_at"],
+            "events": len(r["events"]),
+            "unmatched": len(r["unmatched"]),
+        }
+        for r in rows
+    ]
 
 
 def show_cut(project: Project, name: str) -> dict[str, Any]:
-    r = project.reader.one("SELECT * FROM cut WHERE project = :p AND name = :name", p=project.cfg.project_id, name=name)
+    r = project.reader.one(
+        "SELECT * FROM cut WHERE project = :p AND name = :name", p=project.cfg.project_id, name=name
+    )
     if r is None:
         raise UnknownCut(f"no cut named {name!r}; list them with `reelprov cut ls`")
     return {k: r[k] for k in ("name", "source", "rate", "imported_at", "events", "unmatched")}

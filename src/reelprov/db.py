@@ -25,7 +25,15 @@ from reelprov.ledger.reader import (
     redact,
 )
 
-__all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_HEAD", "ensure_current", "guard", "make_engine", "redact", "upgrade"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "SCHEMA_HEAD",
+    "ensure_current",
+    "guard",
+    "make_engine",
+    "redact",
+    "upgrade",
+]
 
 
 def make_engine(url: str) -> Engine:
@@ -69,7 +77,9 @@ def _alembic_config(engine: Engine, connection: Any | None = None) -> Any:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    cfg.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
     cfg.attributes["engine"] = engine
     if connection is not None:
         cfg.attributes["connection"] = connection

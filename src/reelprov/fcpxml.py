@@ -44,12 +44,19 @@ def read(text: str) -> tuple[Any, float | None, bool | None]:
         def _time_range(self, element: Any, format_id: str | None) -> Any:
             rate = self._rate(format_id)
             return otio.opentime.TimeRange(
-                start_time=otio.opentime.RationalTime(round(_seconds(element.get("start", "0s")) * rate), float(rate)),
-                duration=otio.opentime.RationalTime(round(_seconds(element.get("duration")) * rate), float(rate)))
+                start_time=otio.opentime.RationalTime(
+                    round(_seconds(element.get("start", "0s")) * rate), float(rate)
+                ),
+                duration=otio.opentime.RationalTime(
+                    round(_seconds(element.get("duration")) * rate), float(rate)
+                ),
+            )
 
         def _from_library(self) -> Any:
             # every event's projects: the adapter read the first event of a library only
-            container = otio.schema.SerializableCollection(name=self.fcpx_xml.find("./library").get("location", ""))
+            container = otio.schema.SerializableCollection(
+                name=self.fcpx_xml.find("./library").get("location", "")
+            )
             for event in self.fcpx_xml.findall("./library/event"):
                 for project in event.findall("./project"):
                     container.append(self._from_project(project))
@@ -62,17 +69,29 @@ def read(text: str) -> tuple[Any, float | None, bool | None]:
             if asset is None:
                 return otio.schema.MissingReference()
             src = asset.get("src") or next(
-                (m.get("src") for kind in ("original-media", None) for m in asset.findall("media-rep")
-                 if m.get("src") and kind in (None, m.get("kind"))), None)
+                (
+                    m.get("src")
+                    for kind in ("original-media", None)
+                    for m in asset.findall("media-rep")
+                    if m.get("src") and kind in (None, m.get("kind"))
+                ),
+                None,
+            )
             if not src:
                 return otio.schema.MissingReference()
             return otio.schema.ExternalReference(
-                target_url=src, available_range=self._time_range(asset, asset.get("format", default_format)))
+                target_url=src,
+                available_range=self._time_range(asset, asset.get("format", default_format)),
+            )
 
     doc = Exact(text)
     sequence = doc.fcpx_xml.find(".//sequence")
     if sequence is None:
         return doc.to_otio(), None, None
     tc_format = sequence.get("tcFormat")
-    rate = float(doc._rate(sequence.get("format"))) if doc._format_by_id(sequence.get("format")) is not None else None
+    rate = (
+        float(doc._rate(sequence.get("format")))
+        if doc._format_by_id(sequence.get("format")) is not None
+        else None
+    )
     return doc.to_otio(), rate, (None if tc_format is None else tc_format == "DF")

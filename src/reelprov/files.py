@@ -31,7 +31,13 @@ def open_regular(path: str | os.PathLike[str], *, follow: bool = True) -> Binary
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            what = "a FIFO" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+            what = (
+                "a FIFO"
+                if stat.S_ISFIFO(mode)
+                else "a folder"
+                if stat.S_ISDIR(mode)
+                else "not a regular file"
+            )
             raise OSError(errno.EINVAL, f"it is {what} now, not a regular file", os.fspath(path))
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb", buffering=0)

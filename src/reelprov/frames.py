@@ -18,15 +18,19 @@ from urllib.parse import unquote, urlparse
 from reelprov.names import same_form
 
 # A frame pattern in a file name: printf (%04d, %d), hashes and at-signs (one per digit), a range.
-_PATTERN = re.compile(r"%0?(?P<width>\d*)d|(?P<hashes>#+)|(?P<ats>@+)|\[(?P<first>\d+)-(?P<last>\d+)\]")
+_PATTERN = re.compile(
+    r"%0?(?P<width>\d*)d|(?P<hashes>#+)|(?P<ats>@+)|\[(?P<first>\d+)-(?P<last>\d+)\]"
+)
 # What follows a frame pattern: the rest of a file name, ending in an extension ("Take #2.mov" is no pattern).
 _AFTER = re.compile(r"^(?:[^\d\s][^\s]*)?\.[A-Za-z0-9]{1,8}$")
 # A frame file: the last run of digits in its name is its frame number.
 _FRAME_FILE = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<suffix>\D*)$")
 # A still that may be the first frame of a sequence a timeline names by that file alone (Premiere's and
 # FCP 7's XML do): a number of 3+ digits after '.', '_' or '-' (not a version: `_v003`), an image type.
-_FIRST_FRAME = re.compile(r"^(?P<prefix>.*[._-])(?P<digits>\d{3,})(?P<suffix>\.(?:exr|dpx|cin|tiff?|png|jpe?g|tga|bmp|webp))$",
-                          re.IGNORECASE)
+_FIRST_FRAME = re.compile(
+    r"^(?P<prefix>.*[._-])(?P<digits>\d{3,})(?P<suffix>\.(?:exr|dpx|cin|tiff?|png|jpe?g|tga|bmp|webp))$",
+    re.IGNORECASE,
+)
 
 
 class Known(Protocol):
@@ -41,7 +45,9 @@ class Known(Protocol):
 class Sequence:
     """An image sequence as a timeline names it, and which of its frames a clip shows."""
 
-    folder: str | None  # the folder as the timeline names it (a path or file URL), None from a name alone
+    folder: (
+        str | None
+    )  # the folder as the timeline names it (a path or file URL), None from a name alone
     prefix: str
     suffix: str
     padding: int  # digits of a frame number, 0 for unpadded
@@ -64,10 +70,18 @@ def sequence_of(clip: Any, shown: Any, *, edl: bool = False) -> Sequence | None:
 
     ref = clip.media_reference
     if isinstance(ref, otio.schema.ImageSequenceReference):
-        return Sequence(ref.target_url_base or None, ref.name_prefix, ref.name_suffix, ref.frame_zero_padding,
-                        _frames_shown(ref, shown), _by_timecode(clip, ref, shown) if edl else None)
+        return Sequence(
+            ref.target_url_base or None,
+            ref.name_prefix,
+            ref.name_suffix,
+            ref.frame_zero_padding,
+            _frames_shown(ref, shown),
+            _by_timecode(clip, ref, shown) if edl else None,
+        )
     url = str(getattr(ref, "target_url", None) or "")
-    decoded = unquote(urlparse(url).path) if url.startswith("file:") else ""  # [1001-1100] is %5B1001-1100%5D in a URL
+    decoded = (
+        unquote(urlparse(url).path) if url.startswith("file:") else ""
+    )  # [1001-1100] is %5B1001-1100%5D in a URL
     for text in (url, decoded, clip.name):
         if text and (seq := from_pattern(str(text))) is not None:
             return seq
@@ -87,7 +101,11 @@ def first_frame_sequence(clip: Any, shown: Any, path: str) -> Sequence | None:
     try:
         count = round(shown.duration.to_frames())
         media = getattr(ref, "available_range", None)
-        offset = round((shown.start_time - media.start_time).to_frames() if media is not None else shown.start_time.to_frames())
+        offset = round(
+            (shown.start_time - media.start_time).to_frames()
+            if media is not None
+            else shown.start_time.to_frames()
+        )
     except (ValueError, OverflowError, ZeroDivisionError, AttributeError):
         return None
     if count < 2 or offset < 0:
@@ -125,7 +143,11 @@ def _frames_shown(ref: Any, shown: Any) -> range | None:
     try:
         first = ref.frame_for_time(shown.start_time)
         last = ref.frame_for_time(shown.end_time_inclusive())
-    except (ValueError, IndexError, AttributeError):  # outside the media's range, or no range at all
+    except (
+        ValueError,
+        IndexError,
+        AttributeError,
+    ):  # outside the media's range, or no range at all
         if ref.available_range is None or ref.rate <= 0:
             return None
         try:  # every frame of the media's range
@@ -143,14 +165,28 @@ def from_pattern(path: str) -> Sequence | None:
     if len(matches) != 1:
         return None
     m = matches[0]
-    prefix, suffix = name[:m.start()], name[m.end():]
+    prefix, suffix = name[: m.start()], name[m.end() :]
     if not _AFTER.match(suffix):
         return None
     if m["first"] is not None:
         first, last = int(m["first"]), int(m["last"])
-        padding = len(m["first"]) if m["first"].startswith("0") or len(m["first"]) == len(m["last"]) else 0
-        return Sequence(folder or None, prefix, suffix, padding, range(first, last + 1) if first <= last else None)
-    padding = int(m["width"] or 0) if m["hashes"] is None and m["ats"] is None else len(m["hashes"] or m["ats"])
+        padding = (
+            len(m["first"])
+            if m["first"].startswith("0") or len(m["first"]) == len(m["last"])
+            else 0
+        )
+        return Sequence(
+            folder or None,
+            prefix,
+            suffix,
+            padding,
+            range(first, last + 1) if first <= last else None,
+        )
+    padding = (
+        int(m["width"] or 0)
+        if m["hashes"] is None and m["ats"] is None
+        else len(m["hashes"] or m["ats"])
+    )
     return Sequence(folder or None, prefix, suffix, padding, None)
 
 
@@ -172,7 +208,9 @@ class FrameIndex:
                 continue
             folder, prefix, digits, suffix = parts
             key = name_key(prefix, suffix)
-            self._by_name.setdefault(key, {}).setdefault(same_form(folder), {}).setdefault(digits, a)
+            self._by_name.setdefault(key, {}).setdefault(same_form(folder), {}).setdefault(
+                digits, a
+            )
 
     def folders(self, seq: Sequence) -> Iterator[tuple[str, dict[int, Known]]]:
         """Each folder holding frames of SEQ (in one Unicode form), with those frames by number."""
@@ -192,7 +230,9 @@ def frame_parts(path: str) -> tuple[str, str, str, str] | None:
 
 def runs_text(runs: list[str], limit: int = 5) -> str:
     """Runs of frame numbers for a person: the first LIMIT of them, and how many more."""
-    return ", ".join(runs[:limit]) + (f" and {len(runs) - limit:,} more runs" if len(runs) > limit else "")
+    return ", ".join(runs[:limit]) + (
+        f" and {len(runs) - limit:,} more runs" if len(runs) > limit else ""
+    )
 
 
 def runs(numbers: Iterable[int]) -> list[str]:

@@ -43,7 +43,16 @@ def digest_file(path: str | os.PathLike[str], *, follow: bool = True) -> Digest:
         size = len(first)
         marker = _found(first, len(first))
         if size < CHUNK:
-            return Digest(h.hexdigest(), size, first[:64], marker, first, mtime_ns, _moved(f, size, mtime_ns), **ident)
+            return Digest(
+                h.hexdigest(),
+                size,
+                first[:64],
+                marker,
+                first,
+                mtime_ns,
+                _moved(f, size, mtime_ns),
+                **ident,
+            )
         tail = first[-3:]
         buf = bytearray(CHUNK)
         while n := f.readinto(buf):  # type: ignore[attr-defined]  # a raw FileIO: readinto is there

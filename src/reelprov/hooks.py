@@ -48,8 +48,11 @@ def hooks_for(hooks_dir: Path | None, event: str) -> list[Path]:
     except OSError as exc:  # what was recorded stays recorded: the hooks are what is missed
         if str(hooks_dir) not in _UNLISTABLE:  # said once per process, not once per event
             _UNLISTABLE.add(str(hooks_dir))
-            log.warning("cannot list the hooks folder %s (%s); no hooks run until its permissions are fixed",
-                        hooks_dir, exc.strerror or exc)
+            log.warning(
+                "cannot list the hooks folder %s (%s); no hooks run until its permissions are fixed",
+                hooks_dir,
+                exc.strerror or exc,
+            )
         return []
     for f in entries:
         name = f.name
@@ -73,13 +76,22 @@ def _trusted(hook: Path) -> bool:
         st = hook.stat()
     except OSError:
         return False
-    why = ("it is not owned by the user running reelprov" if st.st_uid != os.geteuid() else
-           "others can write it" if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) else None)
+    why = (
+        "it is not owned by the user running reelprov"
+        if st.st_uid != os.geteuid()
+        else "others can write it"
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        else None
+    )
     if why is None:
         return True
     if str(hook) not in _UNTRUSTED:
         _UNTRUSTED.add(str(hook))
-        log.warning("hook %s not run: %s; make it yours and writable only by you (chown, chmod go-w)", hook, why)
+        log.warning(
+            "hook %s not run: %s; make it yours and writable only by you (chown, chmod go-w)",
+            hook,
+            why,
+        )
     return False
 
 
@@ -101,7 +113,9 @@ class HookRunner:
             return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._work, name="reelprov-hooks", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._work, name="reelprov-hooks", daemon=True
+                )
                 self._thread.start()
         self._queue.put(list(events))
 
@@ -128,8 +142,18 @@ class HookRunner:
         hooks = hooks_for(self.hooks_dir, event) if hooks is None else hooks
         if not hooks:
             return
-        body = json.dumps({"event": event, "project": {"name": self.project.name, "root": str(self.project.root)}, **payload})
-        env = {**os.environ, "REELPROV_EVENT": event, "REELPROV_PROJECT_ROOT": str(self.project.root)}
+        body = json.dumps(
+            {
+                "event": event,
+                "project": {"name": self.project.name, "root": str(self.project.root)},
+                **payload,
+            }
+        )
+        env = {
+            **os.environ,
+            "REELPROV_EVENT": event,
+            "REELPROV_PROJECT_ROOT": str(self.project.root),
+        }
         for hook in hooks:
             self._run_one(hook, event, body.encode(), env)
 
@@ -143,19 +167,35 @@ class HookRunner:
             stdin.seek(0)
             try:
                 # An argument list, never a shell string: file names in events cannot inject commands.
-                outcome = _shepherd([str(hook), event], stdin.fileno(), stderr.fileno(), env, str(self.project.root),
-                                    self.timeout)
+                outcome = _shepherd(
+                    [str(hook), event],
+                    stdin.fileno(),
+                    stderr.fileno(),
+                    env,
+                    str(self.project.root),
+                    self.timeout,
+                )
             except OSError as exc:
                 log.warning("hook %s could not start on %s: %s", hook, event, exc)
                 return
             if outcome == "timeout":
                 log.warning("hook %s timed out after %ss on %s", hook, self.timeout, event)
             elif outcome.startswith("exec "):
-                log.warning("hook %s could not start on %s: %s", hook, event, os.strerror(int(outcome.split()[1])))
+                log.warning(
+                    "hook %s could not start on %s: %s",
+                    hook,
+                    event,
+                    os.strerror(int(outcome.split()[1])),
+                )
             elif outcome != "exit 0":
                 stderr.seek(0)
-                log.warning("hook %s failed on %s (%s): %s", hook, event, outcome,
-                            stderr.read(4096).decode("utf-8", "replace").strip()[:300])
+                log.warning(
+                    "hook %s failed on %s (%s): %s",
+                    hook,
+                    event,
+                    outcome,
+                    stderr.read(4096).decode("utf-8", "replace").strip()[:300],
+                )
 
     def run_all(self, events: list[tuple[str, dict[str, Any]]]) -> None:
         if self.hooks_dir is None or not self.hooks_dir.is_dir():
@@ -169,7 +209,9 @@ class HookRunner:
 _PR_SET_CHILD_SUBREAPER = 36
 
 
-def _shepherd(argv: list[str], stdin: int, stderr: int, env: dict[str, str], cwd: str, timeout: float) -> str:
+def _shepherd(
+    argv: list[str], stdin: int, stderr: int, env: dict[str, str], cwd: str, timeout: float
+) -> str:
     """Fork a shepherd that runs ARGV and says how it ended: "exit N", "signal N", "timeout" or
     "exec ERRNO". The shepherd is a child subreaper: whatever the hook starts stays its descendant
     even when it detaches, and at the timeout it kills every one of them. Only plain os calls run
@@ -219,7 +261,14 @@ def _shepherd(argv: list[str], stdin: int, stderr: int, env: dict[str, str], cwd
                 if done == hook and not said:
                     failed = os.read(err_read, 16)
                     code = os.waitstatus_to_exitcode(status)
-                    os.write(write, b"exec " + failed if failed else b"exit %d" % code if code >= 0 else b"signal %d" % -code)
+                    os.write(
+                        write,
+                        b"exec " + failed
+                        if failed
+                        else b"exit %d" % code
+                        if code >= 0
+                        else b"signal %d" % -code,
+                    )
                     said = True
                 if done == 0:
                     time.sleep(0.02)

@@ -31,11 +31,22 @@ _FTYP = {
     b"mif1": "image/heif",
 }
 _EXTRA_TYPES = {
-    ".exr": "image/x-exr", ".dpx": "image/x-dpx", ".mxf": "application/mxf",
-    ".r3d": "video/x-red-r3d", ".braw": "video/x-blackmagic-raw", ".ari": "image/x-arri-raw",
-    ".flac": "audio/flac", ".webp": "image/webp", ".wav": "audio/wav", ".m4a": "audio/mp4",
-    ".edl": "text/x-edl", ".otio": "application/x-otio+json", ".fcpxml": "application/x-fcpxml",
-    ".aaf": "application/x-aaf", ".heic": "image/heic", ".avif": "image/avif",
+    ".exr": "image/x-exr",
+    ".dpx": "image/x-dpx",
+    ".mxf": "application/mxf",
+    ".r3d": "video/x-red-r3d",
+    ".braw": "video/x-blackmagic-raw",
+    ".ari": "image/x-arri-raw",
+    ".flac": "audio/flac",
+    ".webp": "image/webp",
+    ".wav": "audio/wav",
+    ".m4a": "audio/mp4",
+    ".edl": "text/x-edl",
+    ".otio": "application/x-otio+json",
+    ".fcpxml": "application/x-fcpxml",
+    ".aaf": "application/x-aaf",
+    ".heic": "image/heic",
+    ".avif": "image/avif",
 }
 
 
@@ -62,9 +73,15 @@ def by_extension(name: str) -> str | None:
     return mimetypes.guess_type(lower, strict=False)[0]
 
 
-_ALIASES = {"audio/x-wav": "audio/wav", "audio/wave": "audio/wav", "audio/x-flac": "audio/flac",
-            "audio/x-aiff": "audio/aiff", "audio/mp3": "audio/mpeg", "audio/x-m4a": "audio/mp4",
-            "image/jpg": "image/jpeg"}
+_ALIASES = {
+    "audio/x-wav": "audio/wav",
+    "audio/wave": "audio/wav",
+    "audio/x-flac": "audio/flac",
+    "audio/x-aiff": "audio/aiff",
+    "audio/mp3": "audio/mpeg",
+    "audio/x-m4a": "audio/mp4",
+    "image/jpg": "image/jpeg",
+}
 
 
 def _norm(mt: str | None) -> str | None:
@@ -85,9 +102,19 @@ def media_type(name: str, head: bytes) -> tuple[str, str | None]:
 
 # What is not media: text, documents, timelines, project and checksum files. Listed apart in the
 # report; no origin verdict applies to them (an EDL is never "unknown origin on screen").
-_DOCUMENT_TYPES = frozenset({"application/pdf", "application/json", "application/xml", "application/rtf",
-                             "application/msword", "application/x-otio+json", "application/x-fcpxml",
-                             "application/x-aaf", "application/zip"})
+_DOCUMENT_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/json",
+        "application/xml",
+        "application/rtf",
+        "application/msword",
+        "application/x-otio+json",
+        "application/x-fcpxml",
+        "application/x-aaf",
+        "application/zip",
+    }
+)
 _MEDIA_TYPES = {"application/mxf": "video"}  # media that MIME files under application/
 
 

@@ -41,8 +41,15 @@ class Table(SQLModel, registry=registry(metadata=metadata)):
     """The base of reelprov's tables: their own metadata (never SQLModel's global one)."""
 
 
-def _col(sa_type: Any, *, nullable: bool = False, index: bool = False, pk: bool = False,
-         default: Any = None, default_factory: Any = None) -> Any:
+def _col(
+    sa_type: Any,
+    *,
+    nullable: bool = False,
+    index: bool = False,
+    pk: bool = False,
+    default: Any = None,
+    default_factory: Any = None,
+) -> Any:
     """A field with its exact column type (the migrations' type, so Alembic sees no difference)."""
     kw: dict[str, Any] = {"sa_type": sa_type, "nullable": nullable, "primary_key": pk}
     if index:

@@ -6,8 +6,25 @@ from pathlib import Path
 
 # Network and cluster file systems: no change events for other hosts' writes, and no SQLite WAL
 # shared between hosts.
-NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "sshfs", "9p", "afs", "ceph", "glusterfs",
-              "fuse.glusterfs", "lustre", "davfs", "fuse.rclone", "fuse.s3fs", "fuse.mergerfs"}
+NETWORK_FS = {
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "fuse.sshfs",
+    "sshfs",
+    "9p",
+    "afs",
+    "ceph",
+    "glusterfs",
+    "fuse.glusterfs",
+    "lustre",
+    "davfs",
+    "fuse.rclone",
+    "fuse.s3fs",
+    "fuse.mergerfs",
+}
 
 
 def mount_fstype(path: Path, mounts: str = "/proc/mounts") -> str | None:
@@ -36,7 +53,9 @@ def network_ledger_warning(sqlite_file: Path) -> str | None:
     fstype = mount_fstype(sqlite_file.parent)
     if fstype not in NETWORK_FS:
         return None
-    return (f"the ledger {sqlite_file} is on a network file system ({fstype}): a SQLite ledger is safe only while "
-            f"every reelprov using it runs on this one machine. To share it between machines use PostgreSQL "
-            f"([ledger] database_url = \"postgresql+psycopg://...\" in reelprov.toml); or keep the SQLite file on "
-            f"this machine's own disk ([ledger] database_url = \"sqlite:////var/lib/reelprov/SHOW.db\")")
+    return (
+        f"the ledger {sqlite_file} is on a network file system ({fstype}): a SQLite ledger is safe only while "
+        f"every reelprov using it runs on this one machine. To share it between machines use PostgreSQL "
+        f'([ledger] database_url = "postgresql+psycopg://..." in reelprov.toml); or keep the SQLite file on '
+        f'this machine\'s own disk ([ledger] database_url = "sqlite:////var/lib/reelprov/SHOW.db")'
+    )

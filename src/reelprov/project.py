@@ -40,6 +40,7 @@ MAX_ACTOR = 200
 # file): upgrading past it evaluates the policy again (Project.reevaluate_after_upgrade).
 REEVALUATE_FROM = "0008"
 
+
 class Project:
     """Everything a command needs; built by a factory, never at import time.
 
@@ -63,8 +64,10 @@ class Project:
         if len(who) > MAX_ACTOR:
             from reelprov.errors import ReelprovError
 
-            raise ReelprovError(f"the actor name is {len(who):,} characters long; the ledger keeps at most {MAX_ACTOR}: "
-                                "give a shorter --actor or REELPROV_ACTOR")
+            raise ReelprovError(
+                f"the actor name is {len(who):,} characters long; the ledger keeps at most {MAX_ACTOR}: "
+                "give a shorter --actor or REELPROV_ACTOR"
+            )
         return who
 
     @cached_property
@@ -90,8 +93,14 @@ class Project:
         return self.cfg.root
 
     @classmethod
-    def open(cls, root: str | os.PathLike[str] | None = None, *, actor: str | None = None,
-             upgrade: bool = True, create: bool = False) -> Project:
+    def open(
+        cls,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        actor: str | None = None,
+        upgrade: bool = True,
+        create: bool = False,
+    ) -> Project:
         """Find the project (like git), read its settings, open its ledger and bring it up to date.
 
         An embedded (SQLite) ledger file is created only by `init` (CREATE): anywhere else a missing
@@ -104,7 +113,8 @@ class Project:
             raise LedgerMissing(
                 f"{project.reader.where}: no ledger database there. If the project's ledger was moved or deleted, "
                 f"restore it; if database_url or REELPROV_DATABASE_URL is mistyped, correct it; `reelprov init "
-                f"{cfg.root}` starts a new, empty one")
+                f"{cfg.root}` starts a new, empty one"
+            )
         revision = project.reader.revision()
         if not create and revision is None and project.reader.dialect == "sqlite":
             # An empty or schema-less file where the ledger was (truncated, overwritten, a failed
@@ -115,7 +125,8 @@ class Project:
             raise LedgerMissing(
                 f"{project.reader.where}: the ledger file is empty or holds no reelprov ledger, so its history "
                 f"(entries, approvals) is not there; restore it from a backup. `reelprov init {cfg.root}` starts a "
-                "new, empty one only after you move this file away")
+                "new, empty one only after you move this file away"
+            )
         if upgrade and revision != SCHEMA_HEAD:
             from reelprov import db
 
@@ -132,14 +143,19 @@ class Project:
             policy_check(self)
 
     @classmethod
-    def settings_only(cls, root: str | os.PathLike[str] | None = None, *, actor: str | None = None) -> Project:
+    def settings_only(
+        cls, root: str | os.PathLike[str] | None = None, *, actor: str | None = None
+    ) -> Project:
         """The project found like `open` finds it, its ledger untouched: for what needs only the
         settings and the state folder (`status` must answer while the shared ledger is down)."""
         return cls(config_mod.load(config_mod.find_root(root)), actor=actor)
 
     def settings_files(self) -> list[Path]:
         """The files this project's settings come from: reelprov.toml, the policy and the trust anchors."""
-        return [self.cfg.config_path, *(f for f in (self.cfg.policy_file, self.cfg.trust_anchors) if f is not None)]
+        return [
+            self.cfg.config_path,
+            *(f for f in (self.cfg.policy_file, self.cfg.trust_anchors) if f is not None),
+        ]
 
     def reload_settings(self) -> None:
         """Read reelprov.toml (and the policy and trust anchors it names) again, checked in full
@@ -149,7 +165,9 @@ class Project:
 
         cfg = config_mod.load(self.cfg.root)
         if cfg.effective_database_url() != self.database_url:
-            raise ConfigError(f"{cfg.config_path}: the ledger's database_url changed; restart to use the new ledger")
+            raise ConfigError(
+                f"{cfg.config_path}: the ledger's database_url changed; restart to use the new ledger"
+            )
         trial = Project(cfg, actor=self._actor)
         trial.reader.close()
         policy, anchors = trial.policy, trial.trust_anchors  # each raises ConfigError if unusable
@@ -180,13 +198,17 @@ class Project:
         try:
             pem = self.cfg.trust_anchors.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{self.cfg.trust_anchors}: cannot read the C2PA trust anchors ({exc})") from None
+            raise ConfigError(
+                f"{self.cfg.trust_anchors}: cannot read the C2PA trust anchors ({exc})"
+            ) from None
         from reelprov.extract.c2pa_reader import trust_anchor_problem
 
         why = trust_anchor_problem(pem)
         if why:
-            raise ConfigError(f"{self.cfg.trust_anchors}: not usable as C2PA trust anchors ({why}); give the CA "
-                              f"certificates as PEM (-----BEGIN CERTIFICATE-----), or remove [c2pa] trust_anchors")
+            raise ConfigError(
+                f"{self.cfg.trust_anchors}: not usable as C2PA trust anchors ({why}); give the CA "
+                f"certificates as PEM (-----BEGIN CERTIFICATE-----), or remove [c2pa] trust_anchors"
+            )
         return pem
 
     @contextmanager
@@ -195,7 +217,11 @@ class Project:
         from reelprov.policy.engine import evaluate_batch
         from reelprov.stages import carry_rule_tags
 
-        before = [lambda b: carry_rule_tags(b, self.cfg), lambda b: evaluate_batch(self, b)] if evaluate else []
+        before = (
+            [lambda b: carry_rule_tags(b, self.cfg), lambda b: evaluate_batch(self, b)]
+            if evaluate
+            else []
+        )
         with self.ledger.batch(before_commit=before, after_commit=self._after_commit) as b:
             yield b
 
@@ -238,8 +264,10 @@ def init_project(root: Path, *, name: str | None = None, examples: Path | None =
     except OSError as exc:
         from reelprov.errors import ReelprovError
 
-        raise ReelprovError(f"{root}: cannot create the project there ({exc.strerror or exc}); run init as a user "
-                            "who may write that folder, or choose another") from None
+        raise ReelprovError(
+            f"{root}: cannot create the project there ({exc.strerror or exc}); run init as a user "
+            "who may write that folder, or choose another"
+        ) from None
     project = Project.open(root, create=True)
     hooks_dir = project.cfg.hooks_dir
     src = examples or _example_hooks()

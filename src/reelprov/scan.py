@@ -61,7 +61,9 @@ class Candidate:
     size: int
     mtime_ns: int
     sidecars: bool = True  # any sidecar file in its folder (else extractors need not look)
-    ctime_ns: int | None = None  # with the inode: what the scan cache compares besides size and mtime
+    ctime_ns: int | None = (
+        None  # with the inode: what the scan cache compares besides size and mtime
+    )
     inode: int | None = None
 
 
@@ -77,14 +79,26 @@ class ScanReport:
     reread: int = 0  # same content, other evidence (a sidecar added, edited or removed)
     evidence: int = 0
     flags_raised: int = 0
-    flags_reopened: int = 0  # an approval or waiver no longer covers the content, or the condition is back
-    flags_updated: int = 0  # an undecided flag's reason or severity brought up to date (e.g. a sidecar names a tool)
+    flags_reopened: int = (
+        0  # an approval or waiver no longer covers the content, or the condition is back
+    )
+    flags_updated: int = (
+        0  # an undecided flag's reason or severity brought up to date (e.g. a sidecar names a tool)
+    )
     errors: list[dict[str, str]] = field(default_factory=list)
     symlinks: int = 0  # symbolic links passed by ([scan] follow_symlinks is off)
-    held: list[str] = field(default_factory=list)  # missing files not recorded as deleted (see MASS_DELETE_MIN)
-    timelines: list[str] = field(default_factory=list)  # timeline files recorded new or changed: cuts may follow them
-    arrived: list[str] = field(default_factory=list)  # files recorded new, restored or moved in: a cut may have named them
-    cuts_followed: list[dict[str, Any]] = field(default_factory=list)  # cuts imported again from such a file
+    held: list[str] = field(
+        default_factory=list
+    )  # missing files not recorded as deleted (see MASS_DELETE_MIN)
+    timelines: list[str] = field(
+        default_factory=list
+    )  # timeline files recorded new or changed: cuts may follow them
+    arrived: list[str] = field(
+        default_factory=list
+    )  # files recorded new, restored or moved in: a cut may have named them
+    cuts_followed: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # cuts imported again from such a file
     cut_errors: list[dict[str, str]] = field(default_factory=list)  # ... or not: {cut, path, error}
 
     def held_folders(self, limit: int = 5) -> str:
@@ -95,24 +109,53 @@ class ScanReport:
             counts[folder] = counts.get(folder, 0) + 1
         top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         return ", ".join(f"{shown(f)} ({n})" for f, n in top[:limit]) + (
-            f" and {len(top) - limit} more folders" if len(top) > limit else "")
+            f" and {len(top) - limit} more folders" if len(top) > limit else ""
+        )
 
     def extras(self) -> str:
         """The counts a summary line mentions only when there are any: ", 2 restored, 1 with new evidence"."""
-        return (f", {self.restored} restored" if self.restored else "") + (
-            f", {self.reread} with new evidence" if self.reread else "") + (
-            f", {len(self.held)} missing but not recorded as deleted" if self.held else "")
+        return (
+            (f", {self.restored} restored" if self.restored else "")
+            + (f", {self.reread} with new evidence" if self.reread else "")
+            + (f", {len(self.held)} missing but not recorded as deleted" if self.held else "")
+        )
 
     def to_json(self) -> dict[str, Any]:
         # Error paths are kept as the file system gave them (a name that is not UTF-8 holds
         # surrogates); JSON gets them printable.
-        return {k: getattr(self, k) for k in ("files", "unchanged", "seen", "changed", "moved", "deleted", "restored", "reread", "evidence", "flags_raised",
-                                              "flags_reopened", "flags_updated", "symlinks")} | {
+        return {
+            k: getattr(self, k)
+            for k in (
+                "files",
+                "unchanged",
+                "seen",
+                "changed",
+                "moved",
+                "deleted",
+                "restored",
+                "reread",
+                "evidence",
+                "flags_raised",
+                "flags_reopened",
+                "flags_updated",
+                "symlinks",
+            )
+        } | {
             "errors": [e | {"path": shown(e["path"])} for e in self.errors],
             "deletions_held": [shown(p) for p in self.held],
-            "cuts_imported": [{"name": c["name"], "path": c["path"], "why": c["why"], "events": len(c["events"]),
-                               "unmatched": len(c["unmatched"]), "left": len(c["left"])} for c in self.cuts_followed],
-            "cut_errors": self.cut_errors}
+            "cuts_imported": [
+                {
+                    "name": c["name"],
+                    "path": c["path"],
+                    "why": c["why"],
+                    "events": len(c["events"]),
+                    "unmatched": len(c["unmatched"]),
+                    "left": len(c["left"]),
+                }
+                for c in self.cuts_followed
+            ],
+            "cut_errors": self.cut_errors,
+        }
 
     def follow_cuts(self, project: Project, *, arrivals: bool = True) -> None:
         """Cuts whose timeline file this recorded new or changed, or (ARRIVALS) whose missing media
@@ -129,17 +172,28 @@ class ScanReport:
         except DatabaseError:
             raise  # the ledger, not the timeline: the caller waits for it and tries the files again
         except Exception as exc:  # noqa: BLE001 - the files are recorded; a cut left as it was is said, not fatal
-            done, failed = [], [{"cut": "?", "path": ", ".join(files), "why": "the files just recorded",
-                                 "error": f"{type(exc).__name__}: {exc}"}]
+            done, failed = (
+                [],
+                [
+                    {
+                        "cut": "?",
+                        "path": ", ".join(files),
+                        "why": "the files just recorded",
+                        "error": f"{type(exc).__name__}: {exc}",
+                    }
+                ],
+            )
         self.cuts_followed += done
         self.cut_errors += failed
 
 
 def held_deletions(rep: ScanReport, command: str) -> str:
     """The warning for missing files a scan did not record as deleted, with the command that would."""
-    return (f"reelprov: warning: {_count(len(rep.held), 'recorded file')} missing, in {rep.held_folders()}: more than "
-            f"half of those recorded, so not recorded as deleted (their flags stay as they are). Is a share mounted in "
-            f"the project down? If they were removed on purpose: {command} --allow-deletions")
+    return (
+        f"reelprov: warning: {_count(len(rep.held), 'recorded file')} missing, in {rep.held_folders()}: more than "
+        f"half of those recorded, so not recorded as deleted (their flags stay as they are). Is a share mounted in "
+        f"the project down? If they were removed on purpose: {command} --allow-deletions"
+    )
 
 
 @lru_cache(maxsize=32)
@@ -195,8 +249,13 @@ def skip_file(rel: str, cfg: ProjectConfig, own: Own | None = None) -> bool:
     return is_sidecar(name) or ignored(rel, name, cfg.ignore)
 
 
-def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None = None,
-         links: list[str] | None = None) -> Iterator[Candidate]:
+def walk(
+    cfg: ProjectConfig,
+    errors: list[dict[str, str]],
+    *,
+    under: str | None = None,
+    links: list[str] | None = None,
+) -> Iterator[Candidate]:
     """Every recordable file: no hidden files, no .reelprov/, no sidecars, no ignore-listed names.
     Symbolic links are not followed unless [scan] follow_symlinks; LINKS collects the ones passed by."""
     root = str(cfg.root)
@@ -215,12 +274,16 @@ def walk(cfg: ProjectConfig, errors: list[dict[str, str]], *, under: str | None 
             st = os.stat(d)
             key = (st.st_dev, st.st_ino)
             if key in seen_dirs:
-                errors.append({"path": _rel(root, d), "error": "symlink loop: folder already walked, skipped"})
+                errors.append(
+                    {"path": _rel(root, d), "error": "symlink loop: folder already walked, skipped"}
+                )
                 continue
             seen_dirs.add(key)
             entries = list(os.scandir(d))
         except OSError as exc:
-            errors.append({"path": _rel(root, d), "error": f"cannot list folder: {exc.strerror or exc}"})
+            errors.append(
+                {"path": _rel(root, d), "error": f"cannot list folder: {exc.strerror or exc}"}
+            )
             continue
         has_sidecars = any(is_sidecar(x.name) for x in entries)
         rel_d = _rel(root, d)
@@ -268,21 +331,33 @@ def _outside(cfg: ProjectConfig, full: str) -> str | None:
         base = os.path.realpath(place)
         if target == base or target.startswith(base.rstrip("/") + "/"):
             return None
-    return (f"symbolic link to {shown(target)}, outside the project: not followed; add that folder to [scan] "
-            "symlink_targets in reelprov.toml to record what it holds")
+    return (
+        f"symbolic link to {shown(target)}, outside the project: not followed; add that folder to [scan] "
+        "symlink_targets in reelprov.toml to record what it holds"
+    )
 
 
-def _one_file(cfg: ProjectConfig, rel: str, full: str, own: Own, links: list[str] | None,
-              errors: list[dict[str, str]]) -> Iterator[Candidate]:
+def _one_file(
+    cfg: ProjectConfig,
+    rel: str,
+    full: str,
+    own: Own,
+    links: list[str] | None,
+    errors: list[dict[str, str]],
+) -> Iterator[Candidate]:
     """The scan of one named file: recorded as the walk would record it, or passed by for the same reasons."""
     if (why := bad_name(rel)) is not None:
         errors.append({"path": rel, "error": why})
         return
     parts = rel.split("/")
     folders = ["/".join(parts[:i]) for i in range(1, len(parts))]
-    if skip_file(rel, cfg, own) or any(f in own[0] or ignored(f, f.rsplit("/", 1)[-1], cfg.ignore) for f in folders):
+    if skip_file(rel, cfg, own) or any(
+        f in own[0] or ignored(f, f.rsplit("/", 1)[-1], cfg.ignore) for f in folders
+    ):
         return  # what the walk passes by, it passes by here too (an ignored folder's files included)
-    if not cfg.follow_symlinks and any(os.path.islink(os.path.join(cfg.root, x)) for x in [*folders, rel]):
+    if not cfg.follow_symlinks and any(
+        os.path.islink(os.path.join(cfg.root, x)) for x in [*folders, rel]
+    ):
         if links is not None:
             links.append(rel)
         return
@@ -304,8 +379,15 @@ def _one_file(cfg: ProjectConfig, rel: str, full: str, own: Own, links: list[str
 
 def _candidate(rel: str, full: str, st: os.stat_result, has_sidecars: bool) -> Candidate:
     """A file to examine; its folder holds sidecars (HAS_SIDECARS): its signature counts its own."""
-    return Candidate(rel, full, st.st_size, _sig_mtime(full, st.st_mtime_ns) if has_sidecars else st.st_mtime_ns,
-                     has_sidecars, st.st_ctime_ns, inode_of(st))
+    return Candidate(
+        rel,
+        full,
+        st.st_size,
+        _sig_mtime(full, st.st_mtime_ns) if has_sidecars else st.st_mtime_ns,
+        has_sidecars,
+        st.st_ctime_ns,
+        inode_of(st),
+    )
 
 
 def _sig_mtime(full: str, mtime_ns: int) -> int:
@@ -331,16 +413,20 @@ def _task(c: Candidate, trust: str | None) -> Task:
 
 
 # The evidence row of a file whose reading crashed the process reading it.
-CRASHED = ("reading it stopped the process that read it (a crash in a library reading this format): "
-           "nothing was read from it, so its origin is unknown; the file may be damaged or made to attack "
-           "readers: check it, replace it or add it to [scan] ignore")
+CRASHED = (
+    "reading it stopped the process that read it (a crash in a library reading this format): "
+    "nothing was read from it, so its origin is unknown; the file may be damaged or made to attack "
+    "readers: check it, replace it or add it to [scan] ignore"
+)
 
 
 def timed_out(seconds: float) -> str:
     """The evidence row of a file whose reading ran past [scan] read_timeout_seconds."""
-    return (f"reading it took longer than {seconds:g} s ([scan] read_timeout_seconds), so the process reading it was "
-            "stopped: nothing was read from it, so its origin is unknown; the file may be damaged or made to stall "
-            "readers: check it, replace it or add it to [scan] ignore")
+    return (
+        f"reading it took longer than {seconds:g} s ([scan] read_timeout_seconds), so the process reading it was "
+        "stopped: nothing was read from it, so its origin is unknown; the file may be damaged or made to stall "
+        "readers: check it, replace it or add it to [scan] ignore"
+    )
 
 
 # In an examining worker: how long one file may take to read (0: no limit; set by _worker_init).
@@ -418,8 +504,12 @@ def _chunks(todo: list[Candidate], trust: str | None, workers: int) -> Iterator[
 def _pool(workers: int, deadline: float) -> ProcessPoolExecutor:
     import multiprocessing
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_worker_init, initargs=(os.getpid(), deadline))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_worker_init,
+        initargs=(os.getpid(), deadline),
+    )
 
 
 def _end(pool: ProcessPoolExecutor) -> None:
@@ -429,7 +519,9 @@ def _end(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _examined(todo: list[Candidate], trust: str | None, workers: int, deadline: float) -> Iterator[dict[str, Any]]:
+def _examined(
+    todo: list[Candidate], trust: str | None, workers: int, deadline: float
+) -> Iterator[dict[str, Any]]:
     workers = 1 if len(todo) < PARALLEL_THRESHOLD else max(1, workers)
     chunks = list(_chunks(todo, trust, workers))
     done = 0
@@ -487,7 +579,11 @@ def _examine_alone(task: Task, deadline: float) -> dict[str, Any]:
             proc.kill()
         proc.join()
         recv.close()
-    why = timed_out(deadline) if proc.exitcode in (-signal.SIGALRM, None) or proc.exitcode == -signal.SIGKILL else CRASHED
+    why = (
+        timed_out(deadline)
+        if proc.exitcode in (-signal.SIGALRM, None) or proc.exitcode == -signal.SIGKILL
+        else CRASHED
+    )
     return _examine_one(task, unread=why)
 
 
@@ -526,8 +622,13 @@ class Readers:
                 pool.shutdown(wait=True, cancel_futures=True)
 
 
-def scan(project: Project, *, progress: Progress | None = None, under: str | None = None,
-         allow_deletions: bool = False) -> ScanReport:
+def scan(
+    project: Project,
+    *,
+    progress: Progress | None = None,
+    under: str | None = None,
+    allow_deletions: bool = False,
+) -> ScanReport:
     """Bring the ledger up to date with the tree (or the folder UNDER), one transaction per batch.
 
     Most recorded files missing at once (MASS_DELETE_MIN) are listed in the report's `held`, not
@@ -542,14 +643,25 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
     pid = cfg.project_id
     rd = project.reader
     with rd.snapshot():
-        live = {r["path"]: (r["id"], r["sha256"]) for r in rd.iter(
-            "SELECT path, id, sha256 FROM asset WHERE project = :p AND deleted = :no", p=pid, no=False)}
+        live = {
+            r["path"]: (r["id"], r["sha256"])
+            for r in rd.iter(
+                "SELECT path, id, sha256 FROM asset WHERE project = :p AND deleted = :no",
+                p=pid,
+                no=False,
+            )
+        }
         cache = filestate.load_all(rd, pid)
     todo: list[Candidate] = []
     for c in cands:
         cached = cache.get(c.rel)
         at = live.get(c.rel)
-        if cached and cached.same(c.size, c.mtime_ns, c.ctime_ns, c.inode) and at and at[1] == cached.sha256:
+        if (
+            cached
+            and cached.same(c.size, c.mtime_ns, c.ctime_ns, c.inode)
+            and at
+            and at[1] == cached.sha256
+        ):
             rep.unchanged += 1
         else:
             todo.append(c)
@@ -559,10 +671,19 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
     def in_scope(p: str) -> bool:
         return p.startswith(prefix) or p == under
 
-    if under and not cands and not any(in_scope(p) for p in live) and not os.path.lexists(cfg.root / under):
-        raise ReelprovError(f"{shown(under)}: no such file or folder in the project, and no recorded file there is left "
-                            f"to mark deleted; check the path (`reelprov ls` lists what is recorded)")
-    vanished = {p: v for p, v in live.items() if p not in present and p not in error_paths and in_scope(p)}
+    if (
+        under
+        and not cands
+        and not any(in_scope(p) for p in live)
+        and not os.path.lexists(cfg.root / under)
+    ):
+        raise ReelprovError(
+            f"{shown(under)}: no such file or folder in the project, and no recorded file there is left "
+            f"to mark deleted; check the path (`reelprov ls` lists what is recorded)"
+        )
+    vanished = {
+        p: v for p, v in live.items() if p not in present and p not in error_paths and in_scope(p)
+    }
     vanished_by_sha = _by_sha(vanished)
     # Scanning one folder: a file that moved into it from elsewhere in the project is a move too.
     elsewhere: dict[str, list[str]] = {}
@@ -576,14 +697,18 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
     if progress:
         progress("examine", 0, total)
     pending: list[dict[str, Any]] = []
-    moves: list[dict[str, Any]] = []  # new paths holding a vanished path's content: paired at the end
+    moves: list[
+        dict[str, Any]
+    ] = []  # new paths holding a vanished path's content: paired at the end
     done = 0
     for res in _examined(todo, project.trust_anchors, workers, project.cfg.read_timeout):
         done += 1
         if "error" in res:
             rep.errors.append({"path": res["path"], "error": res["error"]})
             vanished.pop(res["path"], None)
-        elif res["path"] not in live and (res["sha256"] in vanished_by_sha or res["sha256"] in elsewhere):
+        elif res["path"] not in live and (
+            res["sha256"] in vanished_by_sha or res["sha256"] in elsewhere
+        ):
             moves.append(res)
         else:
             pending.append(res)
@@ -595,15 +720,32 @@ def scan(project: Project, *, progress: Progress | None = None, under: str | Non
     if elsewhere:
         _borrow_moved_from(moves, elsewhere, live, vanished, vanished_by_sha, str(cfg.root))
     scope = sum(1 for p in live if in_scope(p))
-    _write(project, pending + moves, vanished_by_sha, vanished, rep, final=True,
-           hold_over=None if allow_deletions else max(MASS_DELETE_MIN - 1, int(scope * MASS_DELETE_SHARE)))
-    rep.follow_cuts(project)  # after every file: a timeline and the media it cuts in may arrive together
+    _write(
+        project,
+        pending + moves,
+        vanished_by_sha,
+        vanished,
+        rep,
+        final=True,
+        hold_over=None
+        if allow_deletions
+        else max(MASS_DELETE_MIN - 1, int(scope * MASS_DELETE_SHARE)),
+    )
+    rep.follow_cuts(
+        project
+    )  # after every file: a timeline and the media it cuts in may arrive together
     rep.errors.sort(key=lambda e: e["path"])  # as a listing reads, not in the walk's order
     return rep
 
 
-def _borrow_moved_from(moves: list[dict[str, Any]], elsewhere: dict[str, list[str]], live: dict[str, tuple[str, str]],
-                       vanished: dict[str, tuple[str, str]], vanished_by_sha: dict[str, list[str]], root: str) -> None:
+def _borrow_moved_from(
+    moves: list[dict[str, Any]],
+    elsewhere: dict[str, list[str]],
+    live: dict[str, tuple[str, str]],
+    vanished: dict[str, tuple[str, str]],
+    vanished_by_sha: dict[str, list[str]],
+    root: str,
+) -> None:
     """For a folder scan: paths outside the folder that are gone from disk and held the content
     of a new file inside it become move sources (one per such file, same name first)."""
     by_sha: dict[str, list[dict[str, Any]]] = {}
@@ -635,9 +777,16 @@ def _same_name(path: str, olds: Iterable[str]) -> str | None:
     return next((o for o in olds if o.rpartition("/")[2] == name), None)
 
 
-def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dict[str, list[str]],
-           vanished: dict[str, tuple[str, str]], rep: ScanReport, *, final: bool = False,
-           hold_over: int | None = None) -> None:
+def _write(
+    project: Project,
+    results: list[dict[str, Any]],
+    vanished_by_sha: dict[str, list[str]],
+    vanished: dict[str, tuple[str, str]],
+    rep: ScanReport,
+    *,
+    final: bool = False,
+    hold_over: int | None = None,
+) -> None:
     """Record RESULTS; with FINAL, the files still missing as well, as deleted, unless they number
     more than HOLD_OVER (then they are only listed in rep.held)."""
     if not results and not (final and vanished):
@@ -645,7 +794,9 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
     root = project.cfg.root
     # A file moved and also copied leaves two new paths with its content: the one keeping the
     # file's name is the move (and keeps the asset, its approvals and history), so it goes first.
-    results = sorted(results, key=lambda r: not _same_name(r["path"], vanished_by_sha.get(r["sha256"], ())))
+    results = sorted(
+        results, key=lambda r: not _same_name(r["path"], vanished_by_sha.get(r["sha256"], ()))
+    )
     with project.batch() as b:
         b.preload_paths([r["path"] for r in results] + sorted(vanished))
         missing = set(vanished)
@@ -653,14 +804,19 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
             record_file(b, r, rep, vanished_by_sha, vanished)
             if Path(r["path"]).suffix.lower() in TIMELINES:
                 rep.timelines.append(r["path"])
-        filestate.forget(b.conn, b.project, sorted(missing - vanished.keys()))  # the paths files moved away from
+        filestate.forget(
+            b.conn, b.project, sorted(missing - vanished.keys())
+        )  # the paths files moved away from
         filestate.store(b.conn, b.project, results)
         if final:
             # present but unreadable or skipped: not a deletion. A file read and then deleted before
             # this write (the watcher may have handled its delete event first) existed: it is
             # recorded, and recorded deleted in the same transaction.
-            gone = [path for path in sorted(set(vanished) | {r["path"] for r in results})
-                    if not os.path.lexists(root / path)]
+            gone = [
+                path
+                for path in sorted(set(vanished) | {r["path"] for r in results})
+                if not os.path.lexists(root / path)
+            ]
             if hold_over is not None and len(gone) > hold_over:
                 rep.held = gone
                 gone = []
@@ -670,7 +826,9 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
                     b.emit("asset-deleted", {"path": path, "asset": aid})
                     rep.deleted += 1
             held = set(rep.held)
-            filestate.forget(b.conn, b.project, [p for p in set(vanished) | set(gone) if p not in held])
+            filestate.forget(
+                b.conn, b.project, [p for p in set(vanished) | set(gone) if p not in held]
+            )
     from reelprov.policy.engine import flag_changes
 
     changes = flag_changes(b.entries)
@@ -679,9 +837,13 @@ def _write(project: Project, results: list[dict[str, Any]], vanished_by_sha: dic
     rep.flags_updated += changes["updated"]
 
 
-def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
-                vanished_by_sha: dict[str, list[str]] | None = None,
-                vanished: dict[str, tuple[str, str]] | None = None) -> str:
+def record_file(
+    b: Batch,
+    r: dict[str, Any],
+    rep: ScanReport | None = None,
+    vanished_by_sha: dict[str, list[str]] | None = None,
+    vanished: dict[str, tuple[str, str]] | None = None,
+) -> str:
     """Append what one examined file means for the ledger; returns the asset id."""
     content = {"sha256": r["sha256"], "size": r["size"], "media_type": r["media_type"]}
     ids = b.asset_ids_at(r["path"])
@@ -698,7 +860,9 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
         aid = ""
         olds = (vanished_by_sha or {}).get(r["sha256"], [])
         while olds and not aid:
-            old = _same_name(r["path"], olds) or olds[0]  # a vanished path with this content: the file moved here
+            old = (
+                _same_name(r["path"], olds) or olds[0]
+            )  # a vanished path with this content: the file moved here
             olds.remove(old)
             moved = b.asset_ids_at(old)
             if moved:
@@ -708,14 +872,18 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
                 if vanished is not None:
                     vanished.pop(old, None)
         if not aid:
-            back = b.deleted_asset_at(r["path"], r["sha256"])  # the same file put back where it was deleted from
+            back = b.deleted_asset_at(
+                r["path"], r["sha256"]
+            )  # the same file put back where it was deleted from
             aid, kind = (back, "restored") if back else (b.new_asset_id(), "seen")
             b.append("seen", aid, {"path": r["path"], "mtime_ns": r["mtime_ns"], **content})
     asset = b.proj.asset(aid)
     assert asset is not None
     if asset["evidence_sha256"] != r["sha256"] or _evidence_differs(asset, r):
         # new content, or the same content with other evidence: a sidecar added, edited or removed
-        b.append("evidence", aid, {"sha256": r["sha256"], "evidence": r["evidence"], "c2pa": r["c2pa"]})
+        b.append(
+            "evidence", aid, {"sha256": r["sha256"], "evidence": r["evidence"], "c2pa": r["c2pa"]}
+        )
         if rep:
             rep.evidence += 1
         kind = kind or "reread"
@@ -724,17 +892,32 @@ def record_file(b: Batch, r: dict[str, Any], rep: ScanReport | None = None,
         if kind in ("seen", "restored", "moved"):
             rep.arrived.append(r["path"])
     if kind:
-        b.emit("asset-recorded", {"change": kind, "asset": aid, "path": r["path"], **moved_from, "sha256": r["sha256"],
-                                  "origin": asset["origin"], "tools": asset["tools"]})
+        b.emit(
+            "asset-recorded",
+            {
+                "change": kind,
+                "asset": aid,
+                "path": r["path"],
+                **moved_from,
+                "sha256": r["sha256"],
+                "origin": asset["origin"],
+                "tools": asset["tools"],
+            },
+        )
     return aid
 
 
 def _evidence_differs(asset: dict[str, Any], r: dict[str, Any]) -> bool:
-    return bool(asset["evidence"] != r["evidence"] or asset["c2pa_state"] != r["c2pa"].get("state")
-                or asset["c2pa_present"] != bool(r["c2pa"].get("present")))
+    return bool(
+        asset["evidence"] != r["evidence"]
+        or asset["c2pa_state"] != r["c2pa"].get("state")
+        or asset["c2pa_present"] != bool(r["c2pa"].get("present"))
+    )
 
 
-def apply_moves(project: Project, moves: list[tuple[str, str]], rep: ScanReport | None = None) -> ScanReport:
+def apply_moves(
+    project: Project, moves: list[tuple[str, str]], rep: ScanReport | None = None
+) -> ScanReport:
     """Renames the watcher saw, applied without re-hashing (a rename keeps the content)."""
     rep = rep or ScanReport()
     if moves:
@@ -753,10 +936,14 @@ def _same_file(size: int, cached: filestate.Cached | None, full: str) -> bool:
         return False
     if not stat.S_ISREG(st.st_mode) or st.st_size != size:
         return False
-    return cached is None or (cached.mtime_ns == st.st_mtime_ns and cached.inode in (None, inode_of(st)))
+    return cached is None or (
+        cached.mtime_ns == st.st_mtime_ns and cached.inode in (None, inode_of(st))
+    )
 
 
-def candidates_for(cfg: ProjectConfig, rels: set[str], rep: ScanReport) -> tuple[dict[str, Candidate], set[str]]:
+def candidates_for(
+    cfg: ProjectConfig, rels: set[str], rep: ScanReport
+) -> tuple[dict[str, Candidate], set[str]]:
     """The recordable files at or under RELS, and which of RELS no longer exist."""
     root = str(cfg.root)
     cands: dict[str, Candidate] = {}
@@ -782,16 +969,30 @@ def unchanged(project: Project, c: Candidate) -> bool:
         cached = filestate.lookup(rd, pid, c.rel)
         if cached is None or not cached.same(c.size, c.mtime_ns, c.ctime_ns, c.inode):
             return False
-        return rd.one("SELECT id FROM asset WHERE project = :p AND path_key = :k AND sha256 = :sha AND deleted = :no",
-                      p=pid, k=filestate.path_key(c.rel), sha=cached.sha256, no=False) is not None
+        return (
+            rd.one(
+                "SELECT id FROM asset WHERE project = :p AND path_key = :k AND sha256 = :sha AND deleted = :no",
+                p=pid,
+                k=filestate.path_key(c.rel),
+                sha=cached.sha256,
+                no=False,
+            )
+            is not None
+        )
 
 
-def examine_candidate(c: Candidate, trust: str | None, readers: Readers | None = None) -> dict[str, Any]:
+def examine_candidate(
+    c: Candidate, trust: str | None, readers: Readers | None = None
+) -> dict[str, Any]:
     """Read one file: in one of READERS' processes, else in this one."""
-    return readers.examine(_task(c, trust)) if readers is not None else _examine_one(_task(c, trust))
+    return (
+        readers.examine(_task(c, trust)) if readers is not None else _examine_one(_task(c, trust))
+    )
 
 
-def record_results(project: Project, results: list[dict[str, Any]], gone: set[str], rep: ScanReport | None = None) -> ScanReport:
+def record_results(
+    project: Project, results: list[dict[str, Any]], gone: set[str], rep: ScanReport | None = None
+) -> ScanReport:
     """Write examined files and the deletions among GONE (files or folders) in one transaction.
 
     A gone path whose content reappears among RESULTS is a move, not a deletion.
@@ -804,7 +1005,9 @@ def record_results(project: Project, results: list[dict[str, Any]], gone: set[st
         rd = project.reader
         with rd.snapshot():
             for g in gone:
-                for r in rd.iter(_AT_OR_UNDER, p=pid, no=False, path=g, n=len(g) + 1, under=g + "/"):
+                for r in rd.iter(
+                    _AT_OR_UNDER, p=pid, no=False, path=g, n=len(g) + 1, under=g + "/"
+                ):
                     live[r["path"]] = (r["id"], r["sha256"])
     vanished = {p: v for p, v in live.items() if not os.path.lexists(os.path.join(root, p))}
     vanished_by_sha = _by_sha(vanished)
@@ -815,13 +1018,17 @@ def record_results(project: Project, results: list[dict[str, Any]], gone: set[st
         else:
             ok.append(res)
     _write(project, ok, vanished_by_sha, vanished, rep, final=True)
-    rep.follow_cuts(project, arrivals=False)  # the watcher follows arrivals once a delivery has landed
+    rep.follow_cuts(
+        project, arrivals=False
+    )  # the watcher follows arrivals once a delivery has landed
     return rep
 
 
 # The live assets at a path or anywhere under it as a folder (no LIKE: names may hold % and _).
-_AT_OR_UNDER = ("SELECT id, path, sha256 FROM asset WHERE project = :p AND deleted = :no"
-                " AND (path = :path OR substr(path, 1, :n) = :under)")
+_AT_OR_UNDER = (
+    "SELECT id, path, sha256 FROM asset WHERE project = :p AND deleted = :no"
+    " AND (path = :path OR substr(path, 1, :n) = :under)"
+)
 
 
 def _move(b: Batch, src: str, dest: str, rep: ScanReport, root: str) -> None:
@@ -832,21 +1039,44 @@ def _move(b: Batch, src: str, dest: str, rep: ScanReport, root: str) -> None:
     a folder created: "moved" onto the folder). Any other is left to the hash, as deleted + new."""
     if os.path.lexists(os.path.join(root, src)):
         return  # not moved away after all (see _same_file): the paths are read again instead
-    rows = b.conn.rows(_AT_OR_UNDER, p=b.project, no=False, path=src, n=len(src) + 1, under=src + "/")
+    rows = b.conn.rows(
+        _AT_OR_UNDER, p=b.project, no=False, path=src, n=len(src) + 1, under=src + "/"
+    )
     for r in rows:
         aid, path = r["id"], r["path"]
         asset = b.proj.asset(aid)
         if asset is None or asset["deleted"] or asset["path"] != path:
             continue
-        new = dest + path[len(src):]
+        new = dest + path[len(src) :]
         if b.asset_ids_at(new):
             continue  # something is already recorded there; the rescan of dest sorts it out
-        if not _same_file(asset["size"], filestate.lookup(b.conn, b.project, path), os.path.join(root, new)):
+        if not _same_file(
+            asset["size"], filestate.lookup(b.conn, b.project, path), os.path.join(root, new)
+        ):
             continue
-        b.append("moved", aid, {"from": path, "to": new, "sha256": asset["sha256"], "size": asset["size"],
-                                "media_type": asset["media_type"]})
-        b.emit("asset-recorded", {"change": "moved", "asset": aid, "path": new, "from": path, "sha256": asset["sha256"],
-                                  "origin": asset["origin"], "tools": asset["tools"]})
+        b.append(
+            "moved",
+            aid,
+            {
+                "from": path,
+                "to": new,
+                "sha256": asset["sha256"],
+                "size": asset["size"],
+                "media_type": asset["media_type"],
+            },
+        )
+        b.emit(
+            "asset-recorded",
+            {
+                "change": "moved",
+                "asset": aid,
+                "path": new,
+                "from": path,
+                "sha256": asset["sha256"],
+                "origin": asset["origin"],
+                "tools": asset["tools"],
+            },
+        )
         rep.moved += 1
         rep.arrived.append(new)
         filestate.move(b.conn, b.project, path, new)

@@ -61,7 +61,9 @@ def path_stage(rel: str, cfg: ProjectConfig) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _folder_stage(folder: str, final_folders: tuple[str, ...], temp_folders: tuple[str, ...]) -> str:
+def _folder_stage(
+    folder: str, final_folders: tuple[str, ...], temp_folders: tuple[str, ...]
+) -> str:
     """The stage a folder's name gives (files of one folder share it: cached per folder)."""
     final = {f.lower() for f in final_folders}
     temp = {f.lower() for f in temp_folders}
@@ -91,8 +93,16 @@ def rule_tags(rel: str, cfg: ProjectConfig) -> list[str]:
 
 def tag_sources(asset: dict[str, Any], tag: str, cfg: ProjectConfig) -> list[str]:
     """Where TAG comes from on ASSET other than an explicit tag: tag rules (by glob) and sidecars."""
-    out = [f"the tag rule '{r.glob}' in reelprov.toml" for r in _tag_rules_for(asset["path"], cfg) if tag in r.tags]
-    out += [f"the {ev.get('source', 'sidecar')}" for ev in asset.get("evidence") or [] if tag in (ev.get("tags") or [])]
+    out = [
+        f"the tag rule '{r.glob}' in reelprov.toml"
+        for r in _tag_rules_for(asset["path"], cfg)
+        if tag in r.tags
+    ]
+    out += [
+        f"the {ev.get('source', 'sidecar')}"
+        for ev in asset.get("evidence") or []
+        if tag in (ev.get("tags") or [])
+    ]
     return out
 
 
@@ -113,7 +123,11 @@ def carry_rule_tags(b: Any, cfg: ProjectConfig) -> None:
         for rule in _tag_rules_for(move["from"], cfg):
             lost = [t for t in rule.tags if t not in kept]
             if lost:
-                b.append("tagged", e["asset"], {"add": lost, "kept_on_move": {"from": move["from"], "rule": rule.glob}})
+                b.append(
+                    "tagged",
+                    e["asset"],
+                    {"add": lost, "kept_on_move": {"from": move["from"], "rule": rule.glob}},
+                )
                 kept.update(lost)
 
 

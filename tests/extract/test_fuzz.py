@@ -14,13 +14,26 @@ from hypothesis import strategies as st
 from reelprov.extract import examine
 from tests.conftest import SAMPLES, SD_PARAMS
 
-SEEDS = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix in (".png", ".jpg", ".webp", ".mp3", ".flac", ".mp4", ".wav"))
+SEEDS = sorted(
+    p
+    for p in SAMPLES.rglob("*")
+    if p.is_file() and p.suffix in (".png", ".jpg", ".webp", ".mp3", ".flac", ".mp4", ".wav")
+)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.sampled_from(SEEDS), cuts=st.lists(st.tuples(st.integers(0, 1 << 16), st.binary(min_size=0, max_size=16)), max_size=6),
-       truncate=st.one_of(st.none(), st.integers(0, 1 << 16)))
-def test_mutated_samples_never_crash(tmp_path: Path, seed: Path, cuts: list[tuple[int, bytes]], truncate: int | None) -> None:
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.sampled_from(SEEDS),
+    cuts=st.lists(
+        st.tuples(st.integers(0, 1 << 16), st.binary(min_size=0, max_size=16)), max_size=6
+    ),
+    truncate=st.one_of(st.none(), st.integers(0, 1 << 16)),
+)
+def test_mutated_samples_never_crash(
+    tmp_path: Path, seed: Path, cuts: list[tuple[int, bytes]], truncate: int | None
+) -> None:
     data = bytearray(seed.read_bytes())
     for pos, blob in cuts:
         p = pos % (len(data) + 1)
@@ -36,15 +49,27 @@ def test_mutated_samples_never_crash(tmp_path: Path, seed: Path, cuts: list[tupl
         assert set(e) >= {"source", "kind", "origin", "tool", "detail"}
 
 
-SIDECARS = [(SAMPLES / "vfx/sh030/sh030_sky.xmp", "sh030_sky.png"),
-            (SAMPLES / "vfx/sh020/sh020_crowd_v003.png.reelprov.json", "sh020_crowd_v003.png"),
-            (SAMPLES / "c2pa/sidecar_ai.c2pa", "sidecar_ai.jpg")]
+SIDECARS = [
+    (SAMPLES / "vfx/sh030/sh030_sky.xmp", "sh030_sky.png"),
+    (SAMPLES / "vfx/sh020/sh020_crowd_v003.png.reelprov.json", "sh020_crowd_v003.png"),
+    (SAMPLES / "c2pa/sidecar_ai.c2pa", "sidecar_ai.jpg"),
+]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(which=st.sampled_from(SIDECARS), cuts=st.lists(st.tuples(st.integers(0, 1 << 14), st.binary(min_size=0, max_size=12)),
-                                                      min_size=1, max_size=6))
-def test_mutated_sidecars_never_crash(tmp_path: Path, which: tuple[Path, str], cuts: list[tuple[int, bytes]]) -> None:
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    which=st.sampled_from(SIDECARS),
+    cuts=st.lists(
+        st.tuples(st.integers(0, 1 << 14), st.binary(min_size=0, max_size=12)),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_mutated_sidecars_never_crash(
+    tmp_path: Path, which: tuple[Path, str], cuts: list[tuple[int, bytes]]
+) -> None:
     """Sidecars (.xmp, declaration JSON, detached .c2pa) damaged anywhere: the media file is still
     examined, and what was wrong is an evidence row."""
     sidecar, media = which
@@ -67,8 +92,12 @@ def _chunk(t: bytes, d: bytes) -> bytes:
 
 def test_ztxt_zip_bomb_is_refused(tmp_path: Path) -> None:
     bomb = zlib.compress(b"A" * (64 << 20), 9)
-    png = (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-           + _chunk(b"zTXt", b"parameters\x00\x00" + bomb) + _chunk(b"IEND", b""))
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + _chunk(b"zTXt", b"parameters\x00\x00" + bomb)
+        + _chunk(b"IEND", b"")
+    )
     f = tmp_path / "bomb.png"
     f.write_bytes(png)
     res = examine(str(f), "bomb.png")
@@ -76,7 +105,13 @@ def test_ztxt_zip_bomb_is_refused(tmp_path: Path) -> None:
 
 
 def test_deep_and_huge_xmp(tmp_path: Path) -> None:
-    deep = b"<x:xmpmeta>" + b"<a>" * 10000 + b'<rdf:Description Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>' + b"</a>" * 10000 + b"</x:xmpmeta>"
+    deep = (
+        b"<x:xmpmeta>"
+        + b"<a>" * 10000
+        + b'<rdf:Description Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>'
+        + b"</a>" * 10000
+        + b"</x:xmpmeta>"
+    )
     src = SAMPLES / "plain/no_metadata.png"
     f = tmp_path / "deep.png"
     shutil.copy(src, f)
@@ -101,10 +136,18 @@ def test_hostile_declaration_sidecars_become_evidence_of_what_is_wrong(tmp_path:
     seed = SAMPLES / "plain/no_metadata.png"
     cases = {
         "huge": b"{" + b" " * (2 << 20) + b"}",
-        "tool": json.dumps({"reelprov_declaration": 1, "origin": "ai_generated", "tool": "x" * 1_000_000}).encode(),
-        "by": json.dumps({"reelprov_declaration": 1, "origin": "ai_generated", "by": {"name": "x"}}).encode(),
-        "tags": json.dumps({"reelprov_declaration": 1, "origin": "ai_generated", "tags": ["y" * 5000]}).encode(),
-        "note": json.dumps({"reelprov_declaration": 1, "origin": "ai_generated", "note": "z" * 100_000}).encode(),
+        "tool": json.dumps(
+            {"reelprov_declaration": 1, "origin": "ai_generated", "tool": "x" * 1_000_000}
+        ).encode(),
+        "by": json.dumps(
+            {"reelprov_declaration": 1, "origin": "ai_generated", "by": {"name": "x"}}
+        ).encode(),
+        "tags": json.dumps(
+            {"reelprov_declaration": 1, "origin": "ai_generated", "tags": ["y" * 5000]}
+        ).encode(),
+        "note": json.dumps(
+            {"reelprov_declaration": 1, "origin": "ai_generated", "note": "z" * 100_000}
+        ).encode(),
     }
     for name, blob in cases.items():
         target = tmp_path / name / "still.png"
@@ -149,14 +192,25 @@ def test_library_warnings_become_the_files_evidence_not_stderr_noise(tmp_path: P
     run_cli("init", str(root))
     for name in ("a.jpg", "b.jpg"):
         (root / name).write_bytes(_corrupt_exif_jpeg())
-    r = subprocess.run([sys.executable, "-m", "reelprov", "scan", "--json"], cwd=root, capture_output=True, text=True,
-                       env={**os.environ, "REELPROV_ACTOR": "t"}, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "reelprov", "scan", "--json"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "REELPROV_ACTOR": "t"},
+        timeout=120,
+    )
     assert r.returncode == 0 and json.loads(r.stdout)["seen"] == 2, r.stderr
     assert "Warning" not in r.stderr and "warnings.warn" not in r.stderr, r.stderr
     for name in ("a.jpg", "b.jpg"):
         ev = run_cli("show", name, "--json", cwd=root).json()["evidence"]
-        assert {"source": "reelprov.images", "kind": "error", "origin": None, "tool": None,
-                "detail": "while reading: UserWarning: Tag data larger than file. Skipping tag 270"} in ev, (name, ev)
+        assert {
+            "source": "reelprov.images",
+            "kind": "error",
+            "origin": None,
+            "tool": None,
+            "detail": "while reading: UserWarning: Tag data larger than file. Skipping tag 270",
+        } in ev, (name, ev)
 
 
 def test_a_file_crafted_to_flood_the_ledger_gives_a_bounded_evidence_list(tmp_path: Path) -> None:
@@ -166,14 +220,18 @@ def test_a_file_crafted_to_flood_the_ledger_gives_a_bounded_evidence_list(tmp_pa
     png = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
     for i in range(3000):
         png += _chunk(b"tEXt", b"Software\x00Midjourney v6 run %d" % i)
-    png += _chunk(b"tEXt", b"parameters\x00" + SD_PARAMS.encode())  # the one item of its kind comes last
+    png += _chunk(
+        b"tEXt", b"parameters\x00" + SD_PARAMS.encode()
+    )  # the one item of its kind comes last
     png += _chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00")) + _chunk(b"IEND", b"")
     f = tmp_path / "flood.png"
     f.write_bytes(png)
     res = examine(str(f), "flood.png", sidecars=False)
     ev = res["evidence"]
     assert len(ev) == MAX_EVIDENCE + 1
-    assert ev[-1]["kind"] == "error" and ev[-1]["detail"].startswith(f"{3001 - MAX_EVIDENCE} more evidence items not kept")
+    assert ev[-1]["kind"] == "error" and ev[-1]["detail"].startswith(
+        f"{3001 - MAX_EVIDENCE} more evidence items not kept"
+    )
     # what decides the verdict and the tools survives the cut
     assert ev[-2]["kind"] == "generator_text" and ev[-2]["tool"] == "Stable Diffusion"
     assert classify(ev) == ("ai_generated", ["Midjourney", "Stable Diffusion"])

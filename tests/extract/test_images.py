@@ -10,10 +10,12 @@ from PIL import Image, TiffImagePlugin
 from reelprov.extract import examine
 from tests.conftest import SD_PARAMS, write_png
 
-XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-       b'<rdf:Description xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
-       b'Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"/>'
-       b"</rdf:RDF></x:xmpmeta>")
+XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+    b'Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"/>'
+    b"</rdf:RDF></x:xmpmeta>"
+)
 
 
 def test_tiff_xmp_and_software(tmp_path: Path) -> None:
@@ -29,14 +31,20 @@ def test_tiff_xmp_and_software(tmp_path: Path) -> None:
 
 def test_jpeg_exif_usercomment_parameters(tmp_path: Path) -> None:
     exif = Image.Exif()
-    exif.get_ifd(0x8769)[37510] = b"ASCII\x00\x00\x00a dragon\nNegative prompt: x\nSteps: 20, Sampler: Euler, Seed: 3, Model: sdxl"
+    exif.get_ifd(0x8769)[37510] = (
+        b"ASCII\x00\x00\x00a dragon\nNegative prompt: x\nSteps: 20, Sampler: Euler, Seed: 3, Model: sdxl"
+    )
     f = tmp_path / "gen.jpg"
     Image.new("RGB", (8, 8)).save(f, "JPEG", exif=exif.tobytes())
     res = examine(str(f), "gen.jpg")
-    assert any(e["tool"] == "Stable Diffusion" and e["kind"] == "generator_text" for e in res["evidence"])
+    assert any(
+        e["tool"] == "Stable Diffusion" and e["kind"] == "generator_text" for e in res["evidence"]
+    )
 
 
-def test_evidence_describes_the_bytes_that_were_hashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_evidence_describes_the_bytes_that_were_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A file rewritten between hashing and reading (a render still being saved) must not get
     the new content's evidence under the old content's hash."""
     import hashlib
@@ -55,7 +63,9 @@ def test_evidence_describes_the_bytes_that_were_hashed(tmp_path: Path, monkeypat
     monkeypatch.setattr(extract, "digest_file", digest_then_overwrite)
     res = extract.examine(str(f), "shot.png", sidecars=False)
     assert res["sha256"] == hashed
-    assert [(e["kind"], e["tool"]) for e in res["evidence"]] == [("generator_text", "Stable Diffusion")]
+    assert [(e["kind"], e["tool"]) for e in res["evidence"]] == [
+        ("generator_text", "Stable Diffusion")
+    ]
 
 
 @pytest.mark.parametrize("keep", [8, 33, -12, -13])
@@ -66,8 +76,13 @@ def test_a_png_cut_short_says_so(tmp_path: Path, keep: int) -> None:
     f = tmp_path / "cut.png"
     f.write_bytes(whole[:keep])
     found = [(e["kind"], e["source"], e["detail"]) for e in examine(str(f), "cut.png")["evidence"]]
-    assert ("error", "PNG", "could not be read: file ends before its IEND chunk (truncated)") in found or \
-        ("error", "PNG", "could not be read: truncated chunk header") in found, found
-    assert [e["kind"] for e in examine(str(tmp_path / "whole.png"), "whole.png")["evidence"]] == ["generator_text"]
+    assert (
+        "error",
+        "PNG",
+        "could not be read: file ends before its IEND chunk (truncated)",
+    ) in found or ("error", "PNG", "could not be read: truncated chunk header") in found, found
+    assert [e["kind"] for e in examine(str(tmp_path / "whole.png"), "whole.png")["evidence"]] == [
+        "generator_text"
+    ]
     if keep < 0:  # only IEND is missing: the generator's text was read
         assert any(k == "generator_text" for k, _, _ in found)

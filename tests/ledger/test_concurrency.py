@@ -57,7 +57,8 @@ def test_postgres_concurrent_processes_one_chain(show_root: Path, pg_url: str) -
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_writer_that_holds_the_lock_too_long_makes_the_others_say_busy(
-        show_root: Path, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    show_root: Path, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A scan or the watcher writing a huge batch, or a suspended process in the middle of one: after
     the busy timeout (30 s; 1 s here) a command said "cannot open the ledger database (database is
     locked); check the server / database_url" on SQLite, and on PostgreSQL waited for ever."""
@@ -77,7 +78,9 @@ def test_a_writer_that_holds_the_lock_too_long_makes_the_others_say_busy(
     held.__enter__()  # another process in the middle of a write
     try:
         r = run_cli("tag", "a.png", "--tag", "story_relevant", cwd=show_root)
-        assert r.code == 2 and "the ledger is busy" in r.err and "run the command again" in r.err, r.err
+        assert r.code == 2 and "the ledger is busy" in r.err and "run the command again" in r.err, (
+            r.err
+        )
         assert "check the server" not in r.err
     finally:
         held.__exit__(None, None, None)

@@ -28,8 +28,10 @@ def test_writer_column_table_matches_the_models() -> None:
     from reelprov.ledger.reader import COLUMNS
     from reelprov.models import metadata
 
-    want = {name: tuple(c.name for c in t.columns if c is not t.autoincrement_column)
-            for name, t in metadata.tables.items()}
+    want = {
+        name: tuple(c.name for c in t.columns if c is not t.autoincrement_column)
+        for name, t in metadata.tables.items()
+    }
     assert want == COLUMNS
 
 
@@ -37,20 +39,30 @@ def _fill(root: Path, env: dict[str, str] | None = None) -> None:
     write_png(root / "final/ai.png", {"parameters": SD_PARAMS})
     write_png(root / "final/plain.png", color=(1, 2, 3))
     write_png(root / "temp/ai2.png", {"parameters": SD_PARAMS}, color=(4, 5, 6))
-    write_png(root / "odd/x_1%.png", color=(7, 8, 9))  # LIKE's wildcards in a name: matched literally
+    write_png(
+        root / "odd/x_1%.png", color=(7, 8, 9)
+    )  # LIKE's wildcards in a name: matched literally
     write_png(root / "odd/xa1b.png", color=(7, 8, 10))
     assert run_cli("scan", cwd=root, env=env).code == 0
-    assert run_cli("tag", "final/plain.png", "--tag", "talent_likeness", cwd=root, env=env).code == 0
+    assert (
+        run_cli("tag", "final/plain.png", "--tag", "talent_likeness", cwd=root, env=env).code == 0
+    )
 
 
 def _views(root: Path, env: dict[str, str] | None = None) -> dict[str, object]:
     out = {}
-    for name, args in {"ls": ["ls", "--json"], "flagged": ["ls", "--flagged", "--json"],
-                       "ai": ["ls", "--origin", "ai_generated", "--json"],
-                       "glob": ["ls", "--flagged", "final/*", "--json"], "none": ["ls", "fin/*", "--json"],
-                       "odd": ["ls", "odd/x_1%*", "--json"], "flags": ["flags", "--json"],
-                       "open": ["flags", "--status", "open", "--json"], "show": ["show", "final/ai.png", "--json"],
-                       "history": ["history", "final/ai.png", "--json"]}.items():
+    for name, args in {
+        "ls": ["ls", "--json"],
+        "flagged": ["ls", "--flagged", "--json"],
+        "ai": ["ls", "--origin", "ai_generated", "--json"],
+        "glob": ["ls", "--flagged", "final/*", "--json"],
+        "none": ["ls", "fin/*", "--json"],
+        "odd": ["ls", "odd/x_1%*", "--json"],
+        "flags": ["flags", "--json"],
+        "open": ["flags", "--status", "open", "--json"],
+        "show": ["show", "final/ai.png", "--json"],
+        "history": ["history", "final/ai.png", "--json"],
+    }.items():
         r = run_cli(*args, cwd=root, env=env)
         assert r.code == 0, (name, r.err)
         out[name] = r.json()
@@ -59,10 +71,20 @@ def _views(root: Path, env: dict[str, str] | None = None) -> dict[str, object]:
 
 def _check(v: dict[str, object]) -> None:
     ls = v["ls"]
-    assert [a["path"] for a in ls] == ["final/ai.png", "final/plain.png", "odd/x_1%.png", "odd/xa1b.png", "temp/ai2.png"]  # type: ignore[index]
+    assert [a["path"] for a in ls] == [
+        "final/ai.png",
+        "final/plain.png",
+        "odd/x_1%.png",
+        "odd/xa1b.png",
+        "temp/ai2.png",
+    ]  # type: ignore[index]
     assert [a["path"] for a in v["odd"]] == ["odd/x_1%.png"]  # type: ignore[union-attr]
     ai = next(a for a in ls if a["path"] == "final/ai.png")  # type: ignore[union-attr]
-    assert ai["origin"] == "ai_generated" and ai["deleted"] is False and ai["c2pa"] == {"present": False, "state": "none"}
+    assert (
+        ai["origin"] == "ai_generated"
+        and ai["deleted"] is False
+        and ai["c2pa"] == {"present": False, "state": "none"}
+    )
     assert ai["evidence"] and ai["evidence"][0]["tool"]
     assert [a["path"] for a in v["ai"]] == ["final/ai.png", "temp/ai2.png"]  # type: ignore[union-attr]
     assert "final/ai.png" in [a["path"] for a in v["flagged"]]  # type: ignore[union-attr]
@@ -73,7 +95,9 @@ def _check(v: dict[str, object]) -> None:
     show = v["show"]
     assert show["path"] == "final/ai.png" and show["flags"]  # type: ignore[index]
     hist = v["history"]
-    assert [e["kind"] for e in hist][:2] == ["seen", "evidence"] and isinstance(hist[0]["payload"], dict)  # type: ignore[index]
+    assert [e["kind"] for e in hist][:2] == ["seen", "evidence"] and isinstance(
+        hist[0]["payload"], dict
+    )  # type: ignore[index]
     assert show["history"] == hist  # type: ignore[index]
 
 
@@ -83,7 +107,9 @@ def test_read_commands_on_sqlite(show_root: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_read_commands_on_postgres_match_sqlite(tmp_path: Path, show_root: Path, pg_url: str) -> None:
+def test_read_commands_on_postgres_match_sqlite(
+    tmp_path: Path, show_root: Path, pg_url: str
+) -> None:
     env = {"REELPROV_DATABASE_URL": pg_url}
     _fill(show_root, env)
     pg = _views(show_root, env)
@@ -96,7 +122,11 @@ def test_read_commands_on_postgres_match_sqlite(tmp_path: Path, show_root: Path,
 
     def strip(v: object) -> object:  # ids, hashes, times and hosts differ between two projects
         if isinstance(v, dict):
-            return {k: strip(x) for k, x in v.items() if k not in ("id", "asset", "ts", "entry_hash", "prev_hash", "seq", "at")}
+            return {
+                k: strip(x)
+                for k, x in v.items()
+                if k not in ("id", "asset", "ts", "entry_hash", "prev_hash", "seq", "at")
+            }
         if isinstance(v, list):
             out = [strip(x) for x in v]
             if out and all(isinstance(x, dict) and "rule" in x for x in out):
@@ -109,34 +139,67 @@ def test_read_commands_on_postgres_match_sqlite(tmp_path: Path, show_root: Path,
     assert strip(pg["flags"]) == strip(lite["flags"])
 
 
-@pytest.mark.parametrize("args", [["ls", "--json"], ["show", "final/ai.png", "--json"], ["flags", "--json"],
-                                  ["history", "final/ai.png", "--json"], ["cut", "ls", "--json"], ["--help"],
-                                  ["tag", "final/plain.png", "--tag", "story_relevant", "--json"], ["scan", "--json"],
-                                  ["status", "--json"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ls", "--json"],
+        ["show", "final/ai.png", "--json"],
+        ["flags", "--json"],
+        ["history", "final/ai.png", "--json"],
+        ["cut", "ls", "--json"],
+        ["--help"],
+        ["tag", "final/plain.png", "--tag", "story_relevant", "--json"],
+        ["scan", "--json"],
+        ["status", "--json"],
+    ],
+)
 def test_commands_start_without_sqlalchemy(show_root: Path, args: list[str]) -> None:
     """Start-up: commands that read or write the ledger load neither SQLAlchemy nor Alembic
     (they are for migrations), nor SQLModel or pydantic."""
     _fill(show_root)
-    code = ("import sys, json\nfrom reelprov.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
-            "    assert not e.code or (sys.argv[1] == 'status' and e.code == 1), e.code\nheavy = [m for m in ('sqlalchemy', 'sqlmodel', 'pydantic', 'alembic') if m in sys.modules]\n"
-            "sys.stderr.write('HEAVY=' + json.dumps(heavy))\n")
-    r = subprocess.run([sys.executable, "-c", code, *args], cwd=show_root, capture_output=True, text=True,
-                       env={**os.environ, "REELPROV_ACTOR": "t"}, timeout=60)
+    code = (
+        "import sys, json\nfrom reelprov.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+        "    assert not e.code or (sys.argv[1] == 'status' and e.code == 1), e.code\nheavy = [m for m in ('sqlalchemy', 'sqlmodel', 'pydantic', 'alembic') if m in sys.modules]\n"
+        "sys.stderr.write('HEAVY=' + json.dumps(heavy))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=show_root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "REELPROV_ACTOR": "t"},
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip()
     assert "HEAVY=[]" in r.stderr, r.stderr
 
 
-@pytest.mark.parametrize("args", [["ls", "--json"], ["ls", "--tag", "story_relevant", "--json"],
-                                  ["show", "final/ai.png", "--json"], ["history", "final/ai.png", "--json"],
-                                  ["cut", "ls", "--json"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ls", "--json"],
+        ["ls", "--tag", "story_relevant", "--json"],
+        ["show", "final/ai.png", "--json"],
+        ["history", "final/ai.png", "--json"],
+        ["cut", "ls", "--json"],
+    ],
+)
 def test_listing_commands_do_not_load_the_policy_engine(show_root: Path, args: list[str]) -> None:
     """Only commands that record (or judge flags) need the policy: `ls` loaded it to check a tag name."""
     _fill(show_root)
-    code = ("import sys\nfrom reelprov.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
-            "    assert not e.code, e.code\nsys.stderr.write('ENGINE=%s' % ('reelprov.policy.engine' in sys.modules))\n")
-    r = subprocess.run([sys.executable, "-c", code, *args], cwd=show_root, capture_output=True, text=True,
-                       env={**os.environ, "REELPROV_ACTOR": "t"}, timeout=60)
+    code = (
+        "import sys\nfrom reelprov.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+        "    assert not e.code, e.code\nsys.stderr.write('ENGINE=%s' % ('reelprov.policy.engine' in sys.modules))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=show_root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "REELPROV_ACTOR": "t"},
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert "ENGINE=False" in r.stderr, r.stderr
 
@@ -187,8 +250,13 @@ def test_a_ledger_this_user_cannot_write_is_read_and_recording_says_why(show_roo
     ledger = state / "ledger.db"
 
     def rp(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*as_ordinary_user(), sys.executable, "-m", "reelprov", *args], cwd=show_root,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [*as_ordinary_user(), sys.executable, "-m", "reelprov", *args],
+            cwd=show_root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     files = [ledger, state]
     for f in files:
@@ -199,7 +267,11 @@ def test_a_ledger_this_user_cannot_write_is_read_and_recording_says_why(show_roo
         assert [a["path"] for a in __import__("json").loads(r.stdout)] == ["final/a.png"]
         assert rp("verify").returncode == 0
         r = rp("tag", "final/a.png", "--tag", "key_creative")
-        assert r.returncode == 2 and "the ledger is read-only for this user" in r.stderr and "Traceback" not in r.stderr
+        assert (
+            r.returncode == 2
+            and "the ledger is read-only for this user" in r.stderr
+            and "Traceback" not in r.stderr
+        )
         # the owner records while holding the ledger open: the WAL and its index stay beside it
         holder = sqlite3.connect(ledger)
         holder.execute("SELECT count(*) FROM asset").fetchone()
@@ -208,7 +280,9 @@ def test_a_ledger_this_user_cannot_write_is_read_and_recording_says_why(show_roo
             assert (state / "ledger.db-wal").exists()
             r = rp("show", "final/a.png", "--json")
             assert r.returncode == 0, r.stderr
-            assert __import__("json").loads(r.stdout)["tags"] == ["personal_data"]  # read from the WAL
+            assert __import__("json").loads(r.stdout)["tags"] == [
+                "personal_data"
+            ]  # read from the WAL
         finally:
             holder.close()
     finally:
@@ -218,7 +292,9 @@ def test_a_ledger_this_user_cannot_write_is_read_and_recording_says_why(show_roo
 
 
 @pytest.mark.postgres
-def test_a_read_only_database_role_reads_and_is_told_why_it_cannot_record(show_root: Path, pg_url: str) -> None:
+def test_a_read_only_database_role_reads_and_is_told_why_it_cannot_record(
+    show_root: Path, pg_url: str
+) -> None:
     """A facility gives editors a role that may only read the shared ledger."""
     import uuid
 
@@ -239,7 +315,9 @@ def test_a_read_only_database_role_reads_and_is_told_why_it_cannot_record(show_r
             r = run_cli(*args, cwd=show_root, env=env)
             assert r.code == 0, (args, r.err)
         r = run_cli("tag", "final/a.png", "--tag", "key_creative", cwd=show_root, env=env)
-        assert r.code == 2 and "this database user may read the ledger but not record in it" in r.err
+        assert (
+            r.code == 2 and "this database user may read the ledger but not record in it" in r.err
+        )
     finally:
         with admin.begin() as c:
             c.execute(sa.text(f'DROP OWNED BY "{role}"'))
@@ -257,10 +335,22 @@ def test_a_shared_ledger_connection_notices_a_dead_server_within_a_minute(pg_url
     conn = connect(pg_url)
     try:
         params = conn.info.get_parameters()
-        assert {k: params.get(k) for k in ("keepalives", "keepalives_idle", "keepalives_interval",
-                                            "keepalives_count", "tcp_user_timeout")} == {
-            "keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3",
-            "tcp_user_timeout": "60000"}
+        assert {
+            k: params.get(k)
+            for k in (
+                "keepalives",
+                "keepalives_idle",
+                "keepalives_interval",
+                "keepalives_count",
+                "tcp_user_timeout",
+            )
+        } == {
+            "keepalives": "1",
+            "keepalives_idle": "30",
+            "keepalives_interval": "10",
+            "keepalives_count": "3",
+            "tcp_user_timeout": "60000",
+        }
     finally:
         conn.close()
     sep = "&" if "?" in pg_url else "?"
@@ -274,8 +364,9 @@ def test_a_shared_ledger_connection_notices_a_dead_server_within_a_minute(pg_url
 
 
 @pytest.mark.postgres
-def test_connections_the_server_dropped_are_replaced_unseen(show_root: Path, pg_url: str,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_connections_the_server_dropped_are_replaced_unseen(
+    show_root: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """PostgreSQL restarted, or closed idle sessions (idle_session_timeout): a long-running process's
     next read or write failed, and its reader kept the dead connection for good. The first statement
     on a dropped connection now connects again, before anything is read or written."""
@@ -293,18 +384,26 @@ def test_connections_the_server_dropped_are_replaced_unseen(show_root: Path, pg_
 
         def server_drops_them() -> None:
             pids = [p.reader._conns.get().info.backend_pid, p.ledger._conns.get().info.backend_pid]
-            with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://").split("?")[0],
-                                 autocommit=True) as admin:
-                admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [pids])
+            with psycopg.connect(
+                pg_url.replace("postgresql+psycopg://", "postgresql://").split("?")[0],
+                autocommit=True,
+            ) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", [pids]
+                )
 
         server_drops_them()
         assert p.reader.one("SELECT 1 AS ok") == {"ok": 1}
         with p.batch() as b:
             b.append("note", None, {"n": 2})
         server_drops_them()
-        with p.reader.snapshot():  # several reads that must see one state (the watcher's scan cache)
+        with (
+            p.reader.snapshot()
+        ):  # several reads that must see one state (the watcher's scan cache)
             assert p.reader.one("SELECT 2 AS ok") == {"ok": 2}
-        assert p.reader.one("SELECT count(*) AS n FROM ledger_entry WHERE project = :p", p=p.cfg.project_id) == {"n": 2}
+        assert p.reader.one(
+            "SELECT count(*) AS n FROM ledger_entry WHERE project = :p", p=p.cfg.project_id
+        ) == {"n": 2}
     finally:
         p.close()
     assert run_cli("verify", cwd=show_root).code == 0
@@ -315,7 +414,9 @@ def _rows_read(plan: dict[str, object], table: str) -> int:
     n = 0
     if plan.get("Relation Name") == table:
         n += int(plan.get("Actual Rows", 0)) * int(plan.get("Actual Loops", 1))  # type: ignore[call-overload]
-        n += int(plan.get("Rows Removed by Filter", 0)) + int(plan.get("Rows Removed by Index Recheck", 0))  # type: ignore[call-overload]
+        n += int(plan.get("Rows Removed by Filter", 0)) + int(
+            plan.get("Rows Removed by Index Recheck", 0)
+        )  # type: ignore[call-overload]
     for child in plan.get("Plans", []):  # type: ignore[attr-defined]
         n += _rows_read(child, table)
     return n
@@ -323,7 +424,8 @@ def _rows_read(plan: dict[str, object], table: str) -> int:
 
 @pytest.mark.postgres
 def test_lookups_by_key_read_only_their_rows_on_a_postgres_table_without_statistics(
-        show_root: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    show_root: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A just-filled PostgreSQL table, or any on a server running without autovacuum, has no
     statistics. Its planner took `project = $1 AND path = ANY($2)` as matching most rows and read
     the whole project for each list of keys: 186 ms per 500 paths among 460,000 assets for every
@@ -338,23 +440,35 @@ def test_lookups_by_key_read_only_their_rows_on_a_postgres_table_without_statist
     monkeypatch.setenv("REELPROV_DATABASE_URL", pg_url)
     assert run_cli("db", "upgrade", cwd=show_root).code == 0
     pid = "p" * 32
-    with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as c:
+    with psycopg.connect(
+        pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as c:
         for table in ("asset", "flag"):
-            c.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")  # no statistics while it runs
-        c.execute("INSERT INTO asset SELECT md5('a' || g), %(p)s, 'final/f' || lpad(g::text, 6, '0') || '.png', "
-                  "md5(g::text) || md5(g::text), 1, 'image/png', false, 'ai_generated', '[]', '[]', NULL, false, "
-                  "'absent', '[]', NULL, '[]', '[]', g, g, "
-                  "encode(sha256(convert_to('final/f' || lpad(g::text, 6, '0') || '.png', 'UTF8')), 'hex') "
-                  "FROM generate_series(1, 60000) AS g", {"p": pid})
-        c.execute("INSERT INTO flag SELECT %(p)s, g, md5('a' || g), 'likeness.ai_face', 'likeness', 'high', "
-                  "CASE WHEN g %% 2 = 0 THEN 'open' ELSE 'approved' END, 'AI-generated image headed to screen "
-                  "shows a face: talent likeness needs written consent', md5('s' || g) || md5('t' || g), "
-                  "NULL, NULL, NULL, NULL, g, g "
-                  "FROM generate_series(1, 60000) AS g", {"p": pid})
+            c.execute(
+                f"ALTER TABLE {table} SET (autovacuum_enabled = false)"
+            )  # no statistics while it runs
+        c.execute(
+            "INSERT INTO asset SELECT md5('a' || g), %(p)s, 'final/f' || lpad(g::text, 6, '0') || '.png', "
+            "md5(g::text) || md5(g::text), 1, 'image/png', false, 'ai_generated', '[]', '[]', NULL, false, "
+            "'absent', '[]', NULL, '[]', '[]', g, g, "
+            "encode(sha256(convert_to('final/f' || lpad(g::text, 6, '0') || '.png', 'UTF8')), 'hex') "
+            "FROM generate_series(1, 60000) AS g",
+            {"p": pid},
+        )
+        c.execute(
+            "INSERT INTO flag SELECT %(p)s, g, md5('a' || g), 'likeness.ai_face', 'likeness', 'high', "
+            "CASE WHEN g %% 2 = 0 THEN 'open' ELSE 'approved' END, 'AI-generated image headed to screen "
+            "shows a face: talent likeness needs written consent', md5('s' || g) || md5('t' || g), "
+            "NULL, NULL, NULL, NULL, g, g "
+            "FROM generate_series(1, 60000) AS g",
+            {"p": pid},
+        )
     seen: list[tuple[str, dict[str, object]]] = []
     prepare = Statements._prepare
 
-    def record(self: Statements, sql: str, params: dict[str, object]) -> tuple[str, dict[str, object]]:
+    def record(
+        self: Statements, sql: str, params: dict[str, object]
+    ) -> tuple[str, dict[str, object]]:
         out = prepare(self, sql, params)
         seen.append(out)
         return out
@@ -363,20 +477,28 @@ def test_lookups_by_key_read_only_their_rows_on_a_postgres_table_without_statist
     p = Project.open(show_root)
     try:
         paths = [f"final/f{i:06d}.png" for i in range(1, 60001, 120)]  # 500 recorded paths
-        ids = [md5(f"a{i}".encode()).hexdigest() for i in [*range(1, 60001, 60), *range(60001, 60201)]]  # 200 unflagged
+        ids = [
+            md5(f"a{i}".encode()).hexdigest() for i in [*range(1, 60001, 60), *range(60001, 60201)]
+        ]  # 200 unflagged
         with p.batch() as b:
             b.project = pid
             b.preload_paths(paths)  # what a scan's or the watcher's batch looks up first
-        flags = list(p.reader.flags_of(pid, ids, chunk=1000))  # `ls --flagged 'glob'`, the policy's inputs
+        flags = list(
+            p.reader.flags_of(pid, ids, chunk=1000)
+        )  # `ls --flagged 'glob'`, the policy's inputs
     finally:
         p.close()
     assert len(flags) == 1000
     lookups = [(sql, params) for sql, params in seen if "keys" in params or "ids" in params]
     assert sum(len(params.get("keys", [])) for _, params in lookups) == 500  # type: ignore[arg-type]
     assert {("asset" if "keys" in q else "flag") for q, _ in lookups} == {"asset", "flag"}
-    with psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as c:
+    with psycopg.connect(
+        pg_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as c:
         for sql, params in lookups:
             table = "asset" if "keys" in params else "flag"
-            plan = c.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).fetchone()[0][0]["Plan"]
+            plan = c.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).fetchone()[0][0][
+                "Plan"
+            ]
             found = len(c.execute(sql, params).fetchall())
             assert _rows_read(plan, table) == found, (sql, json.dumps(plan)[:2000])

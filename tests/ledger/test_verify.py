@@ -30,18 +30,30 @@ def sql(root: Path, stmt: str, *args: object) -> None:
 @pytest.mark.parametrize(
     ("stmt", "bad_seq", "words"),
     [
-        ("UPDATE ledger_entry SET payload = replace(payload, 'sdxl', 'sd15') WHERE payload LIKE '%sdxl%'", None, "edited"),
+        (
+            "UPDATE ledger_entry SET payload = replace(payload, 'sdxl', 'sd15') WHERE payload LIKE '%sdxl%'",
+            None,
+            "edited",
+        ),
         ("UPDATE ledger_entry SET entry_hash = '" + "ab" * 32 + "' WHERE seq = 3", 3, "edited"),
-        ("UPDATE ledger_entry SET seq = -1 WHERE seq = 3; UPDATE ledger_entry SET seq = 3 WHERE seq = 4; "
-         "UPDATE ledger_entry SET seq = 4 WHERE seq = -1", 3, "prev_hash"),
+        (
+            "UPDATE ledger_entry SET seq = -1 WHERE seq = 3; UPDATE ledger_entry SET seq = 3 WHERE seq = 4; "
+            "UPDATE ledger_entry SET seq = 4 WHERE seq = -1",
+            3,
+            "prev_hash",
+        ),
         ("DELETE FROM ledger_entry WHERE seq = 4", 5, "deleted, inserted"),
         ("UPDATE ledger_entry SET actor = 'mallory' WHERE seq = 1", 1, "edited"),
     ],
 )
-def test_tampering_is_exit_1_naming_the_entry(cli, scanned: Path, stmt: str, bad_seq: int | None, words: str) -> None:
+def test_tampering_is_exit_1_naming_the_entry(
+    cli, scanned: Path, stmt: str, bad_seq: int | None, words: str
+) -> None:
     if bad_seq is None:
         con = sqlite3.connect(scanned / ".reelprov/ledger.db")
-        bad_seq = con.execute("SELECT seq FROM ledger_entry WHERE payload LIKE '%sdxl%'").fetchone()[0]
+        bad_seq = con.execute(
+            "SELECT seq FROM ledger_entry WHERE payload LIKE '%sdxl%'"
+        ).fetchone()[0]
         con.close()
     sql(scanned, stmt)
     r = cli("verify", "--json", cwd=scanned)
@@ -54,9 +66,24 @@ def test_tampering_is_exit_1_naming_the_entry(cli, scanned: Path, stmt: str, bad
 
 def test_inserted_row_is_caught(cli, scanned: Path) -> None:
     con = sqlite3.connect(scanned / ".reelprov/ledger.db")
-    row = con.execute("SELECT project, seq, asset, kind, payload, actor, host, ts, prev_hash, entry_hash FROM ledger_entry ORDER BY seq DESC LIMIT 1").fetchone()
-    con.execute("INSERT INTO ledger_entry (project, seq, asset, kind, payload, actor, host, ts, prev_hash, entry_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (row[0], row[1] + 1, row[2], "deleted", '{"path":"b.png"}', "mallory", "evil", row[7], row[9], "0" * 64))
+    row = con.execute(
+        "SELECT project, seq, asset, kind, payload, actor, host, ts, prev_hash, entry_hash FROM ledger_entry ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    con.execute(
+        "INSERT INTO ledger_entry (project, seq, asset, kind, payload, actor, host, ts, prev_hash, entry_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            row[0],
+            row[1] + 1,
+            row[2],
+            "deleted",
+            '{"path":"b.png"}',
+            "mallory",
+            "evil",
+            row[7],
+            row[9],
+            "0" * 64,
+        ),
+    )
     con.commit()
     con.close()
     r = cli("verify", "--json", cwd=scanned)
@@ -108,7 +135,9 @@ def test_rebuild_reports_its_progress(scanned: Path) -> None:
     entries = p.reader.head(p.cfg.project_id)[0]
     p.close()
     assert len(proj.assets) == 3
-    assert seen == [("writing the tables", entries, entries)]  # fewer than 5,000 entries: no replay steps
+    assert seen == [
+        ("writing the tables", entries, entries)
+    ]  # fewer than 5,000 entries: no replay steps
 
 
 def _head(cli, root: Path) -> str:
@@ -116,7 +145,9 @@ def _head(cli, root: Path) -> str:
     return f"{head['seq']}:{head['hash'][:16]}"
 
 
-def test_an_anchor_kept_elsewhere_catches_history_cut_short_or_rewritten(cli, scanned: Path) -> None:
+def test_an_anchor_kept_elsewhere_catches_history_cut_short_or_rewritten(
+    cli, scanned: Path
+) -> None:
     """Whoever can write the database can recompute every hash; the head a report printed, kept
     elsewhere, is what shows that history before it is unchanged."""
     from reelprov.ledger.chain import entry_hash
@@ -141,16 +172,33 @@ def test_an_anchor_kept_elsewhere_catches_history_cut_short_or_rewritten(cli, sc
     # rewritten: an early entry edited and every hash after it recomputed (with no anchor file, the
     # chain alone cannot tell; the head given does)
     cfg = scanned / "reelprov.toml"
-    cfg.write_text(cfg.read_text().replace("auto_upgrade = true", 'auto_upgrade = true\nanchor_file = ""'))
+    cfg.write_text(
+        cfg.read_text().replace("auto_upgrade = true", 'auto_upgrade = true\nanchor_file = ""')
+    )
     anchor = _head(cli, scanned)
     con = sqlite3.connect(scanned / ".reelprov/ledger.db")
-    rows = con.execute("SELECT id, project, seq, asset, kind, payload, actor, host, ts FROM ledger_entry ORDER BY seq").fetchall()
+    rows = con.execute(
+        "SELECT id, project, seq, asset, kind, payload, actor, host, ts FROM ledger_entry ORDER BY seq"
+    ).fetchall()
     prev = con.execute("SELECT prev_hash FROM ledger_entry WHERE seq = 1").fetchone()[0]
     for id_, project, s, asset, kind, payload, actor, host, ts in rows:
         if s == 2:
             actor = "mallory"
-        h = entry_hash(project=project, seq=s, asset=asset, kind=kind, payload=payload, actor=actor, host=host, ts=ts, prev_hash=prev)
-        con.execute("UPDATE ledger_entry SET actor = ?, prev_hash = ?, entry_hash = ? WHERE id = ?", (actor, prev, h, id_))
+        h = entry_hash(
+            project=project,
+            seq=s,
+            asset=asset,
+            kind=kind,
+            payload=payload,
+            actor=actor,
+            host=host,
+            ts=ts,
+            prev_hash=prev,
+        )
+        con.execute(
+            "UPDATE ledger_entry SET actor = ?, prev_hash = ?, entry_hash = ? WHERE id = ?",
+            (actor, prev, h, id_),
+        )
         prev = h
     con.commit()
     con.close()

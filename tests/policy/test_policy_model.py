@@ -17,8 +17,12 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from tests.conftest import SAMPLES, run_cli
 
 # AI files (a generator's PNG text, a C2PA manifest) and one without evidence, in temp/ and final/.
-SOURCES = [SAMPLES / "generators/comfyui.png", SAMPLES / "generators/a1111_txt2img.png",
-           SAMPLES / "c2pa/firefly_ai.png", SAMPLES / "plain/no_metadata.png"]
+SOURCES = [
+    SAMPLES / "generators/comfyui.png",
+    SAMPLES / "generators/a1111_txt2img.png",
+    SAMPLES / "c2pa/firefly_ai.png",
+    SAMPLES / "plain/no_metadata.png",
+]
 PATHS = [f"{d}/{n}" for d in ("temp", "final") for n in ("a.png", "b.png", "c.png")]
 TAGS = ["story_relevant", "talent_likeness", "personal_data"]
 # a reviewer's name and reference: a change that clears an escalation needs both
@@ -76,7 +80,9 @@ class PolicyModel(RuleBasedStateMachine):
     def tag(self, data: st.DataObject, tag: str, add: bool) -> None:
         files = self._files()
         if files:
-            r = self.cli("tag" if add else "untag", data.draw(st.sampled_from(files)), "--tag", tag, *SIGNED)
+            r = self.cli(
+                "tag" if add else "untag", data.draw(st.sampled_from(files)), "--tag", tag, *SIGNED
+            )
             assert r.code == 0, r.err
 
     @rule(data=st.data(), stage=st.sampled_from(["temp", "final", "unassigned", None]))
@@ -87,18 +93,30 @@ class PolicyModel(RuleBasedStateMachine):
             args = ["--stage", stage] if stage else ["--clear-stage"]
             assert self.cli("tag", path, *args, *SIGNED).code == 0
 
-    @rule(data=st.data(), origin=st.sampled_from(["ai_generated", "human"]), tool=st.sampled_from(["Midjourney", "ElevenLabs", None]))
+    @rule(
+        data=st.data(),
+        origin=st.sampled_from(["ai_generated", "human"]),
+        tool=st.sampled_from(["Midjourney", "ElevenLabs", None]),
+    )
     def declare(self, data: st.DataObject, origin: str, tool: str | None) -> None:
         files = self._files()
         if files:
             args = ["--tool", tool] if tool and origin != "human" else []
-            assert self.cli("declare", data.draw(st.sampled_from(files)), "--origin", origin, *args, *SIGNED).code == 0
+            assert (
+                self.cli(
+                    "declare", data.draw(st.sampled_from(files)), "--origin", origin, *args, *SIGNED
+                ).code
+                == 0
+            )
 
     @rule(data=st.data(), name=st.sampled_from(["Reel 1", "Reel 2"]))
     def import_cut(self, data: st.DataObject, name: str) -> None:
         clips = data.draw(st.lists(st.sampled_from(PATHS), min_size=1, max_size=3, unique=True))
-        events = "".join(f"{i + 1:03d}  AX       V     C        00:00:00:00 00:00:01:00 01:00:{i:02d}:00 01:00:{i + 1:02d}:00\n"
-                         f"* SOURCE FILE: {self.root / clip}\n\n" for i, clip in enumerate(clips))
+        events = "".join(
+            f"{i + 1:03d}  AX       V     C        00:00:00:00 00:00:01:00 01:00:{i:02d}:00 01:00:{i + 1:02d}:00\n"
+            f"* SOURCE FILE: {self.root / clip}\n\n"
+            for i, clip in enumerate(clips)
+        )
         edl = self.tmp / "cut.edl"
         edl.write_text(f"TITLE: {name}\nFCM: NON-DROP FRAME\n\n{events}")
         assert self.cli("cut", "import", str(edl), "--name", name).code == 0
@@ -109,15 +127,32 @@ class PolicyModel(RuleBasedStateMachine):
 
     @rule(data=st.data(), verb=st.sampled_from(["approve", "reject", "waive"]))
     def decide(self, data: st.DataObject, verb: str) -> None:
-        flags = sorted(self.cli("flags", "--status", "open", "--json").json(), key=lambda f: (f["path"], f["rule"]))
+        flags = sorted(
+            self.cli("flags", "--status", "open", "--json").json(),
+            key=lambda f: (f["path"], f["rule"]),
+        )
         if flags:
             f = data.draw(st.sampled_from(flags))
-            r = self.cli(verb, str(f["id"]), "--by", "Legal", "--ref", "L-1", "--note", "model", "--sha256", f["sha256"][:12])
+            r = self.cli(
+                verb,
+                str(f["id"]),
+                "--by",
+                "Legal",
+                "--ref",
+                "L-1",
+                "--note",
+                "model",
+                "--sha256",
+                f["sha256"][:12],
+            )
             assert r.code == 0, r.err
 
     @rule(data=st.data())
     def revoke(self, data: st.DataObject) -> None:
-        flags = sorted(self.cli("flags", "--status", "decided", "--json").json(), key=lambda f: (f["path"], f["rule"]))
+        flags = sorted(
+            self.cli("flags", "--status", "decided", "--json").json(),
+            key=lambda f: (f["path"], f["rule"]),
+        )
         if flags:
             f = data.draw(st.sampled_from(flags))
             r = self.cli("revoke", str(f["id"]), "--by", "Legal", "--note", "model")
@@ -127,17 +162,29 @@ class PolicyModel(RuleBasedStateMachine):
     @invariant()
     def fresh_evaluation_changes_nothing(self) -> None:
         def flags() -> list[tuple[object, ...]]:
-            return sorted((f["id"], f["status"], f["sha256"], f["severity"], f["reason"]) for f in self.cli("flags", "--json").json())
+            return sorted(
+                (f["id"], f["status"], f["sha256"], f["severity"], f["reason"])
+                for f in self.cli("flags", "--json").json()
+            )
 
         before = flags()
         counts = self.cli("policy", "check", "--json").json()
-        assert (counts["raised"], counts["reopened"], counts["resolved"], counts["updated"]) == (0, 0, 0, 0), counts
+        assert (counts["raised"], counts["reopened"], counts["resolved"], counts["updated"]) == (
+            0,
+            0,
+            0,
+            0,
+        ), counts
         assert self.cli("db", "rebuild").code == 0
         after = flags()
         assert after == before
         assert self.cli("verify").code == 0
 
 
-PolicyModel.TestCase.settings = settings(max_examples=12, stateful_step_count=14, deadline=None,
-                                         suppress_health_check=[HealthCheck.too_slow])
+PolicyModel.TestCase.settings = settings(
+    max_examples=12,
+    stateful_step_count=14,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 test_flags_kept_up_to_date_equal_a_fresh_evaluation = PolicyModel.TestCase

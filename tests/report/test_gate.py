@@ -51,7 +51,9 @@ def test_every_status_severity_origin_and_stage_combination(cli, show_root: Path
     write_png(show_root / "final/gone.png", color=(250, 1, 1))  # deleted below: its flags resolve
     assert cli("scan", cwd=show_root).code == 0
     for origin in ("ai_composite", "ai_enhanced", "human"):
-        r = cli("declare", f"**/{origin}_*.png", "--origin", origin, "--by", "vendor", cwd=show_root)
+        r = cli(
+            "declare", f"**/{origin}_*.png", "--origin", origin, "--by", "vendor", cwd=show_root
+        )
         assert r.code == 0, r.err
     (show_root / "final/gone.png").unlink()
     assert cli("scan", cwd=show_root).code == 0
@@ -65,11 +67,27 @@ def test_every_status_severity_origin_and_stage_combination(cli, show_root: Path
         copy = int(f["path"].rsplit("_", 1)[1].split(".")[0])
         action = DECISIONS[copy]
         if action != "open":
-            r = cli(action, str(f["id"]), "--by", "J. Park", "--ref", "LEGAL-1", "--note", "seen", cwd=show_root)
+            r = cli(
+                action,
+                str(f["id"]),
+                "--by",
+                "J. Park",
+                "--ref",
+                "LEGAL-1",
+                "--note",
+                "seen",
+                cwd=show_root,
+            )
             assert r.code == 0, r.err
-        expected[f["id"]] = ({"open": "open", "approve": "approved", "reject": "rejected", "waive": "waived"}[action],
-                             f["severity"])
-    assert len(expected) == len(ORIGINS) * len(STAGES) * len(DECISIONS) * len(SEVERITIES) + len(SEVERITIES)
+        expected[f["id"]] = (
+            {"open": "open", "approve": "approved", "reject": "rejected", "waive": "waived"}[
+                action
+            ],
+            f["severity"],
+        )
+    assert len(expected) == len(ORIGINS) * len(STAGES) * len(DECISIONS) * len(SEVERITIES) + len(
+        SEVERITIES
+    )
     from reelprov.project import Project
     from reelprov.report.gate import check
 
@@ -77,10 +95,18 @@ def test_every_status_severity_origin_and_stage_combination(cli, show_root: Path
     try:
         for level in SEVERITIES:
             verdict = check(p, level)
-            want = {fid for fid, (status, sev) in expected.items()
-                    if status in ("open", "rejected") and SEVERITIES.index(sev) >= SEVERITIES.index(level)}
-            assert {b.id for b in verdict.blockers} == want and verdict.blocking_count == len(want), level
-            assert not verdict.cleared and verdict.line().startswith(f"NOT CLEARED: {len(want)} blocking at {level}")
+            want = {
+                fid
+                for fid, (status, sev) in expected.items()
+                if status in ("open", "rejected")
+                and SEVERITIES.index(sev) >= SEVERITIES.index(level)
+            }
+            assert {b.id for b in verdict.blockers} == want and verdict.blocking_count == len(
+                want
+            ), level
+            assert not verdict.cleared and verdict.line().startswith(
+                f"NOT CLEARED: {len(want)} blocking at {level}"
+            )
             # every origin and every stage has a blocking flag at every level
             blocked = {b.path for b in verdict.blockers}
             assert {p_.split("/")[-1].rsplit("_", 1)[0] for p_ in blocked} == set(ORIGINS)
@@ -92,8 +118,11 @@ def test_every_status_severity_origin_and_stage_combination(cli, show_root: Path
         r = cli("report", "--fail-on", level, "--format", "json", "--output", "-", cwd=show_root)
         assert r.code == 1 and r.err.startswith("NOT CLEARED"), r.err
         gate = r.json()["gate"]
-        assert {b["id"] for b in gate["blocking"]} == {fid for fid, (st, sev) in expected.items()
-                                                         if st in ("open", "rejected") and SEVERITIES.index(sev) >= SEVERITIES.index(level)}
+        assert {b["id"] for b in gate["blocking"]} == {
+            fid
+            for fid, (st, sev) in expected.items()
+            if st in ("open", "rejected") and SEVERITIES.index(sev) >= SEVERITIES.index(level)
+        }
 
 
 def _ai_file(cli, root: Path, rel: str, color: tuple[int, int, int] = (1, 2, 3)) -> None:
@@ -105,44 +134,95 @@ def test_a_rejected_review_flag_blocks_and_is_listed_in_every_format(cli, show_r
     """Seen: rejecting the only (review) flag made it vanish from every report format, and
     `report --fail-on review` exited 0."""
     cfg = show_root / "reelprov.toml"
-    cfg.write_text(cfg.read_text().replace('approved_tools = ["Adobe Firefly"]', 'approved_tools = ["Stable Diffusion"]'))
+    cfg.write_text(
+        cfg.read_text().replace(
+            'approved_tools = ["Adobe Firefly"]', 'approved_tools = ["Stable Diffusion"]'
+        )
+    )
     _ai_file(cli, show_root, "final/castle.png")
     [flag] = cli("flags", "--json", cwd=show_root).json()
     assert flag["severity"] == "review"
-    assert cli("reject", str(flag["id"]), "--by", "J. Park", "--note", "replace with a practical", cwd=show_root).code == 0
+    assert (
+        cli(
+            "reject",
+            str(flag["id"]),
+            "--by",
+            "J. Park",
+            "--note",
+            "replace with a practical",
+            cwd=show_root,
+        ).code
+        == 0
+    )
     r = cli("report", "--fail-on", "review", "--format", "md", "--output", "-", cwd=show_root)
     assert r.code == 1, r.err
     assert f"#{flag['id']} review/rejected final/castle.png" in r.err
-    assert "**NOT CLEARED: 1 blocking at review**" in r.out and "## Rejected: must be replaced (1)" in r.out
+    assert (
+        "**NOT CLEARED: 1 blocking at review**" in r.out
+        and "## Rejected: must be replaced (1)" in r.out
+    )
     data = cli("report", "--format", "json", "--output", "-", cwd=show_root).json()
     rejected = next(s for s in data["sections"] if s["id"] == "rejected")["rows"]
-    assert [(r_["path"], r_["flags"][0]["status"], r_["flags"][0]["decided_by"]) for r_ in rejected] == [
-        ("final/castle.png", "rejected", "J. Park")]
-    rows = list(csv.DictReader(io.StringIO(cli("report", "--format", "csv", "--output", "-", cwd=show_root).out)))
-    assert [(x["section"], x["path"]) for x in rows if "rejected" in x["flags"]] == [("rejected", "final/castle.png")]
+    assert [
+        (r_["path"], r_["flags"][0]["status"], r_["flags"][0]["decided_by"]) for r_ in rejected
+    ] == [("final/castle.png", "rejected", "J. Park")]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(cli("report", "--format", "csv", "--output", "-", cwd=show_root).out)
+        )
+    )
+    assert [(x["section"], x["path"]) for x in rows if "rejected" in x["flags"]] == [
+        ("rejected", "final/castle.png")
+    ]
     # at escalate the rejection of a review flag does not block; nothing else does either
-    assert cli("report", "--fail-on", "escalate", "--format", "json", "--output", "-", cwd=show_root).code == 0
+    assert (
+        cli(
+            "report", "--fail-on", "escalate", "--format", "json", "--output", "-", cwd=show_root
+        ).code
+        == 0
+    )
 
 
 def test_a_decision_on_a_file_that_is_not_ai_is_in_the_report(cli, show_root: Path) -> None:
     """Seen: an integrity flag on a file declared human whose metadata says AI, waived with --ref,
     appeared in no report format."""
     _ai_file(cli, show_root, "temp/refs/ref.png")
-    assert cli("declare", "temp/refs/ref.png", "--origin", "human", "--by", "vendor", cwd=show_root).code == 0
+    assert (
+        cli(
+            "declare", "temp/refs/ref.png", "--origin", "human", "--by", "vendor", cwd=show_root
+        ).code
+        == 0
+    )
     flags = cli("flags", "--json", cwd=show_root).json()
     integrity = [f for f in flags if f["rule"] == "integrity.declared_human_against_file"]
     assert len(integrity) == 1 and integrity[0]["status"] == "open"
-    r = cli("waive", str(integrity[0]["id"]), "--by", "Legal", "--ref", "LEGAL-9", "--note", "photo of a print", cwd=show_root)
+    r = cli(
+        "waive",
+        str(integrity[0]["id"]),
+        "--by",
+        "Legal",
+        "--ref",
+        "LEGAL-9",
+        "--note",
+        "photo of a print",
+        cwd=show_root,
+    )
     assert r.code == 0, r.err
     data = cli("report", "--format", "json", "--output", "-", cwd=show_root).json()
     approved = next(s for s in data["sections"] if s["id"] == "approved")["rows"]
-    assert [(a["path"], a["flags"][0]["ref"], a["flags"][0]["decided_severity"]) for a in approved] == [
-        ("temp/refs/ref.png", "LEGAL-9", "escalate")]
+    assert [
+        (a["path"], a["flags"][0]["ref"], a["flags"][0]["decided_severity"]) for a in approved
+    ] == [("temp/refs/ref.png", "LEGAL-9", "escalate")]
     md = cli("report", "--format", "md", "--output", "-", cwd=show_root).out
-    assert "temp/refs/ref.png" in md.split("## Approved and waived (1)")[1].split("## ")[0] and "LEGAL-9" in md
+    assert (
+        "temp/refs/ref.png" in md.split("## Approved and waived (1)")[1].split("## ")[0]
+        and "LEGAL-9" in md
+    )
 
 
-def test_clearing_an_escalation_by_a_change_needs_a_name_and_a_reference_and_is_audited(cli, show_root: Path) -> None:
+def test_clearing_an_escalation_by_a_change_needs_a_name_and_a_reference_and_is_audited(
+    cli, show_root: Path
+) -> None:
     """Seen: `untag story_relevant` or `tag --stage temp` quietly resolved an escalate flag with no
     one named and nothing in the report."""
     _ai_file(cli, show_root, "final/props/knife.png")
@@ -150,13 +230,29 @@ def test_clearing_an_escalation_by_a_change_needs_a_name_and_a_reference_and_is_
     esc = [f for f in cli("flags", "--json", cwd=show_root).json() if f["severity"] == "escalate"]
     assert len(esc) == 1
     head = _head(cli, show_root)
-    for args in (("untag", "final/props/knife.png", "--tag", "story_relevant"),
-                 ("tag", "final/props/knife.png", "--stage", "temp"),
-                 ("untag", "final/props/knife.png", "--tag", "story_relevant", "--by", "A. Editor")):
+    for args in (
+        ("untag", "final/props/knife.png", "--tag", "story_relevant"),
+        ("tag", "final/props/knife.png", "--stage", "temp"),
+        ("untag", "final/props/knife.png", "--tag", "story_relevant", "--by", "A. Editor"),
+    ):
         r = cli(*args, cwd=show_root)
-        assert r.code == 2 and f"would resolve flag {esc[0]['id']} (escalate/open" in r.err and "--ref" in r.err, (args, r.err)
+        assert (
+            r.code == 2
+            and f"would resolve flag {esc[0]['id']} (escalate/open" in r.err
+            and "--ref" in r.err
+        ), (args, r.err)
     assert _head(cli, show_root) == head  # nothing recorded
-    r = cli("untag", "final/props/knife.png", "--tag", "story_relevant", "--by", "A. Editor", "--ref", "NFX-12", cwd=show_root)
+    r = cli(
+        "untag",
+        "final/props/knife.png",
+        "--tag",
+        "story_relevant",
+        "--by",
+        "A. Editor",
+        "--ref",
+        "NFX-12",
+        cwd=show_root,
+    )
     assert r.code == 0, r.err
     data = cli("report", "--format", "json", "--output", "-", cwd=show_root).json()
     audit = next(s for s in data["sections"] if s["id"] == "audit")["rows"]
@@ -167,16 +263,27 @@ def test_clearing_an_escalation_by_a_change_needs_a_name_and_a_reference_and_is_
     assert "removing the tag story_relevant" in step["why"] and step["at"]
     # a project may let such changes through: still recorded, with who
     cfg = show_root / "reelprov.toml"
-    cfg.write_text(cfg.read_text().replace("require_ref_to_clear = true", "require_ref_to_clear = false"))
+    cfg.write_text(
+        cfg.read_text().replace("require_ref_to_clear = true", "require_ref_to_clear = false")
+    )
     assert cli("tag", "final/props/knife.png", "--tag", "key_creative", cwd=show_root).code == 0
     assert cli("tag", "final/props/knife.png", "--stage", "temp", cwd=show_root).code == 0
-    [f] = [f for f in cli("flags", "--json", cwd=show_root).json() if f["rule"] == "creative.ai_key_creative"]
+    [f] = [
+        f
+        for f in cli("flags", "--json", cwd=show_root).json()
+        if f["rule"] == "creative.ai_key_creative"
+    ]
     assert f["status"] == "resolved"
     r = cli("flags", str(f["id"]), cwd=show_root)
-    assert "resolved: no longer headed to screen (stage temp, in no current cut) (setting the stage to temp) by tester" in r.out
+    assert (
+        "resolved: no longer headed to screen (stage temp, in no current cut) (setting the stage to temp) by tester"
+        in r.out
+    )
 
 
-def test_a_decision_at_review_does_not_cover_the_flag_raised_to_escalate(cli, show_root: Path) -> None:
+def test_a_decision_at_review_does_not_cover_the_flag_raised_to_escalate(
+    cli, show_root: Path
+) -> None:
     """Seen: lower a rule's severity in the project policy, approve without a reference, restore the
     policy: the flag stayed approved with no reference."""
     from importlib import resources
@@ -187,14 +294,22 @@ def test_a_decision_at_review_does_not_cover_the_flag_raised_to_escalate(cli, sh
     cfg.write_text(cfg.read_text().replace('# file = "policy.toml"', 'file = "policy.toml"'))
     _ai_file(cli, show_root, "final/props/knife.png")
     assert cli("tag", "final/props/knife.png", "--tag", "key_creative", cwd=show_root).code == 0
-    [esc] = [f for f in cli("flags", "--json", cwd=show_root).json() if f["rule"] == "creative.ai_key_creative"]
+    [esc] = [
+        f
+        for f in cli("flags", "--json", cwd=show_root).json()
+        if f["rule"] == "creative.ai_key_creative"
+    ]
     assert esc["severity"] == "escalate"
-    lowered = default.replace('id = "creative.ai_key_creative"\narea = "creative_output"\nseverity = "escalate"',
-                              'id = "creative.ai_key_creative"\narea = "creative_output"\nseverity = "review"')
+    lowered = default.replace(
+        'id = "creative.ai_key_creative"\narea = "creative_output"\nseverity = "escalate"',
+        'id = "creative.ai_key_creative"\narea = "creative_output"\nseverity = "review"',
+    )
     assert lowered != default
     (show_root / "policy.toml").write_text(lowered)
     assert cli("policy", "check", cwd=show_root).code == 0
-    assert cli("approve", str(esc["id"]), "--by", "Someone", cwd=show_root).code == 0  # no --ref needed at review
+    assert (
+        cli("approve", str(esc["id"]), "--by", "Someone", cwd=show_root).code == 0
+    )  # no --ref needed at review
     (show_root / "policy.toml").write_text(default)
     assert cli("policy", "check", cwd=show_root).code == 0
     f = cli("flags", str(esc["id"]), "--json", cwd=show_root).json()
@@ -219,21 +334,35 @@ def test_report_verdict_line_in_a_real_browser(cli, show_root: Path, tmp_path: P
     assert 'data-cleared="false"' in verdict and "NOT CLEARED: 2 blocking at review" in verdict
     assert dom.index('id="verdict"') < dom.index("<h1>")  # at the very top
     for f in cli("flags", "--json", cwd=show_root).json():
-        assert cli("approve", str(f["id"]), "--by", "J. Park", "--ref", "L-1", cwd=show_root).code == 0
+        assert (
+            cli("approve", str(f["id"]), "--by", "J. Park", "--ref", "L-1", cwd=show_root).code == 0
+        )
     assert cli("report", "--output", str(out), cwd=show_root).code == 0
     dom = _dom(out, tmp_path)
     head = cli("verify", "--json", cwd=show_root).json()["head"]
     verdict = dom.split('<div id="verdict"', 1)[1].split("</div>", 1)[0]
-    assert 'data-cleared="true"' in verdict and f"CLEARED at ledger #{head['seq']} {head['hash'][:16]} (checked at review)" in verdict
+    assert (
+        'data-cleared="true"' in verdict
+        and f"CLEARED at ledger #{head['seq']} {head['hash'][:16]} (checked at review)" in verdict
+    )
 
 
-def test_the_gate_rehashes_approved_files_a_same_size_same_time_swap_is_caught(cli, show_root: Path) -> None:
+def test_the_gate_rehashes_approved_files_a_same_size_same_time_swap_is_caught(
+    cli, show_root: Path
+) -> None:
     """Content swapped with the same size and modification time (touch -r) passed scan and the
     gate; the gate re-hashes what an approval rests on."""
     _ai_file(cli, show_root, "final/castle.png")
     for f in cli("flags", "--json", cwd=show_root).json():
-        assert cli("approve", str(f["id"]), "--by", "J. Park", "--ref", "L-1", cwd=show_root).code == 0
-    assert cli("report", "--fail-on", "review", "--format", "json", "--output", "-", cwd=show_root).code == 0
+        assert (
+            cli("approve", str(f["id"]), "--by", "J. Park", "--ref", "L-1", cwd=show_root).code == 0
+        )
+    assert (
+        cli(
+            "report", "--fail-on", "review", "--format", "json", "--output", "-", cwd=show_root
+        ).code
+        == 0
+    )
     path = show_root / "final/castle.png"
     st = path.stat()
     data = bytearray(path.read_bytes())
@@ -241,7 +370,11 @@ def test_the_gate_rehashes_approved_files_a_same_size_same_time_swap_is_caught(c
     path.write_bytes(bytes(data))
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     r = cli("report", "--fail-on", "review", "--format", "json", "--output", "-", cwd=show_root)
-    assert r.code == 1 and "CHANGED: final/castle.png" in r.err and "1 file changed since recorded" in r.err
+    assert (
+        r.code == 1
+        and "CHANGED: final/castle.png" in r.err
+        and "1 file changed since recorded" in r.err
+    )
     path.unlink()
     path.symlink_to("/etc/hostname")
     r = cli("report", "--fail-on", "review", "--format", "json", "--output", "-", cwd=show_root)
@@ -251,20 +384,49 @@ def test_the_gate_rehashes_approved_files_a_same_size_same_time_swap_is_caught(c
 def test_no_verify_cannot_clear(cli, show_root: Path) -> None:
     write_png(show_root / "final/plate.png", color=(5, 5, 5))
     assert cli("scan", cwd=show_root).code == 0
-    assert cli("report", "--fail-on", "review", "--format", "json", "--output", "-", cwd=show_root).code == 0
-    r = cli("report", "--fail-on", "review", "--no-verify", "--format", "json", "--output", "-", cwd=show_root)
+    assert (
+        cli(
+            "report", "--fail-on", "review", "--format", "json", "--output", "-", cwd=show_root
+        ).code
+        == 0
+    )
+    r = cli(
+        "report",
+        "--fail-on",
+        "review",
+        "--no-verify",
+        "--format",
+        "json",
+        "--output",
+        "-",
+        cwd=show_root,
+    )
     assert r.code == 1 and "not checked (--no-verify)" in r.err
 
 
 def test_the_pre_delivery_hook_uses_the_gate_at_review_by_default(cli, show_root: Path) -> None:
     cfg = show_root / "reelprov.toml"
-    cfg.write_text(cfg.read_text().replace('approved_tools = ["Adobe Firefly"]', 'approved_tools = ["Stable Diffusion"]'))
+    cfg.write_text(
+        cfg.read_text().replace(
+            'approved_tools = ["Adobe Firefly"]', 'approved_tools = ["Stable Diffusion"]'
+        )
+    )
     _ai_file(cli, show_root, "final/castle.png")
     [flag] = cli("flags", "--json", cwd=show_root).json()
     cli("reject", str(flag["id"]), "--by", "J. Park", cwd=show_root)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    hook = subprocess.run([str(REPO / "hooks/pre-delivery"), str(show_root)], capture_output=True, text=True, env=env, timeout=120)
-    assert hook.returncode == 1 and "DELIVERY BLOCKED" in hook.stderr and "review/rejected" in hook.stderr
+    hook = subprocess.run(
+        [str(REPO / "hooks/pre-delivery"), str(show_root)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert (
+        hook.returncode == 1
+        and "DELIVERY BLOCKED" in hook.stderr
+        and "review/rejected" in hook.stderr
+    )
 
 
 def test_non_media_files_are_listed_apart_never_as_unknown_on_screen(cli, show_root: Path) -> None:
@@ -274,8 +436,12 @@ def test_non_media_files_are_listed_apart_never_as_unknown_on_screen(cli, show_r
     (show_root / "final/plates.md5").write_text("d41d8cd98f00b204e9800998ecf8427e  plate.png\n")
     assert cli("scan", cwd=show_root).code == 0
     kinds = {a["path"]: a["media_kind"] for a in cli("ls", "--json", cwd=show_root).json()}
-    assert kinds == {"final/comp.nk": "other", "final/notes.pdf": "document", "final/plate.png": "image",
-                     "final/plates.md5": "other"}
+    assert kinds == {
+        "final/comp.nk": "other",
+        "final/notes.pdf": "document",
+        "final/plate.png": "image",
+        "final/plates.md5": "other",
+    }
     data = cli("report", "--format", "json", "--output", "-", cwd=show_root).json()
     sec = {s["id"]: [r["path"] for r in s["rows"]] for s in data["sections"]}
     assert sec["unknown_on_screen"] == ["final/plate.png"]
@@ -283,7 +449,9 @@ def test_non_media_files_are_listed_apart_never_as_unknown_on_screen(cli, show_r
 
 
 @pytest.mark.parametrize("plant", ["tmp", "target"])
-def test_writing_the_report_never_follows_a_planted_symlink(cli, show_root: Path, tmp_path: Path, plant: str) -> None:
+def test_writing_the_report_never_follows_a_planted_symlink(
+    cli, show_root: Path, tmp_path: Path, plant: str
+) -> None:
     victim = tmp_path / "authorized_keys"
     victim.write_text("ssh-ed25519 AAAA keep\n")
     link = show_root / (".report.html.tmp" if plant == "tmp" else "report.html")
@@ -293,32 +461,58 @@ def test_writing_the_report_never_follows_a_planted_symlink(cli, show_root: Path
     assert (show_root / "report.html").is_file() and not (show_root / "report.html").is_symlink()
 
 
-def test_on_screen_inventory_per_cut_in_timeline_order_a_shot_as_one_row(cli, show_root: Path) -> None:
+def test_on_screen_inventory_per_cut_in_timeline_order_a_shot_as_one_row(
+    cli, show_root: Path
+) -> None:
     for n in range(1001, 1011):  # an AI comp, ten frames
-        write_png(show_root / f"final/vfx/sh010/sh010_comp.{n}.png", {"parameters": SD_PARAMS}, color=(n % 256, 3, 3))
+        write_png(
+            show_root / f"final/vfx/sh010/sh010_comp.{n}.png",
+            {"parameters": SD_PARAMS},
+            color=(n % 256, 3, 3),
+        )
     write_png(show_root / "final/plates/plate.png", color=(9, 9, 9))  # unknown origin
     write_png(show_root / "final/plates/human.png", color=(8, 8, 8))
     assert cli("scan", cwd=show_root).code == 0
-    assert cli("declare", "final/plates/human.png", "--origin", "human", "--by", "DIT", cwd=show_root).code == 0
+    assert (
+        cli(
+            "declare", "final/plates/human.png", "--origin", "human", "--by", "DIT", cwd=show_root
+        ).code
+        == 0
+    )
     edl = show_root / "r1.edl"
-    edl.write_text("TITLE: R1\nFCM: NON-DROP FRAME\n\n"
-                   "001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
-                   "* FROM CLIP NAME: human.png\n\n"
-                   "002  AX       V     C        00:00:00:00 00:00:00:10 01:00:01:00 01:00:01:10\n"
-                   "* FROM CLIP NAME: sh010_comp.[1001-1010].png\n\n"
-                   "003  AX       V     C        00:00:00:00 00:00:02:00 01:00:01:10 01:00:03:10\n"
-                   "* FROM CLIP NAME: plate.png\n")
+    edl.write_text(
+        "TITLE: R1\nFCM: NON-DROP FRAME\n\n"
+        "001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
+        "* FROM CLIP NAME: human.png\n\n"
+        "002  AX       V     C        00:00:00:00 00:00:00:10 01:00:01:00 01:00:01:10\n"
+        "* FROM CLIP NAME: sh010_comp.[1001-1010].png\n\n"
+        "003  AX       V     C        00:00:00:00 00:00:02:00 01:00:01:10 01:00:03:10\n"
+        "* FROM CLIP NAME: plate.png\n"
+    )
     r = cli("cut", "import", str(edl), "--name", "Reel 1", cwd=show_root)
     assert r.code == 0, r.err
     data = cli("report", "--format", "json", "--output", "-", cwd=show_root).json()
     [cut] = data["cuts"]
     assert cut["name"] == "Reel 1" and cut["events"] == 3
     assert [(e["record_in"], e["files"], e["origins"]) for e in cut["rows"]] == [
-        ("01:00:01:00", 10, {"ai_generated": 10}), ("01:00:01:10", 1, {"unknown": 1})]
-    assert cut["rows"][0]["flags"] == {"review open": 20} and cut["rows"][0]["frames"] == "1001-1010"
+        ("01:00:01:00", 10, {"ai_generated": 10}),
+        ("01:00:01:10", 1, {"unknown": 1}),
+    ]
+    assert (
+        cut["rows"][0]["flags"] == {"review open": 20} and cut["rows"][0]["frames"] == "1001-1010"
+    )
     md = cli("report", "--format", "md", "--output", "-", cwd=show_root).out
     inv = md.split("## On screen in Reel 1 (2 of 3 events: AI or unknown origin)")[1]
-    assert "| 01:00:01:00 | 01:00:01:10 | V | final/vfx/sh010/sh010_comp.####.png (10 files: 1001-1010) | ai_generated | review open x20 |" in inv
-    rows = list(csv.DictReader(io.StringIO(cli("report", "--format", "csv", "--output", "-", cwd=show_root).out)))
+    assert (
+        "| 01:00:01:00 | 01:00:01:10 | V | final/vfx/sh010/sh010_comp.####.png (10 files: 1001-1010) | ai_generated | review open x20 |"
+        in inv
+    )
+    rows = list(
+        csv.DictReader(
+            io.StringIO(cli("report", "--format", "csv", "--output", "-", cwd=show_root).out)
+        )
+    )
     assert [x["path"] for x in rows if x["section"] == "cut:Reel 1"] == [
-        "final/vfx/sh010/sh010_comp.####.png (10 files: 1001-1010)", "final/plates/plate.png"]
+        "final/vfx/sh010/sh010_comp.####.png (10 files: 1001-1010)",
+        "final/plates/plate.png",
+    ]

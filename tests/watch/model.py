@@ -24,7 +24,6 @@ SIDECAR = ".reelprov.json"  # a vendor's declaration next to a file: NAME.png.re
 DECLARED = '{"reelprov_declaration": 1, "origin": "ai_composite", "tool": "Runway Gen-4"}\n'
 
 
-
 @dataclass
 class Outcome:
     seed: int
@@ -53,7 +52,9 @@ def _one_op(root: Path, rng: random.Random, base: bytes, files: list[str]) -> st
     free = [x for x in PATHS if x not in files]
 
     def content() -> bytes:
-        return base + f"\n{rng.randint(0, 8)}".encode()  # one of 9 contents: copies and repeats happen
+        return (
+            base + f"\n{rng.randint(0, 8)}".encode()
+        )  # one of 9 contents: copies and repeats happen
 
     if op == "create" and free:
         dst = rng.choice(free)
@@ -68,7 +69,9 @@ def _one_op(root: Path, rng: random.Random, base: bytes, files: list[str]) -> st
         src, dst = rng.choice(files), rng.choice(free)
         (root / dst).parent.mkdir(parents=True, exist_ok=True)
         if op == "copy":
-            shutil.copy2(root / src, root / dst)  # keeps the modification time, as Finder and rsync -a do
+            shutil.copy2(
+                root / src, root / dst
+            )  # keeps the modification time, as Finder and rsync -a do
         else:
             (root / src).rename(root / dst)
         return f"{op} {src} {dst}"
@@ -104,7 +107,9 @@ def _one_op(root: Path, rng: random.Random, base: bytes, files: list[str]) -> st
     return None
 
 
-def run_model(seed: int, rounds: int, *, polling: bool = False, converge_s: float = 15.0) -> Outcome:
+def run_model(
+    seed: int, rounds: int, *, polling: bool = False, converge_s: float = 15.0
+) -> Outcome:
     from reelprov.assets import list_assets
     from reelprov.ledger.verify import verify
     from reelprov.project import init_project
@@ -122,7 +127,9 @@ def run_model(seed: int, rounds: int, *, polling: bool = False, converge_s: floa
     t.start()
     try:
         deadline = time.monotonic() + 20
-        while not (w.observer is not None and w.state.reconciled_at) and time.monotonic() < deadline:
+        while (
+            not (w.observer is not None and w.state.reconciled_at) and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
         for out.rounds in range(1, rounds + 1):
             for _ in range(rng.randint(1, 12)):
@@ -144,11 +151,13 @@ def run_model(seed: int, rounds: int, *, polling: bool = False, converge_s: floa
                     break
                 time.sleep(0.1)
             if got != want or seen != origins:
-                out.problem = (f"after {converge_s:.0f} s the ledger still differs from the tree: only on disk "
-                               f"{sorted(set(want) - set(got))}, only in the ledger {sorted(set(got) - set(want))}, "
-                               f"other content {sorted(p for p in want if p in got and want[p] != got[p])}, other "
-                               f"origin {sorted(p for p in origins if p in seen and origins[p] != seen[p])}; "
-                               f"last operations {out.ops[-15:]}")
+                out.problem = (
+                    f"after {converge_s:.0f} s the ledger still differs from the tree: only on disk "
+                    f"{sorted(set(want) - set(got))}, only in the ledger {sorted(set(got) - set(want))}, "
+                    f"other content {sorted(p for p in want if p in got and want[p] != got[p])}, other "
+                    f"origin {sorted(p for p in origins if p in seen and origins[p] != seen[p])}; "
+                    f"last operations {out.ops[-15:]}"
+                )
                 break
             res = verify(project.ledger)
             if not res.ok:

@@ -14,7 +14,9 @@ def test_network_mount_is_polled(project, monkeypatch: pytest.MonkeyPatch) -> No
     assert daemon.Watcher(project).choose_backend() == "polling"
 
 
-def test_small_inotify_limit_says_so_and_polls(project, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_small_inotify_limit_says_so_and_polls(
+    project, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     for i in range(5):
         (project.root / f"d{i}").mkdir()
     monkeypatch.setattr(daemon, "mount_fstype", lambda _p, *_a: "ext4")

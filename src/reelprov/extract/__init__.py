@@ -62,8 +62,13 @@ class Specs:
 def evidence(source: str, kind: str, origin: str | None, tool: str | None, detail: str) -> Evidence:
     """One evidence item as stored in the ledger and shown in asset JSON. What came out of the
     file is made printable: no control character a terminal would act on reaches the ledger."""
-    return {"source": printable(source), "kind": kind, "origin": origin, "tool": printable(tool) if tool else tool,
-            "detail": printable(detail[:500])}
+    return {
+        "source": printable(source),
+        "kind": kind,
+        "origin": origin,
+        "tool": printable(tool) if tool else tool,
+        "detail": printable(detail[:500]),
+    }
 
 
 def unreadable(source: str, exc: BaseException | str) -> Evidence:
@@ -99,8 +104,14 @@ _fallback: list[object] = []
 _LIBRARIES = r"(PIL|mutagen)\b"  # whose warnings are about the file being read
 
 
-def _show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-          file: object = None, line: str | None = None) -> None:
+def _show(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
     sink = getattr(_SINK, "items", None)
     if sink is None:
         _fallback[0](message, category, filename, lineno, file, line)  # type: ignore[operator]
@@ -113,8 +124,10 @@ def _capture_warnings() -> None:
     if warnings.showwarning is not _show:
         _fallback[:] = [warnings.showwarning]
         warnings.showwarning = _show
-    if not any(f[0] == "always" and f[2] is UserWarning and f[3] is not None and f[3].pattern == _LIBRARIES
-               for f in warnings.filters[:1]):
+    if not any(
+        f[0] == "always" and f[2] is UserWarning and f[3] is not None and f[3].pattern == _LIBRARIES
+        for f in warnings.filters[:1]
+    ):
         # every occurrence, not once per code location: two damaged files each get their own row
         warnings.filterwarnings("always", category=UserWarning, module=_LIBRARIES)
 
@@ -133,7 +146,10 @@ def run_extractors(ctx: Context) -> ExtractResult:
             out.evidence.append(unreadable(impl.plugin_name, exc))
             continue
         finally:
-            out.evidence.extend(evidence(impl.plugin_name, "error", None, None, f"while reading: {w}") for w in _SINK.items[:5])
+            out.evidence.extend(
+                evidence(impl.plugin_name, "error", None, None, f"while reading: {w}")
+                for w in _SINK.items[:5]
+            )
             _SINK.items = None
         if res is None:
             continue
@@ -143,8 +159,14 @@ def run_extractors(ctx: Context) -> ExtractResult:
     return out
 
 
-def examine(path: str, rel: str, *, trust_anchors: str | None = None, sidecars: bool = True,
-            unread: str | None = None) -> dict[str, Any]:
+def examine(
+    path: str,
+    rel: str,
+    *,
+    trust_anchors: str | None = None,
+    sidecars: bool = True,
+    unread: str | None = None,
+) -> dict[str, Any]:
     """Hash, sniff and extract one file. Returns a plain dict (it crosses process boundaries).
     UNREAD: hash and sniff only, no extractor runs, and this says why (reading it crashed the
     process that read it)."""
@@ -152,12 +174,21 @@ def examine(path: str, rel: str, *, trust_anchors: str | None = None, sidecars: 
     mt, mismatch = media_type(os.path.basename(path), dig.head)
     if unread is not None:
         # Credentials that could not be read cannot be trusted: their state is invalid, not absent.
-        res = ExtractResult([evidence("reelprov", "error", None, None, unread)],
-                            {"present": True, "state": "invalid"} if dig.c2pa_marker else None)
+        res = ExtractResult(
+            [evidence("reelprov", "error", None, None, unread)],
+            {"present": True, "state": "invalid"} if dig.c2pa_marker else None,
+        )
     else:
         ctx = Context(
-            path=Path(path), rel=rel, media_type=mt, head=dig.head, size=dig.size,
-            c2pa_marker=dig.c2pa_marker, tools=tool_table(), trust_anchors=trust_anchors, sidecars=sidecars,
+            path=Path(path),
+            rel=rel,
+            media_type=mt,
+            head=dig.head,
+            size=dig.size,
+            c2pa_marker=dig.c2pa_marker,
+            tools=tool_table(),
+            trust_anchors=trust_anchors,
+            sidecars=sidecars,
             data=dig.data,
         )
         res = run_extractors(ctx)
@@ -165,8 +196,17 @@ def examine(path: str, rel: str, *, trust_anchors: str | None = None, sidecars: 
     if dig.size == 0:
         ev.insert(0, evidence("file", "error", None, None, "empty file (0 bytes): nothing to read"))
     if dig.growing:
-        ev.insert(0, evidence("file", "error", None, None, "the file changed while it was read (still being written?): "
-                                                           "this hash may be of part of it; the next scan or the watcher reads it again"))
+        ev.insert(
+            0,
+            evidence(
+                "file",
+                "error",
+                None,
+                None,
+                "the file changed while it was read (still being written?): "
+                "this hash may be of part of it; the next scan or the watcher reads it again",
+            ),
+        )
     if mismatch:
         ev.insert(0, evidence("file", "error", None, None, mismatch))
     return {
@@ -213,7 +253,14 @@ def _bounded(items: list[Evidence]) -> list[Evidence]:
             break
         keep.add(i)
     kept = [e for i, e in enumerate(out) if i in keep]
-    kept.append(evidence("file", "error", None, None,
-                         f"{len(out) - len(kept)} more evidence items not kept (at most {MAX_EVIDENCE} per file): "
-                         f"an unusual file, possibly made to bloat the ledger"))
+    kept.append(
+        evidence(
+            "file",
+            "error",
+            None,
+            None,
+            f"{len(out) - len(kept)} more evidence items not kept (at most {MAX_EVIDENCE} per file): "
+            f"an unusual file, possibly made to bloat the ledger",
+        )
+    )
     return kept

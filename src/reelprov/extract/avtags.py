@@ -10,7 +10,13 @@ from reelprov.extract.xmp import DST_ORIGIN, dst_code
 
 _MAX_VALUE = 4000
 # RIFF INFO chunk ids worth reading: software, comment, engineer, title, artist.
-_RIFF_INFO = {b"ISFT": "INFO ISFT", b"ICMT": "INFO ICMT", b"IENG": "INFO IENG", b"INAM": "INFO INAM", b"IART": "INFO IART"}
+_RIFF_INFO = {
+    b"ISFT": "INFO ISFT",
+    b"ICMT": "INFO ICMT",
+    b"IENG": "INFO IENG",
+    b"INAM": "INFO INAM",
+    b"IART": "INFO IART",
+}
 
 
 @hookimpl
@@ -27,9 +33,15 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
 
 
 # The mutagen class for a sniffed media type: skips scoring every format mutagen knows.
-_KINDS = {"audio/mpeg": ("mutagen.mp3", "MP3"), "audio/mp4": ("mutagen.mp4", "MP4"), "video/mp4": ("mutagen.mp4", "MP4"),
-          "video/quicktime": ("mutagen.mp4", "MP4"), "audio/flac": ("mutagen.flac", "FLAC"),
-          "audio/wav": ("mutagen.wave", "WAVE"), "audio/aiff": ("mutagen.aiff", "AIFF")}
+_KINDS = {
+    "audio/mpeg": ("mutagen.mp3", "MP3"),
+    "audio/mp4": ("mutagen.mp4", "MP4"),
+    "video/mp4": ("mutagen.mp4", "MP4"),
+    "video/quicktime": ("mutagen.mp4", "MP4"),
+    "audio/flac": ("mutagen.flac", "FLAC"),
+    "audio/wav": ("mutagen.wave", "WAVE"),
+    "audio/aiff": ("mutagen.aiff", "AIFF"),
+}
 
 
 def _open(ctx: Context) -> Any:

@@ -19,7 +19,9 @@ def _trusting(pem: str) -> Any:
     """A c2pa Context whose signers are `trusted` when they chain to PEM (raises C2paError if unusable)."""
     import c2pa
 
-    return c2pa.Context(c2pa.Settings.from_dict({"trust": {"trust_anchors": pem}, "verify": {"verify_trust": True}}))
+    return c2pa.Context(
+        c2pa.Settings.from_dict({"trust": {"trust_anchors": pem}, "verify": {"verify_trust": True}})
+    )
 
 
 def _context(trust_pem: str | None) -> Any:
@@ -63,9 +65,13 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
             try:
                 manifest = read_sidecar(sidecar, MAX_C2PA_SIDECAR)
             except ValueError as exc:
-                return ExtractResult([unreadable(source, exc)], {"present": True, "state": "invalid"})
+                return ExtractResult(
+                    [unreadable(source, exc)], {"present": True, "state": "invalid"}
+                )
             with ctx.stream() as stream:
-                reader = c2pa.Reader(ctx.media_type, stream, manifest_data=manifest, context=context)
+                reader = c2pa.Reader(
+                    ctx.media_type, stream, manifest_data=manifest, context=context
+                )
                 return _read(reader, source)
         if ctx.data is not None:
             # The hashed bytes, from memory (cheaper through the binding's read callbacks than a
@@ -100,15 +106,51 @@ def _read(reader: Any, source: str) -> ExtractResult:
         if code is None:
             continue
         tool = _tool_name(agent) if origin and origin != "human" else None
-        out.append(evidence(source, kind, origin, tool, f"{act.get('action')} {code}" + (f" by {agent}" if agent else "")))
+        out.append(
+            evidence(
+                source,
+                kind,
+                origin,
+                tool,
+                f"{act.get('action')} {code}" + (f" by {agent}" if agent else ""),
+            )
+        )
     for ing in active.get("ingredients", []) or []:
         title = ing.get("title") or "untitled"
-        out.append(evidence(source, "ingredient", None, None, f"ingredient {title} ({ing.get('relationship', 'componentOf')})"))
+        out.append(
+            evidence(
+                source,
+                "ingredient",
+                None,
+                None,
+                f"ingredient {title} ({ing.get('relationship', 'componentOf')})",
+            )
+        )
     if state == "invalid":
-        codes = [s.get("code") for s in store.get("validation_status", []) or [] if "untrusted" not in str(s.get("code"))]
-        out.append(evidence(source, "integrity", None, None, "manifest invalid: " + (", ".join(c for c in codes if c) or "validation failed")))
+        codes = [
+            s.get("code")
+            for s in store.get("validation_status", []) or []
+            if "untrusted" not in str(s.get("code"))
+        ]
+        out.append(
+            evidence(
+                source,
+                "integrity",
+                None,
+                None,
+                "manifest invalid: " + (", ".join(c for c in codes if c) or "validation failed"),
+            )
+        )
     if not out:
-        out.append(evidence(source, kind, None, None, f"manifest by {generator or 'unknown generator'}, no source type stated"))
+        out.append(
+            evidence(
+                source,
+                kind,
+                None,
+                None,
+                f"manifest by {generator or 'unknown generator'}, no source type stated",
+            )
+        )
     return ExtractResult(out, {"present": True, "state": state})
 
 
@@ -124,7 +166,9 @@ def _actions(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for a in manifest.get("assertions", []) or []:
         if str(a.get("label", "")).startswith("c2pa.actions"):
-            out.extend(x for x in (a.get("data", {}) or {}).get("actions", []) or [] if isinstance(x, dict))
+            out.extend(
+                x for x in (a.get("data", {}) or {}).get("actions", []) or [] if isinstance(x, dict)
+            )
     return out
 
 

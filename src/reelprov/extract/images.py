@@ -48,7 +48,9 @@ def generator_text(key: str, value: str, source: str, ctx: Context) -> list[Evid
     owner = tools.png_key_owner(key)
     if key == "parameters" and _SD_PARAMS.search(value):
         model = _MODEL.search(value)
-        detail = "A1111/Forge generation parameters" + (f", model {model.group(1).strip()}" if model else "")
+        detail = "A1111/Forge generation parameters" + (
+            f", model {model.group(1).strip()}" if model else ""
+        )
         return [evidence(source, "generator_text", "ai_generated", "Stable Diffusion", detail)]
     if key in ("prompt", "workflow"):
         try:
@@ -56,16 +58,37 @@ def generator_text(key: str, value: str, source: str, ctx: Context) -> list[Evid
         except ValueError:
             graph = None
         if _is_comfy(graph):
-            return [evidence(source, "generator_text", "ai_generated", "ComfyUI", f"ComfyUI {key} graph")]
+            return [
+                evidence(
+                    source, "generator_text", "ai_generated", "ComfyUI", f"ComfyUI {key} graph"
+                )
+            ]
         return []
     if owner is not None and key not in ("parameters",):
-        return [evidence(source, "generator_text", owner.origin, owner.name, f"{owner.name} metadata in '{key}'")]
+        return [
+            evidence(
+                source,
+                "generator_text",
+                owner.origin,
+                owner.name,
+                f"{owner.name} metadata in '{key}'",
+            )
+        ]
     if key in ("Software", "Source") and tools.find(value):
         t = tools.find(value)[0]
         kind = "generator_text" if t.name == "NovelAI" else "tool_hint"
         return [evidence(source, kind, t.origin, t.name, f"{key}: {value[:120]}")]
-    if key == "Comment" and value.lstrip().startswith("{") and '"steps"' in value and '"sampler"' in value:
-        return [evidence(source, "generator_text", "ai_generated", "NovelAI", "NovelAI generation settings")]
+    if (
+        key == "Comment"
+        and value.lstrip().startswith("{")
+        and '"steps"' in value
+        and '"sampler"' in value
+    ):
+        return [
+            evidence(
+                source, "generator_text", "ai_generated", "NovelAI", "NovelAI generation settings"
+            )
+        ]
     if key in ("Description", "Comment", "Title", "Author"):
         found = tools.find(value)
         if found:
@@ -93,18 +116,34 @@ def _png(f: BinaryIO, ctx: Context) -> list[Evidence]:
         hdr = f.read(8)
         if len(hdr) < 8:
             # A render or copy cut short: say so, as for a JPEG, whatever was read before it.
-            out.append(unreadable("PNG", "truncated chunk header" if hdr else "file ends before its IEND chunk (truncated)"))
+            out.append(
+                unreadable(
+                    "PNG",
+                    "truncated chunk header"
+                    if hdr
+                    else "file ends before its IEND chunk (truncated)",
+                )
+            )
             break
         length, ctype = struct.unpack(">I4s", hdr)
         if ctype in (b"tEXt", b"zTXt", b"iTXt", b"eXIf"):
             chunks += 1
             if chunks > MAX_CHUNKS:
                 if chunks == MAX_CHUNKS + 1:
-                    out.append(unreadable("PNG", f"more than {MAX_CHUNKS} text chunks: the rest were not read"))
+                    out.append(
+                        unreadable(
+                            "PNG", f"more than {MAX_CHUNKS} text chunks: the rest were not read"
+                        )
+                    )
                 f.seek(length + 4, 1)
                 continue
             if length > budget:
-                out.append(unreadable("PNG", f"{ctype.decode('latin-1')} chunk of {length} bytes skipped (too large)"))
+                out.append(
+                    unreadable(
+                        "PNG",
+                        f"{ctype.decode('latin-1')} chunk of {length} bytes skipped (too large)",
+                    )
+                )
                 f.seek(length + 4, 1)
                 continue
             data = f.read(length)
@@ -122,7 +161,12 @@ def _png(f: BinaryIO, ctx: Context) -> list[Evidence]:
                 if isinstance(exc, ValueError) and "inflates past" in str(exc):
                     budget = 0  # what inflating it took is spent: the file gets no more
             if budget <= 0:
-                out.append(unreadable("PNG", f"text chunks hold more than {MAX_TEXT:,} bytes: the rest were not read"))
+                out.append(
+                    unreadable(
+                        "PNG",
+                        f"text chunks hold more than {MAX_TEXT:,} bytes: the rest were not read",
+                    )
+                )
                 chunks = MAX_CHUNKS + 1  # pass the rest by
         elif ctype == b"IEND":
             break
@@ -135,12 +179,16 @@ def _inflate(data: bytes, limit: int = MAX_TEXT) -> bytes:
     d = zlib.decompressobj()
     out = d.decompress(data, max(limit, 1))
     if d.unconsumed_tail:
-        raise ValueError(f"compressed text inflates past the {limit:,} bytes of text left to read in this file "
-                         "(a zip bomb, or too many compressed chunks)")
+        raise ValueError(
+            f"compressed text inflates past the {limit:,} bytes of text left to read in this file "
+            "(a zip bomb, or too many compressed chunks)"
+        )
     return out
 
 
-def _png_text(ctype: bytes, data: bytes, ctx: Context, budget: int = MAX_TEXT) -> tuple[list[Evidence], int]:
+def _png_text(
+    ctype: bytes, data: bytes, ctx: Context, budget: int = MAX_TEXT
+) -> tuple[list[Evidence], int]:
     """Evidence from one PNG text chunk, and how many bytes inflating it took of BUDGET (the text a
     file may make us read in all: 1,000 zTXt chunks of 8 MiB each took 143 s)."""
     if ctype == b"eXIf":
@@ -198,16 +246,22 @@ def _jpeg(f: BinaryIO, ctx: Context) -> list[Evidence]:
         seg = f.read(max(0, length - 2))
         segments += 1
         if segments > MAX_CHUNKS:
-            out.append(unreadable("JPEG", f"more than {MAX_CHUNKS} metadata segments: the rest were not read"))
+            out.append(
+                unreadable(
+                    "JPEG", f"more than {MAX_CHUNKS} metadata segments: the rest were not read"
+                )
+            )
             break
         if marker == 0xE1 and seg.startswith(b"Exif\x00\x00"):
             out.extend(_exif(seg, "EXIF", ctx))
         elif marker == 0xE1 and seg.startswith(_XMP_SIG):
-            xmp_parts.append(seg[len(_XMP_SIG):])
+            xmp_parts.append(seg[len(_XMP_SIG) :])
         elif marker == 0xED and seg.startswith(b"Photoshop 3.0\x00"):
             out.extend(_iptc(seg, ctx))
         elif marker == 0xFE:
-            out.extend(generator_text("Comment", seg.decode("utf-8", "replace"), "JPEG comment", ctx))
+            out.extend(
+                generator_text("Comment", seg.decode("utf-8", "replace"), "JPEG comment", ctx)
+            )
     for part in xmp_parts:
         out.extend(read_xmp(part, "XMP", ctx.tools))
     return out
@@ -224,7 +278,9 @@ def _iptc(seg: bytes, ctx: Context) -> list[Evidence]:
         value = seg[i + 5 : i + 5 + size].decode("utf-8", "replace")
         if rec == 2 and ds in (65, 120):
             for t in ctx.tools.find(value)[:1]:
-                out.append(evidence("IPTC", "tool_hint", t.origin, t.name, f"IPTC 2:{ds} names {t.name}"))
+                out.append(
+                    evidence("IPTC", "tool_hint", t.origin, t.name, f"IPTC 2:{ds} names {t.name}")
+                )
         i += 5 + size
     return out
 
@@ -260,7 +316,13 @@ def _tiff(ctx: Context) -> list[Evidence]:
         tags = getattr(im, "tag_v2", {})
         xmp = tags.get(700)
         if xmp:
-            out.extend(read_xmp(bytes(xmp) if not isinstance(xmp, str) else xmp.encode(), "XMP (TIFF)", ctx.tools))
+            out.extend(
+                read_xmp(
+                    bytes(xmp) if not isinstance(xmp, str) else xmp.encode(),
+                    "XMP (TIFF)",
+                    ctx.tools,
+                )
+            )
         out.extend(_exif_tags({k: tags.get(k) for k in _EXIF_TAGS if k in tags}, "TIFF tags", ctx))
     return out
 
@@ -302,8 +364,20 @@ def _exif_tags(values: dict[int, Any], source: str, ctx: Context) -> list[Eviden
     for tag in (305, 270, 315):
         v = _text(values.get(tag))
         for t in ctx.tools.find(v)[:1]:
-            out.append(evidence(f"{source} {_EXIF_TAGS[tag]}", "tool_hint", t.origin, t.name, f"{_EXIF_TAGS[tag]}: {v[:120]}"))
+            out.append(
+                evidence(
+                    f"{source} {_EXIF_TAGS[tag]}",
+                    "tool_hint",
+                    t.origin,
+                    t.name,
+                    f"{_EXIF_TAGS[tag]}: {v[:120]}",
+                )
+            )
     make, model = _text(values.get(271)), _text(values.get(272))
     if make or model:
-        out.append(evidence(f"{source} Make/Model", "camera", "human", None, f"camera {make} {model}".strip()))
+        out.append(
+            evidence(
+                f"{source} Make/Model", "camera", "human", None, f"camera {make} {model}".strip()
+            )
+        )
     return out

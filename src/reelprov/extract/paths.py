@@ -12,8 +12,20 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
     for folder in folders:
         low = folder.lower()
         if low in ctx.tools.path_hints:
-            out.append(evidence("path", "path", "ai_generated", None, f"folder '{folder}' holds AI output by convention"))
+            out.append(
+                evidence(
+                    "path",
+                    "path",
+                    "ai_generated",
+                    None,
+                    f"folder '{folder}' holds AI output by convention",
+                )
+            )
             continue
         for t in ctx.tools.find(folder.replace("_", " "))[:1]:
-            out.append(evidence("path", "path", t.origin, t.name, f"folder '{folder}' is named for {t.name}"))
+            out.append(
+                evidence(
+                    "path", "path", t.origin, t.name, f"folder '{folder}' is named for {t.name}"
+                )
+            )
     return ExtractResult(out) if out else None

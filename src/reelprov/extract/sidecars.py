@@ -43,7 +43,12 @@ def media_of(path: Path) -> list[Path]:
     out = []
     try:
         for sib in path.parent.iterdir():
-            if sib != path and not is_sidecar(sib.name) and (sib.name == base or sib.stem == base) and sib.is_file():
+            if (
+                sib != path
+                and not is_sidecar(sib.name)
+                and (sib.name == base or sib.stem == base)
+                and sib.is_file()
+            ):
                 out.append(sib)
     except OSError:
         return []
@@ -76,13 +81,17 @@ def read_sidecar(path: Path, limit: int) -> bytes:
         f = open_regular(path, follow=False)
     except OSError as exc:
         if path.is_symlink():
-            raise ValueError("a symbolic link; sidecars are read only as files of their own, not followed") from None
+            raise ValueError(
+                "a symbolic link; sidecars are read only as files of their own, not followed"
+            ) from None
         raise ValueError(exc.strerror or str(exc)) from None
     with f:
         data = f.read(limit + 1)
     if len(data) > limit:
         raise ValueError(f"over {limit:,} bytes; not read")
     return data
+
+
 MAX_NAME = 300  # tool and by: names
 MAX_TEXT = 4000  # purpose and note
 
@@ -92,7 +101,9 @@ def read_declaration(path: Path) -> dict[str, Any]:
     try:
         raw = read_sidecar(path, MAX_DECLARATION)
     except ValueError as exc:
-        raise ValueError(f"{exc}; a declaration is a few lines of JSON" if "over" in str(exc) else str(exc)) from None
+        raise ValueError(
+            f"{exc}; a declaration is a few lines of JSON" if "over" in str(exc) else str(exc)
+        ) from None
     data = json.loads(raw.decode("utf-8"))
     if not isinstance(data, dict) or data.get("reelprov_declaration") != DECLARATION_SCHEMA:
         raise ValueError('not a reelprov declaration (needs "reelprov_declaration": 1)')
@@ -100,10 +111,20 @@ def read_declaration(path: Path) -> dict[str, Any]:
     if origin not in _ORIGINS:
         raise ValueError(f"origin must be one of {sorted(_ORIGINS)}")
     for key in ("inputs", "consent", "tags"):
-        if key in data and not (isinstance(data[key], list) and all(isinstance(x, str) and len(x) <= MAX_NAME for x in data[key])):
+        if key in data and not (
+            isinstance(data[key], list)
+            and all(isinstance(x, str) and len(x) <= MAX_NAME for x in data[key])
+        ):
             raise ValueError(f"{key} must be a list of strings of at most {MAX_NAME} characters")
-    for key, most in (("tool", MAX_NAME), ("by", MAX_NAME), ("purpose", MAX_TEXT), ("note", MAX_TEXT)):
-        if data.get(key) is not None and not (isinstance(data[key], str) and len(data[key]) <= most):
+    for key, most in (
+        ("tool", MAX_NAME),
+        ("by", MAX_NAME),
+        ("purpose", MAX_TEXT),
+        ("note", MAX_TEXT),
+    ):
+        if data.get(key) is not None and not (
+            isinstance(data[key], str) and len(data[key]) <= most
+        ):
             raise ValueError(f"{key} must be a string of at most {most} characters")
     return data
 
@@ -130,7 +151,9 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
         else:
             item = evidence(
                 f"sidecar {decl.name}" + (f" by {data['by']}" if data.get("by") else ""),
-                "declaration", data["origin"], data.get("tool"),
+                "declaration",
+                data["origin"],
+                data.get("tool"),
                 str(data.get("purpose") or data.get("note") or "declared by vendor pipeline"),
             )
             from reelprov.stages import TAGS
@@ -141,7 +164,14 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
             out.append(item)
             unknown = [t for t in data.get("tags") or [] if t not in TAGS]
             if unknown:  # kept out of the tags (no policy rule would see them), and said so
-                out.append(evidence(f"sidecar {decl.name}", "error", None, None,
-                                    f"unknown tag{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} ignored; "
-                                    f"known tags: {', '.join(TAGS)}"))
+                out.append(
+                    evidence(
+                        f"sidecar {decl.name}",
+                        "error",
+                        None,
+                        None,
+                        f"unknown tag{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} ignored; "
+                        f"known tags: {', '.join(TAGS)}",
+                    )
+                )
     return ExtractResult(out) if out else None

@@ -48,18 +48,28 @@ _RESOURCE = re.compile(rb"rdf:resource\s{0,64}=\s{0,64}[\"']([^\"']{1,300})[\"']
 _TOOL_PROPS = re.compile(
     rb"(?:CreatorTool|softwareAgent|Software|generator)\s{0,64}(?:=\s{0,64}[\"']([^\"']{1,300})[\"']|>([^<]{1,300})<)"
 )
-_DESC = re.compile(rb"<(?:dc:)?description\b.{0,2000}?<rdf:li[^>]{0,500}>([^<]{1,2000})<", re.DOTALL)
+_DESC = re.compile(
+    rb"<(?:dc:)?description\b.{0,2000}?<rdf:li[^>]{0,500}>([^<]{1,2000})<", re.DOTALL
+)
 
 
 def dst_code(value: str) -> str:
     v = value.strip()
-    return v[len(IPTC_DST):] if v.startswith(IPTC_DST) else v.rsplit("/", 1)[-1]
+    return v[len(IPTC_DST) :] if v.startswith(IPTC_DST) else v.rsplit("/", 1)[-1]
 
 
 def read_xmp(packet: bytes, source: str, tools: ToolTable, *, kind: str = "xmp") -> list[Evidence]:
     """Evidence from one XMP packet: DigitalSourceType codes, then tool names it mentions."""
     if len(packet) > MAX_XMP:
-        return [evidence(source, "error", None, None, f"XMP packet of {len(packet)} bytes is over {MAX_XMP} and was not read")]
+        return [
+            evidence(
+                source,
+                "error",
+                None,
+                None,
+                f"XMP packet of {len(packet)} bytes is over {MAX_XMP} and was not read",
+            )
+        ]
     out: list[Evidence] = []
     codes = [m.group(1) for m in _DST_ATTR.finditer(packet)]
     for m in _DST_ELEM.finditer(packet):
@@ -80,10 +90,14 @@ def read_xmp(packet: bytes, source: str, tools: ToolTable, *, kind: str = "xmp")
             continue
         origin = DST_ORIGIN.get(code)
         tool = tool_names[0] if tool_names and origin and origin != "human" else None
-        detail = f"DigitalSourceType {code}" + ("" if origin else " (not an IPTC code reelprov knows)")
+        detail = f"DigitalSourceType {code}" + (
+            "" if origin else " (not an IPTC code reelprov knows)"
+        )
         out.append(evidence(source, kind, origin, tool, detail))
     if not codes:
         for name in tool_names:
             t = tools.by_name(name)
-            out.append(evidence(source, "tool_hint", t.origin if t else None, name, f"XMP names {name}"))
+            out.append(
+                evidence(source, "tool_hint", t.origin if t else None, name, f"XMP names {name}")
+            )
     return out

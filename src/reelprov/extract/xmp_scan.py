@@ -28,6 +28,12 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
             end = data.find(_END, start, start + MAX_XMP)
             if end < 0:
                 break
-            out.extend(read_xmp(data[start : end + len(_END)], f"XMP ({os.path.splitext(ctx.rel)[1] or 'file'})", ctx.tools))
+            out.extend(
+                read_xmp(
+                    data[start : end + len(_END)],
+                    f"XMP ({os.path.splitext(ctx.rel)[1] or 'file'})",
+                    ctx.tools,
+                )
+            )
             start = data.find(_START, end)
     return ExtractResult(out)

@@ -12,8 +12,14 @@ if TYPE_CHECKING:
     from reelprov.ledger.store import Batch, Entry, Ledger
 
 __all__ = ["GENESIS_HASH", "Batch", "Entry", "Ledger", "canonical", "entry_hash"]
-_WHERE = {"GENESIS_HASH": "chain", "canonical": "chain", "entry_hash": "chain",
-          "Batch": "store", "Entry": "store", "Ledger": "store"}
+_WHERE = {
+    "GENESIS_HASH": "chain",
+    "canonical": "chain",
+    "entry_hash": "chain",
+    "Batch": "store",
+    "Entry": "store",
+    "Ledger": "store",
+}
 
 
 def __getattr__(name: str) -> Any:

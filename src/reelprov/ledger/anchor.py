@@ -37,18 +37,35 @@ class Recorded:
     failures: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "hash": self.hash, "recorded_in": self.places, "failed": self.failures}
+        return {
+            "seq": self.seq,
+            "hash": self.hash,
+            "recorded_in": self.places,
+            "failed": self.failures,
+        }
 
 
-def record(cfg: ProjectConfig, seq: int, head_hash: str, *, file: Path | None = None, url: str | None = None) -> Recorded:
+def record(
+    cfg: ProjectConfig,
+    seq: int,
+    head_hash: str,
+    *,
+    file: Path | None = None,
+    url: str | None = None,
+) -> Recorded:
     """Append the head (SEQ, HEAD_HASH) to the anchor file and post it to the anchor URL (the
     project's, or FILE / URL). The same head already last in the file is not written again."""
     import socket
     from datetime import UTC, datetime
 
     out = Recorded(seq, head_hash)
-    line = {"project": cfg.project_id, "seq": seq, "hash": head_hash,
-            "at": datetime.now(UTC).isoformat(timespec="seconds"), "host": socket.gethostname()}
+    line = {
+        "project": cfg.project_id,
+        "seq": seq,
+        "hash": head_hash,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+    }
     target = file or cfg.anchor_file
     if target is not None:
         try:
@@ -85,8 +102,12 @@ def _post(url: str, line: dict[str, Any]) -> None:
 
     if not url.startswith(("http://", "https://")):
         raise ValueError("anchor_url must be an http:// or https:// URL")
-    req = urllib.request.Request(url, data=json.dumps(line).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(line).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - the scheme is checked above
         if resp.status >= 300:
             raise ValueError(f"the server answered {resp.status}")
@@ -101,12 +122,16 @@ def _lines(path: Path, project_id: str) -> tuple[list[tuple[int, str]], int]:
     except FileNotFoundError:
         return [], 0
     except OSError as exc:
-        raise ReelprovError(f"{path}: cannot read the anchor file ({exc.strerror or exc}); fix its permissions, "
-                            "or point [ledger] anchor_file at the right one") from None
+        raise ReelprovError(
+            f"{path}: cannot read the anchor file ({exc.strerror or exc}); fix its permissions, "
+            "or point [ledger] anchor_file at the right one"
+        ) from None
     with f:
         data = f.read(MAX_ANCHOR_FILE + 1)
     if len(data) > MAX_ANCHOR_FILE:
-        raise ReelprovError(f"{path}: the anchor file is over {MAX_ANCHOR_FILE:,} bytes; keep its last lines only")
+        raise ReelprovError(
+            f"{path}: the anchor file is over {MAX_ANCHOR_FILE:,} bytes; keep its last lines only"
+        )
     out, bad = [], 0
     for raw in data.splitlines():
         try:
@@ -134,7 +159,9 @@ def load(cfg: ProjectConfig) -> tuple[dict[int, str], list[str]]:
     problems: list[str] = []
     for seq, h in found:
         if out.get(seq, h) != h:
-            problems.append(f"entry {seq}: the anchor file {cfg.anchor_file} holds two different hashes for it "
-                            f"({out[seq][:16]}..., {h[:16]}...): history was rewritten between them")
+            problems.append(
+                f"entry {seq}: the anchor file {cfg.anchor_file} holds two different hashes for it "
+                f"({out[seq][:16]}..., {h[:16]}...): history was rewritten between them"
+            )
         out.setdefault(seq, h)
     return out, problems

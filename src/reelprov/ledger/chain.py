@@ -16,12 +16,23 @@ def canonical(obj: Any) -> str:
     return _CANONICAL.encode(obj)
 
 
-def _header(project: str, seq: int, asset: str | None, kind: str, actor: str, host: str, ts: str, prev_hash: str) -> str:
+def _header(
+    project: str,
+    seq: int,
+    asset: str | None,
+    kind: str,
+    actor: str,
+    host: str,
+    ts: str,
+    prev_hash: str,
+) -> str:
     """canonical() of the entry header, written out: the same text (tests/ledger/test_chain.py
     checks it against canonical), without building a dict and an encoder pass per entry."""
-    return (f'{{"actor":{_quote(actor)},"asset":{"null" if asset is None else _quote(asset)},'
-            f'"host":{_quote(host)},"kind":{_quote(kind)},"prev_hash":{_quote(prev_hash)},'
-            f'"project":{_quote(project)},"seq":{int(seq)!r},"ts":{_quote(ts)}}}')
+    return (
+        f'{{"actor":{_quote(actor)},"asset":{"null" if asset is None else _quote(asset)},'
+        f'"host":{_quote(host)},"kind":{_quote(kind)},"prev_hash":{_quote(prev_hash)},'
+        f'"project":{_quote(project)},"seq":{int(seq)!r},"ts":{_quote(ts)}}}'
+    )
 
 
 def entry_hash(

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelprov.ledger.reader import Statements, path_key
+
+if TYPE_CHECKING:
+    from reelprov.ledger.store import Tx
 
 __all__ = ["path_key"]
 
@@ -28,9 +31,12 @@ class Cached:
         """Is a file with these size, times and inode the one cached? ctime and inode catch content
         swapped in with the same size and its mtime put back (`touch -r`), or another file renamed
         over this one: userspace cannot set ctime, and a rename brings its own inode."""
-        return (size == self.size and mtime_ns == self.mtime_ns
-                and (self.ctime_ns is None or ctime_ns is None or ctime_ns == self.ctime_ns)
-                and (self.inode is None or inode is None or inode == self.inode))
+        return (
+            size == self.size
+            and mtime_ns == self.mtime_ns
+            and (self.ctime_ns is None or ctime_ns is None or ctime_ns == self.ctime_ns)
+            and (self.inode is None or inode is None or inode == self.inode)
+        )
 
 
 def _cached(r: dict[str, Any]) -> Cached:
@@ -39,38 +45,67 @@ def _cached(r: dict[str, Any]) -> Cached:
 
 def load_all(rd: Statements, project: str) -> dict[str, Cached]:
     """Every cached path of PROJECT."""
-    return {r["path"]: _cached(r) for r in rd.iter(
-        "SELECT path, size, mtime_ns, sha256, ctime_ns, inode FROM file_state WHERE project = :p", p=project)}
+    return {
+        r["path"]: _cached(r)
+        for r in rd.iter(
+            "SELECT path, size, mtime_ns, sha256, ctime_ns, inode FROM file_state WHERE project = :p",
+            p=project,
+        )
+    }
 
 
 def lookup(rd: Statements, project: str, path: str) -> Cached | None:
-    r = rd.one("SELECT size, mtime_ns, sha256, ctime_ns, inode FROM file_state WHERE project = :p AND path_key = :k",
-               p=project, k=path_key(path))
+    r = rd.one(
+        "SELECT size, mtime_ns, sha256, ctime_ns, inode FROM file_state WHERE project = :p AND path_key = :k",
+        p=project,
+        k=path_key(path),
+    )
     return None if r is None else _cached(r)
 
 
 def forget(conn: Statements, project: str, paths: Iterable[str]) -> None:
     keys = [path_key(p) for p in paths]
     for i in range(0, len(keys), 500):
-        conn.execute("DELETE FROM file_state WHERE (project, path_key) IN (SELECT :p, value FROM json_each(:keys))",
-                     p=project, keys=keys[i : i + 500])
+        conn.execute(
+            "DELETE FROM file_state WHERE (project, path_key) IN (SELECT :p, value FROM json_each(:keys))",
+            p=project,
+            keys=keys[i : i + 500],
+        )
 
 
-def store(conn: Statements, project: str, results: list[dict[str, Any]]) -> None:
+def store(conn: Tx, project: str, results: list[dict[str, Any]]) -> None:
     """Cache what examining RESULTS found (each: path, size, mtime_ns, sha256, ctime_ns, inode)."""
     if not results:
         return
     from reelprov.ledger.store import insert_many
 
     forget(conn, project, [r["path"] for r in results])
-    insert_many(conn, "file_state", [  # type: ignore[arg-type]
-        {"project": project, "path_key": path_key(r["path"]), "path": r["path"], "size": r["size"],
-         "mtime_ns": r["mtime_ns"], "sha256": r["sha256"], "ctime_ns": r.get("ctime_ns"), "inode": r.get("inode")}
-        for r in results])
+    insert_many(
+        conn,
+        "file_state",
+        [
+            {
+                "project": project,
+                "path_key": path_key(r["path"]),
+                "path": r["path"],
+                "size": r["size"],
+                "mtime_ns": r["mtime_ns"],
+                "sha256": r["sha256"],
+                "ctime_ns": r.get("ctime_ns"),
+                "inode": r.get("inode"),
+            }
+            for r in results
+        ],
+    )
 
 
 def move(conn: Statements, project: str, old: str, new: str) -> None:
     """A file renamed from OLD to NEW keeps its cached state (a rename changes no content)."""
     forget(conn, project, [new])
-    conn.execute("UPDATE file_state SET path = :new, path_key = :newk WHERE project = :p AND path_key = :k",
-                 new=new, newk=path_key(new), p=project, k=path_key(old))
+    conn.execute(
+        "UPDATE file_state SET path = :new, path_key = :newk WHERE project = :p AND path_key = :k",
+        new=new,
+        newk=path_key(new),
+        p=project,
+        k=path_key(old),
+    )

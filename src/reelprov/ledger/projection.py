@@ -98,7 +98,11 @@ class Projection:
 
     # -- lookups ---------------------------------------------------------------------------
     @staticmethod
-    def _get(cache: dict[Any, dict[str, Any]], key: Any, loader: Callable[[Any], dict[str, Any] | None] | None) -> dict[str, Any] | None:
+    def _get(
+        cache: dict[Any, dict[str, Any]],
+        key: Any,
+        loader: Callable[[Any], dict[str, Any] | None] | None,
+    ) -> dict[str, Any] | None:
         if key not in cache and loader is not None:
             row = loader(key)
             if row is not None:
@@ -148,8 +152,16 @@ class Projection:
         return asset
 
     # -- the one place an entry becomes state ----------------------------------------------
-    def apply(self, *, seq: int, asset_id: str | None, kind: str, payload: dict[str, Any], ts: str,
-              actor: str = "") -> None:
+    def apply(
+        self,
+        *,
+        seq: int,
+        asset_id: str | None,
+        kind: str,
+        payload: dict[str, Any],
+        ts: str,
+        actor: str = "",
+    ) -> None:
         handler = getattr(self, f"_on_{kind}", None)
         if handler is None:
             return  # kinds that only carry history (e.g. notes) change no state
@@ -179,14 +191,18 @@ class Projection:
             asset["c2pa_present"], asset["c2pa_state"] = False, "none"
             recompute_origin(asset)
 
-    def _on_changed(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_changed(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         asset = self._need_asset(asset_id, "changed")
         self._content(asset, payload)
         if "path" in payload:
             asset["path"], asset["path_key"] = payload["path"], path_key(payload["path"])
         self._touch_asset(asset, seq)
 
-    def _on_moved(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_moved(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         asset = self._need_asset(asset_id, "moved")
         asset["path"], asset["path_key"] = payload["to"], path_key(payload["to"])
         asset["deleted"] = False
@@ -194,12 +210,16 @@ class Projection:
             self._content(asset, payload)
         self._touch_asset(asset, seq)
 
-    def _on_deleted(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_deleted(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         asset = self._need_asset(asset_id, "deleted")
         asset["deleted"] = True
         self._touch_asset(asset, seq)
 
-    def _on_evidence(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_evidence(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         asset = self._need_asset(asset_id, "evidence")
         if payload["sha256"] != asset["sha256"]:
             return  # evidence about content the file no longer has
@@ -211,7 +231,9 @@ class Projection:
         recompute_origin(asset)
         self._touch_asset(asset, seq)
 
-    def _on_declared(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_declared(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         asset = self._need_asset(asset_id, "declared")
         decl = dict(payload)
         decl.setdefault("at", ts)
@@ -219,7 +241,9 @@ class Projection:
         recompute_origin(asset)
         self._touch_asset(asset, seq)
 
-    def _on_tagged(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_tagged(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         asset = self._need_asset(asset_id, "tagged")
         tags = [t for t in asset["tags"] if t not in payload.get("remove", [])]
         tags += [t for t in payload.get("add", []) if t not in tags]
@@ -228,24 +252,32 @@ class Projection:
             asset["stage_override"] = payload["stage"]
         self._touch_asset(asset, seq)
 
-    def _on_used_in_cut(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_used_in_cut(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         asset = self._need_asset(asset_id, "used_in_cut")
         if payload["cut"] not in asset["cuts"]:
             asset["cuts"] = sorted([*asset["cuts"], payload["cut"]])
         self._touch_asset(asset, seq)
 
-    def _on_left_cut(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_left_cut(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         asset = self._need_asset(asset_id, "left_cut")
         asset["cuts"] = [c for c in asset["cuts"] if c != payload["cut"]]
         self._touch_asset(asset, seq)
 
-    def _on_cut_removed(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_cut_removed(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         name = payload["name"]
         self.cuts.pop(name, None)
         self.removed_cuts.add(name)
         self.dirty_cuts.add(name)  # written as a deletion: no row for it
 
-    def _on_cut_imported(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_cut_imported(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         name = payload["name"]
         self.removed_cuts.discard(name)
         self.cuts[name] = {
@@ -260,7 +292,9 @@ class Projection:
         }
         self.dirty_cuts.add(name)
 
-    def _on_flagged(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_flagged(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         fid = int(payload["flag_id"])
         self.flags[fid] = {
             "project": self.project,
@@ -299,51 +333,121 @@ class Projection:
         item.update({k: v for k, v in what.items() if v is not None})
         flag["trail"] = [*(flag.get("trail") or []), item]
 
-    def _on_flag_reopened(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_flag_reopened(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         flag = self._need_flag(payload)
-        self._trail(flag, seq, ts, "reopened", was=payload.get("was", flag["status"]),
-                    why=payload.get("why"), severity=payload.get("severity", flag["severity"]), sha256=payload["sha256"])
-        flag.update(
-            status="open", sha256=payload["sha256"], reason=payload.get("reason", flag["reason"]),
+        self._trail(
+            flag,
+            seq,
+            ts,
+            "reopened",
+            was=payload.get("was", flag["status"]),
+            why=payload.get("why"),
             severity=payload.get("severity", flag["severity"]),
-            decided_by=None, ref=None, note=None, decided_at=None, decided_severity=None, last_seq=seq,
+            sha256=payload["sha256"],
+        )
+        flag.update(
+            status="open",
+            sha256=payload["sha256"],
+            reason=payload.get("reason", flag["reason"]),
+            severity=payload.get("severity", flag["severity"]),
+            decided_by=None,
+            ref=None,
+            note=None,
+            decided_at=None,
+            decided_severity=None,
+            last_seq=seq,
         )
         self.dirty_flags.add(flag["id"])
 
-    def _on_flag_updated(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_flag_updated(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         flag = self._need_flag(payload)
         if payload["severity"] != flag["severity"]:
-            self._trail(flag, seq, ts, "severity", was=flag["severity"], severity=payload["severity"],
-                        why=payload.get("why"))
+            self._trail(
+                flag,
+                seq,
+                ts,
+                "severity",
+                was=flag["severity"],
+                severity=payload["severity"],
+                why=payload.get("why"),
+            )
         flag.update(reason=payload["reason"], severity=payload["severity"], last_seq=seq)
         self.dirty_flags.add(flag["id"])
 
-    def _on_flag_resolved(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_flag_resolved(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         flag = self._need_flag(payload)
-        self._trail(flag, seq, ts, "resolved", was=flag["status"], why=payload.get("because") or payload.get("reason"),
-                    by=payload.get("by"), ref=payload.get("ref"))
+        self._trail(
+            flag,
+            seq,
+            ts,
+            "resolved",
+            was=flag["status"],
+            why=payload.get("because") or payload.get("reason"),
+            by=payload.get("by"),
+            ref=payload.get("ref"),
+        )
         flag.update(status="resolved", last_seq=seq)
         self.dirty_flags.add(flag["id"])
 
-    def _on_decided(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_decided(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         flag = self._need_flag(payload)
         # The severity it was decided at: an approval given at review does not cover the same flag
         # raised to escalate later (the policy engine reopens it). Older entries did not say: the
         # flag's severity then.
         severity = payload.get("severity", flag["severity"])
-        self._trail(flag, seq, ts, "decided", by=payload["by"], decision=payload["decision"], ref=payload.get("ref"),
-                    note=payload.get("note"), severity=severity, sha256=payload.get("sha256"))
+        self._trail(
+            flag,
+            seq,
+            ts,
+            "decided",
+            by=payload["by"],
+            decision=payload["decision"],
+            ref=payload.get("ref"),
+            note=payload.get("note"),
+            severity=severity,
+            sha256=payload.get("sha256"),
+        )
         flag.update(
-            status=payload["decision"], decided_by=payload["by"], ref=payload.get("ref"),
-            note=payload.get("note"), decided_at=ts, decided_severity=severity, last_seq=seq,
+            status=payload["decision"],
+            decided_by=payload["by"],
+            ref=payload.get("ref"),
+            note=payload.get("note"),
+            decided_at=ts,
+            decided_severity=severity,
+            last_seq=seq,
         )
         self.dirty_flags.add(flag["id"])
 
-    def _on_revoked(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_revoked(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
         """A decision taken back: the flag is open again; the decision stays in the trail."""
         flag = self._need_flag(payload)
-        self._trail(flag, seq, ts, "revoked", by=payload["by"], was=flag["status"], note=payload.get("note"),
-                    ref=payload.get("ref"))
-        flag.update(status="open", decided_by=None, ref=None, note=None, decided_at=None, decided_severity=None,
-                    last_seq=seq)
+        self._trail(
+            flag,
+            seq,
+            ts,
+            "revoked",
+            by=payload["by"],
+            was=flag["status"],
+            note=payload.get("note"),
+            ref=payload.get("ref"),
+        )
+        flag.update(
+            status="open",
+            decided_by=None,
+            ref=None,
+            note=None,
+            decided_at=None,
+            decided_severity=None,
+            last_seq=seq,
+        )
         self.dirty_flags.add(flag["id"])

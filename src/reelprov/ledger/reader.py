@@ -39,21 +39,90 @@ def path_key(path: str) -> str:
     import hashlib
 
     return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 # Columns stored as JSON text (SQLite) or json (PostgreSQL), and booleans SQLite keeps as 0/1.
 # tests/ledger/test_reader.py checks both sets against models.py.
-JSON_COLUMNS = frozenset({"tools", "evidence", "tags", "declarations", "cuts", "events", "unmatched", "trail"})
+JSON_COLUMNS = frozenset(
+    {"tools", "evidence", "tags", "declarations", "cuts", "events", "unmatched", "trail"}
+)
 BOOL_COLUMNS = frozenset({"deleted", "c2pa_present"})
 # Every table's columns in order (ledger_entry without its database-numbered id), for the writer's
 # inserts and updates; tests/ledger/test_reader.py checks them against models.py.
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "ledger_entry": ("project", "seq", "asset", "kind", "payload", "actor", "host", "ts", "prev_hash", "entry_hash"),
-    "asset": ("id", "project", "path", "path_key", "sha256", "size", "media_type", "deleted", "origin", "tools", "evidence",
-              "evidence_sha256", "c2pa_present", "c2pa_state", "tags", "stage_override", "declarations", "cuts",
-              "first_seq", "last_seq"),
-    "flag": ("project", "id", "asset", "rule", "area", "severity", "status", "reason", "sha256", "decided_by",
-             "ref", "note", "decided_at", "raised_seq", "last_seq", "decided_severity", "trail"),
-    "cut": ("project", "name", "source", "rate", "imported_at", "imported_seq", "events", "unmatched"),
-    "file_state": ("project", "path_key", "path", "size", "mtime_ns", "sha256", "ctime_ns", "inode"),
+    "ledger_entry": (
+        "project",
+        "seq",
+        "asset",
+        "kind",
+        "payload",
+        "actor",
+        "host",
+        "ts",
+        "prev_hash",
+        "entry_hash",
+    ),
+    "asset": (
+        "id",
+        "project",
+        "path",
+        "path_key",
+        "sha256",
+        "size",
+        "media_type",
+        "deleted",
+        "origin",
+        "tools",
+        "evidence",
+        "evidence_sha256",
+        "c2pa_present",
+        "c2pa_state",
+        "tags",
+        "stage_override",
+        "declarations",
+        "cuts",
+        "first_seq",
+        "last_seq",
+    ),
+    "flag": (
+        "project",
+        "id",
+        "asset",
+        "rule",
+        "area",
+        "severity",
+        "status",
+        "reason",
+        "sha256",
+        "decided_by",
+        "ref",
+        "note",
+        "decided_at",
+        "raised_seq",
+        "last_seq",
+        "decided_severity",
+        "trail",
+    ),
+    "cut": (
+        "project",
+        "name",
+        "source",
+        "rate",
+        "imported_at",
+        "imported_seq",
+        "events",
+        "unmatched",
+    ),
+    "file_state": (
+        "project",
+        "path_key",
+        "path",
+        "size",
+        "mtime_ns",
+        "sha256",
+        "ctime_ns",
+        "inode",
+    ),
 }
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 # A list bound as one parameter: written for SQLite (a JSON array read by json_each), rewritten
@@ -96,24 +165,32 @@ def driver_error(where: str, message: str) -> DatabaseError:
     if "disk is full" in orig or "No space left" in orig or "could not extend file" in orig:
         return DatabaseError(
             f"{where}: the disk holding the ledger is full ({orig}); free space and run the "
-            "command again (this transaction was not written)")
+            "command again (this transaction was not written)"
+        )
     if "database is locked" in orig or "lock timeout" in orig:
         return DatabaseError(
             f"{where}: the ledger is busy: another process has held its write lock for {BUSY_TIMEOUT_MS // 1000} s "
             f"(a scan or the watcher writing a large batch, or a program keeping the file open); nothing was written: "
-            f"run the command again when it is done")
+            f"run the command again when it is done"
+        )
     if "not a database" in orig or "malformed" in orig:
-        return DatabaseError(f"{where}: the ledger file is corrupt ({orig}); restore it from backup")
+        return DatabaseError(
+            f"{where}: the ledger file is corrupt ({orig}); restore it from backup"
+        )
     if "permission denied for" in orig:
         return DatabaseError(
             f"{where}: this database user may read the ledger but not record in it ({orig}); reading commands "
-            "(ls, show, flags, verify, report) work, recording needs a role allowed to insert and update its tables")
+            "(ls, show, flags, verify, report) work, recording needs a role allowed to insert and update its tables"
+        )
     if "readonly database" in orig:
         return DatabaseError(
             f"{where}: the ledger is read-only for this user ({orig}); reading commands (ls, show, flags, "
             "verify, report --output elsewhere) work, recording needs write access to the ledger file and its "
-            "folder: run it as the user who owns them (the watcher's)")
-    return DatabaseError(f"{where}: cannot open the ledger database ({orig}); check the server / database_url")
+            "folder: run it as the user who owns them (the watcher's)"
+        )
+    return DatabaseError(
+        f"{where}: cannot open the ledger database ({orig}); check the server / database_url"
+    )
 
 
 def _driver_errors() -> tuple[type[BaseException], ...]:
@@ -131,6 +208,7 @@ def _decoder(names: list[str]) -> Any:
     bool_cols = [n for n in names if n in BOOL_COLUMNS]
     loads = json.loads
     if not json_cols and not bool_cols:
+
         def plain(row: tuple[Any, ...]) -> dict[str, Any]:
             return dict(zip(names, row))  # noqa: B905 - the cursor gives exactly len(names) values
 
@@ -153,7 +231,7 @@ def _decoder(names: list[str]) -> Any:
 
 
 def dialect_of(url: str) -> str:
-    """"sqlite" for the embedded ledger, "postgresql" for a shared one."""
+    """ "sqlite" for the embedded ledger, "postgresql" for a shared one."""
     return "sqlite" if url.startswith("sqlite") else "postgresql"
 
 
@@ -162,8 +240,14 @@ def dialect_of(url: str) -> str:
 # noticed within about a minute, where a query would otherwise wait on the dead connection for ever
 # and a watcher running for weeks would stop recording. Idle connections stay: the server's TCP
 # answers the keepalive probes.
-PG_DEFAULTS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
-               "keepalives_count": 3, "tcp_user_timeout": 60000}
+PG_DEFAULTS = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60000,
+}
 
 
 def connect(url: str, *, write: bool = False, bulk: bool = False) -> Any:
@@ -178,8 +262,13 @@ def connect(url: str, *, write: bool = False, bulk: bool = False) -> Any:
         target, uri = path, False
         if not write and path != ":memory:":
             target, uri = _read_only_uri(path)
-        conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False,
-                               uri=uri)
+        conn = sqlite3.connect(
+            target,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=uri,
+        )
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         if write:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -190,7 +279,9 @@ def connect(url: str, *, write: bool = False, bulk: bool = False) -> Any:
     try:
         import psycopg
     except ImportError:
-        raise DatabaseError(f"{redact(url)}: PostgreSQL needs psycopg; run `pip install 'reelprov[postgres]'`") from None
+        raise DatabaseError(
+            f"{redact(url)}: PostgreSQL needs psycopg; run `pip install 'reelprov[postgres]'`"
+        ) from None
     from psycopg.conninfo import conninfo_to_dict
 
     given = conninfo_to_dict(conninfo)
@@ -294,7 +385,9 @@ class Statements:
     def _prepare(self, sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """Named parameters as :name in the source (psycopg wants %(name)s); lists as one value."""
         if self.dialect == "sqlite":
-            return sql, {k: json.dumps(v) if isinstance(v, list | tuple) else v for k, v in params.items()}
+            return sql, {
+                k: json.dumps(v) if isinstance(v, list | tuple) else v for k, v in params.items()
+            }
         return pyformat(sql), {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
     def iter(self, sql: str, **params: Any) -> Iterator[dict[str, Any]]:
@@ -330,25 +423,38 @@ class Statements:
     def head(self, project: str) -> tuple[int, str]:
         from reelprov.ledger.chain import GENESIS_HASH
 
-        r = self.one("SELECT seq, entry_hash FROM ledger_entry WHERE project = :p ORDER BY seq DESC LIMIT 1", p=project)
+        r = self.one(
+            "SELECT seq, entry_hash FROM ledger_entry WHERE project = :p ORDER BY seq DESC LIMIT 1",
+            p=project,
+        )
         return (r["seq"], r["entry_hash"]) if r else (0, GENESIS_HASH)
 
-    def flags_of(self, project: str, asset_ids: list[str], *, chunk: int = 500) -> Iterator[dict[str, Any]]:
+    def flags_of(
+        self, project: str, asset_ids: list[str], *, chunk: int = 500
+    ) -> Iterator[dict[str, Any]]:
         """The flags of ASSET_IDS, chunk by chunk, each looked up in the (project, asset) index
         (_IN_KEYED above): one statement joining other filters let a planner without fresh
         statistics (a just-filled PostgreSQL table) intersect each lookup with the whole
         project's flags, once per asset."""
         for i in range(0, len(asset_ids), chunk):
-            yield from self.rows("SELECT * FROM flag WHERE (project, asset) IN (SELECT :p, value FROM json_each(:ids))",
-                                 p=project, ids=asset_ids[i : i + chunk])
+            yield from self.rows(
+                "SELECT * FROM flag WHERE (project, asset) IN (SELECT :p, value FROM json_each(:ids))",
+                p=project,
+                ids=asset_ids[i : i + chunk],
+            )
 
-    def flags_by_id(self, project: str, flag_ids: list[int], *, chunk: int = 1000) -> list[dict[str, Any]]:
+    def flags_by_id(
+        self, project: str, flag_ids: list[int], *, chunk: int = 1000
+    ) -> list[dict[str, Any]]:
         """The flags FLAG_IDS that exist, with their asset's path, in id order."""
         out: list[dict[str, Any]] = []
         for i in range(0, len(flag_ids), chunk):
-            out += self.rows("SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
-                             " WHERE flag.project = :p AND flag.id IN (SELECT value FROM json_each(:ids))",
-                             p=project, ids=flag_ids[i : i + chunk])
+            out += self.rows(
+                "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
+                " WHERE flag.project = :p AND flag.id IN (SELECT value FROM json_each(:ids))",
+                p=project,
+                ids=flag_ids[i : i + chunk],
+            )
         return sorted(out, key=lambda r: r["id"])
 
     def many(self, sql: str, rows: list[dict[str, Any]]) -> None:
@@ -358,7 +464,9 @@ class Statements:
         with self.guard():
             cur = self._connect().cursor()
             try:
-                cur.executemany(sql if self.dialect == "sqlite" else self._prepare(sql, {})[0], rows)
+                cur.executemany(
+                    sql if self.dialect == "sqlite" else self._prepare(sql, {})[0], rows
+                )
             finally:
                 cur.close()
 
@@ -428,10 +536,15 @@ class Reader(Statements):
         self._local.depth = 1
         try:
             with contextlib.ExitStack() as stack:
-                for attempt in (0, 1):  # a connection the server dropped is replaced once, at the start
+                for attempt in (
+                    0,
+                    1,
+                ):  # a connection the server dropped is replaced once, at the start
                     self._local.dropped = False
                     try:
-                        stack.enter_context(self._outermost(conn if attempt == 0 else self._connect()))
+                        stack.enter_context(
+                            self._outermost(conn if attempt == 0 else self._connect())
+                        )
                         break
                     except DatabaseError:
                         if attempt or not self._local.dropped:
@@ -462,7 +575,9 @@ class Reader(Statements):
         try:
             r = self.one("SELECT version_num FROM alembic_version")
         except DatabaseError as exc:
-            if "alembic_version" in str(exc) and ("no such table" in str(exc) or "does not exist" in str(exc)):
+            if "alembic_version" in str(exc) and (
+                "no such table" in str(exc) or "does not exist" in str(exc)
+            ):
                 return None
             raise
         return r["version_num"] if r else None
@@ -474,7 +589,11 @@ class Reader(Statements):
             rows = self.rows(
                 "SELECT seq, asset, kind, payload, actor, host, ts, prev_hash, entry_hash FROM ledger_entry "
                 "WHERE project = :p AND asset = :a AND seq > :last ORDER BY seq LIMIT :n",
-                p=project, a=asset, last=last, n=chunk)
+                p=project,
+                a=asset,
+                last=last,
+                n=chunk,
+            )
             if not rows:
                 return
             for r in rows:

@@ -64,8 +64,14 @@ class Entry:
 
 def _row_entry(m: dict[str, Any]) -> Entry:
     return Entry(
-        seq=m["seq"], asset=m["asset"], kind=m["kind"], payload=json.loads(m["payload"]),
-        actor=m["actor"], host=m["host"], ts=m["ts"], prev_hash=m["prev_hash"],
+        seq=m["seq"],
+        asset=m["asset"],
+        kind=m["kind"],
+        payload=json.loads(m["payload"]),
+        actor=m["actor"],
+        host=m["host"],
+        ts=m["ts"],
+        prev_hash=m["prev_hash"],
         entry_hash=m["entry_hash"],
     )
 
@@ -89,7 +95,9 @@ class Tx(Statements):
                 self.conn.execute("BEGIN IMMEDIATE")
             else:
                 self.conn.execute("BEGIN")
-                key = int.from_bytes(hashlib.sha256(project.encode()).digest()[:8], "big", signed=True)
+                key = int.from_bytes(
+                    hashlib.sha256(project.encode()).digest()[:8], "big", signed=True
+                )
                 self.execute("SELECT pg_advisory_xact_lock(:k)", k=key)
 
     def commit(self) -> None:
@@ -138,9 +146,12 @@ class Batch:
         per-file lookups stay in memory."""
         index: dict[str, set[str]] = {p: set() for p in paths}
         for i in range(0, len(paths), 500):
-            for r in self.conn.rows("SELECT id, path FROM asset"
-                                    " WHERE (project, path_key) IN (SELECT :p, value FROM json_each(:keys))",
-                                    p=self.project, keys=[path_key(p) for p in paths[i : i + 500]]):
+            for r in self.conn.rows(
+                "SELECT id, path FROM asset"
+                " WHERE (project, path_key) IN (SELECT :p, value FROM json_each(:keys))",
+                p=self.project,
+                keys=[path_key(p) for p in paths[i : i + 500]],
+            ):
                 if r["path"] in index:
                     index[r["path"]].add(r["id"])
         self._paths = index
@@ -151,8 +162,10 @@ class Batch:
         for i in range(0, len(todo), 500):
             # By the primary key alone: with `project = :p` SQLite's planner walks the project's
             # index (every asset) for each chunk.
-            for row in self.conn.rows("SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))",
-                                      ids=todo[i : i + 500]):
+            for row in self.conn.rows(
+                "SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))",
+                ids=todo[i : i + 500],
+            ):
                 if row["project"] == self.project:
                     self.proj.remember_asset(row)
 
@@ -171,13 +184,29 @@ class Batch:
         body = canonical(payload)
         who = actor or self.actor
         h = entry_hash(
-            project=self.project, seq=seq, asset=asset, kind=kind, payload=body,
-            actor=who, host=self.host, ts=ts, prev_hash=self.head_hash,
+            project=self.project,
+            seq=seq,
+            asset=asset,
+            kind=kind,
+            payload=body,
+            actor=who,
+            host=self.host,
+            ts=ts,
+            prev_hash=self.head_hash,
         )
         self.entries.append(
-            {"project": self.project, "seq": seq, "asset": asset, "kind": kind, "payload": body,
-             "actor": who, "host": self.host, "ts": ts, "prev_hash": self.head_hash,
-             "entry_hash": h}
+            {
+                "project": self.project,
+                "seq": seq,
+                "asset": asset,
+                "kind": kind,
+                "payload": body,
+                "actor": who,
+                "host": self.host,
+                "ts": ts,
+                "prev_hash": self.head_hash,
+                "entry_hash": h,
+            }
         )
         self.proj.apply(seq=seq, asset_id=asset, kind=kind, payload=payload, ts=ts, actor=who)
         if asset:
@@ -195,13 +224,24 @@ class Batch:
         if self._paths is not None and path in self._paths:
             ids = set(self._paths[path])
         else:
-            ids = {r["id"] for r in self.conn.rows("SELECT id, path FROM asset WHERE project = :p AND path_key = :k",
-                                                    p=self.project, k=path_key(path)) if r["path"] == path}
+            ids = {
+                r["id"]
+                for r in self.conn.rows(
+                    "SELECT id, path FROM asset WHERE project = :p AND path_key = :k",
+                    p=self.project,
+                    k=path_key(path),
+                )
+                if r["path"] == path
+            }
         return ids | self.proj.by_path.get(path, set())
 
     def asset_ids_at(self, path: str) -> list[str]:
         """The live assets at PATH."""
-        return [i for i in self._ids_at(path) if (a := self.proj.asset(i)) and a["path"] == path and not a["deleted"]]
+        return [
+            i
+            for i in self._ids_at(path)
+            if (a := self.proj.asset(i)) and a["path"] == path and not a["deleted"]
+        ]
 
     def deleted_asset_at(self, path: str, sha256: str) -> str | None:
         """The asset deleted from PATH whose content was SHA256 (the latest, if several): a file
@@ -209,13 +249,21 @@ class Batch:
         best: tuple[int, str] | None = None
         for i in self._ids_at(path):
             a = self.proj.asset(i)
-            if a and a["deleted"] and a["path"] == path and a["sha256"] == sha256 and (best is None or a["last_seq"] > best[0]):
+            if (
+                a
+                and a["deleted"]
+                and a["path"] == path
+                and a["sha256"] == sha256
+                and (best is None or a["last_seq"] > best[0])
+            ):
                 best = (a["last_seq"], i)
         return best[1] if best else None
 
     def next_flag_id(self) -> int:
         if self._next_flag is None:
-            top = self.conn.one("SELECT id FROM flag WHERE project = :p ORDER BY id DESC LIMIT 1", p=self.project)
+            top = self.conn.one(
+                "SELECT id FROM flag WHERE project = :p ORDER BY id DESC LIMIT 1", p=self.project
+            )
             self._next_flag = top["id"] if top else 0
         self._next_flag = max([self._next_flag, *self.proj.new_flags]) + 1
         return self._next_flag
@@ -223,8 +271,14 @@ class Batch:
     def flags_for(self, asset_id: str) -> list[dict[str, Any]]:
         ids: list[int] = []
         if asset_id not in self._flags_loaded:
-            ids = [r["id"] for r in self.conn.rows("SELECT id FROM flag WHERE project = :p AND asset = :a",
-                                                   p=self.project, a=asset_id)]
+            ids = [
+                r["id"]
+                for r in self.conn.rows(
+                    "SELECT id FROM flag WHERE project = :p AND asset = :a",
+                    p=self.project,
+                    a=asset_id,
+                )
+            ]
         ids += self.proj.flags_by_asset.get(asset_id, set())
         return [f for i in sorted(set(ids)) if (f := self.proj.flag(i)) is not None]
 
@@ -241,9 +295,14 @@ def write_projection(conn: Tx, proj: Projection, entries: list[dict[str, Any]]) 
     _write(conn, "flag", proj.flags, proj.dirty_flags, proj.new_flags, key="id")
     if proj.dirty_cuts:
         names = list(proj.dirty_cuts)
-        conn.execute("DELETE FROM cut WHERE (project, name) IN (SELECT :p, value FROM json_each(:names))",
-                     p=proj.project, names=names)
-        insert_many(conn, "cut", [proj.cuts[n] for n in names if n in proj.cuts])  # the others were removed
+        conn.execute(
+            "DELETE FROM cut WHERE (project, name) IN (SELECT :p, value FROM json_each(:names))",
+            p=proj.project,
+            names=names,
+        )
+        insert_many(
+            conn, "cut", [proj.cuts[n] for n in names if n in proj.cuts]
+        )  # the others were removed
     proj.dirty_assets.clear()
     proj.dirty_flags.clear()
     proj.dirty_cuts.clear()
@@ -251,7 +310,15 @@ def write_projection(conn: Tx, proj: Projection, entries: list[dict[str, Any]]) 
     proj.new_flags.clear()
 
 
-def _write(conn: Tx, table: str, rows: dict[Any, dict[str, Any]], dirty: set[Any], new: set[Any], *, key: str) -> None:
+def _write(
+    conn: Tx,
+    table: str,
+    rows: dict[Any, dict[str, Any]],
+    dirty: set[Any],
+    new: set[Any],
+    *,
+    key: str,
+) -> None:
     inserts = [rows[k] for k in dirty if k in new]
     updates = [rows[k] for k in dirty if k not in new]
     if inserts:
@@ -270,12 +337,16 @@ def _shape(table: str, key: str | None) -> tuple[str, tuple[str, ...], tuple[str
         sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"  # noqa: S608
     else:
         cols = tuple(c for c in cols if c not in (key, "project"))
-        sql = (f"UPDATE {table} SET {', '.join(f'{c} = :{c}' for c in cols)}"  # noqa: S608
-               f" WHERE project = :_project AND {key} = :_key")
+        sql = (
+            f"UPDATE {table} SET {', '.join(f'{c} = :{c}' for c in cols)}"  # noqa: S608
+            f" WHERE project = :_project AND {key} = :_key"
+        )
     return sql, cols, json_cols
 
 
-def _encode(row: dict[str, Any], cols: tuple[str, ...], json_cols: tuple[str, ...]) -> dict[str, Any]:
+def _encode(
+    row: dict[str, Any], cols: tuple[str, ...], json_cols: tuple[str, ...]
+) -> dict[str, Any]:
     out = {c: row[c] for c in cols}
     for c in json_cols:
         v = out[c]
@@ -291,7 +362,10 @@ def insert_many(conn: Tx, table: str, rows: list[dict[str, Any]]) -> None:
 
 def _update_many(conn: Tx, table: str, key: str, rows: list[dict[str, Any]]) -> None:
     sql, cols, json_cols = _shape(table, key)
-    conn.many(sql, [{**_encode(r, cols, json_cols), "_project": r["project"], "_key": r[key]} for r in rows])
+    conn.many(
+        sql,
+        [{**_encode(r, cols, json_cols), "_project": r["project"], "_key": r[key]} for r in rows],
+    )
 
 
 _BY_KEY = {  # one projection row by its key, for the batch's loaders
@@ -357,8 +431,12 @@ class Ledger:
             raise
 
     @contextmanager
-    def batch(self, *, before_commit: list[Callable[[Batch], None]] | None = None,
-              after_commit: Callable[[Batch], None] | None = None) -> Iterator[Batch]:
+    def batch(
+        self,
+        *,
+        before_commit: list[Callable[[Batch], None]] | None = None,
+        after_commit: Callable[[Batch], None] | None = None,
+    ) -> Iterator[Batch]:
         with self._transaction() as tx, tx.guard():
             seq, h = tx.head(self.project)
             proj = Projection(
@@ -367,8 +445,16 @@ class Ledger:
                 load_flag=_loader(tx, "flag", self.project),
                 load_cut=_loader(tx, "cut", self.project),
             )
-            batch = Batch(tx, self.project, self.actor, self.host, seq, h, proj,
-                          before_commit=list(before_commit or []))
+            batch = Batch(
+                tx,
+                self.project,
+                self.actor,
+                self.host,
+                seq,
+                h,
+                proj,
+                before_commit=list(before_commit or []),
+            )
             yield batch
             batch.flush()
         if after_commit is not None and batch.entries:
@@ -378,8 +464,12 @@ class Ledger:
         """Entries in chain order, streamed in chunks (never the whole ledger in memory)."""
         last = 0
         while True:
-            rows = conn.rows("SELECT * FROM ledger_entry WHERE project = :p AND seq > :last ORDER BY seq LIMIT :n",
-                             p=self.project, last=last, n=chunk)
+            rows = conn.rows(
+                "SELECT * FROM ledger_entry WHERE project = :p AND seq > :last ORDER BY seq LIMIT :n",
+                p=self.project,
+                last=last,
+                n=chunk,
+            )
             if not rows:
                 return
             for r in rows:
@@ -392,13 +482,23 @@ class Ledger:
             proj = Projection(self.project)
             total = tx.head(self.project)[0] if progress is not None else 0
             for n, e in enumerate(self.entries(tx), 1):
-                proj.apply(seq=e.seq, asset_id=e.asset, kind=e.kind, payload=e.payload, ts=e.ts, actor=e.actor)
+                proj.apply(
+                    seq=e.seq,
+                    asset_id=e.asset,
+                    kind=e.kind,
+                    payload=e.payload,
+                    ts=e.ts,
+                    actor=e.actor,
+                )
                 if progress is not None and n % 5000 == 0:
                     progress("replaying the ledger", n, max(total, n))
             if progress is not None:
                 progress("writing the tables", total, total)
-            for stmt in ("DELETE FROM asset WHERE project = :p", "DELETE FROM flag WHERE project = :p",
-                         "DELETE FROM cut WHERE project = :p"):
+            for stmt in (
+                "DELETE FROM asset WHERE project = :p",
+                "DELETE FROM flag WHERE project = :p",
+                "DELETE FROM cut WHERE project = :p",
+            ):
                 tx.execute(stmt, p=self.project)
             proj.new_assets = set(proj.assets)
             proj.new_flags = set(proj.flags)

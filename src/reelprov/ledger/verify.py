@@ -37,8 +37,9 @@ class VerifyResult:
         }
 
 
-def verify_project(project: Project, *, progress: Progress | None = None,
-                   anchors: dict[int, str] | None = None) -> VerifyResult:
+def verify_project(
+    project: Project, *, progress: Progress | None = None, anchors: dict[int, str] | None = None
+) -> VerifyResult:
     """verify() of a project's ledger against every anchor in its anchor file too (and ANCHORS
     given): what `verify`, the report and the delivery gate run."""
     from reelprov.ledger.anchor import load
@@ -52,8 +53,13 @@ def verify_project(project: Project, *, progress: Progress | None = None,
     return res
 
 
-def verify(ledger: Ledger, *, progress: Progress | None = None, every: int = 5000,
-           anchors: dict[int, str] | None = None) -> VerifyResult:
+def verify(
+    ledger: Ledger,
+    *,
+    progress: Progress | None = None,
+    every: int = 5000,
+    anchors: dict[int, str] | None = None,
+) -> VerifyResult:
     """Recompute the chain entry by entry and replay it into the tables; PROGRESS every EVERY entries.
 
     ANCHORS ({seq: hash or a prefix of it}, e.g. the head a report printed) must still be in the
@@ -72,7 +78,9 @@ def verify(ledger: Ledger, *, progress: Progress | None = None, every: int = 500
     rd = Reader(ledger.url, bulk=True)
     with rd.snapshot():
         total = rd.head(ledger.project)[0] if progress is not None else 0
-        rows = rd.iter("SELECT * FROM ledger_entry WHERE project = :p ORDER BY seq, id", p=ledger.project)
+        rows = rd.iter(
+            "SELECT * FROM ledger_entry WHERE project = :p ORDER BY seq, id", p=ledger.project
+        )
         for m in rows:
             count += 1
             seq = m["seq"]
@@ -83,8 +91,14 @@ def verify(ledger: Ledger, *, progress: Progress | None = None, every: int = 500
                 bad = f"entry {seq}: prev_hash does not match entry {seq - 1}'s hash (chain broken or reordered)"
             else:
                 want = entry_hash(
-                    project=m["project"], seq=seq, asset=m["asset"], kind=m["kind"],
-                    payload=m["payload"], actor=m["actor"], host=m["host"], ts=m["ts"],
+                    project=m["project"],
+                    seq=seq,
+                    asset=m["asset"],
+                    kind=m["kind"],
+                    payload=m["payload"],
+                    actor=m["actor"],
+                    host=m["host"],
+                    ts=m["ts"],
                     prev_hash=m["prev_hash"],
                 )
                 if want != m["entry_hash"]:
@@ -94,14 +108,22 @@ def verify(ledger: Ledger, *, progress: Progress | None = None, every: int = 500
                 problems.append(bad)
             if first_bad is None:
                 try:
-                    proj.apply(seq=seq, asset_id=m["asset"], kind=m["kind"],
-                               payload=json.loads(m["payload"]), ts=m["ts"], actor=m["actor"])
+                    proj.apply(
+                        seq=seq,
+                        asset_id=m["asset"],
+                        kind=m["kind"],
+                        payload=json.loads(m["payload"]),
+                        ts=m["ts"],
+                        actor=m["actor"],
+                    )
                 except (ValueError, KeyError, TypeError) as exc:
                     first_bad = seq
                     problems.append(f"entry {seq} ({m['kind']}): cannot be applied ({exc})")
             if seq in anchors and not m["entry_hash"].startswith(anchors.pop(seq)):
-                problems.append(f"entry {seq}: its hash is now {m['entry_hash'][:16]}..., not the anchor given "
-                                "(history up to it was rewritten)")
+                problems.append(
+                    f"entry {seq}: its hash is now {m['entry_hash'][:16]}..., not the anchor given "
+                    "(history up to it was rewritten)"
+                )
                 first_bad = seq if first_bad is None else first_bad
             prev_hash = m["entry_hash"]
             expected_seq = seq + 1
@@ -109,15 +131,21 @@ def verify(ledger: Ledger, *, progress: Progress | None = None, every: int = 500
                 progress("checking the hash chain", count, max(total, count))
         head_seq, head_hash = expected_seq - 1, prev_hash
         for seq in sorted(anchors):  # anchors the walk never reached
-            problems.append(f"entry {seq}: not in the ledger any more (it ends at #{head_seq}): history was cut short")
+            problems.append(
+                f"entry {seq}: not in the ledger any more (it ends at #{head_seq}): history was cut short"
+            )
         if progress is not None:
             progress("comparing the tables", count, max(total, count))
         if first_bad is None:
             problems.extend(_compare(rd, ledger.project, proj))
     rd.close()
     return VerifyResult(
-        ok=not problems, entries=count, head_seq=head_seq, head_hash=head_hash,
-        problems=problems, first_bad_seq=first_bad,
+        ok=not problems,
+        entries=count,
+        head_seq=head_seq,
+        head_hash=head_hash,
+        problems=problems,
+        first_bad_seq=first_bad,
     )
 
 
@@ -130,7 +158,11 @@ _TABLES = {  # table -> the statement that reads one project's rows of it
 
 def _compare(rd: Reader, project: str, proj: Projection) -> list[str]:
     out: list[str] = []
-    for mem, label, key in ((proj.assets, "asset", "id"), (proj.flags, "flag", "id"), (proj.cuts, "cut", "name")):
+    for mem, label, key in (
+        (proj.assets, "asset", "id"),
+        (proj.flags, "flag", "id"),
+        (proj.cuts, "cut", "name"),
+    ):
         stored: dict[Any, dict[str, Any]] = {r[key]: r for r in rd.iter(_TABLES[label], p=project)}
         known: dict[Any, dict[str, Any]] = dict(mem)
         for k in sorted(set(stored) | set(known), key=str):
@@ -138,13 +170,19 @@ def _compare(rd: Reader, project: str, proj: Projection) -> list[str]:
             if a is not None and b is not None and a == b:
                 continue  # the common case, compared in one step
             if a is None:
-                out.append(f"{label} {k}: in the ledger but missing from the {label} table; run `reelprov db rebuild`")
+                out.append(
+                    f"{label} {k}: in the ledger but missing from the {label} table; run `reelprov db rebuild`"
+                )
             elif b is None:
-                out.append(f"{label} {k}: in the {label} table but not in the ledger; run `reelprov db rebuild`")
+                out.append(
+                    f"{label} {k}: in the {label} table but not in the ledger; run `reelprov db rebuild`"
+                )
             else:
                 diff = [c for c in b if _norm(a.get(c)) != _norm(b[c])]
                 if diff:
-                    out.append(f"{label} {k}: table disagrees with the ledger on {', '.join(diff)}; run `reelprov db rebuild`")
+                    out.append(
+                        f"{label} {k}: table disagrees with the ledger on {', '.join(diff)}; run `reelprov db rebuild`"
+                    )
     return out
 
 

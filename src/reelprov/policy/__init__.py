@@ -7,7 +7,11 @@ the rule engine.
 SEVERITIES = ("review", "escalate", "block")
 STATUSES = ("open", "approved", "rejected", "waived", "resolved")
 UNRESOLVED = ("open", "rejected")  # still in the way of delivery
-DECIDED = ("approved", "rejected", "waived")  # a decision stands on the flag (what revoke takes back)
+DECIDED = (
+    "approved",
+    "rejected",
+    "waived",
+)  # a decision stands on the flag (what revoke takes back)
 CLEARED = ("approved", "waived")  # decisions that let the element through
 
 
@@ -18,7 +22,9 @@ class Clearance:
 
     __slots__ = ("by", "ref", "required", "what")
 
-    def __init__(self, what: str, *, by: str | None = None, ref: str | None = None, required: bool = True) -> None:
+    def __init__(
+        self, what: str, *, by: str | None = None, ref: str | None = None, required: bool = True
+    ) -> None:
         self.what = what
         self.by = by.strip() if by and by.strip() else None
         self.ref = ref.strip() if ref and ref.strip() else None

@@ -79,25 +79,33 @@ def parse_policy(text: str, source: str) -> list[Rule]:
         raise ConfigError(f"{source}: TOML syntax error: {exc}") from None
     unknown = set(raw) - {"rule"}
     if unknown:
-        raise ConfigError(f"{source}: unknown field {sorted(unknown)[0]!r}; a policy holds [[rule]] tables only")
+        raise ConfigError(
+            f"{source}: unknown field {sorted(unknown)[0]!r}; a policy holds [[rule]] tables only"
+        )
     rules: list[Rule] = []
     ids: set[str] = set()
     if not isinstance(raw.get("rule", []), list):
         raise ConfigError(f"{source}: `rule` must be an array of tables ([[rule]] blocks)")
     for i, r in enumerate(raw.get("rule", []), 1):
         if not isinstance(r, dict):
-            raise ConfigError(f"{source}: rule {i} is not a table; write each rule as a [[rule]] block")
+            raise ConfigError(
+                f"{source}: rule {i} is not a table; write each rule as a [[rule]] block"
+            )
         where = f"{source}: rule {r.get('id', i)}"
         extra = set(r) - {"id", "area", "severity", "message", "when"}
         if extra:
-            raise ConfigError(f"{where}: unknown field {sorted(extra)[0]!r}; allowed: id, area, severity, message, when")
+            raise ConfigError(
+                f"{where}: unknown field {sorted(extra)[0]!r}; allowed: id, area, severity, message, when"
+            )
         for key in ("id", "area", "severity", "message"):
             if not isinstance(r.get(key), str) or not r[key]:
                 raise ConfigError(f"{where}: `{key}` is required")
         if r["id"] in ids:
             raise ConfigError(f"{where}: duplicate rule id")
         if len(r["id"]) > MAX_RULE_ID:
-            raise ConfigError(f"{where}: a rule id of {len(r['id'])} characters; the ledger keeps at most {MAX_RULE_ID}")
+            raise ConfigError(
+                f"{where}: a rule id of {len(r['id'])} characters; the ledger keeps at most {MAX_RULE_ID}"
+            )
         ids.add(r["id"])
         if r["area"] not in AREAS:
             raise ConfigError(f"{where}: area must be one of {', '.join(AREAS)}")
@@ -109,7 +117,9 @@ def parse_policy(text: str, source: str) -> list[Rule]:
             raise ConfigError(f"{where}: `when` must be a table of conditions")
         for key, value in when.items():
             if key not in _WHEN_KEYS:
-                raise ConfigError(f"{where}: unknown condition {key!r}; allowed: {', '.join(_WHEN_KEYS)}")
+                raise ConfigError(
+                    f"{where}: unknown condition {key!r}; allowed: {', '.join(_WHEN_KEYS)}"
+                )
             allowed = _WHEN_KEYS[key]
             if allowed is bool:
                 if not isinstance(value, bool):
@@ -133,10 +143,14 @@ def _check_message(where: str, message: str) -> None:
         if bad is None:
             message.format_map(dict.fromkeys(MESSAGE_FIELDS, ""))
     except (ValueError, KeyError, IndexError, AttributeError) as exc:
-        raise ConfigError(f"{where}: message cannot be filled in ({exc}); write literal braces as {{{{ }}}}") from None
+        raise ConfigError(
+            f"{where}: message cannot be filled in ({exc}); write literal braces as {{{{ }}}}"
+        ) from None
     if bad is not None:
-        raise ConfigError(f"{where}: message uses {{{bad}}}; placeholders are "
-                          + " ".join("{" + f + "}" for f in MESSAGE_FIELDS))
+        raise ConfigError(
+            f"{where}: message uses {{{bad}}}; placeholders are "
+            + " ".join("{" + f + "}" for f in MESSAGE_FIELDS)
+        )
 
 
 def load_policy(cfg: ProjectConfig) -> Policy:
@@ -144,7 +158,9 @@ def load_policy(cfg: ProjectConfig) -> Policy:
         try:
             text = Path(cfg.policy_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{cfg.policy_file}: cannot read the project policy ({exc})") from None
+            raise ConfigError(
+                f"{cfg.policy_file}: cannot read the project policy ({exc})"
+            ) from None
         source = str(cfg.policy_file)
     else:
         from importlib import resources
@@ -173,8 +189,12 @@ def _declared_against_file(asset: dict[str, Any]) -> bool:
     from reelprov.classify import declared_below_file
     from reelprov.ledger.projection import declaration_evidence
 
-    return declared_below_file([*(asset["evidence"] or []),
-                                *(declaration_evidence(d, asset["sha256"]) for d in asset["declarations"] or [])])
+    return declared_below_file(
+        [
+            *(asset["evidence"] or []),
+            *(declaration_evidence(d, asset["sha256"]) for d in asset["declarations"] or []),
+        ]
+    )
 
 
 def facts(asset: dict[str, Any], cfg: ProjectConfig) -> Facts:
@@ -254,20 +274,44 @@ def why_not(rule: Rule, f: Facts, approved: list[str], *, deleted: bool = False)
     checks: list[tuple[bool, str]] = [
         ("origin" in w and f.origin not in w["origin"], f"origin is now {f.origin}"),
         ("stage" in w and f.stage not in w["stage"], f"stage is now {f.stage}"),
-        ("in_cut" in w and f.in_cut != w["in_cut"], "it is in no current cut" if not f.in_cut else "it is in a cut"),
-        ("headed_to_screen" in w and (f.stage == "final" or f.in_cut) != w["headed_to_screen"],
-         f"no longer headed to screen (stage {f.stage}, in no current cut)"),
-        ("tags_any" in w and not set(w["tags_any"]) & set(f.tags),
-         f"it no longer has any of the tags {', '.join(w.get('tags_any', ()))}"),
-        ("tool_approved" in w and (not f.tools or all(_tool_ok(t, approved) for t in f.tools) != w["tool_approved"]),
-         "the tools are now " + (", ".join(f.tools) or "none named")),
-        ("c2pa_state" in w and f.c2pa_state not in w["c2pa_state"], f"Content Credentials are now {f.c2pa_state}"),
-        ("tool_replicates" in w and not set(w["tool_replicates"]) & set(f.replicates), "no tool that replicates people"),
-        ("declared_against_file" in w and f.declared_against_file != w["declared_against_file"],
-         "the declaration no longer contradicts the file"),
-        ("media_kind" in w and f.media_kind not in w["media_kind"], f"media kind is now {f.media_kind}"),
+        (
+            "in_cut" in w and f.in_cut != w["in_cut"],
+            "it is in no current cut" if not f.in_cut else "it is in a cut",
+        ),
+        (
+            "headed_to_screen" in w and (f.stage == "final" or f.in_cut) != w["headed_to_screen"],
+            f"no longer headed to screen (stage {f.stage}, in no current cut)",
+        ),
+        (
+            "tags_any" in w and not set(w["tags_any"]) & set(f.tags),
+            f"it no longer has any of the tags {', '.join(w.get('tags_any', ()))}",
+        ),
+        (
+            "tool_approved" in w
+            and (not f.tools or all(_tool_ok(t, approved) for t in f.tools) != w["tool_approved"]),
+            "the tools are now " + (", ".join(f.tools) or "none named"),
+        ),
+        (
+            "c2pa_state" in w and f.c2pa_state not in w["c2pa_state"],
+            f"Content Credentials are now {f.c2pa_state}",
+        ),
+        (
+            "tool_replicates" in w and not set(w["tool_replicates"]) & set(f.replicates),
+            "no tool that replicates people",
+        ),
+        (
+            "declared_against_file" in w and f.declared_against_file != w["declared_against_file"],
+            "the declaration no longer contradicts the file",
+        ),
+        (
+            "media_kind" in w and f.media_kind not in w["media_kind"],
+            f"media kind is now {f.media_kind}",
+        ),
     ]
-    return next((text for failed, text in checks if failed), "the rule's conditions no longer hold (policy changed)")
+    return next(
+        (text for failed, text in checks if failed),
+        "the rule's conditions no longer hold (policy changed)",
+    )
 
 
 def reason(rule: Rule, f: Facts, approved: list[str]) -> str:
@@ -285,8 +329,12 @@ def reason(rule: Rule, f: Facts, approved: list[str]) -> str:
 
 
 # The ledger entries that change a flag's life, by what a summary calls them.
-_FLAG_CHANGES = {"flagged": "raised", "flag_reopened": "reopened", "flag_resolved": "resolved",
-                 "flag_updated": "updated"}
+_FLAG_CHANGES = {
+    "flagged": "raised",
+    "flag_reopened": "reopened",
+    "flag_resolved": "resolved",
+    "flag_updated": "updated",
+}
 
 
 def flag_changes(entries: list[dict[str, Any]]) -> dict[str, int]:
@@ -310,16 +358,24 @@ def _rule_text(reason: str) -> tuple[str, str]:
     return reason[:cut], reason[cut:]
 
 
-def _check_clearance(b: Batch, flag: dict[str, Any], asset: dict[str, Any], outcome: str) -> Clearance | None:
+def _check_clearance(
+    b: Batch, flag: dict[str, Any], asset: dict[str, Any], outcome: str
+) -> Clearance | None:
     """The person's change in this batch, if any; refused when it would clear an unresolved escalate
     or block flag (OUTCOME: resolve it, lower it) without a name and a written reference."""
     c: Clearance | None = b.clearance
-    if (c is not None and c.required and not c.complete and flag["status"] in UNRESOLVED
-            and severity_rank(flag["severity"]) >= severity_rank("escalate")):
+    if (
+        c is not None
+        and c.required
+        and not c.complete
+        and flag["status"] in UNRESOLVED
+        and severity_rank(flag["severity"]) >= severity_rank("escalate")
+    ):
         raise ClearanceRequired(
             f"{c.what} would {outcome} flag {flag['id']} ({flag['severity']}/{flag['status']}, {flag['rule']}) on "
             f"{one_line(asset['path'])}: say who decides and the written approval reference (--by NAME --ref REF), as "
-            "for an approval; nothing was recorded")
+            "for an approval; nothing was recorded"
+        )
     return c
 
 
@@ -344,40 +400,87 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
             decided_at = (flag or {}).get("decided_severity") or (flag or {}).get("severity")
             if flag is None:
                 fid = b.next_flag_id()
-                b.append("flagged", asset_id, {"flag_id": fid, "rule": rule.id, "area": rule.area,
-                                               "severity": rule.severity, "reason": why, "sha256": asset["sha256"]})
+                b.append(
+                    "flagged",
+                    asset_id,
+                    {
+                        "flag_id": fid,
+                        "rule": rule.id,
+                        "area": rule.area,
+                        "severity": rule.severity,
+                        "reason": why,
+                        "sha256": asset["sha256"],
+                    },
+                )
                 b.emit("flag-raised", _event(b, fid, asset))
             elif flag["status"] == "resolved" or flag["sha256"] != asset["sha256"]:
                 was = flag["status"]
                 changed = flag["sha256"] != asset["sha256"]
-                note = why if not changed else (
-                    f"{why} (content changed since it was {_SINCE.get(was, was)}: was {flag['sha256'][:12]}, now {asset['sha256'][:12]})")
+                note = (
+                    why
+                    if not changed
+                    else (
+                        f"{why} (content changed since it was {_SINCE.get(was, was)}: was {flag['sha256'][:12]}, now {asset['sha256'][:12]})"
+                    )
+                )
                 if was == "resolved" and flag.get("decided_by") and not changed:
                     # only open and rejected flags resolve, so a decision kept on one is a rejection
-                    note += f" (this content was rejected by {flag['decided_by']}" + (
-                        f": {flag['note']}" if flag.get("note") else "") + ")"
-                b.append("flag_reopened", asset_id, {
-                    "flag_id": flag["id"], "sha256": asset["sha256"], "reason": note, "severity": rule.severity, "was": was,
-                    "why": "content changed" if changed else "the condition holds again"})
+                    note += (
+                        f" (this content was rejected by {flag['decided_by']}"
+                        + (f": {flag['note']}" if flag.get("note") else "")
+                        + ")"
+                    )
+                b.append(
+                    "flag_reopened",
+                    asset_id,
+                    {
+                        "flag_id": flag["id"],
+                        "sha256": asset["sha256"],
+                        "reason": note,
+                        "severity": rule.severity,
+                        "was": was,
+                        "why": "content changed" if changed else "the condition holds again",
+                    },
+                )
                 b.emit("flag-reopened", _event(b, flag["id"], asset))
-            elif flag["status"] in CLEARED and severity_rank(rule.severity) > severity_rank(decided_at or ""):
+            elif flag["status"] in CLEARED and severity_rank(rule.severity) > severity_rank(
+                decided_at or ""
+            ):
                 # decided at a lower severity than the rule now asks: that decision does not cover it
-                note = (f"{why} (raised to {rule.severity} since it was {flag['status']} at {decided_at} by "
-                        f"{flag['decided_by']}: decide it again)")
-                b.append("flag_reopened", asset_id, {
-                    "flag_id": flag["id"], "sha256": asset["sha256"], "reason": note, "severity": rule.severity,
-                    "was": flag["status"], "why": f"severity raised from {decided_at} to {rule.severity}"})
+                note = (
+                    f"{why} (raised to {rule.severity} since it was {flag['status']} at {decided_at} by "
+                    f"{flag['decided_by']}: decide it again)"
+                )
+                b.append(
+                    "flag_reopened",
+                    asset_id,
+                    {
+                        "flag_id": flag["id"],
+                        "sha256": asset["sha256"],
+                        "reason": note,
+                        "severity": rule.severity,
+                        "was": flag["status"],
+                        "why": f"severity raised from {decided_at} to {rule.severity}",
+                    },
+                )
                 b.emit("flag-reopened", _event(b, flag["id"], asset))
             elif flag["status"] in UNRESOLVED and (
-                    _rule_text(flag["reason"])[0] != why or flag["severity"] != rule.severity):
+                _rule_text(flag["reason"])[0] != why or flag["severity"] != rule.severity
+            ):
                 # still undecided: it says why as things are now (a tag, tool, stage, cut or the policy
                 # changed). A decided flag keeps the reason it was decided on.
-                payload: dict[str, Any] = {"flag_id": flag["id"], "reason": why + _rule_text(flag["reason"])[1],
-                                           "severity": rule.severity, "previous": flag["reason"]}
+                payload: dict[str, Any] = {
+                    "flag_id": flag["id"],
+                    "reason": why + _rule_text(flag["reason"])[1],
+                    "severity": rule.severity,
+                    "previous": flag["reason"],
+                }
                 if severity_rank(rule.severity) < severity_rank(flag["severity"]):
                     c = _check_clearance(b, flag, asset, f"lower to {rule.severity}")
-                    payload["why"] = f"severity lowered from {flag['severity']} to {rule.severity}" + (
-                        f" by {c.what}" if c else " (the policy changed)")
+                    payload["why"] = (
+                        f"severity lowered from {flag['severity']} to {rule.severity}"
+                        + (f" by {c.what}" if c else " (the policy changed)")
+                    )
                     payload.update(c.signature() if c else {})
                 b.append("flag_updated", asset_id, payload)
                 b.emit("flag-updated", _event(b, flag["id"], asset))
@@ -385,21 +488,39 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
             # a rejected element taken off screen has done what the rejection asked: no longer in the way
             c = _check_clearance(b, flag, asset, "resolve")
             because = why_not(rule, f, policy.approved_tools, deleted=gone)
-            b.append("flag_resolved", asset_id, {"flag_id": flag["id"], "reason": "condition no longer holds",
-                                                 "because": because + (f" ({c.what})" if c else ""),
-                                                 **(c.signature() if c else {})})
+            b.append(
+                "flag_resolved",
+                asset_id,
+                {
+                    "flag_id": flag["id"],
+                    "reason": "condition no longer holds",
+                    "because": because + (f" ({c.what})" if c else ""),
+                    **(c.signature() if c else {}),
+                },
+            )
             b.emit("flag-resolved", _event(b, flag["id"], asset))
 
 
 def _event(b: Batch, fid: int, asset: dict[str, Any]) -> dict[str, Any]:
     flag = b.proj.flag(fid) or {}
-    return {"flag": {k: flag.get(k) for k in ("id", "rule", "area", "severity", "status", "reason", "sha256")},
-            "asset": {"id": asset["id"], "path": asset["path"], "origin": asset["origin"], "tools": asset["tools"]}}
+    return {
+        "flag": {
+            k: flag.get(k) for k in ("id", "rule", "area", "severity", "status", "reason", "sha256")
+        },
+        "asset": {
+            "id": asset["id"],
+            "path": asset["path"],
+            "origin": asset["origin"],
+            "tools": asset["tools"],
+        },
+    }
 
 
 def evaluate_batch(project: Project, b: Batch) -> None:
     b.preload_flags(sorted(b.touched_assets))
     # in path order: flags raised together are numbered as `ls` lists their files (and the same
     # changes number them the same way every time, whatever the assets' random ids)
-    for aid in sorted(b.touched_assets, key=lambda aid: ((b.proj.asset(aid) or {}).get("path") or "", aid)):
+    for aid in sorted(
+        b.touched_assets, key=lambda aid: ((b.proj.asset(aid) or {}).get("path") or "", aid)
+    ):
         evaluate_asset(project, b, aid)

@@ -15,18 +15,40 @@ from reelprov.project import Project
 from reelprov.report.build import SECTIONS, Report, blocking_flags, plan
 from reelprov.report.render import FORMATS, thumbnail, trail_text
 
-__all__ = ["FORMATS", "SECTIONS", "Report", "blocking_flags", "build", "plan", "thumbnail", "trail_text", "write_report"]
+__all__ = [
+    "FORMATS",
+    "SECTIONS",
+    "Report",
+    "blocking_flags",
+    "build",
+    "plan",
+    "thumbnail",
+    "trail_text",
+    "write_report",
+]
 
 
-def build(project: Project, *, verify: bool = True, level: str | None = None,
-          progress: Progress | None = None) -> dict[str, Any]:
+def build(
+    project: Project,
+    *,
+    verify: bool = True,
+    level: str | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """The whole report as the documented JSON (schema_version 2), rows included."""
     return plan(project, verify=verify, level=level, progress=progress).to_json()
 
 
-def write_report(project: Project, *, fmt: str = "html", output: str | None = None, verify: bool = True,
-                 thumbnails: bool = True, level: str | None = None,
-                 progress: Progress | None = None) -> tuple[dict[str, Any], str | None]:
+def write_report(
+    project: Project,
+    *,
+    fmt: str = "html",
+    output: str | None = None,
+    verify: bool = True,
+    thumbnails: bool = True,
+    level: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[dict[str, Any], str | None]:
     """Build and write the report; returns (data, path written or None for stdout)."""
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
@@ -35,7 +57,9 @@ def write_report(project: Project, *, fmt: str = "html", output: str | None = No
         target = Path(output) if output else project.root / f"report.{fmt}"
         target = target if target.is_absolute() else Path.cwd() / target
         if not target.parent.is_dir():
-            raise ReportError(f"{target}: folder {target.parent} does not exist; create it or choose another --output")
+            raise ReportError(
+                f"{target}: folder {target.parent} does not exist; create it or choose another --output"
+            )
     report = plan(project, verify=verify, level=level, progress=progress)
     from reelprov.report import render
 
@@ -43,7 +67,9 @@ def write_report(project: Project, *, fmt: str = "html", output: str | None = No
         if fmt == "html":
             render.render_html(report, out, thumbnails=thumbnails)
         else:
-            {"json": render.render_json, "csv": render.render_csv, "md": render.render_md}[fmt](report, out)
+            {"json": render.render_json, "csv": render.render_csv, "md": render.render_md}[fmt](
+                report, out
+            )
 
     if target is None:
         write(sys.stdout)
@@ -55,11 +81,15 @@ def write_report(project: Project, *, fmt: str = "html", output: str | None = No
             with replacing(target) as out:
                 write(out)
         except OSError as exc:
-            raise ReportError(f"{target}: cannot write the report ({exc.strerror or exc}); check permissions or choose "
-                              "another --output") from None
+            raise ReportError(
+                f"{target}: cannot write the report ({exc.strerror or exc}); check permissions or choose "
+                "another --output"
+            ) from None
     from reelprov.ledger.anchor import record
 
     # the head the report was built from, kept outside the database (every report anchors it)
     data = dict(report.head)
-    data["anchored"] = record(project.cfg, data["ledger_head"]["seq"], data["ledger_head"]["hash"]).to_json()
+    data["anchored"] = record(
+        project.cfg, data["ledger_head"]["seq"], data["ledger_head"]["hash"]
+    ).to_json()
     return data, None if target is None else str(target)

@@ -20,31 +20,59 @@ from reelprov.stages import stage_of, tags_of
 SCHEMA_VERSION = 2
 CHUNK = 1000  # assets read at a time, in either pass
 SECTIONS = (
-    ("blocking", "Blocking delivery",
-     "Open flags at escalate or block: they need written approval (with a reference) or the element replaced."),
-    ("rejected", "Rejected: must be replaced",
-     "Rejected flags: the element may not go to screen as it is. They block delivery until it is replaced or "
-     "taken off screen, or the decision is revoked."),
+    (
+        "blocking",
+        "Blocking delivery",
+        "Open flags at escalate or block: they need written approval (with a reference) or the element replaced.",
+    ),
+    (
+        "rejected",
+        "Rejected: must be replaced",
+        "Rejected flags: the element may not go to screen as it is. They block delivery until it is replaced or "
+        "taken off screen, or the decision is revoked.",
+    ),
     ("open_reviews", "Open reviews", "Open review flags: someone must look before delivery."),
-    ("approved", "Approved and waived",
-     "Every approval and waiver in force, whatever the file's origin: who, reference, date, the severity and "
-     "the content (SHA-256) decided on."),
-    ("audit", "Audit: closed by a change, lowered, or decisions no longer in force",
-     "Flags resolved by a change rather than a decision (a tag removed, a stage or declaration changed, the "
-     "policy edited, the file deleted or taken out of the cut), flags whose severity was lowered, and decisions "
-     "revoked or reopened: who made each change and when."),
-    ("ai_in_temp", "AI in temporary media", "Recorded for the studio's GenAI report; not headed to screen."),
-    ("integrity", "Integrity problems", "Content Credentials that do not validate, and ledger verification failures."),
-    ("unknown_on_screen", "Unknown origin on screen",
-     "Media in a cut or final with no evidence either way: confirm their origin."),
-    ("other_files", "Documents and other files headed to screen",
-     "Not media (PDF, text, timelines, project and checksum files) in final folders or cuts: listed apart; no "
-     "origin verdict applies to them."),
+    (
+        "approved",
+        "Approved and waived",
+        "Every approval and waiver in force, whatever the file's origin: who, reference, date, the severity and "
+        "the content (SHA-256) decided on.",
+    ),
+    (
+        "audit",
+        "Audit: closed by a change, lowered, or decisions no longer in force",
+        "Flags resolved by a change rather than a decision (a tag removed, a stage or declaration changed, the "
+        "policy edited, the file deleted or taken out of the cut), flags whose severity was lowered, and decisions "
+        "revoked or reopened: who made each change and when.",
+    ),
+    (
+        "ai_in_temp",
+        "AI in temporary media",
+        "Recorded for the studio's GenAI report; not headed to screen.",
+    ),
+    (
+        "integrity",
+        "Integrity problems",
+        "Content Credentials that do not validate, and ledger verification failures.",
+    ),
+    (
+        "unknown_on_screen",
+        "Unknown origin on screen",
+        "Media in a cut or final with no evidence either way: confirm their origin.",
+    ),
+    (
+        "other_files",
+        "Documents and other files headed to screen",
+        "Not media (PDF, text, timelines, project and checksum files) in final folders or cuts: listed apart; no "
+        "origin verdict applies to them.",
+    ),
 )
 
 
-_BRIEF = ("SELECT id, path, origin, cuts, stage_override, c2pa_state, media_type, deleted FROM asset"
-          " WHERE project = :p AND id > :after ORDER BY id LIMIT :n")
+_BRIEF = (
+    "SELECT id, path, origin, cuts, stage_override, c2pa_state, media_type, deleted FROM asset"
+    " WHERE project = :p AND id > :after ORDER BY id LIMIT :n"
+)
 _FULL = "SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))"
 
 
@@ -61,17 +89,25 @@ def audited(flag: dict[str, Any]) -> bool:
     if flag["status"] == "resolved":
         return True
     trail = flag.get("trail") or []
-    return any(t["event"] in ("revoked", "severity") or (t["event"] == "reopened" and t.get("was") != "resolved")
-               for t in trail)
+    return any(
+        t["event"] in ("revoked", "severity")
+        or (t["event"] == "reopened" and t.get("was") != "resolved")
+        for t in trail
+    )
 
 
-def _plan(a: dict[str, Any], stage: str, af: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+def _plan(
+    a: dict[str, Any], stage: str, af: list[dict[str, Any]]
+) -> list[tuple[str, list[dict[str, Any]]]]:
     """Which sections list asset A (stage STAGE, flags AF), each with the flags it shows there."""
     from reelprov.mediatypes import media_kind
 
     live = [f for f in af if f["status"] != "resolved"]
     out: list[tuple[str, list[dict[str, Any]]]] = []
-    if any(f["status"] == "open" and severity_rank(f["severity"]) >= severity_rank("escalate") for f in live):
+    if any(
+        f["status"] == "open" and severity_rank(f["severity"]) >= severity_rank("escalate")
+        for f in live
+    ):
         out.append(("blocking", live))
     elif any(f["status"] == "open" for f in live):
         out.append(("open_reviews", live))
@@ -104,7 +140,9 @@ class Report:
     project: Project
     head: dict[str, Any]
     order: dict[str, list[str]]  # section -> asset ids, in the order rows are shown
-    usage: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # asset id -> where cuts show it
+    usage: dict[str, list[dict[str, Any]]] = field(
+        default_factory=dict
+    )  # asset id -> where cuts show it
 
     def rows(self, section: str) -> Iterator[dict[str, Any]]:
         """SECTION's rows, each asset fetched (with its flags) a chunk at a time."""
@@ -125,13 +163,23 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         """The whole report as one JSON object (rows included: for small projects and tests)."""
-        return {**{k: v for k, v in self.head.items() if k != "cuts"},
-                "sections": [{"id": k, "title": t, "about": about, "rows": list(self.rows(k))} for k, t, about in SECTIONS],
-                "cuts": self.head["cuts"]}
+        return {
+            **{k: v for k, v in self.head.items() if k != "cuts"},
+            "sections": [
+                {"id": k, "title": t, "about": about, "rows": list(self.rows(k))}
+                for k, t, about in SECTIONS
+            ],
+            "cuts": self.head["cuts"],
+        }
 
 
-def plan(project: Project, *, verify: bool = True, level: str | None = None,
-         progress: Progress | None = None) -> Report:
+def plan(
+    project: Project,
+    *,
+    verify: bool = True,
+    level: str | None = None,
+    progress: Progress | None = None,
+) -> Report:
     """The report's first pass: every asset once, a chunk at a time, with its flags."""
     from reelprov.ledger.verify import verify_project
     from reelprov.report.gate import DEFAULT_LEVEL, check, check_level
@@ -139,18 +187,40 @@ def plan(project: Project, *, verify: bool = True, level: str | None = None,
     level = check_level(level or DEFAULT_LEVEL)
     cfg, rd, pid = project.cfg, project.reader, project.cfg.project_id
     keyed: dict[str, list[tuple[int, str, str]]] = {k: [] for k, _, _ in SECTIONS}
-    counts = dict.fromkeys(("assets", "ai_assets", "ai_headed_to_screen", "flags_open", "flags_rejected",
-                            "flags_blocking", "flags_approved", "flags_audited"), 0)
+    counts = dict.fromkeys(
+        (
+            "assets",
+            "ai_assets",
+            "ai_headed_to_screen",
+            "flags_open",
+            "flags_rejected",
+            "flags_blocking",
+            "flags_approved",
+            "flags_audited",
+        ),
+        0,
+    )
     usage: dict[str, list[dict[str, Any]]] = {}
     shown: dict[str, dict[str, Any]] = {}  # what the inventories need of the assets cuts show
     with rd.snapshot():
         head_seq, head_hash = rd.head(pid)
-        cuts = list(rd.iter("SELECT name, source, imported_at, events FROM cut WHERE project = :p ORDER BY name", p=pid))
+        cuts = list(
+            rd.iter(
+                "SELECT name, source, imported_at, events FROM cut WHERE project = :p ORDER BY name",
+                p=pid,
+            )
+        )
         for c in cuts:
             for e in c["events"]:
                 for aid, where in event_assets(e):
-                    usage.setdefault(aid, []).append({"cut": c["name"], "track": where["track"],
-                                                      "record_in": where["record_in"], "record_out": where["record_out"]})
+                    usage.setdefault(aid, []).append(
+                        {
+                            "cut": c["name"],
+                            "track": where["track"],
+                            "record_in": where["record_in"],
+                            "record_out": where["record_out"],
+                        }
+                    )
         inventory_flags: dict[str, list[dict[str, Any]]] = {}
         after = ""
         while True:
@@ -166,11 +236,16 @@ def plan(project: Project, *, verify: bool = True, level: str | None = None,
                 stage = stage_of(a, cfg)
                 _count(counts, a, stage, af)
                 for sec, sel in _plan(a, stage, af):
-                    worst = max((severity_rank(f["severity"]) for f in sel if f["status"] in UNRESOLVED), default=-1)
+                    worst = max(
+                        (severity_rank(f["severity"]) for f in sel if f["status"] in UNRESOLVED),
+                        default=-1,
+                    )
                     keyed[sec].append((-worst, a["path"], a["id"]))
                 if a["id"] in usage:
                     shown[a["id"]] = {"origin": a["origin"]}
-                    inventory_flags[a["id"]] = [{"severity": f["severity"], "status": f["status"]} for f in af]
+                    inventory_flags[a["id"]] = [
+                        {"severity": f["severity"], "status": f["status"]} for f in af
+                    ]
             if progress is not None:
                 progress("reading the project", counts["assets"], counts["assets"])
     ver = verify_project(project, progress=progress) if verify else None
@@ -210,27 +285,61 @@ def _count(counts: dict[str, int], a: dict[str, Any], stage: str, af: list[dict[
     counts["flags_blocking"] += len(blocking_flags(af, "escalate"))
 
 
-_FLAG_FIELDS = ("id", "rule", "area", "severity", "status", "reason", "sha256", "decided_by", "ref", "note", "decided_at",
-                "decided_severity", "trail")
+_FLAG_FIELDS = (
+    "id",
+    "rule",
+    "area",
+    "severity",
+    "status",
+    "reason",
+    "sha256",
+    "decided_by",
+    "ref",
+    "note",
+    "decided_at",
+    "decided_severity",
+    "trail",
+)
 
 
-def _row(a: dict[str, Any], stage: str, tags: list[str], cuts: list[dict[str, Any]], flags: list[dict[str, Any]]) -> dict[str, Any]:
+def _row(
+    a: dict[str, Any],
+    stage: str,
+    tags: list[str],
+    cuts: list[dict[str, Any]],
+    flags: list[dict[str, Any]],
+) -> dict[str, Any]:
     from reelprov.mediatypes import media_kind
 
     return {
-        "asset": a["id"], "path": a["path"], "sha256": a["sha256"], "media_type": a["media_type"],
+        "asset": a["id"],
+        "path": a["path"],
+        "sha256": a["sha256"],
+        "media_type": a["media_type"],
         "media_kind": media_kind(a["media_type"]),
-        "origin": a["origin"], "tools": a["tools"], "stage": stage, "tags": tags,
+        "origin": a["origin"],
+        "tools": a["tools"],
+        "stage": stage,
+        "tags": tags,
         "c2pa": {"present": a["c2pa_present"], "state": a["c2pa_state"]},
-        "evidence": [f"{e['source']}: {e.get('detail', '')}" for e in a["evidence"] if e.get("kind") != "ingredient"][:6]
-                    + [f"declared by {d.get('by', '?')}: {d.get('tool') or ''} {d.get('note') or ''}".strip() for d in a["declarations"]],
+        "evidence": [
+            f"{e['source']}: {e.get('detail', '')}"
+            for e in a["evidence"]
+            if e.get("kind") != "ingredient"
+        ][:6]
+        + [
+            f"declared by {d.get('by', '?')}: {d.get('tool') or ''} {d.get('note') or ''}".strip()
+            for d in a["declarations"]
+        ],
         "cut_usage": cuts,
         "deleted": bool(a["deleted"]),  # gone from the project (still in a cut: media offline)
         "flags": [{k: f.get(k) for k in _FLAG_FIELDS} for f in flags],
     }
 
 
-def _inventory(cut: dict[str, Any], assets: dict[str, dict[str, Any]], flags: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def _inventory(
+    cut: dict[str, Any], assets: dict[str, dict[str, Any]], flags: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
     from reelprov.frames import runs, runs_text
 
     """A cut's on-screen inventory: in timeline order, every event that shows an AI-origin or
@@ -251,14 +360,36 @@ def _inventory(cut: dict[str, Any], assets: dict[str, dict[str, Any]], flags: di
                     key = f"{f['severity']} {f['status']}"
                     states[key] = states.get(key, 0) + 1
         seq = e.get("sequence")
-        rows.append({"track": e["track"], "record_in": e["record_in"], "record_out": e["record_out"], "clip": e.get("clip"),
-                     "path": seq["path"] if seq else e.get("path"), "files": len(ids),
-                     "frames": runs_text(runs(int(f["frame"]) for f in seq["frames"] if str(f.get("frame", "")).isdigit()), 10)
-                     if seq else None,
-                     "origins": origins, "flags": states,
-                     "blocking": any(k.split()[1] in UNRESOLVED and severity_rank(k.split()[0]) >= severity_rank("escalate")
-                                     or k.endswith(" rejected") for k in states)})
-    return {"name": cut["name"], "source": cut["source"], "imported_at": cut["imported_at"], "events": len(cut["events"]),
-            "rows": rows}
-
-
+        rows.append(
+            {
+                "track": e["track"],
+                "record_in": e["record_in"],
+                "record_out": e["record_out"],
+                "clip": e.get("clip"),
+                "path": seq["path"] if seq else e.get("path"),
+                "files": len(ids),
+                "frames": runs_text(
+                    runs(
+                        int(f["frame"]) for f in seq["frames"] if str(f.get("frame", "")).isdigit()
+                    ),
+                    10,
+                )
+                if seq
+                else None,
+                "origins": origins,
+                "flags": states,
+                "blocking": any(
+                    k.split()[1] in UNRESOLVED
+                    and severity_rank(k.split()[0]) >= severity_rank("escalate")
+                    or k.endswith(" rejected")
+                    for k in states
+                ),
+            }
+        )
+    return {
+        "name": cut["name"],
+        "source": cut["source"],
+        "imported_at": cut["imported_at"],
+        "events": len(cut["events"]),
+        "rows": rows,
+    }

@@ -51,8 +51,16 @@ class Blocker:
     sha256: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "path": self.path, "rule": self.rule, "area": self.area, "severity": self.severity,
-                "status": self.status, "reason": self.reason, "sha256": self.sha256}
+        return {
+            "id": self.id,
+            "path": self.path,
+            "rule": self.rule,
+            "area": self.area,
+            "severity": self.severity,
+            "status": self.status,
+            "reason": self.reason,
+            "sha256": self.sha256,
+        }
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,12 @@ class Verdict:
 
     @property
     def cleared(self) -> bool:
-        return self.verified and not self.blocking_count and not self.changed_count and not self.problems
+        return (
+            self.verified
+            and not self.blocking_count
+            and not self.changed_count
+            and not self.problems
+        )
 
     def line(self) -> str:
         """The verdict in one line, as the report's top and the gate print it."""
@@ -99,7 +112,9 @@ class Verdict:
         if self.blocking_count:
             parts.append(f"{self.blocking_count:,} blocking at {self.level}")
         if self.changed_count:
-            parts.append(f"{self.changed_count:,} file{'s' if self.changed_count != 1 else ''} changed since recorded")
+            parts.append(
+                f"{self.changed_count:,} file{'s' if self.changed_count != 1 else ''} changed since recorded"
+            )
         if self.problems:
             parts.append("the ledger does not verify")
         if not self.verified:
@@ -107,22 +122,41 @@ class Verdict:
         return "NOT CLEARED: " + ", ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
-        return {"level": self.level, "cleared": self.cleared, "verdict": self.line(),
-                "ledger_head": {"seq": self.head_seq, "hash": self.head_hash}, "verified": self.verified,
-                "problems": self.problems, "blocking_count": self.blocking_count,
-                "blocking": [b.to_json() for b in self.blockers], "changed_count": self.changed_count,
-                "changed": [c.to_json() for c in self.changed], "rehashed": self.rehashed}
+        return {
+            "level": self.level,
+            "cleared": self.cleared,
+            "verdict": self.line(),
+            "ledger_head": {"seq": self.head_seq, "hash": self.head_hash},
+            "verified": self.verified,
+            "problems": self.problems,
+            "blocking_count": self.blocking_count,
+            "blocking": [b.to_json() for b in self.blockers],
+            "changed_count": self.changed_count,
+            "changed": [c.to_json() for c in self.changed],
+            "rehashed": self.rehashed,
+        }
 
 
-_UNRESOLVED_FLAGS = ("SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
-                     " WHERE flag.project = :p AND flag.id > :after AND flag.status IN (SELECT value FROM json_each(:statuses))"
-                     " ORDER BY flag.id LIMIT :n")
-_ASSETS = ("SELECT id, path, sha256, origin FROM asset WHERE project = :p AND id > :after AND deleted = :no"
-           " ORDER BY id LIMIT :n")
+_UNRESOLVED_FLAGS = (
+    "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
+    " WHERE flag.project = :p AND flag.id > :after AND flag.status IN (SELECT value FROM json_each(:statuses))"
+    " ORDER BY flag.id LIMIT :n"
+)
+_ASSETS = (
+    "SELECT id, path, sha256, origin FROM asset WHERE project = :p AND id > :after AND deleted = :no"
+    " ORDER BY id LIMIT :n"
+)
 
 
-def check(project: Project, level: str = DEFAULT_LEVEL, *, verify: bool = True, verified: VerifyResult | None = None,
-          rehash: bool = True, progress: Progress | None = None) -> Verdict:
+def check(
+    project: Project,
+    level: str = DEFAULT_LEVEL,
+    *,
+    verify: bool = True,
+    verified: VerifyResult | None = None,
+    rehash: bool = True,
+    progress: Progress | None = None,
+) -> Verdict:
     """Decide delivery at LEVEL. VERIFIED: a verification already run (the report's), not run twice.
     VERIFY False leaves the chain unchecked, and then the verdict cannot clear. Flags and assets are
     read a chunk at a time: memory does not grow with the project."""
@@ -132,14 +166,26 @@ def check(project: Project, level: str = DEFAULT_LEVEL, *, verify: bool = True, 
         head_seq, head_hash = rd.head(pid)
         v = Verdict(level, head_seq, head_hash)
         after = 0
-        while rows := rd.rows(_UNRESOLVED_FLAGS, p=pid, after=after, statuses=list(UNRESOLVED), n=CHUNK):
+        while rows := rd.rows(
+            _UNRESOLVED_FLAGS, p=pid, after=after, statuses=list(UNRESOLVED), n=CHUNK
+        ):
             after = rows[-1]["id"]
             for r in rows:
                 if blocks(r["status"], r["severity"], level):
                     v.blocking_count += 1
                     if len(v.blockers) < MAX_LISTED:
-                        v.blockers.append(Blocker(r["id"], r["path"], r["rule"], r["area"], r["severity"], r["status"],
-                                                  r["reason"], r["sha256"]))
+                        v.blockers.append(
+                            Blocker(
+                                r["id"],
+                                r["path"],
+                                r["rule"],
+                                r["area"],
+                                r["severity"],
+                                r["status"],
+                                r["reason"],
+                                r["sha256"],
+                            )
+                        )
     if verify or verified is not None:
         if verified is None:
             from reelprov.ledger.verify import verify_project
@@ -163,8 +209,11 @@ def _rehash(project: Project, v: Verdict, progress: Progress | None) -> None:
             if not rows:
                 return
             after = rows[-1]["id"]
-            decided = {f["asset"] for f in rd.flags_of(pid, [r["id"] for r in rows], chunk=CHUNK)
-                       if f["status"] in CLEARED}
+            decided = {
+                f["asset"]
+                for f in rd.flags_of(pid, [r["id"] for r in rows], chunk=CHUNK)
+                if f["status"] in CLEARED
+            }
         for a in rows:
             if a["origin"] not in ANY_AI and a["id"] not in decided:
                 continue
@@ -175,7 +224,14 @@ def _rehash(project: Project, v: Verdict, progress: Progress | None) -> None:
             if now != a["sha256"]:
                 v.changed_count += 1
                 if len(v.changed) < MAX_LISTED:
-                    v.changed.append(Changed(a["path"], a["sha256"], now, why or "the content differs from what was recorded"))
+                    v.changed.append(
+                        Changed(
+                            a["path"],
+                            a["sha256"],
+                            now,
+                            why or "the content differs from what was recorded",
+                        )
+                    )
 
 
 def _content_now(path: os.PathLike[str] | str) -> tuple[str | None, str | None]:

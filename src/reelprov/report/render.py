@@ -36,7 +36,14 @@ def state_text(states: dict[str, int]) -> str:
 # -- frames of an image sequence, one row each in the data, one row together on the page ---------
 def flag_state(f: dict[str, Any]) -> tuple[Any, ...]:
     """What two frames' flags must share to be shown as one: rule, severity, status and decision."""
-    return (f["rule"], f["severity"], f["status"], f.get("decided_by"), f.get("ref"), f.get("decided_severity"))
+    return (
+        f["rule"],
+        f["severity"],
+        f["status"],
+        f.get("decided_by"),
+        f.get("ref"),
+        f.get("decided_severity"),
+    )
 
 
 def _sequence_key(r: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -47,9 +54,20 @@ def _sequence_key(r: dict[str, Any]) -> tuple[Any, ...] | None:
     if parts is None:
         return None
     folder, prefix, _, suffix = parts
-    return (folder, prefix, suffix, r["media_type"], r["origin"], tuple(r["tools"]), r["stage"],
-            tuple(r["tags"]), r["c2pa"]["state"], r["deleted"], tuple(sorted(flag_state(f) for f in r["flags"])),
-            None if r["flags"] else tuple(r["evidence"]))
+    return (
+        folder,
+        prefix,
+        suffix,
+        r["media_type"],
+        r["origin"],
+        tuple(r["tools"]),
+        r["stage"],
+        tuple(r["tags"]),
+        r["c2pa"]["state"],
+        r["deleted"],
+        tuple(sorted(flag_state(f) for f in r["flags"])),
+        None if r["flags"] else tuple(r["evidence"]),
+    )
 
 
 def grouped(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -77,9 +95,16 @@ def _group_row(frames: list[dict[str, Any]]) -> dict[str, Any]:
     widths = {len(p[2]) for p in parts if p}
     label = f"{prefix}{'#' * widths.pop() if len(widths) == 1 else '#'}{suffix}"
     usage: list[dict[str, Any]] = []
-    for u in sorted((u for f in frames for u in f["cut_usage"]), key=lambda u: (u["cut"], u["track"], u["record_in"])):
+    for u in sorted(
+        (u for f in frames for u in f["cut_usage"]),
+        key=lambda u: (u["cut"], u["track"], u["record_in"]),
+    ):
         last = usage[-1] if usage else None
-        if last and (last["cut"], last["track"]) == (u["cut"], u["track"]) and last["record_out"] >= u["record_in"]:
+        if (
+            last
+            and (last["cut"], last["track"]) == (u["cut"], u["track"])
+            and last["record_out"] >= u["record_in"]
+        ):
             last["record_out"] = max(last["record_out"], u["record_out"])
         else:
             usage.append(dict(u))
@@ -89,9 +114,16 @@ def _group_row(frames: list[dict[str, Any]]) -> dict[str, Any]:
         for flag in f["flags"]:
             ids.setdefault(flag["rule"], []).append(flag["id"])
     flags = [{**flag, "id": ", ".join(runs(ids[flag["rule"]]))} for flag in frames[0]["flags"]]
-    return {**frames[0], "asset": None, "sha256": None, "path": f"{folder}/{label}" if folder else label,
-            "thumb_path": frames[0]["path"], "frames": f"{len(frames):,} files numbered {runs_text(numbers, 10)}",
-            "cut_usage": usage, "flags": flags}
+    return {
+        **frames[0],
+        "asset": None,
+        "sha256": None,
+        "path": f"{folder}/{label}" if folder else label,
+        "thumb_path": frames[0]["path"],
+        "frames": f"{len(frames):,} files numbered {runs_text(numbers, 10)}",
+        "cut_usage": usage,
+        "flags": flags,
+    }
 
 
 def _row_html(r: dict[str, Any], thumb: str | None, section: str = "") -> Any:
@@ -104,31 +136,59 @@ def _row_html(r: dict[str, Any], thumb: str | None, section: str = "") -> Any:
         s = str(v)
         return _escape(s, quote=True) if _HTML_SPECIAL.search(s) else s  # most values need nothing
 
-    cell = (f'<img alt="" src="{e(thumb)}">' if thumb else f'<span class="small">{e(r["media_type"])}</span>')
+    cell = (
+        f'<img alt="" src="{e(thumb)}">'
+        if thumb
+        else f'<span class="small">{e(r["media_type"])}</span>'
+    )
     tools = f" &middot; {e(', '.join(r['tools']))}" if r["tools"] else ""
     ev = "".join(f"<li>{e(x)}</li>" for x in r["evidence"])
     tags = f'<div class="small">{e(", ".join(r["tags"]))}</div>' if r["tags"] else ""
-    cuts = "".join(f"{e(c['cut'])} {e(c['track'])} {e(c['record_in'])}&ndash;{e(c['record_out'])}<br>" for c in r["cut_usage"]) or "&ndash;"
+    cuts = (
+        "".join(
+            f"{e(c['cut'])} {e(c['track'])} {e(c['record_in'])}&ndash;{e(c['record_out'])}<br>"
+            for c in r["cut_usage"]
+        )
+        or "&ndash;"
+    )
     flags = []
     for f in r["flags"]:
         dec = ""
         if f["decided_by"]:
-            dec = (f'<div class="small">{e(f["status"])} at {e(f.get("decided_severity") or f["severity"])} by {e(f["decided_by"])}'
-                   + (f" ({e(f['ref'])})" if f["ref"] else "")
-                   + f" {e((f['decided_at'] or '')[:10])}" + (f": {e(f['note'])}" if f["note"] else "")
-                   + (f" &middot; sha256 {e(f['sha256'][:12])}" if f.get("sha256") else "") + "</div>")
+            dec = (
+                f'<div class="small">{e(f["status"])} at {e(f.get("decided_severity") or f["severity"])} by {e(f["decided_by"])}'
+                + (f" ({e(f['ref'])})" if f["ref"] else "")
+                + f" {e((f['decided_at'] or '')[:10])}"
+                + (f": {e(f['note'])}" if f["note"] else "")
+                + (f" &middot; sha256 {e(f['sha256'][:12])}" if f.get("sha256") else "")
+                + "</div>"
+            )
         if section == "audit" and f.get("trail"):
-            dec += '<ol class="trail small">' + "".join(f"<li>{e(trail_text(t))}</li>" for t in f["trail"]) + "</ol>"
-        flags.append(f'<li><span class="sev-{e(f["severity"])}">#{e(f["id"])} {e(f["severity"])}</span> '
-                     f'<span class="st-{e(f["status"])}">{e(f["status"])}</span> <span class="small">{e(f["area"])}: {e(f["reason"])}</span>{dec}</li>')
+            dec += (
+                '<ol class="trail small">'
+                + "".join(f"<li>{e(trail_text(t))}</li>" for t in f["trail"])
+                + "</ol>"
+            )
+        flags.append(
+            f'<li><span class="sev-{e(f["severity"])}">#{e(f["id"])} {e(f["severity"])}</span> '
+            f'<span class="st-{e(f["status"])}">{e(f["status"])}</span> <span class="small">{e(f["area"])}: {e(f["reason"])}</span>{dec}</li>'
+        )
     return Markup(
         f'<tr class="row"><td class="thumb">{cell}</td>'
         f'<td><div class="path">{e(r["path"])}</div>'
-        + ('<div class="small bad-text">deleted from the project; still in the cut (media offline)</div>' if r["deleted"] else "")
-        + (f'<div class="small">{e(r["frames"])}</div></td>' if r.get("frames") else
-           f'<div class="small">sha256 {e(r["sha256"][:16])}&hellip;</div></td>')
+        + (
+            '<div class="small bad-text">deleted from the project; still in the cut (media offline)</div>'
+            if r["deleted"]
+            else ""
+        )
+        + (
+            f'<div class="small">{e(r["frames"])}</div></td>'
+            if r.get("frames")
+            else f'<div class="small">sha256 {e(r["sha256"][:16])}&hellip;</div></td>'
+        )
         + f'<td><b>{e(r["origin"])}</b>{tools}<div class="small">C2PA {e(r["c2pa"]["state"])}</div><ul class="plain small">{ev}</ul></td>'
-        f'<td>{e(r["stage"])}{tags}</td><td class="small">{cuts}</td><td><ul class="plain">{"".join(flags)}</ul></td></tr>')
+        f'<td>{e(r["stage"])}{tags}</td><td class="small">{cuts}</td><td><ul class="plain">{"".join(flags)}</ul></td></tr>'
+    )
 
 
 # -- thumbnails --------------------------------------------------------------------------------
@@ -178,8 +238,27 @@ def _video_frame(path: Path) -> str | None:
 
     if not stat.S_ISREG(path.lstat().st_mode):
         return None  # a FIFO or a link put in the file's place: not opened (ffmpeg would wait on a FIFO)
-    r = subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-frames:v", "1", "-vf", "scale=96:-2", "-f", "image2pipe",
-                        "-vcodec", "mjpeg", "-"], capture_output=True, timeout=10, check=False)
+    r = subprocess.run(
+        [
+            ffmpeg,
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-vf",
+            "scale=96:-2",
+            "-f",
+            "image2pipe",
+            "-vcodec",
+            "mjpeg",
+            "-",
+        ],
+        capture_output=True,
+        timeout=10,
+        check=False,
+    )
     if r.returncode != 0 or not r.stdout:
         return None
     return "data:image/jpeg;base64," + base64.b64encode(r.stdout).decode()
@@ -230,8 +309,12 @@ class _Thumbs:
 def render_html(report: Report, out: TextIO, *, thumbnails: bool = True) -> None:
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("reelprov.report", "templates"),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("reelprov.report", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     thumb = _Thumbs(report.project.root, THUMB_LIMIT if thumbnails else 0)
 
     def pages(section: str) -> Iterator[list[Any]]:
@@ -244,10 +327,20 @@ def render_html(report: Report, out: TextIO, *, thumbnails: bool = True) -> None
         if page:
             yield page
 
-    sections = [{"id": k, "title": t, "about": about, "count": len(report.order[k])} for k, t, about in SECTIONS]
+    sections = [
+        {"id": k, "title": t, "about": about, "count": len(report.order[k])}
+        for k, t, about in SECTIONS
+    ]
     stream = env.get_template("report.html.j2").generate(
-        d=report.head, sections=sections, pages=pages, page=PAGE, severities=SEVERITIES,
-        shows=_shows, origins_text=origins_text, state_text=state_text)
+        d=report.head,
+        sections=sections,
+        pages=pages,
+        page=PAGE,
+        severities=SEVERITIES,
+        shows=_shows,
+        origins_text=origins_text,
+        state_text=state_text,
+    )
     for chunk in stream:
         out.write(chunk)
 
@@ -256,18 +349,25 @@ def render_json(report: Report, out: TextIO) -> None:
     """The report JSON: indented down to each row, each row on one line. Fully indented JSON goes
     through Python's slow encoder (the C one only writes compact) and is no easier to read at
     tens of thousands of rows."""
+
     def dump(v: Any) -> str:
         return json.dumps(v, ensure_ascii=False)
 
-    out.write("{\n" + "".join(f"  {dump(k)}: {dump(v)},\n" for k, v in report.head.items() if k != "cuts"))
+    out.write(
+        "{\n" + "".join(f"  {dump(k)}: {dump(v)},\n" for k, v in report.head.items() if k != "cuts")
+    )
     out.write('  "sections": [\n')
     for n, (k, t, about) in enumerate(SECTIONS):
-        out.write("    {" + f'"id": {dump(k)}, "title": {dump(t)}, "about": {dump(about)}, "rows": [')
+        out.write(
+            "    {" + f'"id": {dump(k)}, "title": {dump(t)}, "about": {dump(about)}, "rows": ['
+        )
         first = True
         for r in report.rows(k):
             out.write(("\n" if first else ",\n") + "      " + dump(r))
             first = False
-        out.write(("" if first else "\n    ") + "]}" + ("," if n < len(SECTIONS) - 1 else "") + "\n")
+        out.write(
+            ("" if first else "\n    ") + "]}" + ("," if n < len(SECTIONS) - 1 else "") + "\n"
+        )
     out.write(f'  ],\n  "cuts": {dump(report.head["cuts"])}\n}}\n')
 
 
@@ -286,31 +386,100 @@ def render_csv(report: Report, out: TextIO) -> None:
     def put(row: list[Any]) -> None:
         w.writerow([_cell(v) for v in row])
 
-    put(["section", "path", "origin", "tools", "stage", "tags", "in_cut", "cut_usage", "c2pa", "highest_unresolved",
-         "flags", "decisions", "trail", "sha256", "deleted"])
+    put(
+        [
+            "section",
+            "path",
+            "origin",
+            "tools",
+            "stage",
+            "tags",
+            "in_cut",
+            "cut_usage",
+            "c2pa",
+            "highest_unresolved",
+            "flags",
+            "decisions",
+            "trail",
+            "sha256",
+            "deleted",
+        ]
+    )
     for sec, _, _ in SECTIONS:
         for r in report.rows(sec):
             unresolved = [f["severity"] for f in r["flags"] if f["status"] in UNRESOLVED]
-            put([sec, r["path"], r["origin"], "; ".join(r["tools"]), r["stage"], "; ".join(r["tags"]), bool(r["cut_usage"]),
-                 "; ".join(f"{c['cut']} {c['track']} {c['record_in']}-{c['record_out']}" for c in r["cut_usage"]),
-                 r["c2pa"]["state"], max(unresolved, key=severity_rank) if unresolved else "",
-                 "; ".join(f"#{f['id']} {f['severity']}/{f['status']} {f['rule']}" for f in r["flags"]),
-                 "; ".join(f"#{f['id']} {f['status']} at {f.get('decided_severity') or f['severity']} by {f['decided_by']} "
-                           f"({f['ref'] or '-'}) {f['decided_at'] or ''} sha256 {f['sha256']}"
-                           for f in r["flags"] if f["decided_by"]),
-                 " | ".join(f"#{f['id']}: " + "; ".join(trail_text(t) for t in f.get("trail") or [])
-                            for f in r["flags"] if f.get("trail")),
-                 r["sha256"], r["deleted"]])
-    for c in report.head["cuts"]:  # the on-screen inventory: one row per event (a shot of frames is one)
+            put(
+                [
+                    sec,
+                    r["path"],
+                    r["origin"],
+                    "; ".join(r["tools"]),
+                    r["stage"],
+                    "; ".join(r["tags"]),
+                    bool(r["cut_usage"]),
+                    "; ".join(
+                        f"{c['cut']} {c['track']} {c['record_in']}-{c['record_out']}"
+                        for c in r["cut_usage"]
+                    ),
+                    r["c2pa"]["state"],
+                    max(unresolved, key=severity_rank) if unresolved else "",
+                    "; ".join(
+                        f"#{f['id']} {f['severity']}/{f['status']} {f['rule']}" for f in r["flags"]
+                    ),
+                    "; ".join(
+                        f"#{f['id']} {f['status']} at {f.get('decided_severity') or f['severity']} by {f['decided_by']} "
+                        f"({f['ref'] or '-'}) {f['decided_at'] or ''} sha256 {f['sha256']}"
+                        for f in r["flags"]
+                        if f["decided_by"]
+                    ),
+                    " | ".join(
+                        f"#{f['id']}: " + "; ".join(trail_text(t) for t in f.get("trail") or [])
+                        for f in r["flags"]
+                        if f.get("trail")
+                    ),
+                    r["sha256"],
+                    r["deleted"],
+                ]
+            )
+    for c in report.head[
+        "cuts"
+    ]:  # the on-screen inventory: one row per event (a shot of frames is one)
         for e in c["rows"]:
             unresolved = [k.split()[0] for k in e["flags"] if k.split()[1] in UNRESOLVED]
-            put([f"cut:{c['name']}", _shows(e), origins_text(e["origins"]), "", "", "", True,
-                 f"{c['name']} {e['track']} {e['record_in']}-{e['record_out']}", "",
-                 max(unresolved, key=severity_rank) if unresolved else "", state_text(e["flags"]), "", "", "", False])
+            put(
+                [
+                    f"cut:{c['name']}",
+                    _shows(e),
+                    origins_text(e["origins"]),
+                    "",
+                    "",
+                    "",
+                    True,
+                    f"{c['name']} {e['track']} {e['record_in']}-{e['record_out']}",
+                    "",
+                    max(unresolved, key=severity_rank) if unresolved else "",
+                    state_text(e["flags"]),
+                    "",
+                    "",
+                    "",
+                    False,
+                ]
+            )
 
 
-_MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`", "\n": " ", "\r": " ",
-                             "<": "&lt;", ">": "&gt;"})
+_MD_ESCAPES = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "[": "\\[",
+        "]": "\\]",
+        "`": "\\`",
+        "\n": " ",
+        "\r": " ",
+        "<": "&lt;",
+        ">": "&gt;",
+    }
+)
 
 
 _AUTOLINK = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]{0,20}:(?=//)|www\.)")
@@ -320,20 +489,39 @@ def _md(text: Any) -> str:
     """Text from media as literal Markdown: no table breaks, links, images, code or HTML, and no
     control characters for a terminal to act on when it is printed (--output -)."""
     # GitHub-flavoured renderers turn bare `http://...` and `www....` into links: break the pattern
-    return printable(_AUTOLINK.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], str(text).translate(_MD_ESCAPES)))
+    return printable(
+        _AUTOLINK.sub(
+            lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], str(text).translate(_MD_ESCAPES)
+        )
+    )
 
 
 def render_md(report: Report, out: TextIO) -> None:
     d = report.head
     c = d["counts"]
-    out.write("\n".join([
-        f"# Pre-delivery report: {_md(d['project']['name'])}", "", f"**{_md(d['gate']['verdict'])}**", "",
-        f"Generated {d['generated_at']} from ledger head #{d['ledger_head']['seq']} `{d['ledger_head']['hash']}`; "
-        f"check later with `reelprov verify --anchor {d['ledger_head']['seq']}:{d['ledger_head']['hash'][:16]}`.", "",
-        f"{counted(c['assets'], 'asset')}, {c['ai_assets']} with AI origin, {c['ai_headed_to_screen']} AI headed to screen; "
-        f"{counted(c['flags_blocking'], 'blocking flag')}, {c['flags_open']} open, {c['flags_approved']} approved/waived.", ""]) + "\n")
+    out.write(
+        "\n".join(
+            [
+                f"# Pre-delivery report: {_md(d['project']['name'])}",
+                "",
+                f"**{_md(d['gate']['verdict'])}**",
+                "",
+                f"Generated {d['generated_at']} from ledger head #{d['ledger_head']['seq']} `{d['ledger_head']['hash']}`; "
+                f"check later with `reelprov verify --anchor {d['ledger_head']['seq']}:{d['ledger_head']['hash'][:16]}`.",
+                "",
+                f"{counted(c['assets'], 'asset')}, {c['ai_assets']} with AI origin, {c['ai_headed_to_screen']} AI headed to screen; "
+                f"{counted(c['flags_blocking'], 'blocking flag')}, {c['flags_open']} open, {c['flags_approved']} approved/waived.",
+                "",
+            ]
+        )
+        + "\n"
+    )
     if d["verify"] is not None and not d["verify"]["ok"]:
-        out.write("**Ledger verification FAILED:** " + _md("; ".join(d["verify"]["problems"][:3])) + "\n\n")
+        out.write(
+            "**Ledger verification FAILED:** "
+            + _md("; ".join(d["verify"]["problems"][:3]))
+            + "\n\n"
+        )
     for sec, title, about in SECTIONS:
         out.write(f"## {title} ({len(report.order[sec])})\n\n{about}\n\n")
         if not report.order[sec]:
@@ -343,23 +531,33 @@ def render_md(report: Report, out: TextIO) -> None:
         for r in grouped(report.rows(sec)):
             fl = "; ".join(_flag_text(f, audit=sec == "audit") for f in r["flags"])
             frames = f" ({_md(r['frames'])})" if r.get("frames") else ""
-            out.write(f"| {_md(r['path'])}{frames}{' (deleted; still in the cut)' if r['deleted'] else ''} | {r['origin']} | "
-                      f"{_md(', '.join(r['tools']))} | {r['stage']} | {_md(fl)} |\n")
+            out.write(
+                f"| {_md(r['path'])}{frames}{' (deleted; still in the cut)' if r['deleted'] else ''} | {r['origin']} | "
+                f"{_md(', '.join(r['tools']))} | {r['stage']} | {_md(fl)} |\n"
+            )
         out.write("\n")
     for cut in d["cuts"]:
-        out.write(f"## On screen in {_md(cut['name'])} ({len(cut['rows'])} of {cut['events']} events: AI or unknown origin)\n\n")
+        out.write(
+            f"## On screen in {_md(cut['name'])} ({len(cut['rows'])} of {cut['events']} events: AI or unknown origin)\n\n"
+        )
         if not cut["rows"]:
             out.write("None.\n\n")
             continue
-        out.write("| record in | record out | track | shows | origin | flags |\n| --- | --- | --- | --- | --- | --- |\n")
+        out.write(
+            "| record in | record out | track | shows | origin | flags |\n| --- | --- | --- | --- | --- | --- |\n"
+        )
         for r in cut["rows"]:
-            out.write(f"| {r['record_in']} | {r['record_out']} | {_md(r['track'])} | {_md(_shows(r))} | "
-                      f"{_md(origins_text(r['origins']))} | {_md(state_text(r['flags']))} |\n")
+            out.write(
+                f"| {r['record_in']} | {r['record_out']} | {_md(r['track'])} | {_md(_shows(r))} | "
+                f"{_md(origins_text(r['origins']))} | {_md(state_text(r['flags']))} |\n"
+            )
         out.write("\n")
 
 
 def _shows(r: dict[str, Any]) -> str:
-    return (r["path"] or r["clip"] or "?") + (f" ({r['files']:,} files: {r['frames']})" if r["frames"] else "")
+    return (r["path"] or r["clip"] or "?") + (
+        f" ({r['files']:,} files: {r['frames']})" if r["frames"] else ""
+    )
 
 
 def origins_text(origins: dict[str, int]) -> str:
@@ -381,15 +579,17 @@ def _flag_text(f: dict[str, Any], *, audit: bool = False) -> str:
 def trail_text(t: dict[str, Any]) -> str:
     """One step of a flag's trail: what happened, who, when and why."""
     at = (t.get("at") or "")[:16].replace("T", " ")
-    what = {"decided": f"{t.get('decision')} at {t.get('severity')}", "revoked": f"{t.get('was')} revoked",
-            "reopened": f"reopened ({t.get('why') or 'was ' + str(t.get('was'))})",
-            "resolved": f"resolved: {t.get('why') or 'condition no longer holds'}",
-            "severity": f"severity {t.get('was')} -> {t.get('severity')}" + (f": {t['why']}" if t.get("why") else "")}
+    what = {
+        "decided": f"{t.get('decision')} at {t.get('severity')}",
+        "revoked": f"{t.get('was')} revoked",
+        "reopened": f"reopened ({t.get('why') or 'was ' + str(t.get('was'))})",
+        "resolved": f"resolved: {t.get('why') or 'condition no longer holds'}",
+        "severity": f"severity {t.get('was')} -> {t.get('severity')}"
+        + (f": {t['why']}" if t.get("why") else ""),
+    }
     text = what.get(t["event"], t["event"]) + f" by {t.get('by') or '?'}"
     if t.get("ref"):
         text += f" ({t['ref']})"
     if t.get("note"):
         text += f": {t['note']}"
     return f"{text}, {at}"
-
-

@@ -39,7 +39,12 @@ def _tools(tools: list[str] | None) -> str:
     return f" [{printable(', '.join(tools))}]" if tools else ""
 
 
-_CHANGE_WORDS = {"seen": "new", "moved": "moved", "restored": "restored", "reread": "new evidence for"}
+_CHANGE_WORDS = {
+    "seen": "new",
+    "moved": "moved",
+    "restored": "restored",
+    "reread": "new evidence for",
+}
 
 
 def _where(e: dict[str, Any]) -> str:
@@ -49,17 +54,42 @@ def _where(e: dict[str, Any]) -> str:
 
 # What the watcher says about each committed event: (format, *args) for log.info.
 _EVENT_LINES: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
-    "asset-recorded": lambda e: ("%s %s: %s%s", _CHANGE_WORDS.get(e["change"], e["change"]), _where(e),
-                                 e["origin"], _tools(e["tools"])),
+    "asset-recorded": lambda e: (
+        "%s %s: %s%s",
+        _CHANGE_WORDS.get(e["change"], e["change"]),
+        _where(e),
+        e["origin"],
+        _tools(e["tools"]),
+    ),
     "asset-deleted": lambda e: ("deleted %s", one_line(e["path"])),
-    "flag-raised": lambda e: ("flag %s raised on %s: %s %s", e["flag"]["id"], one_line(e["asset"]["path"]),
-                              e["flag"]["severity"], e["flag"]["rule"]),
-    "flag-reopened": lambda e: ("flag %s reopened on %s: %s %s", e["flag"]["id"],
-                                one_line(e["asset"]["path"]), e["flag"]["severity"], e["flag"]["rule"]),
-    "flag-resolved": lambda e: ("flag %s resolved on %s: %s", e["flag"]["id"], one_line(e["asset"]["path"]),
-                                e["flag"]["rule"]),
-    "flag-updated": lambda e: ("flag %s on %s now reads: %s %s: %s", e["flag"]["id"], one_line(e["asset"]["path"]),
-                               e["flag"]["severity"], e["flag"]["rule"], one_line(e["flag"]["reason"])),
+    "flag-raised": lambda e: (
+        "flag %s raised on %s: %s %s",
+        e["flag"]["id"],
+        one_line(e["asset"]["path"]),
+        e["flag"]["severity"],
+        e["flag"]["rule"],
+    ),
+    "flag-reopened": lambda e: (
+        "flag %s reopened on %s: %s %s",
+        e["flag"]["id"],
+        one_line(e["asset"]["path"]),
+        e["flag"]["severity"],
+        e["flag"]["rule"],
+    ),
+    "flag-resolved": lambda e: (
+        "flag %s resolved on %s: %s",
+        e["flag"]["id"],
+        one_line(e["asset"]["path"]),
+        e["flag"]["rule"],
+    ),
+    "flag-updated": lambda e: (
+        "flag %s on %s now reads: %s %s: %s",
+        e["flag"]["id"],
+        one_line(e["asset"]["path"]),
+        e["flag"]["severity"],
+        e["flag"]["rule"],
+        one_line(e["flag"]["reason"]),
+    ),
 }
 
 QUEUE_MAX = 20000
@@ -68,7 +98,10 @@ QUEUE_MAX = 20000
 INOTIFY_FALLBACK_FACTOR = 3.0
 MAX_HOLD = 5.0  # longest a settled change waits for others still settling
 MAX_RETRIES = 3  # quick reads again of one file that raised, before it waits RETRY_LATER
-RETRY_LATER = (60.0, 900.0)  # then it is read again after a minute, the wait doubling up to 15 minutes
+RETRY_LATER = (
+    60.0,
+    900.0,
+)  # then it is read again after a minute, the wait doubling up to 15 minutes
 # Media a cut named, arriving: its cut is matched again once the files have landed (nothing settling
 # or being read), at most this often (a delivery of 30,000 frames is not 30,000 imports of the cut).
 FOLLOW_ARRIVALS_EVERY = 10.0
@@ -78,12 +111,21 @@ LEDGER_RETRY_SECONDS = 2.0  # how often a watcher that lost its ledger tries it 
 def _log_cuts_followed(rep: Any) -> None:
     """A line for each cut imported again from its changed timeline file, or not (a scan report's)."""
     for c in rep.cuts_followed:
-        log.info("cut %r imported again from %s: %s matched, %d unmatched, %s left the cut",
-                 c["name"], one_line(c["why"]), counted(len(c["events"]), "event"), len(c["unmatched"]),
-                 counted(len(c["left"]), "asset"))
+        log.info(
+            "cut %r imported again from %s: %s matched, %d unmatched, %s left the cut",
+            c["name"],
+            one_line(c["why"]),
+            counted(len(c["events"]), "event"),
+            len(c["unmatched"]),
+            counted(len(c["left"]), "asset"),
+        )
     for c in rep.cut_errors:
-        log.error("cut %r not imported again from %s: %s; the previous import stands",
-                  c["cut"], one_line(c["why"]), c["error"])
+        log.error(
+            "cut %r not imported again from %s: %s; the previous import stands",
+            c["cut"],
+            one_line(c["why"]),
+            c["error"],
+        )
 
 
 def lock_path(project: Project) -> Path:
@@ -130,8 +172,12 @@ class WatchState:
     last_write_at: str | None = None
     backlog: int = 0
     root_missing: bool = False
-    reconciled_at: str | None = None  # the last full reconcile finished (None: the first is running)
-    ledger_unreachable_since: str | None = None  # the ledger stopped answering (changes wait meanwhile)
+    reconciled_at: str | None = (
+        None  # the last full reconcile finished (None: the first is running)
+    )
+    ledger_unreachable_since: str | None = (
+        None  # the ledger stopped answering (changes wait meanwhile)
+    )
     pending: dict[str, Pending] = field(default_factory=dict)
 
 
@@ -142,7 +188,12 @@ def _hidden(rel: str) -> bool:
 class _Handler:
     """watchdog event handler: only enqueue (rel kind, src, dest); all work happens elsewhere."""
 
-    def __init__(self, root: str, q: queue.Queue[tuple[str, str, str | None, bool]], overflow: threading.Event) -> None:
+    def __init__(
+        self,
+        root: str,
+        q: queue.Queue[tuple[str, str, str | None, bool]],
+        overflow: threading.Event,
+    ) -> None:
         self.root = root
         self.q = q
         self.overflow = overflow
@@ -190,7 +241,9 @@ def _with_media_of_sidecars(root: Path, rels: set[str]) -> set[str]:
 
 
 class Watcher:
-    def __init__(self, project: Project, *, poll: float | None = None, settle: float | None = None) -> None:
+    def __init__(
+        self, project: Project, *, poll: float | None = None, settle: float | None = None
+    ) -> None:
         self.project = project
         self.root = project.root
         self.settle = settle if settle is not None else project.cfg.settle_seconds
@@ -216,18 +269,28 @@ class Watcher:
         project.listeners.append(self._log_committed)
         self._inflight: dict[str, Future[dict[str, Any] | None]] = {}
         self._failures: dict[str, int] = {}
-        self._later: dict[str, tuple[float, float]] = {}  # files that kept failing: (read again at, wait)
-        self._ledger_lost: float | None = None  # monotonic time of the last failed try of the ledger
+        self._later: dict[
+            str, tuple[float, float]
+        ] = {}  # files that kept failing: (read again at, wait)
+        self._ledger_lost: float | None = (
+            None  # monotonic time of the last failed try of the ledger
+        )
         self._ledger_found = 0.0  # monotonic time the ledger last answered again after being lost
-        self._lost_writing = False  # the outage showed in a write (a full disk, a lock): a read is no proof it ended
+        self._lost_writing = (
+            False  # the outage showed in a write (a full disk, a lock): a read is no proof it ended
+        )
         self._submitted: dict[str, float] = {}  # when each read in flight was started
-        self._reconcile_owed = False  # a reconcile that could not finish: run it when the ledger answers
+        self._reconcile_owed = (
+            False  # a reconcile that could not finish: run it when the ledger answers
+        )
         self._ledger_file = self._sqlite_ledger()  # the embedded ledger
         self._ledger_id: tuple[int, int] | None = None  # and its (device, inode)
         self._status_failed = False  # the status file could not be written (said once)
         self._redo: set[str] = set()
         self._results: list[dict[str, Any]] = []
-        self._arrived: list[str] = []  # files recorded new or moved in: cuts that named them are matched again
+        self._arrived: list[
+            str
+        ] = []  # files recorded new or moved in: cuts that named them are matched again
         self._followed_at = -FOLLOW_ARRIVALS_EVERY  # monotonic time that was last done
         self._gone: dict[str, float] = {}
         self._settings = self._settings_signature()
@@ -241,19 +304,29 @@ class Watcher:
         url = self.project.database_url
         ledger = sqlite_path(url) if dialect_of(url) == "sqlite" else ""
         whose = "run it as the user who owns the project's .reelprov folder and ledger"
-        if ledger and os.path.exists(ledger) and not (os.access(ledger, os.W_OK) and os.access(os.path.dirname(ledger), os.W_OK)):
-            raise WatcherCannotStart(f"{ledger}: this user cannot write the ledger, and the watcher records into it; {whose}")
+        if (
+            ledger
+            and os.path.exists(ledger)
+            and not (os.access(ledger, os.W_OK) and os.access(os.path.dirname(ledger), os.W_OK))
+        ):
+            raise WatcherCannotStart(
+                f"{ledger}: this user cannot write the ledger, and the watcher records into it; {whose}"
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
-            raise WatcherCannotStart(f"{path}: cannot take the watcher's lock ({exc.strerror or exc}); {whose}") from None
+            raise WatcherCannotStart(
+                f"{path}: cannot take the watcher's lock ({exc.strerror or exc}); {whose}"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             other = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
             os.close(fd)
-            raise WatcherRunning(f"{self.root}: a watcher is already running on this host (pid {other}); stop it first or use `reelprov status`") from None
+            raise WatcherRunning(
+                f"{self.root}: a watcher is already running on this host (pid {other}); stop it first or use `reelprov status`"
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
@@ -271,14 +344,22 @@ class Watcher:
             return "polling"
         fstype = mount_fstype(self.root)
         if fstype in NETWORK_FS:
-            log.info("project root is on %s: network shares send no events for other hosts' writes; polling", fstype)
+            log.info(
+                "project root is on %s: network shares send no events for other hosts' writes; polling",
+                fstype,
+            )
             return "polling"
         limit = inotify_limit()
         if limit is not None:
             dirs = count_dirs(self.root, limit + 1)
             if dirs > limit:
-                log.warning("inotify watch limit %d is below the %d+ folders here; polling instead. Raise it: "
-                            "sudo sysctl fs.inotify.max_user_watches=%d", limit, dirs, max(dirs * 2, 524288))
+                log.warning(
+                    "inotify watch limit %d is below the %d+ folders here; polling instead. Raise it: "
+                    "sudo sysctl fs.inotify.max_user_watches=%d",
+                    limit,
+                    dirs,
+                    max(dirs * 2, 524288),
+                )
                 return "polling"
         return "inotify"
 
@@ -299,8 +380,11 @@ class Watcher:
         except OSError as exc:
             if backend == "polling":
                 raise
-            log.warning("inotify could not start (%s); polling instead. If it is the watch limit, raise it: "
-                        "sudo sysctl fs.inotify.max_user_watches=524288", exc)
+            log.warning(
+                "inotify could not start (%s); polling instead. If it is the watch limit, raise it: "
+                "sudo sysctl fs.inotify.max_user_watches=524288",
+                exc,
+            )
             from watchdog.observers.polling import PollingObserver
 
             obs = PollingObserver(timeout=self.poll or 5.0)
@@ -327,7 +411,10 @@ class Watcher:
                 continue
             try:
                 log.info(*line(e))
-            except (KeyError, TypeError):  # an event shape this line does not know: not worth a crash
+            except (
+                KeyError,
+                TypeError,
+            ):  # an event shape this line does not know: not worth a crash
                 log.info("%s", name)
 
     @contextlib.contextmanager
@@ -344,17 +431,28 @@ class Watcher:
 
         with self._in_bulk(), self._interruptible():
             rep = scan(self.project)
-        log.info("reconciled: %s, %d new, %d changed, %d moved, %d deleted, %s%s%s",
-                 counted(rep.files, "file"), rep.seen, rep.changed, rep.moved, rep.deleted,
-                 counted(len(rep.errors), "error"), rep.extras(),
-                 f"; {rep.symlinks} symbolic links not followed ([scan] follow_symlinks)" if rep.symlinks else "")
+        log.info(
+            "reconciled: %s, %d new, %d changed, %d moved, %d deleted, %s%s%s",
+            counted(rep.files, "file"),
+            rep.seen,
+            rep.changed,
+            rep.moved,
+            rep.deleted,
+            counted(len(rep.errors), "error"),
+            rep.extras(),
+            f"; {rep.symlinks} symbolic links not followed ([scan] follow_symlinks)"
+            if rep.symlinks
+            else "",
+        )
         for e in rep.errors:
             log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
         _log_cuts_followed(rep)
         if rep.held:
             from reelprov.scan import held_deletions
 
-            log.error("%s", held_deletions(rep, f"reelprov --project {shlex.quote(str(self.root))} scan"))
+            log.error(
+                "%s", held_deletions(rep, f"reelprov --project {shlex.quote(str(self.root))} scan")
+            )
         from datetime import UTC, datetime
 
         self.state.reconciled_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -369,7 +467,9 @@ class Watcher:
             self._reconcile_owed = True
             self._lost_ledger(exc, writing=True)
         except Exception as exc:  # noqa: BLE001 - the daemon keeps running; events still come in
-            self._reconcile_owed = False  # not run again in a loop: a restart or a settings change will
+            self._reconcile_owed = (
+                False  # not run again in a loop: a restart or a settings change will
+            )
             log.error("reconcile failed: %s; changes are still recorded as they come", exc)
 
     def run(self) -> None:
@@ -406,7 +506,9 @@ class Watcher:
                     last_anchor = now
                 self.stop_event.wait(0.1)
         except StopRequested:
-            log.info("stopping in the middle of a reconcile: what it recorded so far stays; the next start reconciles again")
+            log.info(
+                "stopping in the middle of a reconcile: what it recorded so far stays; the next start reconciles again"
+            )
         finally:
             self.stop_observer()
             self._readers.close(now=self.stop_event.is_set())
@@ -468,7 +570,9 @@ class Watcher:
             self.project.reload_settings()
         except ReelprovError as exc:
             self._settings = sig  # said once; the next edit is looked at again
-            log.error("settings changed but cannot be used: %s; the previous settings stay in force", exc)
+            log.error(
+                "settings changed but cannot be used: %s; the previous settings stay in force", exc
+            )
             return
         log.info("settings changed: reloaded; reconciling and re-evaluating the policy")
         self._readers.deadline = self.project.cfg.read_timeout
@@ -477,8 +581,14 @@ class Watcher:
 
         with self._in_bulk():
             counts = policy_check(self.project)
-        log.info("policy re-evaluated on %s: %d raised, %d reopened, %d resolved, %d with a new reason",
-                 counted(counts["assets"], "asset"), counts["raised"], counts["reopened"], counts["resolved"], counts["updated"])
+        log.info(
+            "policy re-evaluated on %s: %d raised, %d reopened, %d resolved, %d with a new reason",
+            counted(counts["assets"], "asset"),
+            counts["raised"],
+            counts["reopened"],
+            counts["resolved"],
+            counts["updated"],
+        )
         # Only now: if the ledger could not be written, the next pass tries again. The files
         # themselves may have changed too (another policy file named).
         self._settings = self._settings_signature()
@@ -489,7 +599,9 @@ class Watcher:
 
         if not self.root.is_dir():
             if not self.state.root_missing:
-                log.error("project root %s is gone (unmounted?); waiting for it to come back", self.root)
+                log.error(
+                    "project root %s is gone (unmounted?); waiting for it to come back", self.root
+                )
                 self.state.root_missing = True
                 self.stop_observer()
             return
@@ -517,7 +629,9 @@ class Watcher:
             if not os.path.lexists(self.root / rel):
                 del self._later[rel]  # gone meanwhile: its deletion is recorded like any other
             elif retry_at <= now:
-                self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, walked=True))
+                self.state.pending.setdefault(
+                    rel, Pending(first=now, stable_since=now, walked=True)
+                )
         if moves:
             self._apply_moves(moves, gone, dirs)
         for d in dirs:
@@ -525,10 +639,14 @@ class Watcher:
             for dirpath, dirnames, filenames in os.walk(self.root / d):
                 dirnames[:] = [x for x in dirnames if not x.startswith(".")]
                 for name in filenames:
-                    rel = os.path.relpath(os.path.join(dirpath, name), self.root).replace(os.sep, "/")
+                    rel = os.path.relpath(os.path.join(dirpath, name), self.root).replace(
+                        os.sep, "/"
+                    )
                     # Walked even if an event already queued it: a file written while its new
                     # folder's watch was being added may never send a close event.
-                    self.state.pending.setdefault(rel, Pending(first=now, stable_since=now)).walked = True
+                    self.state.pending.setdefault(
+                        rel, Pending(first=now, stable_since=now)
+                    ).walked = True
         ready: set[str] = set()
         for rel, p in list(self.state.pending.items()):
             full = self.root / rel
@@ -542,8 +660,14 @@ class Watcher:
                 p.size, p.mtime, p.stable_since = st.st_size, st.st_mtime_ns, now
                 if not p.closed:
                     continue
-            window = self.settle if (self.state.backend == "polling" or p.walked) else max(1.0, self.settle * INOTIFY_FALLBACK_FACTOR)
-            if (p.closed and now - p.stable_since >= min(self.settle, 0.05)) or now - p.stable_since >= window:
+            window = (
+                self.settle
+                if (self.state.backend == "polling" or p.walked)
+                else max(1.0, self.settle * INOTIFY_FALLBACK_FACTOR)
+            )
+            if (
+                p.closed and now - p.stable_since >= min(self.settle, 0.05)
+            ) or now - p.stable_since >= window:
                 ready.add(rel)
                 del self.state.pending[rel]
         for g in gone:
@@ -561,7 +685,9 @@ class Watcher:
             results, self._results = self._results, []
             rep = self._safe(lambda: record_results(self.project, results, due))
             if rep is None:
-                self._results = results + self._results  # not written: keep everything for the next pass
+                self._results = (
+                    results + self._results
+                )  # not written: keep everything for the next pass
                 self.stop_event.wait(1.0)
                 return
             self._ledger_answered(writing=True)
@@ -572,7 +698,11 @@ class Watcher:
             _log_cuts_followed(rep)
             self._arrived += rep.arrived
             self.state.last_write_at = datetime.now(UTC).isoformat(timespec="seconds")
-        if self._arrived and not (busy or self._results) and now - self._followed_at >= FOLLOW_ARRIVALS_EVERY:
+        if (
+            self._arrived
+            and not (busy or self._results)
+            and now - self._followed_at >= FOLLOW_ARRIVALS_EVERY
+        ):
             self._follow_arrivals(now)
 
     def _follow_arrivals(self, now: float) -> None:
@@ -580,6 +710,7 @@ class Watcher:
         from reelprov.scan import ScanReport
 
         rep = ScanReport(arrived=self._arrived)
+
         def follow() -> object:
             rep.follow_cuts(self.project)
             return rep
@@ -600,7 +731,9 @@ class Watcher:
             for src, dest in moves:  # fall back to delete + examine, which still matches by hash
                 gone.add(src)
                 dirs.add(dest) if (self.root / dest).is_dir() else self.state.pending.setdefault(
-                    dest, Pending(first=time.monotonic(), stable_since=time.monotonic(), walked=True))
+                    dest,
+                    Pending(first=time.monotonic(), stable_since=time.monotonic(), walked=True),
+                )
 
     def _submit(self, ready: set[str]) -> None:
         """Hash and extract settled files on the worker pool; the loop thread stays the one writer."""
@@ -616,7 +749,9 @@ class Watcher:
             except OSError:
                 self._gone.setdefault(rel, time.monotonic())
                 continue
-            c = Candidate(rel, str(full), st.st_size, st.st_mtime_ns, True, st.st_ctime_ns, inode_of(st))
+            c = Candidate(
+                rel, str(full), st.st_size, st.st_mtime_ns, True, st.st_ctime_ns, inode_of(st)
+            )
             self._inflight[rel] = self._pool.submit(self._examine, c)
             self._submitted[rel] = time.monotonic()
 
@@ -641,20 +776,40 @@ class Watcher:
             now = time.monotonic()
             try:
                 res = fut.result()
-            except DatabaseError as exc:  # the ledger, not the file: it waits for the ledger, however long
-                if started > self._ledger_found:  # not a read that failed before the ledger came back
+            except (
+                DatabaseError
+            ) as exc:  # the ledger, not the file: it waits for the ledger, however long
+                if (
+                    started > self._ledger_found
+                ):  # not a read that failed before the ledger came back
                     self._lost_ledger(exc, writing=False)
-                self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, closed=True, walked=True))
+                self.state.pending.setdefault(
+                    rel, Pending(first=now, stable_since=now, closed=True, walked=True)
+                )
                 continue
             except Exception as exc:  # noqa: BLE001 - one file's failure is logged, not fatal
                 tries = self._failures[rel] = self._failures.get(rel, 0) + 1
                 if tries <= MAX_RETRIES:
-                    log.warning("could not read %s (%s); trying again (%d of %d)", rel, exc, tries, MAX_RETRIES)
-                    self.state.pending.setdefault(rel, Pending(first=now, stable_since=now, walked=True))
+                    log.warning(
+                        "could not read %s (%s); trying again (%d of %d)",
+                        rel,
+                        exc,
+                        tries,
+                        MAX_RETRIES,
+                    )
+                    self.state.pending.setdefault(
+                        rel, Pending(first=now, stable_since=now, walked=True)
+                    )
                 else:
                     wait = self._later.get(rel, (0.0, RETRY_LATER[0] / 2))[1] * 2
                     wait = min(wait, RETRY_LATER[1])
-                    log.error("could not read %s after %d tries (%s); trying again in %g s", rel, tries, exc, wait)
+                    log.error(
+                        "could not read %s after %d tries (%s); trying again in %g s",
+                        rel,
+                        tries,
+                        exc,
+                        wait,
+                    )
                     self._failures.pop(rel, None)
                     self._later[rel] = (now + wait, wait)
                 continue
@@ -702,7 +857,9 @@ class Watcher:
                     if os.path.isdir(self.root / dest):
                         dirs.add(dest)
                     else:
-                        self.state.pending[dest] = Pending(first=now, stable_since=now, closed=True, walked=True)
+                        self.state.pending[dest] = Pending(
+                            first=now, stable_since=now, closed=True, walked=True
+                        )
                 if src:
                     self._left(src, gone, now)
             elif kind == "deleted":
@@ -725,7 +882,9 @@ class Watcher:
             if files != {g}:  # a sidecar, not a recorded file
                 gone.discard(g)
                 for m in files:
-                    self.state.pending.setdefault(m, Pending(first=now, stable_since=now, closed=True, walked=True))
+                    self.state.pending.setdefault(
+                        m, Pending(first=now, stable_since=now, closed=True, walked=True)
+                    )
         return moves, gone, dirs
 
     def _safe(self, fn: Any, *, writing: bool = True) -> Any:
@@ -744,8 +903,11 @@ class Watcher:
         from datetime import UTC, datetime
 
         if self.state.ledger_unreachable_since is None:
-            log.error("%s; changes wait here and are recorded when the ledger answers (tried every %g s)", exc,
-                      LEDGER_RETRY_SECONDS)
+            log.error(
+                "%s; changes wait here and are recorded when the ledger answers (tried every %g s)",
+                exc,
+                LEDGER_RETRY_SECONDS,
+            )
             self.state.ledger_unreachable_since = datetime.now(UTC).isoformat(timespec="seconds")
             self._lost_writing = False
         self._lost_writing |= writing
@@ -770,18 +932,30 @@ class Watcher:
         """The embedded ledger deleted or replaced while the watcher runs (its folder cleaned up, a
         backup copied over it): writing on would go into a file no one can open again, and be lost.
         Its connections are closed and the changes wait until a ledger is there again."""
-        if self._ledger_file is None or self._ledger_id is None or self._file_id() == self._ledger_id:
+        if (
+            self._ledger_file is None
+            or self._ledger_id is None
+            or self._file_id() == self._ledger_id
+        ):
             return
         self.project.reader.close()
         if "ledger" in self.project.__dict__:
             self.project.ledger.close()
-        self._reconcile_owed = True  # what was written since it went is in the lost file: record it again
-        self._lost_ledger(DatabaseError(
-            f"{self._ledger_file}: the ledger file was deleted or replaced while the watcher ran; restore it from "
-            f"a backup (or `reelprov init` a new one)"), writing=True)
+        self._reconcile_owed = (
+            True  # what was written since it went is in the lost file: record it again
+        )
+        self._lost_ledger(
+            DatabaseError(
+                f"{self._ledger_file}: the ledger file was deleted or replaced while the watcher ran; restore it from "
+                f"a backup (or `reelprov init` a new one)"
+            ),
+            writing=True,
+        )
 
     def _probe(self) -> bool:
-        if self._ledger_file is not None:  # a missing file would be created empty by connecting to it
+        if (
+            self._ledger_file is not None
+        ):  # a missing file would be created empty by connecting to it
             if self._file_id() is None or self.project.reader.revision() is None:
                 raise DatabaseError(f"{self._ledger_file}: no ledger there yet")
             self._ledger_id = self._file_id()
@@ -808,11 +982,19 @@ class Watcher:
         log.info("the ledger is reachable again (it was not from %s); recording what waited", since)
 
     def write_status(self) -> None:
-        data = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": self.state.started_at,
-                "backend": self.state.backend, "events": self.state.events, "backlog": self.state.backlog,
-                "last_event_at": self.state.last_event_at, "last_write_at": self.state.last_write_at,
-                "root_missing": self.state.root_missing, "reconciled_at": self.state.reconciled_at,
-                "ledger_unreachable_since": self.state.ledger_unreachable_since}
+        data = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_at": self.state.started_at,
+            "backend": self.state.backend,
+            "events": self.state.events,
+            "backlog": self.state.backlog,
+            "last_event_at": self.state.last_event_at,
+            "last_write_at": self.state.last_write_at,
+            "root_missing": self.state.root_missing,
+            "reconciled_at": self.state.reconciled_at,
+            "ledger_unreachable_since": self.state.ledger_unreachable_since,
+        }
         path = status_path(self.project)
         try:
             write_file_safely(path, json.dumps(data))
@@ -840,7 +1022,11 @@ def status(project: Project) -> dict[str, Any]:
             os.close(fd)
         txt = path.read_text().strip()
         pid = int(txt) if txt.isdigit() else None
-    info: dict[str, Any] = {"running": running, "pid": pid if running else None, "host": socket.gethostname()}
+    info: dict[str, Any] = {
+        "running": running,
+        "pid": pid if running else None,
+        "host": socket.gethostname(),
+    }
     sp = status_path(project)
     if running and sp.exists():
         try:
@@ -857,13 +1043,24 @@ def install_signal_handlers(w: Watcher) -> None:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname.lower(),
-                           "logger": record.name, "msg": record.getMessage()}, ensure_ascii=False)
+        return json.dumps(
+            {
+                "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "msg": record.getMessage(),
+            },
+            ensure_ascii=False,
+        )
 
 
 def setup_logging(fmt: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if fmt == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger("reelprov")
     root.handlers[:] = [handler]
     root.setLevel(level)
