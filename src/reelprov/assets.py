@@ -7,8 +7,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
+from reelprov.contract import AssetJson, EvidenceJson, FlagJson, HistoryEntryJson
 from reelprov.errors import UnknownAsset
 from reelprov.ledger.reader import PATH_PREFIX, path_key
 from reelprov.mediatypes import media_kind
@@ -18,7 +19,7 @@ from reelprov.project import Project
 from reelprov.stages import stage_of, tags_of
 
 
-def _public_evidence(ev: dict[str, Any]) -> dict[str, Any]:
+def _public_evidence(ev: dict[str, Any]) -> EvidenceJson:
     return {
         "source": ev["source"],
         "origin": ev.get("origin"),
@@ -28,8 +29,16 @@ def _public_evidence(ev: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def flag_json(f: dict[str, Any]) -> dict[str, Any]:
-    out = {k: f[k] for k in ("id", "rule", "area", "severity", "status", "reason", "sha256")}
+def flag_json(f: dict[str, Any]) -> FlagJson:
+    out = FlagJson(
+        id=f["id"],
+        rule=f["rule"],
+        area=f["area"],
+        severity=f["severity"],
+        status=f["status"],
+        reason=f["reason"],
+        sha256=f["sha256"],
+    )
     if f.get("decided_by"):
         out["decision"] = {
             "by": f["decided_by"],
@@ -41,7 +50,7 @@ def flag_json(f: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def asset_json(project: Project, a: dict[str, Any], flags: list[dict[str, Any]]) -> dict[str, Any]:
+def asset_json(project: Project, a: dict[str, Any], flags: list[dict[str, Any]]) -> AssetJson:
     evidence = [_public_evidence(e) for e in a["evidence"]]
     from reelprov.ledger.projection import declaration_evidence
 
@@ -165,7 +174,7 @@ def _in_sequence(path: str, seq: Any) -> bool:
     return seq.frames is None or int(digits) in seq.frames
 
 
-def list_assets(project: Project, flt: Filters | None = None) -> list[dict[str, Any]]:
+def list_assets(project: Project, flt: Filters | None = None) -> list[AssetJson]:
     """Every asset matching the filters, as contract JSON, sorted by path."""
     flt = flt or Filters()
     rd = project.reader
@@ -248,13 +257,13 @@ def find_asset(project: Project, rel: str, *, include_deleted: bool = True) -> d
     )
 
 
-def show_asset(project: Project, rel: str, *, with_history: bool = True) -> dict[str, Any]:
+def show_asset(project: Project, rel: str, *, with_history: bool = True) -> AssetJson:
     rd, pid = project.reader, project.cfg.project_id
     with rd.snapshot():
         a = find_asset(project, rel)
         out = asset_json(project, a, rd.rows(_ASSET_FLAGS, p=pid, a=a["id"]))
         if with_history:
-            out["history"] = list(rd.entries(pid, asset=a["id"]))
+            out["history"] = cast("list[HistoryEntryJson]", list(rd.entries(pid, asset=a["id"])))
     return out
 
 

@@ -5,6 +5,7 @@
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -754,7 +755,7 @@ def flags(
     _err(_n(len(rows), "flag") + _matching(glob, where))
 
 
-def _print_flag(f: dict[str, Any], *, detail: bool = False) -> None:
+def _print_flag(f: Mapping[str, Any], *, detail: bool = False) -> None:
     """A flag (or a sequence's frames sharing one state) for a person: id, state, where, why, and
     the decision in force: who, reference, when."""
     ids = f.get("ids") or str(f["id"])

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlparse
 
 from reelprov.config import MAX_PATH
 from reelprov.errors import CutImportError, ReelprovError, UnknownCut
+from reelprov.events import CutGone, CutImported, CutRemoved, CutSummary
 from reelprov.frames import (
     FrameIndex,
     Sequence,
@@ -732,15 +733,11 @@ def import_cut(
             if b.proj.asset(aid) is not None:
                 b.append("left_cut", aid, {"cut": cut_name})
         b.emit(
-            "cut-imported",
-            {
-                "cut": {
-                    "name": cut_name,
-                    "source": str(path),
-                    "events": len(events),
-                    "unmatched": len(unmatched),
-                }
-            },
+            CutImported(
+                cut=CutSummary(
+                    name=cut_name, source=str(path), events=len(events), unmatched=len(unmatched)
+                )
+            )
         )
     return {
         "name": cut_name,
@@ -933,7 +930,7 @@ def remove_cut(project: Project, name: str) -> dict[str, Any]:
         for aid in assets:
             if b.proj.asset(aid) is not None:
                 b.append("left_cut", aid, {"cut": name})
-        b.emit("cut-removed", {"cut": {"name": name, "assets": len(assets)}})
+        b.emit(CutRemoved(cut=CutGone(name=name, assets=len(assets))))
     return {"name": name, "left": assets}
 
 

@@ -20,19 +20,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("reelprov.hooks")
 
-# Every event reelprov emits, and what its JSON payload carries (besides "event" and "project").
-EVENTS: dict[str, str] = {
-    "asset-recorded": "change (seen|changed|moved|restored|reread), asset, path, from (moved only), sha256, origin, tools",
-    "asset-deleted": "asset, path",
-    "flag-raised": "flag {id, rule, area, severity, status, reason, sha256}, asset {id, path, origin, tools}",
-    "flag-reopened": "as flag-raised; the content changed or the condition came back",
-    "flag-resolved": "as flag-raised; the condition no longer holds",
-    "flag-updated": "as flag-raised; an undecided flag's reason or severity changed (tags, tools, stage, cut, policy)",
-    "flag-decided": "as flag-raised, plus decision {decision, by, ref, note}",
-    "flag-revoked": "as flag-raised (status open again), plus revoked {by, note, ref, was {decision, by, ref, at}}",
-    "cut-imported": "cut {name, source, events, unmatched}",
-    "cut-removed": "cut {name, assets}",
-}
+# The events and their payloads: events.py (one typed class each; docs/schemas/ has their schemas).
 
 
 _UNLISTABLE: set[str] = set()  # hooks folders already reported as unreadable

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reelprov.classify import ORIGINS
+from reelprov.contract import FlagJson
 from reelprov.errors import (
     ApprovalRefRequired,
     FlagStateError,
@@ -14,6 +15,15 @@ from reelprov.errors import (
     ReviewedOtherContent,
     UnknownFlag,
     WaiverReasonRequired,
+)
+from reelprov.events import (
+    AssetRef,
+    Decision,
+    FlagDecided,
+    FlagRef,
+    FlagRevoked,
+    PriorDecision,
+    Revocation,
 )
 from reelprov.names import one_line
 from reelprov.policy import DECIDED, STATUSES, UNRESOLVED, Clearance
@@ -309,11 +319,11 @@ def decide(
             )
             updated = dict(b.proj.flag(flag_id) or {})
             b.emit(
-                "flag-decided",
-                {
-                    **_flag_event(updated, asset),
-                    "decision": {"decision": status, "by": by, "ref": ref, "note": note},
-                },
+                FlagDecided(
+                    flag=FlagRef.of(updated),
+                    asset=AssetRef.of(asset),
+                    decision=Decision(decision=status, by=by, ref=ref, note=note),
+                )
             )
             out.append(updated)
     return out
@@ -366,28 +376,14 @@ def revoke(
             )
             updated = dict(b.proj.flag(flag_id) or {})
             b.emit(
-                "flag-revoked",
-                {
-                    **_flag_event(updated, asset),
-                    "revoked": {"by": by, "note": note, "ref": ref, "was": was},
-                },
+                FlagRevoked(
+                    flag=FlagRef.of(updated),
+                    asset=AssetRef.of(asset),
+                    revoked=Revocation(by=by, note=note, ref=ref, was=PriorDecision(**was)),
+                )
             )
             out.append(updated)
     return out
-
-
-def _flag_event(flag: dict[str, Any], asset: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "flag": {
-            k: flag.get(k) for k in ("id", "rule", "area", "severity", "status", "reason", "sha256")
-        },
-        "asset": {
-            "id": asset["id"],
-            "path": asset["path"],
-            "origin": asset["origin"],
-            "tools": asset["tools"],
-        },
-    }
 
 
 def _other_content(project: Project, flag: dict[str, Any], path: str, seen: str) -> None:
@@ -450,7 +446,7 @@ def list_flags(
     severity: str | None = None,
     where: str | None = None,
     rule: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[FlagJson]:
     """Flags by id; WHERE (a root-relative folder, file, glob or frame pattern) keeps those on
     assets it names. STATUS may name groups: unresolved (open, rejected), decided."""
     from reelprov.assets import flag_json, path_matches
@@ -479,15 +475,15 @@ def list_flags(
     return out
 
 
-def group_flags(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def group_flags(flags: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """FLAGS (as list_flags gives them) as a person reads them: the flags of one rule on the frames
     of one image sequence, in the same state and decided the same way, as one item naming the
     sequence (`sh010_comp.####.exr`), how many frames and which, and the flag ids as runs. A frame
     whose flag differs keeps its own item; so does every flag on a file that is no frame."""
     from reelprov.frames import frame_parts, runs, runs_text
 
-    out: list[dict[str, Any] | list[dict[str, Any]]] = []
-    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    out: list[Mapping[str, Any] | list[Mapping[str, Any]]] = []
+    groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
     for f in flags:
         parts = frame_parts(f["path"])
         if parts is None:
@@ -512,10 +508,10 @@ def group_flags(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
         else:
             groups[key] = [f]
             out.append(groups[key])
-    items: list[dict[str, Any]] = []
+    items: list[Mapping[str, Any]] = []
     for g in out:
-        if isinstance(g, dict) or len(g) == 1:
-            items.append(g if isinstance(g, dict) else g[0])
+        if not isinstance(g, list) or len(g) == 1:
+            items.append(g if not isinstance(g, list) else g[0])
             continue
         folder, prefix, digits, suffix = frame_parts(g[0]["path"])  # type: ignore[misc]  # grouped frames only
         numbers = runs(int(frame_parts(f["path"])[2]) for f in g)  # type: ignore[index]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
 from reelprov.cut import SUPPORTED as TIMELINES
 from reelprov.errors import DatabaseError, ReelprovError
+from reelprov.events import AssetDeleted, AssetRecorded, Change
 from reelprov.extract import examine
 from reelprov.extract.sidecars import all_candidates, is_sidecar
 from reelprov.files import inode_of
@@ -823,7 +824,7 @@ def _write(
             for path in gone:
                 for aid in b.asset_ids_at(path):
                     b.append("deleted", aid, {"path": path})
-                    b.emit("asset-deleted", {"path": path, "asset": aid})
+                    b.emit(AssetDeleted(asset=aid, path=path))
                     rep.deleted += 1
             held = set(rep.held)
             filestate.forget(
@@ -847,8 +848,8 @@ def record_file(
     """Append what one examined file means for the ledger; returns the asset id."""
     content = {"sha256": r["sha256"], "size": r["size"], "media_type": r["media_type"]}
     ids = b.asset_ids_at(r["path"])
-    kind = None
-    moved_from: dict[str, str] = {}
+    kind: Change | None = None
+    moved_from: str | None = None
     if ids:
         aid = ids[0]
         asset = b.proj.asset(aid)
@@ -868,7 +869,7 @@ def record_file(
             if moved:
                 aid = moved[0]
                 b.append("moved", aid, {"from": old, "to": r["path"], **content})
-                kind, moved_from = "moved", {"from": old}
+                kind, moved_from = "moved", old
                 if vanished is not None:
                     vanished.pop(old, None)
         if not aid:
@@ -893,16 +894,15 @@ def record_file(
             rep.arrived.append(r["path"])
     if kind:
         b.emit(
-            "asset-recorded",
-            {
-                "change": kind,
-                "asset": aid,
-                "path": r["path"],
-                **moved_from,
-                "sha256": r["sha256"],
-                "origin": asset["origin"],
-                "tools": asset["tools"],
-            },
+            AssetRecorded(
+                change=kind,
+                asset=aid,
+                path=r["path"],
+                sha256=r["sha256"],
+                origin=asset["origin"],
+                tools=list(asset["tools"]),
+                moved_from=moved_from,
+            )
         )
     return aid
 
@@ -1066,16 +1066,15 @@ def _move(b: Batch, src: str, dest: str, rep: ScanReport, root: str) -> None:
             },
         )
         b.emit(
-            "asset-recorded",
-            {
-                "change": "moved",
-                "asset": aid,
-                "path": new,
-                "from": path,
-                "sha256": asset["sha256"],
-                "origin": asset["origin"],
-                "tools": asset["tools"],
-            },
+            AssetRecorded(
+                change="moved",
+                asset=aid,
+                path=new,
+                sha256=asset["sha256"],
+                origin=asset["origin"],
+                tools=list(asset["tools"]),
+                moved_from=path,
+            )
         )
         rep.moved += 1
         rep.arrived.append(new)

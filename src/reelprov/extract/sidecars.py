@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reelprov.classify import ORIGINS
 from reelprov.extract import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
 from reelprov.extract.xmp import MAX_XMP, read_xmp
 
 SIDECAR_SUFFIXES = (".xmp", ".c2pa", ".reelprov.json")
 DECLARATION_SCHEMA = 1
-_ORIGINS = {"ai_generated", "ai_composite", "ai_enhanced", "human", "unknown"}
+_ORIGINS = frozenset(ORIGINS)
 
 
 def is_sidecar(name: str) -> bool:

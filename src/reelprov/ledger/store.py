@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelprov.errors import DatabaseError
 from reelprov.ledger.chain import canonical, entry_hash
@@ -28,6 +28,9 @@ from reelprov.ledger.reader import (
     redact,
 )
 from reelprov.progress import Progress
+
+if TYPE_CHECKING:
+    from reelprov.events import Event
 
 
 def now_iso() -> str:
@@ -215,9 +218,9 @@ class Batch:
         self.head_seq, self.head_hash = seq, h
         return entry
 
-    def emit(self, name: str, payload: dict[str, Any]) -> None:
-        """Queue an event for hooks; they run only after the transaction commits."""
-        self.events.append((name, payload))
+    def emit(self, event: Event) -> None:
+        """Queue an event (events.py) for hooks; they run only after the transaction commits."""
+        self.events.append((event.NAME, event.payload()))
 
     # -- lookups that see both committed rows and this batch's changes --------------------------
     def _ids_at(self, path: str) -> set[str]:

@@ -11,6 +11,15 @@ from typing import TYPE_CHECKING, Any
 from reelprov.classify import ORIGINS
 from reelprov.config import ProjectConfig
 from reelprov.errors import ClearanceRequired, ConfigError
+from reelprov.events import (
+    AssetRef,
+    FlagEvent,
+    FlagRaised,
+    FlagRef,
+    FlagReopened,
+    FlagResolved,
+    FlagUpdated,
+)
 from reelprov.names import one_line
 from reelprov.policy import CLEARED, SEVERITIES, UNRESOLVED, Clearance
 from reelprov.stages import STAGES, TAGS, stage_of, tags_of
@@ -412,7 +421,7 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
                         "sha256": asset["sha256"],
                     },
                 )
-                b.emit("flag-raised", _event(b, fid, asset))
+                b.emit(_event(FlagRaised, b, fid, asset))
             elif flag["status"] == "resolved" or flag["sha256"] != asset["sha256"]:
                 was = flag["status"]
                 changed = flag["sha256"] != asset["sha256"]
@@ -442,7 +451,7 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
                         "why": "content changed" if changed else "the condition holds again",
                     },
                 )
-                b.emit("flag-reopened", _event(b, flag["id"], asset))
+                b.emit(_event(FlagReopened, b, flag["id"], asset))
             elif flag["status"] in CLEARED and severity_rank(rule.severity) > severity_rank(
                 decided_at or ""
             ):
@@ -463,7 +472,7 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
                         "why": f"severity raised from {decided_at} to {rule.severity}",
                     },
                 )
-                b.emit("flag-reopened", _event(b, flag["id"], asset))
+                b.emit(_event(FlagReopened, b, flag["id"], asset))
             elif flag["status"] in UNRESOLVED and (
                 _rule_text(flag["reason"])[0] != why or flag["severity"] != rule.severity
             ):
@@ -483,7 +492,7 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
                     )
                     payload.update(c.signature() if c else {})
                 b.append("flag_updated", asset_id, payload)
-                b.emit("flag-updated", _event(b, flag["id"], asset))
+                b.emit(_event(FlagUpdated, b, flag["id"], asset))
         elif flag is not None and flag["status"] in UNRESOLVED:
             # a rejected element taken off screen has done what the rejection asked: no longer in the way
             c = _check_clearance(b, flag, asset, "resolve")
@@ -498,22 +507,13 @@ def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
                     **(c.signature() if c else {}),
                 },
             )
-            b.emit("flag-resolved", _event(b, flag["id"], asset))
+            b.emit(_event(FlagResolved, b, flag["id"], asset))
 
 
-def _event(b: Batch, fid: int, asset: dict[str, Any]) -> dict[str, Any]:
-    flag = b.proj.flag(fid) or {}
-    return {
-        "flag": {
-            k: flag.get(k) for k in ("id", "rule", "area", "severity", "status", "reason", "sha256")
-        },
-        "asset": {
-            "id": asset["id"],
-            "path": asset["path"],
-            "origin": asset["origin"],
-            "tools": asset["tools"],
-        },
-    }
+def _event(kind: type[FlagEvent], b: Batch, fid: int, asset: dict[str, Any]) -> FlagEvent:
+    flag = b.proj.flag(fid)
+    assert flag is not None
+    return kind(flag=FlagRef.of(flag), asset=AssetRef.of(asset))
 
 
 def evaluate_batch(project: Project, b: Batch) -> None:
