@@ -211,3 +211,64 @@ def test_an_anchor_kept_elsewhere_catches_history_cut_short_or_rewritten(
 def test_a_malformed_anchor_is_exit_2(cli, scanned: Path, bad: str) -> None:
     r = cli("verify", "--anchor", bad, cwd=scanned)
     assert r.code == 2 and "give SEQ:HASH" in r.err
+
+
+# The tables are derived from the chain: a row edited, removed or added behind reelprov's back is
+# named, with what to run. verify checks them one asset at a time (memory does not grow with the
+# ledger), so each case is checked on an asset among others, on SQLite and on PostgreSQL.
+TABLE_TAMPERING = [
+    (
+        "UPDATE asset SET origin = 'human' WHERE path = 'final/a.png'",
+        "table disagrees with the ledger on origin",
+    ),
+    ("DELETE FROM asset WHERE path = 'b.png'", "missing from the asset table"),
+    (
+        "INSERT INTO asset (id, project, path, path_key, sha256, size, media_type, deleted, origin, tools,"
+        " evidence, evidence_sha256, c2pa_present, c2pa_state, tags, stage_override, declarations, cuts,"
+        " first_seq, last_seq) SELECT 'ffffffffffffffffffffffffffffffff', project, path, path_key, sha256,"
+        " size, media_type, deleted, origin, tools, evidence, evidence_sha256, c2pa_present, c2pa_state,"
+        " tags, stage_override, declarations, cuts, first_seq, last_seq FROM asset WHERE path = 'c.png'",
+        "asset ffffffffffffffffffffffffffffffff: in the asset table but not in the ledger",
+    ),
+    ("UPDATE flag SET status = 'approved'", "table disagrees with the ledger on status"),
+    ("DELETE FROM flag", "missing from the flag table"),
+    (
+        "INSERT INTO flag (project, id, asset, rule, area, severity, status, reason, sha256, decided_by,"
+        " ref, note, decided_at, raised_seq, last_seq, decided_severity, trail) SELECT project, 999,"
+        " '00000000000000000000000000000000', rule, area, severity, status, reason, sha256, decided_by,"
+        " ref, note, decided_at, raised_seq, last_seq, decided_severity, trail FROM flag LIMIT 1",
+        "flag 999: in the flag table but not in the ledger",
+    ),
+]
+
+
+@pytest.mark.parametrize(("stmt", "words"), TABLE_TAMPERING)
+def test_a_table_row_changed_behind_reelprovs_back_is_named(
+    cli, scanned: Path, stmt: str, words: str
+) -> None:
+    sql(scanned, stmt)
+    r = cli("verify", cwd=scanned)
+    assert r.code == 1 and words in r.err and "reelprov db rebuild" in r.err, r.err
+    assert cli("db", "rebuild", cwd=scanned).code == 0
+    assert cli("verify", cwd=scanned).code == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("stmt", "words"), TABLE_TAMPERING)
+def test_a_table_row_changed_on_a_shared_ledger_is_named(
+    cli, show_root: Path, pg_url: str, stmt: str, words: str
+) -> None:
+    import sqlalchemy as sa
+
+    env = {"REELPROV_DATABASE_URL": pg_url}
+    write_png(show_root / "final/a.png", {"parameters": SD_PARAMS})
+    write_png(show_root / "b.png", color=(1, 1, 1))
+    write_png(show_root / "c.png", color=(2, 2, 2))
+    assert cli("scan", cwd=show_root, env=env).code == 0
+    assert cli("verify", cwd=show_root, env=env).code == 0
+    eng = sa.create_engine(pg_url)
+    with eng.begin() as c:
+        c.execute(sa.text(stmt))
+    eng.dispose()
+    r = cli("verify", cwd=show_root, env=env)
+    assert r.code == 1 and words in r.err and "reelprov db rebuild" in r.err, r.err

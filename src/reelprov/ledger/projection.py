@@ -96,6 +96,13 @@ class Projection:
         self._load_cut = load_cut
         self._actor = ""
 
+    def reset(self) -> None:
+        """Forget every asset and flag (verify replays one asset at a time); cuts stay."""
+        for held in (self.assets, self.flags, self.by_path, self.flags_by_asset):
+            held.clear()
+        for marks in (self.new_assets, self.new_flags, self.dirty_assets, self.dirty_flags):
+            marks.clear()
+
     # -- lookups ---------------------------------------------------------------------------
     @staticmethod
     def _get(

@@ -391,10 +391,19 @@ class Statements:
         return pyformat(sql), {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
     def iter(self, sql: str, **params: Any) -> Iterator[dict[str, Any]]:
-        """Rows as dicts (JSON columns decoded, booleans as bool), fetched in chunks."""
+        """Rows as dicts (JSON columns decoded, booleans as bool), fetched in chunks. Inside a
+        snapshot on PostgreSQL the rows come through a server-side cursor, so reading a million
+        rows holds one chunk in memory, not the whole result (psycopg's default cursor fetches
+        everything at once); several such iterations may run side by side."""
         conn = self._connect()
         with self.guard():
-            cur = conn.cursor()
+            if self.dialect != "sqlite" and bool(
+                getattr(getattr(self, "_local", None), "depth", 0)
+            ):
+                self._cursors = getattr(self, "_cursors", 0) + 1
+                cur = conn.cursor(name=f"reelprov_{self._cursors}")
+            else:
+                cur = conn.cursor()
             try:
                 cur.execute(*self._prepare(sql, params))
                 decode = _decoder([d[0] for d in cur.description])

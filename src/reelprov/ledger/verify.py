@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -64,16 +65,22 @@ def verify(
 
     ANCHORS ({seq: hash or a prefix of it}, e.g. the head a report printed) must still be in the
     chain as they were: anyone able to write the database can recompute every hash, so only a
-    head kept elsewhere shows that history before it was neither rewritten nor cut short."""
+    head kept elsewhere shows that history before it was neither rewritten nor cut short.
+
+    Memory does not grow with the ledger: the chain is walked in sequence order keeping only the
+    previous hash; the tables are then checked one asset at a time, replaying that asset's entries
+    (an entry changes only its own asset and that asset's flags; cut entries, which name no
+    asset, are replayed in the chain pass) against its stored row and flags, the three read side
+    by side in asset order."""
     anchors = dict(anchors or {})
     problems: list[str] = []
-    if 0 in anchors and not GENESIS_HASH.startswith(anchors.pop(0)):  # the head of an empty ledger
+    if 0 in anchors and not GENESIS_HASH.startswith(anchors.pop(0)):  # an empty ledger's head
         problems.append("entry 0: the anchor is not the empty ledger's head")
     first_bad: int | None = None
     prev_hash = GENESIS_HASH
     expected_seq = 1
     count = 0
-    proj = Projection(ledger.project)
+    cuts = Projection(ledger.project)  # the project-level entries: cuts
     # Read through the bare driver (ledger/reader.py), one snapshot for the chain and the tables.
     rd = Reader(ledger.url, bulk=True)
     with rd.snapshot():
@@ -106,19 +113,8 @@ def verify(
             if bad and first_bad is None:
                 first_bad = seq
                 problems.append(bad)
-            if first_bad is None:
-                try:
-                    proj.apply(
-                        seq=seq,
-                        asset_id=m["asset"],
-                        kind=m["kind"],
-                        payload=json.loads(m["payload"]),
-                        ts=m["ts"],
-                        actor=m["actor"],
-                    )
-                except (ValueError, KeyError, TypeError) as exc:
-                    first_bad = seq
-                    problems.append(f"entry {seq} ({m['kind']}): cannot be applied ({exc})")
+            if first_bad is None and m["asset"] is None:
+                first_bad = _replay(cuts, m, problems)
             if seq in anchors and not m["entry_hash"].startswith(anchors.pop(seq)):
                 problems.append(
                     f"entry {seq}: its hash is now {m['entry_hash'][:16]}..., not the anchor given "
@@ -134,10 +130,13 @@ def verify(
             problems.append(
                 f"entry {seq}: not in the ledger any more (it ends at #{head_seq}): history was cut short"
             )
-        if progress is not None:
-            progress("comparing the tables", count, max(total, count))
         if first_bad is None:
-            problems.extend(_compare(rd, ledger.project, proj))
+            first_bad, found = _compare_assets(rd, ledger.project, progress, every, count)
+            problems.extend(found)
+            if first_bad is None:
+                problems.extend(
+                    _compare(rd.iter(_CUTS, p=ledger.project), "cut", "name", cuts.cuts)
+                )
     rd.close()
     return VerifyResult(
         ok=not problems,
@@ -149,40 +148,127 @@ def verify(
     )
 
 
-_TABLES = {  # table -> the statement that reads one project's rows of it
-    "asset": "SELECT * FROM asset WHERE project = :p",
-    "flag": "SELECT * FROM flag WHERE project = :p",
-    "cut": "SELECT * FROM cut WHERE project = :p",
-}
+def _replay(proj: Projection, m: dict[str, Any], problems: list[str]) -> int | None:
+    """Apply one entry; the seq of an entry that cannot be applied (and why, in PROBLEMS)."""
+    try:
+        proj.apply(
+            seq=m["seq"],
+            asset_id=m["asset"],
+            kind=m["kind"],
+            payload=json.loads(m["payload"]),
+            ts=m["ts"],
+            actor=m["actor"],
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        problems.append(f"entry {m['seq']} ({m['kind']}): cannot be applied ({exc})")
+        return int(m["seq"])
+    return None
 
 
-def _compare(rd: Reader, project: str, proj: Projection) -> list[str]:
+# Asset ids in the same order in Python and in the database: byte order (SQLite's BINARY
+# collation; on PostgreSQL "C" whatever the database's own collation).
+_ORDER = {"sqlite": "", "postgresql": ' COLLATE "C"'}
+_ENTRIES = (
+    "SELECT seq, asset, kind, payload, actor, ts FROM ledger_entry"
+    " WHERE project = :p AND asset IS NOT NULL ORDER BY asset{c}, seq"
+)
+_ASSETS = "SELECT * FROM asset WHERE project = :p ORDER BY id{c}"
+_FLAGS = "SELECT * FROM flag WHERE project = :p ORDER BY asset{c}, id"
+_CUTS = "SELECT * FROM cut WHERE project = :p"
+
+
+def _grouped(
+    rows: Iterator[dict[str, Any]], key: str
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Consecutive rows with the same KEY, as (key, rows)."""
+    group: list[dict[str, Any]] = []
+    current = ""
+    for r in rows:
+        if group and r[key] != current:
+            yield current, group
+            group = []
+        current = r[key]
+        group.append(r)
+    if group:
+        yield current, group
+
+
+def _compare_assets(
+    rd: Reader, project: str, progress: Progress | None, every: int, total: int
+) -> tuple[int | None, list[str]]:
+    """Each asset's entries replayed, against its stored row and flags: the three streams merged
+    in asset id order. Returns the first entry that could not be applied, and what disagrees."""
+    c = _ORDER[rd.dialect]
+    entries = _grouped(rd.iter(_ENTRIES.format(c=c), p=project), "asset")
+    stored = rd.iter(_ASSETS.format(c=c), p=project)
+    flags = _grouped(rd.iter(_FLAGS.format(c=c), p=project), "asset")
     out: list[str] = []
-    for mem, label, key in (
-        (proj.assets, "asset", "id"),
-        (proj.flags, "flag", "id"),
-        (proj.cuts, "cut", "name"),
-    ):
-        stored: dict[Any, dict[str, Any]] = {r[key]: r for r in rd.iter(_TABLES[label], p=project)}
-        known: dict[Any, dict[str, Any]] = dict(mem)
-        for k in sorted(set(stored) | set(known), key=str):
-            a, b = stored.get(k), known.get(k)
-            if a is not None and b is not None and a == b:
-                continue  # the common case, compared in one step
-            if a is None:
+    first_bad: int | None = None
+    proj = Projection(project)
+    row = next(stored, None)
+    fgroup = next(flags, None)
+    done = 0
+    for aid, group in entries:
+        while row is not None and row["id"] < aid:  # a row no entry made
+            out.append(_extra("asset", row["id"]))
+            row = next(stored, None)
+        while fgroup is not None and fgroup[0] < aid:
+            out.extend(_extra("flag", f["id"]) for f in fgroup[1])
+            fgroup = next(flags, None)
+        proj.reset()
+        for m in group:
+            bad = _replay(proj, m, out)
+            if bad is not None:
+                first_bad = bad if first_bad is None else min(first_bad, bad)
+                break
+        mine: list[dict[str, Any]] = []
+        if row is not None and row["id"] == aid:
+            mine = [row]
+            row = next(stored, None)
+        theirs: list[dict[str, Any]] = []
+        if fgroup is not None and fgroup[0] == aid:
+            theirs = fgroup[1]
+            fgroup = next(flags, None)
+        out.extend(_compare(iter(mine), "asset", "id", proj.assets))
+        out.extend(_compare(iter(theirs), "flag", "id", proj.flags))
+        done += len(group)
+        if progress is not None and done // every != (done - len(group)) // every:
+            progress("comparing the tables", done, total)
+    while row is not None:
+        out.append(_extra("asset", row["id"]))
+        row = next(stored, None)
+    while fgroup is not None:
+        out.extend(_extra("flag", f["id"]) for f in fgroup[1])
+        fgroup = next(flags, None)
+    return first_bad, out
+
+
+def _extra(label: str, key: Any) -> str:
+    return f"{label} {key}: in the {label} table but not in the ledger; run `reelprov db rebuild`"
+
+
+def _compare(
+    rows: Iterator[dict[str, Any]], label: str, key: str, mem: Mapping[Any, dict[str, Any]]
+) -> list[str]:
+    """Stored ROWS against the replayed MEM (both small: one asset's, or the cuts)."""
+    out: list[str] = []
+    stored: dict[Any, dict[str, Any]] = {r[key]: r for r in rows}
+    for k in sorted(set(stored) | set(mem), key=str):
+        a, b = stored.get(k), mem.get(k)
+        if a is not None and b is not None and a == b:
+            continue  # the common case, compared in one step
+        if a is None:
+            out.append(
+                f"{label} {k}: in the ledger but missing from the {label} table; run `reelprov db rebuild`"
+            )
+        elif b is None:
+            out.append(_extra(label, k))
+        else:
+            diff = [c for c in b if _norm(a.get(c)) != _norm(b[c])]
+            if diff:
                 out.append(
-                    f"{label} {k}: in the ledger but missing from the {label} table; run `reelprov db rebuild`"
+                    f"{label} {k}: table disagrees with the ledger on {', '.join(diff)}; run `reelprov db rebuild`"
                 )
-            elif b is None:
-                out.append(
-                    f"{label} {k}: in the {label} table but not in the ledger; run `reelprov db rebuild`"
-                )
-            else:
-                diff = [c for c in b if _norm(a.get(c)) != _norm(b[c])]
-                if diff:
-                    out.append(
-                        f"{label} {k}: table disagrees with the ledger on {', '.join(diff)}; run `reelprov db rebuild`"
-                    )
     return out
 
 
