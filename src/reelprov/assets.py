@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Any, cast
 
 from reelprov.contract import AssetJson, EvidenceJson, FlagJson, HistoryEntryJson
@@ -176,6 +177,16 @@ def _in_sequence(path: str, seq: Any) -> bool:
 
 def list_assets(project: Project, flt: Filters | None = None) -> list[AssetJson]:
     """Every asset matching the filters, as contract JSON, sorted by path."""
+    return list(iter_assets(project, flt))
+
+
+CHUNK = 1000  # assets read, and their flags looked up, at a time
+
+
+def iter_assets(project: Project, flt: Filters | None = None) -> Iterator[AssetJson]:
+    """list_assets() one asset at a time, in path order, in one read snapshot: memory holds a
+    chunk of assets and their flags, whatever the project's size (`ls --json` of a million
+    frames streams). Consume it promptly: the snapshot stays open until it is exhausted."""
     flt = flt or Filters()
     rd = project.reader
     bounds = _prefix_params(rd.dialect, flt.path_glob)
@@ -193,32 +204,36 @@ def list_assets(project: Project, flt: Filters | None = None) -> list[AssetJson]
     }
     if flagged_in_sql:
         params["statuses"] = list(UNRESOLVED)
-    flags: dict[str, list[dict[str, Any]]] = {}
     with rd.snapshot():
-        rows = rd.rows(assets_sql, **params)
-        if bounds is None and not flagged_in_sql:  # (nearly) every asset: all flags in one pass
-            found: Iterable[dict[str, Any]] = rd.iter(_PROJECT_FLAGS, p=params["p"])
-        else:
-            found = rd.flags_of(params["p"], [a["id"] for a in rows], chunk=1000)
-        for f in found:
-            flags.setdefault(f["asset"], []).append(f)
-    out = []
-    for a in rows:
-        if flt.flagged and not any(f["status"] in UNRESOLVED for f in flags.get(a["id"], [])):
-            continue
-        if flt.in_cut and not a["cuts"]:
-            continue
-        if flt.path_glob and not path_matches(a["path"], flt.path_glob):
-            continue
-        if flt.tool and not any(flt.tool.casefold() in t.casefold() for t in a["tools"]):
-            continue
-        j = asset_json(project, a, flags.get(a["id"], []))
-        if flt.stage and j["stage"] not in flt.stage:
-            continue
-        if flt.tag and not set(flt.tag) <= set(j["tags"]):
-            continue
-        out.append(j)
-    return out
+        rows = rd.iter(assets_sql, **params)
+        while chunk := list(islice(rows, CHUNK)):
+            flags: dict[str, list[dict[str, Any]]] = {}
+            for f in rd.flags_of(params["p"], [a["id"] for a in chunk], chunk=CHUNK):
+                flags.setdefault(f["asset"], []).append(f)
+            for a in chunk:
+                j = _listed(project, a, flags.get(a["id"], []), flt)
+                if j is not None:
+                    yield j
+
+
+def _listed(
+    project: Project, a: dict[str, Any], flags: list[dict[str, Any]], flt: Filters
+) -> AssetJson | None:
+    """A's contract JSON if it passes the filters the database did not apply."""
+    if flt.flagged and not any(f["status"] in UNRESOLVED for f in flags):
+        return None
+    if flt.in_cut and not a["cuts"]:
+        return None
+    if flt.path_glob and not path_matches(a["path"], flt.path_glob):
+        return None
+    if flt.tool and not any(flt.tool.casefold() in t.casefold() for t in a["tools"]):
+        return None
+    j = asset_json(project, a, flags)
+    if flt.stage and j["stage"] not in flt.stage:
+        return None
+    if flt.tag and not set(flt.tag) <= set(j["tags"]):
+        return None
+    return j
 
 
 def find_asset(project: Project, rel: str, *, include_deleted: bool = True) -> dict[str, Any]:

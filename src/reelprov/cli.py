@@ -5,7 +5,7 @@
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -92,6 +92,27 @@ def _emit(obj: Any) -> None:
     # Indented for people at a terminal; compact (and several times faster) for tools and pipes.
     indent = 2 if sys.stdout.isatty() else None
     sys.stdout.write(json.dumps(obj, indent=indent, ensure_ascii=False, default=str) + "\n")
+
+
+def _emit_all(items: Iterable[Any]) -> None:
+    """A JSON array written item by item as they come (a million assets never sit in memory),
+    the same text _emit would write for the whole list."""
+    indent = 2 if sys.stdout.isatty() else None
+    write = sys.stdout.write
+    first = True
+    for item in items:
+        if indent:
+            text = "\n".join(
+                "  " + line
+                for line in json.dumps(
+                    item, indent=indent, ensure_ascii=False, default=str
+                ).splitlines()
+            )
+            write(("[\n" if first else ",\n") + text)
+        else:
+            write(("[" if first else ", ") + json.dumps(item, ensure_ascii=False, default=str))
+        first = False
+    write(("[]" if first else ("\n]" if indent else "]")) + "\n")
 
 
 def _where(p: "Project", given: str | None) -> str | None:
@@ -305,7 +326,7 @@ def ls_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """List assets (with --json: the asset JSON of the README, "Asset JSON")."""
-    from reelprov.assets import Filters, list_assets
+    from reelprov.assets import Filters, iter_assets
     from reelprov.classify import ORIGINS
     from reelprov.errors import ReelprovError
     from reelprov.policy import UNRESOLVED
@@ -320,7 +341,7 @@ def ls_cmd(
     check_tags(tag or [])
     p = _open()
     where = _where(p, glob)
-    rows = list_assets(
+    rows = iter_assets(
         p,
         Filters(
             origin=origin,
@@ -334,9 +355,11 @@ def ls_cmd(
         ),
     )
     if as_json:
-        _emit(rows)
+        _emit_all(rows)
         return
+    listed = 0
     for a in rows:
+        listed += 1
         open_flags = sum(1 for f in a["flags"] if f["status"] in UNRESOLVED)
         flags = f"{open_flags} open" if open_flags else "-"
         cut = "cut" if a["in_cut"] else "-"
@@ -345,7 +368,7 @@ def ls_cmd(
             + (f"  [{_t(', '.join(a['tools']))}]" if a["tools"] else "")
             + ("  (deleted)" if a.get("deleted") else "")
         )
-    _err(_n(len(rows), "asset") + _matching(glob, where))
+    _err(_n(listed, "asset") + _matching(glob, where))
 
 
 @app.command()
