@@ -746,7 +746,7 @@ def flags(
     """List flags: the frames of a sequence in the same state on one line (--json: one per flag)."""
     from reelprov.errors import ReelprovError
     from reelprov.policy import SEVERITIES, STATUSES
-    from reelprov.review import STATUS_GROUPS, group_flags, list_flags, select_flags
+    from reelprov.review import STATUS_GROUPS, group_flags, iter_flags, list_flags, select_flags
 
     for s_ in status or []:
         if s_ not in STATUSES and s_ not in STATUS_GROUPS:
@@ -769,10 +769,10 @@ def flags(
             _print_flag(f, detail=True)
         return
     where = _where(p, glob)
-    rows = list_flags(p, status=status, severity=severity, where=where, rule=rule)
     if as_json:
-        _emit(rows)
+        _emit_all(iter_flags(p, status=status, severity=severity, where=where, rule=rule))
         return
+    rows = list_flags(p, status=status, severity=severity, where=where, rule=rule)
     for g in group_flags(rows):
         _print_flag(g)
     _err(_n(len(rows), "flag") + _matching(glob, where))

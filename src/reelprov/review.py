@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from reelprov.classify import ORIGINS
@@ -449,30 +449,35 @@ def list_flags(
 ) -> list[FlagJson]:
     """Flags by id; WHERE (a root-relative folder, file, glob or frame pattern) keeps those on
     assets it names. STATUS may name groups: unresolved (open, rejected), decided."""
+    return list(iter_flags(project, status=status, severity=severity, where=where, rule=rule))
+
+
+def iter_flags(
+    project: Project,
+    *,
+    status: list[str] | None = None,
+    severity: str | None = None,
+    where: str | None = None,
+    rule: str | None = None,
+) -> Iterator[FlagJson]:
+    """list_flags() one flag at a time, read in one snapshot (memory does not grow with the
+    number of flags)."""
     from reelprov.assets import flag_json, path_matches
     from reelprov.policy.engine import severity_rank
 
     statuses = sorted({x for s_ in status or [] for x in STATUS_GROUPS.get(s_, (s_,))})
-    rows = project.reader.rows(
-        "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
-        " WHERE flag.project = :p AND (:any_status OR flag.status IN (SELECT value FROM json_each(:statuses)))"
-        " ORDER BY flag.id",
-        p=project.cfg.project_id,
-        any_status=not statuses,
-        statuses=statuses,
-    )
-    out = []
-    for r in rows:
-        if severity and severity_rank(r["severity"]) < severity_rank(severity):
-            continue
-        if rule and r["rule"] != rule:
-            continue
-        if where and not path_matches(r["path"], where):
-            continue
-        j = flag_json(r)
-        j["path"] = r["path"]
-        out.append(j)
-    return out
+    rd = project.reader
+    with rd.snapshot():
+        for r in rd.flags_listed(project.cfg.project_id, statuses):
+            if severity and severity_rank(r["severity"]) < severity_rank(severity):
+                continue
+            if rule and r["rule"] != rule:
+                continue
+            if where and not path_matches(r["path"], where):
+                continue
+            j = flag_json(r)
+            j["path"] = r["path"]
+            yield j
 
 
 def group_flags(flags: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -452,6 +452,17 @@ class Statements:
                 ids=asset_ids[i : i + chunk],
             )
 
+    def flags_listed(self, project: str, statuses: list[str]) -> Iterator[dict[str, Any]]:
+        """The project's flags in id order, each with its asset's path; only STATUSES if any."""
+        return self.iter(
+            "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
+            " WHERE flag.project = :p AND (:any_status OR flag.status IN (SELECT value FROM json_each(:statuses)))"
+            " ORDER BY flag.id",
+            p=project,
+            any_status=not statuses,
+            statuses=statuses,
+        )
+
     def flags_by_id(
         self, project: str, flag_ids: list[int], *, chunk: int = 1000
     ) -> list[dict[str, Any]]:
