@@ -29,6 +29,8 @@ def test_the_schemas_in_docs_are_current() -> None:
     assert sorted(have) == sorted(want), "run `python -m reelprov.schemas`"
     for name in want:
         assert have[name] == want[name], f"{name} is stale: run `python -m reelprov.schemas`"
+    page = (DOCS.parent / "json.md").read_text()
+    assert page == schemas.contract_page(schemas.generate()), "run `python -m reelprov.schemas`"
 
 
 def _hook_log(root: Path) -> Path:
