@@ -70,7 +70,8 @@ class LedgerEntry(Table, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=Integer)
-    project: str = _col(String(64), index=True)
+    # no index of its own: (project, seq) and (project, asset, seq) serve lookups by project (0009)
+    project: str = _col(String(64))
     seq: int = _col(BigInteger)
     asset: str | None = _col(String(64), nullable=True)
     kind: str = _col(String(32))
