@@ -116,9 +116,6 @@ def _assets_sql(dialect: str, *, prefix: bool, flagged: bool) -> str:
     return "SELECT * FROM asset WHERE " + where + " ORDER BY path"  # noqa: S608
 
 
-_PROJECT_FLAGS = "SELECT * FROM flag WHERE project = :p"
-
-
 def _prefix_params(dialect: str, glob: str | None) -> dict[str, str] | None:
     """Parameters of _PREFIX for the literal part of a path glob, or None when it has none usable."""
     prefix = re.split(r"[*?\[]", glob, maxsplit=1)[0] if glob else ""

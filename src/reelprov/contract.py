@@ -14,7 +14,7 @@ from typing import Any, Literal, NotRequired
 # pydantic (schemas.py) reads TypedDicts from typing_extensions only, on Python < 3.12
 from typing_extensions import TypedDict
 
-# classify.ORIGINS, the policy's SEVERITIES and STATUSES (tests/test_schemas.py checks they agree)
+# classify.ORIGINS, as a type (tests/test_schemas.py checks they agree)
 Origin = Literal["ai_generated", "ai_composite", "ai_enhanced", "human", "unknown"]
 
 

@@ -214,17 +214,10 @@ ALL: tuple[type[Event], ...] = (
     CutRemoved,
 )
 BY_NAME: dict[str, type[Event]] = {e.NAME: e for e in ALL}
-FLAG_CHANGES: dict[str, type[FlagEvent]] = {
-    "raised": FlagRaised,
-    "reopened": FlagReopened,
-    "resolved": FlagResolved,
-    "updated": FlagUpdated,
-}
 
 __all__ = [
     "ALL",
     "BY_NAME",
-    "FLAG_CHANGES",
     "AssetDeleted",
     "AssetRecorded",
     "AssetRef",

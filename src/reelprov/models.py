@@ -190,7 +190,6 @@ class FileState(Table, table=True):
     inode: int | None = _col(BigInteger, nullable=True)
 
 
-TABLES: tuple[type[Table], ...] = (LedgerEntry, Asset, Flag, Cut, FileState)
 PROJECTION_TABLES = ("asset", "flag", "cut")
 
 

@@ -11,6 +11,7 @@ formatted into SQL.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -250,11 +251,11 @@ PG_DEFAULTS = {
 }
 
 
-def connect(url: str, *, write: bool = False, bulk: bool = False) -> Any:
+def connect(url: str, *, write: bool = False) -> Any:
     """A DB-API connection for URL in autocommit mode (transactions are begun explicitly).
     SQLite: busy timeout, and for writers WAL with synchronous=FULL: a committed entry survives a
     power cut or an OS crash too, not only a killed process (NORMAL may lose the last commits).
-    PostgreSQL: psycopg with keepalives. BULK is accepted for callers that read every entry."""
+    PostgreSQL: psycopg with keepalives."""
     if dialect_of(url) == "sqlite":
         path = sqlite_path(url)
         if write and path and path != ":memory:":
@@ -315,10 +316,9 @@ def _read_only_uri(path: str) -> tuple[str, bool]:
 class PerThread:
     """One DB-API connection per thread, opened on first use; close() closes them all."""
 
-    def __init__(self, url: str, *, write: bool = False, bulk: bool = False) -> None:
+    def __init__(self, url: str, *, write: bool = False) -> None:
         self.url = url
         self.write = write
-        self.bulk = bulk
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
@@ -326,7 +326,7 @@ class PerThread:
     def get(self) -> Any:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = connect(self.url, write=self.write, bulk=self.bulk)
+            conn = self._local.conn = connect(self.url, write=self.write)
             with self._lock:
                 self._all.append(conn)
         return conn
@@ -391,19 +391,10 @@ class Statements:
         return pyformat(sql), {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
     def iter(self, sql: str, **params: Any) -> Iterator[dict[str, Any]]:
-        """Rows as dicts (JSON columns decoded, booleans as bool), fetched in chunks. Inside a
-        snapshot on PostgreSQL the rows come through a server-side cursor, so reading a million
-        rows holds one chunk in memory, not the whole result (psycopg's default cursor fetches
-        everything at once); several such iterations may run side by side."""
+        """Rows as dicts (JSON columns decoded, booleans as bool), fetched in chunks."""
         conn = self._connect()
         with self.guard():
-            if self.dialect != "sqlite" and bool(
-                getattr(getattr(self, "_local", None), "depth", 0)
-            ):
-                self._cursors = getattr(self, "_cursors", 0) + 1
-                cur = conn.cursor(name=f"reelprov_{self._cursors}")
-            else:
-                cur = conn.cursor()
+            cur = self._cursor(conn)
             try:
                 cur.execute(*self._prepare(sql, params))
                 decode = _decoder([d[0] for d in cur.description])
@@ -415,6 +406,9 @@ class Statements:
                         yield decode(row)
             finally:
                 cur.close()
+
+    def _cursor(self, conn: Any) -> Any:
+        return conn.cursor()
 
     def rows(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         return list(self.iter(sql, **params))
@@ -494,14 +488,23 @@ class Statements:
 class Reader(Statements):
     """A read-only view of one ledger database. Connects on first use, one connection per thread
     (the watcher reads from its worker threads; a snapshot is a transaction on its connection);
-    close() when done. BULK: it will read the whole ledger (verify), see connect()."""
+    close() when done."""
 
-    def __init__(self, url: str, *, bulk: bool = False) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
         self.where = redact(url)
         self.dialect = dialect_of(url)
-        self._conns = PerThread(url, bulk=bulk)
+        self._conns = PerThread(url)
         self._local = threading.local()  # snapshot depth
+        self._cursors = itertools.count(1)  # names of server-side cursors
+
+    def _cursor(self, conn: Any) -> Any:
+        """Inside a snapshot on PostgreSQL, a server-side cursor: reading a million rows holds one
+        chunk in memory, not the whole result (psycopg's default cursor fetches everything at
+        once); several such iterations may run side by side in the snapshot's transaction."""
+        if self.dialect != "sqlite" and bool(getattr(self._local, "depth", 0)):
+            return conn.cursor(name=f"reelprov_{next(self._cursors)}")
+        return conn.cursor()
 
     # -- connection ------------------------------------------------------------------------------
     def exists(self) -> bool:

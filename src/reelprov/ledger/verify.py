@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +82,7 @@ def verify(
     count = 0
     cuts = Projection(ledger.project)  # the project-level entries: cuts
     # Read through the bare driver (ledger/reader.py), one snapshot for the chain and the tables.
-    rd = Reader(ledger.url, bulk=True)
+    rd = Reader(ledger.url)
     with rd.snapshot():
         total = rd.head(ledger.project)[0] if progress is not None else 0
         rows = rd.iter(
@@ -229,8 +229,8 @@ def _compare_assets(
         if fgroup is not None and fgroup[0] == aid:
             theirs = fgroup[1]
             fgroup = next(flags, None)
-        out.extend(_compare(iter(mine), "asset", "id", proj.assets))
-        out.extend(_compare(iter(theirs), "flag", "id", proj.flags))
+        out.extend(_compare(mine, "asset", "id", proj.assets))
+        out.extend(_compare(theirs, "flag", "id", proj.flags))
         done += len(group)
         if progress is not None and done // every != (done - len(group)) // every:
             progress("comparing the tables", done, total)
@@ -248,7 +248,7 @@ def _extra(label: str, key: Any) -> str:
 
 
 def _compare(
-    rows: Iterator[dict[str, Any]], label: str, key: str, mem: Mapping[Any, dict[str, Any]]
+    rows: Iterable[dict[str, Any]], label: str, key: str, mem: Mapping[Any, dict[str, Any]]
 ) -> list[str]:
     """Stored ROWS against the replayed MEM (both small: one asset's, or the cuts)."""
     out: list[str] = []
