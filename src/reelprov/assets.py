@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,7 +11,7 @@ from typing import Any, cast
 
 from reelprov.contract import AssetJson, EvidenceJson, FlagJson, HistoryEntryJson
 from reelprov.errors import UnknownAsset
-from reelprov.ledger.reader import PATH_PREFIX, path_key
+from reelprov.ledger import queries
 from reelprov.mediatypes import media_kind
 from reelprov.names import same_form
 from reelprov.policy import UNRESOLVED
@@ -89,52 +88,6 @@ class Filters:
     tool: str | None = None
 
 
-# Constant statement parts, values always bound (ledger/reader.py); a true `:with_...`/`:any_...`
-# switches a filter off. A glob's literal prefix (`final/reel2/` of `final/reel2/*`) is matched in
-# the database, so a scoped listing of a big ledger reads only its own rows: SQLite walks the
-# (project, path) index between the prefix and its successor (binary collation = byte order);
-# PostgreSQL uses LIKE, which is exact whatever the database's collation.
-_BASE = (
-    "project = :p AND (:with_deleted OR deleted = :no)"
-    " AND (:any_origin OR origin IN (SELECT value FROM json_each(:origins)))"
-)
-_PREFIX = {
-    "sqlite": " AND path >= :lo AND path < :hi",
-    # the index holds the first PATH_PREFIX characters (migration 0007): matched there, then whole
-    "postgresql": " AND left(path, 500) LIKE :like_head AND path LIKE :like",
-}
-_FLAGGED = " AND id IN (SELECT asset FROM flag WHERE project = :p AND status IN (SELECT value FROM json_each(:statuses)))"
-_AT_PATH = "SELECT * FROM asset WHERE project = :p AND path_key = :k ORDER BY last_seq DESC"
-_ASSET_FLAGS = "SELECT * FROM flag WHERE project = :p AND asset = :a"
-_PATHS = "SELECT path FROM asset WHERE project = :p"
-
-
-def _assets_sql(dialect: str, *, prefix: bool, flagged: bool) -> str:
-    """The asset statement for one combination of filters, from the constant parts above."""
-    # Only the constant fragments above are joined; no value ever enters the SQL text.
-    where = _BASE + (_PREFIX[dialect] if prefix else "") + (_FLAGGED if flagged else "")
-    return "SELECT * FROM asset WHERE " + where + " ORDER BY path"  # noqa: S608
-
-
-def _prefix_params(dialect: str, glob: str | None) -> dict[str, str] | None:
-    """Parameters of _PREFIX for the literal part of a path glob, or None when it has none usable."""
-    prefix = re.split(r"[*?\[]", glob, maxsplit=1)[0] if glob else ""
-    if not prefix.isascii():
-        return None  # stored names may be in another Unicode form: path_matches compares them
-    last = ord(prefix[-1]) if prefix else 0
-    if (
-        not prefix or last == 0x10FFFF or 0xD7FF <= last <= 0xDFFF
-    ):  # no encodable successor to bound it
-        return None
-    if dialect == "sqlite":
-        return {"lo": prefix, "hi": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
-
-    def like(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-    return {"like": like(prefix), "like_head": like(prefix[:PATH_PREFIX])}
-
-
 def path_matches(path: str, pattern: str) -> bool:
     """A frame pattern (`vfx/sh010/sh010.####.exr`, `%04d`, `@@@@`, `[1001-1096]`) names the frames
     of one sequence; a glob matches like fnmatch (`*` crosses folders); a plain path names a file
@@ -185,27 +138,24 @@ def iter_assets(project: Project, flt: Filters | None = None) -> Iterator[AssetJ
     chunk of assets and their flags, whatever the project's size (`ls --json` of a million
     frames streams). Consume it promptly: the snapshot stays open until it is exhausted."""
     flt = flt or Filters()
-    rd = project.reader
-    bounds = _prefix_params(rd.dialect, flt.path_glob)
-    # Within a path prefix the few rows are checked for open flags here; SQL would first collect
-    # every flagged asset of the project.
-    flagged_in_sql = flt.flagged and bounds is None
-    assets_sql = _assets_sql(rd.dialect, prefix=bounds is not None, flagged=flagged_in_sql)
-    params: dict[str, Any] = {
-        "p": project.cfg.project_id,
-        "with_deleted": flt.include_deleted,
-        "no": False,
-        "any_origin": not flt.origin,
-        "origins": list(flt.origin or []),
-        **(bounds or {}),
-    }
-    if flagged_in_sql:
-        params["statuses"] = list(UNRESOLVED)
+    rd, pid = project.reader, project.cfg.project_id
+    # A glob's literal prefix (`final/reel2/` of `final/reel2/*`) is matched in the database, so a
+    # scoped listing of a big ledger reads only its own rows; within it the few rows are checked
+    # for open flags here (SQL would first collect every flagged asset of the project).
+    prefix = queries.literal_prefix(flt.path_glob)
+    narrowed = queries.prefix_usable(rd, flt.path_glob)
     with rd.snapshot():
-        rows = rd.iter(assets_sql, **params)
+        rows = queries.assets(
+            rd,
+            pid,
+            with_deleted=flt.include_deleted,
+            origins=flt.origin,
+            under_prefix=prefix if narrowed else None,
+            flagged=list(UNRESOLVED) if flt.flagged and not narrowed else None,
+        )
         while chunk := list(islice(rows, CHUNK)):
             flags: dict[str, list[dict[str, Any]]] = {}
-            for f in rd.flags_of(params["p"], [a["id"] for a in chunk], chunk=CHUNK):
+            for f in queries.flags_of(rd, pid, [a["id"] for a in chunk], chunk=CHUNK):
                 flags.setdefault(f["asset"], []).append(f)
             for a in chunk:
                 j = _listed(project, a, flags.get(a["id"], []), flt)
@@ -235,19 +185,12 @@ def _listed(
 
 def find_asset(project: Project, rel: str, *, include_deleted: bool = True) -> dict[str, Any]:
     """The asset recorded at REL (the live one first, else the last deleted one)."""
-    rows = project.reader.rows(_AT_PATH, p=project.cfg.project_id, k=path_key(rel))
+    rd, pid = project.reader, project.cfg.project_id
+    rows = queries.assets_at(rd, pid, rel)
     if not rows and not rel.isascii():  # typed in one Unicode form, recorded in another
         want = same_form(rel)
-        paths = [
-            r["path"]
-            for r in project.reader.iter(_PATHS, p=project.cfg.project_id)
-            if same_form(r["path"]) == want
-        ]
-        rows = [
-            r
-            for path in dict.fromkeys(paths)
-            for r in project.reader.rows(_AT_PATH, p=project.cfg.project_id, k=path_key(path))
-        ]
+        paths = [p for p in queries.asset_paths(rd, pid) if same_form(p) == want]
+        rows = [r for path in dict.fromkeys(paths) for r in queries.assets_at(rd, pid, path)]
         rows.sort(key=lambda r: -r["last_seq"])
     live = [r for r in rows if not r["deleted"]]
     if live:
@@ -273,7 +216,7 @@ def show_asset(project: Project, rel: str, *, with_history: bool = True) -> Asse
     rd, pid = project.reader, project.cfg.project_id
     with rd.snapshot():
         a = find_asset(project, rel)
-        out = asset_json(project, a, rd.rows(_ASSET_FLAGS, p=pid, a=a["id"]))
+        out = asset_json(project, a, queries.flags_of_asset(rd, pid, a["id"]))
         if with_history:
             out["history"] = cast("list[HistoryEntryJson]", list(rd.entries(pid, asset=a["id"])))
     return out
@@ -283,14 +226,7 @@ def resolve_paths(
     project: Project, patterns: list[str], *, cwd: Any = None
 ) -> list[dict[str, Any]]:
     """Assets named by paths or globs on the command line; a pattern matching nothing is an error."""
-    rows = project.reader.rows(
-        _assets_sql(project.reader.dialect, prefix=False, flagged=False),
-        p=project.cfg.project_id,
-        with_deleted=False,
-        no=False,
-        any_origin=True,
-        origins=[],
-    )
+    rows = list(queries.assets(project.reader, project.cfg.project_id))
     out: dict[str, dict[str, Any]] = {}
     for pat in patterns:
         if not pat.strip():  # a script's unset variable ("$FILE") would otherwise mean every asset

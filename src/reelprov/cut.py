@@ -27,6 +27,7 @@ from reelprov.frames import (
     sequence_of,
 )
 from reelprov.hashing import digest_file
+from reelprov.ledger import queries
 from reelprov.names import counted, printable, same_form
 from reelprov.project import Project
 
@@ -513,10 +514,7 @@ def _known_assets(project: Project) -> tuple[dict[str, _Asset], dict[str, list[_
     first, then ones deleted from the project (an edit keeps using media that went offline, and
     that media's evidence and flags still count), the latest first."""
     rows = sorted(
-        project.reader.iter(
-            "SELECT id, path, deleted, last_seq FROM asset WHERE project = :p",
-            p=project.cfg.project_id,
-        ),
+        queries.asset_places(project.reader, project.cfg.project_id),
         key=lambda r: (bool(r["deleted"]), -r["last_seq"]),
     )
     known = [_Asset(r["id"], r["path"], not r["deleted"]) for r in rows]
@@ -687,11 +685,7 @@ def import_cut(
             f"{counted(where['disabled'], 'disabled clip')} (switched off in the edit) left out: not on screen"
         )
     if if_changed:
-        now = project.reader.one(
-            "SELECT source, events, unmatched FROM cut WHERE project = :p AND name = :n",
-            p=project.cfg.project_id,
-            n=cut_name,
-        )
+        now = queries.cut(project.reader, project.cfg.project_id, cut_name)
         if now is not None and (now["source"], now["events"], now["unmatched"]) == (
             str(path),
             events,
@@ -766,9 +760,7 @@ def follow_cuts(
     if not files and not arrived:
         return [], []
     pid = project.cfg.project_id
-    cuts = project.reader.rows(
-        "SELECT name, source, rate, imported_seq FROM cut WHERE project = :p", p=pid
-    )
+    cuts = queries.cut_sources(project.reader, pid)
     if not cuts:
         return [], []
     root = project.root.resolve()
@@ -791,12 +783,8 @@ def follow_cuts(
     done: list[dict[str, Any]] = []
     failed: list[dict[str, str]] = []
     for name, (c, shown, why) in todo.items():
-        entry = project.reader.one(
-            "SELECT payload FROM ledger_entry WHERE project = :p AND seq = :s",
-            p=pid,
-            s=c["imported_seq"],
-        )
-        payload = json.loads(entry["payload"]) if entry else {}
+        entry = queries.entry_payload(project.reader, pid, c["imported_seq"])
+        payload = json.loads(entry) if entry else {}
         # Media arriving re-reads the timeline only as it was imported: gone, or another now, only
         # `cut import` can say what to do with it (and a cut imported before the hash was kept).
         content = None if c["source"] in changed else payload.get("source_sha256")
@@ -848,9 +836,7 @@ def _wants(project: Project, cut: dict[str, Any]) -> _Wanted:
     """What CUT (a row of the cut table) named and did not find, read once per import of it."""
     key = (project.cfg.project_id, cut["name"], cut["imported_seq"])
     if key not in _WANTED:
-        row = project.reader.one(
-            "SELECT events, unmatched FROM cut WHERE project = :p AND name = :n", p=key[0], n=key[1]
-        )
+        row = queries.cut(project.reader, key[0], key[1])
         names: set[str] = set()
         frames: dict[tuple[str, str], set[int] | None] = {}
         for u in (row or {}).get("unmatched", []):
@@ -935,9 +921,7 @@ def remove_cut(project: Project, name: str) -> dict[str, Any]:
 
 
 def list_cuts(project: Project) -> list[dict[str, Any]]:
-    rows = project.reader.rows(
-        "SELECT * FROM cut WHERE project = :p ORDER BY name", p=project.cfg.project_id
-    )
+    rows = queries.cuts(project.reader, project.cfg.project_id)
     return [
         {
             "name": r["name"],
@@ -952,9 +936,7 @@ def list_cuts(project: Project) -> list[dict[str, Any]]:
 
 
 def show_cut(project: Project, name: str) -> dict[str, Any]:
-    r = project.reader.one(
-        "SELECT * FROM cut WHERE project = :p AND name = :name", p=project.cfg.project_id, name=name
-    )
+    r = queries.cut(project.reader, project.cfg.project_id, name)
     if r is None:
         raise UnknownCut(f"no cut named {name!r}; list them with `reelprov cut ls`")
     return {k: r[k] for k in ("name", "source", "rate", "imported_at", "events", "unmatched")}

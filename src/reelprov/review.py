@@ -25,6 +25,7 @@ from reelprov.events import (
     PriorDecision,
     Revocation,
 )
+from reelprov.ledger import queries
 from reelprov.names import one_line
 from reelprov.policy import DECIDED, STATUSES, UNRESOLVED, Clearance
 from reelprov.policy.engine import evaluate_asset, flag_changes
@@ -206,13 +207,9 @@ def select_flags(
         )
     pid = project.cfg.project_id
     rows = (
-        project.reader.flags_by_id(pid, wanted)
+        queries.flags_by_id(project.reader, pid, wanted)
         if wanted
-        else project.reader.rows(
-            "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
-            " WHERE flag.project = :p ORDER BY flag.id",
-            p=pid,
-        )
+        else list(queries.flags_listed(project.reader, pid, []))
     )
     if wanted:
         found = {r["id"] for r in rows}
@@ -418,12 +415,7 @@ def _sha_prefix(text: str) -> str:
 def policy_check(project: Project, *, progress: Progress | None = None) -> dict[str, int]:
     """Re-evaluate every asset now (after a policy or settings change); deleted ones count too while a
     cut still uses them. Idempotent."""
-    ids = [
-        r["id"]
-        for r in project.reader.iter(
-            "SELECT id FROM asset WHERE project = :p", p=project.cfg.project_id
-        )
-    ]
+    ids = list(queries.asset_ids(project.reader, project.cfg.project_id))
     counts = {"assets": len(ids), "raised": 0, "reopened": 0, "resolved": 0, "updated": 0}
     for i in range(0, len(ids), 500):
         if progress is not None:
@@ -468,7 +460,7 @@ def iter_flags(
     statuses = sorted({x for s_ in status or [] for x in STATUS_GROUPS.get(s_, (s_,))})
     rd = project.reader
     with rd.snapshot():
-        for r in rd.flags_listed(project.cfg.project_id, statuses):
+        for r in queries.flags_listed(rd, project.cfg.project_id, statuses):
             if severity and severity_rank(r["severity"]) < severity_rank(severity):
                 continue
             if rule and r["rule"] != rule:

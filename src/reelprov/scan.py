@@ -22,7 +22,7 @@ from reelprov.events import AssetDeleted, AssetRecorded, Change
 from reelprov.extract import examine
 from reelprov.extract.sidecars import all_candidates, is_sidecar
 from reelprov.files import inode_of
-from reelprov.ledger import filestate
+from reelprov.ledger import filestate, queries
 from reelprov.names import bad_name, shown
 from reelprov.names import counted as _count
 from reelprov.progress import Progress
@@ -644,14 +644,7 @@ def scan(
     pid = cfg.project_id
     rd = project.reader
     with rd.snapshot():
-        live = {
-            r["path"]: (r["id"], r["sha256"])
-            for r in rd.iter(
-                "SELECT path, id, sha256 FROM asset WHERE project = :p AND deleted = :no",
-                p=pid,
-                no=False,
-            )
-        }
+        live = {r["path"]: (r["id"], r["sha256"]) for r in queries.live_contents(rd, pid)}
         cache = filestate.load_all(rd, pid)
     todo: list[Candidate] = []
     for c in cands:
@@ -969,16 +962,7 @@ def unchanged(project: Project, c: Candidate) -> bool:
         cached = filestate.lookup(rd, pid, c.rel)
         if cached is None or not cached.same(c.size, c.mtime_ns, c.ctime_ns, c.inode):
             return False
-        return (
-            rd.one(
-                "SELECT id FROM asset WHERE project = :p AND path_key = :k AND sha256 = :sha AND deleted = :no",
-                p=pid,
-                k=filestate.path_key(c.rel),
-                sha=cached.sha256,
-                no=False,
-            )
-            is not None
-        )
+        return queries.live_with_content(rd, pid, c.rel, cached.sha256)
 
 
 def examine_candidate(
@@ -1005,9 +989,7 @@ def record_results(
         rd = project.reader
         with rd.snapshot():
             for g in gone:
-                for r in rd.iter(
-                    _AT_OR_UNDER, p=pid, no=False, path=g, n=len(g) + 1, under=g + "/"
-                ):
+                for r in queries.live_at_or_under(rd, pid, g):
                     live[r["path"]] = (r["id"], r["sha256"])
     vanished = {p: v for p, v in live.items() if not os.path.lexists(os.path.join(root, p))}
     vanished_by_sha = _by_sha(vanished)
@@ -1024,13 +1006,6 @@ def record_results(
     return rep
 
 
-# The live assets at a path or anywhere under it as a folder (no LIKE: names may hold % and _).
-_AT_OR_UNDER = (
-    "SELECT id, path, sha256 FROM asset WHERE project = :p AND deleted = :no"
-    " AND (path = :path OR substr(path, 1, :n) = :under)"
-)
-
-
 def _move(b: Batch, src: str, dest: str, rep: ScanReport, root: str) -> None:
     """A rename seen by the watcher: same content, new path, for a file or everything under a folder.
 
@@ -1039,9 +1014,7 @@ def _move(b: Batch, src: str, dest: str, rep: ScanReport, root: str) -> None:
     a folder created: "moved" onto the folder). Any other is left to the hash, as deleted + new."""
     if os.path.lexists(os.path.join(root, src)):
         return  # not moved away after all (see _same_file): the paths are read again instead
-    rows = b.conn.rows(
-        _AT_OR_UNDER, p=b.project, no=False, path=src, n=len(src) + 1, under=src + "/"
-    )
+    rows = queries.live_at_or_under(b.conn, b.project, src)
     for r in rows:
         aid, path = r["id"], r["path"]
         asset = b.proj.asset(aid)

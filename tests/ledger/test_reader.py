@@ -474,6 +474,8 @@ def test_lookups_by_key_read_only_their_rows_on_a_postgres_table_without_statist
         return out
 
     monkeypatch.setattr(Statements, "_prepare", record)
+    from reelprov.ledger import queries
+
     p = Project.open(show_root)
     try:
         paths = [f"final/f{i:06d}.png" for i in range(1, 60001, 120)]  # 500 recorded paths
@@ -484,7 +486,7 @@ def test_lookups_by_key_read_only_their_rows_on_a_postgres_table_without_statist
             b.project = pid
             b.preload_paths(paths)  # what a scan's or the watcher's batch looks up first
         flags = list(
-            p.reader.flags_of(pid, ids, chunk=1000)
+            queries.flags_of(p.reader, pid, ids, chunk=1000)
         )  # `ls --flagged 'glob'`, the policy's inputs
     finally:
         p.close()

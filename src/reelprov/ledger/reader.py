@@ -432,45 +432,6 @@ class Statements:
         )
         return (r["seq"], r["entry_hash"]) if r else (0, GENESIS_HASH)
 
-    def flags_of(
-        self, project: str, asset_ids: list[str], *, chunk: int = 500
-    ) -> Iterator[dict[str, Any]]:
-        """The flags of ASSET_IDS, chunk by chunk, each looked up in the (project, asset) index
-        (_IN_KEYED above): one statement joining other filters let a planner without fresh
-        statistics (a just-filled PostgreSQL table) intersect each lookup with the whole
-        project's flags, once per asset."""
-        for i in range(0, len(asset_ids), chunk):
-            yield from self.rows(
-                "SELECT * FROM flag WHERE (project, asset) IN (SELECT :p, value FROM json_each(:ids))",
-                p=project,
-                ids=asset_ids[i : i + chunk],
-            )
-
-    def flags_listed(self, project: str, statuses: list[str]) -> Iterator[dict[str, Any]]:
-        """The project's flags in id order, each with its asset's path; only STATUSES if any."""
-        return self.iter(
-            "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
-            " WHERE flag.project = :p AND (:any_status OR flag.status IN (SELECT value FROM json_each(:statuses)))"
-            " ORDER BY flag.id",
-            p=project,
-            any_status=not statuses,
-            statuses=statuses,
-        )
-
-    def flags_by_id(
-        self, project: str, flag_ids: list[int], *, chunk: int = 1000
-    ) -> list[dict[str, Any]]:
-        """The flags FLAG_IDS that exist, with their asset's path, in id order."""
-        out: list[dict[str, Any]] = []
-        for i in range(0, len(flag_ids), chunk):
-            out += self.rows(
-                "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
-                " WHERE flag.project = :p AND flag.id IN (SELECT value FROM json_each(:ids))",
-                p=project,
-                ids=flag_ids[i : i + chunk],
-            )
-        return sorted(out, key=lambda r: r["id"])
-
     def many(self, sql: str, rows: list[dict[str, Any]]) -> None:
         """One statement over many parameter sets (executemany). Lists are not converted here."""
         if not rows:

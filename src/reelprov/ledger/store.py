@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from reelprov.errors import DatabaseError
+from reelprov.ledger import queries
 from reelprov.ledger.chain import canonical, entry_hash
 from reelprov.ledger.projection import Projection
 from reelprov.ledger.reader import (
@@ -175,7 +176,7 @@ class Batch:
     def preload_flags(self, asset_ids: list[str]) -> None:
         """One query for the flags of ASSET_IDS (policy evaluation needs them all)."""
         todo = [a for a in asset_ids if a not in self._flags_loaded]
-        for row in self.conn.flags_of(self.project, todo):
+        for row in queries.flags_of(self.conn, self.project, todo):
             self.proj.remember_flag(row)
         self._flags_loaded.update(todo)
 

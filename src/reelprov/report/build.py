@@ -11,6 +11,7 @@ from typing import Any
 
 from reelprov.classify import AI_ORIGINS, ANY_AI
 from reelprov.cut import event_assets
+from reelprov.ledger import queries
 from reelprov.policy import CLEARED, UNRESOLVED
 from reelprov.policy.engine import severity_rank
 from reelprov.progress import Progress
@@ -67,13 +68,6 @@ SECTIONS = (
         "origin verdict applies to them.",
     ),
 )
-
-
-_BRIEF = (
-    "SELECT id, path, origin, cuts, stage_override, c2pa_state, media_type, deleted FROM asset"
-    " WHERE project = :p AND id > :after ORDER BY id LIMIT :n"
-)
-_FULL = "SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))"
 
 
 def blocking_flags(flags: list[dict[str, Any]], level: str) -> list[dict[str, Any]]:
@@ -151,9 +145,11 @@ class Report:
         for i in range(0, len(ids), CHUNK):
             chunk = ids[i : i + CHUNK]
             with rd.snapshot():
-                full = {r["id"]: r for r in rd.iter(_FULL, ids=chunk) if r["project"] == pid}
+                full = {r["id"]: r for r in queries.assets_by_id(rd, pid, chunk)}
                 flags: dict[str, list[dict[str, Any]]] = {}
-                for f in sorted(rd.flags_of(pid, chunk, chunk=CHUNK), key=lambda f: f["id"]):
+                for f in sorted(
+                    queries.flags_of(rd, pid, chunk, chunk=CHUNK), key=lambda f: f["id"]
+                ):
                     flags.setdefault(f["asset"], []).append(f)
             for aid in chunk:
                 a = full[aid]
@@ -204,12 +200,7 @@ def plan(
     shown: dict[str, dict[str, Any]] = {}  # what the inventories need of the assets cuts show
     with rd.snapshot():
         head_seq, head_hash = rd.head(pid)
-        cuts = list(
-            rd.iter(
-                "SELECT name, source, imported_at, events FROM cut WHERE project = :p ORDER BY name",
-                p=pid,
-            )
-        )
+        cuts = queries.cuts(rd, pid)
         for c in cuts:
             for e in c["events"]:
                 for aid, where in event_assets(e):
@@ -224,12 +215,12 @@ def plan(
         inventory_flags: dict[str, list[dict[str, Any]]] = {}
         after = ""
         while True:
-            batch = rd.rows(_BRIEF, p=pid, after=after, n=CHUNK)
+            batch = queries.assets_brief_after(rd, pid, after, CHUNK)
             if not batch:
                 break
             after = batch[-1]["id"]
             flags: dict[str, list[dict[str, Any]]] = {}
-            for f in rd.flags_of(pid, [a["id"] for a in batch], chunk=CHUNK):
+            for f in queries.flags_of(rd, pid, [a["id"] for a in batch], chunk=CHUNK):
                 flags.setdefault(f["asset"], []).append(f)
             for a in batch:
                 af = sorted(flags.get(a["id"], []), key=lambda f: f["id"])

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reelprov.classify import ANY_AI
 from reelprov.errors import ReportError
+from reelprov.ledger import queries
 from reelprov.policy import CLEARED, SEVERITIES, UNRESOLVED
 from reelprov.progress import Progress
 
@@ -137,17 +138,6 @@ class Verdict:
         }
 
 
-_UNRESOLVED_FLAGS = (
-    "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
-    " WHERE flag.project = :p AND flag.id > :after AND flag.status IN (SELECT value FROM json_each(:statuses))"
-    " ORDER BY flag.id LIMIT :n"
-)
-_ASSETS = (
-    "SELECT id, path, sha256, origin FROM asset WHERE project = :p AND id > :after AND deleted = :no"
-    " ORDER BY id LIMIT :n"
-)
-
-
 def check(
     project: Project,
     level: str = DEFAULT_LEVEL,
@@ -166,9 +156,7 @@ def check(
         head_seq, head_hash = rd.head(pid)
         v = Verdict(level, head_seq, head_hash)
         after = 0
-        while rows := rd.rows(
-            _UNRESOLVED_FLAGS, p=pid, after=after, statuses=list(UNRESOLVED), n=CHUNK
-        ):
+        while rows := queries.flags_after(rd, pid, list(UNRESOLVED), after, CHUNK):
             after = rows[-1]["id"]
             for r in rows:
                 if blocks(r["status"], r["severity"], level):
@@ -205,13 +193,13 @@ def _rehash(project: Project, v: Verdict, progress: Progress | None) -> None:
     after = ""
     while True:
         with rd.snapshot():
-            rows = rd.rows(_ASSETS, p=pid, after=after, no=False, n=CHUNK)
+            rows = queries.live_assets_after(rd, pid, after, CHUNK)
             if not rows:
                 return
             after = rows[-1]["id"]
             decided = {
                 f["asset"]
-                for f in rd.flags_of(pid, [r["id"] for r in rows], chunk=CHUNK)
+                for f in queries.flags_of(rd, pid, [r["id"] for r in rows], chunk=CHUNK)
                 if f["status"] in CLEARED
             }
         for a in rows:

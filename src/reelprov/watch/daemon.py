@@ -959,7 +959,9 @@ class Watcher:
             if self._file_id() is None or self.project.reader.revision() is None:
                 raise DatabaseError(f"{self._ledger_file}: no ledger there yet")
             self._ledger_id = self._file_id()
-        return self.project.reader.one("SELECT 1 AS ok") is not None
+        from reelprov.ledger import queries
+
+        return queries.answers(self.project.reader)
 
     def _ledger_back(self) -> bool:
         """Every LEDGER_RETRY_SECONDS, one cheap query: is the ledger answering again? (A full disk or

@@ -1,0 +1,285 @@
+"""Every statement reelprov reads its projections with, named: the rest of the library calls these
+functions and never writes SQL (tests/test_sql_safety.py checks that no SQL text lives outside
+`ledger/`).
+
+Each takes a `Statements` (a `Reader`, or a writer's `Tx` inside a batch) and the project id, binds
+every value (no value ever enters the SQL text) and returns decoded rows (JSON and boolean
+columns as Python values, see reader.COLUMNS). Filters that are constant fragments are joined
+from the tables below, never from input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from reelprov.ledger.reader import PATH_PREFIX, Statements, path_key
+
+Row = dict[str, Any]
+
+# --- assets ----------------------------------------------------------------------------------
+
+# Constant statement parts; a true `:with_...`/`:any_...` switches its filter off. A path prefix
+# is matched on SQLite by a range on the (project, path) index between the prefix and its
+# successor (binary collation = byte order); PostgreSQL uses LIKE, which is exact whatever the
+# database's collation.
+_BASE = (
+    "project = :p AND (:with_deleted OR deleted = :no)"
+    " AND (:any_origin OR origin IN (SELECT value FROM json_each(:origins)))"
+)
+_PREFIX = {
+    "sqlite": " AND path >= :lo AND path < :hi",
+    # the index holds the first PATH_PREFIX characters (migration 0007): matched there, then whole
+    "postgresql": " AND left(path, 500) LIKE :like_head AND path LIKE :like",
+}
+_FLAGGED = (
+    " AND id IN (SELECT asset FROM flag WHERE project = :p"
+    " AND status IN (SELECT value FROM json_each(:statuses)))"
+)
+
+
+def _assets_sql(dialect: str, *, prefix: bool, flagged: bool) -> str:
+    """The asset statement for one combination of filters, from the constant parts above."""
+    where = _BASE + (_PREFIX[dialect] if prefix else "") + (_FLAGGED if flagged else "")
+    return "SELECT * FROM asset WHERE " + where + " ORDER BY path"  # noqa: S608
+
+
+def _prefix_params(dialect: str, prefix: str) -> dict[str, str] | None:
+    """Parameters of _PREFIX for PREFIX, or None when it has no usable bound."""
+    if not prefix.isascii():
+        return None  # stored names may be in another Unicode form: the caller compares them
+    last = ord(prefix[-1]) if prefix else 0
+    if not prefix or last == 0x10FFFF or 0xD7FF <= last <= 0xDFFF:
+        return None  # no encodable successor to bound it
+    if dialect == "sqlite":
+        return {"lo": prefix, "hi": prefix[:-1] + chr(last + 1)}
+
+    def like(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+    return {"like": like(prefix), "like_head": like(prefix[:PATH_PREFIX])}
+
+
+def literal_prefix(pattern: str | None) -> str:
+    """The part of a path pattern before its first wildcard."""
+    return re.split(r"[*?\[]", pattern, maxsplit=1)[0] if pattern else ""
+
+
+def prefix_usable(db: Statements, pattern: str | None) -> bool:
+    """Can `assets` narrow by PATTERN's literal prefix in SQL?"""
+    return _prefix_params(db.dialect, literal_prefix(pattern)) is not None
+
+
+def assets(
+    db: Statements,
+    project: str,
+    *,
+    with_deleted: bool = False,
+    origins: list[str] | None = None,
+    under_prefix: str | None = None,
+    flagged: list[str] | None = None,
+) -> Iterator[Row]:
+    """The project's assets in path order: only live ones unless WITH_DELETED; only ORIGINS if
+    given; only paths starting with UNDER_PREFIX when it can be bounded (see prefix_usable; else
+    not narrowed); only those with a flag in one of the statuses FLAGGED if given."""
+    bounds = _prefix_params(db.dialect, under_prefix) if under_prefix else None
+    params: dict[str, Any] = {
+        "p": project,
+        "with_deleted": with_deleted,
+        "no": False,
+        "any_origin": not origins,
+        "origins": list(origins or []),
+        **(bounds or {}),
+    }
+    if flagged:
+        params["statuses"] = list(flagged)
+    sql = _assets_sql(db.dialect, prefix=bounds is not None, flagged=bool(flagged))
+    return db.iter(sql, **params)
+
+
+def assets_at(db: Statements, project: str, path: str) -> list[Row]:
+    """Every asset recorded at PATH (live or deleted), the latest first."""
+    return db.rows(
+        "SELECT * FROM asset WHERE project = :p AND path_key = :k ORDER BY last_seq DESC",
+        p=project,
+        k=path_key(path),
+    )
+
+
+def asset_paths(db: Statements, project: str) -> Iterator[str]:
+    """Every path the project has recorded (live or deleted)."""
+    return (r["path"] for r in db.iter("SELECT path FROM asset WHERE project = :p", p=project))
+
+
+def asset_ids(db: Statements, project: str) -> Iterator[str]:
+    return (r["id"] for r in db.iter("SELECT id FROM asset WHERE project = :p", p=project))
+
+
+def assets_by_id(db: Statements, project: str, ids: list[str]) -> Iterator[Row]:
+    """The whole rows of IDS (those of PROJECT)."""
+    rows = db.iter("SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))", ids=ids)
+    return (r for r in rows if r["project"] == project)
+
+
+def assets_brief_after(db: Statements, project: str, after: str, n: int) -> list[Row]:
+    """Up to N assets (live or deleted) with ids after AFTER, in id order: what the report's plan
+    needs of each."""
+    return db.rows(
+        "SELECT id, path, origin, cuts, stage_override, c2pa_state, media_type, deleted FROM asset"
+        " WHERE project = :p AND id > :after ORDER BY id LIMIT :n",
+        p=project,
+        after=after,
+        n=n,
+    )
+
+
+def live_assets_after(db: Statements, project: str, after: str, n: int) -> list[Row]:
+    """Up to N live assets with ids after AFTER, in id order: their path, content and origin."""
+    return db.rows(
+        "SELECT id, path, sha256, origin FROM asset WHERE project = :p AND id > :after AND deleted = :no"
+        " ORDER BY id LIMIT :n",
+        p=project,
+        after=after,
+        no=False,
+        n=n,
+    )
+
+
+def live_contents(db: Statements, project: str) -> Iterator[Row]:
+    """Every live asset's path, id and content hash."""
+    return db.iter(
+        "SELECT path, id, sha256 FROM asset WHERE project = :p AND deleted = :no",
+        p=project,
+        no=False,
+    )
+
+
+def live_at_or_under(db: Statements, project: str, path: str) -> list[Row]:
+    """The live assets at PATH or anywhere under it as a folder (no LIKE: names may hold % and _)."""
+    return db.rows(
+        "SELECT id, path, sha256 FROM asset WHERE project = :p AND deleted = :no"
+        " AND (path = :path OR substr(path, 1, :n) = :under)",
+        p=project,
+        no=False,
+        path=path,
+        n=len(path) + 1,
+        under=path + "/",
+    )
+
+
+def live_with_content(db: Statements, project: str, path: str, sha256: str) -> bool:
+    """Is a live asset recorded at PATH with content SHA256?"""
+    return (
+        db.one(
+            "SELECT id FROM asset WHERE project = :p AND path_key = :k AND sha256 = :sha AND deleted = :no",
+            p=project,
+            k=path_key(path),
+            sha=sha256,
+            no=False,
+        )
+        is not None
+    )
+
+
+def asset_places(db: Statements, project: str) -> Iterator[Row]:
+    """Every asset's id, path, whether deleted and its last entry: what cut matching needs."""
+    return db.iter("SELECT id, path, deleted, last_seq FROM asset WHERE project = :p", p=project)
+
+
+# --- flags -----------------------------------------------------------------------------------
+
+
+def flags_of(
+    db: Statements, project: str, asset_ids: list[str], *, chunk: int = 500
+) -> Iterator[Row]:
+    """The flags of ASSET_IDS, chunk by chunk, each looked up in the (project, asset) index
+    (reader._IN_KEYED): one statement joining other filters let a planner without fresh
+    statistics (a just-filled PostgreSQL table) intersect each lookup with the whole
+    project's flags, once per asset."""
+    for i in range(0, len(asset_ids), chunk):
+        yield from db.rows(
+            "SELECT * FROM flag WHERE (project, asset) IN (SELECT :p, value FROM json_each(:ids))",
+            p=project,
+            ids=asset_ids[i : i + chunk],
+        )
+
+
+def flags_of_asset(db: Statements, project: str, asset: str) -> list[Row]:
+    return db.rows("SELECT * FROM flag WHERE project = :p AND asset = :a", p=project, a=asset)
+
+
+def flags_listed(db: Statements, project: str, statuses: list[str]) -> Iterator[Row]:
+    """The project's flags in id order, each with its asset's path; only STATUSES if any."""
+    return db.iter(
+        "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
+        " WHERE flag.project = :p AND (:any_status OR flag.status IN (SELECT value FROM json_each(:statuses)))"
+        " ORDER BY flag.id",
+        p=project,
+        any_status=not statuses,
+        statuses=statuses,
+    )
+
+
+def flags_by_id(
+    db: Statements, project: str, flag_ids: list[int], *, chunk: int = 1000
+) -> list[Row]:
+    """The flags FLAG_IDS that exist, with their asset's path, in id order."""
+    out: list[Row] = []
+    for i in range(0, len(flag_ids), chunk):
+        out += db.rows(
+            "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
+            " WHERE flag.project = :p AND flag.id IN (SELECT value FROM json_each(:ids))",
+            p=project,
+            ids=flag_ids[i : i + chunk],
+        )
+    return sorted(out, key=lambda r: r["id"])
+
+
+def flags_after(db: Statements, project: str, statuses: list[str], after: int, n: int) -> list[Row]:
+    """Up to N flags in STATUSES with ids after AFTER, in id order, each with its asset's path."""
+    return db.rows(
+        "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
+        " WHERE flag.project = :p AND flag.id > :after AND flag.status IN (SELECT value FROM json_each(:statuses))"
+        " ORDER BY flag.id LIMIT :n",
+        p=project,
+        after=after,
+        statuses=statuses,
+        n=n,
+    )
+
+
+# --- cuts ------------------------------------------------------------------------------------
+
+
+def cuts(db: Statements, project: str) -> list[Row]:
+    """Every imported cut, whole, by name."""
+    return db.rows("SELECT * FROM cut WHERE project = :p ORDER BY name", p=project)
+
+
+def cuts_iter(db: Statements, project: str) -> Iterator[Row]:
+    """cuts(), one at a time (a cut's events can be many)."""
+    return db.iter("SELECT * FROM cut WHERE project = :p ORDER BY name", p=project)
+
+
+def cut(db: Statements, project: str, name: str) -> Row | None:
+    return db.one("SELECT * FROM cut WHERE project = :p AND name = :n", p=project, n=name)
+
+
+def cut_sources(db: Statements, project: str) -> list[Row]:
+    """Every cut's name, timeline file, rate and the entry that imported it."""
+    return db.rows("SELECT name, source, rate, imported_seq FROM cut WHERE project = :p", p=project)
+
+
+# --- entries and health ----------------------------------------------------------------------
+
+
+def entry_payload(db: Statements, project: str, seq: int) -> str | None:
+    """The canonical JSON payload of entry SEQ, as stored."""
+    r = db.one("SELECT payload FROM ledger_entry WHERE project = :p AND seq = :s", p=project, s=seq)
+    return None if r is None else str(r["payload"])
+
+
+def answers(db: Statements) -> bool:
+    """Does the database answer a query at all?"""
+    return db.one("SELECT 1 AS ok") is not None
