@@ -30,7 +30,7 @@ from common import REELPROV, env  # noqa: E402
 
 SD = "a castle\nNegative prompt: blur\nSteps: 20, Sampler: Euler a, Seed: 1, Model: sdxl"
 STALL = (
-    "import re, sys\nimport reelprov.scan as s\nreal = s.examine\n"
+    "import re, sys\nimport reelprov.recording.pool as s\nreal = s.examine\n"
     "def stalling(path, rel, **kw):\n    if 'stalling' in rel and kw.get('unread') is None:\n"
     "        re.match(r'(a*)*b', 'a' * 64)\n    return real(path, rel, **kw)\n"
     "s.examine = stalling\nfrom reelprov.cli import main\nmain(sys.argv[1:])\n"
@@ -227,7 +227,7 @@ def main() -> None:
             for i in range(100):
                 png(root / f"final/f{i:03d}.png", color=(i, 6, 6))
             code = (
-                "import sys, time\nfrom reelprov.project import Project\nfrom reelprov.scan import scan\n"
+                "import sys, time\nfrom reelprov.project import Project\nfrom reelprov.recording.scan import scan\n"
                 "p = Project.open('.')\nt = time.perf_counter(); scan(p); r = time.perf_counter() - t\n"
                 "t = time.perf_counter(); p.close(); print(r, time.perf_counter() - t)"
             )

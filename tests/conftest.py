@@ -185,7 +185,7 @@ _FAULTS = {
 
 def _faulty_reader_command(word: str, args: tuple[str, ...]) -> list[str]:
     code = (
-        "import os, re, signal, sys\nimport reelprov.scan as s\nreal = s.examine\n"
+        "import os, re, signal, sys\nimport reelprov.recording.pool as s\nreal = s.examine\n"
         "def faulty(path, rel, **kw):\n"
         f"    if {word!r} in rel and kw.get('unread') is None:\n        {_FAULTS[word]}\n"
         "    return real(path, rel, **kw)\n"

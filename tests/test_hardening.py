@@ -299,7 +299,7 @@ def test_a_file_whose_reading_crashes_the_reader_is_recorded_unread_and_the_scan
     Now the chunk that was being read is read again a file at a time, each in its own process; the
     file that crashes it is recorded unread (hash, type, origin unknown) with a row saying why.
     (The scans run in processes of their own: a regression would end the test run.)"""
-    from reelprov.scan import CRASHED
+    from reelprov.recording.pool import CRASHED
 
     def scan() -> dict[str, object]:
         p = subprocess.run(
@@ -391,7 +391,7 @@ def test_a_file_that_stalls_its_reader_is_recorded_unread_after_the_read_deadlin
 ) -> None:
     """Bound every file's reading: a reader stuck in native code on one file is stopped after
     [scan] read_timeout_seconds, that file recorded unread saying so, and the scan goes on."""
-    from reelprov.scan import timed_out
+    from reelprov.recording.pool import timed_out
 
     cfg = show_root / "reelprov.toml"
     cfg.write_text(
@@ -477,7 +477,7 @@ def test_a_fifo_in_a_files_place_hangs_neither_reading_nor_the_report_nor_the_ga
 ) -> None:
     """A file replaced by a FIFO after the walk hung scan forever; a recorded image replaced by a
     FIFO hung the report's thumbnails and the pre-delivery gate."""
-    from reelprov.scan import _examine_one
+    from reelprov.recording.pool import _examine_one
 
     write_png(show_root / "final/castle.png", {"parameters": SD_PARAMS})
     assert run_cli("scan", cwd=show_root).code == 0

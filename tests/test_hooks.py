@@ -173,7 +173,7 @@ def test_recording_never_waits_on_a_hook(show_root: Path) -> None:
         write_png(show_root / f"final/{i}.png", color=(i, 1, 1))
     p = Project.open(show_root)
     try:
-        from reelprov.scan import scan
+        from reelprov.recording.scan import scan
 
         t = time.monotonic()
         rep = scan(p)

@@ -70,7 +70,7 @@ def test_signed_files_stay_trusted_in_a_parallel_scan_after_reading_in_this_proc
     """A watcher reads changed files on its own threads, then reconciles with forked workers:
     the workers must not use the trust settings object their parent made."""
     from reelprov.extract import examine
-    from reelprov.scan import PARALLEL_THRESHOLD
+    from reelprov.recording.pool import PARALLEL_THRESHOLD
 
     pem = (sample_show / "trust/test_root.pem").read_text()
     first = examine(

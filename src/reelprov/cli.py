@@ -257,8 +257,8 @@ def scan(
     """Record every media file under the root: seen, changed, moved, deleted."""
     import shlex
 
-    from reelprov.scan import held_deletions
-    from reelprov.scan import scan as do_scan
+    from reelprov.recording.report import held_deletions
+    from reelprov.recording.scan import scan as do_scan
 
     p = _open()
     under = None

@@ -654,7 +654,9 @@ def test_a_file_deleted_while_it_was_being_read_is_recorded_deleted(show_root: P
     """Read, then deleted before the write (its delete event handled first): it was recorded as a
     live file that no longer existed, until the next reconcile."""
     from reelprov.project import Project
-    from reelprov.scan import Candidate, examine_candidate, record_results
+    from reelprov.recording.pool import examine_candidate
+    from reelprov.recording.record import record_results
+    from reelprov.recording.walk import Candidate
 
     f = write_png(show_root / "final/flash.png", {"parameters": SD_PARAMS})
     st = f.stat()
@@ -680,7 +682,9 @@ def test_a_file_edited_read_and_deleted_while_its_old_content_turned_up_elsewher
     """x.png's recorded content turned up as y.png (a move) while x.png's new version, already
     read, was deleted: the move took x.png's asset, and the new version stayed live at x.png."""
     from reelprov.project import Project
-    from reelprov.scan import Candidate, examine_candidate, record_results
+    from reelprov.recording.pool import examine_candidate
+    from reelprov.recording.record import record_results
+    from reelprov.recording.walk import Candidate
 
     def read(rel: str) -> dict[str, Any]:
         st = (show_root / rel).stat()
@@ -812,7 +816,7 @@ def test_a_file_that_keeps_failing_is_read_again_later(
     while the watcher ran. It is read again after a wait (a minute, doubling; shortened here)."""
     import logging
 
-    import reelprov.scan as scan_mod
+    import reelprov.recording.pool as scan_mod
     import reelprov.watch.daemon as daemon
     from reelprov.project import Project
 
@@ -1035,7 +1039,7 @@ def test_a_file_whose_reading_crashes_the_reader_does_not_stop_the_watcher(show_
     unrecorded until someone restarted it. Files are read in processes it keeps: the crash ends
     one of those; the file is recorded unread, saying so, and the files after it are read as usual.
     (The watcher runs in a process of its own here: a regression would end the test run.)"""
-    from reelprov.scan import CRASHED
+    from reelprov.recording.pool import CRASHED
 
     proc = subprocess.Popen(
         crashing_reader_command("watch", "--settle", "0.2"),

@@ -256,7 +256,7 @@ class Watcher:
         self.observer: Any = None
         from concurrent.futures import Future, ThreadPoolExecutor
 
-        from reelprov.scan import Readers
+        from reelprov.recording.pool import Readers
 
         workers = project.cfg.workers or max(2, os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reelprov-examine")
@@ -427,7 +427,7 @@ class Watcher:
             self._bulk = False
 
     def reconcile(self) -> None:
-        from reelprov.scan import scan
+        from reelprov.recording.scan import scan
 
         with self._in_bulk(), self._interruptible():
             rep = scan(self.project)
@@ -448,7 +448,7 @@ class Watcher:
             log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
         _log_cuts_followed(rep)
         if rep.held:
-            from reelprov.scan import held_deletions
+            from reelprov.recording.report import held_deletions
 
             log.error(
                 "%s", held_deletions(rep, f"reelprov --project {shlex.quote(str(self.root))} scan")
@@ -680,7 +680,7 @@ class Watcher:
         busy = bool(self._inflight or self.state.pending)
         due = {g for g, t in self._gone.items() if not busy or now - t >= MAX_HOLD}
         if self._results or due:
-            from reelprov.scan import record_results
+            from reelprov.recording.record import record_results
 
             results, self._results = self._results, []
             rep = self._safe(lambda: record_results(self.project, results, due))
@@ -707,7 +707,7 @@ class Watcher:
 
     def _follow_arrivals(self, now: float) -> None:
         """Cuts that named media which has arrived are matched again (cut.follow_cuts)."""
-        from reelprov.scan import ScanReport
+        from reelprov.recording.report import ScanReport
 
         rep = ScanReport(arrived=self._arrived)
 
@@ -721,7 +721,7 @@ class Watcher:
         _log_cuts_followed(rep)
 
     def _apply_moves(self, moves: list[tuple[str, str]], gone: set[str], dirs: set[str]) -> None:
-        from reelprov.scan import apply_moves
+        from reelprov.recording.record import apply_moves
 
         rep = self._safe(lambda: apply_moves(self.project, moves))
         if rep is not None:
@@ -737,7 +737,7 @@ class Watcher:
 
     def _submit(self, ready: set[str]) -> None:
         """Hash and extract settled files on the worker pool; the loop thread stays the one writer."""
-        from reelprov.scan import Candidate
+        from reelprov.recording.walk import Candidate
 
         for rel in sorted(_with_media_of_sidecars(self.root, ready)):
             if rel in self._inflight:
@@ -756,10 +756,13 @@ class Watcher:
             self._submitted[rel] = time.monotonic()
 
     def _examine(self, c: Any) -> dict[str, Any] | None:
-        from reelprov.scan import ScanReport, candidates_for, examine_candidate, unchanged
+        from reelprov.recording.pool import examine_candidate
+        from reelprov.recording.record import unchanged
+        from reelprov.recording.report import ScanReport
+        from reelprov.recording.walk import candidates_for
 
         rep = ScanReport()
-        cands, _gone = candidates_for(self.project.cfg, {c.rel}, rep)
+        cands, _gone = candidates_for(self.project.cfg, {c.rel}, rep.errors)
         if rep.errors:
             return rep.errors[0]
         cand = cands.get(c.rel)

@@ -151,7 +151,7 @@ class ScanModel(RuleBasedStateMachine):
     def scan(self) -> None:
         from reelprov.assets import list_assets
         from reelprov.ledger.verify import verify
-        from reelprov.scan import scan
+        from reelprov.recording.scan import scan
 
         rep = scan(self.project)
         assert rep.errors == [] and rep.held == []
@@ -213,7 +213,7 @@ class ScanModel(RuleBasedStateMachine):
         from reelprov.assets import list_assets
         from reelprov.errors import ReelprovError
         from reelprov.ledger.verify import verify
-        from reelprov.scan import scan
+        from reelprov.recording.scan import scan
 
         under = data.draw(st.sampled_from(FOLDERS + ["b/c"] + PATHS))
         before = {a["path"]: a["sha256"] for a in list_assets(self.project)}

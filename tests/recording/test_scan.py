@@ -61,7 +61,7 @@ def test_moved_and_copied_file_keeps_its_asset_and_approval_at_the_new_path(
     (show_root / "final/z").mkdir()
     shutil.move(show_root / "final/m/note.png", show_root / "final/z/note.png")
     shutil.copy(show_root / "final/z/note.png", show_root / "final/a_copy_of_note.png")
-    import reelprov.scan as scan_mod
+    import reelprov.recording.scan as scan_mod
 
     monkeypatch.setattr(scan_mod, "BATCH_SIZE", batch)
     rep = cli("scan", "--json", cwd=show_root).json()
@@ -193,7 +193,7 @@ def test_rescan_rehashes_only_changed(
     for i in range(5):
         write_png(show_root / f"p/{i}.png", color=(i, i, i))
     cli("scan", cwd=show_root)
-    import reelprov.scan as scan_mod
+    import reelprov.recording.pool as scan_mod
 
     log = (
         tmp_path / "hashed.txt"
@@ -312,7 +312,7 @@ def test_vanished_mid_scan_is_reported(
 ) -> None:
     write_png(show_root / "ok.png")
     write_png(show_root / "gone.png", color=(7, 7, 7))
-    import reelprov.scan as scan_mod
+    import reelprov.recording.pool as scan_mod
 
     real = scan_mod.examine
 
@@ -512,7 +512,8 @@ def test_files_handed_to_workers_in_chunks_are_every_file_once_in_walk_order(
 ) -> None:
     """The examining workers get the files in chunks; the scan records what they give back in
     order: a chunking that dropped, repeated or reordered a file would lose or misplace records."""
-    from reelprov.scan import CHUNK_BYTES, CHUNK_FILES, Candidate, _chunks
+    from reelprov.recording.pool import CHUNK_BYTES, CHUNK_FILES, _chunks
+    from reelprov.recording.walk import Candidate
 
     todo = [Candidate(f"f{i:04d}.png", f"/x/f{i:04d}.png", size, i) for i, size in enumerate(sizes)]
     chunks = list(_chunks(todo, None, workers))
