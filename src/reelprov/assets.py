@@ -104,13 +104,13 @@ def path_matches(path: str, pattern: str) -> bool:
 
 @lru_cache(maxsize=64)
 def _frame_pattern(pattern: str) -> Any:
-    from reelprov.frames import from_pattern
+    from reelprov.cuts.frames import from_pattern
 
     return from_pattern(pattern) if any(ch in pattern for ch in "#@%[") else None
 
 
 def _in_sequence(path: str, seq: Any) -> bool:
-    from reelprov.frames import frame_parts, name_key
+    from reelprov.cuts.frames import frame_parts, name_key
 
     parts = frame_parts(path)
     if parts is None:

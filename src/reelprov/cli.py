@@ -847,7 +847,7 @@ def _decide(
         return
     verb = "open again (decision revoked)" if decision == "revoke" else None
     if len(done) > 10:
-        from reelprov.frames import runs
+        from reelprov.cuts.frames import runs
 
         print(
             f"{_n(len(done), 'flag')} ({', '.join(runs(f['id'] for f in done))}) {verb or done[0]['status']} by {_t(by)}"
@@ -1059,8 +1059,8 @@ def cut_import(
     as_json: JsonOpt = False,
 ) -> None:
     """Import a timeline: which assets are on screen, and where."""
-    from reelprov.cut import import_cut
-    from reelprov.frames import runs_text
+    from reelprov.cuts.frames import runs_text
+    from reelprov.cuts.importing import import_cut
 
     p = _open()
     res = import_cut(p, file, name=name, rate=rate, timeline=timeline)
@@ -1123,7 +1123,7 @@ def cut_import(
 
 def _shown(event: dict[str, Any]) -> str:
     """What an event shows: its file, or an image sequence's pattern and the frames found of it."""
-    from reelprov.frames import runs_text
+    from reelprov.cuts.frames import runs_text
 
     seq = event.get("sequence")
     if not seq:
@@ -1149,7 +1149,7 @@ def cut_rm(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove a cut (imported by mistake, or dropped): its assets leave it; the ledger keeps both."""
-    from reelprov.cut import remove_cut
+    from reelprov.cuts.importing import remove_cut
 
     res = remove_cut(_open(), name)
     if as_json:
@@ -1161,7 +1161,7 @@ def cut_rm(
 @cut_app.command("ls")
 def cut_ls(as_json: JsonOpt = False) -> None:
     """Imported cuts."""
-    from reelprov.cut import list_cuts
+    from reelprov.cuts.importing import list_cuts
 
     rows = list_cuts(_open())
     if as_json:
@@ -1180,7 +1180,7 @@ def cut_ls(as_json: JsonOpt = False) -> None:
 @cut_app.command("show")
 def cut_show(name: str, as_json: JsonOpt = False) -> None:
     """Every event of a cut: asset, track, record in/out."""
-    from reelprov.cut import show_cut
+    from reelprov.cuts.importing import show_cut
 
     c = show_cut(_open(), name)
     if as_json:

@@ -477,7 +477,7 @@ def group_flags(flags: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     of one image sequence, in the same state and decided the same way, as one item naming the
     sequence (`sh010_comp.####.exr`), how many frames and which, and the flag ids as runs. A frame
     whose flag differs keeps its own item; so does every flag on a file that is no frame."""
-    from reelprov.frames import frame_parts, runs, runs_text
+    from reelprov.cuts.frames import frame_parts, runs, runs_text
 
     out: list[Mapping[str, Any] | list[Mapping[str, Any]]] = []
     groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reelprov.cut import SUPPORTED as TIMELINES
+from reelprov.cuts.timeline import SUPPORTED as TIMELINES
 from reelprov.events import AssetDeleted, AssetRecorded, Change
 from reelprov.files import inode_of
 from reelprov.ledger import filestate, queries

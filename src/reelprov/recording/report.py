@@ -105,7 +105,7 @@ class ScanReport:
         """Cuts whose timeline file this recorded new or changed, or (ARRIVALS) whose missing media
         it recorded, are imported again (cut.follow_cuts). Without ARRIVALS `arrived` is left for
         the caller (the watcher matches them once a delivery has landed)."""
-        from reelprov.cut import follow_cuts
+        from reelprov.cuts.follow import follow_cuts
 
         files, self.timelines = self.timelines, []
         arrived: list[str] = []

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reelprov.classify import AI_ORIGINS, ANY_AI
-from reelprov.cut import event_assets
+from reelprov.cuts.importing import event_assets
 from reelprov.ledger import queries
 from reelprov.policy import CLEARED, UNRESOLVED
 from reelprov.policy.engine import severity_rank
@@ -331,7 +331,7 @@ def _row(
 def _inventory(
     cut: dict[str, Any], assets: dict[str, dict[str, Any]], flags: dict[str, list[dict[str, Any]]]
 ) -> dict[str, Any]:
-    from reelprov.frames import runs, runs_text
+    from reelprov.cuts.frames import runs, runs_text
 
     """A cut's on-screen inventory: in timeline order, every event that shows an AI-origin or
     unknown-origin asset, an image sequence as one row (the shot), with the state of its flags."""

@@ -13,7 +13,7 @@ from html import escape as _escape
 from pathlib import Path
 from typing import Any, TextIO
 
-from reelprov.frames import frame_parts, runs, runs_text
+from reelprov.cuts.frames import frame_parts, runs, runs_text
 from reelprov.names import counted, printable
 from reelprov.policy import SEVERITIES, UNRESOLVED
 from reelprov.policy.engine import severity_rank

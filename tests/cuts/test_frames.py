@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reelprov.cut import _Asset
-from reelprov.frames import FrameIndex, Sequence, from_pattern, runs
+from reelprov.cuts.frames import FrameIndex, Sequence, from_pattern, runs
+from reelprov.cuts.matching import Asset as _Asset
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_runs() -> None:
 def test_a_file_url_names_a_sequence_encoded_or_not() -> None:
     import opentimelineio as otio
 
-    from reelprov.frames import sequence_of
+    from reelprov.cuts.frames import sequence_of
 
     def seq(url: str) -> Sequence | None:
         clip = otio.schema.Clip(
@@ -138,7 +138,7 @@ def test_a_sequence_named_by_its_first_frame_file(
     def t(n: int) -> otio.opentime.RationalTime:
         return otio.opentime.RationalTime(n, 24)
 
-    from reelprov.frames import first_frame_sequence
+    from reelprov.cuts.frames import first_frame_sequence
 
     clip = otio.schema.Clip(
         name="c",

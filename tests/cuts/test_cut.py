@@ -1443,12 +1443,12 @@ def test_a_fault_while_following_a_cut_never_stops_the_recording(
 ) -> None:
     """Whatever goes wrong while a cut follows its file (fault injected here), the files are
     recorded and the scan says what happened: the watcher would otherwise retry its batch for ever."""
-    import reelprov.cut
+    import reelprov.cuts.follow
 
     def broken(*args: object) -> None:
         raise RuntimeError("injected")
 
-    monkeypatch.setattr(reelprov.cut, "follow_cuts", broken)
+    monkeypatch.setattr(reelprov.cuts.follow, "follow_cuts", broken)
     write_png(show_root / "final/a.png")
     (show_root / "r.edl").write_text(EDL)
     r = cli("scan", "--json", cwd=show_root)

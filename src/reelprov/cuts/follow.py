@@ -1,0 +1,184 @@
+"""Following cuts: a timeline file that changed, or media a cut named that arrived, imports the cut
+again, as it was imported."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reelprov.cuts.frames import (
+    first_frame_parts,
+    frame_parts,
+    from_pattern,
+    name_key,
+)
+from reelprov.cuts.importing import import_cut
+from reelprov.cuts.matching import name_keys
+from reelprov.errors import ReelprovError
+from reelprov.ledger import queries
+from reelprov.project import Project
+
+SUPPORTED = {
+    ".otio": None,
+    ".edl": "cmx_3600",
+    ".xml": "fcp_xml",
+    ".fcpxml": "fcpx_xml",
+    ".aaf": "AAF",
+}
+_EDL_EVENT = re.compile(
+    r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?[\d:;]{11}\s+[\d:;]{11}\s+([\d:;]{11})\s+[\d:;]{11}",
+    re.MULTILINE,
+)
+_SOURCE_FILE = re.compile(r"SOURCE FILE:\s*(.+)$", re.IGNORECASE)
+_EVENT_LINE = re.compile(r"^\s*(\d{3,6})\s+\S", re.MULTILINE)
+
+
+def follow_cuts(
+    project: Project, recorded: list[str], arrived: list[str] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Cuts imported again, under the name, rate and timeline they were imported with:
+    - from a timeline file of the project just recorded new or changed (RECORDED: an editor
+      exporting the cut over it again);
+    - from the same, unchanged timeline file when media it named but the ledger did not have
+      arrived (ARRIVED: files recorded new, restored or moved in whose name an unmatched clip or a
+      missing frame of the cut names, or that are the frame after a still an XML timeline named,
+      which makes that still the first frame of a sequence).
+    Returns what each import did (those that changed the cut, with `path` and `why`) and what
+    could not be imported ({cut, path, error}: the previous import stands)."""
+    files = [rel for rel in recorded if Path(rel).suffix.lower() in SUPPORTED]
+    if not files and not arrived:
+        return [], []
+    pid = project.cfg.project_id
+    cuts = queries.cut_sources(project.reader, pid)
+    if not cuts:
+        return [], []
+    root = project.root.resolve()
+    changed = {str((project.root / rel).resolve()): rel for rel in files}
+    todo: dict[
+        str, tuple[dict[str, Any], str, str]
+    ] = {}  # cut name -> (its row, the file as shown, why)
+    for c in cuts:
+        if c["source"] in changed:
+            rel = changed[c["source"]]
+            todo[c["name"]] = (c, rel, f"its changed timeline {rel}")
+    keys = _arrival_keys(arrived) if arrived else None
+    for c in cuts:
+        if keys is not None and c["name"] not in todo and _wants(project, c).wanted_by(keys):
+            source = Path(c["source"])
+            shown = (
+                source.relative_to(root).as_posix() if source.is_relative_to(root) else str(source)
+            )
+            todo[c["name"]] = (c, shown, f"{shown}, as media it named arrived")
+    done: list[dict[str, Any]] = []
+    failed: list[dict[str, str]] = []
+    for name, (c, shown, why) in todo.items():
+        entry = queries.entry_payload(project.reader, pid, c["imported_seq"])
+        payload = json.loads(entry) if entry else {}
+        # Media arriving re-reads the timeline only as it was imported: gone, or another now, only
+        # `cut import` can say what to do with it (and a cut imported before the hash was kept).
+        content = None if c["source"] in changed else payload.get("source_sha256")
+        if content is None and c["source"] not in changed:
+            continue
+        try:
+            res = import_cut(
+                project,
+                c["source"],
+                name=name,
+                rate=c["rate"],
+                timeline=payload.get("timeline"),
+                if_changed=True,
+                if_content=content,
+            )
+        except ReelprovError as exc:
+            failed.append({"cut": name, "path": shown, "why": why, "error": str(exc)})
+            continue
+        if res is not None:
+            done.append(res | {"path": shown, "why": why})
+    return done, failed
+
+
+@dataclass
+class _Wanted:
+    """What a cut named but did not find: file and clip names (lower case, with and without
+    extension) and frames of sequences by the name around the number (None: any frame)."""
+
+    names: set[str]
+    frames: dict[tuple[str, str], set[int] | None]
+
+    def wanted_by(self, keys: tuple[set[str], list[tuple[str, str, int]]]) -> bool:
+        names, frames = keys
+        if self.names & names:
+            return True
+        for prefix, suffix, n in frames:
+            want = self.frames.get((prefix, suffix), set())
+            if want is None or n in want:
+                return True
+        return False
+
+
+_WANTED: dict[
+    tuple[str, str, int], _Wanted
+] = {}  # (project, cut, its import's seq): a long-running watcher's
+
+
+def _wants(project: Project, cut: dict[str, Any]) -> _Wanted:
+    """What CUT (a row of the cut table) named and did not find, read once per import of it."""
+    key = (project.cfg.project_id, cut["name"], cut["imported_seq"])
+    if key not in _WANTED:
+        row = queries.cut(project.reader, key[0], key[1])
+        names: set[str] = set()
+        frames: dict[tuple[str, str], set[int] | None] = {}
+        for u in (row or {}).get("unmatched", []):
+            for text in (u.get("reference") or "", u.get("clip") or ""):
+                seq = _sequence_named(text)
+                if seq is not None:
+                    frames[seq] = None
+                names |= name_keys(text)
+        xml = Path(cut["source"]).suffix.lower() != ".edl"
+        for e in (row or {}).get("events", []):
+            seq = e.get("sequence")
+            if seq and seq.get("missing") and (named := _sequence_named(seq["path"])) is not None:
+                frames[named] = _frame_numbers(seq["missing"], frames.get(named, set()))
+            elif not seq and xml and (parts := first_frame_parts(e.get("path") or "")) is not None:
+                # a still that may be a sequence's first frame: its next frame arriving makes it one
+                named = name_key(parts[1], parts[3])
+                if (have := frames.get(named, set())) is not None:
+                    frames[named] = have | {int(parts[2]) + 1}
+        for old in [k for k in _WANTED if k[:2] == key[:2]]:
+            del _WANTED[old]  # an earlier import of the same cut
+        _WANTED[key] = _Wanted(names, frames)
+    return _WANTED[key]
+
+
+def _sequence_named(text: str) -> tuple[str, str] | None:
+    """The names around the frame number of the sequence TEXT names, in the form they compare in."""
+    seq = from_pattern(text)
+    return None if seq is None else name_key(seq.prefix, seq.suffix)
+
+
+def _frame_numbers(missing: list[str], into: set[int] | None) -> set[int] | None:
+    """Frame numbers from runs ("1001-1010", "1015"); None (any) for a count ("2,000,000 frames")."""
+    if into is None:
+        return None
+    for run in missing:
+        first, _, last = run.partition("-")
+        if not first.isdigit() or not (last or first).isdigit() or len(into) > 100_000:
+            return None  # a count, negative frame numbers, or more than is worth listing: any frame
+        into.update(range(int(first), min(int(last or first), int(first) + 100_000) + 1))
+    return into
+
+
+def _arrival_keys(paths: list[str]) -> tuple[set[str], list[tuple[str, str, int]]]:
+    """The names ARRIVED files answer to (lower case, with and without extension) and, for frame
+    files, (name before the number, after it, number)."""
+    names: set[str] = set()
+    frames: list[tuple[str, str, int]] = []
+    for p in paths:
+        names |= name_keys(p)
+        parts = frame_parts(p)
+        if parts is not None:
+            frames.append((*name_key(parts[1], parts[3]), int(parts[2])))
+    return names, frames

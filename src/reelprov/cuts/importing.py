@@ -1,0 +1,314 @@
+"""`reelprov cut import/rm/ls/show`: a timeline's events recorded as one ledger entry, the assets on
+screen marked in the cut."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from reelprov.cuts.frames import (
+    FrameIndex,
+    Sequence,
+    first_frame_sequence,
+    sequence_of,
+)
+from reelprov.cuts.matching import Asset, has_next_frame, known_assets, match_clip, match_sequence
+from reelprov.cuts.timeline import (
+    clip_event,
+    enabled_within,
+    first_line,
+    on_track,
+    read_timeline,
+    refuse_long,
+    tc,
+    unnamed_events,
+)
+from reelprov.errors import CutImportError, ReelprovError, UnknownCut
+from reelprov.events import CutGone, CutImported, CutRemoved, CutSummary
+from reelprov.hashing import digest_file
+from reelprov.ledger import queries
+from reelprov.names import counted
+from reelprov.project import Project
+
+SUPPORTED = {
+    ".otio": None,
+    ".edl": "cmx_3600",
+    ".xml": "fcp_xml",
+    ".fcpxml": "fcpx_xml",
+    ".aaf": "AAF",
+}
+_EDL_EVENT = re.compile(
+    r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?[\d:;]{11}\s+[\d:;]{11}\s+([\d:;]{11})\s+[\d:;]{11}",
+    re.MULTILINE,
+)
+_SOURCE_FILE = re.compile(r"SOURCE FILE:\s*(.+)$", re.IGNORECASE)
+_EVENT_LINE = re.compile(r"^\s*(\d{3,6})\s+\S", re.MULTILINE)
+
+
+def cut_events(
+    tl: Any,
+    project: Project,
+    path: Path,
+    rate: float,
+    drop: bool,
+    start: float,
+    known: tuple[dict[str, Asset], dict[str, list[Asset]]],
+    where: dict[str, int],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every clip as an event matched to an asset, or as unmatched; WHERE follows the progress."""
+    import opentimelineio as otio
+
+    by_path, by_name = known
+    frame_index: FrameIndex | None = None  # built at the first image sequence
+    events: list[dict[str, Any]] = []
+    unmatched: list[dict[str, Any]] = []
+    edl = path.suffix.lower() == ".edl"
+    unnamed = unnamed_events(path.read_text(errors="replace")) if edl else set()
+
+    def index() -> FrameIndex:
+        nonlocal frame_index
+        if frame_index is None:
+            frame_index = FrameIndex(by_path.values())
+        return frame_index
+
+    def as_sequence(seq: Sequence, ev: dict[str, Any], rng: Any) -> dict[str, Any] | None:
+        """EV as the event of the frames of SEQ the clip shows, None if the ledger has none of them."""
+        found, told = match_sequence(seq, project, path, index())
+        if found is None:
+            return None
+        if told is not None:  # one timeline frame each, from the clip's first
+            rec_in = start + rng.start_time.to_seconds()
+            for f in found["sequence"]["frames"]:
+                at = rec_in + told.index(f["frame"]) / rate
+                f.update(record_in=tc(at, rate, drop), record_out=tc(at + 1 / rate, rate, drop))
+        return {**ev, **found}
+
+    for ti, track in enumerate(tl.tracks):
+        where["track"] = ti + 1
+        track_name = (
+            track.name or f"{'V' if track.kind == otio.schema.TrackKind.Video else 'A'}{ti + 1}"
+        )
+        for clip in track.find_clips():
+            where["clip"] += 1
+            if not (getattr(track, "enabled", True) and enabled_within(clip, track)):
+                where["disabled"] = (
+                    where.get("disabled", 0) + 1
+                )  # switched off in the edit: not on screen
+                continue
+            placed = on_track(clip, track)
+            if placed is None:
+                continue  # inside a compound clip, in a part of it the cut does not show
+            rng, source = placed
+            ev, refs = clip_event(
+                clip, rng, where["clip"], track_name, str(track.kind), start, rate, drop, path
+            )
+            seq = sequence_of(clip, source, edl=edl)
+            if seq is not None:
+                refuse_long(
+                    [("media path", seq.label)], where["clip"], track_name, path
+                )  # its name around the number, padding
+                if (found := as_sequence(seq, ev, rng)) is not None:
+                    events.append(found)
+                    continue
+                refs = [
+                    seq.label
+                ]  # not found as frames: by name as any clip, and named so if unmatched
+            name = (
+                None if edl and (clip.name or "") in unnamed else clip.name
+            )  # "001": the event number
+            if name is None:
+                ev["clip"] = ""
+            asset, tied, how = match_clip(clip, name, refs, project, path, by_path, by_name)
+            if asset is None:
+                unmatched.append({**ev, "reference": refs[0] if refs else None})
+                continue
+            # An XML timeline names an image sequence by its first frame file: with the next frame there
+            # too, the clip shows the frames from it on (an AI-made frame among them is on screen).
+            first = (
+                None
+                if edl or seq is not None
+                else first_frame_sequence(clip, source, (project.root / asset.path).as_posix())
+            )
+            if (
+                first is not None
+                and has_next_frame(index(), first, asset.path)
+                and (found := as_sequence(first, ev, rng)) is not None
+            ):
+                events.append(found | {"matched_by": "sequence first frame"})
+                continue
+            events.append(
+                {**ev, "asset": asset.id, "path": asset.path, "matched_by": how}
+                | ({"also_fits": tied} if tied else {})
+            )
+    return events, unmatched
+
+
+# The ledger's column for a cut's name holds this many characters (models.CUT), on both databases.
+MAX_CUT_NAME = 300
+
+
+def import_cut(
+    project: Project,
+    file: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    rate: float = 24.0,
+    timeline: str | None = None,
+    if_changed: bool = False,
+    if_content: str | None = None,
+) -> dict[str, Any] | None:
+    """Read a timeline (TIMELINE: the one of that name, in a file of several), match each clip to an
+    asset, and supersede the cut of the same name. IF_CHANGED: record nothing, and return None, if
+    the cut of that name came from this file and would stay just as it is. IF_CONTENT: the same
+    unless the file (still there) has this SHA-256."""
+    path = Path(file).resolve()
+    if if_content is not None:
+        try:
+            if digest_file(path).sha256 != if_content:
+                return None
+        except OSError:
+            return None
+    notes: list[str] = []
+    tl, rate, drop, start = read_timeline(path, rate, notes, timeline)
+    # what was read, kept with the import: the same timeline can be matched again later
+    source_sha256 = if_content or digest_file(path).sha256
+    if name and len(name) > MAX_CUT_NAME:
+        raise CutImportError(
+            f"a cut name of {len(name):,} characters; the ledger keeps at most {MAX_CUT_NAME}: "
+            "give a shorter one with --name"
+        )
+    known = known_assets(project)
+    where = {"clip": 0, "track": 0}  # how far the reading got, for the message if it fails
+    try:
+        if not name and len(str(tl.name or "")) > MAX_CUT_NAME:
+            raise CutImportError(
+                f"{path}: a timeline name of {len(tl.name):,} characters (the ledger keeps at most "
+                f"{MAX_CUT_NAME}); give the cut a name with --name"
+            )
+        cut_name = name or tl.name or path.stem
+        events, unmatched = cut_events(tl, project, path, rate, drop, start, known, where)
+    except ReelprovError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - OTIO hands back whatever bytes the file held (bad UTF-8, odd rates)
+        at = f"clip {where['clip']} on track {where['track']}" if where["clip"] else "the timeline"
+        raise CutImportError(
+            f"{path}: {at} cannot be read ({first_line(exc)}); the timeline is damaged: export it again"
+        ) from None
+    n = where["clip"]
+    if n == 0:
+        raise CutImportError(f"{path}: the timeline has no clips; export the cut with its events")
+    if where.get("disabled"):
+        notes.append(
+            f"{counted(where['disabled'], 'disabled clip')} (switched off in the edit) left out: not on screen"
+        )
+    if if_changed:
+        now = queries.cut(project.reader, project.cfg.project_id, cut_name)
+        if now is not None and (now["source"], now["events"], now["unmatched"]) == (
+            str(path),
+            events,
+            unmatched,
+        ):
+            return None
+    with project.batch() as b:
+        old = b.proj.cut(cut_name)
+        old_usage: dict[str, list[dict[str, Any]]] = {}
+        for e in (old or {}).get("events", []):
+            for aid, where in event_assets(e):
+                old_usage.setdefault(aid, []).append(where)
+        old_assets = set(old_usage)
+        b.append(
+            "cut_imported",
+            None,
+            {
+                "name": cut_name,
+                "source": str(path),
+                "source_sha256": source_sha256,
+                "rate": rate,
+                "drop_frame": drop,
+                "events": events,
+                "unmatched": unmatched,
+            }
+            | ({"timeline": timeline} if timeline else {}),
+        )
+        new_assets: dict[str, list[dict[str, Any]]] = {}
+        for e in events:
+            for aid, where in event_assets(e):
+                new_assets.setdefault(aid, []).append(where)
+        b.preload_assets(sorted(set(new_assets) | old_assets))
+        for aid, evs in new_assets.items():
+            asset = b.proj.asset(aid)
+            if old_usage.get(aid) == evs and asset is not None and cut_name in asset["cuts"]:
+                continue  # shown just where the previous import had it: nothing new to record (a cut re-exported daily)
+            b.append("used_in_cut", aid, {"cut": cut_name, "events": evs})
+        for aid in sorted(old_assets - set(new_assets)):
+            if b.proj.asset(aid) is not None:
+                b.append("left_cut", aid, {"cut": cut_name})
+        b.emit(
+            CutImported(
+                cut=CutSummary(
+                    name=cut_name, source=str(path), events=len(events), unmatched=len(unmatched)
+                )
+            )
+        )
+    return {
+        "name": cut_name,
+        "source": str(path),
+        "rate": rate,
+        "events": events,
+        "unmatched": unmatched,
+        "left": sorted(old_assets - set(new_assets)),
+        "notes": notes,
+    }
+
+
+def event_assets(event: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each asset a cut's EVENT shows (every frame of an image sequence) and where: track, record
+    in and out (a frame's own where the timeline tells), clip (and frame)."""
+    where = {k: event[k] for k in ("track", "record_in", "record_out", "clip")}
+    seq = event.get("sequence")
+    if not seq:
+        yield event["asset"], where
+        return
+    for f in seq["frames"]:
+        yield f["asset"], where | {k: f[k] for k in ("record_in", "record_out", "frame") if k in f}
+
+
+def remove_cut(project: Project, name: str) -> dict[str, Any]:
+    """Take a cut off the books (imported by mistake, or dropped from the show): its assets leave it
+    and their flags follow. The import and the removal both stay in the ledger."""
+    with project.batch() as b:
+        cut = b.proj.cut(name)
+        if cut is None:
+            raise UnknownCut(f"no cut named {name!r}; list them with `reelprov cut ls`")
+        assets = sorted({a for e in cut["events"] for a, _ in event_assets(e)})
+        b.append("cut_removed", None, {"name": name})
+        for aid in assets:
+            if b.proj.asset(aid) is not None:
+                b.append("left_cut", aid, {"cut": name})
+        b.emit(CutRemoved(cut=CutGone(name=name, assets=len(assets))))
+    return {"name": name, "left": assets}
+
+
+def list_cuts(project: Project) -> list[dict[str, Any]]:
+    rows = queries.cuts(project.reader, project.cfg.project_id)
+    return [
+        {
+            "name": r["name"],
+            "source": r["source"],
+            "rate": r["rate"],
+            "imported_at": r["imported_at"],
+            "events": len(r["events"]),
+            "unmatched": len(r["unmatched"]),
+        }
+        for r in rows
+    ]
+
+
+def show_cut(project: Project, name: str) -> dict[str, Any]:
+    r = queries.cut(project.reader, project.cfg.project_id, name)
+    if r is None:
+        raise UnknownCut(f"no cut named {name!r}; list them with `reelprov cut ls`")
+    return {k: r[k] for k in ("name", "source", "rate", "imported_at", "events", "unmatched")}

@@ -1,0 +1,238 @@
+"""Matching a clip's references (paths from another machine, file names, frame sequences) to the
+assets the ledger recorded."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from reelprov.cuts.frames import (
+    FrameIndex,
+    Sequence,
+    frame_parts,
+    runs,
+)
+from reelprov.cuts.timeline import plain
+from reelprov.ledger import queries
+from reelprov.names import same_form
+from reelprov.project import Project
+
+SUPPORTED = {
+    ".otio": None,
+    ".edl": "cmx_3600",
+    ".xml": "fcp_xml",
+    ".fcpxml": "fcpx_xml",
+    ".aaf": "AAF",
+}
+_EDL_EVENT = re.compile(
+    r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?[\d:;]{11}\s+[\d:;]{11}\s+([\d:;]{11})\s+[\d:;]{11}",
+    re.MULTILINE,
+)
+_SOURCE_FILE = re.compile(r"SOURCE FILE:\s*(.+)$", re.IGNORECASE)
+_EVENT_LINE = re.compile(r"^\s*(\d{3,6})\s+\S", re.MULTILINE)
+
+
+@dataclass
+class Asset:
+    id: str
+    path: str
+    live: bool = True
+
+
+# A Windows path, or a file URL's path for one: "D:/SHOW/..." or "/D:/SHOW/...".
+_DRIVE = re.compile(r"^/?([A-Za-z]:)(?=/|$)")
+
+
+def _slashed(path: str) -> tuple[str, str]:
+    """PATH with forward slashes and a file URL's "/D:" as "D:", and the same in the form it
+    compares in with path_map's prefixes: a drive path in lower case (Windows ignores case)."""
+    path = path.replace("\\", "/")
+    m = _DRIVE.match(path)
+    if m is None:
+        return path, path
+    path = m.group(1) + path[m.end() :]
+    return path, path.lower()
+
+
+def _mapped(ref: str, path_map: dict[str, str], root: Path) -> str:
+    """REF with the longest path_map prefix it starts with (at a folder boundary) made the mapped
+    folder under ROOT; as it was if none does."""
+    path, ours = _slashed(ref)
+    for src, dst in sorted(path_map.items(), key=lambda kv: -len(kv[0])):
+        prefix = _slashed(src)[1].rstrip("/")
+        if ours == prefix or ours.startswith(prefix + "/"):
+            return str(root / dst / path[len(prefix) :].lstrip("/"))
+    return ref
+
+
+def _to_rel(ref: str, project: Project, cut_dir: Path) -> str | None:
+    ref = _mapped(plain(ref), project.cfg.path_map, project.root)
+    ref = ref.replace("\\", "/")
+    p = Path(ref)
+    root = project.root.resolve()
+    cands = [p] if p.is_absolute() else [cut_dir / p, root / p]
+    for c in cands:
+        try:
+            return PurePosixPath(Path(os.path.normpath(c)).relative_to(root)).as_posix()
+        except ValueError:
+            continue
+    return None
+
+
+def match_clip(
+    clip: Any,
+    name: str | None,
+    refs: list[str],
+    project: Project,
+    cut_file: Path,
+    by_path: dict[str, Asset],
+    by_name: dict[str, list[Asset]],
+) -> tuple[Asset | None, list[str], str | None]:
+    """The asset a clip shows, the paths of other live assets its name fitted as well (then the
+    choice was a guess), and how it was found: by path, then file name, then clip or reel name."""
+    for ref in refs:
+        rel = _to_rel(ref, project, cut_file.parent)
+        if rel and same_form(rel) in by_path:
+            return by_path[same_form(rel)], [], "path"
+    for ref in refs:
+        hits = by_name.get(_file_name(ref))
+        if hits:
+            return *_likeliest(hits, ref), "file name"
+    reel = (
+        (clip.metadata.get("cmx_3600", {}) or {}).get("reel")
+        if hasattr(clip.metadata, "get")
+        else None
+    )
+    for cand, how in ((name, "clip name"), (reel, "reel name")):
+        hits = by_name.get(same_form(str(cand or "").lower())) if cand else None
+        if hits:
+            return *_likeliest(hits, refs[0] if refs else ""), how
+    return None, [], None
+
+
+def match_sequence(
+    seq: Sequence, project: Project, cut_file: Path, index: FrameIndex
+) -> tuple[dict[str, Any] | None, range | None]:
+    """The frame files of SEQ the clip shows, as an event's asset (its first frame found), path and
+    `sequence`, None if the ledger has none of them; and the frames the timeline shows, None where
+    it does not say. Found in the folder the timeline names, else (a share mounted elsewhere) in
+    the folder of that name sharing most of its path."""
+    folders = dict(index.folders(seq))
+    if not folders:
+        return None, None
+    rel = _to_rel(seq.folder, project, cut_file.parent) if seq.folder else None
+    rel = "" if rel == "." else same_form(rel) if rel is not None else None
+    tied: list[str] = []
+    if rel is not None and rel in folders:
+        folder, how = rel, "path"
+    else:
+        theirs = _parts(seq.folder or "")
+        score = {f: (_shared_tail(_parts(f), theirs), len(frames)) for f, frames in folders.items()}
+        folder = max(sorted(folders), key=lambda f: score[f])
+        tied = sorted(f"{f}/" for f in folders if f != folder and score[f][0] == score[folder][0])
+        how = "file name"
+    frames = folders[folder]
+    told = seq.frames
+    if seq.by_timecode is not None and any(n in seq.by_timecode for n in frames):
+        told = (
+            seq.by_timecode
+        )  # the EDL's timecode names frames that are there: it counts frame numbers
+    if told is None:  # the timeline does not say which frames: every one there is counts
+        shown = dict(sorted(frames.items()))
+        missing: list[str] = []
+    else:
+        shown = {n: frames[n] for n in sorted(frames) if n in told}
+        missing = (
+            runs(n for n in told if n not in frames)
+            if len(told) <= 1_000_000
+            else [f"{len(told) - len(shown):,} frames"]
+        )
+    if not shown:
+        return None, None
+    first = next(iter(shown.values()))
+    parts = frame_parts(first.path)  # named as the files are, whatever case the timeline used
+    assert parts is not None  # the index holds frame files only
+    label = Sequence(parts[0] or None, parts[1], parts[3], seq.padding, None).label
+    event = {
+        "asset": first.id,
+        "path": first.path,
+        "matched_by": f"sequence {how}",
+        "sequence": {
+            "path": label,
+            "shown": f"{told[0]}-{told[-1]}" if told else None,
+            "frames": [{"frame": n, "asset": a.id} for n, a in shown.items()],
+            "missing": missing,
+        },
+    }
+    return event | ({"also_fits": tied} if tied else {}), told
+
+
+def has_next_frame(index: FrameIndex, seq: Sequence, first_path: str) -> bool:
+    """Whether the folder of FIRST_PATH, a frame file of SEQ, holds the frame numbered after it: a
+    sequence, not a single numbered still."""
+    parts = frame_parts(first_path)
+    if parts is None:
+        return False
+    frames = dict(index.folders(seq)).get(same_form(parts[0]), {})
+    return int(parts[2]) + 1 in frames
+
+
+def _file_name(text: str) -> str:
+    """A media path's or clip's file name as names compare: its last part, lower case, one Unicode
+    form (NFD from a Mac share, NFC from the editor)."""
+    return same_form(plain(text).replace("\\", "/").rsplit("/", 1)[-1].lower())
+
+
+def name_keys(text: str) -> set[str]:
+    """The names a file answers to in a cut: its file name, with and without extension."""
+    base = _file_name(text)
+    return {base, base.rsplit(".", 1)[0]} - {""}
+
+
+def _likeliest(hits: list[Asset], ref: str) -> tuple[Asset, list[str]]:
+    """Of the assets sharing a clip's file name, the one whose path shares most folders with the
+    clip's media path (`/Volumes/SHOW/final/vfx/sh010.png` is final/vfx/sh010.png, not temp/vfx/
+    sh010.png, on a share mounted elsewhere); on a tie, the first (live before deleted, latest first),
+    with the other live assets that tied."""
+    if len(hits) == 1:
+        return hits[0], []
+    theirs = _parts(ref)
+    score = {a.id: _shared_tail(_parts(a.path), theirs) for a in hits}
+    best = max(hits, key=lambda a: score[a.id])  # max keeps the first of equals
+    tied = sorted(
+        {a.path for a in hits if a.live and a.id != best.id and score[a.id] == score[best.id]}
+    )
+    return best, tied
+
+
+def _parts(path: str) -> list[str]:
+    return [same_form(p.lower()) for p in path.replace("\\", "/").split("/") if p]
+
+
+def _shared_tail(a: list[str], b: list[str]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
+
+
+def known_assets(project: Project) -> tuple[dict[str, Asset], dict[str, list[Asset]]]:
+    """The assets by path, and by file name with and without extension (lower case): live ones
+    first, then ones deleted from the project (an edit keeps using media that went offline, and
+    that media's evidence and flags still count), the latest first."""
+    rows = sorted(
+        queries.asset_places(project.reader, project.cfg.project_id),
+        key=lambda r: (bool(r["deleted"]), -r["last_seq"]),
+    )
+    known = [Asset(r["id"], r["path"], not r["deleted"]) for r in rows]
+    by_path: dict[str, Asset] = {}
+    for a in known:
+        by_path.setdefault(same_form(a.path), a)
+    by_name: dict[str, list[Asset]] = {}
+    for a in known:
+        for key in name_keys(a.path):
+            by_name.setdefault(key, []).append(a)
+    return by_path, by_name
