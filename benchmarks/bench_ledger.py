@@ -41,7 +41,7 @@ def run(label: str, root: Path, e: dict[str, str], assets: int) -> None:
     build = time.perf_counter() - t
     p.close()
     base = median_time([sys.executable, "-c", "pass"], e)
-    imports = median_time([sys.executable, "-c", "import reelprov.assets, reelprov.cli"], e)
+    imports = median_time([sys.executable, "-c", "import reelprov.review.assets, reelprov.cli"], e)
     show = median_time(
         [REELPROV, "-P", str(root), "show", "final/reel000/shot0000000.png", "--json"], e
     )
@@ -66,7 +66,7 @@ def run(label: str, root: Path, e: dict[str, str], assets: int) -> None:
     delivery = time.perf_counter() - t
     print(f"{label}: {entries} entries written in {build:.0f}s ({entries / build:.0f}/s)")
     print(
-        f"  interpreter start (python -c pass): {base * 1000:.0f} ms; + the read path's imports (typer, reelprov.cli, reelprov.assets): {imports * 1000:.0f} ms"
+        f"  interpreter start (python -c pass): {base * 1000:.0f} ms; + the read path's imports (typer, reelprov.cli, reelprov.review.assets): {imports * 1000:.0f} ms"
     )
     print(
         f"  show one asset (with its history):          {show * 1000:.0f} ms  ({(show - base) * 1000:.0f} ms beyond interpreter start)"

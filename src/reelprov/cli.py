@@ -326,10 +326,10 @@ def ls_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """List assets (with --json: the asset JSON of the README, "Asset JSON")."""
-    from reelprov.assets import Filters, iter_assets
     from reelprov.classify import ORIGINS
     from reelprov.errors import ReelprovError
     from reelprov.policy import UNRESOLVED
+    from reelprov.review.assets import Filters, iter_assets
     from reelprov.stages import STAGES, check_tags
 
     for o in origin or []:
@@ -374,7 +374,7 @@ def ls_cmd(
 @app.command()
 def show(path: str, as_json: JsonOpt = False) -> None:
     """One asset, its evidence, flags and full history."""
-    from reelprov.assets import show_asset
+    from reelprov.review.assets import show_asset
 
     p = _open()
     a = show_asset(p, p.cfg.relpath(path))
@@ -424,7 +424,7 @@ def _field(value: Any) -> str:
 @app.command()
 def history(path: str, as_json: JsonOpt = False) -> None:
     """Every ledger entry about one asset, oldest first."""
-    from reelprov.assets import find_asset
+    from reelprov.review.assets import find_asset
 
     p = _open()
     a = find_asset(p, p.cfg.relpath(path))
@@ -613,9 +613,9 @@ def tag(
     as_json: JsonOpt = False,
 ) -> None:
     """Add tags or set an explicit stage (beats path rules)."""
-    from reelprov.assets import resolve_paths
     from reelprov.errors import ReelprovError
-    from reelprov.review import tag as do_tag
+    from reelprov.review.assets import resolve_paths
+    from reelprov.review.tags import tag as do_tag
     from reelprov.stages import check_tags
 
     if not tags and stage is None and not clear_stage:
@@ -647,9 +647,9 @@ def untag(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove tags."""
-    from reelprov.assets import resolve_paths
-    from reelprov.review import tag as do_tag
-    from reelprov.review import tags_kept
+    from reelprov.review.assets import resolve_paths
+    from reelprov.review.tags import tag as do_tag
+    from reelprov.review.tags import tags_kept
     from reelprov.stages import check_tags
 
     check_tags(tags)
@@ -691,8 +691,8 @@ def declare(
     as_json: JsonOpt = False,
 ) -> None:
     """Declare an AI use (tool, purpose, inputs, consent); it counts as evidence."""
-    from reelprov.assets import resolve_paths
-    from reelprov.review import declare as do_declare
+    from reelprov.review.assets import resolve_paths
+    from reelprov.review.tags import declare as do_declare
 
     p = _open()
     assets = resolve_paths(p, paths)
@@ -712,7 +712,7 @@ def declare(
 
 
 def _report_assets(p: "Project", assets: list[dict[str, Any]], as_json: bool, line: str) -> None:
-    from reelprov.assets import show_asset
+    from reelprov.review.assets import show_asset
 
     if as_json:
         _emit([show_asset(p, a["path"], with_history=False) for a in assets])
@@ -746,7 +746,13 @@ def flags(
     """List flags: the frames of a sequence in the same state on one line (--json: one per flag)."""
     from reelprov.errors import ReelprovError
     from reelprov.policy import SEVERITIES, STATUSES
-    from reelprov.review import STATUS_GROUPS, group_flags, iter_flags, list_flags, select_flags
+    from reelprov.review.flags import (
+        STATUS_GROUPS,
+        group_flags,
+        iter_flags,
+        list_flags,
+        select_flags,
+    )
 
     for s_ in status or []:
         if s_ not in STATUSES and s_ not in STATUS_GROUPS:
@@ -759,7 +765,7 @@ def flags(
     if (
         glob is not None and glob.isdigit()
     ):  # `reelprov flags 17`: that flag (a file named 17: ./17)
-        from reelprov.assets import flag_json
+        from reelprov.review.assets import flag_json
 
         row = select_flags(p, ids=[glob], want=STATUSES, action="show")[0]
         f = flag_json(row) | {"path": row["path"], "trail": row["trail"]}
@@ -816,8 +822,9 @@ def _decide(
     as_json: bool,
 ) -> None:
     from reelprov.policy import DECIDED
-    from reelprov.review import decide as do_decide
-    from reelprov.review import revoke, select_flags
+    from reelprov.review.decisions import decide as do_decide
+    from reelprov.review.decisions import revoke
+    from reelprov.review.flags import select_flags
 
     p = _open()
     where = p.cfg.relpath(path) if path is not None else None
@@ -836,7 +843,7 @@ def _decide(
     else:
         done = do_decide(p, chosen, decision, by=by, ref=ref, note=note, sha256=sha256)
     if as_json:
-        from reelprov.assets import flag_json
+        from reelprov.review.assets import flag_json
 
         # One id gives the flag (as it always has); several give the list.
         _emit(
@@ -999,7 +1006,7 @@ def policy_show(as_json: JsonOpt = False) -> None:
 @policy_app.command("check")
 def policy_check(as_json: JsonOpt = False) -> None:
     """Re-evaluate every asset now."""
-    from reelprov.review import policy_check as do_check
+    from reelprov.policy.check import policy_check as do_check
 
     p = _open()
     with _Progress("policy check") as prog:

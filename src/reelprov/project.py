@@ -138,7 +138,7 @@ class Project:
         """After migrations that change verdicts (REEVALUATE_FROM), evaluate the policy on every
         asset at once: flags must follow before a report or the gate reads them."""
         if before is not None and before < REEVALUATE_FROM <= SCHEMA_HEAD:
-            from reelprov.review import policy_check
+            from reelprov.policy.check import policy_check
 
             policy_check(self)
 

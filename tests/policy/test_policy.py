@@ -553,8 +553,8 @@ def test_tag_and_declare_take_a_folder_like_ls(cli, show_root: Path) -> None:
 
 
 def test_policy_check_reports_its_progress(project, show_root: Path) -> None:
+    from reelprov.policy.check import policy_check
     from reelprov.recording.scan import scan
-    from reelprov.review import policy_check
 
     for i in range(3):
         write_png(show_root / f"final/{i}.png", {"parameters": SD_PARAMS}, color=(i, 0, 0))

@@ -149,9 +149,9 @@ class ScanModel(RuleBasedStateMachine):
     # -- the scan and what must hold after it ---------------------------------------------------
     @rule()
     def scan(self) -> None:
-        from reelprov.assets import list_assets
         from reelprov.ledger.verify import verify
         from reelprov.recording.scan import scan
+        from reelprov.review.assets import list_assets
 
         rep = scan(self.project)
         assert rep.errors == [] and rep.held == []
@@ -210,10 +210,10 @@ class ScanModel(RuleBasedStateMachine):
     @rule(data=st.data())
     def scan_part(self, data: st.DataObject) -> None:
         """`reelprov scan FOLDER` or `reelprov scan FILE`: right inside it, the rest as it was."""
-        from reelprov.assets import list_assets
         from reelprov.errors import ReelprovError
         from reelprov.ledger.verify import verify
         from reelprov.recording.scan import scan
+        from reelprov.review.assets import list_assets
 
         under = data.draw(st.sampled_from(FOLDERS + ["b/c"] + PATHS))
         before = {a["path"]: a["sha256"] for a in list_assets(self.project)}

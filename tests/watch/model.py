@@ -110,9 +110,9 @@ def _one_op(root: Path, rng: random.Random, base: bytes, files: list[str]) -> st
 def run_model(
     seed: int, rounds: int, *, polling: bool = False, converge_s: float = 15.0
 ) -> Outcome:
-    from reelprov.assets import list_assets
     from reelprov.ledger.verify import verify
     from reelprov.project import init_project
+    from reelprov.review.assets import list_assets
     from reelprov.watch.daemon import Watcher
 
     rng = random.Random(seed)

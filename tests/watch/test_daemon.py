@@ -532,7 +532,7 @@ def test_settings_edited_while_watching_take_effect_and_a_broken_edit_is_survive
         write_png(show_root / "temp/boards/b.png", {"parameters": SD_PARAMS})
         wait_for(lambda: "new temp/boards/b.png" in caplog.text, what="still recording")
         # (the CLI refuses the broken file, so ask the watcher's own project) the cleared list still holds
-        from reelprov.assets import show_asset
+        from reelprov.review.assets import show_asset
 
         b = show_asset(p, "temp/boards/b.png", with_history=False)
         assert "security.unapproved_tool" not in {

@@ -577,7 +577,7 @@ class Watcher:
         log.info("settings changed: reloaded; reconciling and re-evaluating the policy")
         self._readers.deadline = self.project.cfg.read_timeout
         self.reconcile()
-        from reelprov.review import policy_check
+        from reelprov.policy.check import policy_check
 
         with self._in_bulk():
             counts = policy_check(self.project)
