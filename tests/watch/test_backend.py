@@ -6,12 +6,12 @@ import logging
 
 import pytest
 
-from reelprov.watch import daemon
+from reelprov.watch import observers
 
 
 def test_network_mount_is_polled(project, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(daemon, "mount_fstype", lambda _p, *_a: "cifs")
-    assert daemon.Watcher(project).choose_backend() == "polling"
+    monkeypatch.setattr(observers, "mount_fstype", lambda _p, *_a: "cifs")
+    assert observers.choose_backend(project, None) == "polling"
 
 
 def test_small_inotify_limit_says_so_and_polls(
@@ -19,15 +19,15 @@ def test_small_inotify_limit_says_so_and_polls(
 ) -> None:
     for i in range(5):
         (project.root / f"d{i}").mkdir()
-    monkeypatch.setattr(daemon, "mount_fstype", lambda _p, *_a: "ext4")
-    monkeypatch.setattr(daemon, "inotify_limit", lambda: 3)
+    monkeypatch.setattr(observers, "mount_fstype", lambda _p, *_a: "ext4")
+    monkeypatch.setattr(observers, "inotify_limit", lambda: 3)
     caplog.set_level(logging.WARNING, logger="reelprov")
-    assert daemon.Watcher(project).choose_backend() == "polling"
+    assert observers.choose_backend(project, None) == "polling"
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 1 and "sysctl fs.inotify.max_user_watches=" in lines[0]
 
 
 def test_local_disk_uses_inotify(project, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(daemon, "mount_fstype", lambda _p, *_a: "ext4")
-    monkeypatch.setattr(daemon, "inotify_limit", lambda: 100000)
-    assert daemon.Watcher(project).choose_backend() == "inotify"
+    monkeypatch.setattr(observers, "mount_fstype", lambda _p, *_a: "ext4")
+    monkeypatch.setattr(observers, "inotify_limit", lambda: 100000)
+    assert observers.choose_backend(project, None) == "inotify"

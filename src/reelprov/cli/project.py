@@ -169,7 +169,8 @@ def watch(
     """Watch the project: reconcile, then record every change as it happens. Ctrl-C / SIGTERM stop cleanly."""
     from reelprov.config import check_range
     from reelprov.errors import ConfigError
-    from reelprov.watch.daemon import Watcher, install_signal_handlers, setup_logging
+    from reelprov.watch.daemon import Watcher, install_signal_handlers
+    from reelprov.watch.log import setup_logging
 
     if log_format not in ("text", "json"):
         raise ConfigError(f"--log-format {log_format!r}: use text or json")
@@ -193,7 +194,7 @@ def _open_waiting() -> "Project | None":
     import threading
 
     from reelprov.errors import DatabaseError, LedgerMissing
-    from reelprov.watch.daemon import LEDGER_RETRY_SECONDS
+    from reelprov.watch.outage import LEDGER_RETRY_SECONDS
 
     stop = threading.Event()
     handlers = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -223,7 +224,7 @@ def _open_waiting() -> "Project | None":
 def status(as_json: JsonOpt = False) -> None:
     """Is a watcher running for this project on this host; since when; backlog; last event."""
     from reelprov.project import Project
-    from reelprov.watch.daemon import status as do_status
+    from reelprov.watch.lock import status as do_status
 
     info = do_status(
         Project.settings_only(STATE.project_dir, actor=STATE.actor)
