@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any
 
 from reelprov.config import PathRule, ProjectConfig
 from reelprov.errors import UnknownTag
+from reelprov.globs import matches
 
 STAGES = ("temp", "final", "unassigned")
 TAGS = (
@@ -29,33 +29,9 @@ def check_tags(tags: list[str]) -> None:
             raise UnknownTag(f"unknown tag {t!r}; known tags: {', '.join(TAGS)}")
 
 
-@lru_cache(maxsize=512)
-def glob_regex(glob: str) -> re.Pattern[str]:
-    """A path glob where `**` spans folders and `*` stays inside one."""
-    out = []
-    i = 0
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif glob[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif glob[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(glob[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
 def path_stage(rel: str, cfg: ProjectConfig) -> str:
     for rule in cfg.stage_rules:
-        if glob_regex(rule.glob).match(rel):
+        if matches(rel, rule.glob, anywhere=True):
             return rule.stage or "unassigned"
     return _folder_stage(rel.rpartition("/")[0], tuple(cfg.final_folders), tuple(cfg.temp_folders))
 
@@ -81,7 +57,7 @@ def stage_of(asset: dict[str, Any], cfg: ProjectConfig) -> str:
 
 
 def _tag_rules_for(rel: str, cfg: ProjectConfig) -> list[PathRule]:
-    return [rule for rule in cfg.tag_rules if glob_regex(rule.glob).match(rel)]
+    return [rule for rule in cfg.tag_rules if matches(rel, rule.glob, anywhere=True)]
 
 
 def rule_tags(rel: str, cfg: ProjectConfig) -> list[str]:

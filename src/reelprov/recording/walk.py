@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
 from reelprov.extract.sidecars import all_candidates, is_sidecar
 from reelprov.files import inode_of
+from reelprov.globs import any_matches
 from reelprov.names import bad_name, shown
 
 
@@ -30,14 +28,9 @@ class Candidate:
     inode: int | None = None
 
 
-@lru_cache(maxsize=32)
-def _ignore_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or r"(?!)")
-
-
-def ignored(rel: str, name: str, patterns: Iterable[str]) -> bool:
-    rx = _ignore_regex(tuple(patterns))
-    return bool(rx.match(name) or rx.match(rel))
+def ignored(rel: str, patterns: Iterable[str]) -> bool:
+    """Is REL (a file or folder) named by a `[scan] ignore` pattern (reelprov.globs)?"""
+    return any_matches(rel, patterns)
 
 
 def own_dirs(cfg: ProjectConfig) -> tuple[str, ...]:
@@ -80,7 +73,7 @@ def skip_file(rel: str, cfg: ProjectConfig, own: Own | None = None) -> bool:
         return True
     if any(rel.startswith(d + "/") for d in dirs):
         return True
-    return is_sidecar(name) or ignored(rel, name, cfg.ignore)
+    return is_sidecar(name) or ignored(rel, cfg.ignore)
 
 
 def walk(
@@ -141,7 +134,7 @@ def walk(
                     errors.append({"path": rel, "error": outside})
                     continue
                 if e.is_dir(follow_symlinks=cfg.follow_symlinks):
-                    if rel not in own[0] and not ignored(rel, name, cfg.ignore):
+                    if rel not in own[0] and not ignored(rel, cfg.ignore):
                         stack.append(full)
                     continue
                 if not e.is_file(follow_symlinks=cfg.follow_symlinks):
@@ -185,9 +178,7 @@ def _one_file(
         return
     parts = rel.split("/")
     folders = ["/".join(parts[:i]) for i in range(1, len(parts))]
-    if skip_file(rel, cfg, own) or any(
-        f in own[0] or ignored(f, f.rsplit("/", 1)[-1], cfg.ignore) for f in folders
-    ):
+    if skip_file(rel, cfg, own) or any(f in own[0] or ignored(f, cfg.ignore) for f in folders):
         return  # what the walk passes by, it passes by here too (an ignored folder's files included)
     if not cfg.follow_symlinks and any(
         os.path.islink(os.path.join(cfg.root, x)) for x in [*folders, rel]

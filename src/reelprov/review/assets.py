@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,6 +10,7 @@ from typing import Any, cast
 
 from reelprov.contract import AssetJson, EvidenceJson, FlagJson, HistoryEntryJson
 from reelprov.errors import UnknownAsset
+from reelprov.globs import matches
 from reelprov.ledger import queries
 from reelprov.mediatypes import media_kind
 from reelprov.names import same_form
@@ -89,17 +89,13 @@ class Filters:
 
 
 def path_matches(path: str, pattern: str) -> bool:
-    """A frame pattern (`vfx/sh010/sh010.####.exr`, `%04d`, `@@@@`, `[1001-1096]`) names the frames
-    of one sequence; a glob matches like fnmatch (`*` crosses folders); a plain path names a file
-    or a folder. Names compare in one Unicode form (an accented name typed or stored either way
-    matches)."""
-    path, pattern = same_form(path), same_form(pattern)
-    seq = _frame_pattern(pattern)
+    """A path argument (reelprov.globs: a file, a folder, or a glob where `*` stays in one folder
+    and `**` crosses them) names PATH; a frame pattern (`vfx/sh010/sh010.####.exr`, `%04d`,
+    `@@@@`, `[1001-1096]`) names the frames of one sequence."""
+    seq = _frame_pattern(same_form(pattern))
     if seq is not None:
-        return _in_sequence(path, seq)
-    if any(ch in pattern for ch in "*?["):
-        return fnmatch.fnmatch(path, pattern)
-    return path == pattern or path.startswith(pattern + "/")
+        return _in_sequence(same_form(path), seq)
+    return matches(path, pattern)
 
 
 @lru_cache(maxsize=64)
