@@ -4,8 +4,10 @@ tool's own output, so it is fixed where it was written."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,47 @@ def test_ruff(args: list[str]) -> None:
 def test_mypy() -> None:
     r = _run("mypy", "--no-error-summary", "--cache-dir", str(ROOT / ".mypy_cache"))
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def _imports_of(tree: ast.AST) -> Iterator[str]:
+    """Every reelprov module TREE imports, at the top or inside a function; not those only for
+    type checking (`if TYPE_CHECKING:`)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            continue
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("reelprov"):
+            assert node.module is not None
+            yield from (f"{node.module}.{a.name}" for a in node.names)
+            yield node.module
+        elif isinstance(node, ast.Import):
+            yield from (a.name for a in node.names if a.name.startswith("reelprov"))
+        else:
+            yield from _imports_of(node)
+
+
+def test_no_import_cycles() -> None:
+    """Issue 21: no two modules need each other, not even through an import inside a function
+    (the lazy imports that keep start-up fast must not hide a tangle)."""
+    src = ROOT / "src"
+    modules = {
+        ".".join(f.relative_to(src).with_suffix("").parts).removesuffix(".__init__"): f
+        for f in (src / "reelprov").rglob("*.py")
+    }
+    graph = {
+        m: {i for i in _imports_of(ast.parse(f.read_text())) if i in modules and i != m}
+        for m, f in modules.items()
+    }
+    # a package's __init__ re-exporting its own modules is not a cycle with them
+    graph = {m: {i for i in deps if not i.startswith(m + ".")} for m, deps in graph.items()}
+    cycles = []
+    for start in sorted(graph):
+        stack, seen = [(start, [start])], {start}
+        while stack:
+            node, path = stack.pop()
+            for nxt in sorted(graph[node]):
+                if nxt == start:
+                    cycles.append(" -> ".join([*path, start]))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
+    assert cycles == []

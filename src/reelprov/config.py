@@ -230,7 +230,7 @@ def _check_keys(section: str, table: dict[str, Any], path: Path) -> None:
 
 def _check_rule_tags(path: Path, rules: list[PathRule]) -> None:
     """A tag no policy rule knows would match nothing, silently: a typo must not leave hero props unreviewed."""
-    from reelprov.stages import TAGS  # stages builds on this module
+    from reelprov.policy import TAGS
 
     for r in rules:
         for t in r.tags:

@@ -56,6 +56,13 @@ class Project:
         self.reader = Reader(self.database_url)
         # Called with each committed batch's events (name, payload), before the hooks run.
         self.listeners: list[Callable[[list[tuple[str, dict[str, Any]]]], None]] = []
+        # Opened or loaded on first use (a read command needs none of them); reload_settings
+        # replaces the settings-derived ones whole.
+        self._engine: Engine | None = None
+        self._ledger: Ledger | None = None
+        self._policy: Policy | None = None
+        self._hooks: HookRunner | None = None
+        self._anchors: tuple[str | None] | None = None  # the PEM text, once checked
 
     @cached_property
     def actor(self) -> str:
@@ -76,17 +83,23 @@ class Project:
 
         return socket.gethostname()[:MAX_ACTOR]
 
-    @cached_property
+    @property
     def engine(self) -> Engine:
-        from reelprov import db
+        if self._engine is None:
+            from reelprov import db
 
-        return db.make_engine(self.database_url)
+            self._engine = db.make_engine(self.database_url)
+        return self._engine
 
-    @cached_property
+    @property
     def ledger(self) -> Ledger:
-        from reelprov.ledger.store import Ledger
+        if self._ledger is None:
+            from reelprov.ledger.store import Ledger
 
-        return Ledger(self.database_url, self.cfg.project_id, actor=self.actor, host=self.host)
+            self._ledger = Ledger(
+                self.database_url, self.cfg.project_id, actor=self.actor, host=self.host
+            )
+        return self._ledger
 
     @property
     def root(self) -> Path:
@@ -171,26 +184,37 @@ class Project:
         trial = Project(cfg, actor=self._actor)
         trial.reader.close()
         policy, anchors = trial.policy, trial.trust_anchors  # each raises ConfigError if unusable
-        self.cfg = cfg
-        self.__dict__.update(policy=policy, trust_anchors=anchors)
-        self.__dict__.pop("hooks", None)
+        if self._hooks is not None:
+            self._hooks.drain()  # hooks already queued run with the settings they were queued under
+        self.cfg, self._policy, self._anchors, self._hooks = cfg, policy, (anchors,), None
 
-    @cached_property
+    @property
     def policy(self) -> Policy:
-        from reelprov.policy.engine import load_policy
+        if self._policy is None:
+            from reelprov.policy.engine import load_policy
 
-        return load_policy(self.cfg)
+            self._policy = load_policy(self.cfg)
+        return self._policy
 
-    @cached_property
+    @property
     def hooks(self) -> HookRunner:
-        from reelprov.hooks import HookRunner
+        if self._hooks is None:
+            from reelprov.hooks import HookRunner
 
-        return HookRunner(self.cfg.hooks_dir, timeout=self.cfg.hook_timeout, project=self.cfg)
+            self._hooks = HookRunner(
+                self.cfg.hooks_dir, timeout=self.cfg.hook_timeout, project=self.cfg
+            )
+        return self._hooks
 
-    @cached_property
+    @property
     def trust_anchors(self) -> str | None:
         """The C2PA trust anchors' PEM text, checked once before any file is read with it: a bad
         bundle would otherwise make every signed file's manifest look invalid."""
+        if self._anchors is None:
+            self._anchors = (self._load_anchors(),)
+        return self._anchors[0]
+
+    def _load_anchors(self) -> str | None:
         if self.cfg.trust_anchors is None:
             return None
         from reelprov.errors import ConfigError
@@ -218,7 +242,10 @@ class Project:
         from reelprov.stages import carry_rule_tags
 
         before = (
-            [lambda b: carry_rule_tags(b, self.cfg), lambda b: evaluate_batch(self, b)]
+            [
+                lambda b: carry_rule_tags(b, self.cfg),
+                lambda b: evaluate_batch(self.policy, self.cfg, b),
+            ]
             if evaluate
             else []
         )
@@ -241,14 +268,18 @@ class Project:
             return None
         return network_ledger_warning(Path(sqlite_path(url)))
 
-    def close(self) -> None:
-        if "hooks" in self.__dict__:
-            self.hooks.drain()  # what was recorded is committed; its hooks run before the command ends
+    def disconnect(self) -> None:
+        """Close every connection to the ledger (the next use opens new ones)."""
         self.reader.close()
-        if "ledger" in self.__dict__:
-            self.ledger.close()
-        if "engine" in self.__dict__:
-            self.engine.dispose()
+        if self._ledger is not None:
+            self._ledger.close()
+
+    def close(self) -> None:
+        if self._hooks is not None:
+            self._hooks.drain()  # what was recorded is committed; its hooks run before the command ends
+        self.disconnect()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 def init_project(root: Path, *, name: str | None = None, examples: Path | None = None) -> Project:

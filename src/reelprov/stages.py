@@ -8,18 +8,7 @@ from typing import Any
 from reelprov.config import PathRule, ProjectConfig
 from reelprov.errors import UnknownTag
 from reelprov.globs import matches
-
-STAGES = ("temp", "final", "unassigned")
-TAGS = (
-    "story_relevant",
-    "key_creative",
-    "talent_likeness",
-    "synthetic_voice",
-    "personal_data",
-    "third_party_ip",
-    "unowned_training_data",
-    "union_role",
-)
+from reelprov.policy import TAGS
 
 
 def check_tags(tags: list[str]) -> None:

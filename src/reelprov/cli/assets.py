@@ -55,9 +55,9 @@ def ls_cmd(
     """List assets (with --json: the asset JSON of the README, "Asset JSON")."""
     from reelprov.classify import ORIGINS
     from reelprov.errors import ReelprovError
-    from reelprov.policy import UNRESOLVED
+    from reelprov.policy import STAGES, UNRESOLVED
     from reelprov.review.assets import Filters, iter_assets
-    from reelprov.stages import STAGES, check_tags
+    from reelprov.stages import check_tags
 
     for o in origin or []:
         if o not in ORIGINS:

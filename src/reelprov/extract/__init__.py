@@ -2,78 +2,41 @@
 
 from __future__ import annotations
 
-import io
 import os
 import threading
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any, cast
 
 import pluggy
 
-from reelprov.extract.tools import ToolTable
+from reelprov.extract.plugin import (
+    Context,
+    Evidence,
+    ExtractResult,
+    Specs,
+    evidence,
+    hookimpl,
+    hookspec,
+    unreadable,
+)
 from reelprov.extract.tools import table as tool_table
-from reelprov.files import open_regular
 from reelprov.hashing import digest_file
 from reelprov.mediatypes import media_type
-from reelprov.names import printable
 
-hookspec = pluggy.HookspecMarker("reelprov")
-hookimpl = pluggy.HookimplMarker("reelprov")
 ENTRY_POINT_GROUP = "reelprov.extractors"
 
-Evidence = dict[str, Any]
-
-
-@dataclass
-class Context:
-    """What an extractor may know about the file it is asked about."""
-
-    path: Path
-    rel: str
-    media_type: str
-    head: bytes
-    size: int
-    c2pa_marker: bool
-    tools: ToolTable
-    trust_anchors: str | None = None
-    sidecars: bool = True  # False: the scan saw no sidecar file in this folder (skip looking)
-    data: bytes | None = None  # the file's bytes when hashing already read it whole (under 1 MiB)
-
-    def stream(self) -> BinaryIO:
-        """The file to read: the very bytes that were hashed when they are in memory (no second
-        open, and evidence that cannot come from a later version of the file), else the file."""
-        return io.BytesIO(self.data) if self.data is not None else open_regular(self.path)
-
-
-@dataclass
-class ExtractResult:
-    evidence: list[Evidence] = field(default_factory=list)
-    c2pa: dict[str, Any] | None = None
-
-
-class Specs:
-    @hookspec
-    def reelprov_extract(self, ctx: Context) -> ExtractResult | None:
-        """Look at ctx.path and return the evidence found (None when this file is not for you)."""
-
-
-def evidence(source: str, kind: str, origin: str | None, tool: str | None, detail: str) -> Evidence:
-    """One evidence item as stored in the ledger and shown in asset JSON. What came out of the
-    file is made printable: no control character a terminal would act on reaches the ledger."""
-    return {
-        "source": printable(source),
-        "kind": kind,
-        "origin": origin,
-        "tool": printable(tool) if tool else tool,
-        "detail": printable(detail[:500]),
-    }
-
-
-def unreadable(source: str, exc: BaseException | str) -> Evidence:
-    text = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
-    return evidence(source, "error", None, None, f"could not be read: {text}")
+__all__ = [
+    "Context",
+    "Evidence",
+    "ExtractResult",
+    "Specs",
+    "evidence",
+    "examine",
+    "hookimpl",
+    "hookspec",
+    "unreadable",
+]
 
 
 _PM: pluggy.PluginManager | None = None

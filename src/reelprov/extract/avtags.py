@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from reelprov.extract import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
+from reelprov.extract.plugin import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
 from reelprov.extract.xmp import DST_ORIGIN, dst_code
 
 _MAX_VALUE = 4000

@@ -8,7 +8,7 @@ import os
 from functools import lru_cache
 from typing import Any
 
-from reelprov.extract import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
+from reelprov.extract.plugin import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
 from reelprov.extract.sidecars import MAX_C2PA_SIDECAR, read_sidecar, sidecar_file
 from reelprov.extract.xmp import DST_ORIGIN, dst_code
 

@@ -8,7 +8,7 @@ import struct
 import zlib
 from typing import Any, BinaryIO
 
-from reelprov.extract import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
+from reelprov.extract.plugin import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
 from reelprov.extract.xmp import read_xmp
 
 MAX_TEXT = 8 << 20

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reelprov.extract import Context, ExtractResult, evidence, hookimpl
+from reelprov.extract.plugin import Context, ExtractResult, evidence, hookimpl
 
 
 @hookimpl

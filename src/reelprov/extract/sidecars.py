@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from reelprov.classify import ORIGINS
-from reelprov.extract import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
+from reelprov.extract.plugin import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
 from reelprov.extract.xmp import MAX_XMP, read_xmp
 
 SIDECAR_SUFFIXES = (".xmp", ".c2pa", ".reelprov.json")
@@ -157,7 +157,7 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
                 data.get("tool"),
                 str(data.get("purpose") or data.get("note") or "declared by vendor pipeline"),
             )
-            from reelprov.stages import TAGS
+            from reelprov.policy import TAGS
 
             known = [t for t in data.get("tags") or [] if t in TAGS]
             if known:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from reelprov.extract import Evidence, evidence
+from reelprov.extract.plugin import Evidence, evidence
 from reelprov.extract.tools import ToolTable
 
 MAX_XMP = 4 << 20

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from reelprov.extract import Context, ExtractResult, hookimpl
+from reelprov.extract.plugin import Context, ExtractResult, hookimpl
 from reelprov.extract.xmp import MAX_XMP, read_xmp
 
 _WINDOW = 4 << 20

@@ -4,6 +4,19 @@ The flag vocabulary lives here so that commands which only read flags (ls, show)
 the rule engine.
 """
 
+# Where a file stands, and what path rules and people can say about it (the facts rules read).
+STAGES = ("temp", "final", "unassigned")
+TAGS = (
+    "story_relevant",
+    "key_creative",
+    "talent_likeness",
+    "synthetic_voice",
+    "personal_data",
+    "third_party_ip",
+    "unowned_training_data",
+    "union_role",
+)
+
 SEVERITIES = ("review", "escalate", "block")
 STATUSES = ("open", "approved", "rejected", "waived", "resolved")
 UNRESOLVED = ("open", "rejected")  # still in the way of delivery

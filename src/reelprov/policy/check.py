@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reelprov.ledger import queries
 from reelprov.policy.engine import evaluate_asset, flag_changes
 from reelprov.progress import Progress
-from reelprov.project import Project
+
+if TYPE_CHECKING:
+    from reelprov.project import Project
 
 
 def policy_check(project: Project, *, progress: Progress | None = None) -> dict[str, int]:
@@ -19,7 +23,7 @@ def policy_check(project: Project, *, progress: Progress | None = None) -> dict[
         with project.batch(evaluate=False) as b:
             b.preload_flags(ids[i : i + 500])
             for aid in ids[i : i + 500]:
-                evaluate_asset(project, b, aid)
+                evaluate_asset(project.policy, project.cfg, b, aid)
             for key, n in flag_changes(b.entries).items():
                 counts[key] += n
     if progress is not None:

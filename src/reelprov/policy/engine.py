@@ -21,12 +21,11 @@ from reelprov.events import (
     FlagUpdated,
 )
 from reelprov.names import one_line
-from reelprov.policy import CLEARED, SEVERITIES, UNRESOLVED, Clearance
-from reelprov.stages import STAGES, TAGS, stage_of, tags_of
+from reelprov.policy import CLEARED, SEVERITIES, STAGES, TAGS, UNRESOLVED, Clearance
+from reelprov.stages import stage_of, tags_of
 
 if TYPE_CHECKING:
     from reelprov.ledger import Batch
-    from reelprov.project import Project
 
 AREAS = (
     "screen",
@@ -388,13 +387,12 @@ def _check_clearance(
     return c
 
 
-def evaluate_asset(project: Project, b: Batch, asset_id: str) -> None:
+def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) -> None:
     """Raise, reopen or resolve this asset's flags so they match the policy now. Idempotent."""
     asset = b.proj.asset(asset_id)
     if asset is None:
         return
-    policy = project.policy
-    f = facts(asset, project.cfg)
+    f = facts(asset, cfg)
     latest: dict[str, dict[str, Any]] = {}
     for raised in b.flags_for(asset_id):
         latest[raised["rule"]] = raised
@@ -516,11 +514,11 @@ def _event(kind: type[FlagEvent], b: Batch, fid: int, asset: dict[str, Any]) -> 
     return kind(flag=FlagRef.of(flag), asset=AssetRef.of(asset))
 
 
-def evaluate_batch(project: Project, b: Batch) -> None:
+def evaluate_batch(policy: Policy, cfg: ProjectConfig, b: Batch) -> None:
     b.preload_flags(sorted(b.touched_assets))
     # in path order: flags raised together are numbered as `ls` lists their files (and the same
     # changes number them the same way every time, whatever the assets' random ids)
     for aid in sorted(
         b.touched_assets, key=lambda aid: ((b.proj.asset(aid) or {}).get("path") or "", aid)
     ):
-        evaluate_asset(project, b, aid)
+        evaluate_asset(policy, cfg, b, aid)

@@ -9,9 +9,9 @@ from reelprov.classify import ORIGINS
 from reelprov.errors import (
     ReelprovError,
 )
-from reelprov.policy import Clearance
+from reelprov.policy import STAGES, Clearance
 from reelprov.project import Project
-from reelprov.stages import STAGES, check_tags, tag_sources
+from reelprov.stages import check_tags, tag_sources
 
 
 def _clearance(project: Project, what: str, by: str | None, ref: str | None) -> Clearance:

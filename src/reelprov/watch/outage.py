@@ -81,9 +81,7 @@ class LedgerOutage:
         Its connections are closed and the changes wait until a ledger is there again."""
         if self.ledger_file is None or self.ledger_id is None or self.file_id() == self.ledger_id:
             return False
-        self.project.reader.close()
-        if "ledger" in self.project.__dict__:
-            self.project.ledger.close()
+        self.project.disconnect()
         self.lost(
             DatabaseError(
                 f"{self.ledger_file}: the ledger file was deleted or replaced while the watcher ran; restore it from "
