@@ -185,7 +185,8 @@ def find_root(explicit: str | os.PathLike[str] | None = None, *, cwd: Path | Non
             return candidate
     raise ProjectNotFound(
         f"{here}: not inside a reelprov project (no {CONFIG_NAME} here or above); "
-        "run `reelprov init .` or pass --project DIR"
+        "run `reelprov init .` or pass {project} DIR",
+        inputs=("project",),
     )
 
 

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class ReelprovError(Exception):
-    """Base class: a problem the user can fix. The CLI prints it on one line and exits 2."""
+    """Base class: a problem the user can fix. The CLI prints it on one line and exits 2.
+
+    The library never names a command-line option: a message names a value the caller gives as
+    `{name}` and lists it in INPUTS. `str(exc)` reads "by is required" (a web app shows its own
+    field), `exc.text(option)` lets the CLI say "--by is required"."""
 
     exit_code = 2
+
+    def __init__(self, message: str = "", *, inputs: tuple[str, ...] = ()) -> None:
+        self.template = message
+        self.inputs = inputs
+        super().__init__(self.text())
+
+    def text(self, name: Callable[[str], str] = lambda field: field) -> str:
+        """The message, each input named as NAME gives it (the field name by default)."""
+        out = self.template
+        for field in self.inputs:
+            out = out.replace("{" + field + "}", name(field))
+        return out
 
 
 class ProjectNotFound(ReelprovError):

@@ -73,7 +73,8 @@ class Project:
 
             raise ReelprovError(
                 f"the actor name is {len(who):,} characters long; the ledger keeps at most {MAX_ACTOR}: "
-                "give a shorter --actor or REELPROV_ACTOR"
+                "give a shorter {actor} or REELPROV_ACTOR",
+                inputs=("actor",),
             )
         return who
 

@@ -564,3 +564,29 @@ def test_an_empty_path_argument_records_nothing(cli, show_root: Path, args: list
     assert cli("tag", ".", "--tag", "story_relevant", cwd=show_root).out.startswith(
         "tagged 2 assets"
     )
+
+
+def test_the_library_names_fields_and_the_cli_names_its_options(cli, show_root: Path) -> None:
+    """Issue 21: the library never names a CLI option: its message names the field (what a web app
+    would show), and the CLI says which option gives it."""
+    from reelprov.errors import ReelprovError
+    from reelprov.project import Project
+    from reelprov.review.decisions import decide, revoke
+
+    write_png(show_root / "final/ai.png", text={"parameters": SD_PARAMS})
+    assert cli("scan", cwd=show_root).code == 0
+    flag = cli("flags", "--json", cwd=show_root).json()[0]["id"]
+    p = Project.open(show_root)
+    try:
+        with pytest.raises(ReelprovError) as lib:
+            decide(p, [flag], "approve", by=" ", ref=None, note=None)
+        assert str(lib.value) == "by is required: say who decided"
+        with pytest.raises(ReelprovError) as lib:
+            revoke(p, [flag], by="J. Park", note="")
+        assert str(lib.value).startswith("note is required: say why the decision is taken back")
+    finally:
+        p.close()
+    r = cli("approve", str(flag), "--by", " ", cwd=show_root)
+    assert (r.code, r.err) == (2, "reelprov: error: --by is required: say who decided\n")
+    r = cli("approve", "x1", "--by", "J. Park", cwd=show_root)
+    assert r.code == 2 and r.err.endswith("or --path PATTERN\n"), r.err

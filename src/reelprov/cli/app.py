@@ -80,6 +80,22 @@ def _main(
 MAX_ARG = 65_536
 
 
+# How the CLI names each value a library message asks for (ReelprovError inputs).
+OPTION = {
+    "by": "--by",
+    "ref": "--ref",
+    "note": "--note",
+    "sha256": "--sha256",
+    "path": "--path PATTERN",
+    "name": "--name",
+    "rate": "--rate",
+    "timeline": "--timeline",
+    "output": "--output",
+    "actor": "--actor",
+    "project": "--project",
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     from reelprov.errors import ReelprovError
 
@@ -94,7 +110,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=args, prog_name="reelprov")
     except ReelprovError as exc:
-        err(f"reelprov: error: {_t(str(exc))}")  # it may quote a file's or a timeline's own text
+        # it may quote a file's or a timeline's own text; the values it names are our options
+        err(f"reelprov: error: {_t(exc.text(lambda field: OPTION.get(field, field)))}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err("reelprov: interrupted")

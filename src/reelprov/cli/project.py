@@ -140,7 +140,14 @@ def scan(
             f"{_t(c['error'])}; the previous import stands"
         )
     if rep.held:  # with --json too: a held deletion needs a person
-        err(held_deletions(rep, "reelprov scan" + (f" {_t(shlex.quote(path))}" if path else "")))
+        err(
+            held_deletions(
+                rep,
+                "reelprov scan"
+                + (f" {_t(shlex.quote(path))}" if path else "")
+                + " --allow-deletions",
+            )
+        )
     if rep.symlinks and not as_json:
         err(
             f"reelprov: note: {_n(rep.symlinks, 'symbolic link')} not followed; set [scan] follow_symlinks = true in "

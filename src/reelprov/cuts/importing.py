@@ -178,7 +178,8 @@ def import_cut(
     if name and len(name) > MAX_CUT_NAME:
         raise CutImportError(
             f"a cut name of {len(name):,} characters; the ledger keeps at most {MAX_CUT_NAME}: "
-            "give a shorter one with --name"
+            "give a shorter one with {name}",
+            inputs=("name",),
         )
     known = known_assets(project)
     where = {"clip": 0, "track": 0}  # how far the reading got, for the message if it fails
@@ -186,7 +187,8 @@ def import_cut(
         if not name and len(str(tl.name or "")) > MAX_CUT_NAME:
             raise CutImportError(
                 f"{path}: a timeline name of {len(tl.name):,} characters (the ledger keeps at most "
-                f"{MAX_CUT_NAME}); give the cut a name with --name"
+                f"{MAX_CUT_NAME}); give the cut a name with {{name}}",
+                inputs=("name",),
             )
         cut_name = name or tl.name or path.stem
         events, unmatched = cut_events(tl, project, path, rate, drop, start, known, where)

@@ -100,7 +100,8 @@ def read_timeline(
         )
     if not rate > 0 or rate > 1000:  # also NaN
         raise CutImportError(
-            f"{path}: --rate {rate:g} is not a frame rate; give one like 24, 25 or 29.97"
+            f"{path}: {{rate}} {rate:g} is not a frame rate; give one like 24, 25 or 29.97",
+            inputs=("rate",),
         )
     rate = _exact_rate(rate)
     kwargs: dict[str, Any] = {"rate": rate} if ext == ".edl" else {}
@@ -160,7 +161,8 @@ def _one_timeline(tl: Any, path: Path, wanted: str | None) -> Any:
     if len(tls) > 1:
         raise CutImportError(
             f"{path}: holds {len(tls)} timelines ({names}); import them one at a time with "
-            f"--timeline NAME (and --name for the cut, if it is to be called otherwise)"
+            "{timeline} NAME (and {name} for the cut, if it is to be called otherwise)",
+            inputs=("timeline", "name"),
         )
     return tls[0]
 
@@ -189,7 +191,8 @@ def _timing(tl: Any, path: Path, ext: str, rate: float) -> tuple[Any, float, boo
         if drop and not _drop_rate(rate):
             raise CutImportError(
                 f"{path}: the EDL says DROP FRAME but the rate is {rate:g}; drop-frame timecode "
-                f"exists only at 29.97 and 59.94 fps: import it with --rate 29.97 (or 59.94)"
+                "exists only at 29.97 and 59.94 fps: import it with {rate} 29.97 (or 59.94)",
+                inputs=("rate",),
             )
         rins = _EDL_EVENT.findall(text)
         if rins:
@@ -200,7 +203,8 @@ def _timing(tl: Any, path: Path, ext: str, rate: float) -> tuple[Any, float, boo
             except Exception:  # noqa: BLE001 - OTIO raises ValueError or its own types on bad timecode
                 raise CutImportError(
                     f"{path}: record timecode {rins[0]} is not valid at {rate:g} fps; "
-                    f"check --rate or export the EDL again"
+                    "check {rate} or export the EDL again",
+                    inputs=("rate",),
                 ) from None
             start = first.to_seconds()
     clips = list(tl.find_clips())

@@ -186,7 +186,7 @@ def driver_error(where: str, message: str) -> DatabaseError:
     if "readonly database" in orig:
         return DatabaseError(
             f"{where}: the ledger is read-only for this user ({orig}); reading commands (ls, show, flags, "
-            "verify, report --output elsewhere) work, recording needs write access to the ledger file and its "
+            "verify, a report written elsewhere) work, recording needs write access to the ledger file and its "
             "folder: run it as the user who owns them (the watcher's)"
         )
     return DatabaseError(

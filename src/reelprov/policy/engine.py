@@ -381,8 +381,9 @@ def _check_clearance(
     ):
         raise ClearanceRequired(
             f"{c.what} would {outcome} flag {flag['id']} ({flag['severity']}/{flag['status']}, {flag['rule']}) on "
-            f"{one_line(asset['path'])}: say who decides and the written approval reference (--by NAME --ref REF), as "
-            "for an approval; nothing was recorded"
+            f"{one_line(asset['path'])}: say who decides and the written approval reference ({{by}} NAME {{ref}} REF), as "
+            "for an approval; nothing was recorded",
+            inputs=("by", "ref"),
         )
     return c
 

@@ -136,5 +136,5 @@ def held_deletions(rep: ScanReport, command: str) -> str:
     return (
         f"reelprov: warning: {_count(len(rep.held), 'recorded file')} missing, in {rep.held_folders()}: more than "
         f"half of those recorded, so not recorded as deleted (their flags stay as they are). Is a share mounted in "
-        f"the project down? If they were removed on purpose: {command} --allow-deletions"
+        f"the project down? If they were removed on purpose: {command}"
     )

@@ -58,7 +58,8 @@ def write_report(
         target = target if target.is_absolute() else Path.cwd() / target
         if not target.parent.is_dir():
             raise ReportError(
-                f"{target}: folder {target.parent} does not exist; create it or choose another --output"
+                f"{target}: folder {target.parent} does not exist; create it or choose another {{output}}",
+                inputs=("output",),
             )
     report = plan(project, verify=verify, level=level, progress=progress)
     from reelprov.report import render
@@ -83,7 +84,8 @@ def write_report(
         except OSError as exc:
             raise ReportError(
                 f"{target}: cannot write the report ({exc.strerror or exc}); check permissions or choose "
-                "another --output"
+                "another {output}",
+                inputs=("output",),
             ) from None
     from reelprov.ledger.anchor import record
 

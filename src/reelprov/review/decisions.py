@@ -45,7 +45,7 @@ def decide(
     is not decided."""
     status = DECISIONS[decision]
     if not by or not by.strip():
-        raise ReelprovError("--by is required: say who decided")
+        raise ReelprovError("{by} is required: say who decided", inputs=("by",))
     seen = _sha_prefix(sha256) if sha256 is not None else None
     ids = [f if isinstance(f, int) else f["id"] for f in flag_ids]
     out = []
@@ -77,11 +77,13 @@ def decide(
                 # an escalate flag needs written approval: waiving it must not be the way around that
                 raise ApprovalRefRequired(
                     f"flag {flag_id} is {flag['severity']}: {'approving' if status == 'approved' else 'waiving'} it needs "
-                    "--ref with the written approval reference"
+                    "{ref} with the written approval reference",
+                    inputs=("ref",),
                 )
             if status == "waived" and not (note and note.strip()):
                 raise WaiverReasonRequired(
-                    f"flag {flag_id}: waiving it needs --note saying why no review is needed (e.g. --note 'temp only, never on screen')"
+                    f"flag {flag_id}: waiving it needs {{note}} saying why no review is needed (e.g. {{note}} 'temp only, never on screen')",
+                    inputs=("note",),
                 )
             b.append(
                 "decided",
@@ -119,10 +121,11 @@ def revoke(
     """Take decisions back: each flag is open again (a `revoked` entry; the decision stays in its
     history and the report's audit). All in one transaction, or none."""
     if not by or not by.strip():
-        raise ReelprovError("--by is required: say who revokes the decision")
+        raise ReelprovError("{by} is required: say who revokes the decision", inputs=("by",))
     if not note or not note.strip():
         raise ReelprovError(
-            "--note is required: say why the decision is taken back (e.g. --note 'consent withdrawn')"
+            "{note} is required: say why the decision is taken back (e.g. {note} 'consent withdrawn')",
+            inputs=("note",),
         )
     ids = [f if isinstance(f, int) else f["id"] for f in flag_ids]
     out = []
@@ -180,7 +183,8 @@ def _other_content(project: Project, flag: dict[str, Any], path: str, seen: str)
     raise ReviewedOtherContent(
         f"flag {flag['id']} on {one_line(path)} now judges content sha256 {flag['sha256'][:12]}, not the {seen[:12]} "
         f"you reviewed: the file changed since; look at it again (`reelprov show {shlex.quote(path)}`) and "
-        f"decide with --sha256 {flag['sha256'][:12]}"
+        f"decide with {{sha256}} {flag['sha256'][:12]}",
+        inputs=("sha256",),
     )
 
 
@@ -192,7 +196,8 @@ def _sha_prefix(text: str) -> str:
     sha = text.strip().lower()
     if not (MIN_SHA_PREFIX <= len(sha) <= 64) or any(c not in "0123456789abcdef" for c in sha):
         raise ReelprovError(
-            f"--sha256 {text!r}: give the reviewed content's SHA-256 as hex, at least its first "
-            f"{MIN_SHA_PREFIX} characters (`reelprov flags` and the report show it)"
+            f"{{sha256}} {text!r}: give the reviewed content's SHA-256 as hex, at least its first "
+            f"{MIN_SHA_PREFIX} characters (`reelprov flags` and the report show it)",
+            inputs=("sha256",),
         )
     return sha

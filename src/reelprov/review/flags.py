@@ -39,11 +39,13 @@ def parse_flag_ids(tokens: Sequence[str]) -> list[int]:
             if last - first >= MAX_RANGE:
                 raise UnknownFlag(
                     f"flag range {tok!r} spans {last - first + 1:,} ids; ranges take at most {MAX_RANGE:,}: "
-                    "select a shot with --path instead"
+                    "select a shot with {path} instead",
+                    inputs=("path",),
                 )
         else:
             raise UnknownFlag(
-                f"{tok!r} is not a flag id; give ids (17), ranges (10-19) or --path PATTERN"
+                f"{tok!r} is not a flag id; give ids (17), ranges (10-19) or {{path}}",
+                inputs=("path",),
             )
         out.update(dict.fromkeys(range(first, last + 1)))
     return list(out)
@@ -73,7 +75,7 @@ def select_flags(
     wanted = parse_flag_ids(ids) if ids else []
     if not wanted and path is None:
         raise UnknownFlag(
-            f"no flags named: give flag ids (17, 10-19) or --path PATTERN to {action}"
+            f"no flags named: give flag ids (17, 10-19) or {{path}} to {action}", inputs=("path",)
         )
     pid = project.cfg.project_id
     rows = (

@@ -154,7 +154,10 @@ class Watcher:
             from reelprov.recording.report import held_deletions
 
             log.error(
-                "%s", held_deletions(rep, f"reelprov --project {shlex.quote(str(self.root))} scan")
+                "%s",
+                held_deletions(
+                    rep, f"reelprov --project {shlex.quote(str(self.root))} scan --allow-deletions"
+                ),
             )
         from datetime import UTC, datetime
 
