@@ -187,8 +187,6 @@ FlagIds = Annotated[
 
 
 ByOpt = Annotated[str, typer.Option("--by", help="Who decided (required).")]
-
-
 RefOpt = Annotated[
     str | None,
     typer.Option("--ref", help="Written approval reference (needed for escalate/block)."),
@@ -196,8 +194,6 @@ RefOpt = Annotated[
 
 
 NoteOpt = Annotated[str | None, typer.Option("--note")]
-
-
 ShaOpt = Annotated[
     str | None,
     typer.Option(

@@ -44,8 +44,6 @@ _EDL_EVENT = re.compile(
 
 
 _SOURCE_FILE = re.compile(r"SOURCE FILE:\s*(.+)$", re.IGNORECASE)
-
-
 _EVENT_LINE = re.compile(r"^\s*(\d{3,6})\s+\S", re.MULTILINE)
 
 

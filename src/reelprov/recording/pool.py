@@ -24,8 +24,6 @@ PARALLEL_THRESHOLD = 48
 # processes: 2,000 small files scanned in 0.85 s against 0.93 s in eights), at most CHUNK_BYTES of them and
 # at least 4 chunks per worker, so the last chunks stay short and no worker waits on another.
 CHUNK_FILES = 32
-
-
 CHUNK_BYTES = 64 << 20
 
 

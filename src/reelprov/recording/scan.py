@@ -15,16 +15,15 @@ from reelprov.recording.record import by_sha, same_name, write
 from reelprov.recording.report import ScanReport
 from reelprov.recording.walk import Candidate, walk
 
+# The writer (ledger/store.py) is imported by the functions that write, not here: `scan` starts
+# its examining workers first and loads the writer while they hash.
+
 BATCH_SIZE = 256
-
-
 # A scan that finds most of the recorded files gone (at least this many, and more than this share
 # of those under the scanned folder) records no deletions unless told to: a share mounted inside
 # the project that is down looks exactly like that, and recording it would resolve every open
 # flag on its files and let the delivery gate pass.
 MASS_DELETE_MIN = 20
-
-
 MASS_DELETE_SHARE = 0.5
 
 
