@@ -174,6 +174,18 @@ def history(path: str, as_json: JsonOpt = False) -> None:
 
 
 # -- review -------------------------------------------------------------------------------------
+# Who and on what written reference, when a tag or stage change resolves an escalate or block flag.
+ClearBy = Annotated[
+    str | None,
+    typer.Option(
+        "--by", help="Who decides (needed when the change resolves an escalate or block flag)."
+    ),
+]
+ClearRef = Annotated[
+    str | None, typer.Option("--ref", help="Written approval reference (likewise).")
+]
+
+
 @app.command()
 def tag(
     paths: Annotated[list[str], typer.Argument(help="Files or globs under the project.")],
@@ -186,15 +198,8 @@ def tag(
     clear_stage: Annotated[
         bool, typer.Option("--clear-stage", help="Back to the path rules.")
     ] = False,
-    by: Annotated[
-        str | None,
-        typer.Option(
-            "--by", help="Who decides (needed when the change resolves an escalate or block flag)."
-        ),
-    ] = None,
-    ref: Annotated[
-        str | None, typer.Option("--ref", help="Written approval reference (likewise).")
-    ] = None,
+    by: ClearBy = None,
+    ref: ClearRef = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add tags or set an explicit stage (beats path rules)."""
@@ -220,15 +225,8 @@ def tag(
 def untag(
     paths: Annotated[list[str], typer.Argument()],
     tags: Annotated[list[str], typer.Option("--tag", "-t", help="Tag to remove (repeatable).")],
-    by: Annotated[
-        str | None,
-        typer.Option(
-            "--by", help="Who decides (needed when the change resolves an escalate or block flag)."
-        ),
-    ] = None,
-    ref: Annotated[
-        str | None, typer.Option("--ref", help="Written approval reference (likewise).")
-    ] = None,
+    by: ClearBy = None,
+    ref: ClearRef = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Remove tags."""

@@ -4,7 +4,6 @@ again, as it was imported."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,23 +16,10 @@ from reelprov.cuts.frames import (
 )
 from reelprov.cuts.importing import import_cut
 from reelprov.cuts.matching import name_keys
+from reelprov.cuts.timeline import SUPPORTED
 from reelprov.errors import ReelprovError
 from reelprov.ledger import queries
 from reelprov.project import Project
-
-SUPPORTED = {
-    ".otio": None,
-    ".edl": "cmx_3600",
-    ".xml": "fcp_xml",
-    ".fcpxml": "fcpx_xml",
-    ".aaf": "AAF",
-}
-_EDL_EVENT = re.compile(
-    r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?[\d:;]{11}\s+[\d:;]{11}\s+([\d:;]{11})\s+[\d:;]{11}",
-    re.MULTILINE,
-)
-_SOURCE_FILE = re.compile(r"SOURCE FILE:\s*(.+)$", re.IGNORECASE)
-_EVENT_LINE = re.compile(r"^\s*(\d{3,6})\s+\S", re.MULTILINE)
 
 
 def follow_cuts(

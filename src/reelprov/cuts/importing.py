@@ -4,7 +4,6 @@ screen marked in the cut."""
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,20 +31,6 @@ from reelprov.hashing import digest_file
 from reelprov.ledger import queries
 from reelprov.names import counted
 from reelprov.project import Project
-
-SUPPORTED = {
-    ".otio": None,
-    ".edl": "cmx_3600",
-    ".xml": "fcp_xml",
-    ".fcpxml": "fcpx_xml",
-    ".aaf": "AAF",
-}
-_EDL_EVENT = re.compile(
-    r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?[\d:;]{11}\s+[\d:;]{11}\s+([\d:;]{11})\s+[\d:;]{11}",
-    re.MULTILINE,
-)
-_SOURCE_FILE = re.compile(r"SOURCE FILE:\s*(.+)$", re.IGNORECASE)
-_EVENT_LINE = re.compile(r"^\s*(\d{3,6})\s+\S", re.MULTILINE)
 
 
 def cut_events(

@@ -20,20 +20,6 @@ from reelprov.ledger import queries
 from reelprov.names import same_form
 from reelprov.project import Project
 
-SUPPORTED = {
-    ".otio": None,
-    ".edl": "cmx_3600",
-    ".xml": "fcp_xml",
-    ".fcpxml": "fcpx_xml",
-    ".aaf": "AAF",
-}
-_EDL_EVENT = re.compile(
-    r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?[\d:;]{11}\s+[\d:;]{11}\s+([\d:;]{11})\s+[\d:;]{11}",
-    re.MULTILINE,
-)
-_SOURCE_FILE = re.compile(r"SOURCE FILE:\s*(.+)$", re.IGNORECASE)
-_EVENT_LINE = re.compile(r"^\s*(\d{3,6})\s+\S", re.MULTILINE)
-
 
 @dataclass
 class Asset:

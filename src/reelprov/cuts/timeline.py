@@ -28,24 +28,6 @@ _EDL_EVENT = re.compile(
 _SOURCE_FILE = re.compile(r"SOURCE FILE:\s*(.+)$", re.IGNORECASE)
 _EVENT_LINE = re.compile(r"^\s*(\d{3,6})\s+\S", re.MULTILINE)
 
-SUPPORTED = {
-    ".otio": None,
-    ".edl": "cmx_3600",
-    ".xml": "fcp_xml",
-    ".fcpxml": "fcpx_xml",
-    ".aaf": "AAF",
-}
-
-
-_EDL_EVENT = re.compile(
-    r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+\s+(?:\d+\s+)?[\d:;]{11}\s+[\d:;]{11}\s+([\d:;]{11})\s+[\d:;]{11}",
-    re.MULTILINE,
-)
-
-
-_SOURCE_FILE = re.compile(r"SOURCE FILE:\s*(.+)$", re.IGNORECASE)
-_EVENT_LINE = re.compile(r"^\s*(\d{3,6})\s+\S", re.MULTILINE)
-
 
 def unnamed_events(text: str) -> set[str]:
     """The numbers of an EDL's events that carry no `FROM CLIP NAME`: the adapter names such a clip

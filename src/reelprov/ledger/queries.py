@@ -66,9 +66,9 @@ def literal_prefix(pattern: str | None) -> str:
     return re.split(r"[*?\[]", pattern, maxsplit=1)[0] if pattern else ""
 
 
-def prefix_usable(db: Statements, pattern: str | None) -> bool:
-    """Can `assets` narrow by PATTERN's literal prefix in SQL?"""
-    return _prefix_params(db.dialect, literal_prefix(pattern)) is not None
+def prefix_usable(db: Statements, prefix: str) -> bool:
+    """Can `assets` narrow by PREFIX (a pattern's literal_prefix) in SQL?"""
+    return _prefix_params(db.dialect, prefix) is not None
 
 
 def assets(
@@ -255,11 +255,6 @@ def flags_after(db: Statements, project: str, statuses: list[str], after: int, n
 def cuts(db: Statements, project: str) -> list[Row]:
     """Every imported cut, whole, by name."""
     return db.rows("SELECT * FROM cut WHERE project = :p ORDER BY name", p=project)
-
-
-def cuts_iter(db: Statements, project: str) -> Iterator[Row]:
-    """cuts(), one at a time (a cut's events can be many)."""
-    return db.iter("SELECT * FROM cut WHERE project = :p ORDER BY name", p=project)
 
 
 def cut(db: Statements, project: str, name: str) -> Row | None:

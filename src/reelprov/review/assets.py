@@ -139,7 +139,7 @@ def iter_assets(project: Project, flt: Filters | None = None) -> Iterator[AssetJ
     # scoped listing of a big ledger reads only its own rows; within it the few rows are checked
     # for open flags here (SQL would first collect every flagged asset of the project).
     prefix = queries.literal_prefix(flt.path_glob)
-    narrowed = queries.prefix_usable(rd, flt.path_glob)
+    narrowed = queries.prefix_usable(rd, prefix)
     with rd.snapshot():
         rows = queries.assets(
             rd,

@@ -26,7 +26,6 @@ from reelprov.watch.lock import WatchLock
 from reelprov.watch.log import log, log_committed, log_cuts_followed
 from reelprov.watch.observers import (
     QUEUE_MAX,
-    choose_backend,
     start_observer,
     with_media_of_sidecars,
 )
@@ -101,9 +100,6 @@ class Watcher:
         self._settings = self._settings_signature()
 
     # -- observing ------------------------------------------------------------------------------
-    def choose_backend(self) -> str:
-        return choose_backend(self.project, self.poll)
-
     def start_observer(self) -> None:
         self.observer, self.state.backend = start_observer(
             self.project, self.q, self.overflow, self.poll
