@@ -29,20 +29,22 @@ class Digest:
 
 
 def digest_file(path: str | os.PathLike[str], *, follow: bool = True) -> Digest:
-    """Hash PATH in 1 MiB chunks; also keep its first 64 bytes for sniffing its real type.
+    """Hash PATH; also keep its first 64 bytes for sniffing its real type.
 
-    A file that fits in one chunk (most stills and sidecars) is read in one call into a buffer of
-    its own size; larger ones stream through one reused 1 MiB buffer, so memory stays flat.
+    A file under 1 MiB (most stills, frames and sidecars) is read in one call of exactly its size
+    plus one byte (the byte tells whether it grew since it was opened): a 1 MiB buffer for a 30 KB
+    frame cost more than hashing it. Larger files stream through one reused 1 MiB buffer, so
+    memory stays flat.
     """
     h = hashlib.sha256()
     with open_regular(path, follow=follow) as f:
         st = os.fstat(f.fileno())
         mtime_ns, ident = st.st_mtime_ns, {"ctime_ns": st.st_ctime_ns, "inode": inode_of(st)}
-        first = f.read(CHUNK)
+        first = f.read(st.st_size + 1 if st.st_size < CHUNK else CHUNK)
         h.update(first)
         size = len(first)
         marker = _found(first, len(first))
-        if size < CHUNK:
+        if size <= st.st_size and size < CHUNK:  # the whole file, in one read
             return Digest(
                 h.hexdigest(),
                 size,
