@@ -1,7 +1,15 @@
-"""Ledger-level scale: time and peak RSS of the read commands at 10k / 100k / 1M assets, the growth
-exponent of each, on SQLite (and PostgreSQL with --postgres URL).
+"""Scale: time and peak RSS of every project-sized command at 10k / 100k / 1M, the growth exponent
+of each, on SQLite (and PostgreSQL with --postgres URL). Two parts:
 
-    python benchmarks/bench_scale.py [--sizes 10000 100000 1000000] [--postgres URL]
+    python benchmarks/bench_scale.py [--sizes 10000 100000 1000000] [--postgres URL]   # ledgers
+    python benchmarks/bench_scale.py --tree [--sizes ...] [--postgres URL]             # files
+
+--tree generates a VFX-shaped tree of small frame files (common.make_vfx_tree: EXR plates, PNG
+comps, JPEG renders, 10% PNG frames with a generator's parameters; ~4 KB each, ~4 GB at 1M,
+removed after) and measures the cold `scan`, an unchanged rescan, `ls --json`, `verify`, `report
+--format json --no-verify`, and `reelprov watch` from start to reconciled (the peak RSS of the
+watcher and, apart, of its reading processes); ExifTool `-q -json -r` over the same tree at 100k
+files and below, as the peer.
 
 Each size is a synthetic ledger written through the real Ledger API (synth.populate: every asset
 `seen` plus its evidence; one flag in five; 2.2 entries per asset). Per command: wall seconds and
@@ -9,8 +17,7 @@ the child's peak RSS (MB), then the ratio of the largest size's RSS to the small
 target: within 1.5x from 10k to 1M) and the growth exponent of the time, log(t2/t1)/log(n2/n1)
 (1.0 is linear). verify also prints entries per second (target: at least 50,000 at 1M).
 
-What this does not cover yet (issue 23): a 1M-file tree on disk (cold scan, unchanged rescan,
-watcher reconcile, ExifTool at 10k/100k). bench_scan.py times the scan against ExifTool.
+bench_scan.py times the cold scan against ExifTool at smaller sizes, several runs each.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REELPROV, env, pg_schema  # noqa: E402
+from common import REELPROV, env, make_vfx_tree, pg_schema  # noqa: E402
 from synth import populate  # noqa: E402
 
 COMMANDS = {
@@ -89,11 +97,110 @@ def measure(root: Path, e: dict[str, str], n: int) -> dict[str, tuple[float, flo
     return out
 
 
-def summary(label: str, sizes: list[int], results: list[dict[str, tuple[float, float]]]) -> None:
+TREE_COMMANDS = {
+    "scan (cold)": ["scan"],
+    "scan (unchanged)": ["scan"],
+    "ls --json": ["ls", "--json"],
+    "verify": ["verify"],
+    "report --format json --no-verify": COMMANDS["report --format json --no-verify"],
+}
+EXIFTOOL_UP_TO = 100_000
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    """Peak RSS (VmHWM) of a live process, MB; 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        out += [int(x) for x in task.read_text().split()]
+    return out
+
+
+def watch_reconcile(root: Path, e: dict[str, str]) -> tuple[float, float, float]:
+    """`reelprov watch` from start until its status says reconciled: wall seconds, the watcher's
+    peak RSS and its reading processes' largest (MB). The tree is unchanged since the last scan."""
+    import json
+    import signal
+
+    t = time.perf_counter()
+    w = subprocess.Popen(
+        [REELPROV, "-P", str(root), "watch"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=e,
+    )
+    try:
+        while True:
+            st = subprocess.run(
+                [REELPROV, "-P", str(root), "status", "--json"],
+                capture_output=True,
+                text=True,
+                env=e,
+                check=False,
+            )
+            if st.stdout.strip() and json.loads(st.stdout).get("reconciled_at"):
+                break
+            if w.poll() is not None:
+                raise SystemExit(f"reelprov watch exited {w.returncode}")
+            time.sleep(0.2)
+        wall = time.perf_counter() - t
+        main_mb = _vm_hwm_mb(w.pid)
+        readers = max((_vm_hwm_mb(c) for c in _children(w.pid)), default=0.0)
+    finally:
+        w.send_signal(signal.SIGTERM)
+        w.wait(60)
+    return wall, main_mb, readers
+
+
+def measure_tree(root: Path, e: dict[str, str], n: int) -> dict[str, tuple[float, float]]:
+    t = time.perf_counter()
+    make_vfx_tree(root, n)
+    print(f"  {n:>9,} files: tree written in {time.perf_counter() - t:.0f} s", flush=True)
+    out: dict[str, tuple[float, float]] = {}
+    if n <= EXIFTOOL_UP_TO:
+        # exit 1 is possible: ExifTool reports files it finds odd; it has read them all
+        out["exiftool -q -json -r"] = run_one(["exiftool", "-q", "-json", "-r", str(root)], e)
+        wall, rss = out["exiftool -q -json -r"]
+        print(f"    {'exiftool -q -json -r':34s} {wall:8.2f} s  {rss:7.0f} MB", flush=True)
+    subprocess.run([REELPROV, "init", str(root)], check=True, stdout=subprocess.DEVNULL, env=e)
+    for label, args in TREE_COMMANDS.items():
+        cmd = [REELPROV, "-P", str(root), *(a.format(out=root / "report.json") for a in args)]
+        out[label] = run_one(cmd, e)
+        wall, rss = out[label]
+        extra = f"  ({n / wall:,.0f} files/s)" if label.startswith("scan") else ""
+        if label == "scan (cold)" and "exiftool -q -json -r" in out:
+            extra += f"  {out['exiftool -q -json -r'][0] / wall:.1f}x ExifTool"
+        print(f"    {label:34s} {wall:8.2f} s  {rss:7.0f} MB{extra}", flush=True)
+    wall, main_mb, readers = watch_reconcile(root, e)
+    out["watch: start to reconciled"] = (wall, main_mb)
+    out["watch: a reading process"] = (wall, readers)
+    print(f"    {'watch: start to reconciled':34s} {wall:8.2f} s  {main_mb:7.0f} MB", flush=True)
+    print(f"    {'watch: a reading process':34s} {'':10s}  {readers:7.0f} MB", flush=True)
+    shutil.rmtree(root)
+    return out
+
+
+def summary(
+    label: str,
+    sizes: list[int],
+    results: list[dict[str, tuple[float, float]]],
+    commands: list[str] | None = None,
+) -> None:
     lo, hi = 0, len(sizes) - 1
-    print(f"\n{label}: {sizes[lo]:,} -> {sizes[hi]:,} assets")
+    print(f"\n{label}: {sizes[lo]:,} -> {sizes[hi]:,}")
     print(f"  {'command':34s} {'RSS ratio':>9s}  {'time exponent':>13s}")
-    for cmd in COMMANDS:
+    for cmd in commands or list(COMMANDS):
+        if cmd not in results[lo] or cmd not in results[hi]:
+            continue
         (t1, r1), (t2, r2) = results[lo][cmd], results[hi][cmd]
         exp = math.log(max(t2, 1e-3) / max(t1, 1e-3)) / math.log(sizes[hi] / sizes[lo])
         print(f"  {cmd:34s} {r2 / r1:8.2f}x  {exp:13.2f}")
@@ -103,7 +210,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--postgres", default=None)
+    ap.add_argument("--tree", action="store_true", help="files on disk instead of ledgers")
     args = ap.parse_args()
+    if args.tree:
+        tree_main(args.sizes, args.postgres)
+        return
     with tempfile.TemporaryDirectory(prefix="rp-scale-") as d:
         print("SQLite:")
         res = [measure(Path(d) / f"sqlite{n}", env(), n) for n in args.sizes]
@@ -115,6 +226,28 @@ def main() -> None:
                 with pg_schema(args.postgres) as url:
                     res.append(measure(Path(d) / f"pg{n}", env(REELPROV_DATABASE_URL=url), n))
             summary("PostgreSQL", args.sizes, res)
+
+
+def tree_main(sizes: list[int], postgres: str | None) -> None:
+    names = [
+        "exiftool -q -json -r",
+        *TREE_COMMANDS,
+        "watch: start to reconciled",
+        "watch: a reading process",
+    ]
+    with tempfile.TemporaryDirectory(prefix="rp-scale-tree-") as d:
+        print("Files on disk, SQLite:")
+        res = [measure_tree(Path(d) / f"tree{n}", env(), n) for n in sizes]
+        summary("Files on disk, SQLite", sizes, res, names)
+        if postgres:
+            print("\nFiles on disk, PostgreSQL:")
+            res = []
+            for n in sizes:
+                with pg_schema(postgres) as url:
+                    res.append(
+                        measure_tree(Path(d) / f"pgtree{n}", env(REELPROV_DATABASE_URL=url), n)
+                    )
+            summary("Files on disk, PostgreSQL", sizes, res, names)
 
 
 if __name__ == "__main__":

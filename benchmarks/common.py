@@ -46,6 +46,36 @@ def make_tree(dest: Path, n: int) -> Path:
     return dest
 
 
+def make_vfx_tree(dest: Path, n: int, *, frames: int = 100, ai_share: float = 0.1) -> Path:
+    """N small frame files shaped like a feature's VFX folders: vfx/sqNN/shNNNN/{plates,comp,
+    render}/ with FRAMES frames a folder (EXR plates, PNG comps, JPEG renders), AI_SHARE of them PNG
+    frames carrying a generator's parameters (a Stable Diffusion text chunk). Each file is a real
+    sample with a unique trailing comment (a hash of its own; readers still parse it); EXR frames
+    are an OpenEXR magic and header padding to 4 KB (no EXR reader is involved: hashed, typed by
+    magic, no evidence)."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    png = (SAMPLES / "plain/no_metadata.png").read_bytes()
+    ai = (SAMPLES / "generators/a1111_txt2img.png").read_bytes()
+    jpg = (SAMPLES / "plain/no_metadata.jpg").read_bytes()
+    exr = b"v/1\x01\x02\x00\x00\x00" + b"channels\x00chlist\x00" + bytes(4000)
+    kinds = [("plates", "exr", exr), ("comp", "png", png), ("render", "jpg", jpg)]
+    ai_every = round(1 / ai_share) if ai_share else 0
+    folder: Path | None = None
+    for i in range(n):
+        shot, frame = divmod(i, frames)
+        kind, ext, blob = kinds[shot % 3]
+        if frame == 0:
+            folder = dest / f"vfx/sq{shot // 300:02d}/sh{shot // 3:04d}" / kind
+            folder.mkdir(parents=True, exist_ok=True)
+        if ai_every and i % ai_every == 0:
+            ext, blob = "png", ai
+        assert folder is not None
+        name = f"sh{shot // 3:04d}_{kind}_v001.{1001 + frame:04d}.{ext}"
+        (folder / name).write_bytes(blob + f"\n{i}".encode())
+    return dest
+
+
 def timed(cmd: list[str], *, check: bool = True, **kw: object) -> float:
     t = time.perf_counter()
     subprocess.run(cmd, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]

@@ -1622,3 +1622,30 @@ def test_an_edl_event_with_no_clip_name_does_not_match_a_file_named_like_its_num
     assert {a["path"] for a in cli("ls", "--in-cut", "--json", cwd=show_root).json()} == {
         "final/real.png"
     }
+
+
+def test_many_arrivals_at_once_still_match_the_cut_that_wanted_them(
+    cli, show_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ARRIVALS_KEPT files arriving at once (a million frames landing), the scan keeps no list
+    of them; every cut still missing media is matched again instead, and finds what arrived."""
+    from reelprov.recording import report
+
+    monkeypatch.setattr(report, "ARRIVALS_KEPT", 2)
+    _setup(cli, show_root)
+    _frames(show_root, "temp/vfx/sh010", "sh010_comp_v003.####.png", range(1001, 1004))
+    assert cli("scan", cwd=show_root).code == 0
+    edl = tmp_path / "r.edl"
+    edl.write_text(SEQ_EDL.split("002  ")[0].replace("[1001-1010]", "[1001-1006]"))
+    r = cli("cut", "import", str(edl), "--name", "R", cwd=show_root)
+    assert "missing frames: V 01:00:00:00 sh010_comp_v003: 1004-1006" in r.err
+    # the missing frames arrive among many other files, more than are kept
+    for i in range(5):
+        write_png(show_root / f"final/other/o{i}.png", color=(i, 9, 9))
+    _frames(show_root, "temp/vfx/sh010", "sh010_comp_v003.####.png", range(1004, 1007))
+    r = cli("scan", "--json", cwd=show_root)
+    assert [(c["name"], c["why"], c["events"]) for c in r.json()["cuts_imported"]] == [
+        ("R", f"{edl}, as media it named arrived", 1)
+    ]
+    in_cut = {a["path"] for a in cli("ls", "--in-cut", "--json", cwd=show_root).json()}
+    assert in_cut == {f"temp/vfx/sh010/sh010_comp_v003.{n}.png" for n in range(1001, 1007)}

@@ -523,3 +523,80 @@ def test_files_handed_to_workers_in_chunks_are_every_file_once_in_walk_order(
         assert len(chunk) == 1 or sum(sizes[int(a[1][1:5])] for a in chunk) <= CHUNK_BYTES
     if len(todo) >= workers * 4 and max(sizes, default=0) == 0:
         assert len(chunks) >= workers * 4  # short last chunks: no worker waits long on another
+
+
+def test_the_walk_gives_paths_in_the_order_the_ledger_sorts_them(show_root: Path) -> None:
+    """A scan compares the walk with the ledger side by side, so both must sort alike: byte order
+    of the whole path, where "a.b/x" comes before "a/x" ('.' < '/') though folder "a" sorts first."""
+    from reelprov.config import load
+    from reelprov.recording.walk import walk
+
+    names = [
+        "a/x.png",
+        "a.b/x.png",
+        "a-b.png",
+        "a b/x.png",
+        "a/c/d.png",
+        "a/c.png",
+        "ab.png",
+        "A.png",
+        "é/x.png",
+        "z.png",
+        "a0/x.png",
+    ]
+    for n in names:
+        write_png(show_root / n)
+    errors: list[dict[str, str]] = []
+    walked = [c.rel for c in walk(load(show_root), errors)]
+    assert walked == sorted(names) == sorted(names, key=lambda p: p.encode())
+    assert errors == []
+
+
+def test_a_folder_that_cannot_be_listed_keeps_its_recorded_files(
+    show_root: Path, project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder the scan cannot list (permissions, a stale mount) is said as an error; the files
+    recorded under it are not recorded as deleted (their flags would resolve)."""
+    from reelprov.recording import walk as walk_mod
+    from reelprov.recording.scan import scan
+    from reelprov.review.assets import list_assets
+
+    for i in range(3):
+        write_png(show_root / f"vfx/sh010/f{i}.png", color=(i, 0, 0))
+    write_png(show_root / "vfx/z.png")
+    assert scan(project).seen == 4
+    real = os.scandir
+
+    def refuse(path):  # type: ignore[no-untyped-def]
+        if str(path).endswith("sh010"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(walk_mod.os, "scandir", refuse)
+    rep = scan(project)
+    assert rep.errors == [{"path": "vfx/sh010", "error": "cannot list folder: Permission denied"}]
+    assert rep.deleted == 0 and rep.unchanged == 1
+    assert {a["path"] for a in list_assets(project)} == {
+        "vfx/sh010/f0.png",
+        "vfx/sh010/f1.png",
+        "vfx/sh010/f2.png",
+        "vfx/z.png",
+    }
+
+
+def test_scan_progress_counts_every_file_walked(show_root: Path, project) -> None:
+    """Progress counts files as the walk finds them (the total grows until it ends) and each
+    file once settled: unchanged or examined. The last call says all of them."""
+    from reelprov.recording.scan import scan
+
+    for i in range(150):
+        write_png(show_root / f"plates/p{i:03d}.png", color=(i, 1, 1))
+    calls: list[tuple[str, int, int]] = []
+    scan(project, progress=lambda *a: calls.append(a))
+    assert calls[-1] == ("examine", 150, 150)
+    assert all(done <= total for _, done, total in calls[1:])
+    write_png(show_root / "plates/p000.png", color=(200, 1, 1))
+    calls.clear()
+    rep = scan(project, progress=lambda *a: calls.append(a))
+    assert (rep.unchanged, rep.changed) == (149, 1)
+    assert calls[-1] == ("examine", 150, 150)

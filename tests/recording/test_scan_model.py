@@ -15,7 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from tests.conftest import SAMPLES
 
-FOLDERS = ["a", "b", "a/c"]
+FOLDERS = ["a", "b", "a/c", "a.b"]  # "a.b/x" sorts before "a/x": the walk and the ledger must agree
 NAMES = ["x.png", "y.png", "z.png"]
 PATHS = [f"{d}/{n}" for d in FOLDERS for n in NAMES]
 # Few enough files that a scan never finds "most of them" gone in numbers that hold deletions.

@@ -1079,3 +1079,23 @@ def test_a_file_whose_reading_crashes_the_reader_does_not_stop_the_watcher(show_
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert run_cli("verify", cwd=show_root).code == 0
+
+
+def test_reading_processes_are_forked_before_the_reconcile(
+    show_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watcher's reading processes exist before the reconcile loads anything, so none of them
+    carries a copy of what a reconcile of a large project held."""
+    from reelprov.watch.daemon import Watcher
+
+    seen: list[int] = []
+    real = Watcher.reconcile
+
+    def reconcile(self: Any) -> None:
+        procs = getattr(self._readers._pool, "_processes", None) or {}
+        seen.append(sum(1 for p in procs.values() if p.is_alive()))
+        real(self)
+
+    monkeypatch.setattr(Watcher, "reconcile", reconcile)
+    with running_watcher(show_root, settle=0.2) as w:
+        assert seen == [w._readers.workers]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelprov.cuts.frames import (
     first_frame_parts,
@@ -21,9 +21,12 @@ from reelprov.errors import ReelprovError
 from reelprov.ledger import queries
 from reelprov.project import Project
 
+if TYPE_CHECKING:
+    from reelprov.recording.report import Arrivals
+
 
 def follow_cuts(
-    project: Project, recorded: list[str], arrived: list[str] | None = None
+    project: Project, recorded: list[str], arrived: Arrivals | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """Cuts imported again, under the name, rate and timeline they were imported with:
     - from a timeline file of the project just recorded new or changed (RECORDED: an editor
@@ -50,9 +53,12 @@ def follow_cuts(
         if c["source"] in changed:
             rel = changed[c["source"]]
             todo[c["name"]] = (c, rel, f"its changed timeline {rel}")
-    keys = _arrival_keys(arrived) if arrived else None
+    keys = _arrival_keys(arrived.paths) if arrived else None
     for c in cuts:
-        if keys is not None and c["name"] not in todo and _wants(project, c).wanted_by(keys):
+        if c["name"] in todo or keys is None:
+            continue
+        wants = _wants(project, c)
+        if wants.wanted_by(keys) or (arrived is not None and arrived.overflow and wants.any()):
             source = Path(c["source"])
             shown = (
                 source.relative_to(root).as_posix() if source.is_relative_to(root) else str(source)
@@ -93,6 +99,10 @@ class _Wanted:
 
     names: set[str]
     frames: dict[tuple[str, str], set[int] | None]
+
+    def any(self) -> bool:
+        """Does the cut still miss anything?"""
+        return bool(self.names or self.frames)
 
     def wanted_by(self, keys: tuple[set[str], list[tuple[str, str, int]]]) -> bool:
         names, frames = keys

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelprov.ledger.reader import PATH_PREFIX, Statements, path_key
+
+if TYPE_CHECKING:
+    from reelprov.ledger.reader import Reader
 
 Row = dict[str, Any]
 
@@ -152,6 +155,81 @@ def live_contents(db: Statements, project: str) -> Iterator[Row]:
         "SELECT path, id, sha256 FROM asset WHERE project = :p AND deleted = :no",
         p=project,
         no=False,
+    )
+
+
+# The live assets in the byte order of their paths, each with what the scan cache holds for it
+# (NULL where nothing): what a scan compares the walk with, side by side.
+_BY_PATH = (
+    "SELECT a.path, a.id, a.sha256, f.size AS cached_size, f.mtime_ns AS cached_mtime_ns,"
+    " f.sha256 AS cached_sha256, f.ctime_ns AS cached_ctime_ns, f.inode AS cached_inode"
+    " FROM asset a LEFT JOIN file_state f ON f.project = a.project AND f.path_key = a.path_key"
+    " WHERE a.project = :p AND a.deleted = :no"
+)
+_BY_PATH_PAGE = {  # SQLite: keyset pages on the (project, path) index
+    False: _BY_PATH + " AND a.path > :after ORDER BY a.path LIMIT :n",
+    True: _BY_PATH + " AND a.path > :after AND a.path < :hi ORDER BY a.path LIMIT :n",
+}
+_BY_PATH_PG = {  # PostgreSQL: one sorted cursor, in byte order whatever the database's collation
+    False: _BY_PATH + ' AND a.path COLLATE "C" > :after ORDER BY a.path COLLATE "C"',
+    True: _BY_PATH
+    + ' AND a.path COLLATE "C" > :after AND a.path COLLATE "C" < :hi ORDER BY a.path COLLATE "C"',
+}
+
+
+def live_by_path(
+    rd: Reader, project: str, under: str | None = None, page: int = 2000
+) -> Iterator[Row]:
+    """The live assets at UNDER and under it as a folder (all when None), in the byte order of
+    their paths (Python's order of str), with their scan cache columns (`cached_size`, ...).
+
+    Memory holds one page, however large the project. On SQLite each page is a read of its own on
+    the (project, path) index: a snapshot held for a whole scan would keep the WAL from being
+    checkpointed while the scan writes. On PostgreSQL one cursor in a snapshot of a connection of
+    its own (a keyset page there would sort the rest of the table each time). Rows the caller
+    records meanwhile are never met: they sort before the page being read."""
+    exact = live_at_with_cache(rd, project, under) if under else []
+    yield from exact
+    after = under + "/" if under else ""
+    bound = {"hi": under + "0"} if under else {}  # "0" follows "/": past everything under it
+    if rd.dialect == "sqlite":
+        while True:
+            rows = rd.rows(
+                _BY_PATH_PAGE[bool(under)], p=project, no=False, after=after, n=page, **bound
+            )
+            yield from rows
+            if len(rows) < page:
+                return
+            after = rows[-1]["path"]
+    from reelprov.ledger.reader import Reader
+
+    own = Reader(rd.url)
+    try:
+        with own.snapshot():
+            yield from own.iter(_BY_PATH_PG[bool(under)], p=project, no=False, after=after, **bound)
+    finally:
+        own.close()
+
+
+def live_at_with_cache(db: Statements, project: str, path: str) -> list[Row]:
+    """The live asset at exactly PATH with its scan cache columns, as live_by_path gives them."""
+    return db.rows(
+        _BY_PATH + " AND a.path_key = :k AND a.path = :path",
+        p=project,
+        no=False,
+        k=path_key(path),
+        path=path,
+    )
+
+
+def live_with_contents(db: Statements, project: str, shas: list[str]) -> list[Row]:
+    """The live assets (id, path, sha256) holding any of the contents SHAS."""
+    return db.rows(
+        "SELECT id, path, sha256 FROM asset WHERE project = :p AND deleted = :no"
+        " AND sha256 IN (SELECT value FROM json_each(:shas))",
+        p=project,
+        no=False,
+        shas=sorted(set(shas)),
     )
 
 

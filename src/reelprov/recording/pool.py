@@ -4,10 +4,12 @@ or the watcher; that file is read again alone and recorded unread, saying why.""
 
 from __future__ import annotations
 
+import collections
+import itertools
 import os
 import threading
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -106,13 +108,16 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def _ready(_: int) -> int:
+    return os.getpid()
+
+
 def _examine_chunk(chunk: list[Task]) -> list[dict[str, Any]]:
     return [_examine_one(a) for a in chunk]
 
 
-def _chunks(todo: list[Candidate], trust: str | None, workers: int) -> Iterator[list[Task]]:
-    """TODO's files in walk order, in chunks of CHUNK_FILES files and CHUNK_BYTES at most."""
-    most = max(1, min(CHUNK_FILES, len(todo) // (workers * 4)))
+def _chunks(todo: Iterator[Candidate], trust: str | None, most: int) -> Iterator[list[Task]]:
+    """TODO's files in walk order, in chunks of MOST files and CHUNK_BYTES at most."""
     chunk: list[Task] = []
     size = 0
     for c in todo:
@@ -143,31 +148,60 @@ def _end(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
+# Chunks handed to the pool ahead of the one awaited, per worker: enough that no worker waits,
+# few enough that memory holds a few hundred files' tasks and results, however many are to come.
+AHEAD_PER_WORKER = 4
+
+
 def examined(
-    todo: list[Candidate], trust: str | None, workers: int, deadline: float
+    todo: Iterable[Candidate], trust: str | None, workers: int, deadline: float
 ) -> Iterator[dict[str, Any]]:
-    workers = 1 if len(todo) < PARALLEL_THRESHOLD else max(1, workers)
-    chunks = list(_chunks(todo, trust, workers))
-    done = 0
-    while done < len(chunks):
-        pool = _pool(workers, deadline)
-        try:
-            for results in pool.map(_examine_chunk, chunks[done:]):
-                yield from results
-                done += 1
-        except BrokenProcessPool:
-            # A worker died reading (native code of a reader library crashed on a damaged or hostile
-            # file, it ran past the read deadline, or it was killed): the chunk awaited is read again a
-            # file at a time, each in a process of its own; a file that ends that one too is recorded
-            # unread, saying why.
-            pool.shutdown(wait=True, cancel_futures=True)
-            yield from (_examine_alone(t, deadline) for t in chunks[done])
-            done += 1
-            continue
-        except BaseException:  # interrupted (Ctrl-C, the watcher told to stop): end the readers now
+    """What examining each of TODO's files found, in TODO's order. TODO may be a generator (a
+    walk still under way): it is drawn from as the workers need more, never held whole."""
+    it = iter(todo)
+    # Enough ahead to choose: one process for a few files; and at least 4 chunks per worker, so
+    # the last chunks stay short and no worker waits on another.
+    ahead = list(itertools.islice(it, max(PARALLEL_THRESHOLD, workers * 4 * CHUNK_FILES)))
+    workers = 1 if len(ahead) < PARALLEL_THRESHOLD else max(1, workers)
+    most = max(1, min(CHUNK_FILES, len(ahead) // (workers * 4)))
+    chunks = _chunks(itertools.chain(ahead, it), trust, most)
+    del ahead
+    window = workers * AHEAD_PER_WORKER
+    sent: collections.deque[tuple[list[Task], Future[list[dict[str, Any]]]]] = collections.deque()
+    pool: ProcessPoolExecutor | None = None
+    try:
+        while True:
+            if pool is None:
+                pool = _pool(workers, deadline)
+                sent = collections.deque((c, pool.submit(_examine_chunk, c)) for c, _ in sent)
+            while len(sent) < window and (chunk := next(chunks, None)) is not None:
+                sent.append((chunk, pool.submit(_examine_chunk, chunk)))
+            if not sent:
+                break
+            chunk, future = sent[0]
+            try:
+                results = future.result()
+            except BrokenProcessPool:
+                # A worker died reading (native code of a reader library crashed on a damaged or
+                # hostile file, it ran past the read deadline, or it was killed): the chunk awaited
+                # is read again a file at a time, each in a process of its own; a file that ends
+                # that one too is recorded unread, saying why. The chunks sent after it go to a
+                # fresh pool.
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = None
+                sent.popleft()
+                yield from (_examine_alone(t, deadline) for t in chunk)
+                continue
+            sent.popleft()
+            yield from results
+    except BaseException:  # interrupted (Ctrl-C, the watcher told to stop): end the readers now
+        if pool is not None:
             _end(pool)
-            raise
-        pool.shutdown(wait=True)
+            pool = None
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
 
 
 def _examine_alone(task: Task, deadline: float) -> dict[str, Any]:
@@ -223,6 +257,12 @@ class Readers:
         self.deadline = deadline
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Fork the processes now (a pool forks on its first task): while this process is small."""
+        with self._lock:
+            pool = self._pool = self._pool or _pool(self.workers, self.deadline)
+        list(pool.map(_ready, range(self.workers)))
 
     def examine(self, task: Task) -> dict[str, Any]:
         with self._lock:

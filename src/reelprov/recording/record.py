@@ -148,7 +148,7 @@ def record_file(
     if kind and rep:
         setattr(rep, kind, getattr(rep, kind) + 1)
         if kind in ("seen", "restored", "moved"):
-            rep.arrived.append(r["path"])
+            rep.arrived.add(r["path"])
     if kind:
         b.emit(
             AssetRecorded(
@@ -284,5 +284,5 @@ def _move(b: Batch, src: str, dest: str, rep: ScanReport, root: str) -> None:
             )
         )
         rep.moved += 1
-        rep.arrived.append(new)
+        rep.arrived.add(new)
         filestate.move(b.conn, b.project, path, new)

@@ -10,6 +10,33 @@ from reelprov.names import counted as _count
 from reelprov.names import shown
 from reelprov.project import Project
 
+# Arrived paths kept for cut matching; past this many, a pass only notes that more came, and every
+# cut still missing media is matched again (as many arrivals would make it anyway): memory stays
+# bounded when a million frames land at once.
+ARRIVALS_KEPT = 10_000
+
+
+@dataclass
+class Arrivals:
+    """Files recorded new, restored or moved in, which a cut may have named."""
+
+    paths: list[str] = field(default_factory=list)
+    overflow: bool = False  # more arrived than ARRIVALS_KEPT: any cut missing media may want them
+
+    def add(self, path: str) -> None:
+        if len(self.paths) < ARRIVALS_KEPT:
+            self.paths.append(path)
+        else:
+            self.overflow = True
+
+    def extend(self, other: Arrivals) -> None:
+        for p in other.paths:
+            self.add(p)
+        self.overflow = self.overflow or other.overflow
+
+    def __bool__(self) -> bool:
+        return bool(self.paths) or self.overflow
+
 
 @dataclass
 class ScanReport:
@@ -37,9 +64,7 @@ class ScanReport:
     timelines: list[str] = field(
         default_factory=list
     )  # timeline files recorded new or changed: cuts may follow them
-    arrived: list[str] = field(
-        default_factory=list
-    )  # files recorded new, restored or moved in: a cut may have named them
+    arrived: Arrivals = field(default_factory=Arrivals)  # a cut may have named them
     cuts_followed: list[dict[str, Any]] = field(
         default_factory=list
     )  # cuts imported again from such a file
@@ -108,9 +133,9 @@ class ScanReport:
         from reelprov.cuts.follow import follow_cuts
 
         files, self.timelines = self.timelines, []
-        arrived: list[str] = []
+        arrived = Arrivals()
         if arrivals:
-            arrived, self.arrived = self.arrived, []
+            arrived, self.arrived = self.arrived, Arrivals()
         try:
             done, failed = follow_cuts(project, files, arrived)
         except DatabaseError:

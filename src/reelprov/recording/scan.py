@@ -1,8 +1,17 @@
-"""`reelprov scan`: the tree walked, what changed examined in the pool, recorded in batches."""
+"""`reelprov scan`: the tree walked beside the ledger, what changed examined in the pool, recorded
+in batches; memory holds a batch, never the project.
+
+The walk gives files in the byte order of their paths and the ledger gives its live assets in the
+same order (`queries.live_by_path`), so the two are compared side by side like two sorted lists: a
+path in both whose size, times and inode match the scan cache is unchanged; a path only on disk, or
+changed, is examined; a path only in the ledger has vanished (a deletion, or the source of a move).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from reelprov.errors import ReelprovError
@@ -25,6 +34,73 @@ BATCH_SIZE = 256
 # flag on its files and let the delivery gate pass.
 MASS_DELETE_MIN = 20
 MASS_DELETE_SHARE = 0.5
+PROGRESS_EVERY = 64  # files between two progress calls
+
+
+@dataclass
+class _Side:
+    """The walk and the ledger compared side by side (see the module's docstring): what the
+    comparison found so far, kept as counts and the vanished paths only."""
+
+    rep: ScanReport
+    scope: int = 0  # live assets in the scanned folder
+    vanished: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (asset, sha256)
+    settled: int = 0  # files walked and found unchanged, or examined
+
+
+def _unchanged(c: Candidate, row: dict[str, Any]) -> bool:
+    """Does the scan cache say C's content is the one recorded at its path (ROW)?"""
+    if row["cached_sha256"] is None or row["cached_sha256"] != row["sha256"]:
+        return False
+    cached = filestate.Cached(
+        row["cached_size"],
+        row["cached_mtime_ns"],
+        row["cached_sha256"],
+        row["cached_ctime_ns"],
+        row["cached_inode"],
+    )
+    return cached.same(c.size, c.mtime_ns, c.ctime_ns, c.inode)
+
+
+def _compare(
+    walked: Iterator[Candidate],
+    recorded: Iterator[dict[str, Any]],
+    side: _Side,
+    progress: Progress | None,
+) -> Iterator[Candidate]:
+    """The files to examine, as the walk and the ledger (both in path order) are compared."""
+    rep = side.rep
+    row = next(recorded, None)
+    for c in walked:
+        rep.files += 1
+        while row is not None and row["path"] < c.rel:
+            _gone(row, side)
+            row = next(recorded, None)
+        if row is not None and row["path"] == c.rel:
+            side.scope += 1
+            same = _unchanged(c, row)
+            row = next(recorded, None)
+            if same:
+                rep.unchanged += 1
+                side.settled += 1
+                if progress and rep.files % PROGRESS_EVERY == 0:
+                    progress("examine", side.settled, rep.files)
+                continue
+        yield c
+    while row is not None:
+        _gone(row, side)
+        row = next(recorded, None)
+
+
+def _gone(row: dict[str, Any], side: _Side) -> None:
+    """A live asset the walk passed without finding: vanished, unless the walk could not look
+    (the file or a folder above it could not be read: said in the errors, not a deletion)."""
+    side.scope += 1
+    path = row["path"]
+    for e in side.rep.errors:
+        if path == e["path"] or path.startswith(e["path"] + "/"):
+            return
+    side.vanished[path] = (row["id"], row["sha256"])
 
 
 def scan(
@@ -40,84 +116,86 @@ def scan(
     recorded as deleted, unless ALLOW_DELETIONS."""
     cfg = project.cfg
     rep = ScanReport()
-    links: list[str] = []
-    cands = list(walk(cfg, rep.errors, under=under, links=links))
-    rep.symlinks = len(links)
-    rep.files = len(cands)
-    error_paths = {e["path"] for e in rep.errors}
     pid = cfg.project_id
     rd = project.reader
-    with rd.snapshot():
-        live = {r["path"]: (r["id"], r["sha256"]) for r in queries.live_contents(rd, pid)}
-        cache = filestate.load_all(rd, pid)
-    todo: list[Candidate] = []
-    for c in cands:
-        cached = cache.get(c.rel)
-        at = live.get(c.rel)
-        if (
-            cached
-            and cached.same(c.size, c.mtime_ns, c.ctime_ns, c.inode)
-            and at
-            and at[1] == cached.sha256
-        ):
-            rep.unchanged += 1
-        else:
-            todo.append(c)
-    present = {c.rel for c in cands}
-    prefix = (under.rstrip("/") + "/") if under else ""
-
-    def in_scope(p: str) -> bool:
-        return p.startswith(prefix) or p == under
-
+    root = str(cfg.root)
     if (
         under
-        and not cands
-        and not any(in_scope(p) for p in live)
         and not os.path.lexists(cfg.root / under)
+        and not queries.live_at_or_under(rd, pid, under)
     ):
         raise ReelprovError(
             f"{shown(under)}: no such file or folder in the project, and no recorded file there is left "
             f"to mark deleted; check the path (`reelprov ls` lists what is recorded)"
         )
-    vanished = {
-        p: v for p, v in live.items() if p not in present and p not in error_paths and in_scope(p)
-    }
-    vanished_by_sha = by_sha(vanished)
-    # Scanning one folder: a file that moved into it from elsewhere in the project is a move too.
-    elsewhere: dict[str, list[str]] = {}
-    if prefix:
-        for p, (_aid, sha) in sorted(live.items()):
-            if not in_scope(p):
-                elsewhere.setdefault(sha, []).append(p)
+    links: list[str] = []
+    side = _Side(rep)
+    todo = _compare(
+        walk(cfg, rep.errors, under=under, links=links),
+        queries.live_by_path(rd, pid, under),
+        side,
+        progress,
+    )
+    prefix = (under.rstrip("/") + "/") if under else ""
+
+    def in_scope(p: str) -> bool:
+        return not under or p.startswith(prefix) or p == under
 
     workers = cfg.workers or (os.cpu_count() or 1)
-    total = len(todo)
     if progress:
-        progress("examine", 0, total)
+        progress("examine", 0, 0)
     pending: list[dict[str, Any]] = []
-    moves: list[
-        dict[str, Any]
-    ] = []  # new paths holding a vanished path's content: paired at the end
-    done = 0
-    for res in examined(todo, project.trust_anchors, workers, project.cfg.read_timeout):
-        done += 1
+    # Files whose content a recorded file now missing from disk held: moves, paired at the end,
+    # when every vanished path is known. Paths outside the scanned folder holding such content
+    # (`elsewhere`) may be their sources too.
+    moves: list[dict[str, Any]] = []
+    elsewhere: dict[str, list[str]] = {}
+    outside: dict[str, tuple[str, str]] = {}
+    read: list[dict[str, Any]] = []  # examined, not yet sorted into pending and moves
+
+    def sort_read() -> None:
+        nonlocal read
+        shas = [r["sha256"] for r in read]
+        holders: dict[str, list[dict[str, Any]]] = {}
+        for h in queries.live_with_contents(rd, pid, shas) if shas else []:
+            holders.setdefault(h["sha256"], []).append(h)
+        for res in read:
+            gone = [
+                h
+                for h in holders.get(res["sha256"], [])
+                if h["path"] != res["path"] and not os.path.lexists(os.path.join(root, h["path"]))
+            ]
+            if not gone:
+                pending.append(res)
+                continue
+            moves.append(res)
+            for h in gone:
+                if not in_scope(h["path"]) and h["path"] not in outside:
+                    outside[h["path"]] = (h["id"], h["sha256"])
+                    elsewhere.setdefault(h["sha256"], []).append(h["path"])
+        read = []
+
+    for res in examined(todo, project.trust_anchors, workers, cfg.read_timeout):
+        side.settled += 1
         if "error" in res:
             rep.errors.append({"path": res["path"], "error": res["error"]})
-            vanished.pop(res["path"], None)
-        elif res["path"] not in live and (
-            res["sha256"] in vanished_by_sha or res["sha256"] in elsewhere
-        ):
-            moves.append(res)
         else:
-            pending.append(res)
+            read.append(res)
+        if len(read) >= BATCH_SIZE:
+            sort_read()
         if len(pending) >= BATCH_SIZE:
-            write(project, pending, vanished_by_sha, vanished, rep)
+            write(project, pending, {}, {}, rep)
             pending = []
-        if progress and (done % 16 == 0 or done == total):
-            progress("examine", done, total)
+        if progress and side.settled % PROGRESS_EVERY == 0:
+            progress("examine", side.settled, rep.files)
+    sort_read()
+    rep.symlinks = len(links)
+    if progress:
+        progress("examine", side.settled, rep.files)
+    vanished = side.vanished
+    vanished_by_sha = by_sha(vanished)
     if elsewhere:
-        _borrow_moved_from(moves, elsewhere, live, vanished, vanished_by_sha, str(cfg.root))
-    scope = sum(1 for p in live if in_scope(p))
+        _borrow_moved_from(moves, elsewhere, outside, vanished, vanished_by_sha, root)
     write(
         project,
         pending + moves,
@@ -127,7 +205,7 @@ def scan(
         final=True,
         hold_over=None
         if allow_deletions
-        else max(MASS_DELETE_MIN - 1, int(scope * MASS_DELETE_SHARE)),
+        else max(MASS_DELETE_MIN - 1, int(side.scope * MASS_DELETE_SHARE)),
     )
     rep.follow_cuts(
         project
@@ -139,7 +217,7 @@ def scan(
 def _borrow_moved_from(
     moves: list[dict[str, Any]],
     elsewhere: dict[str, list[str]],
-    live: dict[str, tuple[str, str]],
+    outside: dict[str, tuple[str, str]],
     vanished: dict[str, tuple[str, str]],
     vanished_by_sha: dict[str, list[str]],
     root: str,
@@ -150,7 +228,9 @@ def _borrow_moved_from(
     for r in moves:
         by_sha.setdefault(r["sha256"], []).append(r)
     for sha, results in by_sha.items():
-        gone = [p for p in elsewhere.get(sha, []) if not os.path.lexists(os.path.join(root, p))]
+        gone = sorted(
+            p for p in elsewhere.get(sha, []) if not os.path.lexists(os.path.join(root, p))
+        )
         olds = vanished_by_sha.setdefault(sha, [])
         for r in sorted(results, key=lambda r: not same_name(r["path"], gone)):
             if len(olds) >= len(results) or not gone:
@@ -158,4 +238,4 @@ def _borrow_moved_from(
             src = same_name(r["path"], gone) or gone[0]
             gone.remove(src)
             olds.append(src)
-            vanished[src] = live[src]
+            vanished[src] = outside[src]

@@ -84,7 +84,12 @@ def walk(
     links: list[str] | None = None,
 ) -> Iterator[Candidate]:
     """Every recordable file: no hidden files, no .reelprov/, no sidecars, no ignore-listed names.
-    Symbolic links are not followed unless [scan] follow_symlinks; LINKS collects the ones passed by."""
+    Symbolic links are not followed unless [scan] follow_symlinks; LINKS collects the ones passed by.
+
+    Files come in the byte order of their paths (the order the ledger sorts them in, so a scan can
+    compare the two side by side): each folder's names are sorted with a "/" after folder names,
+    and a folder is walked where its name falls. Memory holds the listings of the folders on the
+    way down, never the tree."""
     root = str(cfg.root)
     own = own_paths(cfg)
     seen_dirs: set[tuple[int, int]] = set()
@@ -94,31 +99,65 @@ def walk(
         if os.path.isfile(start) or (cfg.follow_symlinks and os.path.exists(start)):
             yield from _one_file(cfg, under, start, own, links, errors)
         return
-    stack = [start]
+    # per folder on the way down: its path, root-relative path, whether it holds sidecars, and the
+    # names left to visit (a folder's ends with "/")
+    stack: list[tuple[str, str, bool, Iterator[str]]] = []
+    listed = _listing(cfg, start, _rel(root, start), own, seen_dirs, links, errors)
+    if listed is not None:
+        stack.append((start, _rel(root, start), *listed))
     while stack:
-        d = stack.pop()
-        try:
-            st = os.stat(d)
-            key = (st.st_dev, st.st_ino)
-            if key in seen_dirs:
-                errors.append(
-                    {"path": _rel(root, d), "error": "symlink loop: folder already walked, skipped"}
-                )
-                continue
-            seen_dirs.add(key)
-            entries = list(os.scandir(d))
-        except OSError as exc:
-            errors.append(
-                {"path": _rel(root, d), "error": f"cannot list folder: {exc.strerror or exc}"}
-            )
+        d, rel_d, has_sidecars, names = stack[-1]
+        key = next(names, None)
+        if key is None:
+            stack.pop()
             continue
-        has_sidecars = any(is_sidecar(x.name) for x in entries)
-        rel_d = _rel(root, d)
-        for e in sorted(entries, key=lambda x: x.name, reverse=True):
+        name = key.rstrip("/")
+        full = os.path.join(d, name)
+        rel = name if rel_d == "." else f"{rel_d}/{name}"
+        if key[-1] == "/":
+            listed = _listing(cfg, full, rel, own, seen_dirs, links, errors)
+            if listed is not None:
+                stack.append((full, rel, *listed))
+            continue
+        try:
+            st = os.stat(full, follow_symlinks=cfg.follow_symlinks)
+        except OSError as exc:
+            errors.append({"path": rel, "error": f"cannot stat: {exc.strerror or exc}"})
+            continue
+        if stat.S_ISREG(st.st_mode):
+            yield _candidate(rel, full, st, has_sidecars)
+
+
+def _listing(
+    cfg: ProjectConfig,
+    d: str,
+    rel_d: str,
+    own: Own,
+    seen_dirs: set[tuple[int, int]],
+    links: list[str] | None,
+    errors: list[dict[str, str]],
+) -> tuple[bool, Iterator[str]] | None:
+    """Folder D's names to visit, sorted as their paths sort ("name/" for a folder), and whether
+    it holds sidecars; None when it cannot be listed (said in ERRORS) or was walked already."""
+    try:
+        st = os.stat(d)
+        key = (st.st_dev, st.st_ino)
+        if key in seen_dirs:
+            errors.append({"path": rel_d, "error": "symlink loop: folder already walked, skipped"})
+            return None
+        seen_dirs.add(key)
+        entries = os.scandir(d)
+    except OSError as exc:
+        errors.append({"path": rel_d, "error": f"cannot list folder: {exc.strerror or exc}"})
+        return None
+    names: list[str] = []
+    has_sidecars = False
+    with entries:
+        for e in entries:
             name = e.name
+            has_sidecars = has_sidecars or is_sidecar(name)
             if name.startswith("."):
                 continue
-            full = os.path.join(d, name)
             rel = name if rel_d == "." else f"{rel_d}/{name}"
             why = bad_name(rel)
             if why:
@@ -130,24 +169,19 @@ def walk(
                     if links is not None:
                         links.append(rel)
                     continue
-                if is_link and (outside := _outside(cfg, full)) is not None:
+                if is_link and (outside := _outside(cfg, os.path.join(d, name))) is not None:
                     errors.append({"path": rel, "error": outside})
                     continue
                 if e.is_dir(follow_symlinks=cfg.follow_symlinks):
                     if rel not in own[0] and not ignored(rel, cfg.ignore):
-                        stack.append(full)
+                        names.append(name + "/")
                     continue
-                if not e.is_file(follow_symlinks=cfg.follow_symlinks):
-                    continue
-                if skip_file(rel, cfg, own):
-                    continue
-                st = e.stat(follow_symlinks=cfg.follow_symlinks)
+                if e.is_file(follow_symlinks=cfg.follow_symlinks) and not skip_file(rel, cfg, own):
+                    names.append(name)
             except OSError as exc:
                 errors.append({"path": rel, "error": f"cannot stat: {exc.strerror or exc}"})
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                continue
-            yield _candidate(rel, full, st, has_sidecars)
+    names.sort()
+    return has_sidecars, iter(names)
 
 
 def _outside(cfg: ProjectConfig, full: str) -> str | None:

@@ -22,6 +22,7 @@ from reelprov.errors import DatabaseError
 from reelprov.files import inode_of
 from reelprov.names import counted, one_line
 from reelprov.project import Project
+from reelprov.recording.report import Arrivals
 from reelprov.watch.lock import WatchLock
 from reelprov.watch.log import log, log_committed, log_cuts_followed
 from reelprov.watch.observers import (
@@ -92,9 +93,9 @@ class Watcher:
         )
         self._redo: set[str] = set()
         self._results: list[dict[str, Any]] = []
-        self._arrived: list[
-            str
-        ] = []  # files recorded new or moved in: cuts that named them are matched again
+        self._arrived = (
+            Arrivals()
+        )  # files recorded new or moved in: cuts that named them are matched again
         self._followed_at = -FOLLOW_ARRIVALS_EVERY  # monotonic time that was last done
         self._gone: dict[str, float] = {}
         self._settings = self._settings_signature()
@@ -183,6 +184,9 @@ class Watcher:
             self.state.started_at = datetime.now(UTC).isoformat(timespec="seconds")
             if (why := self.project.ledger_sharing_warning()) is not None:
                 log.warning("%s", why)
+            # The reading processes are forked now, before anything project-sized is in memory:
+            # forked after the reconcile, each would carry a copy of what it loaded.
+            self._readers.start()
             # Observe first, then reconcile: a file written while the tree is walked is caught
             # by one or the other (recording it twice is a no-op), never by neither.
             self.start_observer()
@@ -367,7 +371,7 @@ class Watcher:
             for e in rep.errors:
                 log.warning("skipped %s: %s", one_line(e["path"]), e["error"])
             log_cuts_followed(rep)
-            self._arrived += rep.arrived
+            self._arrived.extend(rep.arrived)
             self.state.last_write_at = datetime.now(UTC).isoformat(timespec="seconds")
         if (
             self._arrived
@@ -388,7 +392,7 @@ class Watcher:
 
         if self.outage.safe(follow) is None:
             return  # the ledger did not answer: the arrivals wait for it
-        self._arrived, self._followed_at = [], now
+        self._arrived, self._followed_at = Arrivals(), now
         log_cuts_followed(rep)
 
     def _apply_moves(self, moves: list[tuple[str, str]], gone: set[str], dirs: set[str]) -> None:
@@ -397,7 +401,7 @@ class Watcher:
         rep = self.outage.safe(lambda: apply_moves(self.project, moves))
         if rep is not None:
             self.outage.answered(writing=True)
-            self._arrived += rep.arrived
+            self._arrived.extend(rep.arrived)
         else:
             for src, dest in moves:  # fall back to delete + examine, which still matches by hash
                 gone.add(src)
