@@ -85,3 +85,28 @@ def test_one_pattern_means_the_same_in_ls_rules_and_ignore(cli, show_root: Path)
     assert [a["path"] for a in cli("ls", "vfx/sh030", "--json", cwd=show_root).json()] == [
         "vfx/sh030/comp/e.png"
     ]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["*.tmp", "tmp", "a/*/x*", "**/cache", "[ab]*.exr", "b/c", "ä*"]),
+        max_size=4,
+    ),
+    st.lists(
+        st.sampled_from(["a", "b", "c", "tmp", "x.tmp", "cache", "ä.exr", "a.exr", "xy"]),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_a_walk_asking_only_the_last_name_agrees_with_the_whole_path(
+    patterns: list[str], parts: list[str]
+) -> None:
+    """The walk asks a file's name only (names_in_walk) once no folder above it was ignored: the
+    same answer as asking the whole path."""
+    from reelprov.globs import any_matches, names_in_walk
+
+    folders = ["/".join(parts[:i]) for i in range(1, len(parts))]
+    if any(any_matches(f, patterns) for f in folders):
+        return  # the walk never goes into an ignored folder
+    rel = "/".join(parts)
+    assert names_in_walk(parts[-1], rel, patterns) == any_matches(rel, patterns)

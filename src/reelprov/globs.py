@@ -103,3 +103,25 @@ def any_matches(path: str, patterns: Iterable[str]) -> bool:
     """Does any of PATTERNS (from reelprov.toml, e.g. `[scan] ignore`) name PATH? One regex for
     the list: the walk asks this of every file and folder."""
     return _any_of(tuple(patterns)).fullmatch(same_form(path)) is not None
+
+
+@lru_cache(maxsize=32)
+def walk_matchers(
+    patterns: tuple[str, ...],
+) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """any_matches(rel, PATTERNS) split for a walk that has asked it of every folder above rel
+    already (and went no further where one matched): a pattern without `/` then has only the last
+    name left to name, which saves a search of every folder in the path for every file. Returns
+    (a regex for the name, one for the whole path), None where no pattern needs it."""
+    names = [p for p in patterns if "/" not in same_form(p).strip("/")]
+    paths = tuple(p for p in patterns if p not in names)
+    by_name = "|".join(f"(?s:{_translate(same_form(p).strip('/'))})" for p in names)
+    return (re.compile(by_name) if by_name else None), (_any_of(paths) if paths else None)
+
+
+def names_in_walk(name: str, rel: str, patterns: Iterable[str]) -> bool:
+    """any_matches(REL, PATTERNS) asked in a walk (see walk_matchers)."""
+    by_name, by_path = walk_matchers(tuple(patterns))
+    return (by_name is not None and by_name.fullmatch(same_form(name)) is not None) or (
+        by_path is not None and by_path.fullmatch(same_form(rel)) is not None
+    )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reelprov.config import ProjectConfig
+    from reelprov.events import Event
 
 log = logging.getLogger("reelprov.hooks")
 
@@ -94,6 +95,13 @@ class HookRunner:
         self._queue: queue.Queue[list[tuple[str, dict[str, Any]]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+
+    def submit_events(self, events: list[Event]) -> None:
+        """Queue the EVENTS some hook listens to; their payloads are built only for those (a scan
+        of a million files with no asset-recorded hook builds none)."""
+        heard = {n for n in {e.NAME for e in events} if hooks_for(self.hooks_dir, n)}
+        if heard:
+            self.submit([(e.NAME, e.payload()) for e in events if e.NAME in heard])
 
     def submit(self, events: list[tuple[str, dict[str, Any]]]) -> None:
         """Queue a committed batch's events for their hooks; returns at once."""

@@ -254,10 +254,12 @@ class Project:
             yield b
 
     def _after_commit(self, batch: Batch) -> None:
-        if batch.events:
+        if batch.events and self.listeners:
+            named = [(e.NAME, e.payload()) for e in batch.events]
             for listen in self.listeners:
-                listen(batch.events)
-            self.hooks.submit(batch.events)
+                listen(named)
+        if batch.events:
+            self.hooks.submit_events(batch.events)
 
     def ledger_sharing_warning(self) -> str | None:
         """Why this project's SQLite ledger is unsafe to share, if it lies on a network share."""

@@ -131,10 +131,10 @@ def test_rebuild_reports_its_progress(scanned: Path) -> None:
 
     p = Project.open(scanned)
     seen: list[tuple[str, int, int]] = []
-    proj = p.ledger.rebuild(progress=lambda *a: seen.append(a))
+    done = p.ledger.rebuild(progress=lambda *a: seen.append(a))
     entries = p.reader.head(p.cfg.project_id)[0]
     p.close()
-    assert len(proj.assets) == 3
+    assert done.assets == 3
     assert seen == [
         ("writing the tables", entries, entries)
     ]  # fewer than 5,000 entries: no replay steps

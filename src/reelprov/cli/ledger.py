@@ -162,8 +162,8 @@ def db_rebuild(as_json: JsonOpt = False) -> None:
     """Rebuild the asset, flag and cut tables from the ledger."""
     p = open_project()
     with ProgressBar("db rebuild") as prog:
-        proj = p.ledger.rebuild(progress=prog)
-    out = {"assets": len(proj.assets), "flags": len(proj.flags), "cuts": len(proj.cuts)}
+        done = p.ledger.rebuild(progress=prog)
+    out = {"assets": done.assets, "flags": done.flags, "cuts": done.cuts}
     emit(out) if as_json else print(
         f"rebuilt {_n(out['assets'], 'asset')}, {_n(out['flags'], 'flag')}, {_n(out['cuts'], 'cut')} from the ledger"
     )

@@ -16,8 +16,7 @@ _ORIGINS = frozenset(ORIGINS)
 
 
 def is_sidecar(name: str) -> bool:
-    lower = name.lower()
-    return any(lower.endswith(s) for s in SIDECAR_SUFFIXES)
+    return name.lower().endswith(SIDECAR_SUFFIXES)
 
 
 def candidates(path: Path, suffix: str) -> list[Path]:

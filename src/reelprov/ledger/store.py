@@ -108,6 +108,21 @@ class Tx(Statements):
         with self.guard():
             self.conn.execute("COMMIT")
 
+    def stream(self, sql: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """As iter, for a result too large to hold: on PostgreSQL a server-side cursor in this
+        transaction (psycopg's default cursor fetches every row at once)."""
+        self._named = self.dialect != "sqlite"
+        try:
+            yield from self.iter(sql, **params)
+        finally:
+            self._named = False
+
+    def _cursor(self, conn: Any) -> Any:
+        if getattr(self, "_named", False):
+            self._streams = getattr(self, "_streams", 0) + 1
+            return conn.cursor(name=f"reelprov_tx_{self._streams}")
+        return conn.cursor()
+
     def rollback(self) -> None:
         try:
             self.conn.execute("ROLLBACK")
@@ -127,7 +142,7 @@ class Batch:
     head_hash: str
     proj: Projection
     entries: list[dict[str, Any]] = field(default_factory=list)
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)  # their payloads are built only if heard
     touched_assets: set[str] = field(default_factory=set)
     before_commit: list[Callable[[Batch], None]] = field(default_factory=list)
     # a person's change made in this batch (tag, stage, declaration): the policy engine asks it
@@ -221,7 +236,7 @@ class Batch:
 
     def emit(self, event: Event) -> None:
         """Queue an event (events.py) for hooks; they run only after the transaction commits."""
-        self.events.append((event.NAME, event.payload()))
+        self.events.append(event)
 
     # -- lookups that see both committed rows and this batch's changes --------------------------
     def _ids_at(self, path: str) -> set[str]:
@@ -480,34 +495,81 @@ class Ledger:
                 yield _row_entry(r)
             last = rows[-1]["seq"]
 
-    def rebuild(self, *, progress: Progress | None = None) -> Projection:
-        """Drop the projection rows and replay every entry, in one locked transaction."""
+    def rebuild(self, *, progress: Progress | None = None, chunk: int = 2000) -> Rebuilt:
+        """Drop the projection rows and replay every entry, in one locked transaction.
+
+        Memory holds CHUNK assets at a time, however long the ledger: entries are replayed one
+        asset at a time (an entry changes only its own asset and that asset's flags), as verify
+        does, and written a chunk at a time; cut entries, which name no asset, in chain order."""
         with self._transaction() as tx:
-            proj = Projection(self.project)
             total = tx.head(self.project)[0] if progress is not None else 0
-            for n, e in enumerate(self.entries(tx), 1):
-                proj.apply(
-                    seq=e.seq,
-                    asset_id=e.asset,
-                    kind=e.kind,
-                    payload=e.payload,
-                    ts=e.ts,
-                    actor=e.actor,
-                )
-                if progress is not None and n % 5000 == 0:
-                    progress("replaying the ledger", n, max(total, n))
-            if progress is not None:
-                progress("writing the tables", total, total)
             for stmt in (
                 "DELETE FROM asset WHERE project = :p",
                 "DELETE FROM flag WHERE project = :p",
                 "DELETE FROM cut WHERE project = :p",
             ):
                 tx.execute(stmt, p=self.project)
-            proj.new_assets = set(proj.assets)
-            proj.new_flags = set(proj.flags)
-            proj.dirty_assets = set(proj.assets)
-            proj.dirty_flags = set(proj.flags)
-            proj.dirty_cuts = set(proj.cuts)
-            write_projection(tx, proj, [])
-        return proj
+            done = 0
+
+            def replay(proj: Projection, m: dict[str, Any]) -> None:
+                nonlocal done
+                proj.apply(
+                    seq=m["seq"],
+                    asset_id=m["asset"],
+                    kind=m["kind"],
+                    payload=json.loads(m["payload"]),
+                    ts=m["ts"],
+                    actor=m["actor"],
+                )
+                done += 1
+                if progress is not None and done % 5000 == 0:
+                    progress("replaying the ledger", done, max(total, done))
+
+            cuts = Projection(self.project)
+            for m in tx.stream(_REBUILD_CUT_ENTRIES, p=self.project):
+                replay(cuts, m)
+            proj = Projection(self.project)
+            assets = flags = 0
+            current: str | None = None
+            for m in tx.stream(_REBUILD_ASSET_ENTRIES, p=self.project):
+                if m["asset"] != current and len(proj.assets) >= chunk:
+                    assets, flags = assets + len(proj.assets), flags + len(proj.flags)
+                    _write_all(tx, proj)
+                current = m["asset"]
+                replay(proj, m)
+            assets, flags = assets + len(proj.assets), flags + len(proj.flags)
+            if progress is not None:
+                progress("writing the tables", total, total)
+            _write_all(tx, proj)
+            _write_all(tx, cuts)
+        return Rebuilt(assets, flags, len(cuts.cuts))
+
+
+# Rebuild's two passes: the entries that name no asset (cuts) in chain order, then every asset's
+# entries together, in sequence (the (project, asset, seq) index).
+_REBUILD_CUT_ENTRIES = (
+    "SELECT seq, asset, kind, payload, actor, ts FROM ledger_entry"
+    " WHERE project = :p AND asset IS NULL ORDER BY seq"
+)
+_REBUILD_ASSET_ENTRIES = (
+    "SELECT seq, asset, kind, payload, actor, ts FROM ledger_entry"
+    " WHERE project = :p AND asset IS NOT NULL ORDER BY asset, seq"
+)
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """What `db rebuild` wrote."""
+
+    assets: int
+    flags: int
+    cuts: int
+
+
+def _write_all(tx: Tx, proj: Projection) -> None:
+    """Every row PROJ holds, inserted (the tables were emptied); then forgotten."""
+    proj.new_assets, proj.dirty_assets = set(proj.assets), set(proj.assets)
+    proj.new_flags, proj.dirty_flags = set(proj.flags), set(proj.flags)
+    proj.dirty_cuts = set(proj.cuts)
+    write_projection(tx, proj, [])
+    proj.reset()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reelprov.cuts.timeline import SUPPORTED as TIMELINES
@@ -60,7 +59,7 @@ def write(
         missing = set(vanished)
         for r in results:
             record_file(b, r, rep, vanished_by_sha, vanished)
-            if Path(r["path"]).suffix.lower() in TIMELINES:
+            if os.path.splitext(r["path"])[1].lower() in TIMELINES:
                 rep.timelines.append(r["path"])
         filestate.forget(
             b.conn, b.project, sorted(missing - vanished.keys())

@@ -11,8 +11,8 @@ from pathlib import Path
 from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
 from reelprov.extract.sidecars import all_candidates, is_sidecar
 from reelprov.files import inode_of
-from reelprov.globs import any_matches
-from reelprov.names import bad_name, shown
+from reelprov.globs import any_matches, walk_matchers
+from reelprov.names import bad_name, same_form, shown
 
 
 @dataclass
@@ -99,6 +99,8 @@ def walk(
         if os.path.isfile(start) or (cfg.follow_symlinks and os.path.exists(start)):
             yield from _one_file(cfg, under, start, own, links, errors)
         return
+    if under and (_passed_by_folder(under, own) or ignored(under, cfg.ignore)):
+        return  # a hidden, ignored or reelprov's own folder: nothing in it is recorded
     # per folder on the way down: its path, root-relative path, whether it holds sidecars, and the
     # names left to visit (a folder's ends with "/")
     stack: list[tuple[str, str, bool, Iterator[str]]] = []
@@ -112,7 +114,7 @@ def walk(
             stack.pop()
             continue
         name = key.rstrip("/")
-        full = os.path.join(d, name)
+        full = f"{d}/{name}"
         rel = name if rel_d == "." else f"{rel_d}/{name}"
         if key[-1] == "/":
             listed = _listing(cfg, full, rel, own, seen_dirs, links, errors)
@@ -152,10 +154,13 @@ def _listing(
         return None
     names: list[str] = []
     has_sidecars = False
+    own_files = own[1]
+    by_name, by_path = walk_matchers(tuple(cfg.ignore))
     with entries:
         for e in entries:
             name = e.name
-            has_sidecars = has_sidecars or is_sidecar(name)
+            sidecar = is_sidecar(name)
+            has_sidecars = has_sidecars or sidecar
             if name.startswith("."):
                 continue
             rel = name if rel_d == "." else f"{rel_d}/{name}"
@@ -176,12 +181,27 @@ def _listing(
                     if rel not in own[0] and not ignored(rel, cfg.ignore):
                         names.append(name + "/")
                     continue
-                if e.is_file(follow_symlinks=cfg.follow_symlinks) and not skip_file(rel, cfg, own):
+                # what skip_file passes by, less what the folders above already settled (none of
+                # them hidden or reelprov's own)
+                if (
+                    e.is_file(follow_symlinks=cfg.follow_symlinks)
+                    and not sidecar
+                    and rel not in own_files
+                    and (by_name is None or by_name.fullmatch(same_form(name)) is None)
+                    and (by_path is None or by_path.fullmatch(same_form(rel)) is None)
+                ):
                     names.append(name)
             except OSError as exc:
                 errors.append({"path": rel, "error": f"cannot stat: {exc.strerror or exc}"})
     names.sort()
     return has_sidecars, iter(names)
+
+
+def _passed_by_folder(rel: str, own: Own) -> bool:
+    """Is folder REL hidden, under a hidden folder, or reelprov's own (or under it)?"""
+    return any(p.startswith(".") for p in rel.split("/")) or any(
+        rel == d or rel.startswith(d + "/") for d in own[0]
+    )
 
 
 def _outside(cfg: ProjectConfig, full: str) -> str | None:

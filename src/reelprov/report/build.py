@@ -4,6 +4,7 @@ listed asset); each section's rows are then fetched a chunk at a time as they ar
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from reelprov.policy import CLEARED, UNRESOLVED
 from reelprov.policy.engine import severity_rank
 from reelprov.progress import Progress
 from reelprov.project import Project
+from reelprov.spill import SortedSpill
 from reelprov.stages import stage_of, tags_of
 
 SCHEMA_VERSION = 2
@@ -133,7 +135,9 @@ class Report:
 
     project: Project
     head: dict[str, Any]
-    order: dict[str, list[str]]  # section -> asset ids, in the order rows are shown
+    # section -> its rows' sort keys (worst severity first, then path; the asset id last), sorted
+    # on disk past a few tens of thousands (reelprov.spill): memory stays flat at any size
+    order: dict[str, SortedSpill]
     usage: dict[str, list[dict[str, Any]]] = field(
         default_factory=dict
     )  # asset id -> where cuts show it
@@ -141,9 +145,8 @@ class Report:
     def rows(self, section: str) -> Iterator[dict[str, Any]]:
         """SECTION's rows, each asset fetched (with its flags) a chunk at a time."""
         rd, pid, cfg = self.project.reader, self.project.cfg.project_id, self.project.cfg
-        ids = self.order[section]
-        for i in range(0, len(ids), CHUNK):
-            chunk = ids[i : i + CHUNK]
+        keys = iter(self.order[section])
+        while chunk := [aid for _, _, aid in itertools.islice(keys, CHUNK)]:
             with rd.snapshot():
                 full = {r["id"]: r for r in queries.assets_by_id(rd, pid, chunk)}
                 flags: dict[str, list[dict[str, Any]]] = {}
@@ -182,7 +185,7 @@ def plan(
 
     level = check_level(level or DEFAULT_LEVEL)
     cfg, rd, pid = project.cfg, project.reader, project.cfg.project_id
-    keyed: dict[str, list[tuple[int, str, str]]] = {k: [] for k, _, _ in SECTIONS}
+    keyed = {k: SortedSpill() for k, _, _ in SECTIONS}
     counts = dict.fromkeys(
         (
             "assets",
@@ -231,7 +234,7 @@ def plan(
                         (severity_rank(f["severity"]) for f in sel if f["status"] in UNRESOLVED),
                         default=-1,
                     )
-                    keyed[sec].append((-worst, a["path"], a["id"]))
+                    keyed[sec].add((-worst, a["path"], a["id"]))
                 if a["id"] in usage:
                     shown[a["id"]] = {"origin": a["origin"]}
                     inventory_flags[a["id"]] = [
@@ -243,11 +246,7 @@ def plan(
     # Without verification the verdict cannot clear: re-hashing every approved and AI file (the
     # cost of reading them) would change nothing it says.
     verdict = check(project, level, verify=False, verified=ver, rehash=verify, progress=progress)
-    order = {}
-    for sec, items in keyed.items():
-        items.sort()
-        order[sec] = [aid for _, _, aid in items]
-    counts.update({f"section_{k}": len(v) for k, v in order.items()})
+    counts.update({f"section_{k}": len(v) for k, v in keyed.items()})
     head = {
         "schema_version": SCHEMA_VERSION,
         "project": {"name": cfg.name, "id": cfg.project_id, "root": str(cfg.root)},
@@ -258,7 +257,7 @@ def plan(
         "counts": counts,
         "cuts": [_inventory(c, shown, inventory_flags) for c in cuts],
     }
-    return Report(project, head, order, usage)
+    return Report(project, head, keyed, usage)
 
 
 def _count(counts: dict[str, int], a: dict[str, Any], stage: str, af: list[dict[str, Any]]) -> None:
