@@ -477,6 +477,7 @@ def test_a_fifo_in_a_files_place_hangs_neither_reading_nor_the_report_nor_the_ga
 ) -> None:
     """A file replaced by a FIFO after the walk hung scan forever; a recorded image replaced by a
     FIFO hung the report's thumbnails and the pre-delivery gate."""
+    from reelprov.extract import ReadFailure
     from reelprov.recording.pool import _examine_one
 
     write_png(show_root / "final/castle.png", {"parameters": SD_PARAMS})
@@ -490,10 +491,9 @@ def test_a_fifo_in_a_files_place_hangs_neither_reading_nor_the_report_nor_the_ga
     os.mkfifo(show_root / "final/castle.png")
     # what a worker does with a path the walk saw as a file
     res = _examine_one((str(show_root / "final/castle.png"), "final/castle.png", 0, None, True))
-    assert res == {
-        "path": "final/castle.png",
-        "error": "cannot read: it is a FIFO now, not a regular file",
-    }
+    assert res == ReadFailure(
+        "final/castle.png", "cannot read: it is a FIFO now, not a regular file"
+    )
     r = run_cli("report", "--fail-on", "review", cwd=show_root)
     assert r.code == 1 and "CHANGED: final/castle.png: it is no longer a regular file" in r.err
     r = run_cli("scan", "--json", cwd=show_root)
@@ -584,7 +584,7 @@ def test_a_file_growing_while_it_is_read_says_so(show_root: Path) -> None:
         res = examine(str(path), "final/growing.png")
     finally:
         h._moved = real
-    assert res["evidence"][0]["detail"].startswith(
+    assert res.evidence[0]["detail"].startswith(
         "the file changed while it was read (still being written?)"
     )
 
@@ -912,7 +912,7 @@ def test_thousands_of_compressed_text_chunks_cost_one_budget(show_root: Path) ->
     t = time.monotonic()
     res = examine(str(path), "bomb.png")
     assert time.monotonic() - t < 30
-    details = [e["detail"] for e in res["evidence"]]
+    details = [e["detail"] for e in res.evidence]
     assert len(details) == 2 and "the rest were not read" in details[1]
 
 

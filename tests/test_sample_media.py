@@ -76,7 +76,7 @@ def test_signed_files_stay_trusted_in_a_parallel_scan_after_reading_in_this_proc
     first = examine(
         str(sample_show / "c2pa/firefly_ai.png"), "c2pa/firefly_ai.png", trust_anchors=pem
     )
-    assert first["c2pa"]["state"] == "trusted"  # read here, in this process
+    assert first.c2pa["state"] == "trusted"  # read here, in this process
     cfg = sample_show / "reelprov.toml"
     cfg.write_text(
         cfg.read_text().replace("[c2pa]", '[c2pa]\ntrust_anchors = "trust/test_root.pem"')

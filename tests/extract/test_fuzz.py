@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import shutil
 import struct
 import tempfile
@@ -43,9 +45,9 @@ def test_mutated_samples_never_crash(
     target = tmp_path / seed.name
     target.write_bytes(bytes(data))
     res = examine(str(target), seed.name)
-    assert res["size"] == len(data)
-    assert res["c2pa"]["state"] in ("none", "valid", "trusted", "invalid")
-    for e in res["evidence"]:
+    assert res.size == len(data)
+    assert res.c2pa["state"] in ("none", "valid", "trusted", "invalid")
+    for e in res.evidence:
         assert set(e) >= {"source", "kind", "origin", "tool", "detail"}
 
 
@@ -81,8 +83,8 @@ def test_mutated_sidecars_never_crash(
     shutil.copy(sidecar.parent / media, folder / media)
     (folder / sidecar.name).write_bytes(bytes(data))
     res = examine(str(folder / media), media)
-    assert res["sha256"] and res["c2pa"]["state"] in ("none", "valid", "trusted", "invalid")
-    for e in res["evidence"]:
+    assert res.sha256 and res.c2pa["state"] in ("none", "valid", "trusted", "invalid")
+    for e in res.evidence:
         assert set(e) >= {"source", "kind", "origin", "tool", "detail"} and len(e["detail"]) <= 500
 
 
@@ -101,7 +103,7 @@ def test_ztxt_zip_bomb_is_refused(tmp_path: Path) -> None:
     f = tmp_path / "bomb.png"
     f.write_bytes(png)
     res = examine(str(f), "bomb.png")
-    assert any("zip bomb" in e["detail"] for e in res["evidence"])
+    assert any("zip bomb" in e["detail"] for e in res.evidence)
 
 
 def test_deep_and_huge_xmp(tmp_path: Path) -> None:
@@ -117,21 +119,20 @@ def test_deep_and_huge_xmp(tmp_path: Path) -> None:
     shutil.copy(src, f)
     (tmp_path / "deep.xmp").write_bytes(deep)
     res = examine(str(f), "deep.png")
-    assert any(e["origin"] == "ai_generated" for e in res["evidence"])
+    assert any(e["origin"] == "ai_generated" for e in res.evidence)
     (tmp_path / "deep.xmp").write_bytes(b"<x:xmpmeta>" + b" " * (5 << 20) + b"</x:xmpmeta>")
     res = examine(str(f), "deep.png")
-    assert any("over" in e["detail"] for e in res["evidence"])
+    assert any("over" in e["detail"] for e in res.evidence)
 
 
 def test_non_utf8_tags_recorded(tmp_path: Path) -> None:
     res = examine(str(SAMPLES / "broken/bad_utf8_tags.mp3"), "x.mp3")
-    assert res["media_type"] == "audio/mpeg"
+    assert res.media_type == "audio/mpeg"
 
 
 def test_hostile_declaration_sidecars_become_evidence_of_what_is_wrong(tmp_path: Path) -> None:
     """A declaration sidecar is trusted text from a vendor: a damaged or hostile one (huge file,
     megabyte tool name, non-string fields) is refused with the reason, never stored as given."""
-    import json
 
     seed = SAMPLES / "plain/no_metadata.png"
     cases = {
@@ -155,10 +156,13 @@ def test_hostile_declaration_sidecars_become_evidence_of_what_is_wrong(tmp_path:
         shutil.copy(seed, target)
         (target.parent / "still.png.reelprov.json").write_bytes(blob)
         res = examine(str(target), f"{name}/still.png")
-        decl = [e for e in res["evidence"] if e["source"] == "sidecar still.png.reelprov.json"]
+        decl = [e for e in res.evidence if e["source"] == "sidecar still.png.reelprov.json"]
         assert [e["kind"] for e in decl] == ["error"], (name, decl)
-        assert "could not be read" in decl[0]["detail"] and len(json.dumps(res)) < 5000, name
-        assert res["evidence"] and all(e["kind"] != "declaration" for e in res["evidence"])
+        assert (
+            "could not be read" in decl[0]["detail"]
+            and len(json.dumps(dataclasses.asdict(res))) < 5000
+        ), name
+        assert res.evidence and all(e["kind"] != "declaration" for e in res.evidence)
 
 
 def _corrupt_exif_jpeg() -> bytes:
@@ -180,7 +184,6 @@ def _corrupt_exif_jpeg() -> bytes:
 def test_library_warnings_become_the_files_evidence_not_stderr_noise(tmp_path: Path) -> None:
     """What Pillow says about a damaged file belongs to that file: recorded as its evidence (for
     every such file, not once per run), and nothing raw on the user's terminal."""
-    import json
     import os
     import subprocess
     import sys
@@ -227,7 +230,7 @@ def test_a_file_crafted_to_flood_the_ledger_gives_a_bounded_evidence_list(tmp_pa
     f = tmp_path / "flood.png"
     f.write_bytes(png)
     res = examine(str(f), "flood.png", sidecars=False)
-    ev = res["evidence"]
+    ev = res.evidence
     assert len(ev) == MAX_EVIDENCE + 1
     assert ev[-1]["kind"] == "error" and ev[-1]["detail"].startswith(
         f"{3001 - MAX_EVIDENCE} more evidence items not kept"

@@ -25,7 +25,7 @@ def test_tiff_xmp_and_software(tmp_path: Path) -> None:
     f = tmp_path / "plate.tif"
     Image.new("RGB", (8, 8)).save(f, "TIFF", tiffinfo=info)
     res = examine(str(f), "plate.tif")
-    origins = {(e["kind"], e["origin"]) for e in res["evidence"]}
+    origins = {(e["kind"], e["origin"]) for e in res.evidence}
     assert ("xmp", "ai_composite") in origins
 
 
@@ -38,7 +38,7 @@ def test_jpeg_exif_usercomment_parameters(tmp_path: Path) -> None:
     Image.new("RGB", (8, 8)).save(f, "JPEG", exif=exif.tobytes())
     res = examine(str(f), "gen.jpg")
     assert any(
-        e["tool"] == "Stable Diffusion" and e["kind"] == "generator_text" for e in res["evidence"]
+        e["tool"] == "Stable Diffusion" and e["kind"] == "generator_text" for e in res.evidence
     )
 
 
@@ -62,8 +62,8 @@ def test_evidence_describes_the_bytes_that_were_hashed(
 
     monkeypatch.setattr(extract, "digest_file", digest_then_overwrite)
     res = extract.examine(str(f), "shot.png", sidecars=False)
-    assert res["sha256"] == hashed
-    assert [(e["kind"], e["tool"]) for e in res["evidence"]] == [
+    assert res.sha256 == hashed
+    assert [(e["kind"], e["tool"]) for e in res.evidence] == [
         ("generator_text", "Stable Diffusion")
     ]
 
@@ -75,13 +75,13 @@ def test_a_png_cut_short_says_so(tmp_path: Path, keep: int) -> None:
     whole = write_png(tmp_path / "whole.png", {"parameters": SD_PARAMS}).read_bytes()
     f = tmp_path / "cut.png"
     f.write_bytes(whole[:keep])
-    found = [(e["kind"], e["source"], e["detail"]) for e in examine(str(f), "cut.png")["evidence"]]
+    found = [(e["kind"], e["source"], e["detail"]) for e in examine(str(f), "cut.png").evidence]
     assert (
         "error",
         "PNG",
         "could not be read: file ends before its IEND chunk (truncated)",
     ) in found or ("error", "PNG", "could not be read: truncated chunk header") in found, found
-    assert [e["kind"] for e in examine(str(tmp_path / "whole.png"), "whole.png")["evidence"]] == [
+    assert [e["kind"] for e in examine(str(tmp_path / "whole.png"), "whole.png").evidence] == [
         "generator_text"
     ]
     if keep < 0:  # only IEND is missing: the generator's text was read

@@ -68,3 +68,20 @@ def test_known_entry_hash_is_unchanged() -> None:
         + '","project":"p","seq":1,"ts":"2026-11-25T00:00:00.000000+00:00"}'
     )
     assert h == hashlib.sha256((header + "\n" + '{"a":1}').encode()).hexdigest()
+
+
+def test_new_asset_ids_are_time_ordered_uuids() -> None:
+    """Asset ids stay 32 hex digits (a UUID, now version 7): made later, they sort later (from
+    one millisecond to the next), so a scan's new assets land together in every index by id."""
+    import time
+    import uuid
+
+    from reelprov.ledger.store import time_ordered_id
+
+    first = time_ordered_id()
+    time.sleep(0.002)
+    later = [time_ordered_id() for _ in range(50)]
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in [first, *later])
+    assert all(uuid.UUID(i).version == 7 for i in later)
+    assert all(first < i for i in later)
+    assert len(set(later)) == 50

@@ -686,7 +686,7 @@ def test_a_file_edited_read_and_deleted_while_its_old_content_turned_up_elsewher
     from reelprov.recording.record import record_results
     from reelprov.recording.walk import Candidate
 
-    def read(rel: str) -> dict[str, Any]:
+    def read(rel: str) -> Any:
         st = (show_root / rel).stat()
         return examine_candidate(
             Candidate(rel, str(show_root / rel), st.st_size, st.st_mtime_ns), None

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import pluggy
 
+from reelprov.extract.examined import Examined, Outcome, ReadFailure
 from reelprov.extract.plugin import (
     Context,
     Evidence,
@@ -29,6 +30,9 @@ ENTRY_POINT_GROUP = "reelprov.extractors"
 __all__ = [
     "Context",
     "Evidence",
+    "Examined",
+    "Outcome",
+    "ReadFailure",
     "ExtractResult",
     "Specs",
     "evidence",
@@ -129,8 +133,8 @@ def examine(
     trust_anchors: str | None = None,
     sidecars: bool = True,
     unread: str | None = None,
-) -> dict[str, Any]:
-    """Hash, sniff and extract one file. Returns a plain dict (it crosses process boundaries).
+) -> Examined:
+    """Hash, sniff and extract one file (the record crosses process boundaries).
     UNREAD: hash and sniff only, no extractor runs, and this says why (reading it crashed the
     process that read it)."""
     dig = digest_file(path)
@@ -172,17 +176,17 @@ def examine(
         )
     if mismatch:
         ev.insert(0, evidence("file", "error", None, None, mismatch))
-    return {
-        "path": rel,
-        "size": dig.size,
-        "mtime_ns": dig.mtime_ns,
-        "ctime_ns": dig.ctime_ns,
-        "inode": dig.inode,
-        "sha256": dig.sha256,
-        "media_type": mt,
-        "evidence": _bounded(ev),
-        "c2pa": res.c2pa or {"present": False, "state": "none"},  # no extractor found a manifest
-    }
+    return Examined(
+        path=rel,
+        size=dig.size,
+        mtime_ns=dig.mtime_ns,
+        ctime_ns=dig.ctime_ns,
+        inode=dig.inode,
+        sha256=dig.sha256,
+        media_type=mt,
+        evidence=_bounded(ev),
+        c2pa=res.c2pa or {"present": False, "state": "none"},  # no extractor found a manifest
+    )
 
 
 # A file gives at most this many evidence items: a crafted PNG with 40,000 text chunks would

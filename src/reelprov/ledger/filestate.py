@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from reelprov.ledger.reader import Statements, path_key
 
 if TYPE_CHECKING:
+    from reelprov.extract import Examined
     from reelprov.ledger.store import Tx
 
 __all__ = ["path_key"]
@@ -73,26 +74,26 @@ def forget(conn: Statements, project: str, paths: Iterable[str]) -> None:
         )
 
 
-def store(conn: Tx, project: str, results: list[dict[str, Any]]) -> None:
+def store(conn: Tx, project: str, results: list[Examined]) -> None:
     """Cache what examining RESULTS found (each: path, size, mtime_ns, sha256, ctime_ns, inode)."""
     if not results:
         return
     from reelprov.ledger.store import insert_many
 
-    forget(conn, project, [r["path"] for r in results])
+    forget(conn, project, [r.path for r in results])
     insert_many(
         conn,
         "file_state",
         [
             {
                 "project": project,
-                "path_key": path_key(r["path"]),
-                "path": r["path"],
-                "size": r["size"],
-                "mtime_ns": r["mtime_ns"],
-                "sha256": r["sha256"],
-                "ctime_ns": r.get("ctime_ns"),
-                "inode": r.get("inode"),
+                "path_key": path_key(r.path),
+                "path": r.path,
+                "size": r.size,
+                "mtime_ns": r.mtime_ns,
+                "sha256": r.sha256,
+                "ctime_ns": r.ctime_ns,
+                "inode": r.inode,
             }
             for r in results
         ],

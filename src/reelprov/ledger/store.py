@@ -34,6 +34,23 @@ if TYPE_CHECKING:
     from reelprov.events import Event
 
 
+def time_ordered_id() -> str:
+    """A new asset id: 32 hex digits laid out as a UUID version 7 (RFC 9562), the time in
+    milliseconds first, then 74 random bits. Ids made one after another sort together, so the
+    indexes keyed by asset id (the asset table's, the ledger's (project, asset, seq), the flags')
+    take a scan's new assets on a few pages at their end instead of one page each across the
+    whole index: at 100,000 assets a random id made every commit write thousands of pages."""
+    import os
+    import time
+
+    rand = int.from_bytes(os.urandom(10), "big")
+    ms = time.time_ns() // 1_000_000
+    return (
+        f"{ms & 0xFFFF_FFFF_FFFF:012x}7{(rand >> 64) & 0xFFF:03x}"
+        f"{0x8000_0000_0000_0000 | (rand & 0x3FFF_FFFF_FFFF_FFFF):016x}"
+    )
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
@@ -153,9 +170,7 @@ class Batch:
     _next_flag: int | None = None
 
     def new_asset_id(self) -> str:
-        import uuid
-
-        aid = uuid.uuid4().hex
+        aid = time_ordered_id()
         self.proj.fresh.add(aid)
         self._flags_loaded.add(aid)
         return aid

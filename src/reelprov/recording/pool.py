@@ -11,9 +11,9 @@ import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from dataclasses import replace
 
-from reelprov.extract import examine
+from reelprov.extract import Outcome, ReadFailure, examine
 from reelprov.recording.walk import Candidate
 
 # Files are read in examining processes, never in the scan's own: a reader library's native code
@@ -59,7 +59,7 @@ def timed_out(seconds: float) -> str:
 _DEADLINE = 0.0
 
 
-def _examine_one(args: Task, unread: str | None = None) -> dict[str, Any]:
+def _examine_one(args: Task, unread: str | None = None) -> Outcome:
     path, rel, sig_mtime, trust, sidecars = args
     import signal
 
@@ -70,10 +70,9 @@ def _examine_one(args: Task, unread: str | None = None) -> dict[str, Any]:
         signal.setitimer(signal.ITIMER_REAL, _DEADLINE)
     try:
         res = examine(path, rel, trust_anchors=trust, sidecars=sidecars, unread=unread)
-        res["mtime_ns"] = max(res["mtime_ns"], sig_mtime)
-        return res
+        return replace(res, mtime_ns=max(res.mtime_ns, sig_mtime))
     except OSError as exc:
-        return {"path": rel, "error": f"cannot read: {exc.strerror or exc}"}
+        return ReadFailure(rel, f"cannot read: {exc.strerror or exc}")
     finally:
         if _DEADLINE and unread is None:
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -112,7 +111,7 @@ def _ready(_: int) -> int:
     return os.getpid()
 
 
-def _examine_chunk(chunk: list[Task]) -> list[dict[str, Any]]:
+def _examine_chunk(chunk: list[Task]) -> list[Outcome]:
     return [_examine_one(a) for a in chunk]
 
 
@@ -155,7 +154,7 @@ AHEAD_PER_WORKER = 4
 
 def examined(
     todo: Iterable[Candidate], trust: str | None, workers: int, deadline: float
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[Outcome]:
     """What examining each of TODO's files found, in TODO's order. TODO may be a generator (a
     walk still under way): it is drawn from as the workers need more, never held whole."""
     it = iter(todo)
@@ -167,7 +166,7 @@ def examined(
     chunks = _chunks(itertools.chain(ahead, it), trust, most)
     del ahead
     window = workers * AHEAD_PER_WORKER
-    sent: collections.deque[tuple[list[Task], Future[list[dict[str, Any]]]]] = collections.deque()
+    sent: collections.deque[tuple[list[Task], Future[list[Outcome]]]] = collections.deque()
     pool: ProcessPoolExecutor | None = None
     try:
         while True:
@@ -204,7 +203,7 @@ def examined(
             pool.shutdown(wait=True)
 
 
-def _examine_alone(task: Task, deadline: float) -> dict[str, Any]:
+def _examine_alone(task: Task, deadline: float) -> Outcome:
     """Read one file in a process of its own; one that ends that process (a crash, or past the
     deadline) is recorded unread with the reason."""
     import multiprocessing
@@ -264,7 +263,7 @@ class Readers:
             pool = self._pool = self._pool or _pool(self.workers, self.deadline)
         list(pool.map(_ready, range(self.workers)))
 
-    def examine(self, task: Task) -> dict[str, Any]:
+    def examine(self, task: Task) -> Outcome:
         with self._lock:
             pool = self._pool = self._pool or _pool(self.workers, self.deadline)
         try:
@@ -286,9 +285,7 @@ class Readers:
                 pool.shutdown(wait=True, cancel_futures=True)
 
 
-def examine_candidate(
-    c: Candidate, trust: str | None, readers: Readers | None = None
-) -> dict[str, Any]:
+def examine_candidate(c: Candidate, trust: str | None, readers: Readers | None = None) -> Outcome:
     """Read one file: in one of READERS' processes, else in this one."""
     return (
         readers.examine(_task(c, trust)) if readers is not None else _examine_one(_task(c, trust))

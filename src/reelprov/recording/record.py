@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from reelprov.cuts.timeline import SUPPORTED as TIMELINES
 from reelprov.events import AssetDeleted, AssetRecorded, Change
+from reelprov.extract import Examined, Outcome, ReadFailure
 from reelprov.files import inode_of
 from reelprov.ledger import filestate, queries
 from reelprov.project import Project
@@ -36,7 +37,7 @@ def same_name(path: str, olds: Iterable[str]) -> str | None:
 
 def write(
     project: Project,
-    results: list[dict[str, Any]],
+    results: list[Examined],
     vanished_by_sha: dict[str, list[str]],
     vanished: dict[str, tuple[str, str]],
     rep: ScanReport,
@@ -52,15 +53,15 @@ def write(
     # A file moved and also copied leaves two new paths with its content: the one keeping the
     # file's name is the move (and keeps the asset, its approvals and history), so it goes first.
     results = sorted(
-        results, key=lambda r: not same_name(r["path"], vanished_by_sha.get(r["sha256"], ()))
+        results, key=lambda r: not same_name(r.path, vanished_by_sha.get(r.sha256, ()))
     )
     with project.batch() as b:
-        b.preload_paths([r["path"] for r in results] + sorted(vanished))
+        b.preload_paths([r.path for r in results] + sorted(vanished))
         missing = set(vanished)
         for r in results:
             record_file(b, r, rep, vanished_by_sha, vanished)
-            if os.path.splitext(r["path"])[1].lower() in TIMELINES:
-                rep.timelines.append(r["path"])
+            if os.path.splitext(r.path)[1].lower() in TIMELINES:
+                rep.timelines.append(r.path)
         filestate.forget(
             b.conn, b.project, sorted(missing - vanished.keys())
         )  # the paths files moved away from
@@ -71,7 +72,7 @@ def write(
             # recorded, and recorded deleted in the same transaction.
             gone = [
                 path
-                for path in sorted(set(vanished) | {r["path"] for r in results})
+                for path in sorted(set(vanished) | {r.path for r in results})
                 if not os.path.lexists(root / path)
             ]
             if hold_over is not None and len(gone) > hold_over:
@@ -96,65 +97,63 @@ def write(
 
 def record_file(
     b: Batch,
-    r: dict[str, Any],
+    r: Examined,
     rep: ScanReport | None = None,
     vanished_by_sha: dict[str, list[str]] | None = None,
     vanished: dict[str, tuple[str, str]] | None = None,
 ) -> str:
     """Append what one examined file means for the ledger; returns the asset id."""
-    content = {"sha256": r["sha256"], "size": r["size"], "media_type": r["media_type"]}
-    ids = b.asset_ids_at(r["path"])
+    content = {"sha256": r.sha256, "size": r.size, "media_type": r.media_type}
+    ids = b.asset_ids_at(r.path)
     kind: Change | None = None
     moved_from: str | None = None
     if ids:
         aid = ids[0]
         asset = b.proj.asset(aid)
         assert asset is not None
-        if asset["sha256"] != r["sha256"]:
-            b.append("changed", aid, {"path": r["path"], "prev_sha256": asset["sha256"], **content})
+        if asset["sha256"] != r.sha256:
+            b.append("changed", aid, {"path": r.path, "prev_sha256": asset["sha256"], **content})
             kind = "changed"
     else:
         aid = ""
-        olds = (vanished_by_sha or {}).get(r["sha256"], [])
+        olds = (vanished_by_sha or {}).get(r.sha256, [])
         while olds and not aid:
             old = (
-                same_name(r["path"], olds) or olds[0]
+                same_name(r.path, olds) or olds[0]
             )  # a vanished path with this content: the file moved here
             olds.remove(old)
             moved = b.asset_ids_at(old)
             if moved:
                 aid = moved[0]
-                b.append("moved", aid, {"from": old, "to": r["path"], **content})
+                b.append("moved", aid, {"from": old, "to": r.path, **content})
                 kind, moved_from = "moved", old
                 if vanished is not None:
                     vanished.pop(old, None)
         if not aid:
             back = b.deleted_asset_at(
-                r["path"], r["sha256"]
+                r.path, r.sha256
             )  # the same file put back where it was deleted from
             aid, kind = (back, "restored") if back else (b.new_asset_id(), "seen")
-            b.append("seen", aid, {"path": r["path"], "mtime_ns": r["mtime_ns"], **content})
+            b.append("seen", aid, {"path": r.path, "mtime_ns": r.mtime_ns, **content})
     asset = b.proj.asset(aid)
     assert asset is not None
-    if asset["evidence_sha256"] != r["sha256"] or _evidence_differs(asset, r):
+    if asset["evidence_sha256"] != r.sha256 or _evidence_differs(asset, r):
         # new content, or the same content with other evidence: a sidecar added, edited or removed
-        b.append(
-            "evidence", aid, {"sha256": r["sha256"], "evidence": r["evidence"], "c2pa": r["c2pa"]}
-        )
+        b.append("evidence", aid, {"sha256": r.sha256, "evidence": r.evidence, "c2pa": r.c2pa})
         if rep:
             rep.evidence += 1
         kind = kind or "reread"
     if kind and rep:
         setattr(rep, kind, getattr(rep, kind) + 1)
         if kind in ("seen", "restored", "moved"):
-            rep.arrived.add(r["path"])
+            rep.arrived.add(r.path)
     if kind:
         b.emit(
             AssetRecorded(
                 change=kind,
                 asset=aid,
-                path=r["path"],
-                sha256=r["sha256"],
+                path=r.path,
+                sha256=r.sha256,
                 origin=asset["origin"],
                 tools=list(asset["tools"]),
                 moved_from=moved_from,
@@ -163,11 +162,11 @@ def record_file(
     return aid
 
 
-def _evidence_differs(asset: dict[str, Any], r: dict[str, Any]) -> bool:
+def _evidence_differs(asset: dict[str, Any], r: Examined) -> bool:
     return bool(
-        asset["evidence"] != r["evidence"]
-        or asset["c2pa_state"] != r["c2pa"].get("state")
-        or asset["c2pa_present"] != bool(r["c2pa"].get("present"))
+        asset["evidence"] != r.evidence
+        or asset["c2pa_state"] != r.c2pa.get("state")
+        or asset["c2pa_present"] != bool(r.c2pa.get("present"))
     )
 
 
@@ -208,7 +207,7 @@ def unchanged(project: Project, c: Candidate) -> bool:
 
 
 def record_results(
-    project: Project, results: list[dict[str, Any]], gone: set[str], rep: ScanReport | None = None
+    project: Project, results: list[Outcome], gone: set[str], rep: ScanReport | None = None
 ) -> ScanReport:
     """Write examined files and the deletions among GONE (files or folders) in one transaction.
 
@@ -226,10 +225,10 @@ def record_results(
                     live[r["path"]] = (r["id"], r["sha256"])
     vanished = {p: v for p, v in live.items() if not os.path.lexists(os.path.join(root, p))}
     vanished_by_sha = by_sha(vanished)
-    ok = []
+    ok: list[Examined] = []
     for res in results:
-        if "error" in res:
-            rep.errors.append({"path": res["path"], "error": res["error"]})
+        if isinstance(res, ReadFailure):
+            rep.errors.append(res.to_json())
         else:
             ok.append(res)
     write(project, ok, vanished_by_sha, vanished, rep, final=True)

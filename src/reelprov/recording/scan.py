@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reelprov.errors import ReelprovError
+from reelprov.extract import Examined, ReadFailure
 from reelprov.ledger import queries
 from reelprov.names import shown
 from reelprov.progress import Progress
@@ -148,26 +149,26 @@ def scan(
     workers = cfg.workers or (os.cpu_count() or 1)
     if progress:
         progress("examine", 0, 0)
-    pending: list[dict[str, Any]] = []
+    pending: list[Examined] = []
     # Files whose content a recorded file now missing from disk held: moves, paired at the end,
     # when every vanished path is known. Paths outside the scanned folder holding such content
     # (`elsewhere`) may be their sources too.
-    moves: list[dict[str, Any]] = []
+    moves: list[Examined] = []
     elsewhere: dict[str, list[str]] = {}
     outside: dict[str, tuple[str, str]] = {}
-    read: list[dict[str, Any]] = []  # examined, not yet sorted into pending and moves
+    read: list[Examined] = []  # not yet sorted into pending and moves
 
     def sort_read() -> None:
         nonlocal read
-        shas = [r["sha256"] for r in read]
+        shas = [r.sha256 for r in read]
         holders: dict[str, list[dict[str, Any]]] = {}
         for h in queries.live_with_contents(rd, pid, shas) if shas else []:
             holders.setdefault(h["sha256"], []).append(h)
         for res in read:
             gone = [
                 h
-                for h in holders.get(res["sha256"], [])
-                if h["path"] != res["path"] and not os.path.lexists(os.path.join(root, h["path"]))
+                for h in holders.get(res.sha256, [])
+                if h["path"] != res.path and not os.path.lexists(os.path.join(root, h["path"]))
             ]
             if not gone:
                 pending.append(res)
@@ -181,8 +182,8 @@ def scan(
 
     for res in examined(todo, project.trust_anchors, workers, cfg.read_timeout):
         side.settled += 1
-        if "error" in res:
-            rep.errors.append({"path": res["path"], "error": res["error"]})
+        if isinstance(res, ReadFailure):
+            rep.errors.append(res.to_json())
         else:
             read.append(res)
         if len(read) >= BATCH_SIZE:
@@ -219,7 +220,7 @@ def scan(
 
 
 def _borrow_moved_from(
-    moves: list[dict[str, Any]],
+    moves: list[Examined],
     elsewhere: dict[str, list[str]],
     outside: dict[str, tuple[str, str]],
     vanished: dict[str, tuple[str, str]],
@@ -228,18 +229,18 @@ def _borrow_moved_from(
 ) -> None:
     """For a folder scan: paths outside the folder that are gone from disk and held the content
     of a new file inside it become move sources (one per such file, same name first)."""
-    by_sha: dict[str, list[dict[str, Any]]] = {}
+    by_sha: dict[str, list[Examined]] = {}
     for r in moves:
-        by_sha.setdefault(r["sha256"], []).append(r)
+        by_sha.setdefault(r.sha256, []).append(r)
     for sha, results in by_sha.items():
         gone = sorted(
             p for p in elsewhere.get(sha, []) if not os.path.lexists(os.path.join(root, p))
         )
         olds = vanished_by_sha.setdefault(sha, [])
-        for r in sorted(results, key=lambda r: not same_name(r["path"], gone)):
+        for r in sorted(results, key=lambda r: not same_name(r.path, gone)):
             if len(olds) >= len(results) or not gone:
                 break
-            src = same_name(r["path"], gone) or gone[0]
+            src = same_name(r.path, gone) or gone[0]
             gone.remove(src)
             olds.append(src)
             vanished[src] = outside[src]

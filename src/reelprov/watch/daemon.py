@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelprov.errors import DatabaseError
 from reelprov.files import inode_of
@@ -32,6 +32,9 @@ from reelprov.watch.observers import (
 )
 from reelprov.watch.outage import LedgerOutage
 from reelprov.watch.settling import MAX_HOLD, Pending, WatchState, drain, settled, walk_new_folders
+
+if TYPE_CHECKING:
+    from reelprov.extract import Outcome
 
 
 class StopRequested(BaseException):
@@ -82,7 +85,7 @@ class Watcher:
         self._anchored: tuple[int, str] | None = None  # the last head anchored
         project.listeners.append(self._log_committed)
         self.outage = LedgerOutage(project, self.state)
-        self._inflight: dict[str, Future[dict[str, Any] | None]] = {}
+        self._inflight: dict[str, Future[Outcome | None]] = {}
         self._failures: dict[str, int] = {}
         self._later: dict[
             str, tuple[float, float]
@@ -92,7 +95,7 @@ class Watcher:
             False  # a reconcile that could not finish: run it when the ledger answers
         )
         self._redo: set[str] = set()
-        self._results: list[dict[str, Any]] = []
+        self._results: list[Outcome] = []
         self._arrived = (
             Arrivals()
         )  # files recorded new or moved in: cuts that named them are matched again
@@ -430,7 +433,8 @@ class Watcher:
             self._inflight[rel] = self._pool.submit(self._examine, c)
             self._submitted[rel] = time.monotonic()
 
-    def _examine(self, c: Any) -> dict[str, Any] | None:
+    def _examine(self, c: Any) -> Outcome | None:
+        from reelprov.extract import ReadFailure
         from reelprov.recording.pool import examine_candidate
         from reelprov.recording.record import unchanged
         from reelprov.recording.report import ScanReport
@@ -439,7 +443,7 @@ class Watcher:
         rep = ScanReport()
         cands, _gone = candidates_for(self.project.cfg, {c.rel}, rep.errors)
         if rep.errors:
-            return rep.errors[0]
+            return ReadFailure(rep.errors[0]["path"], rep.errors[0]["error"])
         cand = cands.get(c.rel)
         if cand is None or unchanged(self.project, cand):
             return None  # ignored name, sidecar, or a moved file whose content is already recorded
