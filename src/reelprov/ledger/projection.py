@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reelprov.classify import classify
@@ -159,6 +160,17 @@ class Projection:
         return asset
 
     # -- the one place an entry becomes state ----------------------------------------------
+    def apply_row(self, m: Mapping[str, Any]) -> None:
+        """apply() of a ledger_entry row as read from the database (its payload JSON text)."""
+        self.apply(
+            seq=m["seq"],
+            asset_id=m["asset"],
+            kind=m["kind"],
+            payload=json.loads(m["payload"]),
+            ts=m["ts"],
+            actor=m["actor"],
+        )
+
     def apply(
         self,
         *,

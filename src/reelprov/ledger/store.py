@@ -528,14 +528,7 @@ class Ledger:
 
             def replay(proj: Projection, m: dict[str, Any]) -> None:
                 nonlocal done
-                proj.apply(
-                    seq=m["seq"],
-                    asset_id=m["asset"],
-                    kind=m["kind"],
-                    payload=json.loads(m["payload"]),
-                    ts=m["ts"],
-                    actor=m["actor"],
-                )
+                proj.apply_row(m)
                 done += 1
                 if progress is not None and done % 5000 == 0:
                     progress("replaying the ledger", done, max(total, done))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -151,14 +150,7 @@ def verify(
 def _replay(proj: Projection, m: dict[str, Any], problems: list[str]) -> int | None:
     """Apply one entry; the seq of an entry that cannot be applied (and why, in PROBLEMS)."""
     try:
-        proj.apply(
-            seq=m["seq"],
-            asset_id=m["asset"],
-            kind=m["kind"],
-            payload=json.loads(m["payload"]),
-            ts=m["ts"],
-            actor=m["actor"],
-        )
+        proj.apply_row(m)
     except (ValueError, KeyError, TypeError) as exc:
         problems.append(f"entry {m['seq']} ({m['kind']}): cannot be applied ({exc})")
         return int(m["seq"])

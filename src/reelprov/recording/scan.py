@@ -50,6 +50,19 @@ class _Side:
     scope: int = 0  # live assets in the scanned folder
     vanished: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (asset, sha256)
     settled: int = 0  # files walked and found unchanged, or examined
+    unseen: set[str] = field(default_factory=set)  # paths the walk could not look at (errors)
+    _errors_seen: int = 0
+
+    def could_not_look(self, path: str) -> bool:
+        """Is PATH, or a folder above it, one the walk said it could not read?"""
+        errors = self.rep.errors
+        if self._errors_seen < len(errors):
+            self.unseen.update(e["path"] for e in errors[self._errors_seen :])
+            self._errors_seen = len(errors)
+        if not self.unseen:
+            return False
+        parts = path.split("/")
+        return any("/".join(parts[:i]) in self.unseen for i in range(1, len(parts) + 1))
 
 
 def _unchanged(c: Candidate, row: dict[str, Any]) -> bool:
@@ -101,11 +114,8 @@ def _gone(row: dict[str, Any], side: _Side) -> None:
     """A live asset the walk passed without finding: vanished, unless the walk could not look
     (the file or a folder above it could not be read: said in the errors, not a deletion)."""
     side.scope += 1
-    path = row["path"]
-    for e in side.rep.errors:
-        if path == e["path"] or path.startswith(e["path"] + "/"):
-            return
-    side.vanished[path] = (row["id"], row["sha256"])
+    if not side.could_not_look(row["path"]):
+        side.vanished[row["path"]] = (row["id"], row["sha256"])
 
 
 def scan(
