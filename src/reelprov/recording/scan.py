@@ -104,6 +104,8 @@ def _compare(
                 if progress and rep.files % PROGRESS_EVERY == 0:
                     progress("examine", side.settled, rep.files)
                 continue
+        if progress and rep.files % PROGRESS_EVERY == 0:
+            progress("examine", side.settled, rep.files)
         yield c
     while row is not None:
         _gone(row, side)
@@ -130,7 +132,7 @@ def scan(
     Most recorded files missing at once (MASS_DELETE_MIN) are listed in the report's `held`, not
     recorded as deleted, unless ALLOW_DELETIONS."""
     cfg = project.cfg
-    rep = ScanReport()
+    rep = ScanReport()  # the first pass's; the second pass (if any) makes its own
     pid = cfg.project_id
     rd = project.reader
     root = str(cfg.root)
@@ -143,26 +145,40 @@ def scan(
             f"{shown(under)}: no such file or folder in the project, and no recorded file there is left "
             f"to mark deleted; check the path (`reelprov ls` lists what is recorded)"
         )
+
+    def compared(
+        rep: ScanReport, links: list[str], shown: Progress | None
+    ) -> tuple[_Side, Iterator[Candidate]]:
+        side = _Side(rep)
+        return side, _compare(
+            walk(cfg, rep.errors, under=under, links=links),
+            queries.live_by_path(rd, pid, under),
+            side,
+            shown,
+        )
+
+    # First pass: the tree beside the ledger, nothing read: what vanished (so a file found with
+    # a vanished file's content is paired with it as a move, wherever the two sort) and whether
+    # anything needs reading. Holds the vanished paths only.
     links: list[str] = []
-    side = _Side(rep)
-    todo = _compare(
-        walk(cfg, rep.errors, under=under, links=links),
-        queries.live_by_path(rd, pid, under),
-        side,
-        progress,
+    first, walked = compared(
+        rep, links, (lambda _p, _d, n: progress("walk", n, n)) if progress else None
     )
+    to_read = sum(1 for _ in walked)
+    rep.symlinks = len(links)
+    side = first
+    if progress:
+        progress("examine", rep.unchanged, rep.files)
     prefix = (under.rstrip("/") + "/") if under else ""
 
     def in_scope(p: str) -> bool:
         return not under or p.startswith(prefix) or p == under
 
-    workers = cfg.workers or (os.cpu_count() or 1)
-    if progress:
-        progress("examine", 0, 0)
+    moved_from = by_sha(first.vanished)
     pending: list[Examined] = []
-    # Files whose content a recorded file now missing from disk held: moves, paired at the end,
-    # when every vanished path is known. Paths outside the scanned folder holding such content
-    # (`elsewhere`) may be their sources too.
+    # Files holding a vanished file's content: moves, paired at the end. Scanning one folder, a
+    # file may also have moved in from outside it: recorded paths outside holding the content
+    # and gone from disk (`elsewhere`) may be their sources too.
     moves: list[Examined] = []
     elsewhere: dict[str, list[str]] = {}
     outside: dict[str, tuple[str, str]] = {}
@@ -170,45 +186,49 @@ def scan(
 
     def sort_read() -> None:
         nonlocal read
-        shas = [r.sha256 for r in read]
-        holders: dict[str, list[dict[str, Any]]] = {}
-        for h in queries.live_with_contents(rd, pid, shas) if shas else []:
-            holders.setdefault(h["sha256"], []).append(h)
+        gone_outside: dict[str, list[dict[str, Any]]] = {}
+        if under:  # each content looked up and each holder checked on disk once per batch
+            shas = [r.sha256 for r in read if r.sha256 not in moved_from]
+            for h in queries.live_with_contents(rd, pid, shas) if shas else []:
+                if not in_scope(h["path"]) and not os.path.lexists(os.path.join(root, h["path"])):
+                    gone_outside.setdefault(h["sha256"], []).append(h)
         for res in read:
-            gone = [
-                h
-                for h in holders.get(res.sha256, [])
-                if h["path"] != res.path and not os.path.lexists(os.path.join(root, h["path"]))
-            ]
-            if not gone:
+            if res.sha256 in moved_from or res.sha256 in gone_outside:
+                moves.append(res)
+            else:
                 pending.append(res)
-                continue
-            moves.append(res)
-            for h in gone:
-                if not in_scope(h["path"]) and h["path"] not in outside:
+            for h in gone_outside.get(res.sha256, []):
+                if h["path"] not in outside:
                     outside[h["path"]] = (h["id"], h["sha256"])
                     elsewhere.setdefault(h["sha256"], []).append(h["path"])
         read = []
 
-    for res in examined(todo, project.trust_anchors, workers, cfg.read_timeout):
-        side.settled += 1
-        if isinstance(res, ReadFailure):
-            rep.errors.append(res.to_json())
-        else:
-            read.append(res)
-        if len(read) >= BATCH_SIZE:
-            sort_read()
-        if len(pending) >= BATCH_SIZE:
-            write(project, pending, {}, {}, rep)
-            pending = []
-        if progress and side.settled % PROGRESS_EVERY == 0:
+    if to_read:
+        # Second pass: the same comparison, its files read as the workers need them. What it
+        # finds now is what is recorded (a file may have come or gone since the first pass).
+        rep = ScanReport()
+        links = []
+        side, todo = compared(rep, links, progress)
+        workers = cfg.workers or (os.cpu_count() or 1)
+        for res in examined(todo, project.trust_anchors, workers, cfg.read_timeout):
+            side.settled += 1
+            if isinstance(res, ReadFailure):
+                rep.errors.append(res.to_json())
+            else:
+                read.append(res)
+            if len(read) >= BATCH_SIZE:
+                sort_read()
+            if len(pending) >= BATCH_SIZE:
+                write(project, pending, {}, {}, rep)
+                pending = []
+            if progress and side.settled % PROGRESS_EVERY == 0:
+                progress("examine", side.settled, rep.files)
+        sort_read()
+        rep.symlinks = len(links)
+        if progress:
             progress("examine", side.settled, rep.files)
-    sort_read()
-    rep.symlinks = len(links)
-    if progress:
-        progress("examine", side.settled, rep.files)
     vanished = side.vanished
-    vanished_by_sha = by_sha(vanished)
+    vanished_by_sha = by_sha(vanished)  # as the last pass found them
     if elsewhere:
         _borrow_moved_from(moves, elsewhere, outside, vanished, vanished_by_sha, root)
     write(
