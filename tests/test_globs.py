@@ -101,12 +101,13 @@ def test_one_pattern_means_the_same_in_ls_rules_and_ignore(cli, show_root: Path)
 def test_a_walk_asking_only_the_last_name_agrees_with_the_whole_path(
     patterns: list[str], parts: list[str]
 ) -> None:
-    """The walk asks a file's name only (names_in_walk) once no folder above it was ignored: the
+    """The walk asks a file's name only (walk_ignores) once no folder above it was ignored: the
     same answer as asking the whole path."""
-    from reelprov.globs import any_matches, names_in_walk
+    from reelprov.globs import any_matches, walk_ignores, walk_matchers
 
     folders = ["/".join(parts[:i]) for i in range(1, len(parts))]
     if any(any_matches(f, patterns) for f in folders):
         return  # the walk never goes into an ignored folder
     rel = "/".join(parts)
-    assert names_in_walk(parts[-1], rel, patterns) == any_matches(rel, patterns)
+    matchers = walk_matchers(tuple(patterns))
+    assert walk_ignores(parts[-1], rel, matchers) == any_matches(rel, patterns)

@@ -24,12 +24,6 @@ from functools import lru_cache
 
 from reelprov.names import same_form
 
-WILDCARDS = "*?["
-
-
-def has_wildcards(pattern: str) -> bool:
-    return any(c in pattern for c in WILDCARDS)
-
 
 def _bracket(pattern: str, i: int) -> tuple[str, int] | None:
     """The set `[...]` starting at I as a regex class and the index after it; None if unclosed."""
@@ -119,9 +113,11 @@ def walk_matchers(
     return (re.compile(by_name) if by_name else None), (_any_of(paths) if paths else None)
 
 
-def names_in_walk(name: str, rel: str, patterns: Iterable[str]) -> bool:
-    """any_matches(REL, PATTERNS) asked in a walk (see walk_matchers)."""
-    by_name, by_path = walk_matchers(tuple(patterns))
+def walk_ignores(
+    name: str, rel: str, matchers: tuple[re.Pattern[str] | None, re.Pattern[str] | None]
+) -> bool:
+    """any_matches(REL, patterns) asked in a walk, with walk_matchers(patterns) got once."""
+    by_name, by_path = matchers
     return (by_name is not None and by_name.fullmatch(same_form(name)) is not None) or (
         by_path is not None and by_path.fullmatch(same_form(rel)) is not None
     )

@@ -47,8 +47,8 @@ class SortedSpill:
     def __iter__(self) -> Iterator[Any]:
         self._held.sort()
         if not self._runs:
-            return iter(list(self._held))
-        return heapq.merge(*(_read(f) for f in self._runs), iter(list(self._held)))
+            return iter(self._held)
+        return heapq.merge(*(_read(f) for f in self._runs), iter(self._held))
 
     def close(self) -> None:
         for f in self._runs:

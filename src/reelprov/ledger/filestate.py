@@ -29,30 +29,32 @@ class Cached:
     inode: int | None = None
 
     def same(self, size: int, mtime_ns: int, ctime_ns: int | None, inode: int | None) -> bool:
-        """Is a file with these size, times and inode the one cached? ctime and inode catch content
-        swapped in with the same size and its mtime put back (`touch -r`), or another file renamed
-        over this one: userspace cannot set ctime, and a rename brings its own inode."""
-        return (
-            size == self.size
-            and mtime_ns == self.mtime_ns
-            and (self.ctime_ns is None or ctime_ns is None or ctime_ns == self.ctime_ns)
-            and (self.inode is None or inode is None or inode == self.inode)
+        """Is a file with these size, times and inode the one cached?"""
+        return same_file(
+            (size, mtime_ns, ctime_ns, inode), (self.size, self.mtime_ns, self.ctime_ns, self.inode)
         )
+
+
+Identity = tuple[int, int, int | None, int | None]  # size, mtime_ns, ctime_ns, inode
+
+
+def same_file(now: Identity, cached: Identity) -> bool:
+    """Is a file with identity NOW the one CACHED? ctime and inode catch content swapped in with the
+    same size and its mtime put back (`touch -r`), or another file renamed over this one: userspace
+    cannot set ctime, and a rename brings its own inode. A None (cached before reelprov kept it, or
+    not known) is not compared."""
+    size, mtime_ns, ctime_ns, inode = now
+    c_size, c_mtime_ns, c_ctime_ns, c_inode = cached
+    return (
+        size == c_size
+        and mtime_ns == c_mtime_ns
+        and (c_ctime_ns is None or ctime_ns is None or ctime_ns == c_ctime_ns)
+        and (c_inode is None or inode is None or inode == c_inode)
+    )
 
 
 def _cached(r: dict[str, Any]) -> Cached:
     return Cached(r["size"], r["mtime_ns"], r["sha256"], r["ctime_ns"], r["inode"])
-
-
-def load_all(rd: Statements, project: str) -> dict[str, Cached]:
-    """Every cached path of PROJECT."""
-    return {
-        r["path"]: _cached(r)
-        for r in rd.iter(
-            "SELECT path, size, mtime_ns, sha256, ctime_ns, inode FROM file_state WHERE project = :p",
-            p=project,
-        )
-    }
 
 
 def lookup(rd: Statements, project: str, path: str) -> Cached | None:

@@ -149,15 +149,6 @@ def live_assets_after(db: Statements, project: str, after: str, n: int) -> list[
     )
 
 
-def live_contents(db: Statements, project: str) -> Iterator[Row]:
-    """Every live asset's path, id and content hash."""
-    return db.iter(
-        "SELECT path, id, sha256 FROM asset WHERE project = :p AND deleted = :no",
-        p=project,
-        no=False,
-    )
-
-
 # The live assets in the byte order of their paths, each with what the scan cache holds for it
 # (NULL where nothing): what a scan compares the walk with, side by side.
 _BY_PATH = (

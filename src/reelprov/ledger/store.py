@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,9 +42,6 @@ def time_ordered_id() -> str:
     indexes keyed by asset id (the asset table's, the ledger's (project, asset, seq), the flags')
     take a scan's new assets on a few pages at their end instead of one page each across the
     whole index: at 100,000 assets a random id made every commit write thousands of pages."""
-    import os
-    import time
-
     rand = int.from_bytes(os.urandom(10), "big")
     ms = time.time_ns() // 1_000_000
     return (
@@ -106,6 +105,8 @@ class Tx(Statements):
         self.conn = conn
         self.dialect = dialect
         self.where = where
+        self._named = False  # inside stream(): a server-side cursor on PostgreSQL
+        self._streams = 0  # names given to such cursors
 
     def _connect(self) -> Any:
         return self.conn
@@ -135,8 +136,8 @@ class Tx(Statements):
             self._named = False
 
     def _cursor(self, conn: Any) -> Any:
-        if getattr(self, "_named", False):
-            self._streams = getattr(self, "_streams", 0) + 1
+        if self._named:
+            self._streams += 1
             return conn.cursor(name=f"reelprov_tx_{self._streams}")
         return conn.cursor()
 

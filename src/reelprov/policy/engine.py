@@ -388,6 +388,32 @@ def _check_clearance(
     return c
 
 
+def _reopen(
+    b: Batch,
+    asset_id: str,
+    asset: dict[str, Any],
+    flag: dict[str, Any],
+    rule: Rule,
+    reason: str,
+    was: str,
+    why: str,
+) -> None:
+    """Append FLAG's reopening under RULE's severity on ASSET's content, and its event."""
+    b.append(
+        "flag_reopened",
+        asset_id,
+        {
+            "flag_id": flag["id"],
+            "sha256": asset["sha256"],
+            "reason": reason,
+            "severity": rule.severity,
+            "was": was,
+            "why": why,
+        },
+    )
+    b.emit(_event(FlagReopened, b, flag["id"], asset))
+
+
 def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) -> None:
     """Raise, reopen or resolve this asset's flags so they match the policy now. Idempotent."""
     asset = b.proj.asset(asset_id)
@@ -438,19 +464,8 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
                         + (f": {flag['note']}" if flag.get("note") else "")
                         + ")"
                     )
-                b.append(
-                    "flag_reopened",
-                    asset_id,
-                    {
-                        "flag_id": flag["id"],
-                        "sha256": asset["sha256"],
-                        "reason": note,
-                        "severity": rule.severity,
-                        "was": was,
-                        "why": "content changed" if changed else "the condition holds again",
-                    },
-                )
-                b.emit(_event(FlagReopened, b, flag["id"], asset))
+                why_reopened = "content changed" if changed else "the condition holds again"
+                _reopen(b, asset_id, asset, flag, rule, note, was, why_reopened)
             elif flag["status"] in CLEARED and severity_rank(rule.severity) > severity_rank(
                 decided_at or ""
             ):
@@ -459,19 +474,8 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
                     f"{why} (raised to {rule.severity} since it was {flag['status']} at {decided_at} by "
                     f"{flag['decided_by']}: decide it again)"
                 )
-                b.append(
-                    "flag_reopened",
-                    asset_id,
-                    {
-                        "flag_id": flag["id"],
-                        "sha256": asset["sha256"],
-                        "reason": note,
-                        "severity": rule.severity,
-                        "was": flag["status"],
-                        "why": f"severity raised from {decided_at} to {rule.severity}",
-                    },
-                )
-                b.emit(_event(FlagReopened, b, flag["id"], asset))
+                because = f"severity raised from {decided_at} to {rule.severity}"
+                _reopen(b, asset_id, asset, flag, rule, note, flag["status"], because)
             elif flag["status"] in UNRESOLVED and (
                 _rule_text(flag["reason"])[0] != why or flag["severity"] != rule.severity
             ):

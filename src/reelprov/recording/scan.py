@@ -16,7 +16,7 @@ from typing import Any
 
 from reelprov.errors import ReelprovError
 from reelprov.extract import Examined, ReadFailure
-from reelprov.ledger import queries
+from reelprov.ledger import filestate, queries
 from reelprov.names import shown
 from reelprov.progress import Progress
 from reelprov.project import Project
@@ -66,17 +66,20 @@ class _Side:
 
 
 def _unchanged(c: Candidate, row: dict[str, Any]) -> bool:
-    """Does the scan cache say C's content is the one recorded at its path (ROW)? As
-    filestate.Cached.same, on the row's columns (no object made per file)."""
+    """Does the scan cache say C's content is the one recorded at its path (ROW)?"""
     sha = row["cached_sha256"]
-    if sha is None or sha != row["sha256"]:
-        return False
-    ctime, inode = row["cached_ctime_ns"], row["cached_inode"]
     return (
-        c.size == row["cached_size"]
-        and c.mtime_ns == row["cached_mtime_ns"]
-        and (ctime is None or c.ctime_ns is None or c.ctime_ns == ctime)
-        and (inode is None or c.inode is None or c.inode == inode)
+        sha is not None
+        and sha == row["sha256"]
+        and filestate.same_file(
+            (c.size, c.mtime_ns, c.ctime_ns, c.inode),
+            (
+                row["cached_size"],
+                row["cached_mtime_ns"],
+                row["cached_ctime_ns"],
+                row["cached_inode"],
+            ),
+        )
     )
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
 from reelprov.extract.sidecars import all_candidates, is_sidecar
 from reelprov.files import inode_of
-from reelprov.globs import any_matches, walk_matchers
-from reelprov.names import bad_name, same_form, shown
+from reelprov.globs import any_matches, walk_ignores, walk_matchers
+from reelprov.names import bad_name, shown
 
 
 @dataclass
@@ -155,7 +155,7 @@ def _listing(
     names: list[str] = []
     has_sidecars = False
     own_files = own[1]
-    by_name, by_path = walk_matchers(tuple(cfg.ignore))
+    ignore = walk_matchers(tuple(cfg.ignore))
     with entries:
         for e in entries:
             name = e.name
@@ -187,8 +187,7 @@ def _listing(
                     e.is_file(follow_symlinks=cfg.follow_symlinks)
                     and not sidecar
                     and rel not in own_files
-                    and (by_name is None or by_name.fullmatch(same_form(name)) is None)
-                    and (by_path is None or by_path.fullmatch(same_form(rel)) is None)
+                    and not walk_ignores(name, rel, ignore)
                 ):
                     names.append(name)
             except OSError as exc:
