@@ -1,6 +1,11 @@
 """reelprov scan vs ExifTool (`exiftool -q -json -r`) over the same generated trees, in one run.
 
-    python benchmarks/bench_scan.py [--sizes 2000 20000]
+    python benchmarks/bench_scan.py [--sizes 2000 20000] [--shape samples vfx] [--repeat N]
+
+Two shapes of tree: `samples`, copies of every sample in sample_media/ (each marker family, C2PA,
+audio, video, deliberately broken files; common.make_tree), and `vfx`, a feature's VFX folders of
+small frame files, 10% with a generator's parameters (common.make_vfx_tree, what issue 23 asks
+about at 50,000 files).
 
 reelprov also hashes every file, classifies it and writes the ledger; ExifTool only reads
 metadata. Both start cold (fresh process); the OS page cache is warmed once for both first.
@@ -17,11 +22,13 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REELPROV, env, make_tree, timed  # noqa: E402
+from common import REELPROV, env, make_tree, make_vfx_tree, timed  # noqa: E402
+
+SHAPES = {"samples": make_tree, "vfx": make_vfx_tree}
 
 
-def run(n: int, work: Path, repeat: int) -> dict[str, float]:
-    tree = make_tree(work / f"tree{n}", n)
+def run(n: int, work: Path, repeat: int, shape: str = "samples") -> dict[str, float]:
+    tree = SHAPES[shape](work / f"{shape}{n}", n)
     subprocess.run(
         f"find {tree} -type f -exec cat {{}} + > /dev/null", shell=True, check=True
     )  # warm the page cache for both
@@ -40,26 +47,30 @@ def run(n: int, work: Path, repeat: int) -> dict[str, float]:
         rp.append(timed([REELPROV, "--project", str(tree), "scan"], env=env()))
         rescan.append(timed([REELPROV, "--project", str(tree), "scan"], env=env()))
     med = statistics.median
+    shutil.rmtree(tree)
     return {"files": n, "exiftool_s": med(exif), "reelprov_s": med(rp), "rescan_s": med(rescan)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000])
+    ap.add_argument("--shape", nargs="+", choices=sorted(SHAPES), default=["samples", "vfx"])
     ap.add_argument("--repeat", type=int, default=1, help="runs per size (medians are printed)")
     args = ap.parse_args()
     if not shutil.which("exiftool"):
         sys.exit("exiftool not found: apt-get install libimage-exiftool-perl")
     with tempfile.TemporaryDirectory(prefix="rp-bench-") as d:
         print(
-            f"{'files':>7} {'exiftool s':>11} {'files/s':>9} {'reelprov s':>11} {'files/s':>9} {'ratio':>7} {'rescan s':>9}"
+            f"{'shape':>7} {'files':>7} {'exiftool s':>11} {'files/s':>9} {'reelprov s':>11} {'files/s':>9} {'ratio':>7} {'rescan s':>9}"
         )
-        for n in args.sizes:
-            r = run(n, Path(d), args.repeat)
-            print(
-                f"{n:>7} {r['exiftool_s']:>11.2f} {n / r['exiftool_s']:>9.0f} {r['reelprov_s']:>11.2f} "
-                f"{n / r['reelprov_s']:>9.0f} {r['exiftool_s'] / r['reelprov_s']:>6.1f}x {r['rescan_s']:>9.2f}"
-            )
+        for shape in args.shape:
+            for n in args.sizes:
+                r = run(n, Path(d), args.repeat, shape)
+                print(
+                    f"{shape:>7} {n:>7} {r['exiftool_s']:>11.2f} {n / r['exiftool_s']:>9.0f} {r['reelprov_s']:>11.2f} "
+                    f"{n / r['reelprov_s']:>9.0f} {r['exiftool_s'] / r['reelprov_s']:>6.1f}x {r['rescan_s']:>9.2f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -179,6 +179,11 @@ class FileState(Table, table=True):
     cannot set ctime."""
 
     __tablename__: ClassVar[str] = "file_state"
+    __table_args__ = (
+        # a scan reads the cache beside the live assets, in path order (ledger/queries.py
+        # live_by_path): on SQLite by path, so the join walks this index in order (0010)
+        Index("ix_file_state_project_path", "project", "path", info={"only_on": "sqlite"}),
+    )
 
     project: str = _col(String(64), pk=True)
     path_key: str = _col(String(64), pk=True)

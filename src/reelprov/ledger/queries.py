@@ -150,20 +150,25 @@ def live_assets_after(db: Statements, project: str, after: str, n: int) -> list[
 
 
 # The live assets in the byte order of their paths, each with what the scan cache holds for it
-# (NULL where nothing): what a scan compares the walk with, side by side.
+# (NULL where nothing): what a scan compares the walk with, side by side. SQLite joins the cache
+# by path, walking its (project, path) index in the order the assets come (by the hashed key each
+# row was a probe at random: an unchanged rescan of 1,000,000 files 13.4 s, by path 9.7 s); PostgreSQL joins
+# the one sorted cursor by path_key (a hash join; it has no path index, see FileState).
 _BY_PATH = (
     "SELECT a.path, a.id, a.sha256, f.size AS cached_size, f.mtime_ns AS cached_mtime_ns,"
     " f.sha256 AS cached_sha256, f.ctime_ns AS cached_ctime_ns, f.inode AS cached_inode"
-    " FROM asset a LEFT JOIN file_state f ON f.project = a.project AND f.path_key = a.path_key"
+    " FROM asset a LEFT JOIN file_state f ON f.project = a.project AND {join}"
     " WHERE a.project = :p AND a.deleted = :no"
 )
+_BY_PATH_SQLITE = _BY_PATH.format(join="f.path = a.path")
+_BY_PATH_KEYED = _BY_PATH.format(join="f.path_key = a.path_key")
 _BY_PATH_PAGE = {  # SQLite: keyset pages on the (project, path) index
-    False: _BY_PATH + " AND a.path > :after ORDER BY a.path LIMIT :n",
-    True: _BY_PATH + " AND a.path > :after AND a.path < :hi ORDER BY a.path LIMIT :n",
+    False: _BY_PATH_SQLITE + " AND a.path > :after ORDER BY a.path LIMIT :n",
+    True: _BY_PATH_SQLITE + " AND a.path > :after AND a.path < :hi ORDER BY a.path LIMIT :n",
 }
 _BY_PATH_PG = {  # PostgreSQL: one sorted cursor, in byte order whatever the database's collation
-    False: _BY_PATH + ' AND a.path COLLATE "C" > :after ORDER BY a.path COLLATE "C"',
-    True: _BY_PATH
+    False: _BY_PATH_KEYED + ' AND a.path COLLATE "C" > :after ORDER BY a.path COLLATE "C"',
+    True: _BY_PATH_KEYED
     + ' AND a.path COLLATE "C" > :after AND a.path COLLATE "C" < :hi ORDER BY a.path COLLATE "C"',
 }
 
@@ -205,7 +210,7 @@ def live_by_path(
 def live_at_with_cache(db: Statements, project: str, path: str) -> list[Row]:
     """The live asset at exactly PATH with its scan cache columns, as live_by_path gives them."""
     return db.rows(
-        _BY_PATH + " AND a.path_key = :k AND a.path = :path",
+        _BY_PATH_KEYED + " AND a.path_key = :k AND a.path = :path",
         p=project,
         no=False,
         k=path_key(path),

@@ -29,7 +29,7 @@ from reelprov.errors import DatabaseError
 BUSY_TIMEOUT_MS = 30_000
 # The newest migration in migrations/versions. Checked against Alembic by a test; lets every
 # command confirm an up-to-date ledger with one query instead of loading Alembic.
-SCHEMA_HEAD = "0009"
+SCHEMA_HEAD = "0010"
 # Characters of a path PostgreSQL's prefix index holds (4 bytes each at most: under the btree row limit).
 PATH_PREFIX = 500
 
