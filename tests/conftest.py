@@ -202,3 +202,14 @@ def crashing_reader_command(*args: str) -> list[str]:
 def stalling_reader_command(*args: str) -> list[str]:
     """The command line of `reelprov ARGS` in a process whose file readers never return on "stalling" files."""
     return _faulty_reader_command("stalling", args)
+
+
+def report_every_use(root: Path, env: dict[str, str] | None = None) -> None:
+    """The production reported its GenAI use up front: one low-risk use of any tool over the whole
+    project (`reelprov use propose`), so `reporting.unreported_ai_use` stays quiet for files that
+    name their tool. For tests about the other rules; tests/cli/test_uses.py tests the use rule."""
+    r = run_cli(
+        "use", "propose", "--tool", "*", "--purpose", "ideation", "--scope", "**",
+        "--by", "tests", "--answers", "yes,yes,yes,yes,yes", cwd=root, env=env,
+    )  # fmt: skip
+    assert r.code == 0, r.err

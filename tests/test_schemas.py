@@ -72,6 +72,10 @@ def test_every_event_the_library_emits_is_as_documented(cli, show_root: Path) ->
     assert cli("cut", "rm", "R1", cwd=show_root).code == 0  # cut-removed
     (show_root / "final/hero_v2.png").unlink()
     assert cli("scan", cwd=show_root).code == 0  # asset-deleted, flag-resolved
+    use = ("use", "propose", "--tool", "Sora", "--purpose", "previs", "--scope", "previs/**")
+    assert cli(*use, "--by", "P", "--answers", "yes,no,yes,yes,yes", cwd=show_root).code == 0
+    assert cli("use", "approve", "U-1", "--by", "J", "--ref", "R", cwd=show_root).code == 0
+    assert cli("use", "close", "U-1", "--by", "P", cwd=show_root).code == 0  # use-* events
     sent = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     assert {e["event"] for e in sent} == set(events.BY_NAME)
     for e in sent:

@@ -51,7 +51,8 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "hooks": {"dir": str, "timeout_seconds": (int, float)},
     "cuts": {"path_map": dict},
     "watch": {"poll_seconds": (int, float), "force_polling": bool},
-    "review": {"require_ref_to_clear": bool},
+    "review": {"require_ref_to_clear": bool, "use_approval_covers": list},
+    "uses": {"matrix": str},
 }
 _ARRAY_SECTIONS = {"tag_rules", "stage_rules"}
 # What each [[rule]] block must say.
@@ -115,6 +116,10 @@ class ProjectConfig:
     force_polling: bool = False
     # a tag, stage or declaration change that resolves an escalate/block flag needs --by and --ref
     require_ref_to_clear: bool = True
+    # [review] use_approval_covers: the file rules (areas or rule ids) an intended use's approval
+    # clears on the files it covers; none by default (each file keeps its own flags)
+    use_approval_covers: list[str] = field(default_factory=list)
+    use_matrix: Path | None = None  # [uses] matrix: the project's own use case matrix
     anchor_file: Path | None = (
         None  # [ledger] anchor_file: heads kept outside the database (None: off)
     )
@@ -241,6 +246,15 @@ def _check_rule_tags(path: Path, rules: list[PathRule]) -> None:
                 )
 
 
+def read_setting(path: Path, what: str) -> str:
+    """The text of a settings file reelprov.toml names (a policy, a use case matrix), or a
+    ConfigError naming it."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read {what} ({exc})") from None
+
+
 def load(root: Path) -> ProjectConfig:
     """Read and validate ROOT/reelprov.toml."""
     path = root / CONFIG_NAME
@@ -326,6 +340,9 @@ def load(root: Path) -> ProjectConfig:
     cfg.poll_seconds = float(watch["poll_seconds"]) if "poll_seconds" in watch else None
     cfg.force_polling = bool(watch.get("force_polling", False))
     cfg.require_ref_to_clear = bool(raw.get("review", {}).get("require_ref_to_clear", True))
+    cfg.use_approval_covers = [str(x) for x in raw.get("review", {}).get("use_approval_covers", [])]
+    if raw.get("uses", {}).get("matrix"):
+        cfg.use_matrix = (root / raw["uses"]["matrix"]).resolve()
     return cfg
 
 
@@ -372,6 +389,12 @@ approved_tools = ["Adobe Firefly"]
 # A tag, untag, stage change or declaration that would resolve an escalate or block flag needs
 # --by NAME and --ref REFERENCE, like an approval; false lets it through (still recorded, with who).
 require_ref_to_clear = true
+# The file rules (areas or rule ids) an approved intended use clears on the files it covers, e.g.
+# ["screen"]: approving `reelprov use approve U-3` then approves those files' screen flags.
+use_approval_covers = []
+
+[uses]
+# matrix = "use_cases.toml"   # the project's own use case matrix (purposes, risks, areas)
 
 [c2pa]
 # trust_anchors = "trust/anchors.pem"   # PEM bundle: signers chaining to these are `trusted`

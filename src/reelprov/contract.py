@@ -81,6 +81,22 @@ class HistoryEntryJson(TypedDict):
     entry_hash: str
 
 
+class UseLinkJson(TypedDict):
+    """The intended use a file belongs to (`reelprov use`): by a declaration naming it, or by its
+    tool and its path in the use's scope. `status` is the file's: the use's decision, or "closed"
+    when the file arrived after the use was closed; "none" with registered false when a
+    declaration names a use that does not exist."""
+
+    id: str | None
+    status: str
+    registered: bool
+    purpose: NotRequired[str]
+    tool: NotRequired[str]
+    risk: NotRequired[str]
+    decided_by: NotRequired[str | None]
+    ref: NotRequired[str | None]
+
+
 class AssetJson(TypedDict):
     """One asset in `ls --json`; `show --json` adds `history`."""
 
@@ -101,6 +117,7 @@ class AssetJson(TypedDict):
     cuts: list[str]
     declarations: list[DeclarationJson]
     flags: list[FlagJson]
+    use: UseLinkJson | None  # the intended use it belongs to; null when none covers it
     history: NotRequired[list[HistoryEntryJson]]
 
 
@@ -116,6 +133,7 @@ class DeclarationSidecar(TypedDict):
     inputs: NotRequired[list[str]]
     consent: NotRequired[list[str]]
     tags: NotRequired[list[str]]
+    use: NotRequired[str]  # the intended use it was made under, e.g. "U-3" (reelprov use ls)
 
 
 class ReportRowJson(TypedDict):
@@ -135,6 +153,7 @@ class ReportRowJson(TypedDict):
     cut_usage: list[dict[str, Any]]
     deleted: bool
     flags: list[dict[str, Any]]
+    use: UseLinkJson | None
 
 
 class ReportSectionJson(TypedDict):
@@ -181,5 +200,6 @@ class ReportJson(TypedDict):
     gate: GateJson
     verify: dict[str, Any] | None
     counts: dict[str, int]
+    uses: list[dict[str, Any]]  # the register of intended uses (`reelprov use ls --json`)
     sections: list[ReportSectionJson]
     cuts: list[dict[str, Any]]

@@ -113,3 +113,8 @@ class LedgerTampered(ReelprovError):
     """`verify` found an entry whose hash, order or payload does not match the chain."""
 
     exit_code = 1
+
+
+class UseError(ReelprovError):
+    """An intended GenAI use cannot be proposed or decided as asked (unknown purpose, no tool,
+    malformed answers, a closed or unknown use)."""

@@ -201,6 +201,51 @@ class CutRemoved(Event):
     cut: CutGone
 
 
+@dataclass(frozen=True, slots=True)
+class UseRef:
+    """An intended GenAI use (reelprov use), as it stands after the change."""
+
+    id: str
+    tool: str
+    purpose: str
+    risk: str
+    status: str  # proposed, recorded, approved, rejected, revoked, closed
+    scope: list[str]
+
+    @classmethod
+    def of(cls, use: dict[str, Any]) -> UseRef:
+        status = "closed" if use.get("closed_seq") is not None else use["status"]
+        return cls(use["id"], use["tool"], use["purpose"], use["risk"], status, list(use["scope"]))
+
+
+@dataclass(frozen=True, slots=True)
+class UseProposed(Event):
+    NAME: ClassVar[str] = "use-proposed"
+    DOC: ClassVar[str] = "an intended GenAI use was reported, with the principles that escalated it"
+
+    use: UseRef
+    by: str
+    escalated: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class UseDecided(Event):
+    NAME: ClassVar[str] = "use-decided"
+    DOC: ClassVar[str] = "an intended use was approved, rejected or revoked"
+
+    use: UseRef
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class UseClosed(Event):
+    NAME: ClassVar[str] = "use-closed"
+    DOC: ClassVar[str] = "no more files are expected under an intended use"
+
+    use: UseRef
+    by: str
+
+
 ALL: tuple[type[Event], ...] = (
     AssetRecorded,
     AssetDeleted,
@@ -212,6 +257,9 @@ ALL: tuple[type[Event], ...] = (
     FlagRevoked,
     CutImported,
     CutRemoved,
+    UseProposed,
+    UseDecided,
+    UseClosed,
 )
 BY_NAME: dict[str, type[Event]] = {e.NAME: e for e in ALL}
 
@@ -235,4 +283,8 @@ __all__ = [
     "FlagUpdated",
     "PriorDecision",
     "Revocation",
+    "UseClosed",
+    "UseDecided",
+    "UseProposed",
+    "UseRef",
 ]

@@ -171,6 +171,38 @@ class Cut(Table, table=True):
     unmatched: list[dict[str, Any]] = _col(JSON, default_factory=list)
 
 
+class IntendedUse(Table, table=True):
+    """Projection: one intended GenAI use reported before its media exists (uses/), with its
+    answers to the five principles, its risk and its decisions."""
+
+    __tablename__: ClassVar[str] = "intended_use"
+
+    project: str = _col(String(64), pk=True)
+    id: str = _col(String(20), pk=True)  # "U-3"
+    number: int = _col(Integer)  # 3: the order uses are listed in
+    tool: str = _col(String)
+    purpose: str = _col(String(100))
+    area: str = _col(String(40))
+    risk: str = _col(String(10))  # after the answers: low, review or escalate
+    matrix_risk: str = _col(String(10))  # what the matrix alone says
+    scope: list[str] = _col(JSON, default_factory=list)  # path patterns its files arrive under
+    answers: dict[str, str] = _col(JSON, default_factory=dict)
+    escalated: list[str] = _col(JSON, default_factory=list)  # principles answered no or unsure
+    note: str | None = _col(String, nullable=True)
+    proposed_by: str = _col(String)
+    proposed_at: str = _col(String(40))
+    proposed_seq: int = _col(BigInteger)
+    status: str = _col(String(10))  # uses.USE_STATUSES
+    decided_by: str | None = _col(String, nullable=True)
+    ref: str | None = _col(String, nullable=True)
+    decided_at: str | None = _col(String(40), nullable=True)
+    closed_by: str | None = _col(String, nullable=True)
+    closed_at: str | None = _col(String(40), nullable=True)
+    closed_seq: int | None = _col(BigInteger, nullable=True)
+    last_seq: int = _col(BigInteger)
+    trail: list[dict[str, Any]] = _col(JSON, default_factory=list)
+
+
 class FileState(Table, table=True):
     """Scan cache, not ledger truth: last size, times and inode seen per path, so unchanged files
     skip hashing. Keyed by the SHA-256 of the path (path_key): a path may be longer than a
@@ -195,7 +227,7 @@ class FileState(Table, table=True):
     inode: int | None = _col(BigInteger, nullable=True)
 
 
-PROJECTION_TABLES = ("asset", "flag", "cut")
+PROJECTION_TABLES = ("asset", "flag", "cut", "intended_use")
 
 
 # Indexes on expressions, made by migrations and not declared above (Alembic cannot compare them).

@@ -80,7 +80,14 @@ def generate() -> dict[str, dict[str, Any]]:
             _schema(
                 contract.AssetJson, "asset", "One asset of `reelprov ls --json` / `show --json`."
             ),
-            ("EvidenceJson", "FlagJson", "DecisionJson", "C2paJson", "HistoryEntryJson"),
+            (
+                "EvidenceJson",
+                "FlagJson",
+                "DecisionJson",
+                "C2paJson",
+                "HistoryEntryJson",
+                "UseLinkJson",
+            ),
         ),
         "report.schema.json": _schema(
             contract.ReportJson, "report", "`reelprov report --format json` (schema_version 2)."

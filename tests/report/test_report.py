@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, write_png
+from tests.conftest import REPO, report_every_use, write_png
 
 EVIL = '<script>document.title="PWNED";document.body.setAttribute("data-pwned","1")</script><img src=x onerror="document.title=\'PWNED\'">'
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -27,6 +27,7 @@ def reviewed(cli, show_root: Path) -> Path:
     write_png(show_root / "final/plates/unknown_plate.png", color=(9, 9, 9))
     (show_root / "final/broken.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # no thumbnail possible
     write_png(show_root / f"final/{EVIL.replace('/', '_')[:80]}.png", color=(50, 0, 50))
+    report_every_use(show_root)  # the production reported its GenAI use (U-1)
     assert cli("scan", cwd=show_root).code == 0
     cli("tag", "final/props/ransom_note.png", "--tag", "key_creative", cwd=show_root)
     flags = cli("flags", "--json", cwd=show_root).json()
@@ -82,8 +83,10 @@ def test_html_in_real_chromium(cli, reviewed: Path, tmp_path: Path) -> None:
         "integrity",
         "unknown_on_screen",
         "other_files",
+        "uses",  # the register of intended uses
     ]
     rows = dict(order)
+    assert rows["uses"] == "1" and 'data-use="U-1" data-status="recorded"' in dom
     assert rows["blocking"] == "1" and rows["approved"] == "1" and rows["ai_in_temp"] == "1"
     assert (
         int(rows["unknown_on_screen"]) == 3

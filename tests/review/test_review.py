@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SD_PARAMS, write_png
+from tests.conftest import SD_PARAMS, report_every_use, write_png
 
 SHOT = "final/vfx/sh010/sh010_comp.{:04d}.png"
 
@@ -31,6 +31,7 @@ def shot(cli, show_root: Path) -> Path:
             show_root / SHOT.format(n), {"parameters": SD_PARAMS}, color=(n % 256, n // 256, 9)
         )
     write_png(show_root / "final/props/knife.png", {"parameters": SD_PARAMS}, color=(1, 1, 1))
+    report_every_use(show_root)  # the production reported its GenAI use: about the screen rule
     assert cli("scan", cwd=show_root).code == 0
     return show_root
 

@@ -10,7 +10,7 @@ from importlib import import_module
 
 from reelprov.cli.app import app, main
 
-COMMAND_GROUPS = ("project", "assets", "review", "cuts", "report", "ledger", "policy")
+COMMAND_GROUPS = ("project", "assets", "review", "uses", "cuts", "report", "ledger", "policy")
 for _group in COMMAND_GROUPS:
     import_module(f"reelprov.cli.{_group}")
 

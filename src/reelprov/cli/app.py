@@ -41,9 +41,15 @@ cut_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+use_app = typer.Typer(
+    help="Intended GenAI uses: reported before the media exists, classified, approved.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(policy_app, name="policy")
 app.add_typer(cut_app, name="cut")
+app.add_typer(use_app, name="use")
 
 
 def _version(value: bool) -> None:
@@ -90,6 +96,10 @@ OPTION = {
     "name": "--name",
     "rate": "--rate",
     "timeline": "--timeline",
+    "tool": "--tool",
+    "purpose": "--purpose",
+    "scope": "--scope",
+    "answers": "--answers",
     "output": "--output",
     "actor": "--actor",
     "project": "--project",

@@ -159,11 +159,12 @@ def db_current(as_json: JsonOpt = False) -> None:
 
 @db_app.command("rebuild")
 def db_rebuild(as_json: JsonOpt = False) -> None:
-    """Rebuild the asset, flag and cut tables from the ledger."""
+    """Rebuild the asset, flag, cut and intended-use tables from the ledger."""
     p = open_project()
     with ProgressBar("db rebuild") as prog:
         done = p.ledger.rebuild(progress=prog)
-    out = {"assets": done.assets, "flags": done.flags, "cuts": done.cuts}
+    out = {"assets": done.assets, "flags": done.flags, "cuts": done.cuts, "uses": done.uses}
     emit(out) if as_json else print(
-        f"rebuilt {_n(out['assets'], 'asset')}, {_n(out['flags'], 'flag')}, {_n(out['cuts'], 'cut')} from the ledger"
+        f"rebuilt {_n(out['assets'], 'asset')}, {_n(out['flags'], 'flag')}, {_n(out['cuts'], 'cut')}, "
+        f"{_n(out['uses'], 'intended use')} from the ledger"
     )

@@ -36,6 +36,7 @@ def policy_show(as_json: JsonOpt = False) -> None:
                         "id": r.id,
                         "area": r.area,
                         "severity": r.severity,
+                        "severity_on_screen": r.severity_on_screen,
                         "message": r.message,
                         "when": r.when,
                     }
@@ -49,7 +50,10 @@ def policy_show(as_json: JsonOpt = False) -> None:
         print(f"\n[{area}]")
         for r in rules:
             cond = "; ".join(f"{k}={v}" for k, v in r.when.items())
-            print(f"  {r.id} -> {r.severity}\n      when {cond}")
+            on_screen = (
+                f" ({r.severity_on_screen} headed to screen)" if r.severity_on_screen else ""
+            )
+            print(f"  {r.id} -> {r.severity}{on_screen}\n      when {cond}")
 
 
 @policy_app.command("check")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,7 @@ def read_sidecar(path: Path, limit: int) -> bytes:
 
 MAX_NAME = 300  # tool and by: names
 MAX_TEXT = 4000  # purpose and note
+_USE_ID = re.compile(r"U-[1-9][0-9]{0,8}")  # an intended use (reelprov.uses)
 
 
 def read_declaration(path: Path) -> dict[str, Any]:
@@ -126,6 +128,9 @@ def read_declaration(path: Path) -> dict[str, Any]:
             isinstance(data[key], str) and len(data[key]) <= most
         ):
             raise ValueError(f"{key} must be a string of at most {most} characters")
+    use = data.get("use")
+    if use is not None and not (isinstance(use, str) and _USE_ID.fullmatch(use)):
+        raise ValueError('use must name an intended use by its id, e.g. "U-3"')
     return data
 
 
@@ -161,6 +166,8 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
             known = [t for t in data.get("tags") or [] if t in TAGS]
             if known:
                 item["tags"] = known
+            if data.get("use"):
+                item["use"] = data["use"]
             out.append(item)
             unknown = [t for t in data.get("tags") or [] if t not in TAGS]
             if unknown:  # kept out of the tags (no policy rule would see them), and said so

@@ -42,6 +42,12 @@ class ToolTable:
         found = self.find(name)
         return found[0] if found else None
 
+    def canonical(self, name: str) -> str:
+        """The table's name for NAME when NAME is one of a tool's names or aliases (whole, case
+        aside), else NAME as written: "runway gen-4" and "Runway" may be one tool."""
+        tool = self._by_alias.get(name.strip().casefold())
+        return tool.name if tool is not None else name.strip()
+
     def png_key_owner(self, key: str) -> Tool | None:
         for t in self.tools:
             if key in t.png_text_keys:
@@ -74,3 +80,16 @@ def table() -> ToolTable:
     """The shipped table, loaded on first use (never at import)."""
     text = (resources.files("reelprov") / "data" / "tools.json").read_text(encoding="utf-8")
     return build(json.loads(text))
+
+
+GLOB_CHARS = "*?["
+
+
+def names_tool(entry: str, tool: str) -> bool:
+    """Does ENTRY (a use's tool, an approved-tool list entry) name TOOL? Exactly (case aside) or
+    as a glob written as such (`Adobe Firefly*`) matching it whole. No substring matching:
+    `FaceSwapper (not Adobe Firefly)` is not Adobe Firefly."""
+    import fnmatch
+
+    t, e = tool.strip().casefold(), entry.strip().casefold()
+    return t == e or (any(c in e for c in GLOB_CHARS) and fnmatch.fnmatchcase(t, e))

@@ -12,6 +12,7 @@ from reelprov.ledger.reader import path_key
 AssetState = dict[str, Any]
 FlagState = dict[str, Any]
 CutState = dict[str, Any]
+UseState = dict[str, Any]
 
 
 def _new_asset(project: str, asset_id: str, payload: dict[str, Any], seq: int) -> AssetState:
@@ -77,11 +78,14 @@ class Projection:
         load_asset: Callable[[str], AssetState | None] | None = None,
         load_flag: Callable[[int], FlagState | None] | None = None,
         load_cut: Callable[[str], CutState | None] | None = None,
+        load_uses: Callable[[], list[UseState]] | None = None,
     ) -> None:
         self.project = project
         self.assets: dict[str, AssetState] = {}
         self.flags: dict[int, FlagState] = {}
         self.cuts: dict[str, CutState] = {}
+        self.uses: dict[str, UseState] = {}  # intended uses (uses/): few, loaded all at once
+        self.dirty_uses: set[str] = set()
         self.new_assets: set[str] = set()
         self.new_flags: set[int] = set()
         self.dirty_assets: set[str] = set()
@@ -95,6 +99,7 @@ class Projection:
         self._load_asset = load_asset
         self._load_flag = load_flag
         self._load_cut = load_cut
+        self._load_uses = load_uses
         self._actor = ""
 
     def reset(self) -> None:
@@ -147,6 +152,20 @@ class Projection:
 
     def cut(self, name: str) -> CutState | None:
         return None if name in self.removed_cuts else self._get(self.cuts, name, self._load_cut)
+
+    def all_uses(self) -> dict[str, UseState]:
+        """Every intended use of the project, as this batch leaves them (loaded once)."""
+        if self._load_uses is not None:
+            for row in self._load_uses():
+                self.uses.setdefault(row["id"], row)
+            self._load_uses = None
+        return self.uses
+
+    def _need_use(self, use_id: str) -> UseState:
+        use = self.all_uses().get(use_id)
+        if use is None:
+            raise ValueError(f"entry for unknown intended use {use_id}")
+        return use
 
     def _touch_asset(self, asset: AssetState, seq: int) -> None:
         asset["last_seq"] = seq
@@ -311,6 +330,79 @@ class Projection:
         }
         self.dirty_cuts.add(name)
 
+    def _on_use_proposed(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
+        uid = payload["use_id"]
+        self.all_uses()[uid] = {
+            "project": self.project,
+            "id": uid,
+            "number": int(uid.rpartition("-")[2]),
+            "tool": payload["tool"],
+            "purpose": payload["purpose"],
+            "area": payload["area"],
+            "risk": payload["risk"],
+            "matrix_risk": payload["matrix_risk"],
+            "scope": list(payload["scope"]),
+            "answers": dict(payload["answers"]),
+            "escalated": list(payload["escalated"]),
+            "note": payload.get("note"),
+            "proposed_by": payload["by"],
+            "proposed_at": ts,
+            "proposed_seq": seq,
+            "status": "recorded" if payload["risk"] == "low" else "proposed",
+            "decided_by": None,
+            "ref": None,
+            "decided_at": None,
+            "closed_by": None,
+            "closed_at": None,
+            "closed_seq": None,
+            "last_seq": seq,
+            "trail": [{"seq": seq, "ts": ts, "event": "proposed", "by": payload["by"]}],
+        }
+        self.dirty_uses.add(uid)
+
+    def _on_use_decided(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
+        use = self._need_use(payload["use_id"])
+        use.update(
+            status=payload["decision"],
+            decided_by=payload["by"],
+            ref=payload.get("ref"),
+            decided_at=ts,
+            last_seq=seq,
+        )
+        use["trail"] = [
+            *use["trail"],
+            {
+                "seq": seq,
+                "ts": ts,
+                "event": payload["decision"],
+                "by": payload["by"],
+                **({"ref": payload["ref"]} if payload.get("ref") else {}),
+                **({"note": payload["note"]} if payload.get("note") else {}),
+            },
+        ]
+        self.dirty_uses.add(use["id"])
+
+    def _on_use_closed(
+        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+    ) -> None:
+        use = self._need_use(payload["use_id"])
+        use.update(closed_by=payload["by"], closed_at=ts, closed_seq=seq, last_seq=seq)
+        use["trail"] = [
+            *use["trail"],
+            {
+                "seq": seq,
+                "ts": ts,
+                "event": "closed",
+                "by": payload["by"],
+                **({"note": payload["note"]} if payload.get("note") else {}),
+            },
+        ]
+        self.dirty_uses.add(use["id"])
+
     def _on_flagged(
         self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
     ) -> None:
@@ -433,6 +525,9 @@ class Projection:
             note=payload.get("note"),
             severity=severity,
             sha256=payload.get("sha256"),
+            use=payload.get(
+                "use"
+            ),  # taken by the approval of an intended use ([review] use_approval_covers)
         )
         flag.update(
             status=payload["decision"],

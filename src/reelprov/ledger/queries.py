@@ -119,6 +119,18 @@ def asset_ids(db: Statements, project: str) -> Iterator[str]:
     return (r["id"] for r in db.iter("SELECT id FROM asset WHERE project = :p", p=project))
 
 
+def asset_ids_of_origin(db: Statements, project: str, origins: list[str]) -> list[str]:
+    """The ids of every asset (live or deleted) whose origin is one of ORIGINS (the origin index)."""
+    return [
+        r["id"]
+        for r in db.rows(
+            "SELECT id, project FROM asset WHERE origin IN (SELECT value FROM json_each(:o))",
+            o=origins,
+        )
+        if r["project"] == project
+    ]
+
+
 def assets_by_id(db: Statements, project: str, ids: list[str]) -> Iterator[Row]:
     """The whole rows of IDS (those of PROJECT)."""
     rows = db.iter("SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))", ids=ids)
@@ -353,3 +365,11 @@ def entry_payload(db: Statements, project: str, seq: int) -> str | None:
 def answers(db: Statements) -> bool:
     """Does the database answer a query at all?"""
     return db.one("SELECT 1 AS ok") is not None
+
+
+# --- intended uses ---------------------------------------------------------------------------
+
+
+def uses(db: Statements, project: str) -> list[Row]:
+    """Every intended use of the project, in the order they were proposed (a few hundred at most)."""
+    return db.rows("SELECT * FROM intended_use WHERE project = :p ORDER BY number", p=project)

@@ -29,7 +29,7 @@ from reelprov.errors import DatabaseError
 BUSY_TIMEOUT_MS = 30_000
 # The newest migration in migrations/versions. Checked against Alembic by a test; lets every
 # command confirm an up-to-date ledger with one query instead of loading Alembic.
-SCHEMA_HEAD = "0010"
+SCHEMA_HEAD = "0011"
 # Characters of a path PostgreSQL's prefix index holds (4 bytes each at most: under the btree row limit).
 PATH_PREFIX = 500
 
@@ -45,7 +45,19 @@ def path_key(path: str) -> str:
 # Columns stored as JSON text (SQLite) or json (PostgreSQL), and booleans SQLite keeps as 0/1.
 # tests/ledger/test_reader.py checks both sets against models.py.
 JSON_COLUMNS = frozenset(
-    {"tools", "evidence", "tags", "declarations", "cuts", "events", "unmatched", "trail"}
+    {
+        "tools",
+        "evidence",
+        "tags",
+        "declarations",
+        "cuts",
+        "events",
+        "unmatched",
+        "trail",
+        "scope",
+        "answers",
+        "escalated",
+    }
 )
 BOOL_COLUMNS = frozenset({"deleted", "c2pa_present"})
 # Every table's columns in order (ledger_entry without its database-numbered id), for the writer's
@@ -113,6 +125,32 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "imported_seq",
         "events",
         "unmatched",
+    ),
+    "intended_use": (
+        "project",
+        "id",
+        "number",
+        "tool",
+        "purpose",
+        "area",
+        "risk",
+        "matrix_risk",
+        "scope",
+        "answers",
+        "escalated",
+        "note",
+        "proposed_by",
+        "proposed_at",
+        "proposed_seq",
+        "status",
+        "decided_by",
+        "ref",
+        "decided_at",
+        "closed_by",
+        "closed_at",
+        "closed_seq",
+        "last_seq",
+        "trail",
     ),
     "file_state": (
         "project",

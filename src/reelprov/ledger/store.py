@@ -338,9 +338,18 @@ def write_projection(conn: Tx, proj: Projection, entries: list[dict[str, Any]]) 
         insert_many(
             conn, "cut", [proj.cuts[n] for n in names if n in proj.cuts]
         )  # the others were removed
+    if proj.dirty_uses:
+        ids = sorted(proj.dirty_uses)
+        conn.execute(
+            "DELETE FROM intended_use WHERE (project, id) IN (SELECT :p, value FROM json_each(:ids))",
+            p=proj.project,
+            ids=ids,
+        )
+        insert_many(conn, "intended_use", [proj.uses[i] for i in ids])
     proj.dirty_assets.clear()
     proj.dirty_flags.clear()
     proj.dirty_cuts.clear()
+    proj.dirty_uses.clear()
     proj.new_assets.clear()
     proj.new_flags.clear()
 
@@ -417,6 +426,13 @@ def _loader(conn: Tx, table: str, project: str) -> Callable[[Any], dict[str, Any
     return load
 
 
+def _uses_loader(conn: Tx, project: str) -> Callable[[], list[dict[str, Any]]]:
+    def load() -> list[dict[str, Any]]:
+        return queries.uses(conn, project)
+
+    return load
+
+
 class Ledger:
     """The ledger of one project in one database. Write connections are kept one per thread."""
 
@@ -479,6 +495,7 @@ class Ledger:
                 load_asset=_loader(tx, "asset", self.project),
                 load_flag=_loader(tx, "flag", self.project),
                 load_cut=_loader(tx, "cut", self.project),
+                load_uses=_uses_loader(tx, self.project),
             )
             batch = Batch(
                 tx,
@@ -523,6 +540,7 @@ class Ledger:
                 "DELETE FROM asset WHERE project = :p",
                 "DELETE FROM flag WHERE project = :p",
                 "DELETE FROM cut WHERE project = :p",
+                "DELETE FROM intended_use WHERE project = :p",
             ):
                 tx.execute(stmt, p=self.project)
             done = 0
@@ -551,7 +569,7 @@ class Ledger:
                 progress("writing the tables", total, total)
             _write_all(tx, proj)
             _write_all(tx, cuts)
-        return Rebuilt(assets, flags, len(cuts.cuts))
+        return Rebuilt(assets, flags, len(cuts.cuts), len(cuts.uses))
 
 
 # Rebuild's two passes: the entries that name no asset (cuts) in chain order, then every asset's
@@ -573,6 +591,7 @@ class Rebuilt:
     assets: int
     flags: int
     cuts: int
+    uses: int = 0
 
 
 def _write_all(tx: Tx, proj: Projection) -> None:
@@ -580,5 +599,6 @@ def _write_all(tx: Tx, proj: Projection) -> None:
     proj.new_assets, proj.dirty_assets = set(proj.assets), set(proj.assets)
     proj.new_flags, proj.dirty_flags = set(proj.flags), set(proj.flags)
     proj.dirty_cuts = set(proj.cuts)
+    proj.dirty_uses = set(proj.uses)
     write_projection(tx, proj, [])
     proj.reset()

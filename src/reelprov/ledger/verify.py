@@ -79,7 +79,7 @@ def verify(
     prev_hash = GENESIS_HASH
     expected_seq = 1
     count = 0
-    cuts = Projection(ledger.project)  # the project-level entries: cuts
+    cuts = Projection(ledger.project)  # the project-level entries: cuts and intended uses
     # Read through the bare driver (ledger/reader.py), one snapshot for the chain and the tables.
     rd = Reader(ledger.url)
     with rd.snapshot():
@@ -136,6 +136,9 @@ def verify(
                 problems.extend(
                     _compare(rd.iter(_CUTS, p=ledger.project), "cut", "name", cuts.cuts)
                 )
+                problems.extend(
+                    _compare(rd.iter(_USES, p=ledger.project), "intended_use", "id", cuts.uses)
+                )
     rd.close()
     return VerifyResult(
         ok=not problems,
@@ -167,6 +170,7 @@ _ENTRIES = (
 _ASSETS = "SELECT * FROM asset WHERE project = :p ORDER BY id{c}"
 _FLAGS = "SELECT * FROM flag WHERE project = :p ORDER BY asset{c}, id"
 _CUTS = "SELECT * FROM cut WHERE project = :p"
+_USES = "SELECT * FROM intended_use WHERE project = :p"
 
 
 def _grouped(

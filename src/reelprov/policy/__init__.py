@@ -17,6 +17,17 @@ TAGS = (
     "union_role",
 )
 
+# The areas of the guidance a rule (and a use case matrix purpose) falls under.
+AREAS = (
+    "screen",
+    "data_use",
+    "creative_output",
+    "talent_performance",
+    "ethics_representation",
+    "confidentiality_security",
+    "integrity",
+    "reporting",  # every GenAI use reported before it is made (reelprov.uses)
+)
 SEVERITIES = ("review", "escalate", "block")
 STATUSES = ("open", "approved", "rejected", "waived", "resolved")
 UNRESOLVED = ("open", "rejected")  # still in the way of delivery

@@ -3,39 +3,37 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reelprov.classify import ORIGINS
-from reelprov.config import ProjectConfig
+from reelprov.config import ProjectConfig, read_setting
 from reelprov.errors import ClearanceRequired, ConfigError
 from reelprov.events import (
     AssetRef,
+    Decision,
+    FlagDecided,
     FlagEvent,
     FlagRaised,
     FlagRef,
     FlagReopened,
     FlagResolved,
+    FlagRevoked,
     FlagUpdated,
+    PriorDecision,
+    Revocation,
 )
 from reelprov.names import one_line
-from reelprov.policy import CLEARED, SEVERITIES, STAGES, TAGS, UNRESOLVED, Clearance
+from reelprov.policy import AREAS, CLEARED, SEVERITIES, STAGES, TAGS, UNRESOLVED, Clearance
 from reelprov.stages import stage_of, tags_of
+from reelprov.uses import FILE_USE_STATUSES
+from reelprov.uses.link import UseLink, link
 
 if TYPE_CHECKING:
     from reelprov.ledger import Batch
 
-AREAS = (
-    "screen",
-    "data_use",
-    "creative_output",
-    "talent_performance",
-    "ethics_representation",
-    "confidentiality_security",
-    "integrity",
-)
 C2PA_STATES = ("none", "valid", "trusted", "invalid")
 _WHEN_KEYS: dict[str, Any] = {
     "origin": ORIGINS,
@@ -48,6 +46,7 @@ _WHEN_KEYS: dict[str, Any] = {
     "media_kind": ("image", "audio", "video", "document", "other"),
     "tool_replicates": ("voice", "likeness"),
     "declared_against_file": bool,
+    "use_status": FILE_USE_STATUSES,
 }
 
 
@@ -65,6 +64,12 @@ class Rule:
     severity: str
     message: str
     when: dict[str, Any]
+    severity_on_screen: str | None = None  # the severity while the file is headed to screen
+
+    def severity_for(self, f: Facts) -> str:
+        if self.severity_on_screen and (f.stage == "final" or f.in_cut):
+            return self.severity_on_screen
+        return self.severity
 
 
 @dataclass
@@ -100,10 +105,11 @@ def parse_policy(text: str, source: str) -> list[Rule]:
                 f"{source}: rule {i} is not a table; write each rule as a [[rule]] block"
             )
         where = f"{source}: rule {r.get('id', i)}"
-        extra = set(r) - {"id", "area", "severity", "message", "when"}
+        extra = set(r) - {"id", "area", "severity", "severity_on_screen", "message", "when"}
         if extra:
             raise ConfigError(
-                f"{where}: unknown field {sorted(extra)[0]!r}; allowed: id, area, severity, message, when"
+                f"{where}: unknown field {sorted(extra)[0]!r}; allowed: id, area, severity, "
+                "severity_on_screen, message, when"
             )
         for key in ("id", "area", "severity", "message"):
             if not isinstance(r.get(key), str) or not r[key]:
@@ -119,6 +125,9 @@ def parse_policy(text: str, source: str) -> list[Rule]:
             raise ConfigError(f"{where}: area must be one of {', '.join(AREAS)}")
         if r["severity"] not in SEVERITIES:
             raise ConfigError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+        on_screen = r.get("severity_on_screen")
+        if on_screen is not None and on_screen not in SEVERITIES:
+            raise ConfigError(f"{where}: severity_on_screen must be one of {', '.join(SEVERITIES)}")
         _check_message(where, r["message"])
         when = r.get("when", {})
         if not isinstance(when, dict):
@@ -134,11 +143,11 @@ def parse_policy(text: str, source: str) -> list[Rule]:
                     raise ConfigError(f"{where}: {key} must be true or false")
             elif not isinstance(value, list) or any(v not in allowed for v in value):
                 raise ConfigError(f"{where}: {key} must be a list drawn from {', '.join(allowed)}")
-        rules.append(Rule(r["id"], r["area"], r["severity"], r["message"], dict(when)))
+        rules.append(Rule(r["id"], r["area"], r["severity"], r["message"], dict(when), on_screen))
     return rules
 
 
-MESSAGE_FIELDS = ("origin", "stage", "tools", "tags", "cuts")  # what reason() fills in
+MESSAGE_FIELDS = ("origin", "stage", "tools", "tags", "cuts", "use")  # what reason() fills in
 
 
 def _check_message(where: str, message: str) -> None:
@@ -163,12 +172,7 @@ def _check_message(where: str, message: str) -> None:
 
 def load_policy(cfg: ProjectConfig) -> Policy:
     if cfg.policy_file is not None:
-        try:
-            text = Path(cfg.policy_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(
-                f"{cfg.policy_file}: cannot read the project policy ({exc})"
-            ) from None
+        text = read_setting(cfg.policy_file, "the project policy")
         source = str(cfg.policy_file)
     else:
         from importlib import resources
@@ -190,6 +194,11 @@ class Facts:
     cuts: tuple[str, ...]
     replicates: tuple[str, ...] = ()  # what of a person the named tools make (tools.json)
     declared_against_file: bool = False  # declared human-made, but the file's own metadata says AI
+    use: UseLink | None = None  # the intended use the file belongs to (uses/link.py)
+
+    @property
+    def use_status(self) -> str:
+        return self.use.status if self.use is not None else "none"
 
 
 def _declared_against_file(asset: dict[str, Any]) -> bool:
@@ -205,7 +214,11 @@ def _declared_against_file(asset: dict[str, Any]) -> bool:
     )
 
 
-def facts(asset: dict[str, Any], cfg: ProjectConfig) -> Facts:
+def facts(
+    asset: dict[str, Any], cfg: ProjectConfig, uses: Mapping[str, Mapping[str, Any]] | None = None
+) -> Facts:
+    """What the rules read of ASSET; USES: the project's intended uses by id (none: no use
+    registered, so no file is covered)."""
     from reelprov.mediatypes import media_kind
 
     return Facts(
@@ -219,6 +232,7 @@ def facts(asset: dict[str, Any], cfg: ProjectConfig) -> Facts:
         cuts=tuple(asset["cuts"]),
         replicates=_replicates(tuple(asset["tools"])) if asset["tools"] else (),
         declared_against_file=_declared_against_file(asset),
+        use=link(asset, uses or {}),
     )
 
 
@@ -230,21 +244,11 @@ def _replicates(tools: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({r for name in tools if (t := known.by_name(name)) for r in t.replicates}))
 
 
-GLOB_CHARS = "*?["
-
-
 def _tool_ok(tool: str, approved: list[str]) -> bool:
-    """A tool is approved when an entry names it exactly (case aside) or is a glob written as such
-    (`Adobe Firefly*`) that matches it whole. No substring matching: `FaceSwapper (not Adobe
-    Firefly)` is not Adobe Firefly."""
-    import fnmatch
+    """A tool is approved when an entry of the list names it (extract.tools.names_tool)."""
+    from reelprov.extract.tools import names_tool
 
-    t = tool.strip().casefold()
-    for a in approved:
-        entry = a.strip().casefold()
-        if t == entry or (any(c in entry for c in GLOB_CHARS) and fnmatch.fnmatchcase(t, entry)):
-            return True
-    return False
+    return any(names_tool(a, tool) for a in approved)
 
 
 def matches(rule: Rule, f: Facts, approved: list[str]) -> bool:
@@ -270,6 +274,8 @@ def matches(rule: Rule, f: Facts, approved: list[str]) -> bool:
     if "tool_replicates" in w and not set(w["tool_replicates"]) & set(f.replicates):
         return False
     if "declared_against_file" in w and f.declared_against_file != w["declared_against_file"]:
+        return False
+    if "use_status" in w and f.use_status not in w["use_status"]:
         return False
     return not ("media_kind" in w and f.media_kind not in w["media_kind"])
 
@@ -315,6 +321,10 @@ def why_not(rule: Rule, f: Facts, approved: list[str], *, deleted: bool = False)
             "media_kind" in w and f.media_kind not in w["media_kind"],
             f"media kind is now {f.media_kind}",
         ),
+        (
+            "use_status" in w and f.use_status not in w["use_status"],
+            f"it is now under {f.use.describe() if f.use else 'no use'}",
+        ),
     ]
     return next(
         (text for failed, text in checks if failed),
@@ -332,6 +342,7 @@ def reason(rule: Rule, f: Facts, approved: list[str]) -> str:
             "tools": ", ".join(unapproved) or "no named tool",
             "tags": ", ".join(matched) or "no tags",
             "cuts": (", in cut " + ", ".join(f.cuts)) if f.cuts else "",
+            "use": f.use.describe() if f.use else "no registered use covers it",
         }
     )
 
@@ -393,12 +404,12 @@ def _reopen(
     asset_id: str,
     asset: dict[str, Any],
     flag: dict[str, Any],
-    rule: Rule,
+    severity: str,
     reason: str,
     was: str,
     why: str,
 ) -> None:
-    """Append FLAG's reopening under RULE's severity on ASSET's content, and its event."""
+    """Append FLAG's reopening at SEVERITY on ASSET's content, and its event."""
     b.append(
         "flag_reopened",
         asset_id,
@@ -406,7 +417,7 @@ def _reopen(
             "flag_id": flag["id"],
             "sha256": asset["sha256"],
             "reason": reason,
-            "severity": rule.severity,
+            "severity": severity,
             "was": was,
             "why": why,
         },
@@ -419,11 +430,12 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
     asset = b.proj.asset(asset_id)
     if asset is None:
         return
-    f = facts(asset, cfg)
     latest: dict[str, dict[str, Any]] = {}
     for raised in b.flags_for(asset_id):
         latest[raised["rule"]] = raised
+    f = facts(asset, cfg, b.proj.all_uses())
     for rule in policy.rules:
+        sev = rule.severity_for(f)
         # A file deleted from the project but still in a current cut is still on screen (media
         # offline in the edit): its flags stand until the cut no longer uses it.
         gone = asset["deleted"] and not asset["cuts"]
@@ -441,7 +453,7 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
                         "flag_id": fid,
                         "rule": rule.id,
                         "area": rule.area,
-                        "severity": rule.severity,
+                        "severity": sev,
                         "reason": why,
                         "sha256": asset["sha256"],
                     },
@@ -465,33 +477,30 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
                         + ")"
                     )
                 why_reopened = "content changed" if changed else "the condition holds again"
-                _reopen(b, asset_id, asset, flag, rule, note, was, why_reopened)
-            elif flag["status"] in CLEARED and severity_rank(rule.severity) > severity_rank(
-                decided_at or ""
-            ):
+                _reopen(b, asset_id, asset, flag, sev, note, was, why_reopened)
+            elif flag["status"] in CLEARED and severity_rank(sev) > severity_rank(decided_at or ""):
                 # decided at a lower severity than the rule now asks: that decision does not cover it
                 note = (
-                    f"{why} (raised to {rule.severity} since it was {flag['status']} at {decided_at} by "
+                    f"{why} (raised to {sev} since it was {flag['status']} at {decided_at} by "
                     f"{flag['decided_by']}: decide it again)"
                 )
-                because = f"severity raised from {decided_at} to {rule.severity}"
-                _reopen(b, asset_id, asset, flag, rule, note, flag["status"], because)
+                because = f"severity raised from {decided_at} to {sev}"
+                _reopen(b, asset_id, asset, flag, sev, note, flag["status"], because)
             elif flag["status"] in UNRESOLVED and (
-                _rule_text(flag["reason"])[0] != why or flag["severity"] != rule.severity
+                _rule_text(flag["reason"])[0] != why or flag["severity"] != sev
             ):
                 # still undecided: it says why as things are now (a tag, tool, stage, cut or the policy
                 # changed). A decided flag keeps the reason it was decided on.
                 payload: dict[str, Any] = {
                     "flag_id": flag["id"],
                     "reason": why + _rule_text(flag["reason"])[1],
-                    "severity": rule.severity,
+                    "severity": sev,
                     "previous": flag["reason"],
                 }
-                if severity_rank(rule.severity) < severity_rank(flag["severity"]):
-                    c = _check_clearance(b, flag, asset, f"lower to {rule.severity}")
-                    payload["why"] = (
-                        f"severity lowered from {flag['severity']} to {rule.severity}"
-                        + (f" by {c.what}" if c else " (the policy changed)")
+                if severity_rank(sev) < severity_rank(flag["severity"]):
+                    c = _check_clearance(b, flag, asset, f"lower to {sev}")
+                    payload["why"] = f"severity lowered from {flag['severity']} to {sev}" + (
+                        f" by {c.what}" if c else " (the policy changed)"
                     )
                     payload.update(c.signature() if c else {})
                 b.append("flag_updated", asset_id, payload)
@@ -511,6 +520,83 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
                 },
             )
             b.emit(_event(FlagResolved, b, flag["id"], asset))
+        if hit or _by_use(flag or {"status": ""}) is not None:
+            _apply_use_cover(b, cfg, rule, sev, f, asset_id, asset)
+
+
+def _covering_use(
+    cfg: ProjectConfig, rule: Rule, severity: str, f: Facts
+) -> Mapping[str, Any] | None:
+    """The approved intended use whose approval clears RULE's flag on this file ([review]
+    use_approval_covers names the rule or its area), if any. At escalate or above only an
+    approval with a written reference covers, as for a flag decided by hand."""
+    covers = cfg.use_approval_covers
+    if not covers or f.use is None or f.use.use is None or f.use.status != "approved":
+        return None
+    if rule.id not in covers and rule.area not in covers:
+        return None
+    use = f.use.use
+    if severity_rank(severity) >= severity_rank("escalate") and not use["ref"]:
+        return None
+    return use
+
+
+def _by_use(flag: dict[str, Any]) -> str | None:
+    """The intended use whose approval decided FLAG, when the decision in force came from one."""
+    decided = [t for t in flag.get("trail") or [] if t["event"] == "decided"]
+    return decided[-1].get("use") if decided and flag["status"] in CLEARED else None
+
+
+def _apply_use_cover(
+    b: Batch,
+    cfg: ProjectConfig,
+    rule: Rule,
+    severity: str,
+    f: Facts,
+    asset_id: str,
+    asset: dict[str, Any],
+) -> None:
+    """Keep RULE's flag on this file in step with the approval of the file's intended use: approve
+    it while the use's approval covers it, take that approval back when it no longer does."""
+    flag = next((x for x in b.flags_for(asset_id) if x["rule"] == rule.id), None)
+    if flag is None:
+        return
+    use = _covering_use(cfg, rule, severity, f)
+    if use is not None and flag["status"] == "open":
+        note = f"covered by the approval of intended use {use['id']} ([review] use_approval_covers)"
+        b.append(
+            "decided",
+            asset_id,
+            {
+                "flag_id": flag["id"],
+                "decision": "approved",
+                "by": use["decided_by"],
+                "ref": use["ref"],
+                "note": note,
+                "sha256": flag["sha256"],
+                "severity": flag["severity"],
+                "use": use["id"],
+            },
+        )
+        b.emit(
+            FlagDecided(
+                flag=FlagRef.of(b.proj.flag(flag["id"]) or flag),
+                asset=AssetRef.of(asset),
+                decision=Decision("approved", use["decided_by"], use["ref"], note),
+            )
+        )
+    elif use is None and (was := _by_use(flag)) is not None:
+        prior = PriorDecision(flag["status"], flag["decided_by"], flag["ref"], flag["decided_at"])
+        why = f.use.describe() if f.use else "no use covers it"
+        note = f"the approval of intended use {was} no longer covers it ({why})"
+        b.append("revoked", asset_id, {"flag_id": flag["id"], "by": b.actor, "note": note})
+        b.emit(
+            FlagRevoked(
+                flag=FlagRef.of(b.proj.flag(flag["id"]) or flag),
+                asset=AssetRef.of(asset),
+                revoked=Revocation(by=b.actor, note=note, ref=None, was=prior),
+            )
+        )
 
 
 def _event(kind: type[FlagEvent], b: Batch, fid: int, asset: dict[str, Any]) -> FlagEvent:

@@ -22,6 +22,7 @@ from reelprov.stages import stage_of, tags_of
 
 SCHEMA_VERSION = 2
 CHUNK = 1000  # assets read at a time, in either pass
+USE_FILES_KEPT = 200  # file paths the report lists per intended use, in cut and not (counts exact)
 SECTIONS = (
     (
         "blocking",
@@ -141,6 +142,7 @@ class Report:
     usage: dict[str, list[dict[str, Any]]] = field(
         default_factory=dict
     )  # asset id -> where cuts show it
+    uses: dict[str, dict[str, Any]] = field(default_factory=dict)  # intended uses by id
 
     def rows(self, section: str) -> Iterator[dict[str, Any]]:
         """SECTION's rows, each asset fetched (with its flags) a chunk at a time."""
@@ -158,7 +160,7 @@ class Report:
                 a = full[aid]
                 stage = stage_of(a, cfg)
                 sel = dict(_plan(a, stage, flags.get(aid, []))).get(section, [])
-                yield _row(a, stage, tags_of(a, cfg), self.usage.get(aid, []), sel)
+                yield _row(a, stage, tags_of(a, cfg), self.usage.get(aid, []), sel, self.uses)
 
     def to_json(self) -> dict[str, Any]:
         """The whole report as one JSON object (rows included: for small projects and tests)."""
@@ -204,6 +206,7 @@ def plan(
     with rd.snapshot():
         head_seq, head_hash = rd.head(pid)
         cuts = queries.cuts(rd, pid)
+        uses = {u["id"]: u for u in queries.uses(rd, pid)}
         for c in cuts:
             for e in c["events"]:
                 for aid, where in event_assets(e):
@@ -247,6 +250,10 @@ def plan(
     # cost of reading them) would change nothing it says.
     verdict = check(project, level, verify=False, verified=ver, rehash=verify, progress=progress)
     counts.update({f"section_{k}": len(v) for k, v in keyed.items()})
+    from reelprov.uses.register import files_by_use, use_json
+
+    files = files_by_use(project, uses, keep=USE_FILES_KEPT)
+    counts["uses"] = len(uses)
     head = {
         "schema_version": SCHEMA_VERSION,
         "project": {"name": cfg.name, "id": cfg.project_id, "root": str(cfg.root)},
@@ -255,9 +262,12 @@ def plan(
         "gate": verdict.to_json(),
         "verify": ver.to_json() if ver else None,
         "counts": counts,
+        # the register of intended uses: every use, its risk, the answers that escalated it, its
+        # status and reference, and its files in and out of the cut
+        "uses": [use_json(u, files[u["id"]]) for u in uses.values()],
         "cuts": [_inventory(c, shown, inventory_flags) for c in cuts],
     }
-    return Report(project, head, keyed, usage)
+    return Report(project, head, keyed, usage, uses)
 
 
 def _count(counts: dict[str, int], a: dict[str, Any], stage: str, af: list[dict[str, Any]]) -> None:
@@ -298,8 +308,10 @@ def _row(
     tags: list[str],
     cuts: list[dict[str, Any]],
     flags: list[dict[str, Any]],
+    uses: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     from reelprov.mediatypes import media_kind
+    from reelprov.uses.link import link
 
     return {
         "asset": a["id"],
@@ -324,6 +336,8 @@ def _row(
         "cut_usage": cuts,
         "deleted": bool(a["deleted"]),  # gone from the project (still in a cut: media offline)
         "flags": [{k: f.get(k) for k in _FLAG_FIELDS} for f in flags],
+        # the intended use the file belongs to, with that use's approval reference
+        "use": link(a, uses).to_json(),
     }
 
 

@@ -173,6 +173,8 @@ def _row_html(r: dict[str, Any], thumb: str | None, section: str = "") -> Any:
             f'<li><span class="sev-{e(f["severity"])}">#{e(f["id"])} {e(f["severity"])}</span> '
             f'<span class="st-{e(f["status"])}">{e(f["status"])}</span> <span class="small">{e(f["area"])}: {e(f["reason"])}</span>{dec}</li>'
         )
+    if r.get("use"):
+        flags.append(f'<li class="use small">{e(use_text(r["use"]))}</li>')
     return Markup(
         f'<tr class="row"><td class="thumb">{cell}</td>'
         f'<td><div class="path">{e(r["path"])}</div>'
@@ -338,6 +340,7 @@ def render_html(report: Report, out: TextIO, *, thumbnails: bool = True) -> None
         page=PAGE,
         severities=SEVERITIES,
         shows=_shows,
+        use_files_text=use_files_text,
         origins_text=origins_text,
         state_text=state_text,
     )
@@ -403,6 +406,7 @@ def render_csv(report: Report, out: TextIO) -> None:
             "trail",
             "sha256",
             "deleted",
+            "use",
         ]
     )
     for sec, _, _ in SECTIONS:
@@ -439,8 +443,31 @@ def render_csv(report: Report, out: TextIO) -> None:
                     ),
                     r["sha256"],
                     r["deleted"],
+                    use_text(r.get("use")),
                 ]
             )
+    for u in report.head["uses"]:  # the register of intended uses: one row each
+        put(
+            [
+                f"use:{u['id']}",
+                "; ".join(u["scope"]),
+                u["purpose"],
+                u["tool"],
+                "",
+                "",
+                bool(u["files"]["in_cut"]),
+                "",
+                "",
+                u["risk"],
+                f"{u['status']}"
+                + (f" (escalated by {', '.join(u['escalated_by'])})" if u["escalated_by"] else ""),
+                f"{u['decided_by'] or ''} ({u['ref'] or '-'}) {u['decided_at'] or ''}".strip(),
+                "; ".join(f"{t['event']} by {t['by']}" for t in u["trail"]),
+                "",
+                False,
+                use_files_text(u),
+            ]
+        )
     for c in report.head[
         "cuts"
     ]:  # the on-screen inventory: one row per event (a shot of frames is one)
@@ -463,6 +490,7 @@ def render_csv(report: Report, out: TextIO) -> None:
                     "",
                     "",
                     False,
+                    "",
                 ]
             )
 
@@ -529,11 +557,32 @@ def render_md(report: Report, out: TextIO) -> None:
             continue
         out.write("| path | origin | tools | stage | flags |\n| --- | --- | --- | --- | --- |\n")
         for r in grouped(report.rows(sec)):
-            fl = "; ".join(_flag_text(f, audit=sec == "audit") for f in r["flags"])
+            fl = "; ".join(
+                [_flag_text(f, audit=sec == "audit") for f in r["flags"]]
+                + ([use_text(r["use"])] if r.get("use") else [])
+            )
             frames = f" ({_md(r['frames'])})" if r.get("frames") else ""
             out.write(
                 f"| {_md(r['path'])}{frames}{' (deleted; still in the cut)' if r['deleted'] else ''} | {r['origin']} | "
                 f"{_md(', '.join(r['tools']))} | {r['stage']} | {_md(fl)} |\n"
+            )
+        out.write("\n")
+    out.write(
+        f"## Intended uses ({len(d['uses'])})\n\nEvery GenAI use reported to the studio: its risk "
+        "(any principle answered no or unsure escalates it), status, approval and files.\n\n"
+    )
+    if not d["uses"]:
+        out.write("None.\n\n")
+    else:
+        out.write(
+            "| use | tool | purpose | risk | escalated by | status | decided | files |\n"
+            "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        )
+        for u in d["uses"]:
+            decided = f"{u['decided_by']} ({u['ref'] or 'no ref'})" if u["decided_by"] else ""
+            out.write(
+                f"| {u['id']} | {_md(u['tool'])} | {u['purpose']} | {u['risk']} | "
+                f"{', '.join(u['escalated_by'])} | {u['status']} | {_md(decided)} | {use_files_text(u)} |\n"
             )
         out.write("\n")
     for cut in d["cuts"]:
@@ -564,6 +613,27 @@ def origins_text(origins: dict[str, int]) -> str:
     if len(origins) == 1:
         return next(iter(origins))
     return ", ".join(f"{o} x{n:,}" for o, n in sorted(origins.items(), key=lambda kv: -kv[1]))
+
+
+def use_text(use: dict[str, Any] | None) -> str:
+    """The intended use a row's file belongs to, on one line: its id, status and approval."""
+    if use is None:
+        return ""
+    if not use["registered"]:
+        return f"use {use['id']}: not registered"
+    text = f"use {use['id']} ({use['purpose']}) {use['status']}"
+    if use.get("decided_by") and use["status"] in ("approved", "rejected", "revoked"):
+        text += f" by {use['decided_by']}"
+    if use.get("ref"):
+        text += f", ref {use['ref']}"
+    return text
+
+
+def use_files_text(u: dict[str, Any]) -> str:
+    f = u["files"]
+    return f"{f['count']:,} ({len(f['in_cut']):,} in cut)" + (
+        f"; {len(f['arrived_after_close']):,} after it closed" if f["arrived_after_close"] else ""
+    )
 
 
 def _flag_text(f: dict[str, Any], *, audit: bool = False) -> str:

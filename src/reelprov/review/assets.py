@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 from typing import Any, cast
 
-from reelprov.contract import AssetJson, EvidenceJson, FlagJson, HistoryEntryJson
+from reelprov.contract import AssetJson, EvidenceJson, FlagJson, HistoryEntryJson, UseLinkJson
 from reelprov.errors import UnknownAsset
 from reelprov.globs import matches
 from reelprov.ledger import queries
@@ -50,7 +50,17 @@ def flag_json(f: dict[str, Any]) -> FlagJson:
     return out
 
 
-def asset_json(project: Project, a: dict[str, Any], flags: list[dict[str, Any]]) -> AssetJson:
+def asset_json(
+    project: Project,
+    a: dict[str, Any],
+    flags: list[dict[str, Any]],
+    uses: Mapping[str, Mapping[str, Any]] | None = None,
+) -> AssetJson:
+    """A's contract JSON; USES: the project's intended uses by id (read here when not given)."""
+    from reelprov.uses.link import link
+
+    if uses is None:
+        uses = {u["id"]: u for u in queries.uses(project.reader, project.cfg.project_id)}
     evidence = [_public_evidence(e) for e in a["evidence"]]
     from reelprov.ledger.projection import declaration_evidence
 
@@ -73,6 +83,7 @@ def asset_json(project: Project, a: dict[str, Any], flags: list[dict[str, Any]])
         "cuts": a["cuts"],
         "declarations": a["declarations"],
         "flags": [flag_json(f) for f in sorted(flags, key=lambda f: f["id"])],
+        "use": cast(UseLinkJson | None, link(a, uses).to_json()),
     }
 
 
@@ -141,6 +152,7 @@ def iter_assets(project: Project, flt: Filters | None = None) -> Iterator[AssetJ
     prefix = queries.literal_prefix(flt.path_glob)
     narrowed = queries.prefix_usable(rd, prefix)
     with rd.snapshot():
+        uses = {u["id"]: u for u in queries.uses(rd, pid)}
         rows = queries.assets(
             rd,
             pid,
@@ -154,13 +166,17 @@ def iter_assets(project: Project, flt: Filters | None = None) -> Iterator[AssetJ
             for f in queries.flags_of(rd, pid, [a["id"] for a in chunk], chunk=CHUNK):
                 flags.setdefault(f["asset"], []).append(f)
             for a in chunk:
-                j = _listed(project, a, flags.get(a["id"], []), flt)
+                j = _listed(project, a, flags.get(a["id"], []), flt, uses)
                 if j is not None:
                     yield j
 
 
 def _listed(
-    project: Project, a: dict[str, Any], flags: list[dict[str, Any]], flt: Filters
+    project: Project,
+    a: dict[str, Any],
+    flags: list[dict[str, Any]],
+    flt: Filters,
+    uses: Mapping[str, Mapping[str, Any]],
 ) -> AssetJson | None:
     """A's contract JSON if it passes the filters the database did not apply."""
     if flt.flagged and not any(f["status"] in UNRESOLVED for f in flags):
@@ -171,7 +187,7 @@ def _listed(
         return None
     if flt.tool and not any(flt.tool.casefold() in t.casefold() for t in a["tools"]):
         return None
-    j = asset_json(project, a, flags)
+    j = asset_json(project, a, flags, uses)
     if flt.stage and j["stage"] not in flt.stage:
         return None
     if flt.tag and not set(flt.tag) <= set(j["tags"]):
