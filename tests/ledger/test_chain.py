@@ -85,3 +85,23 @@ def test_new_asset_ids_are_time_ordered_uuids() -> None:
     assert all(uuid.UUID(i).version == 7 for i in later)
     assert all(first < i for i in later)
     assert len(set(later)) == 50
+
+
+def test_a_forked_process_does_not_repeat_its_parents_ids() -> None:
+    """The ids' random bits come from a generator seeded once per process: a fork (the watcher's
+    reading processes, a hook's shepherd) reseeds, or parent and child would make the same ids."""
+    import os
+
+    from reelprov.ledger.store import _random_bits
+
+    _random_bits()  # this process's generator exists
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: what it would draw next
+        os.write(w, str(_random_bits()).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    os.close(w)
+    child = int(os.read(r, 64))
+    os.close(r)
+    assert child != _random_bits()

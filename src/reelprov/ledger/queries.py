@@ -11,7 +11,7 @@ from the tables below, never from input.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from reelprov.ledger.reader import PATH_PREFIX, Statements, path_key
@@ -187,7 +187,7 @@ _BY_PATH_PG = {  # PostgreSQL: one sorted cursor, in byte order whatever the dat
 
 def live_by_path(
     rd: Reader, project: str, under: str | None = None, page: int = 2000
-) -> Iterator[Row]:
+) -> Generator[Row, None, None]:
     """The live assets at UNDER and under it as a folder (all when None), in the byte order of
     their paths (Python's order of str), with their scan cache columns (`cached_size`, ...).
 

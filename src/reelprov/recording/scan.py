@@ -123,6 +123,15 @@ def _gone(row: dict[str, Any], side: _Side) -> None:
         side.vanished[row["path"]] = (row["id"], row["sha256"])
 
 
+def _any_recorded(rd: Any, pid: str, under: str | None) -> bool:
+    """Is any live asset recorded at UNDER or under it (anywhere when None)?"""
+    rows = queries.live_by_path(rd, pid, under)
+    try:
+        return next(rows, None) is not None
+    finally:
+        rows.close()  # its own reader on PostgreSQL
+
+
 def scan(
     project: Project,
     *,
@@ -162,16 +171,20 @@ def scan(
 
     # First pass: the tree beside the ledger, nothing read: what vanished (so a file found with
     # a vanished file's content is paired with it as a move, wherever the two sort) and whether
-    # anything needs reading. Holds the vanished paths only.
+    # anything needs reading. Holds the vanished paths only. With nothing recorded in scope (a
+    # first scan) nothing can have vanished or be unchanged: straight to reading.
     links: list[str] = []
-    first, walked = compared(
-        rep, links, (lambda _p, _d, n: progress("walk", n, n)) if progress else None
-    )
-    to_read = sum(1 for _ in walked)
-    rep.symlinks = len(links)
+    first = _Side(rep)
+    to_read = 1
+    if _any_recorded(rd, pid, under):
+        first, walked = compared(
+            rep, links, (lambda _p, _d, n: progress("walk", n, n)) if progress else None
+        )
+        to_read = sum(1 for _ in walked)
+        rep.symlinks = len(links)
+        if progress:
+            progress("examine", rep.unchanged, rep.files)
     side = first
-    if progress:
-        progress("examine", rep.unchanged, rep.files)
     prefix = (under.rstrip("/") + "/") if under else ""
 
     def in_scope(p: str) -> bool:
