@@ -377,3 +377,55 @@ def test_uses_on_a_shared_postgres_ledger(tmp_path: Path, pg_url: str) -> None:
     ls = run_cli("use", "ls", "--json", cwd=root, env=env).json()
     assert [(u["id"], u["status"], u["files"]["count"]) for u in ls] == [("U-1", "approved", 1)]
     assert run_cli("verify", cwd=root, env=env).code == 0
+
+
+def test_propose_asks_the_five_principles_at_a_terminal(scanned: Path) -> None:
+    """Without --answers at a terminal, each principle is asked in turn; a wrong answer is asked
+    again. Run in a real pseudo-terminal, as a user types."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import time
+
+    main, sub = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reelprov", "use", "propose", "--tool", "Suno", "--purpose",
+         "temp_music", "--scope", "audio/**", "--by", "Music Ed"],
+        cwd=scanned, stdin=sub, stdout=sub, stderr=sub, close_fds=True,
+    )  # fmt: skip
+    os.close(sub)
+    seen = b""
+
+    def until(text: bytes, timeout: float = 30.0) -> None:
+        """Read the terminal until TEXT appears; what came before it is dropped."""
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while text not in seen:
+            assert time.monotonic() < deadline, f"no {text!r} in {seen.decode(errors='replace')}"
+            try:
+                seen += os.read(main, 4096)
+            except OSError:  # the process ended
+                break
+        seen = seen[seen.index(text) + len(text) :] if text in seen else seen
+
+    steps = [
+        (b"1. Outputs do not replicate", "yes"),
+        (b"2. The tools do not store", "perhaps"),
+        (b"answer yes, no or unsure", None),  # refused, and asked again
+        (b"2. The tools do not store", "yes"),
+        (b"3. The tools run in an enterprise-secured environment?", "unsure"),
+        (b"4. Outputs are temporary", "yes"),
+        (b"5. No talent performance", "yes"),
+    ]
+    for prompt, answer in steps:
+        until(prompt)
+        if answer is not None:
+            until(b"[yes/no/unsure]: ")
+            os.write(main, answer.encode() + b"\n")
+    until(b"risk escalate")
+    assert proc.wait(30) == 0
+    os.close(main)
+    u = run_cli("use", "show", "U-1", "--json", cwd=scanned).json()
+    assert list(u["answers"].values()) == ["yes", "yes", "unsure", "yes", "yes"]
+    assert (u["risk"], u["escalated_by"]) == ("escalate", ["enterprise_secured"])

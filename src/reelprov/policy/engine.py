@@ -520,7 +520,7 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
                 },
             )
             b.emit(_event(FlagResolved, b, flag["id"], asset))
-        if hit or _by_use(flag or {"status": ""}) is not None:
+        if (hit and cfg.use_approval_covers) or (flag is not None and _by_use(flag)):
             _apply_use_cover(b, cfg, rule, sev, f, asset_id, asset)
 
 
