@@ -30,6 +30,11 @@ class SortedSpill:
         if len(self._held) >= self.run:
             self._spill()
 
+    def extend(self, keys: list[Any]) -> None:
+        """add() each of KEYS."""
+        for key in keys:
+            self.add(key)
+
     def __len__(self) -> int:
         return self._count
 

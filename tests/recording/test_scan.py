@@ -570,6 +570,40 @@ def test_the_walk_gives_paths_in_the_order_the_ledger_sorts_them(show_root: Path
     assert errors == []
 
 
+def test_a_huge_folder_is_sorted_on_disk_in_the_same_order(
+    show_root: Path, project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder of more names than memory should hold (a million frames in one folder) is sorted
+    in runs on disk: the walk gives the same order, the scan the same result. Here with runs of
+    7 names, over 60 files and folders in one folder."""
+    from reelprov.config import load
+    from reelprov.recording import walk as walk_mod
+    from reelprov.recording.scan import scan
+
+    paths = [f"big/f{i:03d}.png" for i in range(0, 120, 2)]
+    paths += ["big/a.b/x.png", "big/a/x.png", "big/zz/y.png", "big/f050/in.png"]
+    for i, p in enumerate(paths):
+        (show_root / p).parent.mkdir(parents=True, exist_ok=True)
+        (show_root / p).write_bytes(b"frame %d" % i)
+    in_memory = [c.rel for c in walk_mod.walk(load(show_root), [])]
+    monkeypatch.setattr(walk_mod, "SPILL_NAMES", 7)
+    spilled: list[int] = []
+    real_spill = walk_mod.SortedSpill
+
+    def counting_spill() -> object:
+        s = real_spill(run=7)
+        spilled.append(1)
+        return s
+
+    monkeypatch.setattr(walk_mod, "SortedSpill", counting_spill)
+    on_disk = [c.rel for c in walk_mod.walk(load(show_root), [])]
+    assert spilled  # the folder really went to disk
+    assert on_disk == in_memory == sorted(paths, key=lambda p: p.encode())
+    rep = scan(project)
+    assert (rep.seen, rep.errors) == (len(paths), [])
+    assert scan(project).unchanged == len(paths)
+
+
 def test_a_folder_that_cannot_be_listed_keeps_its_recorded_files(
     show_root: Path, project, monkeypatch: pytest.MonkeyPatch
 ) -> None:

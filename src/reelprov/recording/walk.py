@@ -13,6 +13,7 @@ from reelprov.extract.sidecars import all_candidates, is_sidecar
 from reelprov.files import inode_of
 from reelprov.globs import any_matches, walk_ignores, walk_matchers
 from reelprov.names import bad_name, shown
+from reelprov.spill import SortedSpill
 
 
 @dataclass
@@ -130,6 +131,11 @@ def walk(
             yield _candidate(rel, full, st, has_sidecars)
 
 
+# Names of one folder held in memory to sort them; past this many (a million frames in one folder)
+# they are sorted on disk in runs (reelprov.spill), so memory stays bounded however large a folder.
+SPILL_NAMES = 50_000
+
+
 def _listing(
     cfg: ProjectConfig,
     d: str,
@@ -153,11 +159,16 @@ def _listing(
         errors.append({"path": rel_d, "error": f"cannot list folder: {exc.strerror or exc}"})
         return None
     names: list[str] = []
+    spill: SortedSpill | None = None
     has_sidecars = False
     own_files = own[1]
     ignore = walk_matchers(tuple(cfg.ignore))
     with entries:
         for e in entries:
+            if len(names) >= SPILL_NAMES:  # a huge folder: its names sorted on disk
+                spill = spill or SortedSpill()
+                spill.extend(names)
+                names = []
             name = e.name
             sidecar = is_sidecar(name)
             has_sidecars = has_sidecars or sidecar
@@ -192,6 +203,9 @@ def _listing(
                     names.append(name)
             except OSError as exc:
                 errors.append({"path": rel, "error": f"cannot stat: {exc.strerror or exc}"})
+    if spill is not None:
+        spill.extend(names)
+        return has_sidecars, iter(spill)
     names.sort()
     return has_sidecars, iter(names)
 
