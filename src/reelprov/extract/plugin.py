@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NotRequired, TypedDict
 
 import pluggy
 
@@ -19,7 +19,19 @@ from reelprov.names import printable
 hookspec = pluggy.HookspecMarker("reelprov")
 hookimpl = pluggy.HookimplMarker("reelprov")
 
-Evidence = dict[str, Any]
+
+class Evidence(TypedDict):
+    """One evidence item: where it came from, what kind of evidence, the origin it points to (None
+    when it says nothing either way), the tool it names and what it says. Stored in the ledger as
+    is (the evidence entry) and shown in the asset JSON (contract.EvidenceJson)."""
+
+    source: str
+    kind: str
+    origin: str | None
+    tool: str | None
+    detail: str
+    tags: NotRequired[list[str]]  # tags a declaration sidecar gives
+    use: NotRequired[str]  # the intended use a declaration sidecar names ("U-3")
 
 
 @dataclass
