@@ -453,15 +453,10 @@ def test_broken_project_policy_is_exit_2_before_anything_is_written(
 def test_policy_show_lists_areas(cli, show_root: Path) -> None:
     r = cli("policy", "show", "--json", cwd=show_root)
     areas = {x["area"] for x in r.json()["rules"]}
-    assert {
-        "screen",
-        "data_use",
-        "creative_output",
-        "talent_performance",
-        "ethics_representation",
-        "confidentiality_security",
-        "integrity",
-    } <= areas
+    from reelprov.policy import AREAS
+
+    # every area of the guidance has a rule in the default policy, reporting included (issue 22)
+    assert areas == set(AREAS) and "reporting" in areas
 
 
 def test_path_rule_tags(cli, show_root: Path) -> None:

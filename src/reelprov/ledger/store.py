@@ -337,29 +337,26 @@ class Batch:
         write_projection(self.conn, self.proj, self.entries)
 
 
+_DELETE_BY_KEY = {
+    "cut": "DELETE FROM cut WHERE (project, name) IN (SELECT :p, value FROM json_each(:keys))",
+    "intended_use": "DELETE FROM intended_use WHERE (project, id) IN (SELECT :p, value FROM json_each(:keys))",
+}
+
+
 def write_projection(conn: Tx, proj: Projection, entries: list[dict[str, Any]]) -> None:
     if entries:
         insert_many(conn, "ledger_entry", entries)
     _write(conn, "asset", proj.assets, proj.dirty_assets, proj.new_assets, key="id")
     _write(conn, "flag", proj.flags, proj.dirty_flags, proj.new_flags, key="id")
-    if proj.dirty_cuts:
-        names = list(proj.dirty_cuts)
-        conn.execute(
-            "DELETE FROM cut WHERE (project, name) IN (SELECT :p, value FROM json_each(:names))",
-            p=proj.project,
-            names=names,
-        )
-        insert_many(
-            conn, "cut", [proj.cuts[n] for n in names if n in proj.cuts]
-        )  # the others were removed
-    if proj.dirty_uses:
-        ids = sorted(proj.dirty_uses)
-        conn.execute(
-            "DELETE FROM intended_use WHERE (project, id) IN (SELECT :p, value FROM json_each(:ids))",
-            p=proj.project,
-            ids=ids,
-        )
-        insert_many(conn, "intended_use", [proj.uses[i] for i in ids])
+    # project-level rows (cuts, intended uses): replaced whole; a cut removed has no row left
+    for table, dirty, rows in (
+        ("cut", proj.dirty_cuts, proj.cuts),
+        ("intended_use", proj.dirty_uses, proj.uses),
+    ):
+        if dirty:
+            keys = sorted(dirty)
+            conn.execute(_DELETE_BY_KEY[table], p=proj.project, keys=keys)
+            insert_many(conn, table, [rows[k] for k in keys if k in rows])
     proj.dirty_assets.clear()
     proj.dirty_flags.clear()
     proj.dirty_cuts.clear()
