@@ -3,6 +3,7 @@ of each, on SQLite (and PostgreSQL with --postgres URL). Two parts:
 
     python benchmarks/bench_scale.py [--sizes 10000 100000 1000000] [--postgres URL]   # ledgers
     python benchmarks/bench_scale.py --tree [--sizes ...] [--postgres URL]             # files
+    (--postgres-only with --postgres: the PostgreSQL run alone)
 
 --tree generates a VFX-shaped tree of small frame files (common.make_vfx_tree: EXR plates, PNG
 comps, JPEG renders, 10% PNG frames with a generator's parameters; ~4 KB each, ~4 GB at 1M,
@@ -211,14 +212,18 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--postgres", default=None)
     ap.add_argument("--tree", action="store_true", help="files on disk instead of ledgers")
+    ap.add_argument(
+        "--postgres-only", action="store_true", help="with --postgres: leave the SQLite run out"
+    )
     args = ap.parse_args()
     if args.tree:
-        tree_main(args.sizes, args.postgres)
+        tree_main(args.sizes, args.postgres, sqlite=not args.postgres_only)
         return
     with tempfile.TemporaryDirectory(prefix="rp-scale-") as d:
-        print("SQLite:")
-        res = [measure(Path(d) / f"sqlite{n}", env(), n) for n in args.sizes]
-        summary("SQLite", args.sizes, res)
+        if not args.postgres_only:
+            print("SQLite:")
+            res = [measure(Path(d) / f"sqlite{n}", env(), n) for n in args.sizes]
+            summary("SQLite", args.sizes, res)
         if args.postgres:
             print("\nPostgreSQL:")
             res = []
@@ -228,7 +233,7 @@ def main() -> None:
             summary("PostgreSQL", args.sizes, res)
 
 
-def tree_main(sizes: list[int], postgres: str | None) -> None:
+def tree_main(sizes: list[int], postgres: str | None, *, sqlite: bool = True) -> None:
     names = [
         "exiftool -q -json -r",
         *TREE_COMMANDS,
@@ -236,9 +241,10 @@ def tree_main(sizes: list[int], postgres: str | None) -> None:
         "watch: a reading process",
     ]
     with tempfile.TemporaryDirectory(prefix="rp-scale-tree-") as d:
-        print("Files on disk, SQLite:")
-        res = [measure_tree(Path(d) / f"tree{n}", env(), n) for n in sizes]
-        summary("Files on disk, SQLite", sizes, res, names)
+        if sqlite:
+            print("Files on disk, SQLite:")
+            res = [measure_tree(Path(d) / f"tree{n}", env(), n) for n in sizes]
+            summary("Files on disk, SQLite", sizes, res, names)
         if postgres:
             print("\nFiles on disk, PostgreSQL:")
             res = []
