@@ -177,6 +177,18 @@ def test_files_arriving_after_a_use_is_closed_are_flagged(scanned: Path) -> None
     assert UNREPORTED not in flags_of(scanned, "art/one.png")
     ls = run_cli("use", "ls", "--json", cwd=scanned).json()
     assert ls[0]["status"] == "closed" and ls[0]["files"]["arrived_after_close"] == ["art/two.png"]
+    assert (ls[0]["files"]["count"], ls[0]["files"]["after_close_count"]) == (2, 1)
+    assert "2 files (0 in cut)" in run_cli("use", "ls", cwd=scanned).out
+    # the report and `use show` list the first paths of a big use; the counts stay exact
+    from reelprov.project import Project
+    from reelprov.uses.register import files_by_use, load_uses
+
+    p = Project.open(scanned)
+    try:
+        files = files_by_use(p, load_uses(p), keep=1)["U-1"]
+    finally:
+        p.close()
+    assert (files.count, files.out_of_cut, files.after_close_count) == (2, ["art/one.png"], 1)
     # a closed use is decided no more
     before = head(scanned)
     r = run_cli("use", "approve", "U-1", "--by", "x", "--ref", "y", cwd=scanned)

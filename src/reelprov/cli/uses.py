@@ -21,12 +21,6 @@ Note = Annotated[str | None, typer.Option("--note", help="Why, in a few words.")
 _SHOWN = 20
 
 
-def _principles_help() -> str:
-    from reelprov.uses import PRINCIPLES
-
-    return " ".join(f"({i}) {q}" for i, (_k, q) in enumerate(PRINCIPLES, 1))
-
-
 def _ask_answers() -> dict[str, str]:
     """The five principles, asked one by one on a terminal."""
     from reelprov.errors import UseError
@@ -134,7 +128,7 @@ def use_purposes(as_json: JsonOpt = False) -> None:
 
 
 def _files_line(files: Any) -> str:
-    return f"{_n(files.count, 'file')} ({len(files.in_cut)} in cut)"
+    return f"{_n(files.count, 'file')} ({files.in_cut_count} in cut)"
 
 
 @use_app.command("ls")
@@ -144,7 +138,7 @@ def use_ls(as_json: JsonOpt = False) -> None:
 
     p = open_project()
     uses = load_uses(p)
-    files = files_by_use(p, uses)
+    files = files_by_use(p, uses, keep=0 if not as_json else None)
     if as_json:
         emit([use_json(u, files[u["id"]]) for u in uses.values()])
         return
@@ -167,7 +161,7 @@ def use_show(use_id: UseId, as_json: JsonOpt = False) -> None:
 
     p = open_project()
     u = get_use(p, use_id)
-    files = files_by_use(p, {u["id"]: u})[u["id"]]
+    files = files_by_use(p, {u["id"]: u}, keep=None if as_json else _SHOWN)[u["id"]]
     if as_json:
         emit(use_json(u, files))
         return
@@ -184,11 +178,14 @@ def use_show(use_id: UseId, as_json: JsonOpt = False) -> None:
         extra = "".join(f" {k} {_t(str(t[k]))}" for k in ("ref", "note") if t.get(k))
         print(f"    #{t['seq']} {t['ts']} {t['event']} by {_t(t['by'])}{extra}")
     print(f"  files: {_files_line(files)}")
-    for label, paths in (("in cut", files.in_cut), ("not in cut", files.out_of_cut)):
-        for path in paths[:_SHOWN]:
+    for label, paths, total in (
+        ("in cut", files.in_cut, files.in_cut_count),
+        ("not in cut", files.out_of_cut, files.out_of_cut_count),
+    ):
+        for path in paths:
             print(f"    {label:10s} {_p(path)}")
-        if len(paths) > _SHOWN:
-            print(f"    ... and {len(paths) - _SHOWN} more {label} (--json lists them all)")
+        if total > len(paths):
+            print(f"    ... and {total - len(paths):,} more {label} (--json lists them all)")
 
 
 def _decided(use_id: str, decision: str, by: Any, ref: Any, note: Any, as_json: bool) -> None:

@@ -631,8 +631,8 @@ def use_text(use: dict[str, Any] | None) -> str:
 
 def use_files_text(u: dict[str, Any]) -> str:
     f = u["files"]
-    return f"{f['count']:,} ({len(f['in_cut']):,} in cut)" + (
-        f"; {len(f['arrived_after_close']):,} after it closed" if f["arrived_after_close"] else ""
+    return f"{f['count']:,} ({f['in_cut_count']:,} in cut)" + (
+        f"; {f['after_close_count']:,} after it closed" if f["after_close_count"] else ""
     )
 
 

@@ -221,39 +221,52 @@ def status_of(use: Mapping[str, Any]) -> str:
 
 @dataclass
 class UseFiles:
-    """The files linked to one use: in a current cut or not."""
+    """The live files linked to one use, in a current cut or not, and those that arrived after it
+    was closed: exact counts, and the first paths of each (all of them when not limited)."""
 
     in_cut: list[str] = field(default_factory=list)
     out_of_cut: list[str] = field(default_factory=list)
     arrived_after_close: list[str] = field(default_factory=list)
+    in_cut_count: int = 0
+    out_of_cut_count: int = 0
+    after_close_count: int = 0
 
     @property
     def count(self) -> int:
-        return len(self.in_cut) + len(self.out_of_cut)
+        return self.in_cut_count + self.out_of_cut_count
+
+    def add(self, path: str, *, in_cut: bool, after_close: bool, keep: int | None) -> None:
+        def kept(paths: list[str]) -> None:
+            if keep is None or len(paths) < keep:
+                paths.append(path)
+
+        if in_cut:
+            self.in_cut_count += 1
+            kept(self.in_cut)
+        else:
+            self.out_of_cut_count += 1
+            kept(self.out_of_cut)
+        if after_close:
+            self.after_close_count += 1
+            kept(self.arrived_after_close)
 
 
 def files_by_use(
     project: Project, uses: Mapping[str, UseState], *, keep: int | None = None
 ) -> dict[str, UseFiles]:
-    """Each use's linked live files (paths, at most KEEP of each list; the counts are exact when
-    KEEP is None). One pass over the live files of AI origin."""
+    """Each use's linked live files (at most KEEP paths in each list; the counts are exact). One
+    pass over the live files of AI origin."""
     out = {uid: UseFiles() for uid in uses}
-    counts = {uid: [0, 0] for uid in uses}
     if not uses:
         return out
     rd, pid = project.reader, project.cfg.project_id
     with rd.snapshot():
         for a in queries.assets(rd, pid, origins=list(AI_ORIGINS)):
             ln: UseLink = link(a, uses)
-            if ln.use is None:
-                continue
-            files = out[ln.use["id"]]
-            lists = (files.in_cut, 0) if a["cuts"] else (files.out_of_cut, 1)
-            counts[ln.use["id"]][lists[1]] += 1
-            if keep is None or len(lists[0]) < keep:
-                lists[0].append(a["path"])
-            if ln.status == "closed" and (keep is None or len(files.arrived_after_close) < keep):
-                files.arrived_after_close.append(a["path"])
+            if ln.use is not None:
+                out[ln.use["id"]].add(
+                    a["path"], in_cut=bool(a["cuts"]), after_close=ln.status == "closed", keep=keep
+                )
     return out
 
 
@@ -284,6 +297,8 @@ def use_json(use: Mapping[str, Any], files: UseFiles | None = None) -> dict[str,
     if files is not None:
         out["files"] = {
             "count": files.count,
+            "in_cut_count": files.in_cut_count,
+            "after_close_count": files.after_close_count,
             "in_cut": files.in_cut,
             "out_of_cut": files.out_of_cut,
             "arrived_after_close": files.arrived_after_close,
