@@ -250,11 +250,10 @@ def test_a_declaration_sidecar_names_its_use(scanned: Path) -> None:
     flag = flags_of(scanned, "vendor/a.png")[UNREPORTED]
     assert flag["status"] == "open"
     assert "its declaration names use U-9, which is not registered" in flag["reason"]
-    assert run_cli("show", "vendor/a.png", "--json", cwd=scanned).json()["use"] == {
-        "id": "U-9",
-        "status": "none",
-        "registered": False,
-    }
+    shown = run_cli("show", "vendor/a.png", "--json", cwd=scanned).json()
+    assert shown["use"] == {"id": "U-9", "status": "none", "registered": False}
+    # the evidence row says which use the declaration names
+    assert any("(intended use U-9)" in e["detail"] for e in shown["evidence"])
     # a use elsewhere (another scope, another tool) that the sidecar names covers the file
     for n in range(9):
         propose(

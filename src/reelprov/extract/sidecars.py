@@ -10,6 +10,7 @@ from typing import Any
 from reelprov.classify import ORIGINS
 from reelprov.extract.plugin import Context, Evidence, ExtractResult, evidence, hookimpl, unreadable
 from reelprov.extract.xmp import MAX_XMP, read_xmp
+from reelprov.names import printable
 
 SIDECAR_SUFFIXES = (".xmp", ".c2pa", ".reelprov.json")
 DECLARATION_SCHEMA = 1
@@ -168,6 +169,7 @@ def reelprov_extract(ctx: Context) -> ExtractResult | None:
                 item["tags"] = known
             if data.get("use"):
                 item["use"] = data["use"]
+                item["detail"] = printable(f"{item['detail'][:440]} (intended use {data['use']})")
             out.append(item)
             unknown = [t for t in data.get("tags") or [] if t not in TAGS]
             if unknown:  # kept out of the tags (no policy rule would see them), and said so
