@@ -38,9 +38,8 @@ def test_stages_from_path_rules_and_explicit_tag(cli, show_root: Path) -> None:
 
 
 def test_ai_in_temp_no_flag_then_final_and_story_escalate(cli, show_root: Path) -> None:
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     write_png(show_root / "temp/boards/castle.png", {"parameters": SD_PARAMS})
     cfg = show_root / "reelprov.toml"
     cfg.write_text(
@@ -91,9 +90,8 @@ def test_ai_in_temp_no_flag_then_final_and_story_escalate(cli, show_root: Path) 
 
 
 def test_talent_tag_unapproved_tool_and_invalid_c2pa(cli, sample_show: Path) -> None:
-    report_every_use(
-        sample_show
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(sample_show)
     cli("scan", cwd=sample_show)
     rules = {f["rule"] for f in open_flags(cli, sample_show, "audio/elevenlabs_voice.mp3")}
     assert rules == {"security.unapproved_tool"}
@@ -109,9 +107,8 @@ def test_talent_tag_unapproved_tool_and_invalid_c2pa(cli, sample_show: Path) -> 
 
 
 def test_approval_binds_to_content_and_reopens(cli, show_root: Path) -> None:
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     f = write_png(show_root / "final/props/note.png", {"parameters": SD_PARAMS})
     cli("scan", cwd=show_root)
     cli("tag", "final/props/note.png", "--tag", "key_creative", cwd=show_root)
@@ -616,9 +613,8 @@ def test_declaring_human_against_the_files_own_ai_metadata_is_flagged(cli, show_
 def test_flags_raised_together_are_numbered_in_path_order(cli, show_root: Path) -> None:
     """They were numbered in the order of the assets' random ids: `flags` read in no order, and the
     same changes numbered them differently each time."""
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     for name in ("d.png", "a.png", "c.png", "b.png", "e.png"):
         write_png(show_root / "gen" / name, {"parameters": SD_PARAMS}, color=(ord(name[0]), 0, 0))
     cli("scan", cwd=show_root)
@@ -630,9 +626,8 @@ def test_flags_raised_together_are_numbered_in_path_order(cli, show_root: Path) 
 def test_an_undecided_flag_says_why_as_things_stand_now(cli, show_root: Path) -> None:
     """A flag's reason was written when it was raised: a tag added later (a synthetic voice on top of
     a likeness) or a tool declared later never reached it, so the reviewer read half the story."""
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     f = write_png(show_root / "final/hero.png", {"parameters": SD_PARAMS})
     cli("scan", cwd=show_root)
     cli("tag", "final/hero.png", "--tag", "talent_likeness", cwd=show_root)
@@ -723,9 +718,8 @@ def test_a_policy_change_brings_open_flags_up_to_date(cli, show_root: Path) -> N
 def test_a_scan_that_finds_a_tool_in_a_new_sidecar_says_the_flag_now_names_it(
     cli, show_root: Path
 ) -> None:
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     import json
 
     write_png(show_root / "final/plate.png", {"parameters": SD_PARAMS})

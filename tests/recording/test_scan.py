@@ -50,9 +50,8 @@ def test_moved_and_copied_file_keeps_its_asset_and_approval_at_the_new_path(
 ) -> None:
     """A file moved to another folder while a copy under another name appears (in a folder the
     walk reaches first, in another write batch): the same-named path is the move."""
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     write_png(show_root / "final/m/note.png", {"parameters": SD_PARAMS})
     cli("scan", cwd=show_root)
     flag = next(
@@ -86,9 +85,8 @@ def test_moved_and_copied_file_keeps_its_asset_and_approval_at_the_new_path(
 
 
 def test_a_folder_scan_sees_a_file_moved_in_from_elsewhere_as_a_move(cli, show_root: Path) -> None:
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     write_png(show_root / "wip/sh010/plate.png", {"parameters": SD_PARAMS})
     write_png(show_root / "wip/sh010/other.png", color=(8, 8, 8))
     cli("scan", cwd=show_root)
@@ -120,9 +118,8 @@ def test_a_folder_scan_sees_a_file_moved_in_from_elsewhere_as_a_move(cli, show_r
 def test_a_deleted_file_put_back_is_the_same_asset_with_its_approval(
     cli, show_root: Path, tmp_path: Path
 ) -> None:
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     write_png(show_root / "final/plate.png", {"parameters": SD_PARAMS})
     cli("scan", cwd=show_root)
     before = cli("show", "final/plate.png", "--json", cwd=show_root).json()
@@ -146,9 +143,8 @@ def test_a_deleted_file_put_back_is_the_same_asset_with_its_approval(
 
 
 def test_a_sidecar_added_or_removed_later_is_read_by_the_next_scan(cli, show_root: Path) -> None:
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     import json as _json
 
     write_png(show_root / "vfx/plate.png", color=(9, 9, 9))
@@ -373,9 +369,8 @@ def test_a_share_down_inside_the_project_is_not_recorded_as_mass_deletion(
 ) -> None:
     """media/ is a NAS mount inside the project; when it is down its mount point is an empty folder.
     Recording its files as deleted resolved every open flag on them and let the delivery gate pass."""
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     _share(show_root, 25)
     write_png(show_root / "local/board.png", color=(7, 7, 7))
     assert cli("scan", cwd=show_root).code == 0
@@ -447,9 +442,8 @@ def test_ordinary_deletions_are_recorded_as_ever(cli, show_root: Path) -> None:
 
 def test_scanning_one_file_or_a_folder_that_is_gone(cli, show_root: Path) -> None:
     """`reelprov scan vfx/sh010.png` right after a render lands; `scan vfx/old` after deleting it."""
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     write_png(show_root / "vfx/old/a.png", color=(1, 1, 1))
     write_png(show_root / "vfx/old/b.png", color=(2, 2, 2))
     assert cli("scan", cwd=show_root).code == 0

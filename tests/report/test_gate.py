@@ -133,9 +133,8 @@ def _ai_file(cli, root: Path, rel: str, color: tuple[int, int, int] = (1, 2, 3))
 def test_a_rejected_review_flag_blocks_and_is_listed_in_every_format(cli, show_root: Path) -> None:
     """Seen: rejecting the only (review) flag made it vanish from every report format, and
     `report --fail-on review` exited 0."""
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     cfg = show_root / "reelprov.toml"
     cfg.write_text(
         cfg.read_text().replace(
@@ -228,9 +227,8 @@ def test_clearing_an_escalation_by_a_change_needs_a_name_and_a_reference_and_is_
 ) -> None:
     """Seen: `untag story_relevant` or `tag --stage temp` quietly resolved an escalate flag with no
     one named and nothing in the report."""
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     _ai_file(cli, show_root, "final/props/knife.png")
     assert cli("tag", "final/props/knife.png", "--tag", "story_relevant", cwd=show_root).code == 0
     esc = [f for f in cli("flags", "--json", cwd=show_root).json() if f["severity"] == "escalate"]
@@ -330,9 +328,8 @@ def test_a_decision_at_review_does_not_cover_the_flag_raised_to_escalate(
 
 
 def test_report_verdict_line_in_a_real_browser(cli, show_root: Path, tmp_path: Path) -> None:
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     from tests.report.test_report import _dom
 
     _ai_file(cli, show_root, "final/castle.png")
@@ -414,9 +411,8 @@ def test_no_verify_cannot_clear(cli, show_root: Path) -> None:
 
 
 def test_the_pre_delivery_hook_uses_the_gate_at_review_by_default(cli, show_root: Path) -> None:
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     cfg = show_root / "reelprov.toml"
     cfg.write_text(
         cfg.read_text().replace(
@@ -476,9 +472,8 @@ def test_writing_the_report_never_follows_a_planted_symlink(
 def test_on_screen_inventory_per_cut_in_timeline_order_a_shot_as_one_row(
     cli, show_root: Path
 ) -> None:
-    report_every_use(
-        show_root
-    )  # the production reported its GenAI use: this test is about other rules
+    # the production reported its GenAI use: this test is about other rules
+    report_every_use(show_root)
     for n in range(1001, 1011):  # an AI comp, ten frames
         write_png(
             show_root / f"final/vfx/sh010/sh010_comp.{n}.png",

@@ -5,19 +5,16 @@ line and an exit code)."""
 # string of every command at each start (~30 ms); real annotation objects cost nothing.
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
+
+from reelprov.cli.common import STATE, err
 
 # Counts as words; a path, and any other text from files or timelines, safe for one line of
 # terminal output (control characters escaped, bad bytes as \xNN).
 from reelprov.names import one_line as _p
 from reelprov.names import printable as _t
-
-if TYPE_CHECKING:
-    pass
-
-from reelprov.cli.common import STATE, err
 
 app = typer.Typer(
     help="Provenance tracker for film and TV editorial pipelines.",

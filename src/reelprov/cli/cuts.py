@@ -5,18 +5,9 @@
 
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-
-# Counts as words; a path, and any other text from files or timelines, safe for one line of
-# terminal output (control characters escaped, bad bytes as \xNN).
-from reelprov.names import counted as _n
-from reelprov.names import one_line as _p
-from reelprov.names import printable as _t
-
-if TYPE_CHECKING:
-    pass
 
 from reelprov.cli.app import cut_app
 from reelprov.cli.common import (
@@ -26,6 +17,12 @@ from reelprov.cli.common import (
     err_first,
     open_project,
 )
+
+# Counts as words; a path, and any other text from files or timelines, safe for one line of
+# terminal output (control characters escaped, bad bytes as \xNN).
+from reelprov.names import counted as _n
+from reelprov.names import one_line as _p
+from reelprov.names import printable as _t
 
 # A reel holds many clips that are not the project's files (camera originals, stock): the terminal
 # gets the first of them, `cut show` and --json all of them.

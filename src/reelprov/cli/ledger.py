@@ -4,18 +4,9 @@
 # string of every command at each start (~30 ms); real annotation objects cost nothing.
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-
-# Counts as words; a path, and any other text from files or timelines, safe for one line of
-# terminal output (control characters escaped, bad bytes as \xNN).
-from reelprov.names import counted as _n
-from reelprov.names import one_line as _p
-from reelprov.names import printable as _t
-
-if TYPE_CHECKING:
-    pass
 
 from reelprov.cli.app import app, db_app
 from reelprov.cli.common import (
@@ -25,6 +16,12 @@ from reelprov.cli.common import (
     err,
     open_project,
 )
+
+# Counts as words; a path, and any other text from files or timelines, safe for one line of
+# terminal output (control characters escaped, bad bytes as \xNN).
+from reelprov.names import counted as _n
+from reelprov.names import one_line as _p
+from reelprov.names import printable as _t
 
 
 @app.command()

@@ -3,15 +3,6 @@
 # No `from __future__ import annotations` here: typer would compile and eval every annotation
 # string of every command at each start (~30 ms); real annotation objects cost nothing.
 
-from typing import TYPE_CHECKING
-
-# Counts as words; a path, and any other text from files or timelines, safe for one line of
-# terminal output (control characters escaped, bad bytes as \xNN).
-from reelprov.names import counted as _n
-
-if TYPE_CHECKING:
-    pass
-
 from reelprov.cli.app import policy_app
 from reelprov.cli.common import (
     JsonOpt,
@@ -19,6 +10,10 @@ from reelprov.cli.common import (
     emit,
     open_project,
 )
+
+# Counts as words; a path, and any other text from files or timelines, safe for one line of
+# terminal output (control characters escaped, bad bytes as \xNN).
+from reelprov.names import counted as _n
 
 
 @policy_app.command("show")

@@ -4,18 +4,9 @@
 # string of every command at each start (~30 ms); real annotation objects cost nothing.
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-
-# Counts as words; a path, and any other text from files or timelines, safe for one line of
-# terminal output (control characters escaped, bad bytes as \xNN).
-from reelprov.names import counted as _n
-from reelprov.names import one_line as _p
-from reelprov.names import printable as _t
-
-if TYPE_CHECKING:
-    pass
 
 from reelprov.cli.app import app
 from reelprov.cli.common import (
@@ -27,6 +18,12 @@ from reelprov.cli.common import (
     open_project,
     where_of,
 )
+
+# Counts as words; a path, and any other text from files or timelines, safe for one line of
+# terminal output (control characters escaped, bad bytes as \xNN).
+from reelprov.names import counted as _n
+from reelprov.names import one_line as _p
+from reelprov.names import printable as _t
 
 
 @app.command()
@@ -228,52 +225,34 @@ StatusSel = Annotated[
 ]
 
 
-@app.command()
-def approve(
-    by: ByOpt,
-    flag_ids: FlagIds = None,
-    ref: RefOpt = None,
-    note: NoteOpt = None,
-    sha256: ShaOpt = None,
-    path: PathSel = None,
-    rule: RuleSel = None,
-    status: StatusSel = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Approve open flags (each bound to the content it judged and the severity it was at)."""
-    _decide("approve", flag_ids, by, ref, note, sha256, path, rule, status, as_json)
+# approve, reject and waive take the same options; one command each, made here, in this order
+_DECISIONS = {
+    "approve": "Approve open flags (each bound to the content it judged and the severity it was at).",
+    "reject": "Reject open flags: the element must not go to screen as it is (it blocks delivery until replaced).",
+    "waive": "Waive open flags: no review needed, saying why (--note is required).",
+}
 
 
-@app.command()
-def reject(
-    by: ByOpt,
-    flag_ids: FlagIds = None,
-    ref: RefOpt = None,
-    note: NoteOpt = None,
-    sha256: ShaOpt = None,
-    path: PathSel = None,
-    rule: RuleSel = None,
-    status: StatusSel = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Reject open flags: the element must not go to screen as it is (it blocks delivery until replaced)."""
-    _decide("reject", flag_ids, by, ref, note, sha256, path, rule, status, as_json)
+def _decision_command(action: str) -> None:
+    def command(
+        by: ByOpt,
+        flag_ids: FlagIds = None,
+        ref: RefOpt = None,
+        note: NoteOpt = None,
+        sha256: ShaOpt = None,
+        path: PathSel = None,
+        rule: RuleSel = None,
+        status: StatusSel = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        _decide(action, flag_ids, by, ref, note, sha256, path, rule, status, as_json)
+
+    command.__doc__ = _DECISIONS[action]
+    app.command(action)(command)
 
 
-@app.command()
-def waive(
-    by: ByOpt,
-    flag_ids: FlagIds = None,
-    ref: RefOpt = None,
-    note: NoteOpt = None,
-    sha256: ShaOpt = None,
-    path: PathSel = None,
-    rule: RuleSel = None,
-    status: StatusSel = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Waive open flags: no review needed, saying why (--note is required)."""
-    _decide("waive", flag_ids, by, ref, note, sha256, path, rule, status, as_json)
+for _action in _DECISIONS:
+    _decision_command(_action)
 
 
 @app.command()

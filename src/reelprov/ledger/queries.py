@@ -11,7 +11,7 @@ from the tables below, never from input.
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from reelprov.ledger.reader import PATH_PREFIX, Statements, path_key
@@ -187,7 +187,7 @@ _BY_PATH_PG = {  # PostgreSQL: one sorted cursor, in byte order whatever the dat
 
 def live_by_path(
     rd: Reader, project: str, under: str | None = None, page: int = 2000
-) -> Generator[Row, None, None]:
+) -> Iterator[Row]:
     """The live assets at UNDER and under it as a folder (all when None), in the byte order of
     their paths (Python's order of str), with their scan cache columns (`cached_size`, ...).
 
@@ -242,17 +242,42 @@ def live_with_contents(db: Statements, project: str, shas: list[str]) -> list[Ro
     return [r for r in rows if r["project"] == project and not r["deleted"]]
 
 
+# Live assets at a path or anything under it as a folder (no LIKE: names may hold % and _):
+# :p, :no, :path, :n (its length + 1), :under (it + "/").
+_LIVE_AT_OR_UNDER = (
+    "SELECT id, path, sha256 FROM asset WHERE project = :p AND deleted = :no"
+    " AND (path = :path OR substr(path, 1, :n) = :under)"
+)
+_ANY_LIVE = {
+    False: "SELECT id FROM asset WHERE project = :p AND deleted = :no LIMIT 1",
+    True: _LIVE_AT_OR_UNDER + " LIMIT 1",
+}
+
+
 def live_at_or_under(db: Statements, project: str, path: str) -> list[Row]:
     """The live assets at PATH or anywhere under it as a folder (no LIKE: names may hold % and _)."""
     return db.rows(
-        "SELECT id, path, sha256 FROM asset WHERE project = :p AND deleted = :no"
-        " AND (path = :path OR substr(path, 1, :n) = :under)",
+        _LIVE_AT_OR_UNDER,
         p=project,
         no=False,
         path=path,
         n=len(path) + 1,
         under=path + "/",
     )
+
+
+def any_live_at_or_under(db: Statements, project: str, path: str | None) -> bool:
+    """Is a live asset recorded at PATH or under it as a folder (anywhere when None)?"""
+    under = path or ""
+    row = db.one(
+        _ANY_LIVE[path is not None],
+        p=project,
+        no=False,
+        path=under,
+        n=len(under) + 1,
+        under=under + "/",
+    )
+    return row is not None
 
 
 def live_with_content(db: Statements, project: str, path: str, sha256: str) -> bool:

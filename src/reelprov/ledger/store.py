@@ -96,20 +96,6 @@ class Entry:
         }
 
 
-def _row_entry(m: dict[str, Any]) -> Entry:
-    return Entry(
-        seq=m["seq"],
-        asset=m["asset"],
-        kind=m["kind"],
-        payload=json.loads(m["payload"]),
-        actor=m["actor"],
-        host=m["host"],
-        ts=m["ts"],
-        prev_hash=m["prev_hash"],
-        entry_hash=m["entry_hash"],
-    )
-
-
 class Tx(Statements):
     """One write transaction on one connection: SQLite BEGIN IMMEDIATE (writers queue on the lock
     up front); PostgreSQL BEGIN plus a transaction advisory lock per project chain, shared by every
@@ -522,22 +508,6 @@ class Ledger:
             batch.flush()
         if after_commit is not None and batch.entries:
             after_commit(batch)
-
-    def entries(self, conn: Tx, *, chunk: int = 5000) -> Iterator[Entry]:
-        """Entries in chain order, streamed in chunks (never the whole ledger in memory)."""
-        last = 0
-        while True:
-            rows = conn.rows(
-                "SELECT * FROM ledger_entry WHERE project = :p AND seq > :last ORDER BY seq LIMIT :n",
-                p=self.project,
-                last=last,
-                n=chunk,
-            )
-            if not rows:
-                return
-            for r in rows:
-                yield _row_entry(r)
-            last = rows[-1]["seq"]
 
     def rebuild(self, *, progress: Progress | None = None, chunk: int = 2000) -> Rebuilt:
         """Drop the projection rows and replay every entry, in one locked transaction.

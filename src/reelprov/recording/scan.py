@@ -123,15 +123,6 @@ def _gone(row: dict[str, Any], side: _Side) -> None:
         side.vanished[row["path"]] = (row["id"], row["sha256"])
 
 
-def _any_recorded(rd: Any, pid: str, under: str | None) -> bool:
-    """Is any live asset recorded at UNDER or under it (anywhere when None)?"""
-    rows = queries.live_by_path(rd, pid, under)
-    try:
-        return next(rows, None) is not None
-    finally:
-        rows.close()  # its own reader on PostgreSQL
-
-
 def scan(
     project: Project,
     *,
@@ -151,7 +142,7 @@ def scan(
     if (
         under
         and not os.path.lexists(cfg.root / under)
-        and not queries.live_at_or_under(rd, pid, under)
+        and not queries.any_live_at_or_under(rd, pid, under)
     ):
         raise ReelprovError(
             f"{shown(under)}: no such file or folder in the project, and no recorded file there is left "
@@ -176,7 +167,7 @@ def scan(
     links: list[str] = []
     first = _Side(rep)
     to_read = 1
-    if _any_recorded(rd, pid, under):
+    if queries.any_live_at_or_under(rd, pid, under):
         first, walked = compared(
             rep, links, (lambda _p, _d, n: progress("walk", n, n)) if progress else None
         )
