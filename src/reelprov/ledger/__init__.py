@@ -9,15 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reelprov.ledger.chain import GENESIS_HASH, canonical, entry_hash
-    from reelprov.ledger.store import Batch, Entry, Ledger
+    from reelprov.ledger.store import Batch, Ledger
 
-__all__ = ["GENESIS_HASH", "Batch", "Entry", "Ledger", "canonical", "entry_hash"]
+__all__ = ["GENESIS_HASH", "Batch", "Ledger", "canonical", "entry_hash"]
 _WHERE = {
     "GENESIS_HASH": "chain",
     "canonical": "chain",
     "entry_hash": "chain",
     "Batch": "store",
-    "Entry": "store",
     "Ledger": "store",
 }
 

@@ -13,7 +13,6 @@ from reelprov.ledger.reader import Statements, path_key
 
 if TYPE_CHECKING:
     from reelprov.extract import Examined
-    from reelprov.ledger.store import Tx
 
 __all__ = ["path_key"]
 
@@ -76,16 +75,21 @@ def forget(conn: Statements, project: str, paths: Iterable[str]) -> None:
         )
 
 
-def store(conn: Tx, project: str, results: list[Examined]) -> None:
-    """Cache what examining RESULTS found (each: path, size, mtime_ns, sha256, ctime_ns, inode)."""
-    if not results:
-        return
-    from reelprov.ledger.store import insert_many
+# One statement per batch writes the cache: a path already cached is updated where it stands (a
+# DELETE of the batch's paths before inserting them probed the index twice per file).
+_STORE = (
+    "INSERT INTO file_state (project, path_key, path, size, mtime_ns, sha256, ctime_ns, inode)"
+    " VALUES (:project, :path_key, :path, :size, :mtime_ns, :sha256, :ctime_ns, :inode)"
+    " ON CONFLICT (project, path_key) DO UPDATE SET path = excluded.path, size = excluded.size,"
+    " mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, ctime_ns = excluded.ctime_ns,"
+    " inode = excluded.inode"
+)
 
-    forget(conn, project, [r.path for r in results])
-    insert_many(
-        conn,
-        "file_state",
+
+def store(conn: Statements, project: str, results: list[Examined]) -> None:
+    """Cache what examining RESULTS found (each: path, size, mtime_ns, sha256, ctime_ns, inode)."""
+    conn.many(
+        _STORE,
         [
             {
                 "project": project,

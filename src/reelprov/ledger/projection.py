@@ -200,11 +200,11 @@ class Projection:
         ts: str,
         actor: str = "",
     ) -> None:
-        handler = getattr(self, f"_on_{kind}", None)
+        handler = _HANDLERS.get(kind)
         if handler is None:
             return  # kinds that only carry history (e.g. notes) change no state
         self._actor = actor  # who wrote the entry: a flag's trail names them
-        handler(seq=seq, asset_id=asset_id, payload=payload, ts=ts)
+        handler(self, seq=seq, asset_id=asset_id, payload=payload, ts=ts)
 
     def _on_seen(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
         assert asset_id
@@ -565,3 +565,11 @@ class Projection:
             last_seq=seq,
         )
         self.dirty_flags.add(flag["id"])
+
+
+# Entry kind -> the Projection method that applies it (`_on_<kind>`), looked up once, not per entry.
+_HANDLERS: dict[str, Callable[..., None]] = {
+    name.removeprefix("_on_"): fn
+    for name, fn in vars(Projection).items()
+    if name.startswith("_on_") and callable(fn)
+}

@@ -34,9 +34,11 @@ SCHEMA_HEAD = "0011"
 PATH_PREFIX = 500
 
 
+@lru_cache(maxsize=4096)
 def path_key(path: str) -> str:
     """The SHA-256 of a path, hex: what paths are looked up by in the database. A path may be 4 KB,
-    longer than a PostgreSQL btree row (~2.7 KB): a btree over the path itself stopped recording."""
+    longer than a PostgreSQL btree row (~2.7 KB): a btree over the path itself stopped recording.
+    Cached: recording one file asks for its path's key four times (lookup, asset row, scan cache)."""
     import hashlib
 
     return hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()
@@ -475,8 +477,10 @@ class Statements:
         )
         return (r["seq"], r["entry_hash"]) if r else (0, GENESIS_HASH)
 
-    def many(self, sql: str, rows: list[dict[str, Any]]) -> None:
-        """One statement over many parameter sets (executemany). Lists are not converted here."""
+    def many(self, sql: str, rows: list[dict[str, Any]] | list[list[Any]]) -> None:
+        """One statement over many parameter sets (executemany): dicts for a statement written with
+        :name parameters, lists for one written in the dialect's own positional marks (? or %s,
+        store._shape). Lists inside a parameter set are not converted here."""
         if not rows:
             return
         with self.guard():

@@ -206,6 +206,10 @@ def _declared_against_file(asset: dict[str, Any]) -> bool:
     from reelprov.classify import declared_below_file
     from reelprov.ledger.projection import declaration_evidence
 
+    if not asset["declarations"] and not any(
+        e.get("kind") == "declaration" for e in asset["evidence"] or ()
+    ):
+        return False  # nothing declared (most files): nothing to disagree with
     return declared_below_file(
         [
             *(asset["evidence"] or []),
