@@ -176,6 +176,8 @@ def examine(
         )
     if mismatch:
         ev.insert(0, evidence("file", "error", None, None, mismatch))
+    found = _bounded(ev)
+    c2pa = res.c2pa or {"present": False, "state": "none"}  # no extractor found a manifest
     return Examined(
         path=rel,
         size=dig.size,
@@ -184,9 +186,9 @@ def examine(
         inode=dig.inode,
         sha256=dig.sha256,
         media_type=mt,
-        evidence=_bounded(ev),
-        c2pa=res.c2pa or {"present": False, "state": "none"},  # no extractor found a manifest
-    )
+        evidence=found,
+        c2pa=c2pa,
+    ).encoded()
 
 
 # A file gives at most this many evidence items: a crafted PNG with 40,000 text chunks would

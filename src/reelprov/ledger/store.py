@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from reelprov.errors import DatabaseError
 from reelprov.ledger import queries
 from reelprov.ledger.chain import canonical, entry_hash
+from reelprov.ledger.ids import time_ordered_id
 from reelprov.ledger.projection import Projection
 from reelprov.ledger.reader import (
     COLUMNS,
@@ -35,33 +34,6 @@ from reelprov.progress import Progress
 
 if TYPE_CHECKING:
     from reelprov.events import Event
-
-
-_RNG: tuple[int, random.Random] | None = None
-
-
-def _random_bits() -> int:
-    """80 random bits; a forked process reseeds (it would otherwise repeat its parent's ids)."""
-    global _RNG
-    if _RNG is None or _RNG[0] != os.getpid():
-        _RNG = (os.getpid(), random.Random(os.urandom(32)))  # noqa: S311 - ids, not secrets
-    return _RNG[1].getrandbits(80)
-
-
-def time_ordered_id() -> str:
-    """A new asset id: 32 hex digits laid out as a UUID version 7 (RFC 9562), the time in
-    milliseconds first, then 74 random bits. Ids made one after another sort together, so the
-    indexes keyed by asset id (the asset table's, the ledger's (project, asset, seq), the flags')
-    take a scan's new assets on a few pages at their end instead of one page each across the
-    whole index: at 100,000 assets a random id made every commit write thousands of pages. The
-    random bits come from a generator seeded from the OS once per process (os.urandom per id was
-    a system call each: 5% of a cold scan's writer)."""
-    rand = _random_bits()
-    ms = time.time_ns() // 1_000_000
-    return (
-        f"{ms & 0xFFFF_FFFF_FFFF:012x}7{(rand >> 64) & 0xFFF:03x}"
-        f"{0x8000_0000_0000_0000 | (rand & 0x3FFF_FFFF_FFFF_FFFF):016x}"
-    )
 
 
 _SECOND: tuple[int, str] = (-1, "")  # the last whole second written out, and its text
@@ -152,8 +124,9 @@ class Batch:
     _flags_loaded: set[str] = field(default_factory=set)
     _next_flag: int | None = None
 
-    def new_asset_id(self) -> str:
-        aid = time_ordered_id()
+    def new_asset_id(self, minted: str = "") -> str:
+        """An id for a new asset: MINTED (an examining process made it) or one made now."""
+        aid = minted or time_ordered_id()
         self.proj.fresh.add(aid)
         self._flags_loaded.add(aid)
         return aid
@@ -194,11 +167,19 @@ class Batch:
         self._flags_loaded.update(todo)
 
     def append(
-        self, kind: str, asset: str | None, payload: dict[str, Any], *, actor: str | None = None
+        self,
+        kind: str,
+        asset: str | None,
+        payload: dict[str, Any],
+        *,
+        actor: str | None = None,
+        body: str | None = None,
     ) -> None:
+        """Chain and project one entry. BODY: canonical(PAYLOAD), when another process wrote it."""
         seq = self.head_seq + 1
         ts = now_iso()
-        body = canonical(payload)
+        if body is None:
+            body = canonical(payload)
         who = actor or self.actor
         h = entry_hash(
             project=self.project,

@@ -200,6 +200,21 @@ class Facts:
     def use_status(self) -> str:
         return self.use.status if self.use is not None else "none"
 
+    def key(self) -> tuple[Any, ...]:
+        """What rules match on (matches, severity_for): the use only by its status."""
+        return (
+            self.origin,
+            self.stage,
+            self.in_cut,
+            self.tags,
+            self.tools,
+            self.c2pa_state,
+            self.media_kind,
+            self.replicates,
+            self.declared_against_file,
+            self.use_status,
+        )
+
 
 def _declared_against_file(asset: dict[str, Any]) -> bool:
     """A declaration says less AI than the file's own metadata does (classify.declared_below_file)."""
@@ -429,6 +444,30 @@ def _reopen(
     b.emit(_event(FlagReopened, b, flag["id"], asset))
 
 
+# The last policy's verdicts by facts: a scan's files mostly share a few sets of facts (a folder
+# of frames: one), so each rule is matched once per set, not once per file. Bounded; dropped when
+# the policy object changes (a settings reload makes a new one).
+_VERDICTS: tuple[Policy | None, dict[tuple[Any, ...], list[tuple[Rule, str, bool]]]] = (None, {})
+_VERDICTS_MOST = 4096
+
+
+def verdicts(policy: Policy, f: Facts) -> list[tuple[Rule, str, bool]]:
+    """Each rule of POLICY with the severity it asks for F and whether it matches F."""
+    global _VERDICTS
+    held, memo = _VERDICTS
+    if held is not policy or len(memo) >= _VERDICTS_MOST:
+        _VERDICTS = (policy, {})
+        memo = _VERDICTS[1]
+    key = f.key()
+    out = memo.get(key)
+    if out is None:
+        out = memo[key] = [
+            (rule, rule.severity_for(f), matches(rule, f, policy.approved_tools))
+            for rule in policy.rules
+        ]
+    return out
+
+
 def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) -> None:
     """Raise, reopen or resolve this asset's flags so they match the policy now. Idempotent."""
     asset = b.proj.asset(asset_id)
@@ -438,12 +477,11 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
     for raised in b.flags_for(asset_id):
         latest[raised["rule"]] = raised
     f = facts(asset, cfg, b.proj.all_uses())
-    for rule in policy.rules:
-        sev = rule.severity_for(f)
-        # A file deleted from the project but still in a current cut is still on screen (media
-        # offline in the edit): its flags stand until the cut no longer uses it.
-        gone = asset["deleted"] and not asset["cuts"]
-        hit = not gone and matches(rule, f, policy.approved_tools)
+    # A file deleted from the project but still in a current cut is still on screen (media
+    # offline in the edit): its flags stand until the cut no longer uses it.
+    gone = asset["deleted"] and not asset["cuts"]
+    for rule, sev, matched in verdicts(policy, f):
+        hit = matched and not gone
         flag = latest.get(rule.id)
         if hit:
             why = reason(rule, f, policy.approved_tools)

@@ -13,6 +13,7 @@ from reelprov.events import AssetDeleted, AssetRecorded, Change
 from reelprov.extract import Examined, Outcome, ReadFailure
 from reelprov.files import inode_of
 from reelprov.ledger import filestate, queries
+from reelprov.ledger.reader import remember_path_key
 from reelprov.project import Project
 from reelprov.recording.report import ScanReport
 from reelprov.recording.walk import Candidate
@@ -55,6 +56,9 @@ def write(
     results = sorted(
         results, key=lambda r: not same_name(r.path, vanished_by_sha.get(r.sha256, ()))
     )
+    for r in results:
+        if r.path_key:
+            remember_path_key(r.path, r.path_key)
     with project.batch() as b:
         b.preload_paths([r.path for r in results] + sorted(vanished))
         missing = set(vanished)
@@ -133,13 +137,13 @@ def record_file(
             back = b.deleted_asset_at(
                 r.path, r.sha256
             )  # the same file put back where it was deleted from
-            aid, kind = (back, "restored") if back else (b.new_asset_id(), "seen")
-            b.append("seen", aid, {"path": r.path, "mtime_ns": r.mtime_ns, **content})
+            aid, kind = (back, "restored") if back else (b.new_asset_id(r.fresh_id), "seen")
+            b.append("seen", aid, r.seen_payload(), body=r.seen_body or None)
     asset = b.proj.asset(aid)
     assert asset is not None
     if asset["evidence_sha256"] != r.sha256 or _evidence_differs(asset, r):
         # new content, or the same content with other evidence: a sidecar added, edited or removed
-        b.append("evidence", aid, {"sha256": r.sha256, "evidence": r.evidence, "c2pa": r.c2pa})
+        b.append("evidence", aid, r.evidence_payload(), body=r.evidence_body or None)
         if rep:
             rep.evidence += 1
         kind = kind or "reread"
