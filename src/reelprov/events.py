@@ -9,6 +9,7 @@ docs/schemas/ holds the JSON Schema of each, generated from them (`python -m ree
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Literal
 
@@ -25,7 +26,7 @@ class AssetRef:
     tools: list[str]
 
     @classmethod
-    def of(cls, asset: dict[str, Any]) -> AssetRef:
+    def of(cls, asset: Mapping[str, Any]) -> AssetRef:
         return cls(asset["id"], asset["path"], asset["origin"], list(asset["tools"]))
 
 
@@ -42,7 +43,7 @@ class FlagRef:
     sha256: str
 
     @classmethod
-    def of(cls, flag: dict[str, Any]) -> FlagRef:
+    def of(cls, flag: Mapping[str, Any]) -> FlagRef:
         return cls(
             flag["id"],
             flag["rule"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -41,7 +42,7 @@ def _folder_stage(
     return "unassigned"
 
 
-def stage_of(asset: dict[str, Any], cfg: ProjectConfig) -> str:
+def stage_of(asset: Mapping[str, Any], cfg: ProjectConfig) -> str:
     return asset.get("stage_override") or path_stage(asset["path"], cfg)
 
 
@@ -56,7 +57,7 @@ def rule_tags(rel: str, cfg: ProjectConfig) -> list[str]:
     return out
 
 
-def tag_sources(asset: dict[str, Any], tag: str, cfg: ProjectConfig) -> list[str]:
+def tag_sources(asset: Mapping[str, Any], tag: str, cfg: ProjectConfig) -> list[str]:
     """Where TAG comes from on ASSET other than an explicit tag: tag rules (by glob) and sidecars."""
     out = [
         f"the tag rule '{r.glob}' in reelprov.toml"
@@ -96,7 +97,7 @@ def carry_rule_tags(b: Any, cfg: ProjectConfig) -> None:
                 kept.update(lost)
 
 
-def tags_of(asset: dict[str, Any], cfg: ProjectConfig) -> list[str]:
+def tags_of(asset: Mapping[str, Any], cfg: ProjectConfig) -> list[str]:
     """Explicit tags, path-rule tags and tags from a declaration sidecar, together."""
     tags = set(asset.get("tags") or [])
     tags.update(rule_tags(asset["path"], cfg))

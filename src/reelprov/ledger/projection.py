@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from reelprov.classify import classify
 from reelprov.ledger.reader import path_key
+from reelprov.ledger.records import AssetState, FlagState
 
-AssetState = dict[str, Any]
-FlagState = dict[str, Any]
 CutState = dict[str, Any]
+K = TypeVar("K")
+R = TypeVar("R")
 UseState = dict[str, Any]
 
 
@@ -111,11 +112,7 @@ class Projection:
 
     # -- lookups ---------------------------------------------------------------------------
     @staticmethod
-    def _get(
-        cache: dict[Any, dict[str, Any]],
-        key: Any,
-        loader: Callable[[Any], dict[str, Any] | None] | None,
-    ) -> dict[str, Any] | None:
+    def _get(cache: dict[K, R], key: K, loader: Callable[[K], R | None] | None) -> R | None:
         if key not in cache and loader is not None:
             row = loader(key)
             if row is not None:
@@ -216,7 +213,9 @@ class Projection:
             self._index(self.assets[asset_id])
             return
         # seen again after a delete: the same identity came back
-        existing.update(path=payload["path"], path_key=path_key(payload["path"]), deleted=False)
+        existing.update(
+            {"path": payload["path"], "path_key": path_key(payload["path"]), "deleted": False}
+        )
         self._content(existing, payload)
         self._touch_asset(existing, seq)
 
@@ -407,6 +406,7 @@ class Projection:
         self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
     ) -> None:
         fid = int(payload["flag_id"])
+        assert asset_id
         self.flags[fid] = {
             "project": self.project,
             "id": fid,
@@ -459,16 +459,18 @@ class Projection:
             sha256=payload["sha256"],
         )
         flag.update(
-            status="open",
-            sha256=payload["sha256"],
-            reason=payload.get("reason", flag["reason"]),
-            severity=payload.get("severity", flag["severity"]),
-            decided_by=None,
-            ref=None,
-            note=None,
-            decided_at=None,
-            decided_severity=None,
-            last_seq=seq,
+            {
+                "status": "open",
+                "sha256": payload["sha256"],
+                "reason": payload.get("reason", flag["reason"]),
+                "severity": payload.get("severity", flag["severity"]),
+                "decided_by": None,
+                "ref": None,
+                "note": None,
+                "decided_at": None,
+                "decided_severity": None,
+                "last_seq": seq,
+            }
         )
         self.dirty_flags.add(flag["id"])
 
@@ -486,7 +488,7 @@ class Projection:
                 severity=payload["severity"],
                 why=payload.get("why"),
             )
-        flag.update(reason=payload["reason"], severity=payload["severity"], last_seq=seq)
+        flag.update({"reason": payload["reason"], "severity": payload["severity"], "last_seq": seq})
         self.dirty_flags.add(flag["id"])
 
     def _on_flag_resolved(
@@ -503,7 +505,7 @@ class Projection:
             by=payload.get("by"),
             ref=payload.get("ref"),
         )
-        flag.update(status="resolved", last_seq=seq)
+        flag.update({"status": "resolved", "last_seq": seq})
         self.dirty_flags.add(flag["id"])
 
     def _on_decided(
@@ -530,13 +532,15 @@ class Projection:
             ),  # taken by the approval of an intended use ([review] use_approval_covers)
         )
         flag.update(
-            status=payload["decision"],
-            decided_by=payload["by"],
-            ref=payload.get("ref"),
-            note=payload.get("note"),
-            decided_at=ts,
-            decided_severity=severity,
-            last_seq=seq,
+            {
+                "status": payload["decision"],
+                "decided_by": payload["by"],
+                "ref": payload.get("ref"),
+                "note": payload.get("note"),
+                "decided_at": ts,
+                "decided_severity": severity,
+                "last_seq": seq,
+            }
         )
         self.dirty_flags.add(flag["id"])
 
@@ -556,13 +560,15 @@ class Projection:
             ref=payload.get("ref"),
         )
         flag.update(
-            status="open",
-            decided_by=None,
-            ref=None,
-            note=None,
-            decided_at=None,
-            decided_severity=None,
-            last_seq=seq,
+            {
+                "status": "open",
+                "decided_by": None,
+                "ref": None,
+                "note": None,
+                "decided_at": None,
+                "decided_severity": None,
+                "last_seq": seq,
+            }
         )
         self.dirty_flags.add(flag["id"])
 

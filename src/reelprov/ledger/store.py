@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from reelprov.errors import DatabaseError
 from reelprov.ledger import queries
@@ -30,6 +30,7 @@ from reelprov.ledger.reader import (
     path_key,
     redact,
 )
+from reelprov.ledger.records import AssetState, FlagState
 from reelprov.progress import Progress
 
 if TYPE_CHECKING:
@@ -157,13 +158,13 @@ class Batch:
                 ids=todo[i : i + 500],
             ):
                 if row["project"] == self.project:
-                    self.proj.remember_asset(row)
+                    self.proj.remember_asset(cast("AssetState", row))
 
     def preload_flags(self, asset_ids: list[str]) -> None:
         """One query for the flags of ASSET_IDS (policy evaluation needs them all)."""
         todo = [a for a in asset_ids if a not in self._flags_loaded]
         for row in queries.flags_of(self.conn, self.project, todo):
-            self.proj.remember_flag(row)
+            self.proj.remember_flag(cast("FlagState", row))
         self._flags_loaded.update(todo)
 
     def append(
@@ -264,7 +265,7 @@ class Batch:
         self._next_flag = max([self._next_flag, *self.proj.new_flags]) + 1
         return self._next_flag
 
-    def flags_for(self, asset_id: str) -> list[dict[str, Any]]:
+    def flags_for(self, asset_id: str) -> list[FlagState]:
         ids: list[int] = []
         if asset_id not in self._flags_loaded:
             ids = [
@@ -315,7 +316,7 @@ def write_projection(conn: Tx, proj: Projection, entries: list[dict[str, Any]]) 
 def _write(
     conn: Tx,
     table: str,
-    rows: dict[Any, dict[str, Any]],
+    rows: Mapping[Any, Mapping[str, Any]],
     dirty: set[Any],
     new: set[Any],
     *,
@@ -349,7 +350,7 @@ def _shape(
     return sql, cols, tuple(i for i, c in enumerate(cols) if c in JSON_COLUMNS)
 
 
-def _encode(row: dict[str, Any], cols: tuple[str, ...], json_at: tuple[int, ...]) -> list[Any]:
+def _encode(row: Mapping[str, Any], cols: tuple[str, ...], json_at: tuple[int, ...]) -> list[Any]:
     out = [row[c] for c in cols]
     for i in json_at:
         v = out[i]
@@ -357,13 +358,13 @@ def _encode(row: dict[str, Any], cols: tuple[str, ...], json_at: tuple[int, ...]
     return out
 
 
-def insert_many(conn: Tx, table: str, rows: list[dict[str, Any]]) -> None:
+def insert_many(conn: Tx, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert complete rows (dicts keyed by column) in one executemany."""
     sql, cols, json_at = _shape(table, None, conn.dialect)
     conn.many(sql, [_encode(r, cols, json_at) for r in rows])
 
 
-def _update_many(conn: Tx, table: str, key: str, rows: list[dict[str, Any]]) -> None:
+def _update_many(conn: Tx, table: str, key: str, rows: Sequence[Mapping[str, Any]]) -> None:
     sql, cols, json_at = _shape(table, key, conn.dialect)
     conn.many(sql, [[*_encode(r, cols, json_at), r["project"], r[key]] for r in rows])
 
@@ -375,8 +376,10 @@ _BY_KEY = {  # one projection row by its key, for the batch's loaders
 }
 
 
-def _loader(conn: Tx, table: str, project: str) -> Callable[[Any], dict[str, Any] | None]:
-    def load(key: Any) -> dict[str, Any] | None:
+def _loader(conn: Tx, table: str, project: str) -> Callable[[Any], Any]:
+    """A loader of one projection row by its key (the row as the record type its table holds)."""
+
+    def load(key: Any) -> Any:
         return conn.one(_BY_KEY[table], p=project, k=key)
 
     return load

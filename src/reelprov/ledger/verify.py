@@ -244,7 +244,7 @@ def _extra(label: str, key: Any) -> str:
 
 
 def _compare(
-    rows: Iterable[dict[str, Any]], label: str, key: str, mem: Mapping[Any, dict[str, Any]]
+    rows: Iterable[dict[str, Any]], label: str, key: str, mem: Mapping[Any, Mapping[str, Any]]
 ) -> list[str]:
     """Stored ROWS against the replayed MEM (both small: one asset's, or the cuts)."""
     out: list[str] = []

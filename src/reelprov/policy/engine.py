@@ -33,6 +33,7 @@ from reelprov.uses.link import UseLink, link
 
 if TYPE_CHECKING:
     from reelprov.ledger import Batch
+    from reelprov.ledger.records import FlagState
 
 C2PA_STATES = ("none", "valid", "trusted", "invalid")
 _WHEN_KEYS: dict[str, Any] = {
@@ -216,7 +217,7 @@ class Facts:
         )
 
 
-def _declared_against_file(asset: dict[str, Any]) -> bool:
+def _declared_against_file(asset: Mapping[str, Any]) -> bool:
     """A declaration says less AI than the file's own metadata does (classify.declared_below_file)."""
     from reelprov.classify import declared_below_file
     from reelprov.ledger.projection import declaration_evidence
@@ -234,7 +235,9 @@ def _declared_against_file(asset: dict[str, Any]) -> bool:
 
 
 def facts(
-    asset: dict[str, Any], cfg: ProjectConfig, uses: Mapping[str, Mapping[str, Any]] | None = None
+    asset: Mapping[str, Any],
+    cfg: ProjectConfig,
+    uses: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Facts:
     """What the rules read of ASSET; USES: the project's intended uses by id (none: no use
     registered, so no file is covered)."""
@@ -397,7 +400,7 @@ def _rule_text(reason: str) -> tuple[str, str]:
 
 
 def _check_clearance(
-    b: Batch, flag: dict[str, Any], asset: dict[str, Any], outcome: str
+    b: Batch, flag: Mapping[str, Any], asset: Mapping[str, Any], outcome: str
 ) -> Clearance | None:
     """The person's change in this batch, if any; refused when it would clear an unresolved escalate
     or block flag (OUTCOME: resolve it, lower it) without a name and a written reference."""
@@ -421,8 +424,8 @@ def _check_clearance(
 def _reopen(
     b: Batch,
     asset_id: str,
-    asset: dict[str, Any],
-    flag: dict[str, Any],
+    asset: Mapping[str, Any],
+    flag: Mapping[str, Any],
     severity: str,
     reason: str,
     was: str,
@@ -473,7 +476,7 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
     asset = b.proj.asset(asset_id)
     if asset is None:
         return
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, FlagState] = {}
     for raised in b.flags_for(asset_id):
         latest[raised["rule"]] = raised
     f = facts(asset, cfg, b.proj.all_uses())
@@ -485,7 +488,7 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
         flag = latest.get(rule.id)
         if hit:
             why = reason(rule, f, policy.approved_tools)
-            decided_at = (flag or {}).get("decided_severity") or (flag or {}).get("severity")
+            decided_at = flag and (flag["decided_severity"] or flag["severity"])
             if flag is None:
                 fid = b.next_flag_id()
                 b.append(
@@ -583,7 +586,7 @@ def _covering_use(
     return use
 
 
-def _by_use(flag: dict[str, Any]) -> str | None:
+def _by_use(flag: Mapping[str, Any]) -> str | None:
     """The intended use whose approval decided FLAG, when the decision in force came from one."""
     decided = [t for t in flag.get("trail") or [] if t["event"] == "decided"]
     return decided[-1].get("use") if decided and flag["status"] in CLEARED else None
@@ -596,7 +599,7 @@ def _apply_use_cover(
     severity: str,
     f: Facts,
     asset_id: str,
-    asset: dict[str, Any],
+    asset: Mapping[str, Any],
 ) -> None:
     """Keep RULE's flag on this file in step with the approval of the file's intended use: approve
     it while the use's approval covers it, take that approval back when it no longer does."""
@@ -641,7 +644,7 @@ def _apply_use_cover(
         )
 
 
-def _event(kind: type[FlagEvent], b: Batch, fid: int, asset: dict[str, Any]) -> FlagEvent:
+def _event(kind: type[FlagEvent], b: Batch, fid: int, asset: Mapping[str, Any]) -> FlagEvent:
     flag = b.proj.flag(fid)
     assert flag is not None
     return kind(flag=FlagRef.of(flag), asset=AssetRef.of(asset))
@@ -652,6 +655,6 @@ def evaluate_batch(policy: Policy, cfg: ProjectConfig, b: Batch) -> None:
     # in path order: flags raised together are numbered as `ls` lists their files (and the same
     # changes number them the same way every time, whatever the assets' random ids)
     for aid in sorted(
-        b.touched_assets, key=lambda aid: ((b.proj.asset(aid) or {}).get("path") or "", aid)
+        b.touched_assets, key=lambda aid: ((a := b.proj.asset(aid)) and a["path"] or "", aid)
     ):
         evaluate_asset(policy, cfg, b, aid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reelprov.cuts.timeline import SUPPORTED as TIMELINES
@@ -166,7 +166,7 @@ def record_file(
     return aid
 
 
-def _evidence_differs(asset: dict[str, Any], r: Examined) -> bool:
+def _evidence_differs(asset: Mapping[str, Any], r: Examined) -> bool:
     return bool(
         asset["evidence"] != r.evidence
         or asset["c2pa_state"] != r.c2pa.get("state")

@@ -5,7 +5,7 @@ listed asset); each section's rows are then fetched a chunk at a time as they ar
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -80,7 +80,7 @@ def blocking_flags(flags: list[dict[str, Any]], level: str) -> list[dict[str, An
     return [f for f in flags if blocks(f["status"], f["severity"], level)]
 
 
-def audited(flag: dict[str, Any]) -> bool:
+def audited(flag: Mapping[str, Any]) -> bool:
     """Whether a flag belongs in the audit: resolved by a change, lowered, or a decision on it no
     longer stands (revoked, or reopened by a change of content or severity)."""
     if flag["status"] == "resolved":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from typing import Any
 
 from reelprov.errors import (
@@ -168,7 +169,7 @@ def revoke(
     return out
 
 
-def _other_content(project: Project, flag: dict[str, Any], path: str, seen: str) -> None:
+def _other_content(project: Project, flag: Mapping[str, Any], path: str, seen: str) -> None:
     """Refuse a decision on content other than the one reviewed, saying whether SEEN was an earlier
     version of the file (it changed since) or no version of it at all (a mistyped hash)."""
     earlier = any(
