@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import (
+    SAMPLES,
     SD_PARAMS,
     crashing_reader_command,
     run_cli,
@@ -952,3 +953,64 @@ def test_a_watcher_started_on_a_full_ledger_disk_waits_and_reconciles_when_space
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
     assert proc.returncode == 0, log.read_text()
+
+
+def test_folders_deeper_than_the_path_limit_are_said_and_everything_above_is_recorded(
+    cli, show_root: Path
+) -> None:
+    """Issue 23's bad input: a tree 2,100 folders deep, its deepest paths over the system's limit
+    (PATH_MAX, 4,096 bytes), which no program can open by path. The scan records every file it
+    can open, says which folder it could not list, why and what to do, in one bounded line (the
+    JSON keeps the whole path), and nothing recorded is lost."""
+    fd = os.open(show_root, os.O_RDONLY)
+    top = fd
+    for depth in range(1, 2101):
+        os.mkdir("d", dir_fd=fd)
+        nxt = os.open("d", os.O_RDONLY, dir_fd=fd)
+        if fd != top:
+            os.close(fd)
+        fd = nxt
+        if depth in (1, 1000, 2100):  # the last one is past the limit
+            f = os.open("frame.png", os.O_WRONLY | os.O_CREAT, dir_fd=fd)
+            os.write(f, (SAMPLES / "plain/no_metadata.png").read_bytes() + str(depth).encode())
+            os.close(f)
+    os.close(fd)
+    os.close(top)
+    r = cli("scan", cwd=show_root)
+    assert r.code == 0, r.err
+    assert r.out.startswith("2 files: 2 new")
+    [line] = [x for x in r.err.splitlines() if x.startswith("skipped ")]
+    assert "over this system's limit" in line and "move them to a folder nearer" in line
+    assert len(line) < 500 and "characters)..." in line
+    data = cli("scan", "--json", cwd=show_root).json()
+    assert data["unchanged"] == 2
+    [e] = data["errors"]
+    assert len(os.fsencode(str(show_root / e["path"]))) > os.pathconf("/", "PC_PATH_MAX")
+    assert {a["path"].count("/") for a in cli("ls", "--json", cwd=show_root).json()} == {1, 1000}
+    assert cli("verify", cwd=show_root).code == 0
+
+
+def test_names_at_the_length_limit(cli, show_root: Path) -> None:
+    """Issue 23's bad input: file and folder names of 255 bytes (NAME_MAX), in ASCII and in
+    multi-byte UTF-8 (their sidecar names would be too long to exist): recorded, listed, tagged,
+    moved, reported and verified like any other."""
+    folder = show_root / "final" / ("f" * 255)
+    folder.mkdir(parents=True)
+    names = ["a" * 251 + ".png", "日" * 83 + ".png", "é" * 125 + ".png"]
+    for n in names:
+        write_png(folder / n, {"parameters": SD_PARAMS})
+    assert max(len(n.encode()) for n in names) == 255
+    r = cli("scan", "--json", cwd=show_root)
+    assert r.code == 0 and r.json()["seen"] == 3 and not r.json()["errors"], r.out
+    listed = cli("ls", "--json", cwd=show_root).json()
+    assert sorted(a["path"].rsplit("/", 1)[1] for a in listed) == sorted(names)
+    assert {a["origin"] for a in listed} == {"ai_generated"}
+    first = f"final/{'f' * 255}/{names[0]}"
+    assert cli("tag", first, "--tag", "story_relevant", cwd=show_root).code == 0
+    (folder / names[1]).rename(folder / "moved.png")
+    assert cli("scan", "--json", cwd=show_root).json()["moved"] == 1
+    r = cli("report", "--format", "json", "--no-verify", cwd=show_root)
+    assert r.code == 0, r.err
+    report = (show_root / r.out.strip()).read_text(encoding="utf-8")
+    assert all(json.dumps(n)[1:-1] in report or n in report for n in [names[0], "moved.png"])
+    assert cli("verify", cwd=show_root).code == 0

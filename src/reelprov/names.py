@@ -70,6 +70,15 @@ def one_line(text: str) -> str:
     return shown(_control().sub(_escape, text.replace("\\", "\\\\")))
 
 
+def abbreviated(text: str, most: int = 240) -> str:
+    """TEXT cut to its first and last characters when longer than MOST (a path 10,000 folders
+    deep in a message), saying how long it was."""
+    if len(text) <= most:
+        return text
+    keep = most // 2 - 20
+    return f"{text[:keep]}...({len(text):,} characters)...{text[-keep:]}"
+
+
 def printable(text: object) -> str:
     """TEXT read from a file for a one-line summary kept in the ledger: line breaks and tabs as
     spaces, other control characters escaped; ordinary backslashes kept as they are. Not text

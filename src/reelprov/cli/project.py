@@ -11,6 +11,7 @@ import typer
 
 # Counts as words; a path, and any other text from files or timelines, safe for one line of
 # terminal output (control characters escaped, bad bytes as \xNN).
+from reelprov.names import abbreviated
 from reelprov.names import counted as _n
 from reelprov.names import one_line as _p
 from reelprov.names import printable as _t
@@ -125,7 +126,7 @@ def scan(
             + (f", {rep.flags_updated} with a new reason" if rep.flags_updated else "")
         )
         err_first(
-            [f"skipped {_p(e['path'])}: {_t(e['error'])}" for e in rep.errors],
+            [f"skipped {_p(abbreviated(e['path']))}: {_t(e['error'])}" for e in rep.errors],
             _SKIPPED_SHOWN,
             "more skipped; `reelprov scan --json` lists them all",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -136,6 +137,18 @@ def walk(
 SPILL_NAMES = 50_000
 
 
+def _unlistable(d: str, exc: OSError) -> str:
+    """Why folder D could not be listed, and what to do when it is the path's length."""
+    if exc.errno == errno.ENAMETOOLONG:
+        size = len(os.fsencode(d))
+        return (
+            f"cannot list folder: its path is {size:,} bytes, over this system's limit "
+            f"({os.pathconf('/', 'PC_PATH_MAX'):,}), so nothing can open the files under it by "
+            "path; move them to a folder nearer the project root"
+        )
+    return f"cannot list folder: {exc.strerror or exc}"
+
+
 def _listing(
     cfg: ProjectConfig,
     d: str,
@@ -156,7 +169,7 @@ def _listing(
         seen_dirs.add(key)
         entries = os.scandir(d)
     except OSError as exc:
-        errors.append({"path": rel_d, "error": f"cannot list folder: {exc.strerror or exc}"})
+        errors.append({"path": rel_d, "error": _unlistable(d, exc)})
         return None
     names: list[str] = []
     spill: SortedSpill | None = None
