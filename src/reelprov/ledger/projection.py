@@ -458,18 +458,12 @@ class Projection:
             severity=payload.get("severity", flag["severity"]),
             sha256=payload["sha256"],
         )
+        _undecided(flag, seq)
         flag.update(
             {
-                "status": "open",
                 "sha256": payload["sha256"],
                 "reason": payload.get("reason", flag["reason"]),
                 "severity": payload.get("severity", flag["severity"]),
-                "decided_by": None,
-                "ref": None,
-                "note": None,
-                "decided_at": None,
-                "decided_severity": None,
-                "last_seq": seq,
             }
         )
         self.dirty_flags.add(flag["id"])
@@ -559,18 +553,23 @@ class Projection:
             note=payload.get("note"),
             ref=payload.get("ref"),
         )
-        flag.update(
-            {
-                "status": "open",
-                "decided_by": None,
-                "ref": None,
-                "note": None,
-                "decided_at": None,
-                "decided_severity": None,
-                "last_seq": seq,
-            }
-        )
+        _undecided(flag, seq)
         self.dirty_flags.add(flag["id"])
+
+
+def _undecided(flag: FlagState, seq: int) -> None:
+    """FLAG open again with no decision standing (its trail keeps every decision taken)."""
+    flag.update(
+        {
+            "status": "open",
+            "decided_by": None,
+            "ref": None,
+            "note": None,
+            "decided_at": None,
+            "decided_severity": None,
+            "last_seq": seq,
+        }
+    )
 
 
 # Entry kind -> the Projection method that applies it (`_on_<kind>`), looked up once, not per entry.

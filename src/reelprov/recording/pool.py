@@ -70,7 +70,9 @@ def _examine_one(args: Task, unread: str | None = None) -> Outcome:
         signal.setitimer(signal.ITIMER_REAL, _DEADLINE)
     try:
         res = examine(path, rel, trust_anchors=trust, sidecars=sidecars, unread=unread)
-        return replace(res, mtime_ns=max(res.mtime_ns, sig_mtime))
+        if sig_mtime > res.mtime_ns:  # a newer sidecar: its time, and the payloads re-encoded
+            res = replace(res, mtime_ns=sig_mtime).encoded()
+        return res
     except OSError as exc:
         return ReadFailure(rel, f"cannot read: {exc.strerror or exc}")
     finally:
