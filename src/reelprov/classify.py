@@ -70,6 +70,8 @@ def declared_below_file(evidence: Iterable[Mapping[str, Any]]) -> bool:
     """Whether a declaration says less AI than the file's own metadata does (human, or enhanced
     where the file says generated): a disagreement for a person to look at."""
     items = list(evidence)
+    if not any(i.get("kind") == "declaration" for i in items):
+        return False  # nothing declared (most files): nothing to disagree with
     own = files_own_ai_claim(items)
     return own is not None and any(
         i.get("kind") == "declaration" and _says_less(i.get("origin"), own) for i in items

@@ -215,8 +215,11 @@ class UseRef:
 
     @classmethod
     def of(cls, use: dict[str, Any]) -> UseRef:
-        status = "closed" if use.get("closed_seq") is not None else use["status"]
-        return cls(use["id"], use["tool"], use["purpose"], use["risk"], status, list(use["scope"]))
+        from reelprov.uses import status_of
+
+        return cls(
+            use["id"], use["tool"], use["purpose"], use["risk"], status_of(use), list(use["scope"])
+        )
 
 
 @dataclass(frozen=True, slots=True)

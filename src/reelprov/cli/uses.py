@@ -134,7 +134,8 @@ def _files_line(files: Any) -> str:
 @use_app.command("ls")
 def use_ls(as_json: JsonOpt = False) -> None:
     """Every intended use: id, tool, purpose, risk, status, files."""
-    from reelprov.uses.register import files_by_use, load_uses, status_of, use_json
+    from reelprov.uses import status_of
+    from reelprov.uses.register import files_by_use, load_uses, use_json
 
     p = open_project()
     uses = load_uses(p)
@@ -156,8 +157,8 @@ def use_ls(as_json: JsonOpt = False) -> None:
 @use_app.command("show")
 def use_show(use_id: UseId, as_json: JsonOpt = False) -> None:
     """One use: its answers, decisions and the files it covers."""
-    from reelprov.uses import PRINCIPLES
-    from reelprov.uses.register import files_by_use, get_use, status_of, use_json
+    from reelprov.uses import PRINCIPLES, status_of
+    from reelprov.uses.register import files_by_use, get_use, use_json
 
     p = open_project()
     u = get_use(p, use_id)
@@ -189,7 +190,8 @@ def use_show(use_id: UseId, as_json: JsonOpt = False) -> None:
 
 
 def _decided(use_id: str, decision: str, by: Any, ref: Any, note: Any, as_json: bool) -> None:
-    from reelprov.uses.register import decide, status_of, use_json
+    from reelprov.uses import status_of
+    from reelprov.uses.register import decide, use_json
 
     u = decide(open_project(), use_id, decision, by=by, ref=ref, note=note)
     if as_json:
@@ -204,28 +206,32 @@ RefOpt = Annotated[
 ]
 
 
-@use_app.command("approve")
-def use_approve(
-    use_id: UseId, by: By = None, ref: RefOpt = None, note: Note = None, as_json: JsonOpt = False
-) -> None:
-    """Written approval of a use (its files still have their own flags)."""
-    _decided(use_id, "approved", by, ref, note, as_json)
+# The decisions on a use: command -> (what it records, its help).
+_DECISIONS = {
+    "approve": ("approved", "Written approval of a use (its files still have their own flags)."),
+    "reject": ("rejected", "Refuse a use: files arriving under it are flagged."),
+    "revoke": ("revoked", "Take an approval back (--note says why): its files are flagged again."),
+}
 
 
-@use_app.command("reject")
-def use_reject(
-    use_id: UseId, by: By = None, ref: RefOpt = None, note: Note = None, as_json: JsonOpt = False
-) -> None:
-    """Refuse a use: files arriving under it are flagged."""
-    _decided(use_id, "rejected", by, ref, note, as_json)
+def _decision_command(command: str) -> None:
+    decision, doc = _DECISIONS[command]
+
+    def decide_use(
+        use_id: UseId,
+        by: By = None,
+        ref: RefOpt = None,
+        note: Note = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        _decided(use_id, decision, by, ref, note, as_json)
+
+    decide_use.__doc__ = doc
+    use_app.command(command)(decide_use)
 
 
-@use_app.command("revoke")
-def use_revoke(
-    use_id: UseId, by: By = None, ref: RefOpt = None, note: Note = None, as_json: JsonOpt = False
-) -> None:
-    """Take an approval back (--note says why): its files are flagged again."""
-    _decided(use_id, "revoked", by, ref, note, as_json)
+for _command in _DECISIONS:
+    _decision_command(_command)
 
 
 @use_app.command("close")

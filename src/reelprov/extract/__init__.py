@@ -133,10 +133,12 @@ def examine(
     trust_anchors: str | None = None,
     sidecars: bool = True,
     unread: str | None = None,
+    mtime_at_least: int = 0,
 ) -> Examined:
     """Hash, sniff and extract one file (the record crosses process boundaries).
     UNREAD: hash and sniff only, no extractor runs, and this says why (reading it crashed the
-    process that read it)."""
+    process that read it). MTIME_AT_LEAST: the time of a sidecar newer than the file, recorded as
+    the file's (a rescan then sees the sidecar's edit)."""
     dig = digest_file(path)
     mt, mismatch = media_type(os.path.basename(path), dig.head)
     if unread is not None:
@@ -181,14 +183,14 @@ def examine(
     return Examined(
         path=rel,
         size=dig.size,
-        mtime_ns=dig.mtime_ns,
+        mtime_ns=max(dig.mtime_ns, mtime_at_least),
         ctime_ns=dig.ctime_ns,
         inode=dig.inode,
         sha256=dig.sha256,
         media_type=mt,
         evidence=found,
         c2pa=c2pa,
-    ).encoded()
+    )
 
 
 # A file gives at most this many evidence items: a crafted PNG with 40,000 text chunks would

@@ -4,7 +4,7 @@ they hold plain values only."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reelprov.extract.plugin import Evidence
@@ -23,13 +23,26 @@ class Examined:
     media_type: str
     evidence: list[Evidence]
     c2pa: dict[str, Any]  # {"present": bool, "state": none|valid|trusted|invalid, ...}
-    # Written by the examining process so the ledger's single writer does not have to: the
-    # payloads of the entries that record a new file as the ledger stores them (canonical JSON of
-    # seen_payload() and evidence_payload()), and an asset id should the file be a new asset.
-    seen_body: str = ""
-    evidence_body: str = ""
-    fresh_id: str = ""
-    path_key: str = ""  # ledger.reader.path_key(path)
+    # Written where the record is made (an examining process) so the ledger's single writer does
+    # not have to: the payloads of the entries that record a new file as the ledger stores them
+    # (canonical JSON of seen_payload() and evidence_payload()), an asset id should the file be a
+    # new asset, and its path's key. Never passed in: made from the fields above on construction
+    # (dataclasses.replace too), so they cannot say other than the record does.
+    seen_body: str = field(init=False)
+    evidence_body: str = field(init=False)
+    fresh_id: str = field(init=False)
+    path_key: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        from reelprov.ledger.chain import canonical
+        from reelprov.ledger.ids import time_ordered_id
+        from reelprov.ledger.reader import path_key
+
+        made = object.__setattr__  # a frozen record's own fields, set once here
+        made(self, "seen_body", canonical(self.seen_payload()))
+        made(self, "evidence_body", canonical(self.evidence_payload()))
+        made(self, "fresh_id", time_ordered_id())
+        made(self, "path_key", path_key(self.path))
 
     def seen_payload(self) -> dict[str, Any]:
         """The payload of the `seen` entry recording this file as a new asset."""
@@ -44,23 +57,6 @@ class Examined:
     def evidence_payload(self) -> dict[str, Any]:
         """The payload of the `evidence` entry recording what this reading found."""
         return {"sha256": self.sha256, "evidence": self.evidence, "c2pa": self.c2pa}
-
-    def encoded(self) -> Examined:
-        """This record with its entry payloads encoded, an asset id minted and its path's key (what
-        the examining process does before handing it back)."""
-        from dataclasses import replace
-
-        from reelprov.ledger.chain import canonical
-        from reelprov.ledger.ids import time_ordered_id
-        from reelprov.ledger.reader import path_key
-
-        return replace(
-            self,
-            seen_body=canonical(self.seen_payload()),
-            evidence_body=canonical(self.evidence_payload()),
-            fresh_id=time_ordered_id(),
-            path_key=path_key(self.path),
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,10 +222,6 @@ def _declared_against_file(asset: Mapping[str, Any]) -> bool:
     from reelprov.classify import declared_below_file
     from reelprov.ledger.projection import declaration_evidence
 
-    if not asset["declarations"] and not any(
-        e.get("kind") == "declaration" for e in asset["evidence"] or ()
-    ):
-        return False  # nothing declared (most files): nothing to disagree with
     return declared_below_file(
         [
             *(asset["evidence"] or []),

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
 
 from reelprov.extract import Outcome, ReadFailure, examine
 from reelprov.recording.walk import Candidate
@@ -69,10 +68,15 @@ def _examine_one(args: Task, unread: str | None = None) -> Outcome:
         # again alone, then records it unread.
         signal.setitimer(signal.ITIMER_REAL, _DEADLINE)
     try:
-        res = examine(path, rel, trust_anchors=trust, sidecars=sidecars, unread=unread)
-        if sig_mtime > res.mtime_ns:  # a newer sidecar: its time, and the payloads re-encoded
-            res = replace(res, mtime_ns=sig_mtime).encoded()
-        return res
+        # a newer sidecar's time, so a rescan sees the sidecar's edit
+        return examine(
+            path,
+            rel,
+            trust_anchors=trust,
+            sidecars=sidecars,
+            unread=unread,
+            mtime_at_least=sig_mtime,
+        )
     except OSError as exc:
         return ReadFailure(rel, f"cannot read: {exc.strerror or exc}")
     finally:

@@ -7,6 +7,9 @@ the five principles answered; its risk comes from the matrix, raised to escalate
 raises `reporting.unreported_ai_use`).
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 # What a use can be. "recorded": a low-risk use, reported and needing no approval to go on.
 USE_STATUSES = ("proposed", "recorded", "approved", "rejected", "revoked")
 # What a file's use status can be for the policy (the `use_status` condition): its use's status,
@@ -32,3 +35,8 @@ PRINCIPLES = (
     ),
 )
 USE_ID_PREFIX = "U-"
+
+
+def status_of(use: Mapping[str, Any]) -> str:
+    """A use's status as `use ls` and hook events show it: closed once closed, else its decision."""
+    return "closed" if use.get("closed_seq") is not None else str(use["status"])

@@ -14,7 +14,7 @@ from reelprov.globs import any_matches
 from reelprov.ledger import queries
 from reelprov.names import one_line
 from reelprov.project import Project
-from reelprov.uses import USE_ID_PREFIX
+from reelprov.uses import USE_ID_PREFIX, status_of
 from reelprov.uses.link import AI_ORIGINS, UseLink, link
 from reelprov.uses.matrix import assess, load_matrix
 
@@ -212,11 +212,6 @@ def close(project: Project, use_id: str, *, by: str | None, note: str | None = N
         after = dict(b.proj.all_uses()[use["id"]])
         b.emit(UseClosed(use=UseRef.of(after), by=by))
         return after
-
-
-def status_of(use: Mapping[str, Any]) -> str:
-    """What `use ls` shows: closed once closed, else its decision."""
-    return "closed" if use.get("closed_seq") is not None else str(use["status"])
 
 
 @dataclass
