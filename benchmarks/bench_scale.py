@@ -13,7 +13,9 @@ watcher and, apart, of its reading processes); ExifTool `-q -json -r` over the s
 files and below, as the peer.
 
 Each size is a synthetic ledger written through the real Ledger API (synth.populate: every asset
-`seen` plus its evidence; one flag in five; 2.2 entries per asset). Per command: wall seconds and
+`seen` plus its evidence; one flag in five; 2.2 entries per asset); after the read commands, `cut
+import` of a 30-clip EDL naming assets by media path and clip name (write_cut) and `db rebuild`
+replaying the whole ledger. Per command: wall seconds and
 the child's peak RSS (MB), then the ratio of the largest size's RSS to the smallest's (issue 23's
 target: within 1.5x from 10k to 1M) and the growth exponent of the time, log(t2/t1)/log(n2/n1)
 (1.0 is linear). verify also prints entries per second (target: at least 50,000 at 1M).
@@ -51,7 +53,35 @@ COMMANDS = {
         "{out}",
     ],
     "show one asset": ["show", "final/reel000/shot0000000.png", "--json"],
+    # these two write: after the read commands
+    "cut import (30 clips)": ["cut", "import", "{edl}", "--json"],
+    "db rebuild": ["db", "rebuild"],
 }
+
+CUT_CLIPS = 30
+
+
+def write_cut(root: Path, n: int) -> Path:
+    """An EDL of CUT_CLIPS one-second events cutting in assets spread over the first 3,000 (all
+    there at every size): two in three named by their media path on the editor's share, the rest
+    by clip name alone; the project maps the share onto itself."""
+    step = min(n, 3000) // CUT_CLIPS
+    lines = ["TITLE: BENCH R1", "FCM: NON-DROP FRAME", ""]
+    for k in range(CUT_CLIPS):
+        i = k * step
+        path = f"{'final' if i % 3 == 0 else 'temp'}/reel{i // 1000:03d}/shot{i:07d}.png"
+        lines += [
+            f"{k + 1:03d}  AX       V     C        00:00:00:00 00:00:01:00 "
+            f"01:00:{k:02d}:00 01:00:{k + 1:02d}:00",
+            f"* FROM CLIP NAME: {path.rsplit('/', 1)[1]}",
+            *([f"* SOURCE FILE: /Volumes/SHOW/{path}"] if k % 3 else []),
+            "",
+        ]
+    edl = root / "bench_r1.edl"
+    edl.write_text("\n".join(lines))
+    cfg = root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("path_map = {}", 'path_map = { "/Volumes/SHOW" = "." }'))
+    return edl
 
 
 def run_one(cmd: list[str], e: dict[str, str]) -> tuple[float, float]:
@@ -89,8 +119,14 @@ def measure(root: Path, e: dict[str, str], n: int) -> dict[str, tuple[float, flo
         flush=True,
     )
     out: dict[str, tuple[float, float]] = {"entries": (float(entries), 0.0)}
+    edl = write_cut(root, n)
     for label, args in COMMANDS.items():
-        cmd = [REELPROV, "-P", str(root), *(a.format(out=root / "report.json") for a in args)]
+        cmd = [
+            REELPROV,
+            "-P",
+            str(root),
+            *(a.format(out=root / "report.json", edl=edl) for a in args),
+        ]
         out[label] = run_one(cmd, e)
         wall, rss = out[label]
         extra = f"  ({entries / wall:,.0f} entries/s)" if label == "verify" else ""

@@ -210,6 +210,10 @@ class FrameIndex:
 
     def __init__(self, assets: Iterable[Known]) -> None:
         self._by_name: dict[tuple[str, str], dict[str, dict[str, Known]]] = {}
+        self.add(assets)
+
+    def add(self, assets: Iterable[Known]) -> None:
+        """Index ASSETS too; of two with the same path, the one indexed first stays."""
         for a in assets:  # live ones first, then the latest: the first of a path wins
             parts = frame_parts(a.path)
             if parts is None:

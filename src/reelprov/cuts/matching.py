@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from reelprov.cuts.frames import (
     FrameIndex,
+    Known,
     Sequence,
     frame_parts,
+    name_key,
     runs,
 )
 from reelprov.cuts.timeline import plain
@@ -74,17 +76,16 @@ def match_clip(
     refs: list[str],
     project: Project,
     cut_file: Path,
-    by_path: dict[str, Asset],
-    by_name: dict[str, list[Asset]],
+    known: Lookup,
 ) -> tuple[Asset | None, list[str], str | None]:
     """The asset a clip shows, the paths of other live assets its name fitted as well (then the
     choice was a guess), and how it was found: by path, then file name, then clip or reel name."""
     for ref in refs:
         rel = _to_rel(ref, project, cut_file.parent)
-        if rel and same_form(rel) in by_path:
-            return by_path[same_form(rel)], [], "path"
+        if rel and (found := known.at_path(same_form(rel))) is not None:
+            return found, [], "path"
     for ref in refs:
-        hits = by_name.get(_file_name(ref))
+        hits = known.named(_file_name(ref))
         if hits:
             return *_likeliest(hits, ref), "file name"
     reel = (
@@ -93,20 +94,20 @@ def match_clip(
         else None
     )
     for cand, how in ((name, "clip name"), (reel, "reel name")):
-        hits = by_name.get(same_form(str(cand or "").lower())) if cand else None
+        hits = known.named(same_form(str(cand).lower())) if cand else []
         if hits:
             return *_likeliest(hits, refs[0] if refs else ""), how
     return None, [], None
 
 
 def match_sequence(
-    seq: Sequence, project: Project, cut_file: Path, index: FrameIndex
+    seq: Sequence, project: Project, cut_file: Path, known: Lookup
 ) -> tuple[dict[str, Any] | None, range | None]:
     """The frame files of SEQ the clip shows, as an event's asset (its first frame found), path and
     `sequence`, None if the ledger has none of them; and the frames the timeline shows, None where
     it does not say. Found in the folder the timeline names, else (a share mounted elsewhere) in
     the folder of that name sharing most of its path."""
-    folders = dict(index.folders(seq))
+    folders = known.frame_folders(seq)
     if not folders:
         return None, None
     rel = _to_rel(seq.folder, project, cut_file.parent) if seq.folder else None
@@ -156,13 +157,13 @@ def match_sequence(
     return event | ({"also_fits": tied} if tied else {}), told
 
 
-def has_next_frame(index: FrameIndex, seq: Sequence, first_path: str) -> bool:
+def has_next_frame(known: Lookup, seq: Sequence, first_path: str) -> bool:
     """Whether the folder of FIRST_PATH, a frame file of SEQ, holds the frame numbered after it: a
     sequence, not a single numbered still."""
     parts = frame_parts(first_path)
     if parts is None:
         return False
-    frames = dict(index.folders(seq)).get(same_form(parts[0]), {})
+    frames = known.frame_folders(seq).get(same_form(parts[0]), {})
     return int(parts[2]) + 1 in frames
 
 
@@ -205,20 +206,102 @@ def _shared_tail(a: list[str], b: list[str]) -> int:
     return n
 
 
-def known_assets(project: Project) -> tuple[dict[str, Asset], dict[str, list[Asset]]]:
-    """The assets by path, and by file name with and without extension (lower case): live ones
-    first, then ones deleted from the project (an edit keeps using media that went offline, and
-    that media's evidence and flags still count), the latest first."""
-    rows = sorted(
-        queries.asset_places(project.reader, project.cfg.project_id),
-        key=lambda r: (bool(r["deleted"]), -r["last_seq"]),
-    )
-    known = [Asset(r["id"], r["path"], not r["deleted"]) for r in rows]
-    by_path: dict[str, Asset] = {}
-    for a in known:
-        by_path.setdefault(same_form(a.path), a)
-    by_name: dict[str, list[Asset]] = {}
-    for a in known:
-        for key in name_keys(a.path):
-            by_name.setdefault(key, []).append(a)
-    return by_path, by_name
+class Lookup(Protocol):
+    """The ledger's assets as a cut import asks for them: by path (in one Unicode form), by name
+    (`name_keys`, and a clip's or reel's name in lower case), and the frame files of a sequence by
+    folder, then frame number (`FrameIndex.folders`)."""
+
+    def at_path(self, key: str) -> Asset | None: ...
+
+    def named(self, key: str) -> list[Asset]: ...
+
+    def frame_folders(self, seq: Sequence) -> dict[str, dict[int, Known]]: ...
+
+
+@dataclass
+class Asking:
+    """A Lookup that finds nothing and notes what it was asked: a first pass over a timeline
+    learns which paths, names and sequences its clips name, so that the assets kept for the
+    second pass are those and not the whole project (`Catalog`)."""
+
+    paths: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+    frames: set[tuple[str, str]] = field(default_factory=set)
+
+    def at_path(self, key: str) -> Asset | None:
+        self.paths.add(key)
+        return None
+
+    def named(self, key: str) -> list[Asset]:
+        self.names.add(key)
+        return []
+
+    def frame_folders(self, seq: Sequence) -> dict[str, dict[int, Known]]:
+        self.frames.add(name_key(seq.prefix, seq.suffix))
+        return {}
+
+
+class Catalog:
+    """The assets a timeline's clips can show, read in one pass over the project's assets, keeping
+    only those whose path, name or sequence the first pass (ASKED) met: memory grows with the cut,
+    not the project. Live ones first, then ones deleted from the project (an edit keeps using media
+    that went offline, and that media's evidence and flags still count), the latest first. A
+    sequence the first pass could not know of (an XML timeline names one by the first frame file of
+    an asset it finds by name) is read in another pass when asked for."""
+
+    def __init__(self, project: Project, asked: Asking) -> None:
+        self._project = project
+        self._by_path: dict[str, Asset] = {}
+        self._by_name: dict[str, list[Asset]] = {}
+        self._frame_keys = set(asked.frames)
+        self._frames = FrameIndex(())
+        self._later = 0
+        paths, names, frames = asked.paths, asked.names, self._frame_keys
+        kept = self._read(
+            lambda path: (
+                same_form(path) in paths
+                or not names.isdisjoint(name_keys(path))
+                or _frame_key(path) in frames
+            )
+        )
+        for a in kept:
+            self._by_path.setdefault(same_form(a.path), a)
+            for key in name_keys(a.path):
+                self._by_name.setdefault(key, []).append(a)
+        self._frames.add(a for a in self._by_path.values() if _frame_key(a.path) in frames)
+
+    def _read(self, keep: Any) -> list[Asset]:
+        rows = [
+            r
+            for r in queries.asset_places(self._project.reader, self._project.cfg.project_id)
+            if keep(r["path"])
+        ]
+        rows.sort(key=lambda r: (bool(r["deleted"]), -r["last_seq"]))
+        return [Asset(r["id"], r["path"], not r["deleted"]) for r in rows]
+
+    def __len__(self) -> int:
+        """How many assets it holds (a path counted again if a later pass read it too)."""
+        return len(self._by_path) + self._later
+
+    def at_path(self, key: str) -> Asset | None:
+        return self._by_path.get(key)
+
+    def named(self, key: str) -> list[Asset]:
+        return self._by_name.get(key, [])
+
+    def frame_folders(self, seq: Sequence) -> dict[str, dict[int, Known]]:
+        key = name_key(seq.prefix, seq.suffix)
+        if key not in self._frame_keys:
+            self._frame_keys.add(key)
+            first: dict[str, Asset] = {}  # the first of a path wins, as in the main pass
+            for a in self._read(lambda path: _frame_key(path) == key):
+                first.setdefault(same_form(a.path), a)
+            self._frames.add(first.values())
+            self._later += len(first)
+        return dict(self._frames.folders(seq))
+
+
+def _frame_key(path: str) -> tuple[str, str] | None:
+    """The name of the sequence a frame file belongs to, as `name_key`; None for any other file."""
+    parts = frame_parts(path)
+    return None if parts is None else name_key(parts[1], parts[3])
