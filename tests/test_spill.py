@@ -8,15 +8,17 @@ from hypothesis import strategies as st
 KEYS = st.tuples(st.integers(-3, 0), st.text(max_size=8), st.text(max_size=4))
 
 
-@settings(max_examples=60)
-@given(st.lists(KEYS, max_size=300), st.integers(1, 40))
-def test_a_spilled_sort_reads_back_as_sorted_in_memory(keys: list, run: int) -> None:
+@settings(max_examples=80)
+@given(st.lists(KEYS, max_size=300), st.integers(1, 40), st.integers(2, 5))
+def test_a_spilled_sort_reads_back_as_sorted_in_memory(keys: list, run: int, fan_in: int) -> None:
     from reelprov.spill import SortedSpill
 
-    s = SortedSpill(run=run)
+    s = SortedSpill(run=run, fan_in=fan_in)
     for k in keys:
         s.add(k)
     assert len(s) == len(keys) and bool(s) == bool(keys)
+    # FAN_IN runs of a size merge into one: a read opens fewer than FAN_IN of each size
+    assert all(s._levels.count(level) < fan_in for level in s._levels)
     assert list(s) == sorted(keys)
     assert list(s) == sorted(keys)  # read again: starts over
     s.close()
