@@ -141,10 +141,11 @@ def _unlistable(d: str, exc: OSError) -> str:
     """Why folder D could not be listed, and what to do when it is the path's length."""
     if exc.errno == errno.ENAMETOOLONG:
         size = len(os.fsencode(d))
+        limit = os.pathconf("/", "PC_PATH_MAX") - 1  # PATH_MAX counts the byte ending the path
         return (
             f"cannot list folder: its path is {size:,} bytes, over this system's limit "
-            f"({os.pathconf('/', 'PC_PATH_MAX'):,}), so nothing can open the files under it by "
-            "path; move them to a folder nearer the project root"
+            f"({limit:,}), so nothing can open the files under it by path; move them to a folder "
+            "nearer the project root"
         )
     return f"cannot list folder: {exc.strerror or exc}"
 
