@@ -214,7 +214,7 @@ class UseRef:
     scope: list[str]
 
     @classmethod
-    def of(cls, use: dict[str, Any]) -> UseRef:
+    def of(cls, use: Mapping[str, Any]) -> UseRef:
         from reelprov.uses import status_of
 
         return cls(

@@ -8,11 +8,14 @@ from typing import get_type_hints
 
 import pytest
 
-from reelprov.ledger.records import AssetState, FlagState
-from reelprov.models import Asset, Flag
+from reelprov.ledger.records import AssetState, CutState, FlagState, UseState
+from reelprov.models import Asset, Cut, Flag, IntendedUse
 
 
-@pytest.mark.parametrize(("record", "model"), [(AssetState, Asset), (FlagState, Flag)])
+@pytest.mark.parametrize(
+    ("record", "model"),
+    [(AssetState, Asset), (FlagState, Flag), (CutState, Cut), (UseState, IntendedUse)],
+)
 def test_a_record_has_its_tables_columns(record: type, model: type) -> None:
     columns = {c.name: c for c in model.__table__.columns}  # type: ignore[attr-defined]
     hints = get_type_hints(record)

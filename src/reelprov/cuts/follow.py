@@ -127,18 +127,17 @@ def _wants(project: Project, cut: dict[str, Any]) -> _Wanted:
         row = queries.cut(project.reader, key[0], key[1])
         names: set[str] = set()
         frames: dict[tuple[str, str], set[int] | None] = {}
-        for u in (row or {}).get("unmatched", []):
+        for u in row["unmatched"] if row else []:
             for text in (u.get("reference") or "", u.get("clip") or ""):
-                seq = _sequence_named(text)
-                if seq is not None:
-                    frames[seq] = None
+                if (wanted := _sequence_named(text)) is not None:
+                    frames[wanted] = None
                 names |= name_keys(text)
         xml = Path(cut["source"]).suffix.lower() != ".edl"
-        for e in (row or {}).get("events", []):
-            seq = e.get("sequence")
-            if seq and seq.get("missing") and (named := _sequence_named(seq["path"])) is not None:
-                frames[named] = _frame_numbers(seq["missing"], frames.get(named, set()))
-            elif not seq and xml and (parts := first_frame_parts(e.get("path") or "")) is not None:
+        for e in row["events"] if row else []:
+            shown = e.get("sequence")
+            if shown and shown["missing"] and (named := _sequence_named(shown["path"])) is not None:
+                frames[named] = _frame_numbers(shown["missing"], frames.get(named, set()))
+            elif not shown and xml and (parts := first_frame_parts(e["path"])) is not None:
                 # a still that may be a sequence's first frame: its next frame arriving makes it one
                 named = name_key(parts[1], parts[3])
                 if (have := frames.get(named, set())) is not None:

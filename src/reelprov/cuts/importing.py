@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelprov.cuts.frames import (
     Sequence,
@@ -35,8 +35,12 @@ from reelprov.errors import CutImportError, ReelprovError, UnknownCut
 from reelprov.events import CutGone, CutImported, CutRemoved, CutSummary
 from reelprov.hashing import digest_file
 from reelprov.ledger import queries
+from reelprov.ledger.records import ClipPlaced, CutEvent, UnmatchedClip
 from reelprov.names import counted
 from reelprov.project import Project
+
+if TYPE_CHECKING:
+    from reelprov.ledger import Batch
 
 
 def matched_events(
@@ -47,7 +51,7 @@ def matched_events(
     drop: bool,
     start: float,
     where: dict[str, int],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[CutEvent], list[UnmatchedClip]]:
     """Every clip as an event matched to an asset, or as unmatched; WHERE follows the progress.
     Two passes: the first notes the paths, names and sequences the clips name, the second matches
     them against those assets alone (a 96-frame cut in a project of a million files reads the
@@ -72,16 +76,16 @@ def cut_events(
     known: Lookup,
     unnamed: set[str],
     where: dict[str, int],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[CutEvent], list[UnmatchedClip]]:
     """Every clip as an event matched to an asset KNOWN holds, or as unmatched. UNNAMED: the EDL
     events whose clip name OpenTimelineIO made up (the event number)."""
     import opentimelineio as otio
 
-    events: list[dict[str, Any]] = []
-    unmatched: list[dict[str, Any]] = []
+    events: list[CutEvent] = []
+    unmatched: list[UnmatchedClip] = []
     edl = path.suffix.lower() == ".edl"
 
-    def as_sequence(seq: Sequence, ev: dict[str, Any], rng: Any) -> dict[str, Any] | None:
+    def as_sequence(seq: Sequence, ev: ClipPlaced, rng: Any) -> CutEvent | None:
         """EV as the event of the frames of SEQ the clip shows, None if the ledger has none of them."""
         found, told = match_sequence(seq, project, path, known)
         if found is None:
@@ -90,8 +94,10 @@ def cut_events(
             rec_in = start + rng.start_time.to_seconds()
             for f in found["sequence"]["frames"]:
                 at = rec_in + told.index(f["frame"]) / rate
-                f.update(record_in=tc(at, rate, drop), record_out=tc(at + 1 / rate, rate, drop))
-        return {**ev, **found}
+                f["record_in"] = tc(at, rate, drop)
+                f["record_out"] = tc(at + 1 / rate, rate, drop)
+        event: CutEvent = {**ev, **found}
+        return event
 
     for ti, track in enumerate(tl.tracks):
         where["track"] = ti + 1
@@ -144,17 +150,28 @@ def cut_events(
                 and has_next_frame(known, first, asset.path)
                 and (found := as_sequence(first, ev, rng)) is not None
             ):
-                events.append(found | {"matched_by": "sequence first frame"})
+                found["matched_by"] = "sequence first frame"
+                events.append(found)
                 continue
-            events.append(
-                {**ev, "asset": asset.id, "path": asset.path, "matched_by": how}
-                | ({"also_fits": tied} if tied else {})
-            )
+            event: CutEvent = {
+                "clip": ev["clip"],
+                "track": ev["track"],
+                "kind": ev["kind"],
+                "record_in": ev["record_in"],
+                "record_out": ev["record_out"],
+                "asset": asset.id,
+                "path": asset.path,
+                "matched_by": how or "",
+            }
+            if tied:
+                event["also_fits"] = tied
+            events.append(event)
     return events, unmatched
 
 
 # The ledger's column for a cut's name holds this many characters (models.CUT), on both databases.
 MAX_CUT_NAME = 300
+SPILL_EVERY = 5_000  # assets whose rows a cut import holds at once
 
 
 def import_cut(
@@ -223,9 +240,9 @@ def import_cut(
     with project.batch() as b:
         old = b.proj.cut(cut_name)
         old_usage: dict[str, list[dict[str, Any]]] = {}
-        for e in (old or {}).get("events", []):
-            for aid, where in event_assets(e):
-                old_usage.setdefault(aid, []).append(where)
+        for e in old["events"] if old else []:
+            for aid, place in event_assets(e):
+                old_usage.setdefault(aid, []).append(place)
         old_assets = set(old_usage)
         b.append(
             "cut_imported",
@@ -243,17 +260,19 @@ def import_cut(
         )
         new_assets: dict[str, list[dict[str, Any]]] = {}
         for e in events:
-            for aid, where in event_assets(e):
-                new_assets.setdefault(aid, []).append(where)
-        b.preload_assets(sorted(set(new_assets) | old_assets))
-        for aid, evs in new_assets.items():
+            for aid, place in event_assets(e):
+                new_assets.setdefault(aid, []).append(place)
+        left = sorted(old_assets - set(new_assets))
+        for aid in chunked(b, [*new_assets, *left]):
             asset = b.proj.asset(aid)
-            if old_usage.get(aid) == evs and asset is not None and cut_name in asset["cuts"]:
-                continue  # shown just where the previous import had it: nothing new to record (a cut re-exported daily)
-            b.append("used_in_cut", aid, {"cut": cut_name, "events": evs})
-        for aid in sorted(old_assets - set(new_assets)):
-            if b.proj.asset(aid) is not None:
-                b.append("left_cut", aid, {"cut": cut_name})
+            evs = new_assets.get(aid)
+            if evs is None:
+                if asset is not None:
+                    b.append("left_cut", aid, {"cut": cut_name})
+            elif not (
+                old_usage.get(aid) == evs and asset is not None and cut_name in asset["cuts"]
+            ):  # else shown just where the previous import had it: nothing new (a daily re-export)
+                b.append("used_in_cut", aid, {"cut": cut_name, "events": evs})
         b.emit(
             CutImported(
                 cut=CutSummary(
@@ -267,12 +286,24 @@ def import_cut(
         "rate": rate,
         "events": events,
         "unmatched": unmatched,
-        "left": sorted(old_assets - set(new_assets)),
+        "left": left,
         "notes": notes,
     }
 
 
-def event_assets(event: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def chunked(b: Batch, asset_ids: list[str]) -> Iterator[str]:
+    """ASSET_IDS, their rows loaded a chunk at a time; what the batch did with one chunk is written
+    into its transaction before the next is loaded (Batch.spill): a cut showing 100,000 frames
+    holds a chunk of their rows, not all of them, and commits (or not) as one."""
+    for i in range(0, len(asset_ids), SPILL_EVERY):
+        chunk = asset_ids[i : i + SPILL_EVERY]
+        if i:
+            b.spill()
+        b.preload_assets(chunk)
+        yield from chunk
+
+
+def event_assets(event: CutEvent) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each asset a cut's EVENT shows (every frame of an image sequence) and where: track, record
     in and out (a frame's own where the timeline tells), clip (and frame)."""
     where = {k: event[k] for k in ("track", "record_in", "record_out", "clip")}
@@ -293,7 +324,7 @@ def remove_cut(project: Project, name: str) -> dict[str, Any]:
             raise UnknownCut(f"no cut named {name!r}; list them with `reelprov cut ls`")
         assets = sorted({a for e in cut["events"] for a, _ in event_assets(e)})
         b.append("cut_removed", None, {"name": name})
-        for aid in assets:
+        for aid in chunked(b, assets):
             if b.proj.asset(aid) is not None:
                 b.append("left_cut", aid, {"cut": name})
         b.emit(CutRemoved(cut=CutGone(name=name, assets=len(assets))))

@@ -19,6 +19,7 @@ from reelprov.cuts.frames import (
 )
 from reelprov.cuts.timeline import plain
 from reelprov.ledger import queries
+from reelprov.ledger.records import Matched
 from reelprov.names import same_form
 from reelprov.project import Project
 
@@ -102,7 +103,7 @@ def match_clip(
 
 def match_sequence(
     seq: Sequence, project: Project, cut_file: Path, known: Lookup
-) -> tuple[dict[str, Any] | None, range | None]:
+) -> tuple[Matched | None, range | None]:
     """The frame files of SEQ the clip shows, as an event's asset (its first frame found), path and
     `sequence`, None if the ledger has none of them; and the frames the timeline shows, None where
     it does not say. Found in the folder the timeline names, else (a share mounted elsewhere) in
@@ -143,7 +144,7 @@ def match_sequence(
     parts = frame_parts(first.path)  # named as the files are, whatever case the timeline used
     assert parts is not None  # the index holds frame files only
     label = Sequence(parts[0] or None, parts[1], parts[3], seq.padding, None).label
-    event = {
+    event: Matched = {
         "asset": first.id,
         "path": first.path,
         "matched_by": f"sequence {how}",
@@ -154,7 +155,9 @@ def match_sequence(
             "missing": missing,
         },
     }
-    return event | ({"also_fits": tied} if tied else {}), told
+    if tied:
+        event["also_fits"] = tied
+    return event, told
 
 
 def has_next_frame(known: Lookup, seq: Sequence, first_path: str) -> bool:

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlparse
 
 from reelprov.config import MAX_PATH
 from reelprov.errors import CutImportError, ReelprovError
+from reelprov.ledger.records import ClipPlaced
 from reelprov.names import printable, same_form
 
 SUPPORTED = {
@@ -284,11 +285,11 @@ def clip_event(
     rate: float,
     drop: bool,
     path: Path,
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[ClipPlaced, list[str]]:
     """One clip's record range and its media references; a name or path no file system could hold is refused."""
     rec_in = start + rng.start_time.to_seconds()
     rec_out = rec_in + rng.duration.to_seconds()
-    ev = {
+    ev: ClipPlaced = {
         "clip": clip.name,
         "track": track_name,
         "kind": kind,

@@ -8,12 +8,10 @@ from typing import Any, TypeVar
 
 from reelprov.classify import classify
 from reelprov.ledger.reader import path_key
-from reelprov.ledger.records import AssetState, FlagState
+from reelprov.ledger.records import AssetState, CutState, FlagState, UseState
 
-CutState = dict[str, Any]
 K = TypeVar("K")
 R = TypeVar("R")
-UseState = dict[str, Any]
 
 
 def _new_asset(project: str, asset_id: str, payload: dict[str, Any], seq: int) -> AssetState:
@@ -366,11 +364,13 @@ class Projection:
     ) -> None:
         use = self._need_use(payload["use_id"])
         use.update(
-            status=payload["decision"],
-            decided_by=payload["by"],
-            ref=payload.get("ref"),
-            decided_at=ts,
-            last_seq=seq,
+            {
+                "status": payload["decision"],
+                "decided_by": payload["by"],
+                "ref": payload.get("ref"),
+                "decided_at": ts,
+                "last_seq": seq,
+            }
         )
         use["trail"] = [
             *use["trail"],
@@ -389,7 +389,9 @@ class Projection:
         self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
     ) -> None:
         use = self._need_use(payload["use_id"])
-        use.update(closed_by=payload["by"], closed_at=ts, closed_seq=seq, last_seq=seq)
+        use.update(
+            {"closed_by": payload["by"], "closed_at": ts, "closed_seq": seq, "last_seq": seq}
+        )
         use["trail"] = [
             *use["trail"],
             {

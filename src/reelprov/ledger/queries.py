@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from reelprov.ledger.reader import PATH_PREFIX, Statements, path_key
+from reelprov.ledger.records import CutState, UseState
 
 if TYPE_CHECKING:
     from reelprov.ledger.reader import Reader
@@ -364,13 +365,15 @@ def flags_after(db: Statements, project: str, statuses: list[str], after: int, n
 # --- cuts ------------------------------------------------------------------------------------
 
 
-def cuts(db: Statements, project: str) -> list[Row]:
+def cuts(db: Statements, project: str) -> list[CutState]:
     """Every imported cut, whole, by name."""
-    return db.rows("SELECT * FROM cut WHERE project = :p ORDER BY name", p=project)
+    rows = db.rows("SELECT * FROM cut WHERE project = :p ORDER BY name", p=project)
+    return cast("list[CutState]", rows)
 
 
-def cut(db: Statements, project: str, name: str) -> Row | None:
-    return db.one("SELECT * FROM cut WHERE project = :p AND name = :n", p=project, n=name)
+def cut(db: Statements, project: str, name: str) -> CutState | None:
+    row = db.one("SELECT * FROM cut WHERE project = :p AND name = :n", p=project, n=name)
+    return cast("CutState | None", row)
 
 
 def cut_sources(db: Statements, project: str) -> list[Row]:
@@ -395,6 +398,7 @@ def answers(db: Statements) -> bool:
 # --- intended uses ---------------------------------------------------------------------------
 
 
-def uses(db: Statements, project: str) -> list[Row]:
+def uses(db: Statements, project: str) -> list[UseState]:
     """Every intended use of the project, in the order they were proposed (a few hundred at most)."""
-    return db.rows("SELECT * FROM intended_use WHERE project = :p ORDER BY number", p=project)
+    rows = db.rows("SELECT * FROM intended_use WHERE project = :p ORDER BY number", p=project)
+    return cast("list[UseState]", rows)

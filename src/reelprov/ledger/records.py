@@ -1,10 +1,11 @@
-"""The projection's rows as typed records: one asset, one flag, as the ledger's replay keeps them
-in memory and the tables (models.py, the single source of the schema) store them. A test checks
-their keys against the tables' columns, so the two cannot drift apart."""
+"""The projection's rows as typed records: an asset, a flag, a cut and its events, an intended use,
+as the ledger's replay keeps them in memory and the tables (models.py, the single source of the
+schema) store them. A test checks their keys against the tables' columns, so the two cannot drift
+apart."""
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from reelprov.extract.plugin import Evidence
 
@@ -53,4 +54,96 @@ class FlagState(TypedDict):
     raised_seq: int
     last_seq: int
     decided_severity: str | None
+    trail: list[dict[str, Any]]
+
+
+class FrameShown(TypedDict):
+    """One frame file of an image sequence a cut's event shows, and where on the timeline (the
+    record timecodes, when the timeline says which frames it shows)."""
+
+    frame: int
+    asset: str
+    record_in: NotRequired[str]
+    record_out: NotRequired[str]
+
+
+class SequenceShown(TypedDict):
+    """The frames of an image sequence an event shows (cuts/frames.py)."""
+
+    path: str  # as people write it: final/vfx/sh010/sh010_comp.####.exr
+    shown: str | None  # "1001-1096", None where the timeline does not say
+    frames: list[FrameShown]
+    missing: list[str]  # runs of frames the timeline shows that the ledger has no file for
+
+
+class ClipPlaced(TypedDict):
+    """Where a clip sits on the timeline: its name, track and record range."""
+
+    clip: str | None  # "" for an EDL event with no clip name
+    track: str
+    kind: str  # OpenTimelineIO's track kind: Video, Audio
+    record_in: str
+    record_out: str
+
+
+class Matched(TypedDict):
+    """The asset a clip shows (an image sequence's first frame found, with every frame under
+    `sequence`), and how it was found (cuts/matching.py)."""
+
+    asset: str
+    path: str
+    matched_by: str  # path, file name, clip name, reel name, sequence path, ...
+    also_fits: NotRequired[list[str]]  # other live assets its name fitted: the choice was a guess
+    sequence: NotRequired[SequenceShown]
+
+
+class CutEvent(ClipPlaced, Matched):
+    """A clip of a cut and the asset it shows."""
+
+
+class UnmatchedClip(ClipPlaced):
+    """A clip no recorded asset matched, with the media it names."""
+
+    reference: str | None
+
+
+class CutState(TypedDict):
+    """The current import of a named cut (models.Cut)."""
+
+    project: str
+    name: str
+    source: str
+    rate: float
+    imported_at: str
+    imported_seq: int
+    events: list[CutEvent]
+    unmatched: list[UnmatchedClip]
+
+
+class UseState(TypedDict):
+    """One intended GenAI use, its answers, risk and decisions (models.IntendedUse, uses/)."""
+
+    project: str
+    id: str
+    number: int
+    tool: str
+    purpose: str
+    area: str
+    risk: str
+    matrix_risk: str
+    scope: list[str]
+    answers: dict[str, str]
+    escalated: list[str]
+    note: str | None
+    proposed_by: str
+    proposed_at: str
+    proposed_seq: int
+    status: str
+    decided_by: str | None
+    ref: str | None
+    decided_at: str | None
+    closed_by: str | None
+    closed_at: str | None
+    closed_seq: int | None
+    last_seq: int
     trail: list[dict[str, Any]]

@@ -30,7 +30,7 @@ from reelprov.ledger.reader import (
     path_key,
     redact,
 )
-from reelprov.ledger.records import AssetState, FlagState
+from reelprov.ledger.records import AssetState, FlagState, UseState
 from reelprov.progress import Progress
 
 if TYPE_CHECKING:
@@ -284,6 +284,20 @@ class Batch:
             hook(self)
         write_projection(self.conn, self.proj, self.entries)
 
+    def spill(self) -> None:
+        """Write what this batch holds so far into its transaction, which stays open (it commits
+        or rolls back whole, as ever), and forget the entries and rows written: a batch touching
+        100,000 assets can hold a chunk at a time. The work done before a commit (tags carried by
+        rules, the policy) runs now on the assets touched so far, as it would at the end; hook
+        events stay queued until the commit."""
+        self.flush()
+        self.entries.clear()
+        self.touched_assets.clear()
+        self.proj.reset()  # assets and flags; written, so loaded again from the transaction
+        self.proj.fresh.clear()  # minted here, but in the database now
+        self._flags_loaded.clear()
+        self._paths = None  # a preloaded path index knows nothing of the assets written
+
 
 _DELETE_BY_KEY = {
     "cut": "DELETE FROM cut WHERE (project, name) IN (SELECT :p, value FROM json_each(:keys))",
@@ -385,8 +399,8 @@ def _loader(conn: Tx, table: str, project: str) -> Callable[[Any], Any]:
     return load
 
 
-def _uses_loader(conn: Tx, project: str) -> Callable[[], list[dict[str, Any]]]:
-    def load() -> list[dict[str, Any]]:
+def _uses_loader(conn: Tx, project: str) -> Callable[[], list[UseState]]:
+    def load() -> list[UseState]:
         return queries.uses(conn, project)
 
     return load

@@ -13,6 +13,7 @@ from typing import Any
 from reelprov.classify import AI_ORIGINS, ANY_AI
 from reelprov.cuts.importing import event_assets
 from reelprov.ledger import queries
+from reelprov.ledger.records import CutState, UseState
 from reelprov.policy import CLEARED, UNRESOLVED
 from reelprov.policy.engine import severity_rank
 from reelprov.progress import Progress
@@ -137,12 +138,12 @@ class Report:
     project: Project
     head: dict[str, Any]
     # section -> its rows' sort keys (worst severity first, then path; the asset id last), sorted
-    # on disk past a few tens of thousands (reelprov.spill): memory stays flat at any size
+    # on disk past 10,000 keys (reelprov.spill): memory stays flat at any size
     order: dict[str, SortedSpill]
     usage: dict[str, list[dict[str, Any]]] = field(
         default_factory=dict
     )  # asset id -> where cuts show it
-    uses: dict[str, dict[str, Any]] = field(default_factory=dict)  # intended uses by id
+    uses: dict[str, UseState] = field(default_factory=dict)  # intended uses by id
 
     def rows(self, section: str) -> Iterator[dict[str, Any]]:
         """SECTION's rows, each asset fetched (with its flags) a chunk at a time."""
@@ -308,7 +309,7 @@ def _row(
     tags: list[str],
     cuts: list[dict[str, Any]],
     flags: list[dict[str, Any]],
-    uses: dict[str, dict[str, Any]],
+    uses: Mapping[str, UseState],
 ) -> dict[str, Any]:
     from reelprov.mediatypes import media_kind
     from reelprov.uses.link import link
@@ -342,7 +343,7 @@ def _row(
 
 
 def _inventory(
-    cut: dict[str, Any], assets: dict[str, dict[str, Any]], flags: dict[str, list[dict[str, Any]]]
+    cut: CutState, assets: dict[str, dict[str, Any]], flags: dict[str, list[dict[str, Any]]]
 ) -> dict[str, Any]:
     from reelprov.cuts.frames import runs, runs_text
 
@@ -369,17 +370,10 @@ def _inventory(
                 "track": e["track"],
                 "record_in": e["record_in"],
                 "record_out": e["record_out"],
-                "clip": e.get("clip"),
-                "path": seq["path"] if seq else e.get("path"),
+                "clip": e["clip"],
+                "path": seq["path"] if seq else e["path"],
                 "files": len(ids),
-                "frames": runs_text(
-                    runs(
-                        int(f["frame"]) for f in seq["frames"] if str(f.get("frame", "")).isdigit()
-                    ),
-                    10,
-                )
-                if seq
-                else None,
+                "frames": runs_text(runs(f["frame"] for f in seq["frames"]), 10) if seq else None,
                 "origins": origins,
                 "flags": states,
                 "blocking": any(

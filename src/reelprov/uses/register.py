@@ -12,6 +12,7 @@ from reelprov.errors import ApprovalRefRequired, ReelprovError, UseError
 from reelprov.events import Decision, UseClosed, UseDecided, UseProposed, UseRef
 from reelprov.globs import any_matches
 from reelprov.ledger import queries
+from reelprov.ledger.records import UseState
 from reelprov.names import one_line
 from reelprov.project import Project
 from reelprov.uses import USE_ID_PREFIX, status_of
@@ -21,7 +22,6 @@ from reelprov.uses.matrix import assess, load_matrix
 if TYPE_CHECKING:
     from reelprov.ledger import Batch
 
-UseState = dict[str, Any]
 MAX_TOOL = 200
 MAX_SCOPE = 50  # patterns a use may name
 MAX_NOTE = 4000
@@ -123,7 +123,7 @@ def propose(
             },
         )
         _reevaluate(b, project)
-        use = dict(b.proj.all_uses()[uid])
+        use = b.proj.all_uses()[uid].copy()
         b.emit(UseProposed(use=UseRef.of(use), by=by, escalated=list(escalated)))
     return Proposed(use, warnings)
 
@@ -182,7 +182,7 @@ def decide(
             },
         )
         _reevaluate(b, project)
-        after = dict(b.proj.all_uses()[use["id"]])
+        after = b.proj.all_uses()[use["id"]].copy()
         b.emit(
             UseDecided(
                 use=UseRef.of(after),
@@ -209,7 +209,7 @@ def close(project: Project, use_id: str, *, by: str | None, note: str | None = N
         use = _open_use(b, use_id, "it is closed already")
         b.append("use_closed", None, {"use_id": use["id"], "by": by, "note": note})
         _reevaluate(b, project)
-        after = dict(b.proj.all_uses()[use["id"]])
+        after = b.proj.all_uses()[use["id"]].copy()
         b.emit(UseClosed(use=UseRef.of(after), by=by))
         return after
 
