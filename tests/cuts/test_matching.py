@@ -28,7 +28,7 @@ FCM: NON-DROP FRAME
 
 def _project(cli, root: Path) -> Project:
     write_png(root / "final/boards/castle.png", color=(1, 2, 3))
-    for n in range(1001, 1006):
+    for n in range(1001, 1031):  # the cut shows five of these thirty frames
         write_png(root / f"vfx/sh010/sh010_comp.{n}.png", color=(n % 256, 0, 0))
     for n in range(40):  # the rest of the project: nothing the cut names
         write_png(root / f"vfx/sh020/sh020_plate.{1001 + n}.png", color=(0, n, 0))
@@ -47,15 +47,20 @@ def test_the_catalog_holds_only_the_assets_the_timeline_names(cli, show_root: Pa
         asked = Asking()
         cut_events(tl, p, show_root / "r1.edl", rate, drop, start, asked, set(), {"clip": 0})
         assert "castle.png" in asked.names and "nowhere.mov" in asked.names
-        assert ("sh010_comp.", ".png") in asked.frames
+        # the frames the range names, and those its source timecode (00:00:00:00) counts
+        assert asked.frames == {("sh010_comp.", ".png"): [(1001, 1005), (0, 4)]}
         catalog = Catalog(p, asked)
-        assert len(catalog) == 6  # castle.png and five frames of 85 assets
+        assert len(catalog) == 6  # castle.png and the five frames shown, of 111 assets
         assert [a.path for a in catalog.named("castle.png")] == ["final/boards/castle.png"]
         assert catalog.named("still_00.png") == []  # never asked for: not read
         # A sequence the first pass did not meet is read when asked for, in a pass of its own.
         later = catalog.frame_folders(Sequence(None, "sh020_plate.", ".png", 4, None))
         assert sorted(later["vfx/sh020"]) == list(range(1001, 1041))
         assert len(catalog) == 46
+        # Frames of a sequence read in part that were not asked for are read when asked for.
+        more = catalog.frame_folders(Sequence(None, "sh010_comp.", ".png", 4, range(1004, 1011)))
+        assert sorted(more["vfx/sh010"]) == list(range(1004, 1011))  # what this clip shows
+        assert len(catalog) == 76
 
         where = {"clip": 0, "track": 0}
         events, unmatched = matched_events(tl, p, show_root / "r1.edl", rate, drop, start, where)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -166,8 +166,9 @@ def has_next_frame(known: Lookup, seq: Sequence, first_path: str) -> bool:
     parts = frame_parts(first_path)
     if parts is None:
         return False
-    frames = known.frame_folders(seq).get(same_form(parts[0]), {})
-    return int(parts[2]) + 1 in frames
+    after = int(parts[2]) + 1
+    probe = replace(seq, frames=range(after, after + 1), by_timecode=None)
+    return after in known.frame_folders(probe).get(same_form(parts[0]), {})
 
 
 def _file_name(text: str) -> str:
@@ -229,7 +230,8 @@ class Asking:
 
     paths: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
-    frames: set[tuple[str, str]] = field(default_factory=set)
+    # each sequence's name (name_key) and the spans of frame numbers asked for, None for every frame
+    frames: dict[tuple[str, str], list[Span] | None] = field(default_factory=dict)
 
     def at_path(self, key: str) -> Asset | None:
         self.paths.add(key)
@@ -240,38 +242,73 @@ class Asking:
         return []
 
     def frame_folders(self, seq: Sequence) -> dict[str, dict[int, Known]]:
-        self.frames.add(name_key(seq.prefix, seq.suffix))
+        key, need = name_key(seq.prefix, seq.suffix), _spans(seq)
+        if key not in self.frames:
+            self.frames[key] = need
+        elif (have := self.frames[key]) is not None:
+            self.frames[key] = None if need is None else have + need
         return {}
+
+
+Span = tuple[int, int]  # the first and last frame number of a run, both included
+
+
+def _spans(seq: Sequence) -> list[Span] | None:
+    """The frame numbers matching SEQ may look at, None for every frame: those the timeline shows,
+    and those its source timecode counts (an EDL's other reading: frames.Sequence.by_timecode)."""
+    if seq.frames is None:
+        return None
+    return [(r[0], r[-1]) for r in (seq.frames, seq.by_timecode) if r]
+
+
+def _covered(need: list[Span] | None, have: list[Span] | None) -> bool:
+    if have is None:
+        return True
+    if need is None:
+        return False
+    return all(any(lo <= a and b <= hi for lo, hi in have) for a, b in need)
+
+
+def _in(number: int, spans: list[Span] | None) -> bool:
+    return spans is None or any(lo <= number <= hi for lo, hi in spans)
 
 
 class Catalog:
     """The assets a timeline's clips can show, read in one pass over the project's assets, keeping
-    only those whose path, name or sequence the first pass (ASKED) met: memory grows with the cut,
-    not the project. Live ones first, then ones deleted from the project (an edit keeps using media
-    that went offline, and that media's evidence and flags still count), the latest first. A
-    sequence the first pass could not know of (an XML timeline names one by the first frame file of
-    an asset it finds by name) is read in another pass when asked for."""
+    only those whose path, name or sequence frames the first pass (ASKED) met: memory grows with
+    the cut, not the project (nor with a 100,000-frame folder the cut shows 96 frames of). Live
+    ones first, then ones deleted from the project (an edit keeps using media that went offline,
+    and that media's evidence and flags still count), the latest first. Frames the first pass
+    could not know of (an XML timeline names a sequence by the first frame file of an asset it
+    finds by name) are read in another pass when asked for."""
 
     def __init__(self, project: Project, asked: Asking) -> None:
         self._project = project
         self._by_path: dict[str, Asset] = {}
         self._by_name: dict[str, list[Asset]] = {}
-        self._frame_keys = set(asked.frames)
+        self._spans = dict(asked.frames)  # the frames read, by sequence name
         self._frames = FrameIndex(())
         self._later = 0
-        paths, names, frames = asked.paths, asked.names, self._frame_keys
+        paths, names = asked.paths, asked.names
         kept = self._read(
             lambda path: (
                 same_form(path) in paths
                 or not names.isdisjoint(name_keys(path))
-                or _frame_key(path) in frames
+                or self._wanted_frame(path)
             )
         )
         for a in kept:
             self._by_path.setdefault(same_form(a.path), a)
             for key in name_keys(a.path):
                 self._by_name.setdefault(key, []).append(a)
-        self._frames.add(a for a in self._by_path.values() if _frame_key(a.path) in frames)
+        self._frames.add(a for a in self._by_path.values() if self._wanted_frame(a.path))
+
+    def _wanted_frame(self, path: str) -> bool:
+        parts = frame_parts(path)
+        if parts is None:
+            return False
+        key = name_key(parts[1], parts[3])
+        return key in self._spans and _in(int(parts[2]), self._spans[key])
 
     def _read(self, keep: Any) -> list[Asset]:
         rows = [
@@ -293,15 +330,21 @@ class Catalog:
         return self._by_name.get(key, [])
 
     def frame_folders(self, seq: Sequence) -> dict[str, dict[int, Known]]:
-        key = name_key(seq.prefix, seq.suffix)
-        if key not in self._frame_keys:
-            self._frame_keys.add(key)
+        """The folders holding frames of SEQ, with those of its frames the timeline may show (the
+        frames another clip of the same name asked for are not counted: a clip's answer is its own)."""
+        key, need = name_key(seq.prefix, seq.suffix), _spans(seq)
+        if key not in self._spans or not _covered(need, self._spans[key]):
+            self._spans[key] = None  # every frame of that name, read again
             first: dict[str, Asset] = {}  # the first of a path wins, as in the main pass
             for a in self._read(lambda path: _frame_key(path) == key):
                 first.setdefault(same_form(a.path), a)
-            self._frames.add(first.values())
+            self._frames.add(first.values())  # frames read before stay as they were
             self._later += len(first)
-        return dict(self._frames.folders(seq))
+        out: dict[str, dict[int, Known]] = {}
+        for folder, frames in self._frames.folders(seq):
+            if shown := {n: a for n, a in frames.items() if _in(n, need)}:
+                out[folder] = shown
+        return out
 
 
 def _frame_key(path: str) -> tuple[str, str] | None:
