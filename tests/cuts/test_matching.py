@@ -43,9 +43,9 @@ def test_the_catalog_holds_only_the_assets_the_timeline_names(cli, show_root: Pa
     p = _project(cli, show_root)
     try:
         (show_root / "r1.edl").write_text(EDL)
-        tl, rate, drop, start = read_timeline(show_root / "r1.edl", 24.0, [], None)
+        edit = read_timeline(show_root / "r1.edl", 24.0, [], None)
         asked = Asking()
-        cut_events(tl, p, show_root / "r1.edl", rate, drop, start, asked, set(), {"clip": 0})
+        cut_events(edit, p, asked, {"clip": 0})
         assert "castle.png" in asked.names and "nowhere.mov" in asked.names
         # the frames the range names, and those its source timecode (00:00:00:00) counts
         assert asked.frames == {("sh010_comp.", ".png"): [(1001, 1005), (0, 4)]}
@@ -63,7 +63,7 @@ def test_the_catalog_holds_only_the_assets_the_timeline_names(cli, show_root: Pa
         assert len(catalog) == 76
 
         where = {"clip": 0, "track": 0}
-        events, unmatched = matched_events(tl, p, show_root / "r1.edl", rate, drop, start, where)
+        events, unmatched = matched_events(edit, p, where)
         assert [(e["path"], e["matched_by"]) for e in events] == [
             ("final/boards/castle.png", "clip name"),
             ("vfx/sh010/sh010_comp.1001.png", "sequence path"),

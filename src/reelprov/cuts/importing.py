@@ -22,6 +22,7 @@ from reelprov.cuts.matching import (
     match_sequence,
 )
 from reelprov.cuts.timeline import (
+    Edit,
     clip_event,
     enabled_within,
     first_line,
@@ -29,7 +30,6 @@ from reelprov.cuts.timeline import (
     read_timeline,
     refuse_long,
     tc,
-    unnamed_events,
 )
 from reelprov.errors import CutImportError, ReelprovError, UnknownCut
 from reelprov.events import CutGone, CutImported, CutRemoved, CutSummary
@@ -44,46 +44,29 @@ if TYPE_CHECKING:
 
 
 def matched_events(
-    tl: Any,
-    project: Project,
-    path: Path,
-    rate: float,
-    drop: bool,
-    start: float,
-    where: dict[str, int],
+    edit: Edit, project: Project, where: dict[str, int]
 ) -> tuple[list[CutEvent], list[UnmatchedClip]]:
     """Every clip as an event matched to an asset, or as unmatched; WHERE follows the progress.
     Two passes: the first notes the paths, names and sequences the clips name, the second matches
     them against those assets alone (a 96-frame cut in a project of a million files reads the
     million paths once and keeps 96)."""
-    unnamed = (
-        unnamed_events(path.read_text(errors="replace")) if path.suffix.lower() == ".edl" else set()
-    )
     asked = Asking()
-    cut_events(tl, project, path, rate, drop, start, asked, unnamed, where)
+    cut_events(edit, project, asked, where)
     where.clear()
     where.update(clip=0, track=0)
-    return cut_events(tl, project, path, rate, drop, start, Catalog(project, asked), unnamed, where)
+    return cut_events(edit, project, Catalog(project, asked), where)
 
 
 def cut_events(
-    tl: Any,
-    project: Project,
-    path: Path,
-    rate: float,
-    drop: bool,
-    start: float,
-    known: Lookup,
-    unnamed: set[str],
-    where: dict[str, int],
+    edit: Edit, project: Project, known: Lookup, where: dict[str, int]
 ) -> tuple[list[CutEvent], list[UnmatchedClip]]:
-    """Every clip as an event matched to an asset KNOWN holds, or as unmatched. UNNAMED: the EDL
-    events whose clip name OpenTimelineIO made up (the event number)."""
+    """Every clip as an event matched to an asset KNOWN holds, or as unmatched."""
     import opentimelineio as otio
 
+    tl, path, rate, drop, start = edit.tl, edit.path, edit.rate, edit.drop, edit.start
     events: list[CutEvent] = []
     unmatched: list[UnmatchedClip] = []
-    edl = path.suffix.lower() == ".edl"
+    edl, unnamed = edit.edl, edit.unnamed
 
     def as_sequence(seq: Sequence, ev: ClipPlaced, rng: Any) -> CutEvent | None:
         """EV as the event of the frames of SEQ the clip shows, None if the ledger has none of them."""
@@ -196,7 +179,8 @@ def import_cut(
         except OSError:
             return None
     notes: list[str] = []
-    tl, rate, drop, start = read_timeline(path, rate, notes, timeline)
+    edit = read_timeline(path, rate, notes, timeline)
+    tl, rate, drop = edit.tl, edit.rate, edit.drop
     # what was read, kept with the import: the same timeline can be matched again later
     source_sha256 = if_content or digest_file(path).sha256
     if name and len(name) > MAX_CUT_NAME:
@@ -214,7 +198,7 @@ def import_cut(
                 inputs=("name",),
             )
         cut_name = name or tl.name or path.stem
-        events, unmatched = matched_events(tl, project, path, rate, drop, start, where)
+        events, unmatched = matched_events(edit, project, where)
     except ReelprovError:
         raise
     except Exception as exc:  # noqa: BLE001 - OTIO hands back whatever bytes the file held (bad UTF-8, odd rates)

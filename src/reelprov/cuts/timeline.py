@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -62,10 +64,30 @@ def _adapter_log(notes: list[str]) -> Iterator[None]:
         root.removeHandler(handler)
 
 
-def read_timeline(
-    path: Path, rate: float, notes: list[str], timeline: str | None = None
-) -> tuple[Any, float, bool, float]:
-    """(timeline, rate, drop_frame, record start in seconds) or CutImportError; adapter log lines go to NOTES."""
+@dataclass(frozen=True)
+class Edit:
+    """A timeline as read (read_timeline): OpenTimelineIO's timeline, its file, its rate,
+    whether it counts drop frame, where it starts (seconds)."""
+
+    tl: Any
+    path: Path
+    rate: float
+    drop: bool
+    start: float
+
+    @property
+    def edl(self) -> bool:
+        return self.path.suffix.lower() == ".edl"
+
+    @cached_property
+    def unnamed(self) -> set[str]:
+        """An EDL's events whose clip name OpenTimelineIO made up (the event number)."""
+        return unnamed_events(self.path.read_text(errors="replace")) if self.edl else set()
+
+
+def read_timeline(path: Path, rate: float, notes: list[str], timeline: str | None = None) -> Edit:
+    """The timeline TIMELINE of PATH (its only one if None) with its rate, whether it counts drop
+    frame and its record start in seconds, or CutImportError; adapter log lines go to NOTES."""
     import opentimelineio as otio
 
     ext = path.suffix.lower()
@@ -103,7 +125,8 @@ def read_timeline(
         ) from None
     try:
         tl, rate, drop, start = _timing(_one_timeline(tl, path, timeline), path, ext, rate)
-        return tl, rate, drop if says_drop is None else says_drop and _drop_rate(rate), start
+        drop = drop if says_drop is None else says_drop and _drop_rate(rate)
+        return Edit(tl, path, rate, drop, start)
     except ReelprovError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged file can hold any value where a rate or time belongs
