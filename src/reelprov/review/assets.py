@@ -29,7 +29,7 @@ def _public_evidence(ev: dict[str, Any]) -> EvidenceJson:
     }
 
 
-def flag_json(f: dict[str, Any]) -> FlagJson:
+def flag_json(f: Mapping[str, Any]) -> FlagJson:
     out = FlagJson(
         id=f["id"],
         rule=f["rule"],

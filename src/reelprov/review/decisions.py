@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelprov.errors import (
     ApprovalRefRequired,
@@ -23,9 +23,13 @@ from reelprov.events import (
     PriorDecision,
     Revocation,
 )
+from reelprov.ledger.records import FlagState
 from reelprov.names import one_line
 from reelprov.policy import DECIDED
 from reelprov.project import Project
+
+if TYPE_CHECKING:
+    from reelprov.ledger import Batch
 
 DECISIONS = {"approve": "approved", "reject": "rejected", "waive": "waived"}
 
@@ -39,7 +43,7 @@ def decide(
     ref: str | None,
     note: str | None,
     sha256: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[FlagState]:
     """approve / reject / waive flags, each bound to the content hash it judged and the severity it
     was judged at: all in one transaction, or none if any of them cannot be decided. SHA256 (or a
     prefix of it) is the content the reviewer looked at: a flag that judges other content by now
@@ -49,7 +53,7 @@ def decide(
         raise ReelprovError("{by} is required: say who decided", inputs=("by",))
     seen = _sha_prefix(sha256) if sha256 is not None else None
     ids = [f if isinstance(f, int) else f["id"] for f in flag_ids]
-    out = []
+    out: list[FlagState] = []
     with project.batch() as b:
         for flag_id in dict.fromkeys(ids):
             flag = (
@@ -99,7 +103,7 @@ def decide(
                     "severity": flag["severity"],
                 },
             )
-            updated = dict(b.proj.flag(flag_id) or {})
+            updated = _as_now(b, flag_id)
             b.emit(
                 FlagDecided(
                     flag=FlagRef.of(updated),
@@ -118,7 +122,7 @@ def revoke(
     by: str,
     note: str | None,
     ref: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[FlagState]:
     """Take decisions back: each flag is open again (a `revoked` entry; the decision stays in its
     history and the report's audit). All in one transaction, or none."""
     if not by or not by.strip():
@@ -129,7 +133,7 @@ def revoke(
             inputs=("note",),
         )
     ids = [f if isinstance(f, int) else f["id"] for f in flag_ids]
-    out = []
+    out: list[FlagState] = []
     with project.batch() as b:
         for flag_id in dict.fromkeys(ids):
             flag = b.proj.flag(flag_id) if 0 < flag_id < 2**63 else None
@@ -157,7 +161,7 @@ def revoke(
                 flag["asset"],
                 {"flag_id": flag_id, "by": by, "note": note, "ref": ref, "was": was},
             )
-            updated = dict(b.proj.flag(flag_id) or {})
+            updated = _as_now(b, flag_id)
             b.emit(
                 FlagRevoked(
                     flag=FlagRef.of(updated),
@@ -167,6 +171,13 @@ def revoke(
             )
             out.append(updated)
     return out
+
+
+def _as_now(b: Batch, flag_id: int) -> FlagState:
+    """A copy of flag FLAG_ID as this batch leaves it (decided or revoked just now)."""
+    flag = b.proj.flag(flag_id)
+    assert flag is not None  # it was found before the entry was appended
+    return flag.copy()
 
 
 def _other_content(project: Project, flag: Mapping[str, Any], path: str, seen: str) -> None:
