@@ -311,11 +311,11 @@ class Catalog:
         return key in self._spans and _in(int(parts[2]), self._spans[key])
 
     def _read(self, keep: Any) -> list[Asset]:
-        rows = [
-            r
-            for r in queries.asset_places(self._project.reader, self._project.cfg.project_id)
-            if keep(r["path"])
-        ]
+        rd = self._project.reader
+        with rd.snapshot():  # on PostgreSQL a server-side cursor: a chunk of rows at a time
+            rows = [
+                r for r in queries.asset_places(rd, self._project.cfg.project_id) if keep(r["path"])
+            ]
         rows.sort(key=lambda r: (bool(r["deleted"]), -r["last_seq"]))
         return [Asset(r["id"], r["path"], not r["deleted"]) for r in rows]
 
