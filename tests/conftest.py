@@ -67,6 +67,42 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     return Result(code, out.getvalue(), err.getvalue())
 
 
+def payload_misfit(kind: str, payload: Any) -> str | None:
+    """How an entry's payload differs from its record in ledger/entries.py (the ledger's format),
+    or None: a required key missing, a key the record does not name. A kind with no record carries
+    history only (the projection ignores it; tests write `note` entries)."""
+    from reelprov.ledger.entries import PAYLOADS
+
+    record = PAYLOADS.get(kind)
+    if record is None:
+        return None
+    keys = set(payload)
+    missing = sorted(record.__required_keys__ - keys)
+    unknown = sorted(keys - record.__required_keys__ - record.__optional_keys__)
+    if missing or unknown:
+        return f"a {kind!r} entry: missing {missing}, not in its record {unknown}"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _entries_keep_their_format(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every entry any test appends through a batch has the payload its kind's record says
+    (ledger/entries.py); a test whose command wrote another fails at its teardown."""
+    from reelprov.ledger.store import Batch
+
+    real = Batch.append
+    misfits: list[str] = []
+
+    def append(self: Batch, kind: str, asset: str | None, payload: Any, **kw: Any) -> None:
+        if (why := payload_misfit(kind, payload)) is not None and why not in misfits:
+            misfits.append(why)
+        real(self, kind, asset, payload, **kw)
+
+    monkeypatch.setattr(Batch, "append", append)
+    yield
+    assert not misfits, misfits
+
+
 @pytest.fixture
 def cli() -> Any:
     return run_cli

@@ -95,3 +95,51 @@ def test_a_deleted_asset_is_matched_after_a_live_one_of_the_same_name(cli, show_
         ]
     finally:
         p.close()
+
+
+def test_sequences_named_by_their_first_frame_are_read_with_the_rest(
+    cli, show_root: Path, monkeypatch
+) -> None:
+    """An XML timeline names an image sequence by its first frame file: the frames it shows are
+    asked for in the first pass, so the project's assets are read once, not once a sequence (a
+    reel of 500 such shots in a project of a million files)."""
+    import opentimelineio as otio
+
+    from reelprov.cuts import matching
+
+    for shot in ("sh070", "sh080"):
+        for n in range(1001, 1011):
+            write_png(show_root / f"final/vfx/{shot}/{shot}_comp.{n}.png", color=(n % 256, 7, 7))
+    assert cli("scan", cwd=show_root).code == 0
+    r = 24
+    t = otio.opentime.RationalTime
+    tl = otio.schema.Timeline(name="XML R1")
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    for shot in ("sh070", "sh080"):
+        track.append(
+            otio.schema.Clip(
+                name=f"{shot}_comp.1001.png",
+                source_range=otio.opentime.TimeRange(t(3, r), t(4, r)),  # frames 1004-1007
+                media_reference=otio.schema.ExternalReference(
+                    target_url=f"file://{show_root}/final/vfx/{shot}/{shot}_comp.1001.png",
+                    available_range=otio.opentime.TimeRange(t(0, r), t(10, r)),
+                ),
+            )
+        )
+    tl.tracks.append(track)
+    otio.adapters.write_to_file(tl, str(show_root / "r1.xml"), adapter_name="fcp_xml")
+    reads = []
+    real = matching.queries.asset_places
+
+    def counted(*args: object, **kw: object) -> object:
+        reads.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(matching.queries, "asset_places", counted)
+    res = cli("cut", "import", str(show_root / "r1.xml"), "--json", cwd=show_root)
+    assert res.code == 0, res.err
+    assert [(e["matched_by"], e["sequence"]["shown"]) for e in res.json()["events"]] == [
+        ("sequence first frame", "1004-1007"),
+        ("sequence first frame", "1004-1007"),
+    ]
+    assert len(reads) == 1

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reelprov.cuts.frames import (
     Sequence,
+    first_frame_parts,
     first_frame_sequence,
     sequence_of,
 )
@@ -27,6 +29,7 @@ from reelprov.cuts.timeline import (
     enabled_within,
     first_line,
     on_track,
+    plain,
     read_timeline,
     refuse_long,
     tc,
@@ -117,6 +120,9 @@ def cut_events(
             )  # "001": the event number
             if name is None:
                 ev["clip"] = ""
+            if not edl and seq is None:
+                for ref in refs:  # a sequence named by its first frame: asked for in the first pass
+                    known.expect(_first_frame_frames(clip, source, plain(ref)))
             asset, tied, how = match_clip(clip, name, refs, project, path, known)
             if asset is None:
                 unmatched.append({**ev, "reference": refs[0] if refs else None})
@@ -273,6 +279,20 @@ def import_cut(
         "left": left,
         "notes": notes,
     }
+
+
+def _first_frame_frames(clip: Any, source: Any, ref: str) -> Sequence | None:
+    """The frames matching may look at if REF, a clip's media, is the first frame file of a
+    sequence (first_frame_sequence): those the clip would show, and the frame after REF's own that
+    tells it is a sequence (matching.has_next_frame); None if it cannot be one."""
+    ref = ref.replace("\\", "/")
+    first = first_frame_sequence(clip, source, ref)
+    parts = first_frame_parts(ref)
+    if first is None or first.frames is None or parts is None:
+        return None
+    return replace(
+        first, frames=range(min(int(parts[2]) + 1, first.frames.start), first.frames.stop)
+    )
 
 
 def chunked(b: Batch, asset_ids: list[str]) -> Iterator[str]:

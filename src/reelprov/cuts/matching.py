@@ -3,6 +3,7 @@ assets the ledger recorded."""
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -221,6 +222,10 @@ class Lookup(Protocol):
 
     def frame_folders(self, seq: Sequence) -> dict[str, dict[int, Known]]: ...
 
+    def expect(self, seq: Sequence | None) -> None:
+        """Frames of SEQ a clip may show, found out only once its asset is (an XML timeline names
+        a sequence by the first frame file): read with the rest rather than on their own."""
+
 
 @dataclass
 class Asking:
@@ -249,6 +254,10 @@ class Asking:
             self.frames[key] = None if need is None else have + need
         return {}
 
+    def expect(self, seq: Sequence | None) -> None:
+        if seq is not None:
+            self.frame_folders(seq)
+
 
 Span = tuple[int, int]  # the first and last frame number of a run, both included
 
@@ -261,16 +270,40 @@ def _spans(seq: Sequence) -> list[Span] | None:
     return [(r[0], r[-1]) for r in (seq.frames, seq.by_timecode) if r]
 
 
+def _merged(spans: list[Span] | None) -> list[Span] | None:
+    """SPANS sorted, overlapping and adjacent ones made one (a lookup is then a bisection: a cut
+    of 3,000 clips of `plate.####.exr` in as many folders asks 6,000 spans of one name)."""
+    if spans is None:
+        return None
+    out: list[Span] = []
+    for lo, hi in sorted(spans):
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _in(number: int, spans: list[Span] | None) -> bool:
+    """Whether NUMBER is in SPANS (merged), None meaning every number."""
+    if spans is None:
+        return True
+    i = bisect.bisect_right(spans, number, key=lambda s: s[0]) - 1
+    return i >= 0 and number <= spans[i][1]
+
+
 def _covered(need: list[Span] | None, have: list[Span] | None) -> bool:
+    """Whether the frames NEED (None: all) are among those read, HAVE (merged; None: all): each
+    span of NEED inside one span of HAVE."""
     if have is None:
         return True
     if need is None:
         return False
-    return all(any(lo <= a and b <= hi for lo, hi in have) for a, b in need)
-
-
-def _in(number: int, spans: list[Span] | None) -> bool:
-    return spans is None or any(lo <= number <= hi for lo, hi in spans)
+    for a, b in need:
+        i = bisect.bisect_right(have, a, key=lambda s: s[0]) - 1
+        if i < 0 or b > have[i][1]:
+            return False
+    return True
 
 
 class Catalog:
@@ -286,7 +319,8 @@ class Catalog:
         self._project = project
         self._by_path: dict[str, Asset] = {}
         self._by_name: dict[str, list[Asset]] = {}
-        self._spans = dict(asked.frames)  # the frames read, by sequence name
+        # the frames read, by sequence name
+        self._spans = {key: _merged(spans) for key, spans in asked.frames.items()}
         self._frames = FrameIndex(())
         self._later = 0
         paths, names = asked.paths, asked.names
@@ -332,7 +366,7 @@ class Catalog:
     def frame_folders(self, seq: Sequence) -> dict[str, dict[int, Known]]:
         """The folders holding frames of SEQ, with those of its frames the timeline may show (the
         frames another clip of the same name asked for are not counted: a clip's answer is its own)."""
-        key, need = name_key(seq.prefix, seq.suffix), _spans(seq)
+        key, need = name_key(seq.prefix, seq.suffix), _merged(_spans(seq))
         if key not in self._spans or not _covered(need, self._spans[key]):
             self._spans[key] = None  # every frame of that name, read again
             first: dict[str, Asset] = {}  # the first of a path wins, as in the main pass
@@ -345,6 +379,9 @@ class Catalog:
             if shown := {n: a for n, a in frames.items() if _in(n, need)}:
                 out[folder] = shown
         return out
+
+    def expect(self, seq: Sequence | None) -> None:
+        pass  # the first pass (Asking) read them
 
 
 def _frame_key(path: str) -> tuple[str, str] | None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from reelprov.classify import classify
+from reelprov.ledger import entries
 from reelprov.ledger.reader import path_key
 from reelprov.ledger.records import AssetState, CutState, FlagState, UseState
 
@@ -14,7 +15,7 @@ K = TypeVar("K")
 R = TypeVar("R")
 
 
-def _new_asset(project: str, asset_id: str, payload: dict[str, Any], seq: int) -> AssetState:
+def _new_asset(project: str, asset_id: str, payload: entries.Seen, seq: int) -> AssetState:
     return {
         "id": asset_id,
         "project": project,
@@ -201,7 +202,7 @@ class Projection:
         self._actor = actor  # who wrote the entry: a flag's trail names them
         handler(self, seq=seq, asset_id=asset_id, payload=payload, ts=ts)
 
-    def _on_seen(self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str) -> None:
+    def _on_seen(self, *, seq: int, asset_id: str | None, payload: entries.Seen, ts: str) -> None:
         assert asset_id
         existing = self.asset(asset_id)
         if existing is None:
@@ -217,7 +218,8 @@ class Projection:
         self._content(existing, payload)
         self._touch_asset(existing, seq)
 
-    def _content(self, asset: AssetState, payload: dict[str, Any]) -> None:
+    def _content(self, asset: AssetState, payload: Mapping[str, Any]) -> None:
+        """ASSET's content as PAYLOAD (a seen, changed or moved entry's: entries.Content) says."""
         asset["sha256"] = payload["sha256"]
         asset["size"] = payload["size"]
         asset["media_type"] = payload.get("media_type", asset["media_type"])
@@ -227,7 +229,7 @@ class Projection:
             recompute_origin(asset)
 
     def _on_changed(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.Changed, ts: str
     ) -> None:
         asset = self._need_asset(asset_id, "changed")
         self._content(asset, payload)
@@ -235,9 +237,7 @@ class Projection:
             asset["path"], asset["path_key"] = payload["path"], path_key(payload["path"])
         self._touch_asset(asset, seq)
 
-    def _on_moved(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
-    ) -> None:
+    def _on_moved(self, *, seq: int, asset_id: str | None, payload: entries.Moved, ts: str) -> None:
         asset = self._need_asset(asset_id, "moved")
         asset["path"], asset["path_key"] = payload["to"], path_key(payload["to"])
         asset["deleted"] = False
@@ -246,14 +246,14 @@ class Projection:
         self._touch_asset(asset, seq)
 
     def _on_deleted(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.Deleted, ts: str
     ) -> None:
         asset = self._need_asset(asset_id, "deleted")
         asset["deleted"] = True
         self._touch_asset(asset, seq)
 
     def _on_evidence(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.EvidenceFound, ts: str
     ) -> None:
         asset = self._need_asset(asset_id, "evidence")
         if payload["sha256"] != asset["sha256"]:
@@ -267,7 +267,7 @@ class Projection:
         self._touch_asset(asset, seq)
 
     def _on_declared(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.Declared, ts: str
     ) -> None:
         asset = self._need_asset(asset_id, "declared")
         decl = dict(payload)
@@ -277,7 +277,7 @@ class Projection:
         self._touch_asset(asset, seq)
 
     def _on_tagged(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.Tagged, ts: str
     ) -> None:
         asset = self._need_asset(asset_id, "tagged")
         tags = [t for t in asset["tags"] if t not in payload.get("remove", [])]
@@ -288,7 +288,7 @@ class Projection:
         self._touch_asset(asset, seq)
 
     def _on_used_in_cut(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.UsedInCut, ts: str
     ) -> None:
         asset = self._need_asset(asset_id, "used_in_cut")
         if payload["cut"] not in asset["cuts"]:
@@ -296,14 +296,14 @@ class Projection:
         self._touch_asset(asset, seq)
 
     def _on_left_cut(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.LeftCut, ts: str
     ) -> None:
         asset = self._need_asset(asset_id, "left_cut")
         asset["cuts"] = [c for c in asset["cuts"] if c != payload["cut"]]
         self._touch_asset(asset, seq)
 
     def _on_cut_removed(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.CutRemoved, ts: str
     ) -> None:
         name = payload["name"]
         self.cuts.pop(name, None)
@@ -311,7 +311,7 @@ class Projection:
         self.dirty_cuts.add(name)  # written as a deletion: no row for it
 
     def _on_cut_imported(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.CutImported, ts: str
     ) -> None:
         name = payload["name"]
         self.removed_cuts.discard(name)
@@ -328,7 +328,7 @@ class Projection:
         self.dirty_cuts.add(name)
 
     def _on_use_proposed(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.UseProposed, ts: str
     ) -> None:
         uid = payload["use_id"]
         self.all_uses()[uid] = {
@@ -360,7 +360,7 @@ class Projection:
         self.dirty_uses.add(uid)
 
     def _on_use_decided(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.UseDecided, ts: str
     ) -> None:
         use = self._need_use(payload["use_id"])
         use.update(
@@ -386,7 +386,7 @@ class Projection:
         self.dirty_uses.add(use["id"])
 
     def _on_use_closed(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.UseClosed, ts: str
     ) -> None:
         use = self._need_use(payload["use_id"])
         use.update(
@@ -405,7 +405,7 @@ class Projection:
         self.dirty_uses.add(use["id"])
 
     def _on_flagged(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.Flagged, ts: str
     ) -> None:
         fid = int(payload["flag_id"])
         assert asset_id
@@ -432,10 +432,10 @@ class Projection:
         self.new_flags.add(fid)
         self.dirty_flags.add(fid)
 
-    def _need_flag(self, payload: dict[str, Any]) -> FlagState:
-        flag = self.flag(int(payload["flag_id"]))
+    def _need_flag(self, flag_id: int) -> FlagState:
+        flag = self.flag(int(flag_id))
         if flag is None:
-            raise ValueError(f"entry for unknown flag {payload['flag_id']}")
+            raise ValueError(f"entry for unknown flag {flag_id}")
         return flag
 
     def _trail(self, flag: FlagState, seq: int, ts: str, event: str, **what: Any) -> None:
@@ -447,9 +447,9 @@ class Projection:
         flag["trail"] = [*(flag.get("trail") or []), item]
 
     def _on_flag_reopened(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.FlagReopened, ts: str
     ) -> None:
-        flag = self._need_flag(payload)
+        flag = self._need_flag(payload["flag_id"])
         self._trail(
             flag,
             seq,
@@ -471,9 +471,9 @@ class Projection:
         self.dirty_flags.add(flag["id"])
 
     def _on_flag_updated(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.FlagUpdated, ts: str
     ) -> None:
-        flag = self._need_flag(payload)
+        flag = self._need_flag(payload["flag_id"])
         if payload["severity"] != flag["severity"]:
             self._trail(
                 flag,
@@ -488,9 +488,9 @@ class Projection:
         self.dirty_flags.add(flag["id"])
 
     def _on_flag_resolved(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.FlagResolved, ts: str
     ) -> None:
-        flag = self._need_flag(payload)
+        flag = self._need_flag(payload["flag_id"])
         self._trail(
             flag,
             seq,
@@ -505,9 +505,9 @@ class Projection:
         self.dirty_flags.add(flag["id"])
 
     def _on_decided(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.Decided, ts: str
     ) -> None:
-        flag = self._need_flag(payload)
+        flag = self._need_flag(payload["flag_id"])
         # The severity it was decided at: an approval given at review does not cover the same flag
         # raised to escalate later (the policy engine reopens it). Older entries did not say: the
         # flag's severity then.
@@ -541,10 +541,10 @@ class Projection:
         self.dirty_flags.add(flag["id"])
 
     def _on_revoked(
-        self, *, seq: int, asset_id: str | None, payload: dict[str, Any], ts: str
+        self, *, seq: int, asset_id: str | None, payload: entries.Revoked, ts: str
     ) -> None:
         """A decision taken back: the flag is open again; the decision stays in the trail."""
-        flag = self._need_flag(payload)
+        flag = self._need_flag(payload["flag_id"])
         self._trail(
             flag,
             seq,

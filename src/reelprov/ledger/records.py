@@ -3,8 +3,6 @@ as the ledger's replay keeps them in memory and the tables (models.py, the singl
 schema) store them. A test checks their keys against the tables' columns, so the two cannot drift
 apart."""
 
-from __future__ import annotations
-
 from typing import Any, NotRequired, TypedDict
 
 from reelprov.extract.plugin import Evidence
