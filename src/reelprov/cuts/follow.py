@@ -135,9 +135,15 @@ def _wants(project: Project, cut: dict[str, Any]) -> _Wanted:
         xml = Path(cut["source"]).suffix.lower() != ".edl"
         for e in row["events"] if row else []:
             shown = e.get("sequence")
-            if shown and shown["missing"] and (named := _sequence_named(shown["path"])) is not None:
+            if (  # stored rows are read as tolerantly as before they were typed
+                shown
+                and shown.get("missing")
+                and (named := _sequence_named(shown["path"])) is not None
+            ):
                 frames[named] = _frame_numbers(shown["missing"], frames.get(named, set()))
-            elif not shown and xml and (parts := first_frame_parts(e["path"])) is not None:
+            elif (
+                not shown and xml and (parts := first_frame_parts(e.get("path") or "")) is not None
+            ):
                 # a still that may be a sequence's first frame: its next frame arriving makes it one
                 named = name_key(parts[1], parts[3])
                 if (have := frames.get(named, set())) is not None:

@@ -8,7 +8,7 @@ is checked against its record (tests/conftest.py), and the projection's handlers
 from typing import Any, NotRequired, TypedDict
 
 from reelprov.extract.plugin import Evidence
-from reelprov.ledger.records import CutEvent, UnmatchedClip
+from reelprov.ledger.records import CutEvent, UnmatchedClip, UseAsked
 
 
 # -- a file and what it holds -------------------------------------------------------------------
@@ -173,16 +173,8 @@ class Revoked(TypedDict):
 
 
 # -- intended uses ---------------------------------------------------------------------------------
-class UseProposed(TypedDict):
+class UseProposed(UseAsked):
     use_id: str
-    tool: str
-    purpose: str
-    area: str
-    risk: str
-    matrix_risk: str
-    scope: list[str]
-    answers: dict[str, str]
-    escalated: list[str]
     by: str
     note: NotRequired[str | None]
 

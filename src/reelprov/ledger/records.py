@@ -118,20 +118,26 @@ class CutState(TypedDict):
     unmatched: list[UnmatchedClip]
 
 
-class UseState(TypedDict):
+class UseAsked(TypedDict):
+    """An intended GenAI use as proposed (the use_proposed entry says it; the row keeps it): the
+    tool, what for, where its files arrive, the answers to the five principles and the risk."""
+
+    tool: str
+    purpose: str
+    area: str
+    risk: str  # after the answers: low, review or escalate
+    matrix_risk: str  # what the use case matrix alone says
+    scope: list[str]
+    answers: dict[str, str]
+    escalated: list[str]  # principles answered no or unsure
+
+
+class UseState(UseAsked):
     """One intended GenAI use, its answers, risk and decisions (models.IntendedUse, uses/)."""
 
     project: str
     id: str
     number: int
-    tool: str
-    purpose: str
-    area: str
-    risk: str
-    matrix_risk: str
-    scope: list[str]
-    answers: dict[str, str]
-    escalated: list[str]
     note: str | None
     proposed_by: str
     proposed_at: str

@@ -370,10 +370,15 @@ def _inventory(
                 "track": e["track"],
                 "record_in": e["record_in"],
                 "record_out": e["record_out"],
-                "clip": e["clip"],
-                "path": seq["path"] if seq else e["path"],
+                "clip": e.get("clip"),
+                "path": seq["path"] if seq else e.get("path"),
                 "files": len(ids),
-                "frames": runs_text(runs(f["frame"] for f in seq["frames"]), 10) if seq else None,
+                "frames": runs_text(
+                    runs(int(f["frame"]) for f in seq["frames"] if str(f.get("frame")).isdigit()),
+                    10,
+                )
+                if seq
+                else None,
                 "origins": origins,
                 "flags": states,
                 "blocking": any(
