@@ -43,7 +43,7 @@ from reelprov.names import counted
 from reelprov.project import Project
 
 if TYPE_CHECKING:
-    from reelprov.ledger import Batch
+    from reelprov.ledger import Batch, entries
 
 
 def matched_events(
@@ -234,20 +234,18 @@ def import_cut(
             for aid, place in event_assets(e):
                 old_usage.setdefault(aid, []).append(place)
         old_assets = set(old_usage)
-        b.append(
-            "cut_imported",
-            None,
-            {
-                "name": cut_name,
-                "source": str(path),
-                "source_sha256": source_sha256,
-                "rate": rate,
-                "drop_frame": drop,
-                "events": events,
-                "unmatched": unmatched,
-            }
-            | ({"timeline": timeline} if timeline else {}),
-        )
+        imported: entries.CutImported = {
+            "name": cut_name,
+            "source": str(path),
+            "source_sha256": source_sha256,
+            "rate": rate,
+            "drop_frame": drop,
+            "events": events,
+            "unmatched": unmatched,
+        }
+        if timeline:
+            imported["timeline"] = timeline
+        b.append("cut_imported", None, imported)
         new_assets: dict[str, list[dict[str, Any]]] = {}
         for e in events:
             for aid, place in event_assets(e):

@@ -5,9 +5,12 @@ they hold plain values only."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelprov.extract.plugin import Evidence
+
+if TYPE_CHECKING:
+    from reelprov.ledger.entries import EvidenceFound, Seen
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,7 @@ class Examined:
         made(self, "fresh_id", time_ordered_id())
         made(self, "path_key", path_key(self.path))
 
-    def seen_payload(self) -> dict[str, Any]:
+    def seen_payload(self) -> Seen:
         """The payload of the `seen` entry recording this file as a new asset."""
         return {
             "path": self.path,
@@ -54,7 +57,7 @@ class Examined:
             "media_type": self.media_type,
         }
 
-    def evidence_payload(self) -> dict[str, Any]:
+    def evidence_payload(self) -> EvidenceFound:
         """The payload of the `evidence` entry recording what this reading found."""
         return {"sha256": self.sha256, "evidence": self.evidence, "c2pa": self.c2pa}
 

@@ -2,13 +2,23 @@
 payload as canonical JSON (chain.canonical) under the entry's hash, so these records are the
 ledger's format: the projection reads them (ledger/projection.py, one `_on_<kind>` per kind), and
 a chain-of-custody export can rely on them. Keys marked NotRequired are absent from entries older
-reelprov versions wrote, or only present when they say something. Every entry any test appends
-is checked against its record (tests/conftest.py), and the projection's handlers read them typed."""
+reelprov versions wrote, or only present when they say something. Batch.append takes a Payload
+(mypy checks every writer's literal against these records), every entry any test appends is
+checked against its kind's record (tests/conftest.py), and the projection's handlers read them
+typed."""
 
 from typing import Any, NotRequired, TypedDict
 
 from reelprov.extract.plugin import Evidence
 from reelprov.ledger.records import CutEvent, UnmatchedClip, UseAsked
+
+
+class Signed(TypedDict, total=False):
+    """Who made a person's change and the reference that allows it, where given
+    (policy.Clearance.signature)."""
+
+    by: str
+    ref: str
 
 
 # -- a file and what it holds -------------------------------------------------------------------
@@ -60,7 +70,7 @@ class EvidenceFound(TypedDict):
     c2pa: NotRequired[dict[str, Any]]  # present, state, and what the manifest said
 
 
-class Declared(TypedDict, total=False):
+class Declared(Signed, total=False):
     """A person's or a vendor's declaration about the file (reelprov declare, a sidecar), bound
     to the content declared about."""
 
@@ -70,22 +80,18 @@ class Declared(TypedDict, total=False):
     purpose: str
     inputs: list[str]
     consent: list[str]
-    by: str
-    ref: str
     use: str
     source: str
     at: str
     sha256: str
 
 
-class Tagged(TypedDict, total=False):
+class Tagged(Signed, total=False):
     """Tags added or removed, or the stage set by hand, and who did it (Clearance.signature)."""
 
     add: list[str]
     remove: list[str]
     stage: str | None
-    by: str
-    ref: str
     kept_on_move: dict[str, str]  # a path rule's tag kept when the file moved out of its folder
 
 
@@ -135,22 +141,18 @@ class FlagReopened(TypedDict):
     reason: NotRequired[str]
 
 
-class FlagUpdated(TypedDict):
+class FlagUpdated(Signed):  # by, ref: lowered by a person's change
     flag_id: int
     severity: str
     reason: str
     previous: NotRequired[str]  # the reason it gave before
     why: NotRequired[str]
-    by: NotRequired[str]  # lowered by a person's change (policy.Clearance.signature)
-    ref: NotRequired[str]
 
 
-class FlagResolved(TypedDict):
+class FlagResolved(Signed):  # by, ref: resolved by a person's change
     flag_id: int
     because: NotRequired[str]
     reason: NotRequired[str]
-    by: NotRequired[str]
-    ref: NotRequired[str | None]
 
 
 class Decided(TypedDict):
@@ -192,6 +194,30 @@ class UseClosed(TypedDict):
     by: str
     note: NotRequired[str | None]
 
+
+# Any entry's payload, as Batch.append takes it (mypy checks each writer's literal against these).
+Payload = (
+    Seen
+    | Changed
+    | Moved
+    | Deleted
+    | EvidenceFound
+    | Declared
+    | Tagged
+    | CutImported
+    | CutRemoved
+    | UsedInCut
+    | LeftCut
+    | Flagged
+    | FlagReopened
+    | FlagUpdated
+    | FlagResolved
+    | Decided
+    | Revoked
+    | UseProposed
+    | UseDecided
+    | UseClosed
+)
 
 # Entry kind -> its payload's record. A kind missing here carries history only (no state).
 PAYLOADS: dict[str, type] = {

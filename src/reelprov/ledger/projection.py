@@ -192,7 +192,7 @@ class Projection:
         seq: int,
         asset_id: str | None,
         kind: str,
-        payload: dict[str, Any],
+        payload: Mapping[str, Any],
         ts: str,
         actor: str = "",
     ) -> None:

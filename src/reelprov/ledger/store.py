@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from reelprov.errors import DatabaseError
 from reelprov.ledger import queries
 from reelprov.ledger.chain import canonical, entry_hash
+from reelprov.ledger.entries import Payload
 from reelprov.ledger.ids import time_ordered_id
 from reelprov.ledger.projection import Projection
 from reelprov.ledger.reader import (
@@ -171,7 +172,7 @@ class Batch:
         self,
         kind: str,
         asset: str | None,
-        payload: dict[str, Any],
+        payload: Payload,
         *,
         actor: str | None = None,
         body: str | None = None,

@@ -4,6 +4,13 @@ The flag vocabulary lives here so that commands which only read flags (ls, show)
 the rule engine.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reelprov.ledger.entries import Signed
+
 # Where a file stands, and what path rules and people can say about it (the facts rules read).
 STAGES = ("temp", "final", "unassigned")
 TAGS = (
@@ -58,6 +65,11 @@ class Clearance:
     def complete(self) -> bool:
         return self.by is not None and self.ref is not None
 
-    def signature(self) -> dict[str, str]:
+    def signature(self) -> Signed:
         """Who made the change and the reference that allows it, where given (for a ledger payload)."""
-        return {k: v for k, v in (("by", self.by), ("ref", self.ref)) if v}
+        out: Signed = {}
+        if self.by:
+            out["by"] = self.by
+        if self.ref:
+            out["ref"] = self.ref
+        return out

@@ -32,7 +32,7 @@ from reelprov.uses import FILE_USE_STATUSES
 from reelprov.uses.link import UseLink, link
 
 if TYPE_CHECKING:
-    from reelprov.ledger import Batch
+    from reelprov.ledger import Batch, entries
     from reelprov.ledger.records import FlagState
 
 C2PA_STATES = ("none", "valid", "trusted", "invalid")
@@ -532,7 +532,7 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
             ):
                 # still undecided: it says why as things are now (a tag, tool, stage, cut or the policy
                 # changed). A decided flag keeps the reason it was decided on.
-                payload: dict[str, Any] = {
+                payload: entries.FlagUpdated = {
                     "flag_id": flag["id"],
                     "reason": why + _rule_text(flag["reason"])[1],
                     "severity": sev,
@@ -543,23 +543,22 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
                     payload["why"] = f"severity lowered from {flag['severity']} to {sev}" + (
                         f" by {c.what}" if c else " (the policy changed)"
                     )
-                    payload.update(c.signature() if c else {})
+                    if c:
+                        payload = {**payload, **c.signature()}
                 b.append("flag_updated", asset_id, payload)
                 b.emit(_event(FlagUpdated, b, flag["id"], asset))
         elif flag is not None and flag["status"] in UNRESOLVED:
             # a rejected element taken off screen has done what the rejection asked: no longer in the way
             c = _check_clearance(b, flag, asset, "resolve")
             because = why_not(rule, f, policy.approved_tools, deleted=gone)
-            b.append(
-                "flag_resolved",
-                asset_id,
-                {
-                    "flag_id": flag["id"],
-                    "reason": "condition no longer holds",
-                    "because": because + (f" ({c.what})" if c else ""),
-                    **(c.signature() if c else {}),
-                },
-            )
+            signed: entries.Signed = c.signature() if c else {}
+            resolved: entries.FlagResolved = {
+                "flag_id": flag["id"],
+                "reason": "condition no longer holds",
+                "because": because + (f" ({c.what})" if c else ""),
+                **signed,
+            }
+            b.append("flag_resolved", asset_id, resolved)
             b.emit(_event(FlagResolved, b, flag["id"], asset))
         if (hit and cfg.use_approval_covers) or (flag is not None and _by_use(flag)):
             _apply_use_cover(b, cfg, rule, sev, f, asset_id, asset)

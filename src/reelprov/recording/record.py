@@ -19,7 +19,7 @@ from reelprov.recording.report import ScanReport
 from reelprov.recording.walk import Candidate
 
 if TYPE_CHECKING:
-    from reelprov.ledger import Batch
+    from reelprov.ledger import Batch, entries
 
 
 def by_sha(vanished: dict[str, tuple[str, str]]) -> dict[str, list[str]]:
@@ -107,7 +107,7 @@ def record_file(
     vanished: dict[str, tuple[str, str]] | None = None,
 ) -> str:
     """Append what one examined file means for the ledger; returns the asset id."""
-    content = {"sha256": r.sha256, "size": r.size, "media_type": r.media_type}
+    content: entries.Content = {"sha256": r.sha256, "size": r.size, "media_type": r.media_type}
     ids = b.asset_ids_at(r.path)
     kind: Change | None = None
     moved_from: str | None = None
@@ -116,7 +116,8 @@ def record_file(
         asset = b.proj.asset(aid)
         assert asset is not None
         if asset["sha256"] != r.sha256:
-            b.append("changed", aid, {"path": r.path, "prev_sha256": asset["sha256"], **content})
+            changed: entries.Changed = {"path": r.path, "prev_sha256": asset["sha256"], **content}
+            b.append("changed", aid, changed)
             kind = "changed"
     else:
         aid = ""
@@ -129,7 +130,8 @@ def record_file(
             moved = b.asset_ids_at(old)
             if moved:
                 aid = moved[0]
-                b.append("moved", aid, {"from": old, "to": r.path, **content})
+                moved_to: entries.Moved = {"from": old, "to": r.path, **content}
+                b.append("moved", aid, moved_to)
                 kind, moved_from = "moved", old
                 if vanished is not None:
                     vanished.pop(old, None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelprov.classify import ORIGINS
 from reelprov.errors import (
@@ -12,6 +12,9 @@ from reelprov.errors import (
 from reelprov.policy import STAGES, Clearance
 from reelprov.project import Project
 from reelprov.stages import check_tags, tag_sources
+
+if TYPE_CHECKING:
+    from reelprov.ledger import entries
 
 
 def _clearance(project: Project, what: str, by: str | None, ref: str | None) -> Clearance:
@@ -52,7 +55,7 @@ def tag(
         for a in assets:
             cur = b.proj.asset(a["id"])
             assert cur is not None
-            payload: dict[str, Any] = {}
+            payload: entries.Tagged = {}
             to_add = [t for t in add if t not in cur["tags"]]
             to_remove = [t for t in remove if t in cur["tags"]]
             if to_add:
@@ -102,17 +105,19 @@ def declare(
     if origin not in DECLARABLE:
         raise ReelprovError(f"cannot declare origin {origin!r}; use one of {', '.join(DECLARABLE)}")
     c = _clearance(project, f"declaring {origin}", by, ref)
-    payload: dict[str, Any] = {
-        "origin": origin,
-        "tool": tool,
-        "note": note,
-        "purpose": purpose,
-        "inputs": list(inputs),
-        "consent": list(consent),
-        "by": by or project.actor,
-        "ref": ref,
-    }
-    payload = {k: v for k, v in payload.items() if v not in (None, [])}
+    payload: entries.Declared = {"origin": origin, "by": by or project.actor}
+    if tool is not None:
+        payload["tool"] = tool
+    if note is not None:
+        payload["note"] = note
+    if purpose is not None:
+        payload["purpose"] = purpose
+    if ref is not None:
+        payload["ref"] = ref
+    if inputs:
+        payload["inputs"] = list(inputs)
+    if consent:
+        payload["consent"] = list(consent)
     with project.batch() as b:
         b.clearance = c
         for a in assets:
