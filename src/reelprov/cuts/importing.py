@@ -229,11 +229,7 @@ def import_cut(
             return None
     with project.batch() as b:
         old = b.proj.cut(cut_name)
-        old_usage: dict[str, list[dict[str, Any]]] = {}
-        for e in old["events"] if old else []:
-            for aid, place in event_assets(e):
-                old_usage.setdefault(aid, []).append(place)
-        old_assets = set(old_usage)
+        old_usage = usage(old["events"] if old else [])
         imported: entries.CutImported = {
             "name": cut_name,
             "source": str(path),
@@ -246,11 +242,8 @@ def import_cut(
         if timeline:
             imported["timeline"] = timeline
         b.append("cut_imported", None, imported)
-        new_assets: dict[str, list[dict[str, Any]]] = {}
-        for e in events:
-            for aid, place in event_assets(e):
-                new_assets.setdefault(aid, []).append(place)
-        left = sorted(old_assets - set(new_assets))
+        new_assets = usage(events)
+        left = sorted(set(old_usage) - set(new_assets))
         for aid in chunked(b, [*new_assets, *left]):
             asset = b.proj.asset(aid)
             evs = new_assets.get(aid)
@@ -305,6 +298,15 @@ def chunked(b: Batch, asset_ids: list[str]) -> Iterator[str]:
         yield from chunk
 
 
+def usage(events: list[CutEvent]) -> dict[str, list[dict[str, Any]]]:
+    """Each asset EVENTS show, in the order they first show it, with every place they show it."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        for aid, place in event_assets(e):
+            out.setdefault(aid, []).append(place)
+    return out
+
+
 def event_assets(event: CutEvent) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each asset a cut's EVENT shows (every frame of an image sequence) and where: track, record
     in and out (a frame's own where the timeline tells), clip (and frame)."""
@@ -324,7 +326,7 @@ def remove_cut(project: Project, name: str) -> dict[str, Any]:
         cut = b.proj.cut(name)
         if cut is None:
             raise UnknownCut(f"no cut named {name!r}; list them with `reelprov cut ls`")
-        assets = sorted({a for e in cut["events"] for a, _ in event_assets(e)})
+        assets = sorted(usage(cut["events"]))
         b.append("cut_removed", None, {"name": name})
         for aid in chunked(b, assets):
             if b.proj.asset(aid) is not None:
