@@ -133,6 +133,51 @@ def test_listings_and_the_report_of_the_sample_media_match_their_schemas(
     jsonschema.validate(json.loads(out.read_text()), _schema("report.schema.json"))
 
 
+def test_a_report_with_cuts_uses_sequences_and_trails_matches_its_schema(
+    cli, tmp_path: Path
+) -> None:
+    """Every part of the report the sample media alone leaves empty (a cut's inventory and usage,
+    frames of an AI sequence, an intended use with its trail, a revoked approval in the audit)
+    is written and checked against the closed schema: a key nobody documented fails here."""
+    root = tmp_path / "show"
+    shutil.copytree(SAMPLES, root)
+    for n in range(1001, 1004):
+        write_png(root / f"final/vfx/sh010/sh010_comp.{n}.png", {"parameters": SD_PARAMS})
+    assert cli("init", str(root)).code == 0
+    assert cli("-P", str(root), "scan").code == 0
+    edl = root / "reel1.edl"
+    edl.write_text(
+        "TITLE: R1\nFCM: NON-DROP FRAME\n\n"
+        "001  AX       V     C        00:00:00:00 00:00:00:03 01:00:00:00 01:00:00:03\n"
+        "* FROM CLIP: /Volumes/SHOW/final/vfx/sh010/sh010_comp.[1001-1003].png\n\n"
+        "002  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:03 01:00:01:03\n"
+        "* FROM CLIP NAME: a1111_txt2img.png\n"
+    )
+    assert cli("-P", str(root), "cut", "import", str(edl)).code == 0
+    use = ("use", "propose", "--tool", "Stable Diffusion", "--purpose", "previs", "--scope", "**")
+    answers = ("--answers", "yes,yes,unsure,yes,yes", "--by", "VFX Sup")
+    assert cli("-P", str(root), *use, *answers).code == 0
+    flags = cli("-P", str(root), "flags", "--json").json()
+    fid = str(next(f["id"] for f in flags if f["path"] == "generators/a1111_txt2img.png"))
+    approve = ("approve", fid, "--by", "Legal", "--ref", "CL-1", "--note", "ok")
+    assert cli("-P", str(root), *approve).code == 0, "approve"
+    assert cli("-P", str(root), "revoke", fid, "--by", "Legal", "--note", "withdrawn").code == 0
+    out = tmp_path / "r.json"
+    r = cli("-P", str(root), "report", "--format", "json", "--output", str(out))
+    assert r.code in (0, 1), r.err
+    report = json.loads(out.read_text())
+    jsonschema.validate(report, _schema("report.schema.json"))
+    rows = [row for sec in report["sections"] for row in sec["rows"]]
+    assert any(row["cut_usage"] for row in rows)
+    assert any(
+        step["event"] == "revoked" for row in rows for f in row["flags"] for step in f["trail"]
+    )
+    assert report["uses"] and report["uses"][0]["trail"][0]["event"] == "proposed"
+    (inventory,) = report["cuts"]
+    assert [row["files"] for row in inventory["rows"]] == [3, 1]
+    assert inventory["rows"][0]["frames"] == "1001-1003"
+
+
 def test_the_sample_declaration_sidecars_match_their_schema() -> None:
     found = sorted(SAMPLES.rglob("*.reelprov.json"))
     assert found

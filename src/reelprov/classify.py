@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from reelprov.contract import Origin
 
 ORIGINS = ("ai_generated", "ai_composite", "ai_enhanced", "human", "unknown")
 AI_ORIGINS = frozenset({"ai_generated", "ai_composite"})
@@ -78,7 +81,7 @@ def declared_below_file(evidence: Iterable[Mapping[str, Any]]) -> bool:
     )
 
 
-def classify(evidence: Iterable[Mapping[str, Any]]) -> tuple[str, list[str]]:
+def classify(evidence: Iterable[Mapping[str, Any]]) -> tuple[Origin, list[str]]:
     """(origin, tools) from evidence items ``{source, kind, origin, tool, detail}``.
 
     A declaration (a vendor's sidecar, `reelprov declare`) may strengthen the verdict or correct
@@ -102,4 +105,4 @@ def classify(evidence: Iterable[Mapping[str, Any]]) -> tuple[str, list[str]]:
         rank = (strength(item), _PRECEDENCE[o])
         if rank > best:
             best, origin = rank, str(o)
-    return origin, sorted(tools, key=str.casefold)
+    return cast("Origin", origin), sorted(tools, key=str.casefold)  # a key of _PRECEDENCE

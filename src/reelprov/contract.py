@@ -36,7 +36,27 @@ class DecisionJson(TypedDict):
     severity: str
 
 
-class FlagJson(TypedDict):
+class FlagStepJson(TypedDict):
+    """One step of a flag's trail: a decision, or a change of its status or severity, with who
+    and when (`flags ID --json`, the report's audit)."""
+
+    seq: int
+    at: str
+    by: str
+    event: str  # decided, revoked, reopened, resolved, severity
+    was: NotRequired[str]  # the status (or severity) before
+    why: NotRequired[str]
+    severity: NotRequired[str]
+    sha256: NotRequired[str]  # the content decided on, or reopened for
+    decision: NotRequired[str]
+    ref: NotRequired[str]
+    note: NotRequired[str]
+
+
+class FlagBaseJson(TypedDict):
+    """What every shape of a flag says: which, under which rule and area, how severe, its status,
+    why, and the content (SHA-256) it judged."""
+
     id: int
     rule: str
     area: str
@@ -44,9 +64,14 @@ class FlagJson(TypedDict):
     status: str
     reason: str
     sha256: str
+
+
+class FlagJson(FlagBaseJson):
+    """A flag in the asset JSON and `flags --json`."""
+
     decision: NotRequired[DecisionJson]  # present once someone decided it
     path: NotRequired[str]  # `flags --json`: the file it is on
-    trail: NotRequired[list[dict[str, Any]]]  # `flags ID --json`: every step, who and when
+    trail: NotRequired[list[FlagStepJson]]  # `flags ID --json`: every step, who and when
 
 
 class C2paJson(TypedDict):
@@ -67,6 +92,8 @@ class DeclarationJson(TypedDict, total=False):
     consent: list[str]
     sha256: str  # the content it was declared about
     at: str
+    use: str  # the intended use it names (reelprov use)
+    source: str  # where it was read from, when not typed in
 
 
 class HistoryEntryJson(TypedDict):
@@ -136,6 +163,26 @@ class DeclarationSidecar(TypedDict):
     use: NotRequired[str]  # the intended use it was made under, e.g. "U-3" (reelprov use ls)
 
 
+class CutUsageJson(TypedDict):
+    """Where a cut shows an asset: its track and record range."""
+
+    cut: str
+    track: str
+    record_in: str
+    record_out: str
+
+
+class ReportFlagJson(FlagBaseJson):
+    """A flag as a report row lists it, with the decision on it and its trail."""
+
+    decided_by: str | None
+    ref: str | None
+    note: str | None
+    decided_at: str | None
+    decided_severity: str | None
+    trail: list[FlagStepJson]
+
+
 class ReportRowJson(TypedDict):
     """One asset in one section of the report."""
 
@@ -150,9 +197,9 @@ class ReportRowJson(TypedDict):
     tags: list[str]
     c2pa: C2paJson
     evidence: list[str]
-    cut_usage: list[dict[str, Any]]
+    cut_usage: list[CutUsageJson]
     deleted: bool
-    flags: list[dict[str, Any]]
+    flags: list[ReportFlagJson]
     use: UseLinkJson | None
 
 
@@ -168,6 +215,21 @@ class LedgerHeadJson(TypedDict):
     hash: str
 
 
+class BlockerJson(FlagBaseJson):
+    """One flag in the way of delivery, and the file it is on."""
+
+    path: str
+
+
+class ChangedJson(TypedDict):
+    """A file that no longer holds the content the ledger (and its decisions) recorded."""
+
+    path: str
+    recorded: str
+    now: str | None  # null: missing, unreadable or not a regular file
+    why: str
+
+
 class GateJson(TypedDict):
     """The delivery gate's verdict (report/gate.py): cleared only when nothing blocks."""
 
@@ -178,9 +240,9 @@ class GateJson(TypedDict):
     verified: bool
     problems: list[str]
     blocking_count: int
-    blocking: list[dict[str, Any]]
+    blocking: list[BlockerJson]
     changed_count: int
-    changed: list[dict[str, Any]]
+    changed: list[ChangedJson]
     rehashed: int
 
 
@@ -190,16 +252,113 @@ class ProjectJson(TypedDict):
     root: str
 
 
-class ReportJson(TypedDict):
-    """`reelprov report --format json`."""
+class VerifyJson(TypedDict):
+    """`reelprov verify --json`: the chain and its anchors checked."""
+
+    ok: bool
+    entries: int
+    head: LedgerHeadJson
+    first_bad_seq: int | None
+    problems: list[str]
+    anchors_checked: int
+
+
+class UseStepJson(TypedDict):
+    """One step of an intended use's trail: proposed, a decision, closed."""
+
+    seq: int
+    ts: str
+    event: str
+    by: str
+    ref: NotRequired[str]
+    note: NotRequired[str]
+
+
+class UseFilesJson(TypedDict):
+    """A use's live files: exact counts, and the first paths of each list (the report keeps 200)."""
+
+    count: int
+    in_cut_count: int
+    after_close_count: int
+    in_cut: list[str]
+    out_of_cut: list[str]
+    arrived_after_close: list[str]
+
+
+class UseJson(TypedDict):
+    """One intended use (`use ls --json`, `use show --json`, the report's register)."""
+
+    id: str
+    tool: str
+    purpose: str
+    area: str
+    risk: str  # after the answers: low, review or escalate
+    matrix_risk: str  # what the use case matrix alone says
+    status: str
+    decision: str
+    scope: list[str]
+    answers: dict[str, str]
+    escalated_by: list[str]
+    note: str | None
+    proposed_by: str
+    proposed_at: str
+    decided_by: str | None
+    ref: str | None
+    decided_at: str | None
+    closed_by: str | None
+    closed_at: str | None
+    trail: list[UseStepJson]
+    files: NotRequired[UseFilesJson]
+
+
+class InventoryRowJson(TypedDict):
+    """One event of a cut's on-screen inventory that shows AI-origin or unknown-origin media (an
+    image sequence is one row), with the state of its flags."""
+
+    track: str
+    record_in: str
+    record_out: str
+    clip: str | None
+    path: str | None
+    files: int
+    frames: str | None  # the sequence's frames shown, as runs ("1001-1096")
+    origins: dict[str, int]  # origin -> files
+    flags: dict[str, int]  # "severity status" -> flags not resolved
+    blocking: bool
+
+
+class CutInventoryJson(TypedDict):
+    name: str
+    source: str
+    imported_at: str
+    events: int
+    rows: list[InventoryRowJson]
+
+
+class AnchoredJson(TypedDict):
+    """Where a ledger head was anchored outside the database (`anchor`, every report)."""
+
+    seq: int
+    hash: str
+    recorded_in: list[str]
+    failed: list[str]
+
+
+class ReportHeadJson(TypedDict):
+    """A report's keys other than its sections: what it says before its rows are read."""
 
     schema_version: int
     project: ProjectJson
     generated_at: str
     ledger_head: LedgerHeadJson
     gate: GateJson
-    verify: dict[str, Any] | None
+    verify: VerifyJson | None
     counts: dict[str, int]
-    uses: list[dict[str, Any]]  # the register of intended uses (`reelprov use ls --json`)
+    uses: list[UseJson]  # the register of intended uses (`reelprov use ls --json`)
+    cuts: list[CutInventoryJson]  # written last, after the sections
+
+
+class ReportJson(ReportHeadJson):
+    """`reelprov report --format json`."""
+
     sections: list[ReportSectionJson]
-    cuts: list[dict[str, Any]]

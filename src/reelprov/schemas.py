@@ -87,10 +87,14 @@ def generate() -> dict[str, dict[str, Any]]:
                 "C2paJson",
                 "HistoryEntryJson",
                 "UseLinkJson",
+                "FlagStepJson",
+                "DeclarationJson",
             ),
         ),
-        "report.schema.json": _schema(
-            contract.ReportJson, "report", "`reelprov report --format json` (schema_version 2)."
+        "report.schema.json": _closed(
+            _schema(
+                contract.ReportJson, "report", "`reelprov report --format json` (schema_version 2)."
+            )
         ),
         "declaration-sidecar.schema.json": _schema(
             contract.DeclarationSidecar,

@@ -4,12 +4,23 @@ fails here, not in a user's scan."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import get_type_hints
 
 import pytest
 
-from reelprov.ledger.records import AssetState, CutState, FlagState, UseState
+from reelprov.ledger import queries
+from reelprov.ledger.records import (
+    AssetBrief,
+    AssetState,
+    CutState,
+    FlagState,
+    ListedFlag,
+    UseState,
+)
 from reelprov.models import Asset, Cut, Flag, IntendedUse
+from reelprov.project import Project
+from tests.conftest import SD_PARAMS, run_cli, write_png
 
 
 @pytest.mark.parametrize(
@@ -22,3 +33,20 @@ def test_a_record_has_its_tables_columns(record: type, model: type) -> None:
     assert set(hints) == set(columns)
     for name, c in columns.items():  # a column that may be NULL is optional in the record
         assert c.nullable == (type(None) in getattr(hints[name], "__args__", ())), name
+
+
+def test_the_report_brief_and_a_listed_flag_are_the_columns_their_queries_select(
+    show_root: Path,
+) -> None:
+    """What queries.assets_brief_after and queries.flags_listed return, as read from a real
+    ledger, has exactly the keys of AssetBrief and ListedFlag."""
+    write_png(show_root / "final" / "gen.png", {"parameters": SD_PARAMS})
+    assert run_cli("scan", cwd=show_root).code == 0
+    project = Project.open(show_root)
+    rd, pid = project.reader, project.cfg.project_id
+    brief = queries.assets_brief_after(rd, pid, "", 10)
+    listed = list(queries.flags_listed(rd, pid, []))
+    assert brief and listed
+    assert set(brief[0]) == set(get_type_hints(AssetBrief))
+    assert set(listed[0]) == set(get_type_hints(ListedFlag))
+    project.close()

@@ -14,6 +14,7 @@ from reelprov.names import one_line as _p
 from reelprov.names import printable as _t
 
 if TYPE_CHECKING:
+    from reelprov.ledger.records import AssetState
     from reelprov.project import Project
 
 from reelprov.cli.app import app
@@ -294,7 +295,7 @@ def declare(
     _report_assets(p, assets, as_json, f"declared {origin} on {_n(len(assets), 'asset')}")
 
 
-def _report_assets(p: "Project", assets: list[dict[str, Any]], as_json: bool, line: str) -> None:
+def _report_assets(p: "Project", assets: "list[AssetState]", as_json: bool, line: str) -> None:
     from reelprov.review.assets import show_asset
 
     if as_json:

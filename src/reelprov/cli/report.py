@@ -3,7 +3,7 @@
 # No `from __future__ import annotations` here: typer would compile and eval every annotation
 # string of every command at each start (~30 ms); real annotation objects cost nothing.
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +20,9 @@ from reelprov.cli.common import (
 from reelprov.names import counted as _n
 from reelprov.names import one_line as _p
 from reelprov.names import printable as _t
+
+if TYPE_CHECKING:
+    from reelprov.contract import GateJson
 
 
 @app.command()
@@ -107,7 +110,7 @@ def report(
             raise typer.Exit(1)
 
 
-def _gate_failures(gate: dict[str, Any]) -> None:
+def _gate_failures(gate: "GateJson") -> None:
     """What keeps the gate shut, on stderr: the verdict, then each reason."""
     if gate["cleared"]:
         err(gate["verdict"])

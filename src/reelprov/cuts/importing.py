@@ -38,7 +38,7 @@ from reelprov.errors import CutImportError, ReelprovError, UnknownCut
 from reelprov.events import CutGone, CutImported, CutRemoved, CutSummary
 from reelprov.hashing import digest_file
 from reelprov.ledger import queries
-from reelprov.ledger.records import ClipPlaced, CutEvent, UnmatchedClip
+from reelprov.ledger.records import ClipPlaced, CutEvent, Place, UnmatchedClip
 from reelprov.names import counted
 from reelprov.project import Project
 
@@ -298,25 +298,36 @@ def chunked(b: Batch, asset_ids: list[str]) -> Iterator[str]:
         yield from chunk
 
 
-def usage(events: list[CutEvent]) -> dict[str, list[dict[str, Any]]]:
+def usage(events: list[CutEvent]) -> dict[str, list[Place]]:
     """Each asset EVENTS show, in the order they first show it, with every place they show it."""
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[Place]] = {}
     for e in events:
         for aid, place in event_assets(e):
             out.setdefault(aid, []).append(place)
     return out
 
 
-def event_assets(event: CutEvent) -> Iterator[tuple[str, dict[str, Any]]]:
+def event_assets(event: CutEvent) -> Iterator[tuple[str, Place]]:
     """Each asset a cut's EVENT shows (every frame of an image sequence) and where: track, record
     in and out (a frame's own where the timeline tells), clip (and frame)."""
-    where = {k: event[k] for k in ("track", "record_in", "record_out", "clip")}
+    where = Place(
+        track=event["track"],
+        record_in=event["record_in"],
+        record_out=event["record_out"],
+        clip=event["clip"],
+    )
     seq = event.get("sequence")
     if not seq:
         yield event["asset"], where
         return
     for f in seq["frames"]:
-        yield f["asset"], where | {k: f[k] for k in ("record_in", "record_out", "frame") if k in f}
+        place = where.copy()
+        place["frame"] = f["frame"]
+        if "record_in" in f:
+            place["record_in"] = f["record_in"]
+        if "record_out" in f:
+            place["record_out"] = f["record_out"]
+        yield f["asset"], place
 
 
 def remove_cut(project: Project, name: str) -> dict[str, Any]:

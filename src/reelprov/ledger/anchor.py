@@ -22,6 +22,7 @@ from reelprov.errors import ReelprovError
 
 if TYPE_CHECKING:
     from reelprov.config import ProjectConfig
+    from reelprov.contract import AnchoredJson
 
 # The anchor file read back is bounded: one line per report or watcher interval is a few MB a year.
 MAX_ANCHOR_FILE = 64 << 20
@@ -36,7 +37,7 @@ class Recorded:
     places: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> AnchoredJson:
         return {
             "seq": self.seq,
             "hash": self.hash,

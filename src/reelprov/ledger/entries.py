@@ -10,7 +10,7 @@ typed."""
 from typing import Any, NotRequired, TypedDict
 
 from reelprov.extract.plugin import Evidence
-from reelprov.ledger.records import CutEvent, UnmatchedClip, UseAsked
+from reelprov.ledger.records import CutEvent, Place, UnmatchedClip, UseAsked
 
 
 class Signed(TypedDict, total=False):
@@ -115,7 +115,7 @@ class UsedInCut(TypedDict):
     """An asset shown in a cut, and where (track, record in/out, clip, frame)."""
 
     cut: str
-    events: list[dict[str, Any]]
+    events: list[Place]
 
 
 class LeftCut(TypedDict):

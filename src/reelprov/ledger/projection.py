@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from reelprov.classify import classify
+from reelprov.contract import DeclarationJson, FlagStepJson, UseStepJson
+from reelprov.extract.plugin import Evidence
 from reelprov.ledger import entries
 from reelprov.ledger.reader import path_key
 from reelprov.ledger.records import AssetState, CutState, FlagState, UseState
@@ -40,7 +42,7 @@ def _new_asset(project: str, asset_id: str, payload: entries.Seen, seq: int) -> 
     }
 
 
-def declaration_evidence(decl: dict[str, Any], sha256: str | None = None) -> dict[str, Any]:
+def declaration_evidence(decl: Mapping[str, Any], sha256: str | None = None) -> Evidence:
     """A declared use is evidence in its own right (who said it, which tool, why). A declaration of
     human origin made about other content than the file's now (SHA256) vouches for nothing: the
     file changed since, and no evidence means unknown. Declared AI use still counts (a new version
@@ -60,6 +62,18 @@ def declaration_evidence(decl: dict[str, Any], sha256: str | None = None) -> dic
         "tool": decl.get("tool"),
         "detail": detail,
     }
+
+
+def _use_step(
+    use: UseState, seq: int, ts: str, event: str, by: str, ref: str | None, note: str | None
+) -> None:
+    """Add to USE's trail: proposed, a decision, closed; who and when."""
+    step = UseStepJson(seq=seq, ts=ts, event=event, by=by)
+    if ref:
+        step["ref"] = ref
+    if note:
+        step["note"] = note
+    use["trail"] = [*use["trail"], step]
 
 
 def recompute_origin(asset: AssetState) -> None:
@@ -270,8 +284,7 @@ class Projection:
         self, *, seq: int, asset_id: str | None, payload: entries.Declared, ts: str
     ) -> None:
         asset = self._need_asset(asset_id, "declared")
-        decl = dict(payload)
-        decl.setdefault("at", ts)
+        decl = cast("DeclarationJson", {"at": ts} | dict(payload))
         asset["declarations"] = [*asset["declarations"], decl]
         recompute_origin(asset)
         self._touch_asset(asset, seq)
@@ -372,17 +385,15 @@ class Projection:
                 "last_seq": seq,
             }
         )
-        use["trail"] = [
-            *use["trail"],
-            {
-                "seq": seq,
-                "ts": ts,
-                "event": payload["decision"],
-                "by": payload["by"],
-                **({"ref": payload["ref"]} if payload.get("ref") else {}),
-                **({"note": payload["note"]} if payload.get("note") else {}),
-            },
-        ]
+        _use_step(
+            use,
+            seq,
+            ts,
+            payload["decision"],
+            payload["by"],
+            payload.get("ref"),
+            payload.get("note"),
+        )
         self.dirty_uses.add(use["id"])
 
     def _on_use_closed(
@@ -392,16 +403,7 @@ class Projection:
         use.update(
             {"closed_by": payload["by"], "closed_at": ts, "closed_seq": seq, "last_seq": seq}
         )
-        use["trail"] = [
-            *use["trail"],
-            {
-                "seq": seq,
-                "ts": ts,
-                "event": "closed",
-                "by": payload["by"],
-                **({"note": payload["note"]} if payload.get("note") else {}),
-            },
-        ]
+        _use_step(use, seq, ts, "closed", payload["by"], None, payload.get("note"))
         self.dirty_uses.add(use["id"])
 
     def _on_flagged(
@@ -442,8 +444,13 @@ class Projection:
         """Add to FLAG's trail: every decision and every change of its status or severity, with who
         and when, so the report can show what no longer stands (a revoked approval, a flag an untag
         resolved) next to what does."""
-        item = {"seq": seq, "at": ts, "by": what.pop("by", None) or self._actor, "event": event}
-        item.update({k: v for k, v in what.items() if v is not None})
+        by = what.pop("by", None) or self._actor
+        # WHAT: FlagStepJson's optional keys, as each handler names them
+        item = cast(
+            "FlagStepJson",
+            {"seq": seq, "at": ts, "by": by, "event": event}
+            | {k: v for k, v in what.items() if v is not None},
+        )
         flag["trail"] = [*(flag.get("trail") or []), item]
 
     def _on_flag_reopened(

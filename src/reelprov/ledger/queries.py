@@ -15,7 +15,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from reelprov.ledger.reader import PATH_PREFIX, Statements, path_key
-from reelprov.ledger.records import CutState, UseState
+from reelprov.ledger.records import (
+    AssetBrief,
+    AssetState,
+    CutState,
+    FlagState,
+    ListedFlag,
+    UseState,
+)
 
 if TYPE_CHECKING:
     from reelprov.ledger.reader import Reader
@@ -83,7 +90,7 @@ def assets(
     origins: list[str] | None = None,
     under_prefix: str | None = None,
     flagged: list[str] | None = None,
-) -> Iterator[Row]:
+) -> Iterator[AssetState]:
     """The project's assets in path order: only live ones unless WITH_DELETED; only ORIGINS if
     given; only paths starting with UNDER_PREFIX when it can be bounded (see prefix_usable; else
     not narrowed); only those with a flag in one of the statuses FLAGGED if given."""
@@ -99,16 +106,17 @@ def assets(
     if flagged:
         params["statuses"] = list(flagged)
     sql = _assets_sql(db.dialect, prefix=bounds is not None, flagged=bool(flagged))
-    return db.iter(sql, **params)
+    return cast("Iterator[AssetState]", db.iter(sql, **params))
 
 
-def assets_at(db: Statements, project: str, path: str) -> list[Row]:
+def assets_at(db: Statements, project: str, path: str) -> list[AssetState]:
     """Every asset recorded at PATH (live or deleted), the latest first."""
-    return db.rows(
+    rows = db.rows(
         "SELECT * FROM asset WHERE project = :p AND path_key = :k ORDER BY last_seq DESC",
         p=project,
         k=path_key(path),
     )
+    return cast("list[AssetState]", rows)
 
 
 def asset_paths(db: Statements, project: str) -> Iterator[str]:
@@ -132,22 +140,23 @@ def asset_ids_of_origin(db: Statements, project: str, origins: list[str]) -> lis
     ]
 
 
-def assets_by_id(db: Statements, project: str, ids: list[str]) -> Iterator[Row]:
+def assets_by_id(db: Statements, project: str, ids: list[str]) -> Iterator[AssetState]:
     """The whole rows of IDS (those of PROJECT)."""
     rows = db.iter("SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))", ids=ids)
-    return (r for r in rows if r["project"] == project)
+    return (cast("AssetState", r) for r in rows if r["project"] == project)
 
 
-def assets_brief_after(db: Statements, project: str, after: str, n: int) -> list[Row]:
+def assets_brief_after(db: Statements, project: str, after: str, n: int) -> list[AssetBrief]:
     """Up to N assets (live or deleted) with ids after AFTER, in id order: what the report's plan
     needs of each."""
-    return db.rows(
+    rows = db.rows(
         "SELECT id, path, origin, cuts, stage_override, c2pa_state, media_type, deleted FROM asset"
         " WHERE project = :p AND id > :after ORDER BY id LIMIT :n",
         p=project,
         after=after,
         n=n,
     )
+    return cast("list[AssetBrief]", rows)
 
 
 def live_assets_after(db: Statements, project: str, after: str, n: int) -> list[Row]:
@@ -305,26 +314,28 @@ def asset_places(db: Statements, project: str) -> Iterator[Row]:
 
 def flags_of(
     db: Statements, project: str, asset_ids: list[str], *, chunk: int = 500
-) -> Iterator[Row]:
+) -> Iterator[FlagState]:
     """The flags of ASSET_IDS, chunk by chunk, each looked up in the (project, asset) index
     (reader._IN_KEYED): one statement joining other filters let a planner without fresh
     statistics (a just-filled PostgreSQL table) intersect each lookup with the whole
     project's flags, once per asset."""
     for i in range(0, len(asset_ids), chunk):
-        yield from db.rows(
+        rows = db.rows(
             "SELECT * FROM flag WHERE (project, asset) IN (SELECT :p, value FROM json_each(:ids))",
             p=project,
             ids=asset_ids[i : i + chunk],
         )
+        yield from cast("list[FlagState]", rows)
 
 
-def flags_of_asset(db: Statements, project: str, asset: str) -> list[Row]:
-    return db.rows("SELECT * FROM flag WHERE project = :p AND asset = :a", p=project, a=asset)
+def flags_of_asset(db: Statements, project: str, asset: str) -> list[FlagState]:
+    rows = db.rows("SELECT * FROM flag WHERE project = :p AND asset = :a", p=project, a=asset)
+    return cast("list[FlagState]", rows)
 
 
-def flags_listed(db: Statements, project: str, statuses: list[str]) -> Iterator[Row]:
+def flags_listed(db: Statements, project: str, statuses: list[str]) -> Iterator[ListedFlag]:
     """The project's flags in id order, each with its asset's path; only STATUSES if any."""
-    return db.iter(
+    rows = db.iter(
         "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
         " WHERE flag.project = :p AND (:any_status OR flag.status IN (SELECT value FROM json_each(:statuses)))"
         " ORDER BY flag.id",
@@ -332,26 +343,30 @@ def flags_listed(db: Statements, project: str, statuses: list[str]) -> Iterator[
         any_status=not statuses,
         statuses=statuses,
     )
+    return cast("Iterator[ListedFlag]", rows)
 
 
 def flags_by_id(
     db: Statements, project: str, flag_ids: list[int], *, chunk: int = 1000
-) -> list[Row]:
+) -> list[ListedFlag]:
     """The flags FLAG_IDS that exist, with their asset's path, in id order."""
-    out: list[Row] = []
+    out: list[ListedFlag] = []
     for i in range(0, len(flag_ids), chunk):
-        out += db.rows(
+        rows = db.rows(
             "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
             " WHERE flag.project = :p AND flag.id IN (SELECT value FROM json_each(:ids))",
             p=project,
             ids=flag_ids[i : i + chunk],
         )
+        out += cast("list[ListedFlag]", rows)
     return sorted(out, key=lambda r: r["id"])
 
 
-def flags_after(db: Statements, project: str, statuses: list[str], after: int, n: int) -> list[Row]:
+def flags_after(
+    db: Statements, project: str, statuses: list[str], after: int, n: int
+) -> list[ListedFlag]:
     """Up to N flags in STATUSES with ids after AFTER, in id order, each with its asset's path."""
-    return db.rows(
+    rows = db.rows(
         "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
         " WHERE flag.project = :p AND flag.id > :after AND flag.status IN (SELECT value FROM json_each(:statuses))"
         " ORDER BY flag.id LIMIT :n",
@@ -360,6 +375,7 @@ def flags_after(db: Statements, project: str, statuses: list[str], after: int, n
         statuses=statuses,
         n=n,
     )
+    return cast("list[ListedFlag]", rows)
 
 
 # --- cuts ------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@ as the ledger's replay keeps them in memory and the tables (models.py, the singl
 schema) store them. A test checks their keys against the tables' columns, so the two cannot drift
 apart."""
 
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
+from reelprov.contract import DeclarationJson, Origin, ReportFlagJson, UseStepJson
 from reelprov.extract.plugin import Evidence
 
 
@@ -19,7 +20,7 @@ class AssetState(TypedDict):
     size: int
     media_type: str
     deleted: bool
-    origin: str
+    origin: Origin
     tools: list[str]
     evidence: list[Evidence]
     evidence_sha256: str | None
@@ -27,32 +28,40 @@ class AssetState(TypedDict):
     c2pa_state: str
     tags: list[str]
     stage_override: str | None
-    declarations: list[dict[str, Any]]
+    declarations: list[DeclarationJson]
     cuts: list[str]
     first_seq: int
     last_seq: int
 
 
-class FlagState(TypedDict):
-    """One review item raised by the policy, bound to the content it judged (models.Flag)."""
+class AssetBrief(TypedDict):
+    """What the report's first pass reads of every asset (queries.assets_brief_after)."""
+
+    id: str
+    path: str
+    origin: Origin
+    cuts: list[str]
+    stage_override: str | None
+    c2pa_state: str
+    media_type: str
+    deleted: bool
+
+
+class FlagState(ReportFlagJson):
+    """One review item raised by the policy, bound to the content it judged (models.Flag): the
+    flag as the report lists it, the asset it is on and the entries that raised and last
+    changed it."""
 
     project: str
-    id: int
     asset: str
-    rule: str
-    area: str
-    severity: str
-    status: str
-    reason: str
-    sha256: str
-    decided_by: str | None
-    ref: str | None
-    note: str | None
-    decided_at: str | None
     raised_seq: int
     last_seq: int
-    decided_severity: str | None
-    trail: list[dict[str, Any]]
+
+
+class ListedFlag(FlagState):
+    """A flag with the path of the file it is on (`flags`, the gate)."""
+
+    path: str
 
 
 class FrameShown(TypedDict):
@@ -72,6 +81,17 @@ class SequenceShown(TypedDict):
     shown: str | None  # "1001-1096", None where the timeline does not say
     frames: list[FrameShown]
     missing: list[str]  # runs of frames the timeline shows that the ledger has no file for
+
+
+class Place(TypedDict):
+    """Where a cut's event shows an asset: track, record in and out (a frame's own, where the
+    timeline tells), clip, and the frame of an image sequence."""
+
+    track: str
+    record_in: str
+    record_out: str
+    clip: str | None
+    frame: NotRequired[int]
 
 
 class ClipPlaced(TypedDict):
@@ -150,4 +170,4 @@ class UseState(UseAsked):
     closed_at: str | None
     closed_seq: int | None
     last_seq: int
-    trail: list[dict[str, Any]]
+    trail: list[UseStepJson]

@@ -165,7 +165,7 @@ class Batch:
         """One query for the flags of ASSET_IDS (policy evaluation needs them all)."""
         todo = [a for a in asset_ids if a not in self._flags_loaded]
         for row in queries.flags_of(self.conn, self.project, todo):
-            self.proj.remember_flag(cast("FlagState", row))
+            self.proj.remember_flag(row)
         self._flags_loaded.update(todo)
 
     def append(

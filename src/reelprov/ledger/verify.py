@@ -13,6 +13,7 @@ from reelprov.ledger.store import Ledger
 from reelprov.progress import Progress
 
 if TYPE_CHECKING:
+    from reelprov.contract import VerifyJson
     from reelprov.project import Project
 
 
@@ -26,7 +27,7 @@ class VerifyResult:
     first_bad_seq: int | None = None
     anchors: int = 0  # anchors checked (verify_project)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> VerifyJson:
         return {
             "ok": self.ok,
             "entries": self.entries,

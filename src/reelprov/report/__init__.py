@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from reelprov.contract import AnchoredJson, ReportHeadJson, ReportJson
 from reelprov.errors import ReportError
 from reelprov.progress import Progress
 from reelprov.project import Project
@@ -28,13 +29,19 @@ __all__ = [
 ]
 
 
+class Written(ReportHeadJson):
+    """A report written: its head, and where that ledger head was anchored."""
+
+    anchored: AnchoredJson
+
+
 def build(
     project: Project,
     *,
     verify: bool = True,
     level: str | None = None,
     progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> ReportJson:
     """The whole report as the documented JSON (schema_version 2), rows included."""
     return plan(project, verify=verify, level=level, progress=progress).to_json()
 
@@ -48,8 +55,9 @@ def write_report(
     thumbnails: bool = True,
     level: str | None = None,
     progress: Progress | None = None,
-) -> tuple[dict[str, Any], str | None]:
-    """Build and write the report; returns (data, path written or None for stdout)."""
+) -> tuple[Written, str | None]:
+    """Build and write the report; returns (what it says before its rows, and where its head was
+    anchored; the path written or None for stdout)."""
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
     target: Path | None = None
@@ -90,8 +98,7 @@ def write_report(
     from reelprov.ledger.anchor import record
 
     # the head the report was built from, kept outside the database (every report anchors it)
-    data = dict(report.head)
-    data["anchored"] = record(
-        project.cfg, data["ledger_head"]["seq"], data["ledger_head"]["hash"]
-    ).to_json()
+    head = report.head["ledger_head"]
+    data = cast("Written", report.head.copy())
+    data["anchored"] = record(project.cfg, head["seq"], head["hash"]).to_json()
     return data, None if target is None else str(target)

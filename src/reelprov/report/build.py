@@ -5,15 +5,24 @@ listed asset); each section's rows are then fetched a chunk at a time as they ar
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from reelprov.classify import AI_ORIGINS, ANY_AI
+from reelprov.contract import (
+    CutInventoryJson,
+    CutUsageJson,
+    InventoryRowJson,
+    ReportFlagJson,
+    ReportHeadJson,
+    ReportJson,
+    ReportRowJson,
+    ReportSectionJson,
+)
 from reelprov.cuts.importing import event_assets
 from reelprov.ledger import queries
-from reelprov.ledger.records import CutState, UseState
+from reelprov.ledger.records import AssetBrief, AssetState, CutState, FlagState, UseState
 from reelprov.policy import CLEARED, UNRESOLVED
 from reelprov.policy.engine import severity_rank
 from reelprov.progress import Progress
@@ -74,14 +83,14 @@ SECTIONS = (
 )
 
 
-def blocking_flags(flags: list[dict[str, Any]], level: str) -> list[dict[str, Any]]:
+def blocking_flags(flags: Sequence[FlagState], level: str) -> list[FlagState]:
     """Unresolved (open or rejected) flags at or above LEVEL (the gate's own rule, report.gate.blocks)."""
     from reelprov.report.gate import blocks
 
     return [f for f in flags if blocks(f["status"], f["severity"], level)]
 
 
-def audited(flag: Mapping[str, Any]) -> bool:
+def audited(flag: FlagState) -> bool:
     """Whether a flag belongs in the audit: resolved by a change, lowered, or a decision on it no
     longer stands (revoked, or reopened by a change of content or severity)."""
     if flag["status"] == "resolved":
@@ -94,14 +103,12 @@ def audited(flag: Mapping[str, Any]) -> bool:
     )
 
 
-def _plan(
-    a: dict[str, Any], stage: str, af: list[dict[str, Any]]
-) -> list[tuple[str, list[dict[str, Any]]]]:
+def _plan(a: AssetBrief, stage: str, af: list[FlagState]) -> list[tuple[str, list[FlagState]]]:
     """Which sections list asset A (stage STAGE, flags AF), each with the flags it shows there."""
     from reelprov.mediatypes import media_kind
 
     live = [f for f in af if f["status"] != "resolved"]
-    out: list[tuple[str, list[dict[str, Any]]]] = []
+    out: list[tuple[str, list[FlagState]]] = []
     if any(
         f["status"] == "open" and severity_rank(f["severity"]) >= severity_rank("escalate")
         for f in live
@@ -136,23 +143,21 @@ class Report:
     section the assets it lists in order (ids only); `rows(section)` reads those rows as written."""
 
     project: Project
-    head: dict[str, Any]
+    head: ReportHeadJson
     # section -> its rows' sort keys (worst severity first, then path; the asset id last), sorted
     # on disk past 10,000 keys (reelprov.spill): memory stays flat at any size
     order: dict[str, SortedSpill]
-    usage: dict[str, list[dict[str, Any]]] = field(
-        default_factory=dict
-    )  # asset id -> where cuts show it
+    usage: dict[str, list[CutUsageJson]] = field(default_factory=dict)  # where cuts show an asset
     uses: dict[str, UseState] = field(default_factory=dict)  # intended uses by id
 
-    def rows(self, section: str) -> Iterator[dict[str, Any]]:
+    def rows(self, section: str) -> Iterator[ReportRowJson]:
         """SECTION's rows, each asset fetched (with its flags) a chunk at a time."""
         rd, pid, cfg = self.project.reader, self.project.cfg.project_id, self.project.cfg
         keys = iter(self.order[section])
         while chunk := [aid for _, _, aid in itertools.islice(keys, CHUNK)]:
             with rd.snapshot():
                 full = {r["id"]: r for r in queries.assets_by_id(rd, pid, chunk)}
-                flags: dict[str, list[dict[str, Any]]] = {}
+                flags: dict[str, list[FlagState]] = {}
                 for f in sorted(
                     queries.flags_of(rd, pid, chunk, chunk=CHUNK), key=lambda f: f["id"]
                 ):
@@ -163,15 +168,24 @@ class Report:
                 sel = dict(_plan(a, stage, flags.get(aid, []))).get(section, [])
                 yield _row(a, stage, tags_of(a, cfg), self.usage.get(aid, []), sel, self.uses)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ReportJson:
         """The whole report as one JSON object (rows included: for small projects and tests)."""
+        sections = [
+            ReportSectionJson(id=k, title=t, about=about, rows=list(self.rows(k)))
+            for k, t, about in SECTIONS
+        ]
+        h = self.head
         return {
-            **{k: v for k, v in self.head.items() if k != "cuts"},
-            "sections": [
-                {"id": k, "title": t, "about": about, "rows": list(self.rows(k))}
-                for k, t, about in SECTIONS
-            ],
-            "cuts": self.head["cuts"],
+            "schema_version": h["schema_version"],
+            "project": h["project"],
+            "generated_at": h["generated_at"],
+            "ledger_head": h["ledger_head"],
+            "gate": h["gate"],
+            "verify": h["verify"],
+            "counts": h["counts"],
+            "uses": h["uses"],
+            "sections": sections,
+            "cuts": h["cuts"],
         }
 
 
@@ -202,8 +216,10 @@ def plan(
         ),
         0,
     )
-    usage: dict[str, list[dict[str, Any]]] = {}
-    shown: dict[str, dict[str, Any]] = {}  # what the inventories need of the assets cuts show
+    usage: dict[str, list[CutUsageJson]] = {}
+    # what the inventories need of the assets cuts show: origin, and (severity, status) of each flag
+    shown: dict[str, str] = {}
+    inventory_flags: dict[str, list[tuple[str, str]]] = {}
     with rd.snapshot():
         head_seq, head_hash = rd.head(pid)
         cuts = queries.cuts(rd, pid)
@@ -212,21 +228,20 @@ def plan(
             for e in c["events"]:
                 for aid, where in event_assets(e):
                     usage.setdefault(aid, []).append(
-                        {
-                            "cut": c["name"],
-                            "track": where["track"],
-                            "record_in": where["record_in"],
-                            "record_out": where["record_out"],
-                        }
+                        CutUsageJson(
+                            cut=c["name"],
+                            track=where["track"],
+                            record_in=where["record_in"],
+                            record_out=where["record_out"],
+                        )
                     )
-        inventory_flags: dict[str, list[dict[str, Any]]] = {}
         after = ""
         while True:
             batch = queries.assets_brief_after(rd, pid, after, CHUNK)
             if not batch:
                 break
             after = batch[-1]["id"]
-            flags: dict[str, list[dict[str, Any]]] = {}
+            flags: dict[str, list[FlagState]] = {}
             for f in queries.flags_of(rd, pid, [a["id"] for a in batch], chunk=CHUNK):
                 flags.setdefault(f["asset"], []).append(f)
             for a in batch:
@@ -240,10 +255,8 @@ def plan(
                     )
                     keyed[sec].add((-worst, a["path"], a["id"]))
                 if a["id"] in usage:
-                    shown[a["id"]] = {"origin": a["origin"]}
-                    inventory_flags[a["id"]] = [
-                        {"severity": f["severity"], "status": f["status"]} for f in af
-                    ]
+                    shown[a["id"]] = a["origin"]
+                    inventory_flags[a["id"]] = [(f["severity"], f["status"]) for f in af]
             if progress is not None:
                 progress("reading the project", counts["assets"], counts["assets"])
     ver = verify_project(project, progress=progress) if verify else None
@@ -255,23 +268,23 @@ def plan(
 
     files = files_by_use(project, uses, keep=USE_FILES_KEPT)
     counts["uses"] = len(uses)
-    head = {
-        "schema_version": SCHEMA_VERSION,
-        "project": {"name": cfg.name, "id": cfg.project_id, "root": str(cfg.root)},
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "ledger_head": {"seq": head_seq, "hash": head_hash},
-        "gate": verdict.to_json(),
-        "verify": ver.to_json() if ver else None,
-        "counts": counts,
+    head = ReportHeadJson(
+        schema_version=SCHEMA_VERSION,
+        project={"name": cfg.name, "id": cfg.project_id, "root": str(cfg.root)},
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        ledger_head={"seq": head_seq, "hash": head_hash},
+        gate=verdict.to_json(),
+        verify=ver.to_json() if ver else None,
+        counts=counts,
         # the register of intended uses: every use, its risk, the answers that escalated it, its
         # status and reference, and its files in and out of the cut
-        "uses": [use_json(u, files[u["id"]]) for u in uses.values()],
-        "cuts": [_inventory(c, shown, inventory_flags) for c in cuts],
-    }
+        uses=[use_json(u, files[u["id"]]) for u in uses.values()],
+        cuts=[_inventory(c, shown, inventory_flags) for c in cuts],
+    )
     return Report(project, head, keyed, usage, uses)
 
 
-def _count(counts: dict[str, int], a: dict[str, Any], stage: str, af: list[dict[str, Any]]) -> None:
+def _count(counts: dict[str, int], a: AssetBrief, stage: str, af: list[FlagState]) -> None:
     on_screen = bool(a["cuts"]) or stage == "final"
     if not a["deleted"]:
         counts["assets"] += 1
@@ -286,31 +299,32 @@ def _count(counts: dict[str, int], a: dict[str, Any], stage: str, af: list[dict[
     counts["flags_blocking"] += len(blocking_flags(af, "escalate"))
 
 
-_FLAG_FIELDS = (
-    "id",
-    "rule",
-    "area",
-    "severity",
-    "status",
-    "reason",
-    "sha256",
-    "decided_by",
-    "ref",
-    "note",
-    "decided_at",
-    "decided_severity",
-    "trail",
-)
+def _flag(f: FlagState) -> ReportFlagJson:
+    return ReportFlagJson(
+        id=f["id"],
+        rule=f["rule"],
+        area=f["area"],
+        severity=f["severity"],
+        status=f["status"],
+        reason=f["reason"],
+        sha256=f["sha256"],
+        decided_by=f.get("decided_by"),
+        ref=f.get("ref"),
+        note=f.get("note"),
+        decided_at=f.get("decided_at"),
+        decided_severity=f.get("decided_severity"),
+        trail=f.get("trail") or [],
+    )
 
 
 def _row(
-    a: dict[str, Any],
+    a: AssetState,
     stage: str,
     tags: list[str],
-    cuts: list[dict[str, Any]],
-    flags: list[dict[str, Any]],
+    cuts: list[CutUsageJson],
+    flags: list[FlagState],
     uses: Mapping[str, UseState],
-) -> dict[str, Any]:
+) -> ReportRowJson:
     from reelprov.mediatypes import media_kind
     from reelprov.uses.link import link
 
@@ -336,33 +350,33 @@ def _row(
         ],
         "cut_usage": cuts,
         "deleted": bool(a["deleted"]),  # gone from the project (still in a cut: media offline)
-        "flags": [{k: f.get(k) for k in _FLAG_FIELDS} for f in flags],
+        "flags": [_flag(f) for f in flags],
         # the intended use the file belongs to, with that use's approval reference
         "use": link(a, uses).to_json(),
     }
 
 
 def _inventory(
-    cut: CutState, assets: dict[str, dict[str, Any]], flags: dict[str, list[dict[str, Any]]]
-) -> dict[str, Any]:
+    cut: CutState, origins_of: dict[str, str], flags: dict[str, list[tuple[str, str]]]
+) -> CutInventoryJson:
     from reelprov.cuts.frames import runs, runs_text
 
     """A cut's on-screen inventory: in timeline order, every event that shows an AI-origin or
     unknown-origin asset, an image sequence as one row (the shot), with the state of its flags."""
-    rows = []
+    rows: list[InventoryRowJson] = []
     for e in sorted(cut["events"], key=lambda e: (e["record_in"], e["track"])):
         ids = [aid for aid, _ in event_assets(e)]
-        shown = [assets[aid] for aid in ids if aid in assets]
         origins: dict[str, int] = {}
-        for a in shown:
-            origins[a["origin"]] = origins.get(a["origin"], 0) + 1
+        for aid in ids:
+            if (o := origins_of.get(aid)) is not None:
+                origins[o] = origins.get(o, 0) + 1
         if not any(o in ANY_AI or o == "unknown" for o in origins):
             continue
         states: dict[str, int] = {}
         for aid in ids:
-            for f in flags.get(aid, []):
-                if f["status"] != "resolved":
-                    key = f"{f['severity']} {f['status']}"
+            for severity, status in flags.get(aid, []):
+                if status != "resolved":
+                    key = f"{severity} {status}"
                     states[key] = states.get(key, 0) + 1
         seq = e.get("sequence")
         rows.append(

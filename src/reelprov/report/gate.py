@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reelprov.classify import ANY_AI
 from reelprov.errors import ReportError
@@ -20,6 +20,7 @@ from reelprov.policy import CLEARED, SEVERITIES, UNRESOLVED
 from reelprov.progress import Progress
 
 if TYPE_CHECKING:
+    from reelprov.contract import BlockerJson, ChangedJson, GateJson
     from reelprov.ledger.verify import VerifyResult
     from reelprov.project import Project
 
@@ -51,7 +52,7 @@ class Blocker:
     reason: str
     sha256: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> BlockerJson:
         return {
             "id": self.id,
             "path": self.path,
@@ -73,7 +74,7 @@ class Changed:
     now: str | None  # None: missing, unreadable or not a regular file
     why: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ChangedJson:
         return {"path": self.path, "recorded": self.recorded, "now": self.now, "why": self.why}
 
 
@@ -122,7 +123,7 @@ class Verdict:
             parts.append("the ledger was not verified")
         return "NOT CLEARED: " + ", ".join(parts)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> GateJson:
         return {
             "level": self.level,
             "cleared": self.cleared,

@@ -11,8 +11,17 @@ import re
 from collections.abc import Iterator
 from html import escape as _escape
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NotRequired, TextIO, cast
 
+from reelprov.contract import (
+    CutUsageJson,
+    FlagStepJson,
+    InventoryRowJson,
+    ReportFlagJson,
+    ReportRowJson,
+    UseJson,
+    UseLinkJson,
+)
 from reelprov.cuts.frames import frame_parts, runs, runs_text
 from reelprov.names import counted, printable
 from reelprov.policy import SEVERITIES, UNRESOLVED
@@ -34,7 +43,16 @@ def state_text(states: dict[str, int]) -> str:
 
 
 # -- frames of an image sequence, one row each in the data, one row together on the page ---------
-def flag_state(f: dict[str, Any]) -> tuple[Any, ...]:
+class Shown(ReportRowJson):
+    """A row as a person reads it (HTML, Markdown): one file's, or that of consecutive frames of
+    an image sequence in the same state, with `path` their pattern and `cut_usage` merged."""
+
+    frames: NotRequired[str]  # "96 files numbered 1001-1096"
+    thumb_path: NotRequired[str]  # the first frame's file
+    flag_ids: NotRequired[dict[str, str]]  # rule -> the frames' flag ids, as runs ("17-112")
+
+
+def flag_state(f: ReportFlagJson) -> tuple[Any, ...]:
     """What two frames' flags must share to be shown as one: rule, severity, status and decision."""
     return (
         f["rule"],
@@ -46,7 +64,7 @@ def flag_state(f: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def _sequence_key(r: dict[str, Any]) -> tuple[Any, ...] | None:
+def _sequence_key(r: ReportRowJson) -> tuple[Any, ...] | None:
     """What frames must share to be shown as one row: their sequence (folder and the name around
     the frame number), what the row says of them and the state of their flags (a frame decided
     otherwise keeps a row of its own); None for a file that is no frame."""
@@ -70,10 +88,10 @@ def _sequence_key(r: dict[str, Any]) -> tuple[Any, ...] | None:
     )
 
 
-def grouped(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def grouped(rows: Iterator[ReportRowJson]) -> Iterator[Shown]:
     """ROWS as a person reads them (HTML, Markdown): consecutive frames of an image sequence in the
     same state as one row, `frames` naming them. JSON and CSV keep a row per file."""
-    run: list[dict[str, Any]] = []
+    run: list[ReportRowJson] = []
     key: tuple[Any, ...] | None = None
     for r in rows:
         k = _sequence_key(r)
@@ -81,20 +99,26 @@ def grouped(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             run.append(r)
             continue
         if run:
-            yield run[0] if len(run) == 1 else _group_row(run)
+            yield _shown(run)
         run, key = [r], k
     if run:
-        yield run[0] if len(run) == 1 else _group_row(run)
+        yield _shown(run)
 
 
-def _group_row(frames: list[dict[str, Any]]) -> dict[str, Any]:
+def _shown(run: list[ReportRowJson]) -> Shown:
+    return (
+        cast("Shown", run[0]) if len(run) == 1 else _group_row(run)
+    )  # Shown's extras are optional
+
+
+def _group_row(frames: list[ReportRowJson]) -> Shown:
     """One row for FRAMES (rows of one sequence that say the same): its pattern, which frames,
     and each cut's use of them with the runs that follow on merged."""
     parts = [frame_parts(f["path"]) for f in frames]
     folder, prefix, _, suffix = parts[0]  # type: ignore[misc]  # _sequence_key let frame files only in
     widths = {len(p[2]) for p in parts if p}
     label = f"{prefix}{'#' * widths.pop() if len(widths) == 1 else '#'}{suffix}"
-    usage: list[dict[str, Any]] = []
+    usage: list[CutUsageJson] = []
     for u in sorted(
         (u for f in frames for u in f["cut_usage"]),
         key=lambda u: (u["cut"], u["track"], u["record_in"]),
@@ -107,26 +131,22 @@ def _group_row(frames: list[dict[str, Any]]) -> dict[str, Any]:
         ):
             last["record_out"] = max(last["record_out"], u["record_out"])
         else:
-            usage.append(dict(u))
+            usage.append(u.copy())
     numbers = runs(int(p[2]) for p in parts if p)
     ids: dict[str, list[int]] = {}
     for f in frames:
         for flag in f["flags"]:
             ids.setdefault(flag["rule"], []).append(flag["id"])
-    flags = [{**flag, "id": ", ".join(runs(ids[flag["rule"]]))} for flag in frames[0]["flags"]]
-    return {
-        **frames[0],
-        "asset": None,
-        "sha256": None,
-        "path": f"{folder}/{label}" if folder else label,
-        "thumb_path": frames[0]["path"],
-        "frames": f"{len(frames):,} files numbered {runs_text(numbers, 10)}",
-        "cut_usage": usage,
-        "flags": flags,
-    }
+    row = cast("Shown", frames[0].copy())
+    row["path"] = f"{folder}/{label}" if folder else label
+    row["thumb_path"] = frames[0]["path"]
+    row["frames"] = f"{len(frames):,} files numbered {runs_text(numbers, 10)}"
+    row["cut_usage"] = usage
+    row["flag_ids"] = {rule: ", ".join(runs(fids)) for rule, fids in ids.items()}
+    return row
 
 
-def _row_html(r: dict[str, Any], thumb: str | None, section: str = "") -> Any:
+def _row_html(r: Shown, thumb: str | None, section: str = "") -> Any:
     """One table row. Plain Python with html.escape on every value from the data: the report's
     largest sections have tens of thousands of rows; a Jinja loop per cell, then markupsafe's
     per-value Markup objects, were most of its build time."""
@@ -152,6 +172,7 @@ def _row_html(r: dict[str, Any], thumb: str | None, section: str = "") -> Any:
         or "&ndash;"
     )
     flags = []
+    ids = r.get("flag_ids") or {}
     for f in r["flags"]:
         dec = ""
         if f["decided_by"]:
@@ -170,7 +191,7 @@ def _row_html(r: dict[str, Any], thumb: str | None, section: str = "") -> Any:
                 + "</ol>"
             )
         flags.append(
-            f'<li><span class="sev-{e(f["severity"])}">#{e(f["id"])} {e(f["severity"])}</span> '
+            f'<li><span class="sev-{e(f["severity"])}">#{e(ids.get(f["rule"], f["id"]))} {e(f["severity"])}</span> '
             f'<span class="st-{e(f["status"])}">{e(f["status"])}</span> <span class="small">{e(f["area"])}: {e(f["reason"])}</span>{dec}</li>'
         )
     if r.get("use"):
@@ -300,7 +321,7 @@ class _Thumbs:
         self.root, self.budget = root, budget
         self.made: dict[str, str | None] = {}
 
-    def __call__(self, row: dict[str, Any]) -> str | None:
+    def __call__(self, row: Shown) -> str | None:
         at = row.get("thumb_path", row["path"])
         if at not in self.made and self.budget > 0:
             self.made[at] = thumbnail(self.root / at, row["media_type"])
@@ -558,7 +579,10 @@ def render_md(report: Report, out: TextIO) -> None:
         out.write("| path | origin | tools | stage | flags |\n| --- | --- | --- | --- | --- |\n")
         for r in grouped(report.rows(sec)):
             fl = "; ".join(
-                [_flag_text(f, audit=sec == "audit") for f in r["flags"]]
+                [
+                    _flag_text(f, (r.get("flag_ids") or {}).get(f["rule"]), audit=sec == "audit")
+                    for f in r["flags"]
+                ]
                 + ([use_text(r["use"])] if r.get("use") else [])
             )
             frames = f" ({_md(r['frames'])})" if r.get("frames") else ""
@@ -595,15 +619,15 @@ def render_md(report: Report, out: TextIO) -> None:
         out.write(
             "| record in | record out | track | shows | origin | flags |\n| --- | --- | --- | --- | --- | --- |\n"
         )
-        for r in cut["rows"]:
+        for ev in cut["rows"]:
             out.write(
-                f"| {r['record_in']} | {r['record_out']} | {_md(r['track'])} | {_md(_shows(r))} | "
-                f"{_md(origins_text(r['origins']))} | {_md(state_text(r['flags']))} |\n"
+                f"| {ev['record_in']} | {ev['record_out']} | {_md(ev['track'])} | {_md(_shows(ev))} | "
+                f"{_md(origins_text(ev['origins']))} | {_md(state_text(ev['flags']))} |\n"
             )
         out.write("\n")
 
 
-def _shows(r: dict[str, Any]) -> str:
+def _shows(r: InventoryRowJson) -> str:
     return (r["path"] or r["clip"] or "?") + (
         f" ({r['files']:,} files: {r['frames']})" if r["frames"] else ""
     )
@@ -615,7 +639,7 @@ def origins_text(origins: dict[str, int]) -> str:
     return ", ".join(f"{o} x{n:,}" for o, n in sorted(origins.items(), key=lambda kv: -kv[1]))
 
 
-def use_text(use: dict[str, Any] | None) -> str:
+def use_text(use: UseLinkJson | None) -> str:
     """The intended use a row's file belongs to, on one line: its id, status and approval."""
     if use is None:
         return ""
@@ -629,16 +653,17 @@ def use_text(use: dict[str, Any] | None) -> str:
     return text
 
 
-def use_files_text(u: dict[str, Any]) -> str:
+def use_files_text(u: UseJson) -> str:
     f = u["files"]
     return f"{f['count']:,} ({f['in_cut_count']:,} in cut)" + (
         f"; {f['after_close_count']:,} after it closed" if f["after_close_count"] else ""
     )
 
 
-def _flag_text(f: dict[str, Any], *, audit: bool = False) -> str:
-    """A flag on one line: id, severity/status, the decision in force, and in the audit its trail."""
-    text = f"#{f['id']} {f['severity']}/{f['status']}"
+def _flag_text(f: ReportFlagJson, ids: str | None = None, *, audit: bool = False) -> str:
+    """A flag on one line: id (IDS: a sequence's flags of its rule), severity/status, the decision
+    in force, and in the audit its trail."""
+    text = f"#{ids or f['id']} {f['severity']}/{f['status']}"
     if f.get("decided_by"):
         text += f" by {f['decided_by']} ({f['ref'] or 'no ref'}) {(f.get('decided_at') or '')[:10]}"
     if audit:
@@ -646,7 +671,7 @@ def _flag_text(f: dict[str, Any], *, audit: bool = False) -> str:
     return text
 
 
-def trail_text(t: dict[str, Any]) -> str:
+def trail_text(t: FlagStepJson) -> str:
     """One step of a flag's trail: what happened, who, when and why."""
     at = (t.get("at") or "")[:16].replace("T", " ")
     what = {

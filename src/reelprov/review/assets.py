@@ -8,10 +8,11 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, cast
 
-from reelprov.contract import AssetJson, EvidenceJson, FlagJson, HistoryEntryJson, UseLinkJson
+from reelprov.contract import AssetJson, EvidenceJson, FlagJson, HistoryEntryJson
 from reelprov.errors import UnknownAsset
 from reelprov.globs import matches
 from reelprov.ledger import queries
+from reelprov.ledger.records import AssetState, FlagState, UseState
 from reelprov.mediatypes import media_kind
 from reelprov.names import same_form
 from reelprov.policy import UNRESOLVED
@@ -19,7 +20,7 @@ from reelprov.project import Project
 from reelprov.stages import stage_of, tags_of
 
 
-def _public_evidence(ev: dict[str, Any]) -> EvidenceJson:
+def _public_evidence(ev: Mapping[str, Any]) -> EvidenceJson:
     return {
         "source": ev["source"],
         "origin": ev.get("origin"),
@@ -52,9 +53,9 @@ def flag_json(f: Mapping[str, Any]) -> FlagJson:
 
 def asset_json(
     project: Project,
-    a: dict[str, Any],
-    flags: list[dict[str, Any]],
-    uses: Mapping[str, Mapping[str, Any]] | None = None,
+    a: AssetState,
+    flags: list[FlagState],
+    uses: Mapping[str, UseState] | None = None,
 ) -> AssetJson:
     """A's contract JSON; USES: the project's intended uses by id (read here when not given)."""
     from reelprov.uses.link import link
@@ -83,7 +84,7 @@ def asset_json(
         "cuts": a["cuts"],
         "declarations": a["declarations"],
         "flags": [flag_json(f) for f in sorted(flags, key=lambda f: f["id"])],
-        "use": cast(UseLinkJson | None, link(a, uses).to_json()),
+        "use": link(a, uses).to_json(),
     }
 
 
@@ -162,7 +163,7 @@ def iter_assets(project: Project, flt: Filters | None = None) -> Iterator[AssetJ
             flagged=list(UNRESOLVED) if flt.flagged and not narrowed else None,
         )
         while chunk := list(islice(rows, CHUNK)):
-            flags: dict[str, list[dict[str, Any]]] = {}
+            flags: dict[str, list[FlagState]] = {}
             for f in queries.flags_of(rd, pid, [a["id"] for a in chunk], chunk=CHUNK):
                 flags.setdefault(f["asset"], []).append(f)
             for a in chunk:
@@ -173,10 +174,10 @@ def iter_assets(project: Project, flt: Filters | None = None) -> Iterator[AssetJ
 
 def _listed(
     project: Project,
-    a: dict[str, Any],
-    flags: list[dict[str, Any]],
+    a: AssetState,
+    flags: list[FlagState],
     flt: Filters,
-    uses: Mapping[str, Mapping[str, Any]],
+    uses: Mapping[str, UseState],
 ) -> AssetJson | None:
     """A's contract JSON if it passes the filters the database did not apply."""
     if flt.flagged and not any(f["status"] in UNRESOLVED for f in flags):
@@ -195,7 +196,7 @@ def _listed(
     return j
 
 
-def find_asset(project: Project, rel: str, *, include_deleted: bool = True) -> dict[str, Any]:
+def find_asset(project: Project, rel: str, *, include_deleted: bool = True) -> AssetState:
     """The asset recorded at REL (the live one first, else the last deleted one)."""
     rd, pid = project.reader, project.cfg.project_id
     rows = queries.assets_at(rd, pid, rel)
@@ -234,12 +235,10 @@ def show_asset(project: Project, rel: str, *, with_history: bool = True) -> Asse
     return out
 
 
-def resolve_paths(
-    project: Project, patterns: list[str], *, cwd: Any = None
-) -> list[dict[str, Any]]:
+def resolve_paths(project: Project, patterns: list[str], *, cwd: Any = None) -> list[AssetState]:
     """Assets named by paths or globs on the command line; a pattern matching nothing is an error."""
     rows = list(queries.assets(project.reader, project.cfg.project_id))
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, AssetState] = {}
     for pat in patterns:
         if not pat.strip():  # a script's unset variable ("$FILE") would otherwise mean every asset
             raise UnknownAsset(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from reelprov.errors import (
@@ -36,7 +36,7 @@ DECISIONS = {"approve": "approved", "reject": "rejected", "waive": "waived"}
 
 def decide(
     project: Project,
-    flag_ids: list[int] | list[dict[str, Any]],
+    flag_ids: Sequence[int] | Sequence[FlagState],
     decision: str,
     *,
     by: str,
@@ -117,7 +117,7 @@ def decide(
 
 def revoke(
     project: Project,
-    flag_ids: list[int] | list[dict[str, Any]],
+    flag_ids: Sequence[int] | Sequence[FlagState],
     *,
     by: str,
     note: str | None,

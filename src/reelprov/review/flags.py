@@ -11,6 +11,7 @@ from reelprov.errors import (
     UnknownFlag,
 )
 from reelprov.ledger import queries
+from reelprov.ledger.records import ListedFlag
 from reelprov.policy import DECIDED, STATUSES, UNRESOLVED
 from reelprov.project import Project
 
@@ -60,7 +61,7 @@ def select_flags(
     status: Sequence[str] = (),
     want: Sequence[str] = ("open",),
     action: str = "decide",
-) -> list[dict[str, Any]]:
+) -> list[ListedFlag]:
     """The flags a decision or revoke names: by ids and ranges, and/or by PATH (a root-relative file,
     folder, glob or frame pattern), narrowed by RULE and STATUS (default WANT: the statuses the
     action applies to). Every id given must exist; a selection that finds nothing is an error."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reelprov.classify import ORIGINS
 from reelprov.errors import (
@@ -15,6 +15,7 @@ from reelprov.stages import check_tags, tag_sources
 
 if TYPE_CHECKING:
     from reelprov.ledger import entries
+    from reelprov.ledger.records import AssetState
 
 
 def _clearance(project: Project, what: str, by: str | None, ref: str | None) -> Clearance:
@@ -23,7 +24,7 @@ def _clearance(project: Project, what: str, by: str | None, ref: str | None) -> 
 
 def tag(
     project: Project,
-    assets: list[dict[str, Any]],
+    assets: list[AssetState],
     *,
     add: Sequence[str] = (),
     remove: Sequence[str] = (),
@@ -73,7 +74,7 @@ def tag(
 
 
 def tags_kept(
-    project: Project, assets: list[dict[str, Any]], tags: Sequence[str]
+    project: Project, assets: list[AssetState], tags: Sequence[str]
 ) -> dict[tuple[str, str], int]:
     """After an untag: which of TAGS still apply to ASSETS, and where from (a tag rule, a sidecar),
     counted by (tag, source)."""
@@ -91,7 +92,7 @@ DECLARABLE = tuple(o for o in ORIGINS if o != "unknown")
 
 def declare(
     project: Project,
-    assets: list[dict[str, Any]],
+    assets: list[AssetState],
     *,
     origin: str,
     tool: str | None,

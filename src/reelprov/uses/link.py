@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reelprov.contract import UseLinkJson
 
 from reelprov.globs import any_matches
 
@@ -44,7 +47,7 @@ class UseLink:
             return f"its use {u['id']} was {self.status} by {u['decided_by']}"
         return f"use {u['id']} ({self.status})"
 
-    def to_json(self) -> dict[str, Any] | None:
+    def to_json(self) -> UseLinkJson | None:
         """The `use` key of the asset JSON."""
         if self.use is None:
             return {"id": self.named, "status": "none", "registered": False} if self.named else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reelprov.errors import ApprovalRefRequired, ReelprovError, UseError
 from reelprov.events import Decision, UseClosed, UseDecided, UseProposed, UseRef
@@ -20,6 +20,7 @@ from reelprov.uses.link import AI_ORIGINS, UseLink, link
 from reelprov.uses.matrix import assess, load_matrix
 
 if TYPE_CHECKING:
+    from reelprov.contract import UseJson
     from reelprov.ledger import Batch
 
 MAX_TOOL = 200
@@ -265,9 +266,9 @@ def files_by_use(
     return out
 
 
-def use_json(use: Mapping[str, Any], files: UseFiles | None = None) -> dict[str, Any]:
+def use_json(use: UseState, files: UseFiles | None = None) -> UseJson:
     """One use in `use ls --json` / `use show --json` and the report."""
-    out: dict[str, Any] = {
+    out: UseJson = {
         "id": use["id"],
         "tool": use["tool"],
         "purpose": use["purpose"],
