@@ -5,7 +5,7 @@
 
 import shlex
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +22,9 @@ from reelprov.cli.common import (
 # terminal output (control characters escaped, bad bytes as \xNN).
 from reelprov.names import counted as _n
 from reelprov.names import one_line as _p
+
+if TYPE_CHECKING:
+    from reelprov.ledger.records import CutEvent
 from reelprov.names import printable as _t
 
 # A reel holds many clips that are not the project's files (camera originals, stock): the terminal
@@ -77,17 +80,17 @@ def cut_import(
         _UNMATCHED_SHOWN,
         f"more unmatched; `reelprov cut show {_t(shlex.quote(res['name']))}` lists them all",
     )
+    short = [(e, seq) for e in res["events"] if (seq := e.get("sequence")) and seq["missing"]]
     err_first(
         [
-            f"missing frames: {_t(e['track'])} {e['record_in']} {_t(e['clip'])}: {runs_text(e['sequence']['missing'])} "
-            f"of {_p(e['sequence']['path'])}"
-            for e in res["events"]
-            if (e.get("sequence") or {}).get("missing")
+            f"missing frames: {_t(e['track'])} {e['record_in']} {_t(e['clip'])}: {runs_text(seq['missing'])} "
+            f"of {_p(seq['path'])}"
+            for e, seq in short
         ],
         _UNMATCHED_SHOWN,
         "more with missing frames; `reelprov cut show` lists them all",
     )
-    if any((e.get("sequence") or {}).get("missing") for e in res["events"]):
+    if short:
         err(
             "reelprov: warning: frames the cut shows are not in the ledger (not delivered, or not scanned yet); "
             "they join the cut when `scan` or the watcher records them, while this timeline file stays as it is"
@@ -110,7 +113,7 @@ def cut_import(
         err(f"reelprov: warning: {file}: the reader says: {_p(note)}")
 
 
-def _shown(event: dict[str, Any]) -> str:
+def _shown(event: "CutEvent") -> str:
     """What an event shows: its file, or an image sequence's pattern and the frames found of it."""
     from reelprov.cuts.frames import runs_text
 
@@ -122,7 +125,7 @@ def _shown(event: dict[str, Any]) -> str:
     return text + (f"; missing {runs_text(seq['missing'])}]" if seq["missing"] else "]")
 
 
-def _guess(event: dict[str, Any]) -> str:
+def _guess(event: "CutEvent") -> str:
     """How a clip matched by a guess was matched, and what else its name fitted."""
     return f"by {event['matched_by']}; also fits {', '.join(_p(x) for x in event['also_fits'])}"
 

@@ -135,10 +135,10 @@ def scan(
                 f"cut {_t(repr(c['name']))} imported again from {_p(c['why'])}: "
                 f"{_n(len(c['events']), 'event')} matched, {len(c['unmatched'])} unmatched, {_n(len(c['left']), 'asset')} left the cut"
             )
-    for c in rep.cut_errors:  # with --json too: the cut no longer says what is on screen
+    for bad in rep.cut_errors:  # with --json too: the cut no longer says what is on screen
         err(
-            f"reelprov: warning: cut {_t(repr(c['cut']))} not imported again from {_p(c['why'])}: "
-            f"{_t(c['error'])}; the previous import stands"
+            f"reelprov: warning: cut {_t(repr(bad['cut']))} not imported again from {_p(bad['why'])}: "
+            f"{_t(bad['error'])}; the previous import stands"
         )
     if rep.held:  # with --json too: a held deletion needs a person
         err(

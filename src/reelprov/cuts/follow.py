@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from reelprov.cuts.frames import (
     first_frame_parts,
@@ -14,20 +14,37 @@ from reelprov.cuts.frames import (
     from_pattern,
     name_key,
 )
-from reelprov.cuts.importing import import_cut
+from reelprov.cuts.importing import CutImport, import_cut
 from reelprov.cuts.matching import name_keys
 from reelprov.cuts.timeline import SUPPORTED
 from reelprov.errors import ReelprovError
 from reelprov.ledger import queries
+from reelprov.ledger.records import CutSource
 from reelprov.project import Project
 
 if TYPE_CHECKING:
     from reelprov.recording.report import Arrivals
 
 
+class CutFollowed(CutImport):
+    """A cut imported again: what the import did, the timeline file as shown, and why."""
+
+    path: str
+    why: str
+
+
+class CutNotFollowed(TypedDict):
+    """A cut that could not be imported again (the previous import stands), and why."""
+
+    cut: str
+    path: str
+    why: str
+    error: str
+
+
 def follow_cuts(
     project: Project, recorded: list[str], arrived: Arrivals | None = None
-) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+) -> tuple[list[CutFollowed], list[CutNotFollowed]]:
     """Cuts imported again, under the name, rate and timeline they were imported with:
     - from a timeline file of the project just recorded new or changed (RECORDED: an editor
       exporting the cut over it again);
@@ -46,9 +63,7 @@ def follow_cuts(
         return [], []
     root = project.root.resolve()
     changed = {str((project.root / rel).resolve()): rel for rel in files}
-    todo: dict[
-        str, tuple[dict[str, Any], str, str]
-    ] = {}  # cut name -> (its row, the file as shown, why)
+    todo: dict[str, tuple[CutSource, str, str]] = {}  # cut name -> (its row, file as shown, why)
     for c in cuts:
         if c["source"] in changed:
             rel = changed[c["source"]]
@@ -64,8 +79,8 @@ def follow_cuts(
                 source.relative_to(root).as_posix() if source.is_relative_to(root) else str(source)
             )
             todo[c["name"]] = (c, shown, f"{shown}, as media it named arrived")
-    done: list[dict[str, Any]] = []
-    failed: list[dict[str, str]] = []
+    done: list[CutFollowed] = []
+    failed: list[CutNotFollowed] = []
     for name, (c, shown, why) in todo.items():
         entry = queries.entry_payload(project.reader, pid, c["imported_seq"])
         payload = json.loads(entry) if entry else {}
@@ -88,7 +103,7 @@ def follow_cuts(
             failed.append({"cut": name, "path": shown, "why": why, "error": str(exc)})
             continue
         if res is not None:
-            done.append(res | {"path": shown, "why": why})
+            done.append(CutFollowed(**res, path=shown, why=why))
     return done, failed
 
 
@@ -120,7 +135,7 @@ _WANTED: dict[
 ] = {}  # (project, cut, its import's seq): a long-running watcher's
 
 
-def _wants(project: Project, cut: dict[str, Any]) -> _Wanted:
+def _wants(project: Project, cut: CutSource) -> _Wanted:
     """What CUT (a row of the cut table) named and did not find, read once per import of it."""
     key = (project.cfg.project_id, cut["name"], cut["imported_seq"])
     if key not in _WANTED:

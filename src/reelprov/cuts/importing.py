@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from reelprov.cuts.frames import (
     Sequence,
@@ -158,6 +158,48 @@ def cut_events(
     return events, unmatched
 
 
+class CutImport(TypedDict):
+    """What an import did (`cut import --json`): the cut's events as matched, the clips that were
+    not, the assets that left the cut, and what the timeline's reader said."""
+
+    name: str
+    source: str
+    rate: float
+    events: list[CutEvent]
+    unmatched: list[UnmatchedClip]
+    left: list[str]
+    notes: list[str]
+
+
+class CutRemoval(TypedDict):
+    """`cut rm --json`: the cut taken off the books and the assets that left it."""
+
+    name: str
+    left: list[str]
+
+
+class CutListed(TypedDict):
+    """One cut in `cut ls --json`."""
+
+    name: str
+    source: str
+    rate: float
+    imported_at: str
+    events: int
+    unmatched: int
+
+
+class CutShown(TypedDict):
+    """`cut show --json`: a cut as imported, every event and unmatched clip."""
+
+    name: str
+    source: str
+    rate: float
+    imported_at: str
+    events: list[CutEvent]
+    unmatched: list[UnmatchedClip]
+
+
 # The ledger's column for a cut's name holds this many characters (models.CUT), on both databases.
 MAX_CUT_NAME = 300
 SPILL_EVERY = 5_000  # assets whose rows a cut import holds at once
@@ -172,7 +214,7 @@ def import_cut(
     timeline: str | None = None,
     if_changed: bool = False,
     if_content: str | None = None,
-) -> dict[str, Any] | None:
+) -> CutImport | None:
     """Read a timeline (TIMELINE: the one of that name, in a file of several), match each clip to an
     asset, and supersede the cut of the same name. IF_CHANGED: record nothing, and return None, if
     the cut of that name came from this file and would stay just as it is. IF_CONTENT: the same
@@ -330,7 +372,7 @@ def event_assets(event: CutEvent) -> Iterator[tuple[str, Place]]:
         yield f["asset"], place
 
 
-def remove_cut(project: Project, name: str) -> dict[str, Any]:
+def remove_cut(project: Project, name: str) -> CutRemoval:
     """Take a cut off the books (imported by mistake, or dropped from the show): its assets leave it
     and their flags follow. The import and the removal both stay in the ledger."""
     with project.batch() as b:
@@ -346,7 +388,7 @@ def remove_cut(project: Project, name: str) -> dict[str, Any]:
     return {"name": name, "left": assets}
 
 
-def list_cuts(project: Project) -> list[dict[str, Any]]:
+def list_cuts(project: Project) -> list[CutListed]:
     rows = queries.cuts(project.reader, project.cfg.project_id)
     return [
         {
@@ -361,8 +403,15 @@ def list_cuts(project: Project) -> list[dict[str, Any]]:
     ]
 
 
-def show_cut(project: Project, name: str) -> dict[str, Any]:
+def show_cut(project: Project, name: str) -> CutShown:
     r = queries.cut(project.reader, project.cfg.project_id, name)
     if r is None:
         raise UnknownCut(f"no cut named {name!r}; list them with `reelprov cut ls`")
-    return {k: r[k] for k in ("name", "source", "rate", "imported_at", "events", "unmatched")}
+    return {
+        "name": r["name"],
+        "source": r["source"],
+        "rate": r["rate"],
+        "imported_at": r["imported_at"],
+        "events": r["events"],
+        "unmatched": r["unmatched"],
+    }

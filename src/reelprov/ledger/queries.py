@@ -18,6 +18,7 @@ from reelprov.ledger.reader import PATH_PREFIX, Statements, path_key
 from reelprov.ledger.records import (
     AssetBrief,
     AssetState,
+    CutSource,
     CutState,
     FlagState,
     ListedFlag,
@@ -392,9 +393,10 @@ def cut(db: Statements, project: str, name: str) -> CutState | None:
     return cast("CutState | None", row)
 
 
-def cut_sources(db: Statements, project: str) -> list[Row]:
+def cut_sources(db: Statements, project: str) -> list[CutSource]:
     """Every cut's name, timeline file, rate and the entry that imported it."""
-    return db.rows("SELECT name, source, rate, imported_seq FROM cut WHERE project = :p", p=project)
+    rows = db.rows("SELECT name, source, rate, imported_seq FROM cut WHERE project = :p", p=project)
+    return cast("list[CutSource]", rows)
 
 
 # --- entries and health ----------------------------------------------------------------------

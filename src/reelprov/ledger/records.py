@@ -138,6 +138,15 @@ class CutState(TypedDict):
     unmatched: list[UnmatchedClip]
 
 
+class CutSource(TypedDict):
+    """Where a cut came from (queries.cut_sources): what following it needs."""
+
+    name: str
+    source: str
+    rate: float
+    imported_seq: int
+
+
 class UseAsked(TypedDict):
     """An intended GenAI use as proposed (the use_proposed entry says it; the row keeps it): the
     tool, what for, where its files arrive, the answers to the five principles and the risk."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelprov.errors import DatabaseError
 from reelprov.names import counted as _count
 from reelprov.names import shown
 from reelprov.project import Project
+
+if TYPE_CHECKING:
+    from reelprov.cuts.follow import CutFollowed, CutNotFollowed
 
 # Arrived paths kept for cut matching; past this many, a pass only notes that more came, and every
 # cut still missing media is matched again (as many arrivals would make it anyway): memory stays
@@ -65,10 +68,10 @@ class ScanReport:
         default_factory=list
     )  # timeline files recorded new or changed: cuts may follow them
     arrived: Arrivals = field(default_factory=Arrivals)  # a cut may have named them
-    cuts_followed: list[dict[str, Any]] = field(
+    cuts_followed: list[CutFollowed] = field(
         default_factory=list
-    )  # cuts imported again from such a file
-    cut_errors: list[dict[str, str]] = field(default_factory=list)  # ... or not: {cut, path, error}
+    )  # imported again from such a file
+    cut_errors: list[CutNotFollowed] = field(default_factory=list)  # ... or not
 
     def held_folders(self, limit: int = 5) -> str:
         """Where the held files were: "media/reel01 (1200), media/reel02 (800)" (the largest first)."""
