@@ -358,14 +358,14 @@ def connect(url: str, *, write: bool = False) -> Any:
         # a writer waits for the project's lock as long as SQLite's busy timeout: behind a writer stuck
         # holding it (a suspended process) it fails saying so, instead of waiting for ever
         settings["options"] = f"{options} -c lock_timeout={int(BUSY_TIMEOUT_MS)}".strip()
-    conn = psycopg.connect(conninfo, autocommit=True, **settings)
+    pg = psycopg.connect(conninfo, autocommit=True, **settings)
     # JSON columns come as text, decoded by _decoder as on SQLite (most are "[]", which skips the
     # parser): psycopg's own loader parsed every value from bytes, a fifth of `verify`'s time
     from psycopg.types.string import TextLoader
 
     for name in ("json", "jsonb"):
-        conn.adapters.register_loader(name, TextLoader)
-    return conn
+        pg.adapters.register_loader(name, TextLoader)
+    return pg
 
 
 def _read_only_uri(path: str) -> tuple[str, bool]:
