@@ -365,7 +365,8 @@ def event_assets(event: CutEvent) -> Iterator[tuple[str, Place]]:
         return
     for f in seq["frames"]:
         place = where.copy()
-        place["frame"] = f["frame"]
+        if "frame" in f:  # stored rows are read as tolerantly as before they were typed
+            place["frame"] = f["frame"]
         if "record_in" in f:
             place["record_in"] = f["record_in"]
         if "record_out" in f:

@@ -284,7 +284,8 @@ class Projection:
         self, *, seq: int, asset_id: str | None, payload: entries.Declared, ts: str
     ) -> None:
         asset = self._need_asset(asset_id, "declared")
-        decl = cast("DeclarationJson", {"at": ts} | dict(payload))
+        decl = cast("DeclarationJson", dict(payload))
+        decl.setdefault("at", ts)
         asset["declarations"] = [*asset["declarations"], decl]
         recompute_origin(asset)
         self._touch_asset(asset, seq)

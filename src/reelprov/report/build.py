@@ -300,14 +300,10 @@ def _count(counts: dict[str, int], a: AssetBrief, stage: str, af: list[FlagState
 
 
 def _flag(f: FlagState) -> ReportFlagJson:
+    from reelprov.review.assets import flag_base
+
     return ReportFlagJson(
-        id=f["id"],
-        rule=f["rule"],
-        area=f["area"],
-        severity=f["severity"],
-        status=f["status"],
-        reason=f["reason"],
-        sha256=f["sha256"],
+        **flag_base(f),
         decided_by=f.get("decided_by"),
         ref=f.get("ref"),
         note=f.get("note"),

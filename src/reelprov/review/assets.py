@@ -8,7 +8,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, cast
 
-from reelprov.contract import AssetJson, EvidenceJson, FlagJson, HistoryEntryJson
+from reelprov.contract import AssetJson, EvidenceJson, FlagBaseJson, FlagJson, HistoryEntryJson
 from reelprov.errors import UnknownAsset
 from reelprov.globs import matches
 from reelprov.ledger import queries
@@ -30,8 +30,9 @@ def _public_evidence(ev: Mapping[str, Any]) -> EvidenceJson:
     }
 
 
-def flag_json(f: Mapping[str, Any]) -> FlagJson:
-    out = FlagJson(
+def flag_base(f: Mapping[str, Any]) -> FlagBaseJson:
+    """What every shape of a flag says, from its row."""
+    return FlagBaseJson(
         id=f["id"],
         rule=f["rule"],
         area=f["area"],
@@ -40,6 +41,10 @@ def flag_json(f: Mapping[str, Any]) -> FlagJson:
         reason=f["reason"],
         sha256=f["sha256"],
     )
+
+
+def flag_json(f: Mapping[str, Any]) -> FlagJson:
+    out = cast("FlagJson", flag_base(f))  # a new dict; FlagJson's other keys are optional
     if f.get("decided_by"):
         out["decision"] = {
             "by": f["decided_by"],
