@@ -5,7 +5,7 @@ they hold plain values only."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from reelprov.extract.plugin import Evidence
 
@@ -62,6 +62,13 @@ class Examined:
         return {"sha256": self.sha256, "evidence": self.evidence, "c2pa": self.c2pa}
 
 
+class FileError(TypedDict):
+    """A file or folder a scan could not read or look into, and why (`scan --json`'s errors)."""
+
+    path: str
+    error: str
+
+
 @dataclass(frozen=True, slots=True)
 class ReadFailure:
     """A file that could not be read at all (gone, unreadable): said, never recorded."""
@@ -69,7 +76,7 @@ class ReadFailure:
     path: str
     error: str
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> FileError:
         return {"path": self.path, "error": self.error}
 
 

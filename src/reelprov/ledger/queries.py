@@ -21,7 +21,9 @@ from reelprov.ledger.records import (
     CutSource,
     CutState,
     FlagState,
+    Holder,
     ListedFlag,
+    LiveAsset,
     UseState,
 )
 
@@ -198,7 +200,7 @@ _BY_PATH_PG = {  # PostgreSQL: one sorted cursor, in byte order whatever the dat
 
 def live_by_path(
     rd: Reader, project: str, under: str | None = None, page: int = 2000
-) -> Iterator[Row]:
+) -> Iterator[LiveAsset]:
     """The live assets at UNDER and under it as a folder (all when None), in the byte order of
     their paths (Python's order of str), with their scan cache columns (`cached_size`, ...).
 
@@ -213,8 +215,11 @@ def live_by_path(
     bound = {"hi": under + "0"} if under else {}  # "0" follows "/": past everything under it
     if rd.dialect == "sqlite":
         while True:
-            rows = rd.rows(
-                _BY_PATH_PAGE[bool(under)], p=project, no=False, after=after, n=page, **bound
+            rows = cast(
+                "list[LiveAsset]",
+                rd.rows(
+                    _BY_PATH_PAGE[bool(under)], p=project, no=False, after=after, n=page, **bound
+                ),
             )
             yield from rows
             if len(rows) < page:
@@ -225,23 +230,25 @@ def live_by_path(
     own = Reader(rd.url)
     try:
         with own.snapshot():
-            yield from own.iter(_BY_PATH_PG[bool(under)], p=project, no=False, after=after, **bound)
+            found = own.iter(_BY_PATH_PG[bool(under)], p=project, no=False, after=after, **bound)
+            yield from cast("Iterator[LiveAsset]", found)
     finally:
         own.close()
 
 
-def live_at_with_cache(db: Statements, project: str, path: str) -> list[Row]:
+def live_at_with_cache(db: Statements, project: str, path: str) -> list[LiveAsset]:
     """The live asset at exactly PATH with its scan cache columns, as live_by_path gives them."""
-    return db.rows(
+    rows = db.rows(
         _BY_PATH_KEYED + " AND a.path_key = :k AND a.path = :path",
         p=project,
         no=False,
         k=path_key(path),
         path=path,
     )
+    return cast("list[LiveAsset]", rows)
 
 
-def live_with_contents(db: Statements, project: str, shas: list[str]) -> list[Row]:
+def live_with_contents(db: Statements, project: str, shas: list[str]) -> list[Holder]:
     """The live assets (id, path, sha256) holding any of the contents SHAS."""
     # By the content index alone: with `project = :p` SQLite's planner walks the project's index
     # (every asset) for each call, which made a scan quadratic.
@@ -250,7 +257,7 @@ def live_with_contents(db: Statements, project: str, shas: list[str]) -> list[Ro
         " WHERE sha256 IN (SELECT value FROM json_each(:shas))",
         shas=sorted(set(shas)),
     )
-    return [r for r in rows if r["project"] == project and not r["deleted"]]
+    return [cast("Holder", r) for r in rows if r["project"] == project and not r["deleted"]]
 
 
 # Live assets at a path or anything under it as a folder (no LIKE: names may hold % and _):

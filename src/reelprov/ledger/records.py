@@ -47,6 +47,30 @@ class AssetBrief(TypedDict):
     deleted: bool
 
 
+class LiveAsset(TypedDict):
+    """A live asset as a scan compares it with the walk (queries.live_by_path): its path, id and
+    content, and what the scan cache holds for its path (None where nothing)."""
+
+    path: str
+    id: str
+    sha256: str
+    cached_size: int | None
+    cached_mtime_ns: int | None
+    cached_sha256: str | None
+    cached_ctime_ns: int | None
+    cached_inode: int | None
+
+
+class Holder(TypedDict):
+    """An asset holding a content (queries.live_with_contents): where a moved file came from."""
+
+    id: str
+    path: str
+    sha256: str
+    project: str
+    deleted: bool
+
+
 class FlagState(ReportFlagJson):
     """One review item raised by the policy, bound to the content it judged (models.Flag): the
     flag as the report lists it, the asset it is on and the entries that raised and last

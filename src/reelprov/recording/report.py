@@ -12,6 +12,7 @@ from reelprov.project import Project
 
 if TYPE_CHECKING:
     from reelprov.cuts.follow import CutFollowed, CutNotFollowed
+    from reelprov.extract.examined import FileError
 
 # Arrived paths kept for cut matching; past this many, a pass only notes that more came, and every
 # cut still missing media is matched again (as many arrivals would make it anyway): memory stays
@@ -59,7 +60,7 @@ class ScanReport:
     flags_updated: int = (
         0  # an undecided flag's reason or severity brought up to date (e.g. a sidecar names a tool)
     )
-    errors: list[dict[str, str]] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
     symlinks: int = 0  # symbolic links passed by ([scan] follow_symlinks is off)
     held: list[str] = field(
         default_factory=list

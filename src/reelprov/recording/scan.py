@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from reelprov.errors import ReelprovError
 from reelprov.extract import Examined, ReadFailure
 from reelprov.ledger import filestate, queries
+from reelprov.ledger.records import Holder, LiveAsset
 from reelprov.names import shown
 from reelprov.progress import Progress
 from reelprov.project import Project
@@ -65,27 +65,20 @@ class _Side:
         return any("/".join(parts[:i]) in self.unseen for i in range(1, len(parts) + 1))
 
 
-def _unchanged(c: Candidate, row: dict[str, Any]) -> bool:
+def _unchanged(c: Candidate, row: LiveAsset) -> bool:
     """Does the scan cache say C's content is the one recorded at its path (ROW)?"""
-    sha = row["cached_sha256"]
-    return (
-        sha is not None
-        and sha == row["sha256"]
-        and filestate.same_file(
-            (c.size, c.mtime_ns, c.ctime_ns, c.inode),
-            (
-                row["cached_size"],
-                row["cached_mtime_ns"],
-                row["cached_ctime_ns"],
-                row["cached_inode"],
-            ),
-        )
+    sha, size, mtime_ns = row["cached_sha256"], row["cached_size"], row["cached_mtime_ns"]
+    if sha is None or size is None or mtime_ns is None:  # nothing cached for this path
+        return False
+    return sha == row["sha256"] and filestate.same_file(
+        (c.size, c.mtime_ns, c.ctime_ns, c.inode),
+        (size, mtime_ns, row["cached_ctime_ns"], row["cached_inode"]),
     )
 
 
 def _compare(
     walked: Iterator[Candidate],
-    recorded: Iterator[dict[str, Any]],
+    recorded: Iterator[LiveAsset],
     side: _Side,
     progress: Progress | None,
 ) -> Iterator[Candidate]:
@@ -115,7 +108,7 @@ def _compare(
         row = next(recorded, None)
 
 
-def _gone(row: dict[str, Any], side: _Side) -> None:
+def _gone(row: LiveAsset, side: _Side) -> None:
     """A live asset the walk passed without finding: vanished, unless the walk could not look
     (the file or a folder above it could not be read: said in the errors, not a deletion)."""
     side.scope += 1
@@ -193,7 +186,7 @@ def scan(
 
     def sort_read() -> None:
         nonlocal read
-        gone_outside: dict[str, list[dict[str, Any]]] = {}
+        gone_outside: dict[str, list[Holder]] = {}
         if under:  # each content looked up and each holder checked on disk once per batch
             shas = [r.sha256 for r in read if r.sha256 not in moved_from]
             for h in queries.live_with_contents(rd, pid, shas) if shas else []:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reelprov.config import CONFIG_NAME, STATE_DIR, ProjectConfig
+from reelprov.extract.examined import FileError
 from reelprov.extract.sidecars import all_candidates, is_sidecar
 from reelprov.files import inode_of
 from reelprov.globs import any_matches, walk_ignores, walk_matchers
@@ -80,7 +81,7 @@ def skip_file(rel: str, cfg: ProjectConfig, own: Own | None = None) -> bool:
 
 def walk(
     cfg: ProjectConfig,
-    errors: list[dict[str, str]],
+    errors: list[FileError],
     *,
     under: str | None = None,
     links: list[str] | None = None,
@@ -157,7 +158,7 @@ def _listing(
     own: Own,
     seen_dirs: set[tuple[int, int]],
     links: list[str] | None,
-    errors: list[dict[str, str]],
+    errors: list[FileError],
 ) -> tuple[bool, Iterator[str]] | None:
     """Folder D's names to visit, sorted as their paths sort ("name/" for a folder), and whether
     it holds sidecars; None when it cannot be listed (said in ERRORS) or was walked already."""
@@ -251,7 +252,7 @@ def _one_file(
     full: str,
     own: Own,
     links: list[str] | None,
-    errors: list[dict[str, str]],
+    errors: list[FileError],
 ) -> Iterator[Candidate]:
     """The scan of one named file: recorded as the walk would record it, or passed by for the same reasons."""
     if (why := bad_name(rel)) is not None:
@@ -315,7 +316,7 @@ def _rel(root: str, full: str) -> str:
 
 
 def candidates_for(
-    cfg: ProjectConfig, rels: set[str], errors: list[dict[str, str]]
+    cfg: ProjectConfig, rels: set[str], errors: list[FileError]
 ) -> tuple[dict[str, Candidate], set[str]]:
     """The recordable files at or under RELS, and which of RELS no longer exist."""
     root = str(cfg.root)
