@@ -15,7 +15,9 @@ from reelprov.ledger.records import (
     AssetState,
     CutState,
     FlagState,
+    Holder,
     ListedFlag,
+    LiveAsset,
     UseState,
 )
 from reelprov.models import Asset, Cut, Flag, IntendedUse
@@ -35,11 +37,10 @@ def test_a_record_has_its_tables_columns(record: type, model: type) -> None:
         assert c.nullable == (type(None) in getattr(hints[name], "__args__", ())), name
 
 
-def test_the_report_brief_and_a_listed_flag_are_the_columns_their_queries_select(
-    show_root: Path,
-) -> None:
-    """What queries.assets_brief_after and queries.flags_listed return, as read from a real
-    ledger, has exactly the keys of AssetBrief and ListedFlag."""
+def test_the_rows_queries_select_have_their_records_keys(show_root: Path) -> None:
+    """What queries.assets_brief_after, flags_listed, live_by_path and live_with_contents return,
+    as read from a real ledger, has exactly the keys of AssetBrief, ListedFlag, LiveAsset and
+    Holder."""
     write_png(show_root / "final" / "gen.png", {"parameters": SD_PARAMS})
     assert run_cli("scan", cwd=show_root).code == 0
     project = Project.open(show_root)
@@ -49,4 +50,9 @@ def test_the_report_brief_and_a_listed_flag_are_the_columns_their_queries_select
     assert brief and listed
     assert set(brief[0]) == set(get_type_hints(AssetBrief))
     assert set(listed[0]) == set(get_type_hints(ListedFlag))
+    (live,) = queries.live_by_path(rd, pid)
+    assert set(live) == set(get_type_hints(LiveAsset))
+    assert live["cached_sha256"] == live["sha256"]  # the scan cached what it recorded
+    (holder,) = queries.live_with_contents(rd, pid, [live["sha256"]])
+    assert set(holder) == set(get_type_hints(Holder))
     project.close()
