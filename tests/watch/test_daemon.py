@@ -1075,10 +1075,52 @@ def test_a_file_whose_reading_crashes_the_reader_does_not_stop_the_watcher(show_
         assert later["origin"] == "ai_generated"
         assert proc.poll() is None, "the watcher stopped"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
+        err = _stop(proc)
     assert proc.returncode == 0, err
     assert run_cli("verify", cwd=show_root).code == 0
+
+
+def _stop(proc: subprocess.Popen[str], within: float = 20) -> str:
+    """SIGTERM a watcher and wait WITHIN seconds for it; one that does not exit is made to print
+    every thread's stack (SIGUSR1), killed, and the test fails showing where it was stuck."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=within)[1]
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(2)
+        proc.kill()
+        err = proc.communicate()[1]
+        pytest.fail(f"the watcher did not exit within {within} s of SIGTERM; where it was:\n{err}")
+
+
+def test_sigusr1_shows_where_every_thread_of_the_watcher_is_and_it_goes_on(
+    show_root: Path,
+) -> None:
+    """A watcher that seems stuck can be asked where it is without stopping it: SIGUSR1 writes
+    every thread's stack to its stderr (its log), and it keeps recording."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reelprov", "watch", "--settle", "0.2"],
+        cwd=show_root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(
+            lambda: run_cli("status", "--json", cwd=show_root).json().get("backend"),
+            what="watcher up",
+        )
+        proc.send_signal(signal.SIGUSR1)
+        write_png(show_root / "final/after.png", {"parameters": SD_PARAMS})
+        got = wait_for(lambda: assets(show_root).get("final/after.png"), what="recorded after")
+        assert got["origin"] == "ai_generated"
+        assert proc.poll() is None, "SIGUSR1 stopped the watcher"
+    finally:
+        err = _stop(proc)
+    assert proc.returncode == 0, err
+    assert "Current thread" in err or "Thread 0x" in err, err
+    assert "(most recent call first)" in err
 
 
 def test_reading_processes_are_forked_before_the_reconcile(

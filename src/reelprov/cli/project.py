@@ -174,7 +174,7 @@ def watch(
         typer.Option("--json", help="Log one JSON object a line on stderr (--log-format json)."),
     ] = False,
 ) -> None:
-    """Watch the project: reconcile, then record every change as it happens. Ctrl-C / SIGTERM stop cleanly."""
+    """Watch the project: reconcile, then record every change as it happens. Ctrl-C / SIGTERM stop cleanly; SIGUSR1 writes every thread's stack to the log."""
     from reelprov.config import check_range
     from reelprov.errors import ConfigError
     from reelprov.watch.daemon import Watcher, install_signal_handlers

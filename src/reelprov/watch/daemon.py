@@ -506,5 +506,10 @@ class Watcher:
 
 
 def install_signal_handlers(w: Watcher) -> None:
+    """SIGTERM and SIGINT stop the watcher; SIGUSR1 writes every thread's stack to stderr (its
+    log) and changes nothing: what a watcher that seems stuck is doing, without stopping it."""
+    import faulthandler
+
     signal.signal(signal.SIGTERM, w.stop)
     signal.signal(signal.SIGINT, w.stop)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
