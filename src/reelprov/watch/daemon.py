@@ -512,4 +512,7 @@ def install_signal_handlers(w: Watcher) -> None:
 
     signal.signal(signal.SIGTERM, w.stop)
     signal.signal(signal.SIGINT, w.stop)
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    try:
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError
+        pass  # a stderr with no file behind it (run inside another program): nowhere to write to
