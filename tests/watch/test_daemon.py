@@ -30,6 +30,24 @@ def wait_for(cond: Callable[[], Any], timeout: float = 20.0, what: str = "condit
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def start_watcher(
+    root: Path, cmd: list[str], env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """A watcher run as CMD in a process of its own (stderr kept), once `status` says it is up."""
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_for(
+            lambda: run_cli("status", "--json", cwd=root).json().get("backend"), what="watcher up"
+        )
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
+    return proc
+
+
 def assets(root: Path) -> dict[str, dict]:
     r = run_cli("ls", "--json", cwd=root)
     return {a["path"]: a for a in r.json()} if r.code == 0 else {}
@@ -337,21 +355,10 @@ def test_json_logs(show_root: Path, flag: list[str]) -> None:
     import json as _json
 
     env = {**os.environ, "REELPROV_PROJECT": str(show_root)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reelprov", "watch", *flag, "--settle", "0.2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for(
-            lambda: run_cli("status", "--json", cwd=show_root).json().get("backend"),
-            what="watcher up",
-        )
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
+    cmd = [sys.executable, "-m", "reelprov", "watch", *flag, "--settle", "0.2"]
+    proc = start_watcher(show_root, cmd, env)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0
     lines = [_json.loads(x) for x in err.splitlines() if x.startswith("{")]
     assert any(x["msg"].startswith("watching") for x in lines)
@@ -1041,18 +1048,8 @@ def test_a_file_whose_reading_crashes_the_reader_does_not_stop_the_watcher(show_
     (The watcher runs in a process of its own here: a regression would end the test run.)"""
     from reelprov.recording.pool import CRASHED
 
-    proc = subprocess.Popen(
-        crashing_reader_command("watch", "--settle", "0.2"),
-        cwd=show_root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_watcher(show_root, crashing_reader_command("watch", "--settle", "0.2"))
     try:
-        wait_for(
-            lambda: run_cli("status", "--json", cwd=show_root).json().get("backend"),
-            what="watcher up",
-        )
         write_png(show_root / "final/sh010_hostile.png", {"parameters": SD_PARAMS})
         write_png(show_root / "final/sh020.png", {"parameters": SD_PARAMS + ", b"}, color=(2, 2, 2))
         got = wait_for(
@@ -1099,18 +1096,8 @@ def test_sigusr1_shows_where_every_thread_of_the_watcher_is_and_it_goes_on(
 ) -> None:
     """A watcher that seems stuck can be asked where it is without stopping it: SIGUSR1 writes
     every thread's stack to its stderr (its log), and it keeps recording."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reelprov", "watch", "--settle", "0.2"],
-        cwd=show_root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_watcher(show_root, [sys.executable, "-m", "reelprov", "watch", "--settle", "0.2"])
     try:
-        wait_for(
-            lambda: run_cli("status", "--json", cwd=show_root).json().get("backend"),
-            what="watcher up",
-        )
         proc.send_signal(signal.SIGUSR1)
         write_png(show_root / "final/after.png", {"parameters": SD_PARAMS})
         got = wait_for(lambda: assets(show_root).get("final/after.png"), what="recorded after")

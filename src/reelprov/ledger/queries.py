@@ -146,7 +146,7 @@ def asset_ids_of_origin(db: Statements, project: str, origins: list[str]) -> lis
 def assets_by_id(db: Statements, project: str, ids: list[str]) -> Iterator[AssetState]:
     """The whole rows of IDS (those of PROJECT)."""
     rows = db.iter("SELECT * FROM asset WHERE id IN (SELECT value FROM json_each(:ids))", ids=ids)
-    return (cast("AssetState", r) for r in rows if r["project"] == project)
+    return cast("Iterator[AssetState]", (r for r in rows if r["project"] == project))
 
 
 def assets_brief_after(db: Statements, project: str, after: str, n: int) -> list[AssetBrief]:
@@ -257,7 +257,7 @@ def live_with_contents(db: Statements, project: str, shas: list[str]) -> list[Ho
         " WHERE sha256 IN (SELECT value FROM json_each(:shas))",
         shas=sorted(set(shas)),
     )
-    return [cast("Holder", r) for r in rows if r["project"] == project and not r["deleted"]]
+    return cast("list[Holder]", [r for r in rows if r["project"] == project and not r["deleted"]])
 
 
 # Live assets at a path or anything under it as a folder (no LIKE: names may hold % and _):
@@ -320,6 +320,22 @@ def asset_places(db: Statements, project: str) -> Iterator[Row]:
 # --- flags -----------------------------------------------------------------------------------
 
 
+# Flags with the path of the file each is on (ListedFlag): one join, three selections (as _BY_PATH).
+_FLAGS_WITH_PATH = (
+    "SELECT flag.*, asset.path FROM flag JOIN asset"
+    " ON asset.id = flag.asset AND asset.project = flag.project WHERE flag.project = :p{where}"
+)
+_FLAGS_LISTED = _FLAGS_WITH_PATH.format(
+    where=" AND (:any_status OR flag.status IN (SELECT value FROM json_each(:statuses)))"
+    " ORDER BY flag.id"
+)
+_FLAGS_BY_ID = _FLAGS_WITH_PATH.format(where=" AND flag.id IN (SELECT value FROM json_each(:ids))")
+_FLAGS_AFTER = _FLAGS_WITH_PATH.format(
+    where=" AND flag.id > :after AND flag.status IN (SELECT value FROM json_each(:statuses))"
+    " ORDER BY flag.id LIMIT :n"
+)
+
+
 def flags_of(
     db: Statements, project: str, asset_ids: list[str], *, chunk: int = 500
 ) -> Iterator[FlagState]:
@@ -344,9 +360,7 @@ def flags_of_asset(db: Statements, project: str, asset: str) -> list[FlagState]:
 def flags_listed(db: Statements, project: str, statuses: list[str]) -> Iterator[ListedFlag]:
     """The project's flags in id order, each with its asset's path; only STATUSES if any."""
     rows = db.iter(
-        "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
-        " WHERE flag.project = :p AND (:any_status OR flag.status IN (SELECT value FROM json_each(:statuses)))"
-        " ORDER BY flag.id",
+        _FLAGS_LISTED,
         p=project,
         any_status=not statuses,
         statuses=statuses,
@@ -361,8 +375,7 @@ def flags_by_id(
     out: list[ListedFlag] = []
     for i in range(0, len(flag_ids), chunk):
         rows = db.rows(
-            "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
-            " WHERE flag.project = :p AND flag.id IN (SELECT value FROM json_each(:ids))",
+            _FLAGS_BY_ID,
             p=project,
             ids=flag_ids[i : i + chunk],
         )
@@ -375,9 +388,7 @@ def flags_after(
 ) -> list[ListedFlag]:
     """Up to N flags in STATUSES with ids after AFTER, in id order, each with its asset's path."""
     rows = db.rows(
-        "SELECT flag.*, asset.path FROM flag JOIN asset ON asset.id = flag.asset AND asset.project = flag.project"
-        " WHERE flag.project = :p AND flag.id > :after AND flag.status IN (SELECT value FROM json_each(:statuses))"
-        " ORDER BY flag.id LIMIT :n",
+        _FLAGS_AFTER,
         p=project,
         after=after,
         statuses=statuses,

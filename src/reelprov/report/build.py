@@ -23,12 +23,15 @@ from reelprov.contract import (
 from reelprov.cuts.importing import event_assets
 from reelprov.ledger import queries
 from reelprov.ledger.records import AssetBrief, AssetState, CutState, FlagState, UseState
+from reelprov.mediatypes import media_kind
 from reelprov.policy import CLEARED, UNRESOLVED
 from reelprov.policy.engine import severity_rank
 from reelprov.progress import Progress
 from reelprov.project import Project
+from reelprov.review.assets import flag_base
 from reelprov.spill import SortedSpill
 from reelprov.stages import stage_of, tags_of
+from reelprov.uses.link import link
 
 SCHEMA_VERSION = 2
 CHUNK = 1000  # assets read at a time, in either pass
@@ -105,8 +108,6 @@ def audited(flag: FlagState) -> bool:
 
 def _plan(a: AssetBrief, stage: str, af: list[FlagState]) -> list[tuple[str, list[FlagState]]]:
     """Which sections list asset A (stage STAGE, flags AF), each with the flags it shows there."""
-    from reelprov.mediatypes import media_kind
-
     live = [f for f in af if f["status"] != "resolved"]
     out: list[tuple[str, list[FlagState]]] = []
     if any(
@@ -300,8 +301,6 @@ def _count(counts: dict[str, int], a: AssetBrief, stage: str, af: list[FlagState
 
 
 def _flag(f: FlagState) -> ReportFlagJson:
-    from reelprov.review.assets import flag_base
-
     return ReportFlagJson(
         **flag_base(f),
         decided_by=f.get("decided_by"),
@@ -321,9 +320,6 @@ def _row(
     flags: list[FlagState],
     uses: Mapping[str, UseState],
 ) -> ReportRowJson:
-    from reelprov.mediatypes import media_kind
-    from reelprov.uses.link import link
-
     return {
         "asset": a["id"],
         "path": a["path"],
