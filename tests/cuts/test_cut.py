@@ -1486,8 +1486,8 @@ def test_media_a_cut_named_is_matched_when_it_arrives(cli, show_root: Path, tmp_
     r = cli("scan", cwd=show_root)
     assert "imported again" not in r.out
     assert (
-        cli("verify", "--json", cwd=show_root).json()["entries"] == before + 2
-    )  # the file and its evidence
+        cli("verify", "--json", cwd=show_root).json()["entries"] == before + 1
+    )  # the file and what reading it found, in one entry
     # the comp's last frames and the shot are delivered
     _frames(show_root, "temp/vfx/sh010", "sh010_comp_v003.####.png", range(1004, 1007), ai=1005)
     write_png(

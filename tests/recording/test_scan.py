@@ -34,10 +34,12 @@ def test_changed_moved_deleted(cli, show_root: Path) -> None:
     assert (rep["changed"], rep["moved"], rep["deleted"], rep["seen"]) == (1, 1, 1, 0)
     shown = cli("show", "temp/a.png", "--json", cwd=show_root).json()
     assert shown["sha256"] != sha_a and shown["origin"] == "ai_generated"
-    # both verdicts stay in the history, each bound to its content hash
-    ev = [e["payload"] for e in shown["history"] if e["kind"] == "evidence"]
-    assert [e["sha256"] for e in ev] == [sha_a, shown["sha256"]]
-    assert kinds(cli, show_root, "final/b.png") == ["seen", "evidence", "moved"]
+    # both verdicts stay in the history, each bound to its content hash: the first in the entry
+    # that recorded the file, the second in an evidence entry after the change
+    ev = [(e["kind"], e["payload"]) for e in shown["history"] if "evidence" in e["payload"]]
+    assert [(k, e["sha256"]) for k, e in ev] == [("seen", sha_a), ("evidence", shown["sha256"])]
+    assert ev[1][1]["evidence"][0]["tool"] == "Stable Diffusion" and ev[0][1]["evidence"] == []
+    assert kinds(cli, show_root, "final/b.png") == ["seen", "moved"]
     assert "deleted" in kinds(cli, show_root, "temp/c.png")
     paths = [x["path"] for x in cli("ls", "--json", cwd=show_root).json()]
     assert paths == ["final/b.png", "temp/a.png"]
@@ -70,7 +72,6 @@ def test_moved_and_copied_file_keeps_its_asset_and_approval_at_the_new_path(
     assert (rep["moved"], rep["seen"], rep["deleted"]) == (1, 1, 0)
     assert kinds(cli, show_root, "final/z/note.png") == [
         "seen",
-        "evidence",
         "flagged",
         "flagged",
         "decided",
@@ -96,9 +97,8 @@ def test_a_folder_scan_sees_a_file_moved_in_from_elsewhere_as_a_move(cli, show_r
     shutil.move(show_root / "wip/sh010/plate.png", show_root / "final/plate.png")
     rep = cli("scan", "final", "--json", cwd=show_root).json()
     assert (rep["moved"], rep["seen"], rep["deleted"]) == (1, 0, 0)
-    assert kinds(cli, show_root, "final/plate.png")[:6] == [
+    assert kinds(cli, show_root, "final/plate.png")[:5] == [
         "seen",
-        "evidence",
         "flagged",
         "decided",
         "moved",
@@ -411,7 +411,7 @@ def test_a_share_down_inside_the_project_is_not_recorded_as_mass_deletion(
     share.rename(show_root / "media")
     r = cli("scan", "--json", cwd=show_root)
     assert r.json()["unchanged"] == 26 and r.json()["deletions_held"] == [] and r.err == ""
-    assert kinds(cli, show_root, "media/gen_000.png") == ["seen", "evidence", "flagged"]
+    assert kinds(cli, show_root, "media/gen_000.png") == ["seen", "flagged"]
     # removed on purpose: said so, recorded
     shutil.rmtree(show_root / "media")
     r = cli("scan", "--allow-deletions", cwd=show_root)

@@ -167,8 +167,13 @@ def history(path: str, as_json: JsonOpt = False) -> None:
             for k, v in pay.items()
             if k != "evidence" and not isinstance(v, dict) and v != []
         )
+        found = (
+            f"{_n(len(pay.get('evidence', [])), 'item')}, c2pa {pay.get('c2pa', {}).get('state')}"
+        )
         if e["kind"] == "evidence":
-            summary = f"{_n(len(pay['evidence']), 'item')}, c2pa {pay.get('c2pa', {}).get('state')}, sha256={pay['sha256'][:12]}"
+            summary = f"{found}, sha256={pay['sha256'][:12]}"
+        elif "evidence" in pay:  # a seen entry says what the reading found too
+            summary = f"{summary}; {found}"
         print(
             f"#{e['seq']:<6} {e['ts'][:19]} {_t(e['actor'])}@{_t(e['host'])} {e['kind']:<14} {_t(summary)}"
         )

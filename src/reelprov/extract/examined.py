@@ -27,12 +27,12 @@ class Examined:
     evidence: list[Evidence]
     c2pa: dict[str, Any]  # {"present": bool, "state": none|valid|trusted|invalid, ...}
     # Written where the record is made (an examining process) so the ledger's single writer does
-    # not have to: the payloads of the entries that record a new file as the ledger stores them
-    # (canonical JSON of seen_payload() and evidence_payload()), an asset id should the file be a
-    # new asset, and its path's key. Never passed in: made from the fields above on construction
-    # (dataclasses.replace too), so they cannot say other than the record does.
+    # not have to: the payload of the entry that records a new file as the ledger stores it
+    # (canonical JSON of seen_payload(): its content and what reading it found), an asset id
+    # should the file be a new asset, and its path's key. Never passed in: made from the fields
+    # above on construction (dataclasses.replace too), so they cannot say other than the record
+    # does. The rarer evidence entry (a known file changed or read again) is encoded by the writer.
     seen_body: str = field(init=False)
-    evidence_body: str = field(init=False)
     fresh_id: str = field(init=False)
     path_key: str = field(init=False)
 
@@ -43,18 +43,20 @@ class Examined:
 
         made = object.__setattr__  # a frozen record's own fields, set once here
         made(self, "seen_body", canonical(self.seen_payload()))
-        made(self, "evidence_body", canonical(self.evidence_payload()))
         made(self, "fresh_id", time_ordered_id())
         made(self, "path_key", path_key(self.path))
 
     def seen_payload(self) -> Seen:
-        """The payload of the `seen` entry recording this file as a new asset."""
+        """The payload of the `seen` entry recording this file as a new asset (or one back where it
+        was deleted from): its content and what this reading found, in one entry."""
         return {
             "path": self.path,
             "mtime_ns": self.mtime_ns,
             "sha256": self.sha256,
             "size": self.size,
             "media_type": self.media_type,
+            "evidence": self.evidence,
+            "c2pa": self.c2pa,
         }
 
     def evidence_payload(self) -> EvidenceFound:

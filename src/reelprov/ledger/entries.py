@@ -32,9 +32,13 @@ class Content(TypedDict):
 
 
 class Seen(Content):
-    """A file recorded for the first time, or back at a path after it was deleted."""
+    """A file recorded for the first time, or back at a path after it was deleted, and what reading
+    it found (evidence, c2pa: as an evidence entry says), so one entry records a new file. Entries
+    written before 2026-12-07 carry no evidence: an evidence entry follows each of them."""
 
     path: str
+    evidence: NotRequired[list[Evidence]]
+    c2pa: NotRequired[dict[str, Any]]
 
 
 class Changed(Content):

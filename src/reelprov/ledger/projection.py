@@ -224,12 +224,16 @@ class Projection:
             self.new_assets.add(asset_id)
             self.dirty_assets.add(asset_id)
             self._index(self.assets[asset_id])
+            if "evidence" in payload:
+                self._found(self.assets[asset_id], payload)
             return
         # seen again after a delete: the same identity came back
         existing.update(
             {"path": payload["path"], "path_key": path_key(payload["path"]), "deleted": False}
         )
         self._content(existing, payload)
+        if "evidence" in payload:
+            self._found(existing, payload)
         self._touch_asset(existing, seq)
 
     def _content(self, asset: AssetState, payload: Mapping[str, Any]) -> None:
@@ -272,13 +276,17 @@ class Projection:
         asset = self._need_asset(asset_id, "evidence")
         if payload["sha256"] != asset["sha256"]:
             return  # evidence about content the file no longer has
-        asset["evidence"] = payload["evidence"]
+        self._found(asset, payload)
+        self._touch_asset(asset, seq)
+
+    def _found(self, asset: AssetState, payload: entries.EvidenceFound | entries.Seen) -> None:
+        """What a reading of ASSET's content found (an evidence entry, or a seen entry's own)."""
+        asset["evidence"] = payload.get("evidence", [])
         asset["evidence_sha256"] = payload["sha256"]
         c2pa = payload.get("c2pa", {})
         asset["c2pa_present"] = bool(c2pa.get("present", False))
         asset["c2pa_state"] = c2pa.get("state", "none")
         recompute_origin(asset)
-        self._touch_asset(asset, seq)
 
     def _on_declared(
         self, *, seq: int, asset_id: str | None, payload: entries.Declared, ts: str

@@ -140,12 +140,15 @@ def record_file(
                 r.path, r.sha256
             )  # the same file put back where it was deleted from
             aid, kind = (back, "restored") if back else (b.new_asset_id(r.fresh_id), "seen")
+            # the seen entry says what the reading found too: one entry records a new file
             b.append("seen", aid, r.seen_payload(), body=r.seen_body or None)
+            if rep:
+                rep.evidence += 1
     asset = b.proj.asset(aid)
     assert asset is not None
     if asset["evidence_sha256"] != r.sha256 or _evidence_differs(asset, r):
         # new content, or the same content with other evidence: a sidecar added, edited or removed
-        b.append("evidence", aid, r.evidence_payload(), body=r.evidence_body or None)
+        b.append("evidence", aid, r.evidence_payload())
         if rep:
             rep.evidence += 1
         kind = kind or "reread"
