@@ -13,7 +13,8 @@ watcher and, apart, of its reading processes); ExifTool `-q -json -r` over the s
 files and below, as the peer.
 
 Each size is a synthetic ledger written through the real Ledger API (synth.populate: every asset
-`seen` plus its evidence; one flag in five; 2.2 entries per asset); after the read commands, `cut
+one `seen` entry with what its reading found, as a scan records a new file; one flag in five; 1.2
+entries per asset; before 2026-12-07 a seen and an evidence entry, 2.2 per asset); after the read commands, `cut
 import` of a 30-clip EDL naming assets by media path and clip name (write_cut) and `db rebuild`
 replaying the whole ledger. Per command: wall seconds and
 the child's peak RSS (MB), then the ratio of the largest size's RSS to the smallest's (issue 23's

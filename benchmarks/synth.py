@@ -6,8 +6,12 @@ import hashlib
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+if TYPE_CHECKING:
+    from reelprov.ledger.entries import EvidenceFound, Seen
 
 TOOLS = ["Midjourney", "Runway", "Stable Diffusion", "ElevenLabs", "Sora"]
 
@@ -20,10 +24,13 @@ def populate(
     batch: int = 5000,
     progress: bool = True,
     all_listed: bool = False,
+    split_evidence: bool = False,
 ) -> int:
-    """ASSETS assets (seen + evidence), one review flag on every FLAG_EVERY-th. Returns entries written.
+    """ASSETS assets (each one seen entry saying what its reading found, as a scan records a new
+    file), one review flag on every FLAG_EVERY-th. Returns entries written.
     ALL_LISTED: every asset final, every AI one flagged, so the report lists every asset (the AI ones
-    under open reviews or blocking, the others as unknown origin on screen)."""
+    under open reviews or blocking, the others as unknown origin on screen).
+    SPLIT_EVIDENCE: as ledgers written before 2026-12-07, a seen entry then an evidence entry."""
     from reelprov.project import Project
 
     assert isinstance(project, Project)
@@ -36,17 +43,6 @@ def populate(
                 sha = hashlib.sha256(str(i).encode()).hexdigest()
                 stage = "final" if all_listed or i % 3 == 0 else "temp"
                 path = f"{stage}/reel{i // 1000:03d}/shot{i:07d}.png"
-                b.append(
-                    "seen",
-                    aid,
-                    {
-                        "path": path,
-                        "sha256": sha,
-                        "size": 1000 + i,
-                        "media_type": "image/png",
-                        "mtime_ns": 0,
-                    },
-                )
                 ai = i % 2 == 0
                 ev = (
                     [
@@ -61,11 +57,23 @@ def populate(
                     if ai
                     else []
                 )
-                b.append(
-                    "evidence",
-                    aid,
-                    {"sha256": sha, "evidence": ev, "c2pa": {"present": False, "state": "none"}},
-                )
+                found: EvidenceFound = {
+                    "sha256": sha,
+                    "evidence": ev,
+                    "c2pa": {"present": False, "state": "none"},
+                }
+                seen: Seen = {
+                    "path": path,
+                    "sha256": sha,
+                    "size": 1000 + i,
+                    "media_type": "image/png",
+                    "mtime_ns": 0,
+                }
+                if split_evidence:
+                    b.append("seen", aid, seen)
+                    b.append("evidence", aid, found)
+                else:
+                    b.append("seen", aid, {**seen, "evidence": ev, "c2pa": found["c2pa"]})
                 if ai if all_listed else i % flag_every == 0:
                     b.append(
                         "flagged",
