@@ -64,3 +64,24 @@ def test_a_ledger_that_recorded_files_as_seen_then_evidence_reads_as_before(
     assert cli("db", "rebuild", cwd=show_root).code == 0
     assert cli("verify", cwd=show_root).code == 0
     assert cli("show", "final/old.png", "--json", cwd=show_root).json()["origin"] == "ai_generated"
+    # a change of content recorded the old way too: changed, then evidence
+    write_png(show_root / "final/old.png", color=(7, 7, 7))
+    r2 = examine(str(show_root / "final/old.png"), "final/old.png")
+    p = Project.open(show_root)
+    try:
+        with p.batch() as b:
+            b.append(
+                "changed",
+                aid,
+                {"path": r2.path, "prev_sha256": r.sha256, "sha256": r2.sha256, "size": r2.size},
+            )
+            b.append("evidence", aid, r2.evidence_payload())
+    finally:
+        p.close()
+    shown = cli("show", "final/old.png", "--json", cwd=show_root).json()
+    assert (shown["origin"], shown["sha256"], shown["evidence"]) == ("unknown", r2.sha256, [])
+    assert {f["status"] for f in shown["flags"]} == {"resolved"}
+    assert cli("scan", "--json", cwd=show_root).json()["changed"] == 0
+    assert cli("db", "rebuild", cwd=show_root).code == 0
+    assert cli("verify", cwd=show_root).code == 0
+    assert cli("show", "final/old.png", "--json", cwd=show_root).json() == shown

@@ -34,10 +34,10 @@ def test_changed_moved_deleted(cli, show_root: Path) -> None:
     assert (rep["changed"], rep["moved"], rep["deleted"], rep["seen"]) == (1, 1, 1, 0)
     shown = cli("show", "temp/a.png", "--json", cwd=show_root).json()
     assert shown["sha256"] != sha_a and shown["origin"] == "ai_generated"
-    # both verdicts stay in the history, each bound to its content hash: the first in the entry
-    # that recorded the file, the second in an evidence entry after the change
+    # both verdicts stay in the history, each bound to its content hash, each in the entry that
+    # recorded that content
     ev = [(e["kind"], e["payload"]) for e in shown["history"] if "evidence" in e["payload"]]
-    assert [(k, e["sha256"]) for k, e in ev] == [("seen", sha_a), ("evidence", shown["sha256"])]
+    assert [(k, e["sha256"]) for k, e in ev] == [("seen", sha_a), ("changed", shown["sha256"])]
     assert ev[1][1]["evidence"][0]["tool"] == "Stable Diffusion" and ev[0][1]["evidence"] == []
     assert kinds(cli, show_root, "final/b.png") == ["seen", "moved"]
     assert "deleted" in kinds(cli, show_root, "temp/c.png")

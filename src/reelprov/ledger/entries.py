@@ -42,10 +42,14 @@ class Seen(Content):
 
 
 class Changed(Content):
-    """A file's content changed in place (PATH: where, when it moved too)."""
+    """A file's content changed in place (PATH: where, when it moved too), and what reading the
+    new content found (as Seen; entries written before 2026-12-07 are followed by an evidence
+    entry instead)."""
 
     prev_sha256: str
     path: NotRequired[str]
+    evidence: NotRequired[list[Evidence]]
+    c2pa: NotRequired[dict[str, Any]]
 
 
 # A file found at another path (content too when it changed on the way); "from" is a keyword.

@@ -251,6 +251,8 @@ class Projection:
     ) -> None:
         asset = self._need_asset(asset_id, "changed")
         self._content(asset, payload)
+        if "evidence" in payload:
+            self._found(asset, payload)
         if "path" in payload:
             asset["path"], asset["path_key"] = payload["path"], path_key(payload["path"])
         self._touch_asset(asset, seq)
@@ -279,8 +281,11 @@ class Projection:
         self._found(asset, payload)
         self._touch_asset(asset, seq)
 
-    def _found(self, asset: AssetState, payload: entries.EvidenceFound | entries.Seen) -> None:
-        """What a reading of ASSET's content found (an evidence entry, or a seen entry's own)."""
+    def _found(
+        self, asset: AssetState, payload: entries.EvidenceFound | entries.Seen | entries.Changed
+    ) -> None:
+        """What a reading of ASSET's content found (an evidence entry's, or a seen or changed
+        entry's own)."""
         asset["evidence"] = payload.get("evidence", [])
         asset["evidence_sha256"] = payload["sha256"]
         c2pa = payload.get("c2pa", {})

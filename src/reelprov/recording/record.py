@@ -116,8 +116,17 @@ def record_file(
         asset = b.proj.asset(aid)
         assert asset is not None
         if asset["sha256"] != r.sha256:
-            changed: entries.Changed = {"path": r.path, "prev_sha256": asset["sha256"], **content}
+            # and what reading the new content found, in the same entry
+            changed: entries.Changed = {
+                "path": r.path,
+                "prev_sha256": asset["sha256"],
+                **content,
+                "evidence": r.evidence,
+                "c2pa": r.c2pa,
+            }
             b.append("changed", aid, changed)
+            if rep:
+                rep.evidence += 1
             kind = "changed"
     else:
         aid = ""
