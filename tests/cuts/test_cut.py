@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from pathlib import Path
 
 import opentimelineio as otio
@@ -1031,6 +1033,75 @@ def test_image_sequences_in_an_edl_are_matched_frame_by_frame(cli, show_root: Pa
     assert cli("verify", cwd=show_root).code == 0
 
 
+def _cut_payload(root: Path) -> dict:
+    con = sqlite3.connect(root / ".reelprov/ledger.db")
+    try:
+        (text,) = con.execute(
+            "SELECT payload FROM ledger_entry WHERE kind = 'cut_imported' ORDER BY seq DESC"
+        ).fetchone()
+    finally:
+        con.close()
+    return json.loads(text)
+
+
+def test_a_cut_keeps_a_sequences_frames_compactly_and_reads_a_cut_kept_frame_by_frame(
+    cli, show_root: Path
+) -> None:
+    """A 100,000-frame shot was a 100,000-item list in the ledger, each frame with its asset and two
+    timecodes, held parsed by every command that read the cut. The frames are now kept as runs of
+    numbers, their assets and where the first sits on the timeline; every command shows the same.
+    A cut imported before (frame by frame) reads as it did, and is not imported again for it."""
+    _setup(cli, show_root)
+    _frames(show_root, "temp/vfx/sh010", "sh010_comp_v003.####.png", range(1001, 1011), ai=1005)
+    _frames(show_root, "final/vfx/sh020", "sh020_comp_v001.####.png", range(1001, 1011))
+    edl = show_root / "vfx_r1.edl"
+    edl.write_text(SEQ_EDL)
+    assert cli("cut", "import", str(edl), cwd=show_root).code == 0
+    assert cli("scan", cwd=show_root).code == 0  # the EDL itself recorded
+    stored = _cut_payload(show_root)
+    seq = stored["events"][0]["sequence"]
+    assert "frames" not in seq and seq["numbers"] == [[1001, 6]] and len(seq["assets"]) == 6
+    assert seq["timing"] == {"at": 3600.0, "first": 1001, "step": 1, "rate": 24.0, "drop": False}
+    shown = cli("cut", "show", "VFX R1", "--json", cwd=show_root).json()
+    frames = shown["events"][0]["sequence"]["frames"]
+    assert [(f["frame"], f["record_in"], f["record_out"]) for f in frames][4:] == [
+        (1005, "01:00:00:04", "01:00:00:05"),
+        (1006, "01:00:00:05", "01:00:00:06"),
+    ]
+    assert [f["asset"] for f in frames] == seq["assets"]
+    ai = cli("show", "temp/vfx/sh010/sh010_comp_v003.1005.png", "--json", cwd=show_root).json()
+    assert (ai["id"], ai["in_cut"]) == (seq["assets"][4], True)
+    text = cli("cut", "show", "VFX R1", cwd=show_root).out
+    report = cli("report", "--format", "json", "--output", "-", cwd=show_root).json()
+    # the same cut as reelprov kept it before 2026-12-07: every frame listed with its timecodes
+    from reelprov.cuts.importing import frame_by_frame_events
+    from reelprov.project import Project
+
+    old = {**stored, "events": frame_by_frame_events(stored["events"])}
+    assert old["events"][0]["sequence"]["frames"] == frames
+    p = Project.open(show_root)
+    try:
+        with p.batch() as b:
+            b.append("cut_imported", None, old)
+    finally:
+        p.close()
+    assert "numbers" not in _cut_payload(show_root)["events"][0]["sequence"]
+    again = cli("cut", "show", "VFX R1", "--json", cwd=show_root).json()
+    assert (again["events"], again["unmatched"]) == (shown["events"], shown["unmatched"])
+    assert cli("cut", "show", "VFX R1", cwd=show_root).out == text
+    after = cli("report", "--format", "json", "--output", "-", cwd=show_root).json()
+    for c in (*after["cuts"], *report["cuts"]):
+        del c["imported_at"]  # when the entry was written: the old one was written later here
+    assert after["cuts"] == report["cuts"] and after["sections"] == report["sections"]
+    assert cli("verify", cwd=show_root).code == 0
+    # the timeline written again as it was (another tool's line endings): the cut is the same
+    edl.write_text(edl.read_text().replace("\n", "\r\n"))
+    r = cli("scan", "--json", cwd=show_root).json()
+    assert (r["changed"], r["cuts_imported"], r["cut_errors"]) == (1, [], [])
+    assert cli("db", "rebuild", cwd=show_root).code == 0
+    assert cli("verify", cwd=show_root).code == 0
+
+
 def test_otio_image_sequences_count_the_frames_the_cut_shows(cli, show_root: Path) -> None:
     """An OTIO ImageSequenceReference (as Resolve, RV and pipeline tools write it) inside a trimmed
     compound clip: the frames its source range shows, as OpenTimelineIO reckons them. A media path
@@ -1421,8 +1492,8 @@ def test_a_cut_follows_its_timeline_file_when_a_scan_records_it_changed(
         and r.json()["cut_errors"] == []
     )
     assert (
-        cli("verify", "--json", cwd=show_root).json()["entries"] == entries + 2
-    )  # the file's change and evidence
+        cli("verify", "--json", cwd=show_root).json()["entries"] == entries + 1
+    )  # the file's change, with what reading it found
     # a damaged export: the scan records the file, says so, and the cut stays as it was
     edl.write_text("TITLE: R\n001  garbage\n")
     r = cli("scan", cwd=show_root)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reelprov.cuts.frames import Sequence
+from reelprov.cuts.frames import Sequence, frame_numbers
 from reelprov.cuts.importing import cut_events, matched_events
 from reelprov.cuts.matching import Asking, Catalog
 from reelprov.cuts.timeline import read_timeline
@@ -68,7 +68,7 @@ def test_the_catalog_holds_only_the_assets_the_timeline_names(cli, show_root: Pa
             ("final/boards/castle.png", "clip name"),
             ("vfx/sh010/sh010_comp.1001.png", "sequence path"),
         ]
-        assert [f["frame"] for f in events[1]["sequence"]["frames"]] == list(range(1001, 1006))
+        assert list(frame_numbers(events[1]["sequence"])) == list(range(1001, 1006))
         assert [u["clip"] for u in unmatched] == ["nowhere.mov"]
         assert where["clip"] == 3  # counted once, not once a pass
     finally:

@@ -52,18 +52,18 @@ def cut_import(
     as_json: JsonOpt = False,
 ) -> None:
     """Import a timeline: which assets are on screen, and where."""
-    from reelprov.cuts.frames import runs_text
-    from reelprov.cuts.importing import import_cut
+    from reelprov.cuts.frames import frame_count, runs_text
+    from reelprov.cuts.importing import frame_by_frame_events, import_cut
 
     p = open_project()
     res = import_cut(p, file, name=name, rate=rate, timeline=timeline)
     assert res is not None  # only an import IF_CHANGED leaves a cut as it is
     if as_json:
-        emit(res)
+        emit({**res, "events": frame_by_frame_events(res["events"])})
         return
     seqs = [e["sequence"] for e in res["events"] if e.get("sequence")]
     frames = (
-        f" ({_n(sum(len(s['frames']) for s in seqs), 'frame')} of {_n(len(seqs), 'image sequence')})"
+        f" ({_n(sum(frame_count(s) for s in seqs), 'frame')} of {_n(len(seqs), 'image sequence')})"
         if seqs
         else ""
     )
@@ -115,12 +115,12 @@ def cut_import(
 
 def _shown(event: "CutEvent") -> str:
     """What an event shows: its file, or an image sequence's pattern and the frames found of it."""
-    from reelprov.cuts.frames import runs_text
+    from reelprov.cuts.frames import frame_numbers, runs_text
 
     seq = event.get("sequence")
     if not seq:
         return _p(event["path"])
-    frames = [f["frame"] for f in seq["frames"]]
+    frames = list(frame_numbers(seq))
     text = f"{_p(seq['path'])} [{frames[0]}-{frames[-1]}, {_n(len(frames), 'frame')}"
     return text + (f"; missing {runs_text(seq['missing'])}]" if seq["missing"] else "]")
 
@@ -167,11 +167,11 @@ def cut_ls(as_json: JsonOpt = False) -> None:
 @cut_app.command("show")
 def cut_show(name: str, as_json: JsonOpt = False) -> None:
     """Every event of a cut: asset, track, record in/out."""
-    from reelprov.cuts.importing import show_cut
+    from reelprov.cuts.importing import frame_by_frame_events, show_cut
 
     c = show_cut(open_project(), name)
     if as_json:
-        emit(c)
+        emit({**c, "events": frame_by_frame_events(c["events"])})
         return
     for e in c["events"]:
         print(

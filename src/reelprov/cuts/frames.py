@@ -20,10 +20,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from reelprov.names import same_form
+
+if TYPE_CHECKING:
+    from reelprov.ledger.records import FrameShown, SequenceShown
 
 # A frame pattern in a file name: printf (%04d, %d), hashes and at-signs (one per digit), a range.
 _PATTERN = re.compile(
@@ -238,6 +241,73 @@ def frame_parts(path: str) -> tuple[str, str, str, str] | None:
     folder, _, name = path.rpartition("/")
     m = _FRAME_FILE.match(name)
     return None if m is None else (folder, m["prefix"], m["digits"], m["suffix"])
+
+
+def number_runs(numbers: Iterable[int]) -> list[list[int]]:
+    """Ascending frame numbers as runs of [first, count]: [1, 2, 3, 7] -> [[1, 3], [7, 1]]."""
+    out: list[list[int]] = []
+    for n in numbers:
+        if out and n == out[-1][0] + out[-1][1]:
+            out[-1][1] += 1
+        else:
+            out.append([n, 1])
+    return out
+
+
+def frame_numbers(seq: SequenceShown) -> Iterator[int]:
+    """The numbers of the frame files SEQ shows, in order (either way a cut keeps them)."""
+    if "numbers" in seq:
+        for first, count in seq["numbers"]:
+            yield from range(first, first + count)
+        return
+    for f in seq.get("frames", []):  # stored rows are read as tolerantly as before they were typed
+        if str(f.get("frame")).isdigit():
+            yield int(f["frame"])
+
+
+def frame_count(seq: SequenceShown) -> int:
+    """How many frame files SEQ shows."""
+    if "numbers" in seq:
+        return len(seq.get("assets", []))
+    return len(seq.get("frames", []))
+
+
+def frames_of(seq: SequenceShown) -> Iterator[FrameShown]:
+    """Each frame file SEQ shows, with its asset and, where the timeline says which frames it
+    shows, its record in and out: reckoned from `timing` as the import reckoned them (one
+    timeline frame each from the first shown), or as a cut imported before 2026-12-07 lists them."""
+    if "numbers" not in seq:
+        yield from seq.get("frames", [])
+        return
+    timing = seq.get("timing")
+    if timing is None:
+        for n, aid in zip(frame_numbers(seq), seq.get("assets", []), strict=True):
+            yield {"frame": n, "asset": aid}
+        return
+    from reelprov.cuts.timeline import tc
+
+    at, first, step = timing["at"], timing["first"], timing["step"]
+    rate, drop = timing["rate"], timing["drop"]
+    for n, aid in zip(frame_numbers(seq), seq.get("assets", []), strict=True):
+        t = at + ((n - first) // step) / rate
+        yield {
+            "frame": n,
+            "asset": aid,
+            "record_in": tc(t, rate, drop),
+            "record_out": tc(t + 1 / rate, rate, drop),
+        }
+
+
+def frame_by_frame(seq: SequenceShown) -> SequenceShown:
+    """SEQ with its frames listed one by one (what `cut show --json` gives), however kept."""
+    if "numbers" not in seq:
+        return seq
+    return {
+        "path": seq["path"],
+        "shown": seq["shown"],
+        "frames": list(frames_of(seq)),
+        "missing": seq["missing"],
+    }
 
 
 def runs_text(runs: list[str], limit: int = 5) -> str:

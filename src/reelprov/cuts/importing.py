@@ -13,6 +13,8 @@ from reelprov.cuts.frames import (
     Sequence,
     first_frame_parts,
     first_frame_sequence,
+    frame_by_frame,
+    frames_of,
     sequence_of,
 )
 from reelprov.cuts.matching import (
@@ -32,7 +34,6 @@ from reelprov.cuts.timeline import (
     plain,
     read_timeline,
     refuse_long,
-    tc,
 )
 from reelprov.errors import CutImportError, ReelprovError, UnknownCut
 from reelprov.events import CutGone, CutImported, CutRemoved, CutSummary
@@ -76,12 +77,14 @@ def cut_events(
         found, told = match_sequence(seq, project, path, known)
         if found is None:
             return None
-        if told is not None:  # one timeline frame each, from the clip's first
-            rec_in = start + rng.start_time.to_seconds()
-            for f in found["sequence"]["frames"]:
-                at = rec_in + told.index(f["frame"]) / rate
-                f["record_in"] = tc(at, rate, drop)
-                f["record_out"] = tc(at + 1 / rate, rate, drop)
+        if told is not None:  # one timeline frame each, from the clip's first (frames_of)
+            found["sequence"]["timing"] = {
+                "at": start + rng.start_time.to_seconds(),
+                "first": told.start,
+                "step": told.step,
+                "rate": rate,
+                "drop": drop,
+            }
         event: CutEvent = {**ev, **found}
         return event
 
@@ -263,9 +266,14 @@ def import_cut(
         )
     if if_changed:
         now = queries.cut(project.reader, project.cfg.project_id, cut_name)
+        if now is not None and _legacy(now["events"]):  # imported before 2026-12-07
+            now["events"] = frame_by_frame_events(now["events"])
+            events_now = frame_by_frame_events(events)
+        else:
+            events_now = events
         if now is not None and (now["source"], now["events"], now["unmatched"]) == (
             str(path),
-            events,
+            events_now,
             unmatched,
         ):
             return None
@@ -363,7 +371,7 @@ def event_assets(event: CutEvent) -> Iterator[tuple[str, Place]]:
     if not seq:
         yield event["asset"], where
         return
-    for f in seq["frames"]:
+    for f in frames_of(seq):
         place = where.copy()
         if "frame" in f:  # stored rows are read as tolerantly as before they were typed
             place["frame"] = f["frame"]
@@ -372,6 +380,23 @@ def event_assets(event: CutEvent) -> Iterator[tuple[str, Place]]:
         if "record_out" in f:
             place["record_out"] = f["record_out"]
         yield f["asset"], place
+
+
+def _legacy(events: list[CutEvent]) -> bool:
+    """Whether EVENTS list an image sequence's frames one by one (imported before 2026-12-07)."""
+    return any("frames" in seq for e in events if (seq := e.get("sequence")))
+
+
+def frame_by_frame_events(events: list[CutEvent]) -> list[CutEvent]:
+    """EVENTS with each image sequence's frames listed one by one, with their asset and record
+    timecodes (what `cut show --json` and `cut import --json` give), however the cut keeps them."""
+    out: list[CutEvent] = []
+    for e in events:
+        seq = e.get("sequence")
+        if seq is not None and "numbers" in seq:
+            e = {**e, "sequence": frame_by_frame(seq)}
+        out.append(e)
+    return out
 
 
 def remove_cut(project: Project, name: str) -> CutRemoval:

@@ -16,6 +16,7 @@ from reelprov.cuts.frames import (
     Sequence,
     frame_parts,
     name_key,
+    number_runs,
     runs,
 )
 from reelprov.cuts.timeline import plain
@@ -152,7 +153,8 @@ def match_sequence(
         "sequence": {
             "path": label,
             "shown": f"{told[0]}-{told[-1]}" if told else None,
-            "frames": [{"frame": n, "asset": a.id} for n, a in shown.items()],
+            "numbers": number_runs(shown),
+            "assets": [a.id for a in shown.values()],
             "missing": missing,
         },
     }

@@ -98,12 +98,31 @@ class FrameShown(TypedDict):
     record_out: NotRequired[str]
 
 
+class FrameTiming(TypedDict):
+    """Where the frames of an image sequence sit on the timeline: the frames the timeline shows
+    run from FIRST by STEP, one timeline frame each from AT seconds, at RATE (DROP: drop-frame
+    timecode). A frame's record in and out follow from it (cuts/frames.py frames_of)."""
+
+    at: float
+    first: int
+    step: int
+    rate: float
+    drop: bool
+
+
 class SequenceShown(TypedDict):
-    """The frames of an image sequence an event shows (cuts/frames.py)."""
+    """The frames of an image sequence an event shows, kept compactly: their numbers as runs of
+    [first, count], the asset of each in that order, and where they sit on the timeline when it
+    says (`timing`). Cuts imported before 2026-12-07 list every frame instead (`frames`: each with
+    its asset and record timecodes). Read either through cuts/frames.py frames_of and
+    frame_numbers; `cut show --json` and `cut import --json` give the frame-by-frame list."""
 
     path: str  # as people write it: final/vfx/sh010/sh010_comp.####.exr
     shown: str | None  # "1001-1096", None where the timeline does not say
-    frames: list[FrameShown]
+    numbers: NotRequired[list[list[int]]]  # [[1001, 96]]: runs of frame numbers, [first, count]
+    assets: NotRequired[list[str]]  # the asset of each frame file, in frame order
+    timing: NotRequired[FrameTiming]  # absent where the timeline does not say which frames
+    frames: NotRequired[list[FrameShown]]  # imported before 2026-12-07: frame by frame
     missing: list[str]  # runs of frames the timeline shows that the ledger has no file for
 
 

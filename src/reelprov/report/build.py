@@ -351,7 +351,7 @@ def _row(
 def _inventory(
     cut: CutState, origins_of: dict[str, str], flags: dict[str, list[tuple[str, str]]]
 ) -> CutInventoryJson:
-    from reelprov.cuts.frames import runs, runs_text
+    from reelprov.cuts.frames import frame_numbers, runs, runs_text
 
     """A cut's on-screen inventory: in timeline order, every event that shows an AI-origin or
     unknown-origin asset, an image sequence as one row (the shot), with the state of its flags."""
@@ -379,12 +379,7 @@ def _inventory(
                 "clip": e.get("clip"),
                 "path": seq["path"] if seq else e.get("path"),
                 "files": len(ids),
-                "frames": runs_text(
-                    runs(int(f["frame"]) for f in seq["frames"] if str(f.get("frame")).isdigit()),
-                    10,
-                )
-                if seq
-                else None,
+                "frames": runs_text(runs(frame_numbers(seq)), 10) if seq else None,
                 "origins": origins,
                 "flags": states,
                 "blocking": any(
