@@ -90,60 +90,78 @@ def _sequence_key(r: ReportRowJson) -> tuple[Any, ...] | None:
 
 def grouped(rows: Iterator[ReportRowJson]) -> Iterator[Shown]:
     """ROWS as a person reads them (HTML, Markdown): consecutive frames of an image sequence in the
-    same state as one row, `frames` naming them. JSON and CSV keep a row per file."""
-    run: list[ReportRowJson] = []
-    key: tuple[Any, ...] | None = None
+    same state as one row, `frames` naming them. JSON and CSV keep a row per file. A run of frames
+    is gathered as its rows go by (_Run), never held: a 100,000-frame shot held every row."""
+    run: _Run | None = None
     for r in rows:
         k = _sequence_key(r)
-        if run and k is not None and k == key:
-            run.append(r)
+        if run is not None and k is not None and k == run.key:
+            run.add(r)
             continue
-        if run:
-            yield _shown(run)
-        run, key = [r], k
-    if run:
-        yield _shown(run)
+        if run is not None:
+            yield run.shown()
+        run = _Run(r, k)
+    if run is not None:
+        yield run.shown()
 
 
-def _shown(run: list[ReportRowJson]) -> Shown:
-    return (
-        cast("Shown", run[0]) if len(run) == 1 else _group_row(run)
-    )  # Shown's extras are optional
+class _Run:
+    """Consecutive rows of one sequence that say the same, as they go by: the first row, each
+    frame's number and digits, its flags' ids by rule, and each cut's use of them with the ranges
+    that follow on merged as they come (each range joins the one before it where they touch)."""
 
+    def __init__(self, first: ReportRowJson, key: tuple[Any, ...] | None) -> None:
+        self.first, self.key, self.count = first, key, 0
+        self.numbers: list[int] = []
+        self.widths: set[int] = set()
+        self.ids: dict[str, list[int]] = {}
+        self.usage: dict[tuple[str, str], list[CutUsageJson]] = {}
+        self.add(first)
 
-def _group_row(frames: list[ReportRowJson]) -> Shown:
-    """One row for FRAMES (rows of one sequence that say the same): its pattern, which frames,
-    and each cut's use of them with the runs that follow on merged."""
-    parts = [frame_parts(f["path"]) for f in frames]
-    folder, prefix, _, suffix = parts[0]  # type: ignore[misc]  # _sequence_key let frame files only in
-    widths = {len(p[2]) for p in parts if p}
-    label = f"{prefix}{'#' * widths.pop() if len(widths) == 1 else '#'}{suffix}"
-    usage: list[CutUsageJson] = []
-    for u in sorted(
-        (u for f in frames for u in f["cut_usage"]),
-        key=lambda u: (u["cut"], u["track"], u["record_in"]),
-    ):
-        last = usage[-1] if usage else None
-        if (
-            last
-            and (last["cut"], last["track"]) == (u["cut"], u["track"])
-            and last["record_out"] >= u["record_in"]
+    def add(self, r: ReportRowJson) -> None:
+        self.count += 1
+        if (parts := frame_parts(r["path"])) is not None:
+            self.numbers.append(int(parts[2]))
+            self.widths.add(len(parts[2]))
+        for flag in r["flags"]:
+            self.ids.setdefault(flag["rule"], []).append(flag["id"])
+        for u in r["cut_usage"]:
+            ranges = self.usage.setdefault((u["cut"], u["track"]), [])
+            last = ranges[-1] if ranges else None
+            if last and last["record_in"] <= u["record_in"] <= last["record_out"]:
+                last["record_out"] = max(last["record_out"], u["record_out"])
+            else:
+                ranges.append(u.copy())
+
+    def shown(self) -> Shown:
+        """The run as one row: its pattern, which frames, and each cut's use of them merged."""
+        if self.count == 1:
+            return cast("Shown", self.first)  # Shown's extras are optional
+        parts = frame_parts(self.first["path"])
+        assert parts is not None  # _sequence_key lets frame files only in
+        folder, prefix, _, suffix = parts
+        label = f"{prefix}{'#' * next(iter(self.widths)) if len(self.widths) == 1 else '#'}{suffix}"
+        usage: list[CutUsageJson] = []
+        for u in sorted(
+            (u for ranges in self.usage.values() for u in ranges),
+            key=lambda u: (u["cut"], u["track"], u["record_in"]),
         ):
-            last["record_out"] = max(last["record_out"], u["record_out"])
-        else:
-            usage.append(u.copy())
-    numbers = runs(int(p[2]) for p in parts if p)
-    ids: dict[str, list[int]] = {}
-    for f in frames:
-        for flag in f["flags"]:
-            ids.setdefault(flag["rule"], []).append(flag["id"])
-    row = cast("Shown", frames[0].copy())
-    row["path"] = f"{folder}/{label}" if folder else label
-    row["thumb_path"] = frames[0]["path"]
-    row["frames"] = f"{len(frames):,} files numbered {runs_text(numbers, 10)}"
-    row["cut_usage"] = usage
-    row["flag_ids"] = {rule: ", ".join(runs(fids)) for rule, fids in ids.items()}
-    return row
+            last = usage[-1] if usage else None
+            if (
+                last
+                and (last["cut"], last["track"]) == (u["cut"], u["track"])
+                and last["record_out"] >= u["record_in"]
+            ):
+                last["record_out"] = max(last["record_out"], u["record_out"])
+            else:
+                usage.append(u.copy())
+        row = cast("Shown", self.first.copy())
+        row["path"] = f"{folder}/{label}" if folder else label
+        row["thumb_path"] = self.first["path"]
+        row["frames"] = f"{self.count:,} files numbered {runs_text(runs(self.numbers), 10)}"
+        row["cut_usage"] = usage
+        row["flag_ids"] = {rule: ", ".join(runs(fids)) for rule, fids in self.ids.items()}
+        return row
 
 
 def _row_html(r: Shown, thumb: str | None, section: str = "") -> Any:
