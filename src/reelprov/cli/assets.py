@@ -172,7 +172,7 @@ def history(path: str, as_json: JsonOpt = False) -> None:
         )
         if e["kind"] == "evidence":
             summary = f"{found}, sha256={pay['sha256'][:12]}"
-        elif "evidence" in pay:  # a seen entry says what the reading found too
+        elif "evidence" in pay:  # a seen or changed entry says what its reading found too
             summary = f"{summary}; {found}"
         print(
             f"#{e['seq']:<6} {e['ts'][:19]} {_t(e['actor'])}@{_t(e['host'])} {e['kind']:<14} {_t(summary)}"
