@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from reelprov.cuts.frames import FrameIndex, Sequence, from_pattern, runs
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from reelprov.cuts.frames import (
+    FrameIndex,
+    Sequence,
+    frame_by_frame,
+    frame_count,
+    frame_numbers,
+    frames_of,
+    from_pattern,
+    number_runs,
+    runs,
+)
 from reelprov.cuts.matching import Asset as _Asset
+from reelprov.cuts.timeline import tc
+from reelprov.ledger.chain import canonical
 
 
 @pytest.mark.parametrize(
@@ -148,3 +164,52 @@ def test_a_sequence_named_by_its_first_frame_file(
         ),
     )
     assert first_frame_sequence(clip, clip.source_range, path) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    first=st.integers(0, 100_000),
+    step=st.integers(1, 3),
+    count=st.integers(1, 60),
+    gaps=st.sets(st.integers(0, 59), max_size=20),
+    rate_drop=st.sampled_from(
+        [(24.0, False), (25.0, False), (30000 / 1001, True), (60000 / 1001, False)]
+    ),
+    at=st.floats(0, 86_000, allow_nan=False, allow_infinity=False),
+)
+def test_a_sequence_kept_compactly_gives_each_frame_the_timecodes_reckoned_at_import(
+    first: int,
+    step: int,
+    count: int,
+    gaps: set[int],
+    rate_drop: tuple[float, bool],
+    at: float,
+) -> None:
+    """Each frame's record in and out, reckoned from where the first frame the timeline shows sits
+    (stored through the ledger's JSON), are those the import wrote frame by frame before: the clip's
+    record in plus the frame's place among the frames the timeline shows, one timeline frame each."""
+    rate, drop = rate_drop
+    told = range(first, first + count * step, step)
+    there = [n for i, n in enumerate(told) if i not in gaps]  # frames with a file in the ledger
+    assume(there)
+    seq = {
+        "path": "vfx/sh010/sh010.####.exr",
+        "shown": f"{told[0]}-{told[-1]}",
+        "numbers": number_runs(there),
+        "assets": [f"a{n}" for n in there],
+        "timing": {"at": at, "first": told.start, "step": told.step, "rate": rate, "drop": drop},
+        "missing": [],
+    }
+    kept = json.loads(canonical(seq))  # as the ledger and the cut table give it back
+    before = [
+        {
+            "frame": n,
+            "asset": f"a{n}",
+            "record_in": tc(at + told.index(n) / rate, rate, drop),
+            "record_out": tc(at + told.index(n) / rate + 1 / rate, rate, drop),
+        }
+        for n in there
+    ]
+    assert list(frames_of(kept)) == before
+    assert list(frame_numbers(kept)) == there and frame_count(kept) == len(there)
+    assert frame_by_frame(kept)["frames"] == before
