@@ -382,6 +382,16 @@ def event_assets(event: CutEvent) -> Iterator[tuple[str, Place]]:
         yield f["asset"], place
 
 
+def event_asset_ids(event: CutEvent) -> list[str]:
+    """The assets EVENT shows, as event_assets gives them, without reckoning where."""
+    seq = event.get("sequence")
+    if not seq:
+        return [event["asset"]]
+    if "numbers" in seq:
+        return seq.get("assets", [])
+    return [f["asset"] for f in seq.get("frames", [])]
+
+
 def _legacy(events: list[CutEvent]) -> bool:
     """Whether EVENTS list an image sequence's frames one by one (imported before 2026-12-07)."""
     return any("frames" in seq for e in events if (seq := e.get("sequence")))

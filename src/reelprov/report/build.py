@@ -20,7 +20,7 @@ from reelprov.contract import (
     ReportRowJson,
     ReportSectionJson,
 )
-from reelprov.cuts.importing import event_assets
+from reelprov.cuts.importing import event_asset_ids, event_assets
 from reelprov.ledger import queries
 from reelprov.ledger.records import AssetBrief, AssetState, CutState, FlagState, UseState
 from reelprov.mediatypes import media_kind
@@ -357,7 +357,7 @@ def _inventory(
     unknown-origin asset, an image sequence as one row (the shot), with the state of its flags."""
     rows: list[InventoryRowJson] = []
     for e in sorted(cut["events"], key=lambda e: (e["record_in"], e["track"])):
-        ids = [aid for aid, _ in event_assets(e)]
+        ids = event_asset_ids(e)
         origins: dict[str, int] = {}
         for aid in ids:
             if (o := origins_of.get(aid)) is not None:
