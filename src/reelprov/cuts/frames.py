@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlparse
 from reelprov.names import same_form
 
 if TYPE_CHECKING:
-    from reelprov.ledger.records import FrameShown, SequenceShown
+    from reelprov.ledger.records import FrameShown, FrameTiming, SequenceShown
 
 # A frame pattern in a file name: printf (%04d, %d), hashes and at-signs (one per digit), a range.
 _PATTERN = re.compile(
@@ -284,18 +284,19 @@ def frames_of(seq: SequenceShown) -> Iterator[FrameShown]:
         for n, aid in zip(frame_numbers(seq), seq.get("assets", []), strict=True):
             yield {"frame": n, "asset": aid}
         return
+    for n, aid in zip(frame_numbers(seq), seq.get("assets", []), strict=True):
+        rin, rout = record_of(timing, n)
+        yield {"frame": n, "asset": aid, "record_in": rin, "record_out": rout}
+
+
+def record_of(timing: FrameTiming, n: int) -> tuple[str, str]:
+    """Frame N's record in and out: one timeline frame each from where the first frame shown sits
+    (as the import reckoned them when it kept every frame's)."""
     from reelprov.cuts.timeline import tc
 
-    at, first, step = timing["at"], timing["first"], timing["step"]
     rate, drop = timing["rate"], timing["drop"]
-    for n, aid in zip(frame_numbers(seq), seq.get("assets", []), strict=True):
-        t = at + ((n - first) // step) / rate
-        yield {
-            "frame": n,
-            "asset": aid,
-            "record_in": tc(t, rate, drop),
-            "record_out": tc(t + 1 / rate, rate, drop),
-        }
+    t = timing["at"] + ((n - timing["first"]) // timing["step"]) / rate
+    return tc(t, rate, drop), tc(t + 1 / rate, rate, drop)
 
 
 def frame_by_frame(seq: SequenceShown) -> SequenceShown:
