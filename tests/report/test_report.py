@@ -11,8 +11,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from tests.conftest import REPO, report_every_use, write_png
 
@@ -332,79 +330,3 @@ def test_frames_of_an_image_sequence_read_as_one_row_in_html_and_markdown(
     )
     data = cli("report", "--format", "json", "--output", "-", cwd=show_root).json()
     assert len(next(s for s in data["sections"] if s["id"] == "unknown_on_screen")["rows"]) == 24
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    runs_=st.lists(st.tuples(st.integers(1, 5), st.integers(1, 30)), min_size=1, max_size=6),
-    step=st.integers(1, 2),
-    timed=st.booleans(),
-    frame_by_frame_=st.booleans(),
-)
-def test_where_a_report_row_says_cuts_show_a_file_is_what_the_cut_says(
-    runs_: list[tuple[int, int]], step: int, timed: bool, frame_by_frame_: bool
-) -> None:
-    """The report keeps where cuts show each file as positions in the cuts' events and reckons a
-    row's `cut_usage` when the row is written: it is what the cut's events say of every frame
-    (event_assets), for a sequence with gaps, kept compactly or frame by frame, and a still."""
-    from reelprov.cuts.frames import number_runs
-    from reelprov.cuts.importing import event_assets, frame_by_frame_events
-    from reelprov.report.build import CutPlaces
-
-    numbers, n = [], 1001
-    for gap, count in runs_:  # frames with a file, in runs with gaps between
-        n += gap
-        numbers += list(range(n, n + count))
-        n += count
-    seq = {
-        "path": "vfx/sh010/sh010.####.exr",
-        "shown": f"{numbers[0]}-{numbers[-1]}",
-        "numbers": number_runs(numbers),
-        "assets": [f"f{k}" for k in numbers],
-        "missing": [],
-    }
-    if timed:
-        seq["timing"] = {"at": 3600.0, "first": 1001, "step": step, "rate": 24.0, "drop": False}
-    place = {"track": "V1", "kind": "Video", "clip": "sh010", "matched_by": "sequence path"}
-    events = [
-        {
-            **place,
-            "asset": "f0",
-            "path": "x",
-            "record_in": "01:00:00:00",
-            "record_out": "01:01:00:00",
-            "sequence": seq,
-        },
-        {
-            **place,
-            "asset": "still",
-            "path": "s.png",
-            "record_in": "01:01:00:00",
-            "record_out": "01:01:01:00",
-        },
-        {
-            **place,
-            "asset": f"f{numbers[-1]}",
-            "path": "y",
-            "record_in": "01:02:00:00",
-            "record_out": "01:02:01:00",
-        },
-    ]
-    if frame_by_frame_:
-        events = frame_by_frame_events(events)
-    cuts = [{"name": "R1", "events": events}, {"name": "R2", "events": events[1:]}]
-    want: dict[str, list[dict[str, str]]] = {}
-    for c in cuts:
-        for e in c["events"]:
-            for aid, where in event_assets(e):
-                want.setdefault(aid, []).append(
-                    {
-                        "cut": c["name"],
-                        "track": where["track"],
-                        "record_in": where["record_in"],
-                        "record_out": where["record_out"],
-                    }
-                )
-    places = CutPlaces(cuts)  # type: ignore[arg-type]
-    assert {aid: places.of(aid) for aid in want} == want
-    assert "nothing" not in places and places.of("nothing") == []

@@ -14,7 +14,6 @@ from reelprov.cuts.frames import (
     first_frame_parts,
     first_frame_sequence,
     frame_by_frame,
-    frames_of,
     sequence_of,
 )
 from reelprov.cuts.matching import (
@@ -25,6 +24,7 @@ from reelprov.cuts.matching import (
     match_clip,
     match_sequence,
 )
+from reelprov.cuts.places import CutPlaces
 from reelprov.cuts.timeline import (
     Edit,
     clip_event,
@@ -39,7 +39,7 @@ from reelprov.errors import CutImportError, ReelprovError, UnknownCut
 from reelprov.events import CutGone, CutImported, CutRemoved, CutSummary
 from reelprov.hashing import digest_file
 from reelprov.ledger import queries
-from reelprov.ledger.records import ClipPlaced, CutEvent, Place, UnmatchedClip
+from reelprov.ledger.records import ClipPlaced, CutEvent, UnmatchedClip
 from reelprov.names import counted
 from reelprov.project import Project
 
@@ -279,8 +279,8 @@ def import_cut(
             return None
     with project.batch() as b:
         old = b.proj.cut(cut_name)
-        old_usage = usage(old["events"] if old else [])
-        del old  # its events go once the new import replaces it (a 100,000-frame cut: ~40 MB)
+        old_usage = CutPlaces([(cut_name, old["events"])] if old else [])
+        del old
         imported: entries.CutImported = {
             "name": cut_name,
             "source": str(path),
@@ -293,16 +293,16 @@ def import_cut(
         if timeline:
             imported["timeline"] = timeline
         b.append("cut_imported", None, imported)
-        new_assets = usage(events)
+        new_assets = CutPlaces([(cut_name, events)])
         left = sorted(set(old_usage) - set(new_assets))
         for aid in chunked(b, [*new_assets, *left]):
             asset = b.proj.asset(aid)
-            evs = new_assets.get(aid)
+            evs = new_assets.places(aid)  # reckoned a chunk of assets at a time (CutPlaces)
             if evs is None:
                 if asset is not None:
                     b.append("left_cut", aid, {"cut": cut_name})
             elif not (
-                old_usage.get(aid) == evs and asset is not None and cut_name in asset["cuts"]
+                old_usage.places(aid) == evs and asset is not None and cut_name in asset["cuts"]
             ):  # else shown just where the previous import had it: nothing new (a daily re-export)
                 b.append("used_in_cut", aid, {"cut": cut_name, "events": evs})
         b.emit(
@@ -349,49 +349,6 @@ def chunked(b: Batch, asset_ids: list[str]) -> Iterator[str]:
         yield from chunk
 
 
-def usage(events: list[CutEvent]) -> dict[str, list[Place]]:
-    """Each asset EVENTS show, in the order they first show it, with every place they show it."""
-    out: dict[str, list[Place]] = {}
-    for e in events:
-        for aid, place in event_assets(e):
-            out.setdefault(aid, []).append(place)
-    return out
-
-
-def event_assets(event: CutEvent) -> Iterator[tuple[str, Place]]:
-    """Each asset a cut's EVENT shows (every frame of an image sequence) and where: track, record
-    in and out (a frame's own where the timeline tells), clip (and frame)."""
-    where = Place(
-        track=event["track"],
-        record_in=event["record_in"],
-        record_out=event["record_out"],
-        clip=event["clip"],
-    )
-    seq = event.get("sequence")
-    if not seq:
-        yield event["asset"], where
-        return
-    for f in frames_of(seq):
-        place = where.copy()
-        if "frame" in f:  # stored rows are read as tolerantly as before they were typed
-            place["frame"] = f["frame"]
-        if "record_in" in f:
-            place["record_in"] = f["record_in"]
-        if "record_out" in f:
-            place["record_out"] = f["record_out"]
-        yield f["asset"], place
-
-
-def event_asset_ids(event: CutEvent) -> list[str]:
-    """The assets EVENT shows, as event_assets gives them, without reckoning where."""
-    seq = event.get("sequence")
-    if not seq:
-        return [event["asset"]]
-    if "numbers" in seq:
-        return seq.get("assets", [])
-    return [f["asset"] for f in seq.get("frames", [])]
-
-
 def _legacy(events: list[CutEvent]) -> bool:
     """Whether EVENTS list an image sequence's frames one by one (imported before 2026-12-07)."""
     return any("frames" in seq for e in events if (seq := e.get("sequence")))
@@ -416,7 +373,7 @@ def remove_cut(project: Project, name: str) -> CutRemoval:
         cut = b.proj.cut(name)
         if cut is None:
             raise UnknownCut(f"no cut named {name!r}; list them with `reelprov cut ls`")
-        assets = sorted(usage(cut["events"]))
+        assets = sorted(CutPlaces([(name, cut["events"])]))
         b.append("cut_removed", None, {"name": name})
         for aid in chunked(b, assets):
             if b.proj.asset(aid) is not None:

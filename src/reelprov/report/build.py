@@ -4,7 +4,6 @@ listed asset); each section's rows are then fetched a chunk at a time as they ar
 
 from __future__ import annotations
 
-import bisect
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,8 +20,7 @@ from reelprov.contract import (
     ReportRowJson,
     ReportSectionJson,
 )
-from reelprov.cuts.frames import record_of
-from reelprov.cuts.importing import event_asset_ids
+from reelprov.cuts.places import CutPlaces, event_asset_ids
 from reelprov.ledger import queries
 from reelprov.ledger.records import AssetBrief, AssetState, CutState, FlagState, UseState
 from reelprov.mediatypes import media_kind
@@ -140,52 +138,6 @@ def _plan(a: AssetBrief, stage: str, af: list[FlagState]) -> list[tuple[str, lis
     return out
 
 
-class CutPlaces:
-    """Where the cuts show each asset, kept as positions in their events: (cut, event, the frame's
-    place in the event's image sequence or -1), so a 100,000-frame shot is 100,000 small tuples
-    until a row asks, not 100,000 records of timecodes. `of` gives what event_assets says."""
-
-    def __init__(self, cuts: list[CutState]) -> None:
-        self.cuts = cuts
-        self.at: dict[str, list[tuple[int, int, int]]] = {}
-        self._ends: dict[tuple[int, int], list[int]] = {}  # a sequence's runs: where each ends
-        for ci, c in enumerate(cuts):
-            for ei, e in enumerate(c["events"]):
-                seq = bool(e.get("sequence"))
-                for fi, aid in enumerate(event_asset_ids(e)):
-                    self.at.setdefault(aid, []).append((ci, ei, fi if seq else -1))
-
-    def __contains__(self, aid: str) -> bool:
-        return aid in self.at
-
-    def of(self, aid: str) -> list[CutUsageJson]:
-        out: list[CutUsageJson] = []
-        for ci, ei, fi in self.at.get(aid, []):
-            c = self.cuts[ci]
-            e = c["events"][ei]
-            rin, rout = e["record_in"], e["record_out"]
-            seq = e.get("sequence")
-            if fi < 0 or not seq:
-                pass
-            elif "numbers" not in seq:  # kept frame by frame (imported before 2026-12-07)
-                f = seq.get("frames", [])[fi]  # stored rows are read as tolerantly as before
-                rin, rout = f.get("record_in", rin), f.get("record_out", rout)
-            elif (timing := seq.get("timing")) is not None:
-                rin, rout = record_of(timing, self._number(ci, ei, seq["numbers"], fi))
-            out.append(
-                CutUsageJson(cut=c["name"], track=e["track"], record_in=rin, record_out=rout)
-            )
-        return out
-
-    def _number(self, ci: int, ei: int, numbers: list[list[int]], fi: int) -> int:
-        """The frame number of the FI-th frame of a sequence kept as NUMBERS ([first, count] runs)."""
-        ends = self._ends.get((ci, ei))
-        if ends is None:
-            ends = self._ends[ci, ei] = list(itertools.accumulate(c for _, c in numbers))
-        r = bisect.bisect_right(ends, fi)
-        return numbers[r][0] + fi - (ends[r - 1] if r else 0)
-
-
 @dataclass
 class Report:
     """What a report says, its rows aside: header, counts, verdict, cut inventories, and for each
@@ -196,7 +148,7 @@ class Report:
     # section -> its rows' sort keys (worst severity first, then path; the asset id last), sorted
     # on disk past 10,000 keys (reelprov.spill): memory stays flat at any size
     order: dict[str, SortedSpill]
-    places: CutPlaces = field(default_factory=lambda: CutPlaces([]))  # where cuts show an asset
+    places: CutPlaces = field(default_factory=lambda: CutPlaces([]))  # where cuts show each asset
     uses: dict[str, UseState] = field(default_factory=dict)  # intended uses by id
 
     def rows(self, section: str) -> Iterator[ReportRowJson]:
@@ -215,7 +167,16 @@ class Report:
                 a = full[aid]
                 stage = stage_of(a, cfg)
                 sel = dict(_plan(a, stage, flags.get(aid, []))).get(section, [])
-                yield _row(a, stage, tags_of(a, cfg), self.places.of(aid), sel, self.uses)
+                usage = [
+                    CutUsageJson(
+                        cut=cut,
+                        track=p["track"],
+                        record_in=p["record_in"],
+                        record_out=p["record_out"],
+                    )
+                    for cut, p in self.places.of(aid)
+                ]
+                yield _row(a, stage, tags_of(a, cfg), usage, sel, self.uses)
 
     def to_json(self) -> ReportJson:
         """The whole report as one JSON object (rows included: for small projects and tests)."""
@@ -272,7 +233,7 @@ def plan(
         head_seq, head_hash = rd.head(pid)
         cuts = queries.cuts(rd, pid)
         uses = {u["id"]: u for u in queries.uses(rd, pid)}
-        places = CutPlaces(cuts)
+        places = CutPlaces((c["name"], c["events"]) for c in cuts)
         after = ""
         while True:
             batch = queries.assets_brief_after(rd, pid, after, CHUNK)
