@@ -280,13 +280,17 @@ def frames_of(seq: SequenceShown) -> Iterator[FrameShown]:
         yield from seq.get("frames", [])
         return
     timing = seq.get("timing")
-    if timing is None:
-        for n, aid in zip(frame_numbers(seq), seq.get("assets", []), strict=True):
-            yield {"frame": n, "asset": aid}
-        return
     for n, aid in zip(frame_numbers(seq), seq.get("assets", []), strict=True):
-        rin, rout = record_of(timing, n)
-        yield {"frame": n, "asset": aid, "record_in": rin, "record_out": rout}
+        yield frame_shown(n, aid, timing)
+
+
+def frame_shown(n: int, asset: str, timing: FrameTiming | None) -> FrameShown:
+    """Frame N of a sequence kept compactly, showing ASSET, with its record in and out where the
+    timeline says which frames it shows (TIMING)."""
+    frame: FrameShown = {"frame": n, "asset": asset}
+    if timing is not None:
+        frame["record_in"], frame["record_out"] = record_of(timing, n)
+    return frame
 
 
 def record_of(timing: FrameTiming, n: int) -> tuple[str, str]:
@@ -320,15 +324,7 @@ def runs_text(runs: list[str], limit: int = 5) -> str:
 
 def runs(numbers: Iterable[int]) -> list[str]:
     """Frame numbers as runs: [1, 2, 3, 7] -> ["1-3", "7"]."""
-    out: list[str] = []
-    start = prev = None
-    for n in sorted(numbers):
-        if prev is not None and n == prev + 1:
-            prev = n
-            continue
-        if start is not None:
-            out.append(f"{start}-{prev}" if prev != start else str(start))
-        start = prev = n
-    if start is not None:
-        out.append(f"{start}-{prev}" if prev != start else str(start))
-    return out
+    return [
+        f"{first}-{first + count - 1}" if count > 1 else str(first)
+        for first, count in number_runs(sorted(numbers))
+    ]

@@ -280,7 +280,6 @@ def import_cut(
     with project.batch() as b:
         old = b.proj.cut(cut_name)
         old_usage = CutPlaces([(cut_name, old["events"])] if old else [])
-        del old
         imported: entries.CutImported = {
             "name": cut_name,
             "source": str(path),

@@ -14,7 +14,7 @@ import bisect
 import itertools
 from collections.abc import Iterable, Iterator
 
-from reelprov.cuts.frames import frames_of, record_of
+from reelprov.cuts.frames import frame_shown, frames_of
 from reelprov.ledger.records import CutEvent, FrameShown, Place
 
 
@@ -104,10 +104,7 @@ class CutPlaces:
         if "numbers" not in seq:  # kept frame by frame (imported before 2026-12-07)
             return _framed(where, seq.get("frames", [])[fi])
         n = self._number(ci, ei, seq["numbers"], fi)
-        f: FrameShown = {"frame": n, "asset": seq.get("assets", [])[fi]}
-        if (timing := seq.get("timing")) is not None:
-            f["record_in"], f["record_out"] = record_of(timing, n)
-        return _framed(where, f)
+        return _framed(where, frame_shown(n, seq.get("assets", [])[fi], seq.get("timing")))
 
     def _number(self, ci: int, ei: int, numbers: list[list[int]], fi: int) -> int:
         """The frame number of the FI-th frame of a sequence kept as NUMBERS ([first, count] runs)."""

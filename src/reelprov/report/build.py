@@ -20,6 +20,7 @@ from reelprov.contract import (
     ReportRowJson,
     ReportSectionJson,
 )
+from reelprov.cuts.frames import frame_numbers, runs, runs_text
 from reelprov.cuts.places import CutPlaces, event_asset_ids
 from reelprov.ledger import queries
 from reelprov.ledger.records import AssetBrief, AssetState, CutState, FlagState, UseState
@@ -349,8 +350,6 @@ def _row(
 def _inventory(
     cut: CutState, origins_of: dict[str, str], flags: dict[str, list[tuple[str, str]]]
 ) -> CutInventoryJson:
-    from reelprov.cuts.frames import frame_numbers, runs, runs_text
-
     """A cut's on-screen inventory: in timeline order, every event that shows an AI-origin or
     unknown-origin asset, an image sequence as one row (the shot), with the state of its flags."""
     rows: list[InventoryRowJson] = []
