@@ -219,8 +219,10 @@ class Batch:
 
     # -- lookups that see both committed rows and this batch's changes --------------------------
     def _ids_at(self, path: str) -> set[str]:
+        """The assets recorded at PATH, live or deleted (a set not to be changed)."""
+        here = self.proj.by_path.get(path)
         if self._paths is not None and path in self._paths:
-            ids = set(self._paths[path])
+            ids = self._paths[path]  # most paths of a cold scan: new, in neither
         else:
             ids = {
                 r["id"]
@@ -231,7 +233,7 @@ class Batch:
                 )
                 if r["path"] == path
             }
-        return ids | self.proj.by_path.get(path, set())
+        return ids | here if here else ids
 
     def asset_ids_at(self, path: str) -> list[str]:
         """The live assets at PATH."""

@@ -219,6 +219,8 @@ class Facts:
 
 def _declared_against_file(asset: Mapping[str, Any]) -> bool:
     """A declaration says less AI than the file's own metadata does (classify.declared_below_file)."""
+    if not asset["declarations"] and not asset["evidence"]:
+        return False  # nothing declared, nothing read (most frames of a sequence)
     from reelprov.classify import declared_below_file
     from reelprov.ledger.projection import declaration_evidence
 
