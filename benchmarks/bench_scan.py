@@ -14,6 +14,7 @@ metadata. Both start cold (fresh process); the OS page cache is warmed once for 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -32,6 +33,9 @@ def run(n: int, work: Path, repeat: int, shape: str = "samples") -> dict[str, fl
     subprocess.run(
         f"find {tree} -type f -exec cat {{}} + > /dev/null", shell=True, check=True
     )  # warm the page cache for both
+    # and let the disk write the new tree back first: otherwise the first runs share it with the
+    # writeback, which slows reelprov's commits (they wait for the disk) and not ExifTool's reads
+    os.sync()
     exif, rp, rescan = [], [], []
     for _ in range(
         repeat
