@@ -32,6 +32,10 @@ from reelprov.recording.walk import Candidate, walk
 # commit cost 10 ms per thousand files where 256 cost 40. A scan killed mid-way loses at most the
 # batch under way, which the next scan reads again.
 BATCH_SIZE = 1000
+# The first batch is smaller, and each next one twice the last up to BATCH_SIZE: the writer starts
+# while the workers still have most files to read, instead of after the first thousand (2,000
+# frames: 0.33 -> 0.31 s, median of 6; two more commits on a large scan).
+FIRST_BATCH = 250
 # A scan that finds most of the recorded files gone (at least this many, and more than this share
 # of those under the scanned folder) records no deletions unless told to: a share mounted inside
 # the project that is down looks exactly like that, and recording it would resolve every open
@@ -210,17 +214,19 @@ def scan(
         links = []
         side, todo = compared(rep, links, progress)
         workers = cfg.workers or (os.cpu_count() or 1)
+        batch = min(FIRST_BATCH, BATCH_SIZE)
         for res in examined(todo, project.trust_anchors, workers, cfg.read_timeout):
             side.settled += 1
             if isinstance(res, ReadFailure):
                 rep.errors.append(res.to_json())
             else:
                 read.append(res)
-            if len(read) >= BATCH_SIZE:
+            if len(read) >= batch:
                 sort_read()
-            if len(pending) >= BATCH_SIZE:
+            if len(pending) >= batch:
                 write(project, pending, {}, {}, rep)
                 pending = []
+                batch = min(BATCH_SIZE, batch * 2)
             if progress and side.settled % PROGRESS_EVERY == 0:
                 progress("examine", side.settled, rep.files)
         sort_read()
