@@ -251,8 +251,8 @@ def _compare(
     if isinstance(rows, list) and len(rows) == len(mem) <= 1:  # an asset's row, or its flags
         if not mem:
             return []  # none stored, none replayed (most assets' flags)
-        (k, b), a = next(iter(mem.items())), rows[0]
-        if a[key] == k and a == b:
+        (only, replayed), row = next(iter(mem.items())), rows[0]
+        if row[key] == only and row == replayed:
             return []  # one row as replayed, the common case: compared in one step
     out: list[str] = []
     stored: dict[Any, dict[str, Any]] = {r[key]: r for r in rows}
