@@ -86,11 +86,18 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="rp-bench-writer-") as d:
         old = Path(d) / "baseline"
-        subprocess.run(
+        added = subprocess.run(
             ["git", "-C", str(REPO), "worktree", "add", "--detach", str(old), args.baseline],
-            check=True,
+            check=False,
             capture_output=True,
+            text=True,
         )
+        if added.returncode:
+            sys.exit(
+                f"cannot check out the baseline {args.baseline} beside {REPO} "
+                f"({added.stderr.strip()}): run this from a git clone that has it "
+                "(`git fetch --unshallow` in a shallow one), or give another with --baseline"
+            )
         try:
             revs = {"baseline": old / "src", "this": REPO / "src"}
             for src in revs.values():  # bytecode first, as an installed reelprov has it
