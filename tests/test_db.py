@@ -239,3 +239,60 @@ def test_a_missing_sqlite_ledger_is_an_error_not_a_new_empty_one(
     assert (
         cli("init", str(show_root)).code == 0 and ledger.exists()
     )  # init starts a new one on purpose
+
+
+def _0012_groups_path_keys_by_folder(
+    cli, root: Path, url: str, env: dict[str, str] | None = None
+) -> None:
+    """0012 computes every path key again, the folder's hash first (ledger.reader.path_key): a
+    ledger written before it is found, rescanned as unchanged and verified after the upgrade, and
+    its keys are the ones reelprov computes now, in the database's own arithmetic too (PostgreSQL
+    computes them in SQL)."""
+    import hashlib
+
+    from alembic import command
+
+    from reelprov.ledger.reader import path_key
+
+    names = ["final/sh010/a.png", "final/sh010/b.png", "top.png", "ünï/çødé ß/x y.png"]
+    for i, name in enumerate(names):
+        write_png(root / name, color=(i, 2 * i, 3 * i))
+    assert cli("scan", cwd=root, env=env).code == 0
+
+    def keys() -> dict[tuple[str, str], str]:
+        engine = db.make_engine(url)
+        with engine.connect() as conn:
+            out = {
+                (table, r[0]): r[1]
+                for table in ("asset", "file_state")
+                for r in conn.exec_driver_sql(f"SELECT path, path_key FROM {table}")  # noqa: S608
+            }
+        engine.dispose()
+        return out
+
+    def sha(p: str) -> str:
+        return hashlib.sha256(p.encode()).hexdigest()
+
+    assert sorted(p for _, p in keys()) == sorted(names * 2)
+    assert all(k == path_key(p) for (_, p), k in keys().items())
+    engine = db.make_engine(url)
+    command.downgrade(db._alembic_config(engine), "0011")
+    engine.dispose()
+    assert all(k == sha(p) for (_, p), k in keys().items())  # as 0011 kept them
+
+    rep = cli("scan", "--json", cwd=root, env=env).json()  # upgraded on open
+    assert (rep["unchanged"], rep["seen"], rep["changed"]) == (4, 0, 0)
+    assert all(k == path_key(p) for (_, p), k in keys().items())
+    assert cli("show", "ünï/çødé ß/x y.png", "--json", cwd=root, env=env).json()["path"] == names[3]
+    assert cli("verify", cwd=root, env=env).code == 0
+
+
+def test_0012_groups_path_keys_by_folder(cli, show_root: Path) -> None:
+    _0012_groups_path_keys_by_folder(
+        cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}"
+    )
+
+
+@pytest.mark.postgres
+def test_0012_groups_path_keys_by_folder_on_postgres(cli, show_root: Path, pg_url: str) -> None:
+    _0012_groups_path_keys_by_folder(cli, show_root, pg_url, {"REELPROV_DATABASE_URL": pg_url})

@@ -104,7 +104,7 @@ class Asset(Table, table=True):
     id: str = _col(String(64), pk=True)
     project: str = _col(String(64))
     path: str = _col(String)
-    path_key: str = _col(String(64))  # SHA-256 of path: what lookups by path use
+    path_key: str = _col(String(64))  # hash of path (reader.path_key): what lookups by path use
     sha256: str = _col(String(64), index=True)
     size: int = _col(BigInteger)
     media_type: str = _col(String(100))
@@ -205,8 +205,8 @@ class IntendedUse(Table, table=True):
 
 class FileState(Table, table=True):
     """Scan cache, not ledger truth: last size, times and inode seen per path, so unchanged files
-    skip hashing. Keyed by the SHA-256 of the path (path_key): a path may be longer than a
-    PostgreSQL btree row. ctime and inode catch what size and mtime miss: content swapped in with
+    skip hashing. Keyed by a hash of the path (path_key, reader.path_key): a path may be longer
+    than a PostgreSQL btree row. ctime and inode catch what size and mtime miss: content swapped in with
     the same size and its mtime set back (`touch -r`), or another file renamed over it; userspace
     cannot set ctime."""
 

@@ -18,12 +18,19 @@ def test_entry_times_are_written_as_isoformat_writes_them() -> None:
     assert before <= datetime.fromisoformat(ts) <= after
 
 
-def test_path_keys_stay_the_paths_hash_and_the_cache_stays_bounded() -> None:
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def test_path_keys_are_the_folders_hash_then_the_paths_and_the_cache_stays_bounded() -> None:
     for i in range(reader._PATH_KEYS_MOST + 10):
-        p = f"vfx/sh{i:05d}/frame.exr"
-        assert reader.path_key(p) == hashlib.sha256(p.encode()).hexdigest()
+        p = f"vfx/sh{i // 100:05d}/frame.{i:05d}.exr"
+        assert reader.path_key(p) == _sha(f"vfx/sh{i // 100:05d}")[:16] + _sha(p)[:48]
     assert len(reader._PATH_KEYS) <= reader._PATH_KEYS_MOST
+    # one folder's files sort together; a file at the root has the empty folder
+    assert reader.path_key("a/b/x.exr")[:16] == reader.path_key("a/b/y.exr")[:16]
+    assert reader.path_key("a/b/x.exr") != reader.path_key("a/b/y.exr")
+    assert reader.path_key("x.exr") == _sha("")[:16] + _sha("x.exr")[:48]
     odd = "names/\udcff.png"  # a name that is not UTF-8 on disk
-    assert (
-        reader.path_key(odd) == hashlib.sha256(odd.encode("utf-8", "surrogateescape")).hexdigest()
-    )
+    assert reader.path_key(odd) == _sha("names")[:16] + _sha(odd)[:48]
+    assert all(len(reader.path_key(p)) == 64 for p in ("x", "a/b/c", odd, "é/" * 300 + "f"))

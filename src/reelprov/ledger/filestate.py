@@ -1,7 +1,7 @@
 """The scan cache (`file_state`): per path, the size, times, inode and hash last recorded, so an
 unchanged file is not hashed again. Not ledger truth: a cache the scan and the watcher keep. Its
-SQL is all here; rows are keyed by the SHA-256 of the path (a path may be longer than a
-PostgreSQL btree row)."""
+SQL is all here; rows are keyed by a hash of the path (`reader.path_key`: a path may be longer
+than a PostgreSQL btree row)."""
 
 from __future__ import annotations
 

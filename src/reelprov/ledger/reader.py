@@ -29,7 +29,7 @@ from reelprov.errors import DatabaseError
 BUSY_TIMEOUT_MS = 30_000
 # The newest migration in migrations/versions. Checked against Alembic by a test; lets every
 # command confirm an up-to-date ledger with one query instead of loading Alembic.
-SCHEMA_HEAD = "0011"
+SCHEMA_HEAD = "0012"
 WAL_CHECKPOINT_PAGES = 10_000  # 4 KB pages: see connect()
 WAL_KEEP_BYTES = 64 * 1024 * 1024
 # Characters of a path PostgreSQL's prefix index holds (4 bytes each at most: under the btree row limit).
@@ -40,14 +40,30 @@ _PATH_KEYS: dict[str, str] = {}  # recent paths' keys: recording a file asks fou
 _PATH_KEYS_MOST = 8192
 
 
+# Hex digits of a path_key taken from the hash of the path's folder (the rest from the path's own).
+# The keys of one folder's files sort together, so a batch of new frames lands on a few pages of the
+# two indexes keyed by them (the asset's and the scan cache's), not on a page each: 50,000 frames
+# scanned in 3.9-4.1 s instead of 4.4-4.7, their commits 0.57 s instead of 0.89-0.95. Migration
+# 0012 computes the same.
+FOLDER_KEY = 16
+_FOLDER: tuple[str, str] = ("\0", "")  # the last folder hashed, and its digits
+
+
 def path_key(path: str) -> str:
-    """The SHA-256 of a path, hex: what paths are looked up by in the database. A path may be 4 KB,
-    longer than a PostgreSQL btree row (~2.7 KB): a btree over the path itself stopped recording."""
+    """What a path is looked up by in the database: 64 hex digits, the first FOLDER_KEY of the
+    SHA-256 of its folder, then the SHA-256 of the path itself. A path may be 4 KB, longer than a
+    PostgreSQL btree row (~2.7 KB): a btree over the path itself stopped recording."""
     key = _PATH_KEYS.get(path)
     if key is None:
         import hashlib
 
-        key = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()
+        global _FOLDER
+        folder, cached = path.rpartition("/")[0], _FOLDER  # one read: threads share it
+        if cached[0] != folder:
+            digest = hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()
+            cached = _FOLDER = (folder, digest[:FOLDER_KEY])
+        own = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()
+        key = cached[1] + own[: 64 - FOLDER_KEY]
         remember_path_key(path, key)
     return key
 
