@@ -46,7 +46,7 @@ _PATH_KEYS_MOST = 8192
 # scanned in 3.9-4.1 s instead of 4.4-4.7, their commits 0.57 s instead of 0.89-0.95. Migration
 # 0012 computes the same.
 FOLDER_KEY = 16
-_FOLDER: tuple[str, str] = ("\0", "")  # the last folder hashed, and its digits
+_FOLDER_KEYS: dict[str, str] = {}  # recent folders' digits (a batch or a replay visits a few)
 
 
 def path_key(path: str) -> str:
@@ -57,13 +57,16 @@ def path_key(path: str) -> str:
     if key is None:
         import hashlib
 
-        global _FOLDER
-        folder, cached = path.rpartition("/")[0], _FOLDER  # one read: threads share it
-        if cached[0] != folder:
+        folder = path.rpartition("/")[0]
+        head = _FOLDER_KEYS.get(folder)
+        if head is None:
             digest = hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()
-            cached = _FOLDER = (folder, digest[:FOLDER_KEY])
+            head = digest[:FOLDER_KEY]
+            if len(_FOLDER_KEYS) >= _PATH_KEYS_MOST:
+                _FOLDER_KEYS.clear()
+            _FOLDER_KEYS[folder] = head
         own = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()
-        key = cached[1] + own[: 64 - FOLDER_KEY]
+        key = head + own[: 64 - FOLDER_KEY]
         remember_path_key(path, key)
     return key
 
