@@ -47,6 +47,48 @@ def test_postgres_upgrade_from_empty_matches_models(pg_url: str) -> None:
     engine.dispose()
 
 
+def test_a_ledger_a_newer_reelprov_upgraded_is_refused_saying_to_upgrade_reelprov(
+    cli, show_root: Path
+) -> None:
+    """A shared ledger one machine's newer reelprov upgraded: an older one neither reads nor
+    writes it (its keys or columns may mean something else now), and says what to do."""
+    import sqlite3
+
+    write_png(show_root / "final/a.png")
+    assert cli("scan", cwd=show_root).code == 0
+    ledger = show_root / ".reelprov/ledger.db"
+
+    def state() -> list[object]:
+        conn = sqlite3.connect(ledger)
+        try:
+            return [
+                conn.execute(q).fetchall()
+                for q in (
+                    "SELECT version_num FROM alembic_version",
+                    "SELECT seq, entry_hash FROM ledger_entry ORDER BY seq",
+                    "SELECT * FROM asset",
+                    "SELECT * FROM file_state",
+                )
+            ]
+        finally:
+            conn.close()
+
+    conn = sqlite3.connect(ledger)
+    conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    conn.commit()
+    conn.close()
+    before = state()
+    for args in (["ls"], ["scan", "--json"], ["db", "upgrade"]):
+        r = cli(*args, cwd=show_root)
+        assert r.code == 2, args
+        assert "ledger schema is at 9999, newer than this reelprov" in r.err, args
+        assert "upgrade reelprov here" in r.err and "Traceback" not in r.err, args
+    assert cli("db", "current", cwd=show_root).out.strip() == (
+        f"9999 (head {db.SCHEMA_HEAD}) - newer than this reelprov: upgrade reelprov"
+    )
+    assert state() == before  # nothing written
+
+
 def test_old_ledger_upgraded_or_told_what_to_run(cli, show_root: Path) -> None:
     from alembic import command
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 
-from reelprov.errors import DatabaseError, MigrationRequired
+from reelprov.errors import DatabaseError, LedgerTooNew, MigrationRequired
 
 # Shared with the DB-API reader, which read commands use without importing this module.
 from reelprov.ledger.reader import (
@@ -92,6 +92,30 @@ def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
 
 
+def too_new(engine: Engine, revision: str | None) -> bool:
+    """Is REVISION (a ledger's) one this reelprov's migrations do not know: a newer reelprov's?"""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    if revision is None:
+        return False
+    try:
+        return ScriptDirectory.from_config(_alembic_config(engine)).get_revision(revision) is None
+    except CommandError:
+        return True
+
+
+def _refuse_newer(engine: Engine, cur: str | None, head: str | None) -> None:
+    """A ledger a newer reelprov upgraded (a shared one, or a project opened elsewhere) is neither
+    read nor written by this one: it says so, and what to do."""
+    if too_new(engine, cur):
+        raise LedgerTooNew(
+            f"{redact(str(engine.url))}: ledger schema is at {cur}, newer than this reelprov "
+            f"knows (it reads up to {head}); another machine's newer reelprov upgraded it: "
+            "upgrade reelprov here (`pip install -U reelprov`)"
+        )
+
+
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
@@ -103,6 +127,7 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
+    _refuse_newer(engine, current_revision(engine), head_revision(engine))
     with guard(engine):
         command.upgrade(_alembic_config(engine), revision)
 
@@ -119,6 +144,7 @@ def ensure_current(engine: Engine, *, auto_upgrade: bool) -> None:
     head = head_revision(engine)
     if cur == head:
         return
+    _refuse_newer(engine, cur, head)
     if not auto_upgrade:
         raise MigrationRequired(
             f"{redact(str(engine.url))}: ledger schema is at {cur or 'empty'}, this reelprov needs "

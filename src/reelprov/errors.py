@@ -48,6 +48,10 @@ class MigrationRequired(DatabaseError):
     """The ledger schema is older than this reelprov and automatic upgrade is switched off."""
 
 
+class LedgerTooNew(DatabaseError):
+    """The ledger schema is newer than this reelprov: a newer one upgraded it."""
+
+
 class PathOutsideProject(ReelprovError):
     """A path given on the command line is not inside the project root."""
 

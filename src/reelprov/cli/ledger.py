@@ -149,9 +149,14 @@ def db_current(as_json: JsonOpt = False) -> None:
             }
         )
     else:
-        print(
-            f"{cur or 'empty'} (head {head}){'' if cur == head else ' - run: reelprov db upgrade'}"
+        todo = (
+            ""
+            if cur == head
+            else " - newer than this reelprov: upgrade reelprov"
+            if db.too_new(p.engine, cur)
+            else " - run: reelprov db upgrade"
         )
+        print(f"{cur or 'empty'} (head {head}){todo}")
 
 
 @db_app.command("rebuild")
