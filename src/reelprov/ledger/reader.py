@@ -51,8 +51,8 @@ _FOLDER_KEYS: dict[str, str] = {}  # recent folders' digits (a batch or a replay
 
 def path_key(path: str) -> str:
     """What a path is looked up by in the database: 64 hex digits, the first FOLDER_KEY of the
-    SHA-256 of its folder, then the SHA-256 of the path itself. A path may be 4 KB, longer than a
-    PostgreSQL btree row (~2.7 KB): a btree over the path itself stopped recording."""
+    SHA-256 of its folder, then the first 64 - FOLDER_KEY of the path's own. A path may be 4 KB,
+    longer than a PostgreSQL btree row (~2.7 KB): a btree over the path itself stopped recording."""
     key = _PATH_KEYS.get(path)
     if key is None:
         import hashlib
@@ -61,21 +61,23 @@ def path_key(path: str) -> str:
         head = _FOLDER_KEYS.get(folder)
         if head is None:
             digest = hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()
-            head = digest[:FOLDER_KEY]
-            if len(_FOLDER_KEYS) >= _PATH_KEYS_MOST:
-                _FOLDER_KEYS.clear()
-            _FOLDER_KEYS[folder] = head
+            head = _kept(_FOLDER_KEYS, folder, digest[:FOLDER_KEY])
         own = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()
-        key = head + own[: 64 - FOLDER_KEY]
-        remember_path_key(path, key)
+        key = _kept(_PATH_KEYS, path, head + own[: 64 - FOLDER_KEY])
     return key
 
 
 def remember_path_key(path: str, key: str) -> None:
     """Keep KEY as PATH's path_key (an examining process computed it, so the writer need not)."""
-    if len(_PATH_KEYS) >= _PATH_KEYS_MOST:
-        _PATH_KEYS.clear()
-    _PATH_KEYS[path] = key
+    _kept(_PATH_KEYS, path, key)
+
+
+def _kept(cache: dict[str, str], key: str, value: str) -> str:
+    """VALUE, kept in CACHE under KEY; a full cache (_PATH_KEYS_MOST) starts again empty."""
+    if len(cache) >= _PATH_KEYS_MOST:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 # Columns stored as JSON text (SQLite) or json (PostgreSQL), and booleans SQLite keeps as 0/1.
