@@ -24,3 +24,43 @@ def test_a_newer_sidecars_time_is_in_the_encoded_seen_payload(tmp_path: Path) ->
     assert r.seen_body == canonical(r.seen_payload())
     assert f'"mtime_ns":{later}' in r.seen_body
     assert f'"evidence":{canonical(r.evidence)}' in r.seen_body
+
+
+def test_a_child_that_ends_without_answering_is_seen_ended_though_its_pipe_stays_open() -> None:
+    """A file read alone whose reading crashes its process: the reader sees the process end at
+    once, even while another process holds a copy of the pipe's writing end (a fresh pool's
+    worker, forked by another thread of the watcher at that moment), where the pipe never ends:
+    the watcher waited 90 s on such a pipe, and a test waiting 20 s for the file failed."""
+    import multiprocessing
+    import time
+
+    from reelprov.recording.pool import _answer
+
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    holder = ctx.Process(target=time.sleep, args=(30,), daemon=True)  # holds `send` too
+    holder.start()
+    crashed = ctx.Process(target=os._exit, args=(11,), daemon=True)  # ends without a word
+    crashed.start()
+    send.close()
+    try:
+        started = time.monotonic()
+        assert _answer(recv, crashed, 20) is None
+        assert time.monotonic() - started < 5
+        recv2, send2 = ctx.Pipe(duplex=False)
+        answering = ctx.Process(target=_send_after, args=(send2, 0.3), daemon=True)
+        answering.start()
+        send2.close()
+        assert _answer(recv2, answering, 20) == "read"  # one that answers is heard
+        answering.join()
+    finally:
+        holder.kill()
+        holder.join()
+        crashed.join()
+
+
+def _send_after(conn: object, seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
+    conn.send("read")  # type: ignore[attr-defined]

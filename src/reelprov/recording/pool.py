@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from reelprov.extract import Outcome, ReadFailure, examine
 from reelprov.recording.walk import Candidate
@@ -230,11 +231,9 @@ def _examine_alone(task: Task, deadline: float) -> Outcome:
     send.close()
     try:
         # the deadline ends the child; the margin covers its start and a slow machine
-        if recv.poll(deadline + 30 if deadline else None):
-            try:
-                return recv.recv()  # type: ignore[no-any-return]
-            except EOFError:
-                pass  # it died before sending anything
+        answer = _answer(recv, proc, deadline + 30 if deadline else None)
+        if answer is not None:
+            return answer
         proc.join(5)
     except BaseException:
         proc.kill()
@@ -250,6 +249,25 @@ def _examine_alone(task: Task, deadline: float) -> Outcome:
         else CRASHED
     )
     return _examine_one(task, unread=why)
+
+
+def _answer(recv: Any, proc: Any, within: float | None) -> Outcome | None:
+    """What the child PROC sent on RECV; None if it ended without sending (or ran past WITHIN
+    seconds). Its end is seen by its exit, not by the pipe's end of file: a process forked by
+    another thread meanwhile (a fresh pool's worker, another file read alone) holds a copy of the
+    pipe's writing end, and a crashed child's pipe then never ends (a watcher waited 90 s on one)."""
+    import time
+
+    limit = None if within is None else time.monotonic() + within
+    while True:
+        ended = not proc.is_alive()
+        if recv.poll(0 if ended else 0.1):
+            try:
+                return recv.recv()  # type: ignore[no-any-return]
+            except EOFError:
+                return None  # it died before sending anything
+        if ended or (limit is not None and time.monotonic() > limit):
+            return None
 
 
 class Readers:
