@@ -267,9 +267,14 @@ def frame_numbers(seq: SequenceShown) -> Iterator[int]:
 
 def frame_count(seq: SequenceShown) -> int:
     """How many frame files SEQ shows."""
+    return len(frame_assets(seq))
+
+
+def frame_assets(seq: SequenceShown) -> list[str]:
+    """The asset of each frame file SEQ shows, in order (either way a cut keeps them)."""
     if "numbers" in seq:
-        return len(seq.get("assets", []))
-    return len(seq.get("frames", []))
+        return seq.get("assets", [])
+    return [f["asset"] for f in seq.get("frames", [])]
 
 
 def frames_of(seq: SequenceShown) -> Iterator[FrameShown]:
@@ -280,7 +285,7 @@ def frames_of(seq: SequenceShown) -> Iterator[FrameShown]:
         yield from seq.get("frames", [])
         return
     timing = seq.get("timing")
-    for n, aid in zip(frame_numbers(seq), seq.get("assets", []), strict=True):
+    for n, aid in zip(frame_numbers(seq), frame_assets(seq), strict=True):
         yield frame_shown(n, aid, timing)
 
 

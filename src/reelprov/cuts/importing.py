@@ -24,7 +24,7 @@ from reelprov.cuts.matching import (
     match_clip,
     match_sequence,
 )
-from reelprov.cuts.places import CutPlaces
+from reelprov.cuts.places import CutPlaces, event_asset_ids
 from reelprov.cuts.timeline import (
     Edit,
     clip_event,
@@ -356,13 +356,9 @@ def _legacy(events: list[CutEvent]) -> bool:
 def frame_by_frame_events(events: list[CutEvent]) -> list[CutEvent]:
     """EVENTS with each image sequence's frames listed one by one, with their asset and record
     timecodes (what `cut show --json` and `cut import --json` give), however the cut keeps them."""
-    out: list[CutEvent] = []
-    for e in events:
-        seq = e.get("sequence")
-        if seq is not None and "numbers" in seq:
-            e = {**e, "sequence": frame_by_frame(seq)}
-        out.append(e)
-    return out
+    return [
+        {**e, "sequence": frame_by_frame(seq)} if (seq := e.get("sequence")) else e for e in events
+    ]
 
 
 def remove_cut(project: Project, name: str) -> CutRemoval:
@@ -372,7 +368,7 @@ def remove_cut(project: Project, name: str) -> CutRemoval:
         cut = b.proj.cut(name)
         if cut is None:
             raise UnknownCut(f"no cut named {name!r}; list them with `reelprov cut ls`")
-        assets = sorted(CutPlaces([(name, cut["events"])]))
+        assets = sorted({aid for e in cut["events"] for aid in event_asset_ids(e)})
         b.append("cut_removed", None, {"name": name})
         for aid in chunked(b, assets):
             if b.proj.asset(aid) is not None:

@@ -14,7 +14,7 @@ import bisect
 import itertools
 from collections.abc import Iterable, Iterator
 
-from reelprov.cuts.frames import frame_shown, frames_of
+from reelprov.cuts.frames import frame_assets, frame_shown, frames_of
 from reelprov.ledger.records import CutEvent, FrameShown, Place
 
 
@@ -33,11 +33,7 @@ def event_assets(event: CutEvent) -> Iterator[tuple[str, Place]]:
 def event_asset_ids(event: CutEvent) -> list[str]:
     """The assets EVENT shows, as event_assets gives them, without reckoning where."""
     seq = event.get("sequence")
-    if not seq:
-        return [event["asset"]]
-    if "numbers" in seq:
-        return seq.get("assets", [])
-    return [f["asset"] for f in seq.get("frames", [])]
+    return frame_assets(seq) if seq else [event["asset"]]
 
 
 def _where(event: CutEvent) -> Place:
@@ -104,7 +100,7 @@ class CutPlaces:
         if "numbers" not in seq:  # kept frame by frame (imported before 2026-12-07)
             return _framed(where, seq.get("frames", [])[fi])
         n = self._number(ci, ei, seq["numbers"], fi)
-        return _framed(where, frame_shown(n, seq.get("assets", [])[fi], seq.get("timing")))
+        return _framed(where, frame_shown(n, frame_assets(seq)[fi], seq.get("timing")))
 
     def _number(self, ci: int, ei: int, numbers: list[list[int]], fi: int) -> int:
         """The frame number of the FI-th frame of a sequence kept as NUMBERS ([first, count] runs)."""

@@ -232,16 +232,17 @@ class Projection:
             {"path": payload["path"], "path_key": path_key(payload["path"]), "deleted": False}
         )
         self._content(existing, payload)
-        if "evidence" in payload:
-            self._found(existing, payload)
         self._touch_asset(existing, seq)
 
     def _content(self, asset: AssetState, payload: Mapping[str, Any]) -> None:
-        """ASSET's content as PAYLOAD (a seen, changed or moved entry's: entries.Content) says."""
+        """ASSET's content as PAYLOAD (a seen, changed or moved entry's: entries.Content) says, and
+        what reading it found where the entry says (seen and changed entries since 2026-12-07)."""
         asset["sha256"] = payload["sha256"]
         asset["size"] = payload["size"]
         asset["media_type"] = payload.get("media_type", asset["media_type"])
-        if asset["evidence_sha256"] != asset["sha256"]:
+        if "evidence" in payload:
+            self._found(asset, payload)
+        elif asset["evidence_sha256"] != asset["sha256"]:
             asset["evidence"] = []
             asset["c2pa_present"], asset["c2pa_state"] = False, "none"
             recompute_origin(asset)
@@ -251,8 +252,6 @@ class Projection:
     ) -> None:
         asset = self._need_asset(asset_id, "changed")
         self._content(asset, payload)
-        if "evidence" in payload:
-            self._found(asset, payload)
         if "path" in payload:
             asset["path"], asset["path_key"] = payload["path"], path_key(payload["path"])
         self._touch_asset(asset, seq)
@@ -281,9 +280,7 @@ class Projection:
         self._found(asset, payload)
         self._touch_asset(asset, seq)
 
-    def _found(
-        self, asset: AssetState, payload: entries.EvidenceFound | entries.Seen | entries.Changed
-    ) -> None:
+    def _found(self, asset: AssetState, payload: Mapping[str, Any]) -> None:
         """What a reading of ASSET's content found (an evidence entry's, or a seen or changed
         entry's own)."""
         asset["evidence"] = payload.get("evidence", [])

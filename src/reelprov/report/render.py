@@ -105,6 +105,16 @@ def grouped(rows: Iterator[ReportRowJson]) -> Iterator[Shown]:
         yield run.shown()
 
 
+def _merge(ranges: list[CutUsageJson], u: CutUsageJson) -> None:
+    """Add U to RANGES (one cut's and track's, in timeline order): it extends the last range where
+    it starts inside it, else follows it."""
+    last = ranges[-1] if ranges else None
+    if last and last["record_in"] <= u["record_in"] <= last["record_out"]:
+        last["record_out"] = max(last["record_out"], u["record_out"])
+    else:
+        ranges.append(u.copy())
+
+
 class _Run:
     """Consecutive rows of one sequence that say the same, as they go by: the first row, each
     frame's number and digits, its flags' ids by rule, and each cut's use of them with the ranges
@@ -126,12 +136,7 @@ class _Run:
         for flag in r["flags"]:
             self.ids.setdefault(flag["rule"], []).append(flag["id"])
         for u in r["cut_usage"]:
-            ranges = self.usage.setdefault((u["cut"], u["track"]), [])
-            last = ranges[-1] if ranges else None
-            if last and last["record_in"] <= u["record_in"] <= last["record_out"]:
-                last["record_out"] = max(last["record_out"], u["record_out"])
-            else:
-                ranges.append(u.copy())
+            _merge(self.usage.setdefault((u["cut"], u["track"]), []), u)
 
     def shown(self) -> Shown:
         """The run as one row: its pattern, which frames, and each cut's use of them merged."""
@@ -142,19 +147,11 @@ class _Run:
         folder, prefix, _, suffix = parts
         label = f"{prefix}{'#' * next(iter(self.widths)) if len(self.widths) == 1 else '#'}{suffix}"
         usage: list[CutUsageJson] = []
-        for u in sorted(
-            (u for ranges in self.usage.values() for u in ranges),
-            key=lambda u: (u["cut"], u["track"], u["record_in"]),
-        ):
-            last = usage[-1] if usage else None
-            if (
-                last
-                and (last["cut"], last["track"]) == (u["cut"], u["track"])
-                and last["record_out"] >= u["record_in"]
-            ):
-                last["record_out"] = max(last["record_out"], u["record_out"])
-            else:
-                usage.append(u.copy())
+        for where in sorted(self.usage):  # each cut and track, its ranges in timeline order
+            merged: list[CutUsageJson] = []
+            for u in sorted(self.usage[where], key=lambda u: u["record_in"]):
+                _merge(merged, u)
+            usage += merged
         row = cast("Shown", self.first.copy())
         row["path"] = f"{folder}/{label}" if folder else label
         row["thumb_path"] = self.first["path"]
