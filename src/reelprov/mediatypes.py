@@ -65,6 +65,12 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def media_types_known() -> None:
+    """Read the system's table of media types now (mimetypes reads it on its first question)."""
+    if not mimetypes.inited:
+        mimetypes.init()
+
+
 def by_extension(name: str) -> str | None:
     lower = name.lower()
     for ext, mt in _EXTRA_TYPES.items():

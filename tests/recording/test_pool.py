@@ -64,3 +64,28 @@ def _send_after(conn: object, seconds: float) -> None:
 
     time.sleep(seconds)
     conn.send("read")  # type: ignore[attr-defined]
+
+
+def _in_worker() -> tuple[int, bool, bool]:
+    """In an examining worker: its niceness, and whether what reading needs was already there."""
+    import mimetypes
+
+    import reelprov.extract as extract
+
+    return os.nice(0), extract._PM is not None, mimetypes.inited
+
+
+def test_examining_workers_run_below_the_writer_with_what_reading_needs_already_loaded() -> None:
+    """A scan's narrowest step is its writer: the workers it forks run at a lower priority, so on a
+    machine with as many workers as cores the writer gets the CPU first. And they are forked with
+    the extractors, plug-ins and media types loaded once in the forking process, instead of each
+    loading them on its first file."""
+    from reelprov.recording.pool import WORKER_NICENESS, _pool
+
+    pool = _pool(1, 0.0)
+    try:
+        nice, plugins, media_types = pool.submit(_in_worker).result(timeout=60)
+    finally:
+        pool.shutdown(wait=True)
+    assert nice == min(19, os.nice(0) + WORKER_NICENESS)
+    assert plugins and media_types

@@ -4,6 +4,7 @@ line and an exit code)."""
 # No `from __future__ import annotations` here: typer would compile and eval every annotation
 # string of every command at each start (~30 ms); real annotation objects cost nothing.
 
+import gc
 import sys
 from typing import Annotated
 
@@ -114,6 +115,9 @@ def main(argv: list[str] | None = None) -> None:
                 f"can be over {MAX_ARG:,} (paths stop at 4,096); check the command"
             )
             sys.exit(2)
+    # What start-up made (modules, the commands' definitions) lives as long as the process: the
+    # cyclic garbage collector stops walking it, here and in the examining workers forked later.
+    gc.freeze()
     try:
         app(args=args, prog_name="reelprov")
     except ReelprovError as exc:
@@ -126,3 +130,6 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         while STATE.opened:
             STATE.opened.pop().close()
+        # and what the command made too: the interpreter's exit then frees it without walking it
+        # first (a 2,000-file scan's exit took 18-20 ms, then 5)
+        gc.freeze()
