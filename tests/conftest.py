@@ -213,19 +213,19 @@ def as_ordinary_user() -> list[str]:
 # word, while reelprov's own unread recording of such a file still works: "hostile" files crash
 # the reading process (as a segfault would), "stalling" ones never return (catastrophic
 # backtracking in the C regular-expression engine, which never gets back to Python to see a signal).
-_FAULTS = {
-    "hostile": "os.kill(os.getpid(), signal.SIGSEGV)",
-    "stalling": "re.match(r'(a*)*b', 'a' * 64)",
-}
+FAULTS = Path(__file__).parent / "faults"  # its sitecustomize.py injects the reader faults
 
 
 def _faulty_reader_command(word: str, args: tuple[str, ...]) -> list[str]:
+    """`reelprov ARGS` in a process whose file readers, in it and in every process it starts, crash
+    or stall on files whose path holds WORD (tests/faults/sitecustomize.py)."""
     code = (
-        "import os, re, signal, sys\nimport reelprov.recording.pool as s\nreal = s.examine\n"
-        "def faulty(path, rel, **kw):\n"
-        f"    if {word!r} in rel and kw.get('unread') is None:\n        {_FAULTS[word]}\n"
-        "    return real(path, rel, **kw)\n"
-        "s.examine = faulty\nfrom reelprov.cli import main\nmain(sys.argv[1:])\n"
+        "import os, sys\n"
+        f"os.environ['REELPROV_TEST_FAULT'] = {word!r}\n"
+        f"os.environ['PYTHONPATH'] = os.pathsep.join(filter(None, [{str(FAULTS)!r}, os.environ.get('PYTHONPATH')]))\n"
+        f"sys.path.insert(0, {str(FAULTS)!r})\n"
+        "import sitecustomize\n"  # this process started before the variables were set
+        "from reelprov.cli import main\nmain(sys.argv[1:])\n"
     )
     return [sys.executable, "-c", code, *args]
 

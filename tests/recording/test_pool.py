@@ -89,3 +89,52 @@ def test_examining_workers_run_below_the_writer_with_what_reading_needs_already_
         pool.shutdown(wait=True)
     assert nice == min(19, os.nice(0) + WORKER_NICENESS)
     assert plugins and media_types
+
+
+_IMPORTING_WHILE_STARTING = """
+import importlib, os, sys, threading, time
+sys.path.insert(0, sys.argv[1])
+flag = os.path.join(sys.argv[1], "go")
+with open(os.path.join(sys.argv[1], "rp_slow_module.py"), "w") as f:
+    f.write("import os, time\\nwhile not os.path.exists(%r):\\n    time.sleep(0.01)\\n" % flag)
+importing = threading.Thread(target=importlib.import_module, args=("rp_slow_module",))
+importing.start()  # another thread of this process is in the middle of importing a module
+while "rp_slow_module" not in sys.modules:
+    time.sleep(0.01)
+from reelprov.recording.pool import _pool
+pool = _pool(1, 0.0)  # a reading process started meanwhile
+pool.submit(os.getpid).result(timeout=60)
+open(flag, "w").close()
+importing.join()
+# what the reading process imports next is that module: here it is there, in the process that
+# started the reader it must be loaded again or waited for, never waited for for ever
+try:
+    pool.submit(exec, "import rp_slow_module", {}).result(timeout=20)
+except Exception as exc:
+    print("hung:", type(exc).__name__, flush=True)
+    os._exit(3)  # not waiting for a reading process that hangs
+pool.shutdown()
+print("read on")
+"""
+
+
+def test_a_reading_process_started_while_another_thread_imports_does_not_hang(
+    tmp_path: Path,
+) -> None:
+    """The watcher reads files on several threads and starts a fresh reading process after a
+    crash. Forked while another of its threads was importing a module, that process inherited the
+    module half-loaded and its lock held by a thread that does not exist there: the first file
+    whose reading imported the module hung it until the read deadline, and the file was recorded
+    unread as if it had stalled (a watcher test waiting 20 s for a file failed in CI). While other
+    threads run, reading processes are started by a server process of their own instead."""
+    import subprocess
+    import sys
+
+    p = subprocess.run(
+        [sys.executable, "-c", _IMPORTING_WHILE_STARTING, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert p.stdout.strip() == "read on"

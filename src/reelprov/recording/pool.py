@@ -93,7 +93,7 @@ def _examine_one(args: Task, unread: str | None = None) -> Outcome:
 WORKER_NICENESS = 5
 
 
-def _worker_init(parent: int, deadline: float) -> None:
+def _worker_init(parent: int | None, deadline: float) -> None:
     """In each examining worker: end with the scan (or watcher) that forked it; take the per-file
     read deadline, with SIGALRM (and SIGTERM) back at their default actions; run below the
     process that forked it (WORKER_NICENESS)."""
@@ -111,16 +111,18 @@ def _worker_init(parent: int, deadline: float) -> None:
     _die_with_parent(parent)
 
 
-def _die_with_parent(parent: int) -> None:
-    """In each examining worker: end when the scan (or watcher) that forked it ends, even by
-    kill -9. Otherwise an orphaned worker waits on its task pipe forever, the ledger file open."""
+def _die_with_parent(parent: int | None) -> None:
+    """In each examining worker: end when the process that forked it ends, even by kill -9 (the
+    scan, or the server that starts the watcher's workers, which ends with the watcher). Otherwise
+    an orphaned worker waits on its task pipe forever, the ledger file open. PARENT: the pid of the
+    scan that forked it, to see whether it ended before this took effect."""
     import signal
 
     try:
         _libc().prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
     except (OSError, AttributeError):
         pass  # not Linux: the pool's own shutdown still ends workers of a parent that exits normally
-    if os.getppid() != parent:  # the parent died before the line above took effect
+    if parent is not None and os.getppid() != parent:  # it died before the line above took effect
         os._exit(1)
 
 
@@ -154,20 +156,39 @@ def _chunks(todo: Iterator[Candidate], trust: str | None, most: int) -> Iterator
         yield chunk
 
 
-def _pool(workers: int, deadline: float) -> ProcessPoolExecutor:
+def _context(clean: bool) -> Any:
+    """How examining processes are started. Forked from this process while it runs no other thread
+    (a scan): they start at once with what it loaded. CLEAN, or while other threads run (the
+    watcher's observers and readers), by a server process of their own (multiprocessing's
+    forkserver): a process forked while another thread held a lock (importing a module, writing a
+    log line) starts with that lock held for ever and hangs on it. A watcher's reader stuck that
+    way was killed at the read deadline, and its file recorded unread as if it had stalled."""
     import multiprocessing
 
-    # what every worker needs, loaded once here before they are forked (on first use, not again)
-    prepare()
-    try:
-        _libc()
-    except OSError:
-        pass  # no C library to load: the workers do without (_die_with_parent)
+    if not clean and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])  # the server loads the readers once for all workers
+    return ctx
+
+
+def _pool(workers: int, deadline: float, *, clean: bool = False) -> ProcessPoolExecutor:
+    ctx = _context(clean)
+    forked = ctx.get_start_method() == "fork"
+    if forked:
+        # what every worker needs, loaded once here before they are forked (on first use, not again)
+        prepare()
+        try:
+            _libc()
+        except OSError:
+            pass  # no C library to load: the workers do without (_die_with_parent)
     return ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("fork"),
+        mp_context=ctx,
         initializer=_worker_init,
-        initargs=(os.getpid(), deadline),
+        # a server's workers are its children, not this process's: they end with the server,
+        # which ends with this process
+        initargs=(os.getpid() if forked else None, deadline),
     )
 
 
@@ -236,21 +257,21 @@ def examined(
             pool.shutdown(wait=True)
 
 
-def _examine_alone(task: Task, deadline: float) -> Outcome:
+def _read_alone(task: Task, deadline: float, parent: int | None, send: Any) -> None:
+    """In a process of its own (_examine_alone): read TASK's file and send what was found."""
+    _worker_init(parent, deadline)
+    send.send(_examine_one(task))
+
+
+def _examine_alone(task: Task, deadline: float, *, clean: bool = False) -> Outcome:
     """Read one file in a process of its own; one that ends that process (a crash, or past the
-    deadline) is recorded unread with the reason."""
-    import multiprocessing
+    deadline) is recorded unread with the reason. CLEAN: see _context."""
     import signal
 
-    ctx = multiprocessing.get_context("fork")
+    ctx = _context(clean)
     recv, send = ctx.Pipe(duplex=False)
-
-    def child() -> None:
-        _worker_init(parent, deadline)
-        send.send(_examine_one(task))
-
-    parent = os.getpid()
-    proc = ctx.Process(target=child, daemon=True)
+    parent = os.getpid() if ctx.get_start_method() == "fork" else None
+    proc = ctx.Process(target=_read_alone, args=(task, deadline, parent, send), daemon=True)
     proc.start()
     send.close()
     try:
@@ -298,8 +319,9 @@ class Readers:
     """Examining processes kept by a long-running reader that reads files one at a time from its
     threads (the watcher): a crash in a reader library on a damaged or hostile file, or a file that
     takes longer than the read deadline, ends one of them, not the reader; that file is read again
-    alone (_examine_alone) and the next files go to fresh processes. Started on first use; close()
-    ends them."""
+    alone (_examine_alone) and the next files go to fresh processes. They are started by a server
+    process of their own, never forked from the reader's threads (_context). Started on first use;
+    close() ends them."""
 
     def __init__(self, workers: int, deadline: float = 0.0) -> None:
         self.workers = max(1, workers)
@@ -308,14 +330,14 @@ class Readers:
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        """Fork the processes now (a pool forks on its first task): while this process is small."""
+        """Start the processes now (a pool starts them on its first task)."""
         with self._lock:
-            pool = self._pool = self._pool or _pool(self.workers, self.deadline)
+            pool = self._pool = self._pool or _pool(self.workers, self.deadline, clean=True)
         list(pool.map(_ready, range(self.workers)))
 
     def examine(self, task: Task) -> Outcome:
         with self._lock:
-            pool = self._pool = self._pool or _pool(self.workers, self.deadline)
+            pool = self._pool = self._pool or _pool(self.workers, self.deadline, clean=True)
         try:
             return pool.submit(_examine_one, task).result()
         except BrokenProcessPool:
@@ -323,7 +345,7 @@ class Readers:
                 if self._pool is pool:
                     self._pool = None
             pool.shutdown(wait=False, cancel_futures=True)
-            return _examine_alone(task, self.deadline)
+            return _examine_alone(task, self.deadline, clean=True)
 
     def close(self, *, now: bool = False) -> None:
         with self._lock:
