@@ -187,8 +187,8 @@ class Watcher:
             self.state.started_at = datetime.now(UTC).isoformat(timespec="seconds")
             if (why := self.project.ledger_sharing_warning()) is not None:
                 log.warning("%s", why)
-            # The reading processes are forked now, before anything project-sized is in memory:
-            # forked after the reconcile, each would carry a copy of what it loaded.
+            # The reading processes are started now, by a server process of their own (never
+            # forked from this one's threads, nor carrying a copy of what the reconcile loads).
             self._readers.start()
             # Observe first, then reconcile: a file written while the tree is walked is caught
             # by one or the other (recording it twice is a no-op), never by neither.
