@@ -299,6 +299,62 @@ def test_kill_9_mid_ingest_loses_and_duplicates_nothing(show_root: Path) -> None
     assert count == n
 
 
+def _descendants(pid: int) -> set[int]:
+    """The processes below PID (its children, theirs, ...), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
+
+
+def test_a_watcher_killed_with_sigkill_leaves_no_reading_process_behind(show_root: Path) -> None:
+    """kill -9 gives the watcher no chance to end its reading processes: they must end by
+    themselves. Started by a server process of their own, they outlived it (the server lives
+    while any process it started does, and they waited for work that never came): every killed
+    watcher left three processes running for good."""
+    env = {**os.environ, "REELPROV_PROJECT": str(show_root)}
+    cmd = [sys.executable, "-m", "reelprov", "watch", "--settle", "0.2"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(
+            lambda: run_cli("status", "--json", cwd=show_root).json().get("backend"),
+            what="watcher up",
+        )
+        write_png(show_root / "final/sh010.png", {"parameters": SD_PARAMS})
+        wait_for(lambda: assets(show_root).get("final/sh010.png"), what="a file recorded")
+        below = wait_for(lambda: _descendants(proc.pid), what="its reading processes")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    assert len(below) >= 2  # the reading processes (and the server that started them)
+    left = wait_for(
+        lambda: not {p for p in below if Path(f"/proc/{p}").exists() and _running(p)} or None,
+        timeout=15,
+        what="no reading process left",
+    )
+    assert left
+
+
+def _running(pid: int) -> bool:
+    """PID is a process that has not ended (a zombie waiting for its parent has)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_bad_names_root_gone_and_back(show_root: Path, caplog: pytest.LogCaptureFixture) -> None:
     import logging
 

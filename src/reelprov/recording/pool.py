@@ -93,10 +93,10 @@ def _examine_one(args: Task, unread: str | None = None) -> Outcome:
 WORKER_NICENESS = 5
 
 
-def _worker_init(parent: int | None, deadline: float) -> None:
-    """In each examining worker: end with the scan (or watcher) that forked it; take the per-file
-    read deadline, with SIGALRM (and SIGTERM) back at their default actions; run below the
-    process that forked it (WORKER_NICENESS)."""
+def _worker_init(owner: int, deadline: float) -> None:
+    """In each examining worker: end with the scan (or watcher) whose files it reads (OWNER, its
+    pid); take the per-file read deadline, with SIGALRM (and SIGTERM) back at their default
+    actions; run below the process that forked it (WORKER_NICENESS)."""
     import signal
 
     global _DEADLINE
@@ -108,22 +108,47 @@ def _worker_init(parent: int | None, deadline: float) -> None:
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the scan, which ends its workers
-    _die_with_parent(parent)
+    _die_with(owner)
 
 
-def _die_with_parent(parent: int | None) -> None:
-    """In each examining worker: end when the process that forked it ends, even by kill -9 (the
-    scan, or the server that starts the watcher's workers, which ends with the watcher). Otherwise
-    an orphaned worker waits on its task pipe forever, the ledger file open. PARENT: the pid of the
-    scan that forked it, to see whether it ended before this took effect."""
+def _die_with(owner: int) -> None:
+    """In each examining worker: end when OWNER ends, even by kill -9. Otherwise an orphaned worker
+    waits on its task pipe for ever. Forked by OWNER (a scan): the kernel ends it
+    (PR_SET_PDEATHSIG). Started by a server process (a watcher's workers): that server lives as long
+    as any process it started, so neither would ever end; a thread here waits for OWNER's end."""
     import signal
 
+    if os.getppid() == owner:
+        try:
+            _libc().prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+        except (OSError, AttributeError):
+            pass  # not Linux: the pool's shutdown still ends the workers of a scan that exits
+        if os.getppid() == owner:
+            return
+        os._exit(1)  # it ended before the line above took effect
+    threading.Thread(target=_end_with, args=(owner,), name="reelprov-owner", daemon=True).start()
+
+
+def _end_with(owner: int) -> None:
+    """End this process when process OWNER has ended (a thread's whole work)."""
+    import select
+    import time
+
     try:
-        _libc().prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
-    except (OSError, AttributeError):
-        pass  # not Linux: the pool's own shutdown still ends workers of a parent that exits normally
-    if parent is not None and os.getppid() != parent:  # it died before the line above took effect
+        done = os.pidfd_open(owner)
+    except ProcessLookupError:
         os._exit(1)
+    except (OSError, AttributeError):  # no pidfd here (not Linux, or a kernel before 5.3): ask
+        while True:
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass  # it is there (another user's process would not have this pid's work)
+            time.sleep(1.0)
+    select.select([done], [], [])  # readable once the process has ended
+    os._exit(1)
 
 
 @functools.cache
@@ -181,14 +206,12 @@ def _pool(workers: int, deadline: float, *, clean: bool = False) -> ProcessPoolE
         try:
             _libc()
         except OSError:
-            pass  # no C library to load: the workers do without (_die_with_parent)
+            pass  # no C library to load: the workers do without (_die_with)
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=ctx,
         initializer=_worker_init,
-        # a server's workers are its children, not this process's: they end with the server,
-        # which ends with this process
-        initargs=(os.getpid() if forked else None, deadline),
+        initargs=(os.getpid(), deadline),
     )
 
 
@@ -257,9 +280,9 @@ def examined(
             pool.shutdown(wait=True)
 
 
-def _read_alone(task: Task, deadline: float, parent: int | None, send: Any) -> None:
+def _read_alone(task: Task, deadline: float, owner: int, send: Any) -> None:
     """In a process of its own (_examine_alone): read TASK's file and send what was found."""
-    _worker_init(parent, deadline)
+    _worker_init(owner, deadline)
     send.send(_examine_one(task))
 
 
@@ -270,8 +293,7 @@ def _examine_alone(task: Task, deadline: float, *, clean: bool = False) -> Outco
 
     ctx = _context(clean)
     recv, send = ctx.Pipe(duplex=False)
-    parent = os.getpid() if ctx.get_start_method() == "fork" else None
-    proc = ctx.Process(target=_read_alone, args=(task, deadline, parent, send), daemon=True)
+    proc = ctx.Process(target=_read_alone, args=(task, deadline, os.getpid(), send), daemon=True)
     proc.start()
     send.close()
     try:
