@@ -213,21 +213,29 @@ def as_ordinary_user() -> list[str]:
 # word, while reelprov's own unread recording of such a file still works: "hostile" files crash
 # the reading process (as a segfault would), "stalling" ones never return (catastrophic
 # backtracking in the C regular-expression engine, which never gets back to Python to see a signal).
-FAULTS = Path(__file__).parent / "faults"  # its sitecustomize.py injects the reader faults
+FAULTS = Path(__file__).parent / "faults"  # its sitecustomize.py installs the test readers
+
+
+def reader_env(name: str, arg: str = "") -> dict[str, str]:
+    """The environment variables under which every file a process, and any process it starts,
+    reads goes through the test reader NAME first (tests/faults/sitecustomize.py READERS)."""
+    return {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(FAULTS), os.environ.get("PYTHONPATH")])),
+        "REELPROV_TEST_READER": f"{name}:{arg}",
+    }
 
 
 def _faulty_reader_command(word: str, args: tuple[str, ...]) -> list[str]:
     """`reelprov ARGS` in a process whose file readers, in it and in every process it starts, crash
     or stall on files whose path holds WORD (tests/faults/sitecustomize.py)."""
-    code = (
-        "import os, sys\n"
-        f"os.environ['REELPROV_TEST_FAULT'] = {word!r}\n"
-        f"os.environ['PYTHONPATH'] = os.pathsep.join(filter(None, [{str(FAULTS)!r}, os.environ.get('PYTHONPATH')]))\n"
-        f"sys.path.insert(0, {str(FAULTS)!r})\n"
-        "import sitecustomize\n"  # this process started before the variables were set
-        "from reelprov.cli import main\nmain(sys.argv[1:])\n"
-    )
-    return [sys.executable, "-c", code, *args]
+    return [
+        "env",
+        *(f"{k}={v}" for k, v in reader_env(word).items()),
+        sys.executable,
+        "-m",
+        "reelprov",
+        *args,
+    ]
 
 
 def crashing_reader_command(*args: str) -> list[str]:

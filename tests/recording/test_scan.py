@@ -8,12 +8,20 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import SAMPLES, SD_PARAMS, as_ordinary_user, report_every_use, write_png
+from tests.conftest import (
+    SAMPLES,
+    SD_PARAMS,
+    as_ordinary_user,
+    reader_env,
+    report_every_use,
+    write_png,
+)
 
 
 def kinds(cli, root: Path, rel: str) -> list[str]:
@@ -195,29 +203,30 @@ def test_a_sidecar_older_than_its_file_is_missed_neither_arriving_nor_leaving(
     assert cli("show", "vfx/plate.png", "--json", cwd=show_root).json()["origin"] == "unknown"
 
 
-def test_rescan_rehashes_only_changed(
-    cli, show_root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_rescan_rehashes_only_changed(cli, show_root: Path, tmp_path: Path) -> None:
     for i in range(5):
         write_png(show_root / f"p/{i}.png", color=(i, i, i))
     cli("scan", cwd=show_root)
-    import reelprov.recording.pool as scan_mod
-
-    log = (
-        tmp_path / "hashed.txt"
-    )  # files are read in examining processes: they report through a file
-    real = scan_mod.examine
-
-    def counting(path: str, rel: str, **kw):  # type: ignore[no-untyped-def]
-        with log.open("a") as f:
-            f.write(rel + "\n")
-        return real(path, rel, **kw)
-
-    monkeypatch.setattr(scan_mod, "examine", counting)
+    log = tmp_path / "hashed.txt"  # files are read in examining processes: they note them in a file
     write_png(show_root / "p/3.png", color=(200, 0, 0))
-    rep = cli("scan", "--json", cwd=show_root).json()
+    rep = _scan_reading_with(show_root, reader_env("logged", str(log)))
     assert log.read_text().splitlines() == ["p/3.png"]
     assert rep["unchanged"] == 4 and rep["changed"] == 1
+
+
+def _scan_reading_with(root: Path, env: dict[str, str]) -> dict[str, Any]:
+    """`reelprov scan --json` in a process of its own whose files are read through a test reader
+    (conftest.reader_env): one that reaches the examining processes however they are started."""
+    p = subprocess.run(
+        [sys.executable, "-m", "reelprov", "scan", "--json"],
+        cwd=root,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)  # type: ignore[no-any-return]
 
 
 def test_skips_hidden_state_and_ignored(cli, show_root: Path) -> None:
@@ -315,22 +324,10 @@ def test_thousands_of_skipped_files_are_summed_up_on_the_terminal(cli, show_root
     assert len(cli("scan", "--json", cwd=show_root).json()["errors"]) == 60
 
 
-def test_vanished_mid_scan_is_reported(
-    cli, show_root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_vanished_mid_scan_is_reported(show_root: Path) -> None:
     write_png(show_root / "ok.png")
     write_png(show_root / "gone.png", color=(7, 7, 7))
-    import reelprov.recording.pool as scan_mod
-
-    real = scan_mod.examine
-
-    def vanish(path: str, rel: str, **kw):  # type: ignore[no-untyped-def]
-        if rel == "gone.png":
-            os.remove(path)
-        return real(path, rel, **kw)
-
-    monkeypatch.setattr(scan_mod, "examine", vanish)
-    rep = cli("scan", "--json", cwd=show_root).json()
+    rep = _scan_reading_with(show_root, reader_env("vanishing", "gone.png"))
     assert rep["seen"] == 1
     assert rep["errors"] == [
         {"path": "gone.png", "error": "cannot read: No such file or directory"}
