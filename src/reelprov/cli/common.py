@@ -5,6 +5,7 @@
 
 import json
 import sys
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -90,13 +91,21 @@ def err_first(lines: list[str], limit: int, rest: str) -> None:
         err(f"... and {len(lines) - limit:,} {rest}")
 
 
+# Seconds between two redraws of a progress bar.
+PROGRESS_REDRAW = 0.1
+
+
 class ProgressBar:
-    """A rich progress bar on stderr, only when stderr is a terminal."""
+    """A rich progress bar on stderr, only when stderr is a terminal. Redrawn as progress is
+    reported (at most every PROGRESS_REDRAW), not by rich's refresh thread: a scan forks its
+    examining processes only while it runs no other thread (recording/pool.py _context), else a
+    server process starts them, 0.1 s later at a terminal."""
 
     def __init__(self, label: str) -> None:
         self.label = label
         self.bar: Any = None
         self.task: Any = None
+        self._drawn = 0.0
 
     def __enter__(self) -> "ProgressBar":
         if sys.stderr.isatty():
@@ -116,6 +125,7 @@ class ProgressBar:
                 TimeRemainingColumn(),
                 console=Console(stderr=True),
                 transient=True,
+                auto_refresh=False,
             )
             self.bar.__enter__()
             self.task = self.bar.add_task(self.label, total=None)
@@ -126,6 +136,10 @@ class ProgressBar:
             self.bar.update(
                 self.task, description=f"{self.label}: {phase}", completed=done, total=total
             )
+            now = time.monotonic()
+            if now - self._drawn >= PROGRESS_REDRAW:
+                self.bar.refresh()
+                self._drawn = now
 
     def __exit__(self, *exc: Any) -> None:
         if self.bar is not None:
