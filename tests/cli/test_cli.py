@@ -596,9 +596,9 @@ def test_the_library_names_fields_and_the_cli_names_its_options(cli, show_root: 
 def test_main_called_in_a_process_that_goes_on_leaves_its_garbage_collectable(
     show_root: Path,
 ) -> None:
-    """Run as the program, the CLI exempts what it made from the cyclic garbage collector before
-    exiting (the exit then frees it faster). Called in a process that goes on (a test, a host
-    program), it must not: garbage frozen there would never be collected."""
+    """Run as the program, the CLI exempts what it made from the cyclic garbage collector (the
+    exit then frees it faster). Called in a process that goes on (a test, a host program), it must
+    not: garbage frozen there would never be collected."""
     import gc
 
     assert run_cli("ls", "--json", cwd=show_root).code == 0

@@ -115,9 +115,12 @@ def main(argv: list[str] | None = None) -> None:
                 f"can be over {MAX_ARG:,} (paths stop at 4,096); check the command"
             )
             sys.exit(2)
-    # What start-up made (modules, the commands' definitions) lives as long as the process: the
-    # cyclic garbage collector stops walking it, here and in the examining workers forked later.
-    gc.freeze()
+    # Run as the program (not called by a process that goes on: tests, a host program), what
+    # start-up made (modules, the commands' definitions) lives as long as the process: the cyclic
+    # garbage collector stops walking it, here and in the examining workers forked later.
+    program = argv is None
+    if program:
+        gc.freeze()
     try:
         app(args=args, prog_name="reelprov")
     except ReelprovError as exc:
@@ -130,9 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         while STATE.opened:
             STATE.opened.pop().close()
-        if argv is None:
-            # run as the program: what the command made is frozen too, and the interpreter's exit
-            # then frees it without walking it first (a 2,000-file scan's exit took 18-20 ms, then 5)
+        if program:
+            # and what the command made: the interpreter's exit then frees it without walking it
+            # first (a 2,000-file scan's exit took 18-20 ms, then 5)
             gc.freeze()
-        else:
-            gc.unfreeze()  # called in a process that goes on: its garbage stays collectable
