@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SD_PARAMS, as_ordinary_user, crashing_reader_command, run_cli, write_png
+from tests.conftest import (
+    SD_PARAMS,
+    as_ordinary_user,
+    crashing_reader_command,
+    run_cli,
+    stalling_reader_command,
+    write_png,
+)
 from tests.pg_link import Link
 
 
@@ -320,12 +327,18 @@ def _descendants(pid: int) -> set[int]:
 
 def test_a_watcher_killed_with_sigkill_leaves_no_reading_process_behind(show_root: Path) -> None:
     """kill -9 gives the watcher no chance to end its reading processes: they must end by
-    themselves. Started by a server process of their own, they outlived it (the server lives
-    while any process it started does, and they waited for work that never came): every killed
-    watcher left three processes running for good."""
-    env = {**os.environ, "REELPROV_PROJECT": str(show_root)}
-    cmd = [sys.executable, "-m", "reelprov", "watch", "--settle", "0.2"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    themselves, even one stuck inside a reader's native code with no read deadline. Started by a
+    server process of their own, they outlived it (the server lives while any process it started
+    holds its pipe, and they waited for work that never came): every killed watcher left three
+    processes running for good."""
+    cfg = show_root / "reelprov.toml"
+    cfg.write_text(cfg.read_text().replace("read_timeout_seconds = 60", "read_timeout_seconds = 0"))
+    proc = subprocess.Popen(
+        stalling_reader_command("watch", "--settle", "0.2"),
+        cwd=show_root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_for(
             lambda: run_cli("status", "--json", cwd=show_root).json().get("backend"),
@@ -333,13 +346,16 @@ def test_a_watcher_killed_with_sigkill_leaves_no_reading_process_behind(show_roo
         )
         write_png(show_root / "final/sh010.png", {"parameters": SD_PARAMS})
         wait_for(lambda: assets(show_root).get("final/sh010.png"), what="a file recorded")
+        write_png(show_root / "final/sh020_stalling.png", {"parameters": SD_PARAMS + ", b"})
+        time.sleep(1.5)  # settled and handed to a reader, which never returns from it
+        assert not assets(show_root).get("final/sh020_stalling.png")
         below = wait_for(lambda: _descendants(proc.pid), what="its reading processes")
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     assert len(below) >= 2  # the reading processes (and the server that started them)
     left = wait_for(
-        lambda: not {p for p in below if Path(f"/proc/{p}").exists() and _running(p)} or None,
+        lambda: not {p for p in below if _running(p)} or None,
         timeout=15,
         what="no reading process left",
     )

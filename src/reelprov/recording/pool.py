@@ -112,48 +112,42 @@ def _worker_init(owner: int, deadline: float) -> None:
 
 
 def _die_with(owner: int) -> None:
-    """In each examining worker: end when OWNER ends, even by kill -9. Otherwise an orphaned worker
-    waits on its task pipe for ever. Forked by OWNER (a scan): the kernel ends it
-    (PR_SET_PDEATHSIG). Started by a server process (a watcher's workers): that server lives as long
-    as any process it started, so neither would ever end; a thread here waits for OWNER's end."""
+    """In each examining worker: end when OWNER ends, even by kill -9 and even while stuck in a
+    reader's native code. Otherwise an orphaned worker waits on its task pipe for ever. The kernel
+    ends it when the process that started it ends (PR_SET_PDEATHSIG): OWNER, which forked it (a
+    scan), or the server that started it (a watcher's workers; _context), which ends with OWNER
+    once this worker lets go of the pipe the server watches for that (_let_server_end)."""
     import signal
 
-    if os.getppid() == owner:
-        try:
-            _libc().prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
-        except (OSError, AttributeError):
-            pass  # not Linux: the pool's shutdown still ends the workers of a scan that exits
-        if os.getppid() == owner:
-            return
-        os._exit(1)  # it ended before the line above took effect
-    threading.Thread(target=_end_with, args=(owner,), name="reelprov-owner", daemon=True).start()
-
-
-def _end_with(owner: int) -> None:
-    """End this process when process OWNER has ended (a thread's whole work)."""
-    import select
-    import time
-
+    parent = os.getppid()
+    if parent != owner:
+        _let_server_end()
     try:
-        done = os.pidfd_open(owner)
-    except ProcessLookupError:
+        _libc().prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass  # not Linux: the pool's shutdown still ends the workers of a reader that exits
+    if os.getppid() != parent:  # it ended before the line above took effect
         os._exit(1)
-    except (OSError, AttributeError):  # no pidfd here (not Linux, or a kernel before 5.3): ask
-        while True:
-            try:
-                os.kill(owner, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:
-                pass  # it is there (another user's process would not have this pid's work)
-            time.sleep(1.0)
-    select.select([done], [], [])  # readable once the process has ended
-    os._exit(1)
+
+
+def _let_server_end() -> None:
+    """In a worker the forkserver started: close this process's copy of the pipe by which the server
+    knows the processes that may still ask it for workers. The server ends when no process holds it
+    any more, and every process it started held a copy: a watcher killed with kill -9 left its
+    server and workers running for good. Now the server ends with the watcher, and its workers with
+    it (the copy is multiprocessing's own, in a private attribute: tested, test_daemon.py)."""
+    from multiprocessing import forkserver
+
+    server: Any = forkserver._forkserver
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if fd is not None:
+        os.close(fd)
+        server._forkserver_alive_fd = None
 
 
 @functools.cache
 def _libc() -> Any:
-    """The C library, loaded once in the process that forks the workers (they inherit it)."""
+    """The C library, loaded once in a process (workers forked from it inherit it)."""
     import ctypes
 
     return ctypes.CDLL(None, use_errno=True)
