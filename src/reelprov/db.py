@@ -86,21 +86,25 @@ def _alembic_config(engine: Engine, connection: Any | None = None) -> Any:
     return cfg
 
 
-def head_revision(engine: Engine) -> str | None:
+def _scripts(engine: Engine) -> Any:
+    """This reelprov's migrations (Alembic's script directory)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    return ScriptDirectory.from_config(_alembic_config(engine))
+
+
+def head_revision(engine: Engine) -> str | None:
+    return _scripts(engine).get_current_head()  # type: ignore[no-any-return]
 
 
 def too_new(engine: Engine, revision: str | None) -> bool:
     """Is REVISION (a ledger's) one this reelprov's migrations do not know: a newer reelprov's?"""
-    from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 
     if revision is None:
         return False
     try:
-        return ScriptDirectory.from_config(_alembic_config(engine)).get_revision(revision) is None
+        return _scripts(engine).get_revision(revision) is None
     except CommandError:
         return True
 
@@ -125,9 +129,13 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    _refuse_newer(engine, current_revision(engine), head_revision(engine))
+    _migrate(engine, revision)
+
+
+def _migrate(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
-    _refuse_newer(engine, current_revision(engine), head_revision(engine))
     with guard(engine):
         command.upgrade(_alembic_config(engine), revision)
 
@@ -150,7 +158,7 @@ def ensure_current(engine: Engine, *, auto_upgrade: bool) -> None:
             f"{redact(str(engine.url))}: ledger schema is at {cur or 'empty'}, this reelprov needs "
             f"{head}; run `reelprov db upgrade`"
         )
-    upgrade(engine)
+    _migrate(engine)  # the ledger's revision was read and checked just above
 
 
 @contextmanager
