@@ -126,10 +126,25 @@ def test_old_ledger_upgraded_or_told_what_to_run(cli, show_root: Path) -> None:
     )
 
 
-def _0005_recomputes_origins(cli, root: Path, url: str, env: dict[str, str] | None = None) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger(request: pytest.FixtureRequest, show_root: Path) -> tuple[Path, str, dict[str, str]]:
+    """A project on each kind of ledger a migration must upgrade: (root, ledger URL, environment
+    the CLI needs for it). The embedded SQLite file; a shared PostgreSQL one (pg_url: a fresh
+    schema, skipped with the reason where there is no test PostgreSQL)."""
+    if request.param == "sqlite":
+        return show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}", {}
+    url: str = request.getfixturevalue("pg_url")
+    return show_root, url, {"REELPROV_DATABASE_URL": url}
+
+
+def test_0005_recomputes_origins(cli, ledger: tuple[Path, str, dict[str, str]]) -> None:
+    """An invalid manifest's capture claim made its file `human` before 0005: the upgrade
+    recomputes the projection so the table agrees with the ledger under the new rule."""
     import shutil
 
     from tests.conftest import SAMPLES
+
+    root, url, env = ledger
 
     shutil.copy(SAMPLES / "c2pa/tampered_after_signing.jpg", root / "shot.jpg")
     cli("scan", cwd=root, env=env)
@@ -147,17 +162,12 @@ def _0005_recomputes_origins(cli, root: Path, url: str, env: dict[str, str] | No
     assert cli("verify", cwd=root, env=env).code == 0
 
 
-def test_0005_recomputes_origins_an_older_reelprov_projected(cli, show_root: Path) -> None:
-    """An invalid manifest's capture claim made its file `human` before 0005: the upgrade
-    recomputes the projection so the table agrees with the ledger under the new rule."""
-    _0005_recomputes_origins(cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}")
-
-
-def _0006_fills_decision_severity_and_trails(
-    cli, root: Path, url: str, env: dict[str, str] | None = None
+def test_0006_fills_decision_severity_and_trails(
+    cli, ledger: tuple[Path, str, dict[str, str]]
 ) -> None:
     """A ledger with decisions from before 0006: the upgrade fills each flag's decision severity and
     trail from the ledger, so verify finds the tables agreeing with it and the audit has them."""
+    root, url, env = ledger
     from alembic import command
 
     from tests.conftest import SD_PARAMS, write_png
@@ -181,26 +191,10 @@ def _0006_fills_decision_severity_and_trails(
     assert f["trail"][0]["by"] == "J. Park" and f["trail"][0]["ref"] == "L-1"
 
 
-def test_0006_fills_decision_severity_and_trails(cli, show_root: Path) -> None:
-    _0006_fills_decision_severity_and_trails(
-        cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}"
-    )
-
-
-@pytest.mark.postgres
-def test_0006_fills_decision_severity_and_trails_on_postgres(
-    cli, show_root: Path, pg_url: str
-) -> None:
-    _0006_fills_decision_severity_and_trails(
-        cli, show_root, pg_url, {"REELPROV_DATABASE_URL": pg_url}
-    )
-
-
-def _0008_recomputes_declared_origins(
-    cli, root: Path, url: str, env: dict[str, str] | None = None
-) -> None:
+def test_0008_recomputes_declared_origins(cli, ledger: tuple[Path, str, dict[str, str]]) -> None:
     """Before 0008 a sidecar declaring ai_enhanced made a file whose own XMP says generated
     `ai_enhanced`: the upgrade recomputes it, the policy runs again, the tables agree with the ledger."""
+    root, url, env = ledger
     import json
 
     from tests.conftest import SD_PARAMS, write_png
@@ -222,22 +216,6 @@ def _0008_recomputes_declared_origins(
     )  # upgraded on open
     assert cli("verify", cwd=root, env=env).code == 0
     assert cli("policy", "check", "--json", cwd=root, env=env).json()["raised"] == 0
-
-
-def test_0008_recomputes_declared_origins(cli, show_root: Path) -> None:
-    _0008_recomputes_declared_origins(
-        cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}"
-    )
-
-
-@pytest.mark.postgres
-def test_0008_recomputes_declared_origins_on_postgres(cli, show_root: Path, pg_url: str) -> None:
-    _0008_recomputes_declared_origins(cli, show_root, pg_url, {"REELPROV_DATABASE_URL": pg_url})
-
-
-@pytest.mark.postgres
-def test_0005_recomputes_origins_on_postgres(cli, show_root: Path, pg_url: str) -> None:
-    _0005_recomputes_origins(cli, show_root, pg_url, {"REELPROV_DATABASE_URL": pg_url})
 
 
 def test_sqlite_is_wal_with_busy_timeout(project) -> None:
@@ -283,13 +261,12 @@ def test_a_missing_sqlite_ledger_is_an_error_not_a_new_empty_one(
     )  # init starts a new one on purpose
 
 
-def _0012_groups_path_keys_by_folder(
-    cli, root: Path, url: str, env: dict[str, str] | None = None
-) -> None:
+def test_0012_groups_path_keys_by_folder(cli, ledger: tuple[Path, str, dict[str, str]]) -> None:
     """0012 computes every path key again, the folder's hash first (ledger.reader.path_key): a
     ledger written before it is found, rescanned as unchanged and verified after the upgrade, and
     its keys are the ones reelprov computes now, in the database's own arithmetic too (PostgreSQL
     computes them in SQL)."""
+    root, url, env = ledger
     import hashlib
 
     from alembic import command
@@ -327,14 +304,3 @@ def _0012_groups_path_keys_by_folder(
     assert all(k == path_key(p) for (_, p), k in keys().items())
     assert cli("show", "ünï/çødé ß/x y.png", "--json", cwd=root, env=env).json()["path"] == names[3]
     assert cli("verify", cwd=root, env=env).code == 0
-
-
-def test_0012_groups_path_keys_by_folder(cli, show_root: Path) -> None:
-    _0012_groups_path_keys_by_folder(
-        cli, show_root, f"sqlite:///{show_root / '.reelprov/ledger.db'}"
-    )
-
-
-@pytest.mark.postgres
-def test_0012_groups_path_keys_by_folder_on_postgres(cli, show_root: Path, pg_url: str) -> None:
-    _0012_groups_path_keys_by_folder(cli, show_root, pg_url, {"REELPROV_DATABASE_URL": pg_url})
