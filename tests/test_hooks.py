@@ -203,3 +203,57 @@ def test_a_hook_others_can_change_is_not_run(
     (show_root / "hooks/asset-recorded.shared").chmod(0o755)
     write_png(show_root / "b.png", color=(5, 5, 5))
     assert cli("scan", cwd=show_root).code == 0 and ran.exists()
+
+
+def test_events_are_built_only_while_something_may_hear_them(
+    show_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan with no hook installed (the *.example files are inert) and no listener builds no
+    events: a feature's frames pay nothing for hooks nobody wrote. A hook installed later hears the
+    next batch, and so does a listener (the watcher's log)."""
+    import json
+
+    from reelprov.ledger.store import Batch
+    from reelprov.project import Project
+    from reelprov.recording.scan import scan
+
+    built: list[str] = []
+    emit = Batch.emit
+
+    def counted(self: Batch, event: object) -> None:
+        built.append(event.NAME)  # type: ignore[attr-defined]
+        emit(self, event)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Batch, "emit", counted)
+    assert sorted(p.name for p in (show_root / "hooks").iterdir())  # the examples are there
+    write_png(show_root / "final/plate.png")
+    write_png(show_root / "final/hero.png", {"parameters": SD_PARAMS})
+    p = Project.open(show_root)
+    try:
+        rep = scan(p)
+        assert rep.seen == 2 and rep.flags_raised > 0
+        assert built == []
+
+        got = show_root.parent / "hook-got.jsonl"  # outside the project: not a file to record
+        _hook(show_root, "flag-raised.note", f"cat >> '{got}'; echo >> '{got}'\n")
+        write_png(show_root / "final/hero_b.png", {"parameters": SD_PARAMS}, color=(1, 2, 3))
+        rep = scan(p)
+        assert rep.seen == 1 and rep.flags_raised > 0
+        assert built == ["asset-recorded"] + ["flag-raised"] * rep.flags_raised
+        p.hooks.drain()
+        sent = [json.loads(line) for line in got.read_text().splitlines() if line.strip()]
+        assert [(s["event"], s["asset"]["path"]) for s in sent] == [
+            ("flag-raised", "final/hero_b.png")
+        ] * rep.flags_raised
+
+        (show_root / "hooks/flag-raised.note").unlink()
+        built.clear()
+        heard: list[tuple[str, dict[str, object]]] = []
+        p.listeners.append(heard.extend)
+        write_png(show_root / "final/plate_b.png", color=(4, 5, 6))
+        assert scan(p).seen == 1
+        assert [(name, payload["path"]) for name, payload in heard] == [
+            ("asset-recorded", "final/plate_b.png")
+        ]
+    finally:
+        p.close()

@@ -29,9 +29,25 @@ _UNLISTABLE: set[str] = set()  # hooks folders already reported as unreadable
 
 def hooks_for(hooks_dir: Path | None, event: str) -> list[Path]:
     """EVENT, EVENT.* and all.* executables; *.example files are inert until renamed."""
+    return [
+        f for stem, f in _named(hooks_dir) if stem in (event, "all") and _runs(f) and _trusted(f)
+    ]
+
+
+def any_hook(hooks_dir: Path | None) -> bool:
+    """Is there a hook that may run, for some event? Without one, a batch builds no events."""
+    return any(_runs(f) for _stem, f in _named(hooks_dir))
+
+
+def _runs(f: Path) -> bool:
+    return f.is_file() and os.access(f, os.X_OK)
+
+
+def _named(hooks_dir: Path | None) -> list[tuple[str, Path]]:
+    """The hooks folder's files that are not *.example or hidden, each with the event its name is
+    for (or "all"), in name order."""
     if hooks_dir is None or not hooks_dir.is_dir():
         return []
-    out = []
     try:
         entries = sorted(hooks_dir.iterdir())
     except OSError as exc:  # what was recorded stays recorded: the hooks are what is missed
@@ -43,16 +59,11 @@ def hooks_for(hooks_dir: Path | None, event: str) -> list[Path]:
                 exc.strerror or exc,
             )
         return []
-    for f in entries:
-        name = f.name
-        if name.endswith(".example") or name.startswith("."):
-            continue
-        stem = name.split(".", 1)[0]
-        if stem not in (event, "all"):
-            continue
-        if f.is_file() and os.access(f, os.X_OK) and _trusted(f):
-            out.append(f)
-    return out
+    return [
+        (f.name.split(".", 1)[0], f)
+        for f in entries
+        if not (f.name.endswith(".example") or f.name.startswith("."))
+    ]
 
 
 _UNTRUSTED: set[str] = set()  # hooks already reported as not run

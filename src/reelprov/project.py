@@ -250,8 +250,17 @@ class Project:
             if evaluate
             else []
         )
-        with self.ledger.batch(before_commit=before, after_commit=self._after_commit) as b:
+        with self.ledger.batch(
+            before_commit=before, after_commit=self._after_commit, heard=self.hears_events()
+        ) as b:
             yield b
+
+    def hears_events(self) -> bool:
+        """Would an event be heard now: a listener, or a hook that may run (looked for each batch:
+        one added to a watched project's hooks folder hears the next)."""
+        from reelprov.hooks import any_hook
+
+        return bool(self.listeners) or any_hook(self.cfg.hooks_dir)
 
     def _after_commit(self, batch: Batch) -> None:
         if batch.events and self.listeners:

@@ -1519,9 +1519,10 @@ def test_a_fault_while_following_a_cut_never_stops_the_recording(
     def broken(*args: object) -> None:
         raise RuntimeError("injected")
 
+    (show_root / "r.edl").write_text(EDL)
+    assert cli("cut", "import", "r.edl", "--name", "Reel 1", cwd=show_root).code == 0
     monkeypatch.setattr(reelprov.cuts.follow, "follow_cuts", broken)
     write_png(show_root / "final/a.png")
-    (show_root / "r.edl").write_text(EDL)
     r = cli("scan", "--json", cwd=show_root)
     assert r.code == 0 and r.json()["seen"] == 2
     assert r.json()["cut_errors"] == [

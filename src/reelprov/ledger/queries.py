@@ -411,6 +411,11 @@ def cut(db: Statements, project: str, name: str) -> CutState | None:
     return cast("CutState | None", row)
 
 
+def any_cut(db: Statements, project: str) -> bool:
+    """Has the project a cut?"""
+    return db.one("SELECT 1 AS x FROM cut WHERE project = :p LIMIT 1", p=project) is not None
+
+
 def cut_sources(db: Statements, project: str) -> list[CutSource]:
     """Every cut's name, timeline file, rate and the entry that imported it."""
     rows = db.rows("SELECT name, source, rate, imported_seq FROM cut WHERE project = :p", p=project)

@@ -116,6 +116,10 @@ class Batch:
     head_hash: str
     proj: Projection
     entries: list[dict[str, Any]] = field(default_factory=list)
+    # Events for hooks and listeners (events.py), queued by emit. Built only when HEARD: with
+    # nothing to hear them (no hook installed, no listener), a batch builds none (and a scan never
+    # loads events.py: 23 classes, ~10 ms of a 2,000-file scan).
+    heard: bool = True
     events: list[Event] = field(default_factory=list)  # their payloads are built only if heard
     touched_assets: set[str] = field(default_factory=set)
     before_commit: list[Callable[[Batch], None]] = field(default_factory=list)
@@ -214,7 +218,8 @@ class Batch:
         self.head_seq, self.head_hash = seq, h
 
     def emit(self, event: Event) -> None:
-        """Queue an event (events.py) for hooks; they run only after the transaction commits."""
+        """Queue an event (events.py) for hooks; they run only after the transaction commits. The
+        scan's per-file and policy events are built only if the batch is `heard`."""
         self.events.append(event)
 
     # -- lookups that see both committed rows and this batch's changes --------------------------
@@ -463,6 +468,7 @@ class Ledger:
         *,
         before_commit: list[Callable[[Batch], None]] | None = None,
         after_commit: Callable[[Batch], None] | None = None,
+        heard: bool = True,
     ) -> Iterator[Batch]:
         with self._transaction() as tx, tx.guard():
             seq, h = tx.head(self.project)
@@ -481,6 +487,7 @@ class Ledger:
                 seq,
                 h,
                 proj,
+                heard=heard,
                 before_commit=list(before_commit or []),
             )
             yield batch

@@ -11,20 +11,6 @@ from typing import TYPE_CHECKING, Any
 from reelprov.classify import ORIGINS
 from reelprov.config import ProjectConfig, read_setting
 from reelprov.errors import ClearanceRequired, ConfigError
-from reelprov.events import (
-    AssetRef,
-    Decision,
-    FlagDecided,
-    FlagEvent,
-    FlagRaised,
-    FlagRef,
-    FlagReopened,
-    FlagResolved,
-    FlagRevoked,
-    FlagUpdated,
-    PriorDecision,
-    Revocation,
-)
 from reelprov.names import one_line
 from reelprov.policy import AREAS, CLEARED, SEVERITIES, STAGES, TAGS, UNRESOLVED, Clearance
 from reelprov.stages import stage_of, tags_of
@@ -32,6 +18,7 @@ from reelprov.uses import FILE_USE_STATUSES
 from reelprov.uses.link import UseLink, link
 
 if TYPE_CHECKING:
+    from reelprov.events import FlagEvent
     from reelprov.ledger import Batch, entries
     from reelprov.ledger.records import FlagState
 
@@ -442,7 +429,10 @@ def _reopen(
             "why": why,
         },
     )
-    b.emit(_event(FlagReopened, b, flag["id"], asset))
+    if b.heard:
+        from reelprov.events import FlagReopened
+
+        b.emit(_event(FlagReopened, b, flag["id"], asset))
 
 
 # The last policy's verdicts by facts: a scan's files mostly share a few sets of facts (a folder
@@ -501,7 +491,10 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
                         "sha256": asset["sha256"],
                     },
                 )
-                b.emit(_event(FlagRaised, b, fid, asset))
+                if b.heard:
+                    from reelprov.events import FlagRaised
+
+                    b.emit(_event(FlagRaised, b, fid, asset))
             elif flag["status"] == "resolved" or flag["sha256"] != asset["sha256"]:
                 was = flag["status"]
                 changed = flag["sha256"] != asset["sha256"]
@@ -548,7 +541,10 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
                     if c:
                         payload = {**payload, **c.signature()}
                 b.append("flag_updated", asset_id, payload)
-                b.emit(_event(FlagUpdated, b, flag["id"], asset))
+                if b.heard:
+                    from reelprov.events import FlagUpdated
+
+                    b.emit(_event(FlagUpdated, b, flag["id"], asset))
         elif flag is not None and flag["status"] in UNRESOLVED:
             # a rejected element taken off screen has done what the rejection asked: no longer in the way
             c = _check_clearance(b, flag, asset, "resolve")
@@ -561,7 +557,10 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
                 **signed,
             }
             b.append("flag_resolved", asset_id, resolved)
-            b.emit(_event(FlagResolved, b, flag["id"], asset))
+            if b.heard:
+                from reelprov.events import FlagResolved
+
+                b.emit(_event(FlagResolved, b, flag["id"], asset))
         if (hit and cfg.use_approval_covers) or (flag is not None and _by_use(flag)):
             _apply_use_cover(b, cfg, rule, sev, f, asset_id, asset)
 
@@ -620,28 +619,38 @@ def _apply_use_cover(
                 "use": use["id"],
             },
         )
-        b.emit(
-            FlagDecided(
-                flag=FlagRef.of(b.proj.flag(flag["id"]) or flag),
-                asset=AssetRef.of(asset),
-                decision=Decision("approved", use["decided_by"], use["ref"], note),
+        if b.heard:
+            from reelprov.events import AssetRef, Decision, FlagDecided, FlagRef
+
+            b.emit(
+                FlagDecided(
+                    flag=FlagRef.of(b.proj.flag(flag["id"]) or flag),
+                    asset=AssetRef.of(asset),
+                    decision=Decision("approved", use["decided_by"], use["ref"], note),
+                )
             )
-        )
     elif use is None and (was := _by_use(flag)) is not None:
-        prior = PriorDecision(flag["status"], flag["decided_by"], flag["ref"], flag["decided_at"])
         why = f.use.describe() if f.use else "no use covers it"
         note = f"the approval of intended use {was} no longer covers it ({why})"
         b.append("revoked", asset_id, {"flag_id": flag["id"], "by": b.actor, "note": note})
-        b.emit(
-            FlagRevoked(
-                flag=FlagRef.of(b.proj.flag(flag["id"]) or flag),
-                asset=AssetRef.of(asset),
-                revoked=Revocation(by=b.actor, note=note, ref=None, was=prior),
+        if b.heard:
+            from reelprov.events import AssetRef, FlagRef, FlagRevoked, PriorDecision, Revocation
+
+            prior = PriorDecision(
+                flag["status"], flag["decided_by"], flag["ref"], flag["decided_at"]
             )
-        )
+            b.emit(
+                FlagRevoked(
+                    flag=FlagRef.of(b.proj.flag(flag["id"]) or flag),
+                    asset=AssetRef.of(asset),
+                    revoked=Revocation(by=b.actor, note=note, ref=None, was=prior),
+                )
+            )
 
 
 def _event(kind: type[FlagEvent], b: Batch, fid: int, asset: Mapping[str, Any]) -> FlagEvent:
+    from reelprov.events import AssetRef, FlagRef
+
     flag = b.proj.flag(fid)
     assert flag is not None
     return kind(flag=FlagRef.of(flag), asset=AssetRef.of(asset))

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reelprov.cuts.timeline import SUPPORTED as TIMELINES
-from reelprov.events import AssetDeleted, AssetRecorded, Change
 from reelprov.extract import Examined, Outcome, ReadFailure
 from reelprov.files import inode_of
 from reelprov.ledger import filestate, queries
@@ -19,6 +18,7 @@ from reelprov.recording.report import ScanReport
 from reelprov.recording.walk import Candidate
 
 if TYPE_CHECKING:
+    from reelprov.events import Change
     from reelprov.ledger import Batch, entries
 
 
@@ -85,7 +85,10 @@ def write(
             for path in gone:
                 for aid in b.asset_ids_at(path):
                     b.append("deleted", aid, {"path": path})
-                    b.emit(AssetDeleted(asset=aid, path=path))
+                    if b.heard:
+                        from reelprov.events import AssetDeleted
+
+                        b.emit(AssetDeleted(asset=aid, path=path))
                     rep.deleted += 1
             held = set(rep.held)
             filestate.forget(
@@ -166,18 +169,34 @@ def record_file(
         if kind in ("seen", "restored", "moved"):
             rep.arrived.add(r.path)
     if kind:
+        _recorded(b, kind, aid, r.path, r.sha256, asset, moved_from)
+    return aid
+
+
+def _recorded(
+    b: Batch,
+    change: Change,
+    aid: str,
+    path: str,
+    sha256: str,
+    asset: Mapping[str, Any],
+    moved_from: str | None,
+) -> None:
+    """The asset-recorded event, if anything hears it."""
+    if b.heard:
+        from reelprov.events import AssetRecorded
+
         b.emit(
             AssetRecorded(
-                change=kind,
+                change=change,
                 asset=aid,
-                path=r.path,
-                sha256=r.sha256,
+                path=path,
+                sha256=sha256,
                 origin=asset["origin"],
                 tools=list(asset["tools"]),
                 moved_from=moved_from,
             )
         )
-    return aid
 
 
 def _evidence_differs(asset: Mapping[str, Any], r: Examined) -> bool:
@@ -288,17 +307,7 @@ def _move(b: Batch, src: str, dest: str, rep: ScanReport, root: str) -> None:
                 "media_type": asset["media_type"],
             },
         )
-        b.emit(
-            AssetRecorded(
-                change="moved",
-                asset=aid,
-                path=new,
-                sha256=asset["sha256"],
-                origin=asset["origin"],
-                tools=list(asset["tools"]),
-                moved_from=path,
-            )
-        )
+        _recorded(b, "moved", aid, new, asset["sha256"], asset, path)
         rep.moved += 1
         rep.arrived.add(new)
         filestate.move(b.conn, b.project, path, new)

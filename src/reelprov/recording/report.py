@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reelprov.errors import DatabaseError
+from reelprov.ledger import queries
 from reelprov.names import counted as _count
 from reelprov.names import shown
 from reelprov.project import Project
@@ -134,12 +135,14 @@ class ScanReport:
         """Cuts whose timeline file this recorded new or changed, or (ARRIVALS) whose missing media
         it recorded, are imported again (cut.follow_cuts). Without ARRIVALS `arrived` is left for
         the caller (the watcher matches them once a delivery has landed)."""
-        from reelprov.cuts.follow import follow_cuts
-
         files, self.timelines = self.timelines, []
         arrived = Arrivals()
         if arrivals:
             arrived, self.arrived = self.arrived, Arrivals()
+        if not (files or arrived) or not queries.any_cut(project.reader, project.cfg.project_id):
+            return  # nothing to follow (and the cuts' modules not loaded: most scans have no cut)
+        from reelprov.cuts.follow import follow_cuts
+
         try:
             done, failed = follow_cuts(project, files, arrived)
         except DatabaseError:
