@@ -64,6 +64,9 @@ class UseLink:
         }
 
 
+NO_USE = UseLink(None, "none")  # most files: no use covers them
+
+
 def _status(use: Mapping[str, Any], asset: Mapping[str, Any]) -> str:
     closed = use.get("closed_seq")
     if closed is not None and asset["first_seq"] > closed:
@@ -95,7 +98,7 @@ def link(asset: Mapping[str, Any], uses: Mapping[str, Mapping[str, Any]]) -> Use
         use = uses.get(named)
         return UseLink(use, _status(use, asset) if use is not None else "none", named)
     if asset.get("origin") not in AI_ORIGINS or not uses:
-        return UseLink(None, "none")
+        return NO_USE
     tools = list(asset.get("tools") or [])
     found = [
         u
