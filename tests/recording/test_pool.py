@@ -79,16 +79,16 @@ __main__.seen = seen
 pool = _pool(1, 0.0)
 nice, plugins, media_types = pool.submit(seen).result(timeout=60)
 pool.shutdown()
-print(nice - os.nice(0), WORKER_NICENESS, plugins, media_types)
+print(nice - os.nice(0), WORKER_NICENESS, plugins, media_types, extract._PM is not None)
 """
 
 
 def test_examining_workers_run_below_the_writer_with_what_reading_needs_already_loaded() -> None:
     """A scan's narrowest step is its writer: the workers it forks run at a lower priority, so on a
-    machine with as many workers as cores the writer gets the CPU first. And they are forked with
-    the extractors, plug-ins and media types loaded once in the forking process, instead of each
-    loading them on its first file. (In a process of its own: a scan forks only while it runs no
-    other thread, and a test run has others.)"""
+    machine with as many workers as cores the writer gets the CPU first. And each worker loads
+    the extractors, plug-ins and media types as it starts, before its first file, while the
+    writer's process, which needs none of them, walks on. (In a process of its own: a scan forks
+    only while it runs no other thread, and a test run has others.)"""
     import subprocess
     import sys
 
@@ -96,9 +96,10 @@ def test_examining_workers_run_below_the_writer_with_what_reading_needs_already_
         [sys.executable, "-c", _IN_A_WORKER], capture_output=True, text=True, timeout=120
     )
     assert p.returncode == 0, p.stderr[-3000:]
-    below, niceness, plugins, media_types = p.stdout.split()
+    below, niceness, plugins, media_types, in_the_writer = p.stdout.split()
     assert int(below) == min(int(niceness), 19 - os.nice(0))
     assert (plugins, media_types) == ("True", "True")
+    assert in_the_writer == "False"
 
 
 _IMPORTING_WHILE_STARTING = """

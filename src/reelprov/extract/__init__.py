@@ -64,9 +64,8 @@ def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
 
 def prepare() -> None:
     """Load what reading any file needs: the extractors and vendors' plug-ins (finding those reads
-    every installed package's metadata), the tool table and the system's media types. Called before
-    examining workers are forked from this process, so they share it instead of each loading it on
-    its first file (about 20 ms a worker)."""
+    every installed package's metadata: ~20 ms), the tool table and the system's media types. Each
+    examining worker calls it as it starts (recording.pool), before its first file."""
     plugin_manager()
     tool_table()
     media_types_known()
