@@ -597,12 +597,34 @@ def test_main_called_in_a_process_that_goes_on_leaves_its_garbage_collectable(
     show_root: Path,
 ) -> None:
     """Run as the program, the CLI exempts what it made from the cyclic garbage collector (the
-    exit then frees it faster). Called in a process that goes on (a test, a host program), it must
-    not: garbage frozen there would never be collected."""
+    exit then frees it faster) and collects young objects less often. Called in a process that
+    goes on (a test, a host program), it must not: garbage frozen there would never be collected,
+    and the host's collector is the host's."""
     import gc
 
+    threshold = gc.get_threshold()
     assert run_cli("ls", "--json", cwd=show_root).code == 0
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == threshold
+
+
+def test_main_run_as_the_program_collects_young_objects_less_often(show_root: Path) -> None:
+    import subprocess
+
+    from reelprov.cli.app import YOUNG
+
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print(gc.get_threshold()[0], gc.get_freeze_count() > 0))\n"
+        "sys.argv = ['reelprov', 'ls', '--json']\n"
+        "from reelprov.cli import main\n"
+        "main()\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code], cwd=show_root, capture_output=True, text=True, timeout=60
+    )
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[-1] == f"{YOUNG} True"
 
 
 def test_the_progress_bar_at_a_terminal_starts_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
