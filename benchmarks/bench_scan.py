@@ -44,10 +44,14 @@ def run(n: int, work: Path, repeat: int, shape: str = "samples") -> dict[str, fl
             shutil.rmtree(tree / own, ignore_errors=True)
         (tree / "reelprov.toml").unlink(missing_ok=True)
         # exit 1 is expected: the tree holds deliberately broken files, which ExifTool reports
+        os.sync()
         exif.append(timed(["exiftool", "-q", "-json", "-r", str(tree)], check=False))
         subprocess.run(
             [REELPROV, "init", str(tree)], check=True, stdout=subprocess.DEVNULL, env=env()
         )
+        # each run starts with the disk idle: the last run's ledger, just deleted, is not still being
+        # written back while this one's commits wait for the disk (ExifTool writes nothing)
+        os.sync()
         rp.append(timed([REELPROV, "--project", str(tree), "scan"], env=env()))
         rescan.append(timed([REELPROV, "--project", str(tree), "scan"], env=env()))
     med = statistics.median
