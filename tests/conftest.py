@@ -26,8 +26,9 @@ os.environ.setdefault("REELPROV_ACTOR", "tester")
 for _name in ("REELPROV_DATABASE_URL", "REELPROV_PROJECT", "REELPROV_PG_DRIVER"):
     os.environ.pop(_name, None)
 # Reports and watchers anchor the ledger's head under the user's data folder by default: the tests'
-# anchors go to a folder of their own, not the developer's.
-os.environ["XDG_DATA_HOME"] = __import__("tempfile").mkdtemp(prefix="reelprov-tests-data-")
+# anchors go to a folder of their own, not the developer's, removed when the run ends.
+os.environ["XDG_DATA_HOME"] = _DATA = __import__("tempfile").mkdtemp(prefix="reelprov-tests-data-")
+__import__("atexit").register(__import__("shutil").rmtree, _DATA, True)
 
 
 @dataclass
