@@ -234,6 +234,8 @@ def summary(
     commands: list[str] | None = None,
 ) -> None:
     lo, hi = 0, len(sizes) - 1
+    if sizes[hi] == sizes[lo]:
+        return  # one size: nothing grows
     print(f"\n{label}: {sizes[lo]:,} -> {sizes[hi]:,}")
     print(f"  {'command':34s} {'RSS ratio':>9s}  {'time exponent':>13s}")
     for cmd in commands or list(COMMANDS):
