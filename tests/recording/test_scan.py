@@ -643,3 +643,40 @@ def test_scan_progress_counts_every_file_walked(show_root: Path, project) -> Non
     rep = scan(project, progress=lambda *a: calls.append(a))
     assert (rep.unchanged, rep.changed) == (149, 1)
     assert calls[-1] == ("examine", 150, 150)
+
+
+def test_a_plug_in_that_cannot_be_loaded_stops_the_scan_saying_so(
+    show_root: Path, tmp_path: Path
+) -> None:
+    """A vendor's extractor plug-in whose code is missing (an upgrade half done): the scan stops
+    before recording anything, says which entry point and what to do, and exits 2. It is not a
+    file's fault: no file is recorded unread as if it had crashed its reader."""
+    site = tmp_path / "site"
+    info = site / "vendor_reader-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: vendor-reader\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[reelprov.extractors]\nvendor = vendor_reader_gone\n")
+    for i in range(60):  # enough to read them in parallel
+        write_png(show_root / f"final/f{i:03}.png", color=(i, 2, 3))
+    env = {k: v for k, v in os.environ.items() if k != "REELPROV_NO_PLUGINS"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
+    p = subprocess.run(
+        [sys.executable, "-m", "reelprov", "-P", str(show_root), "scan"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert p.returncode == 2, p.stderr[-2000:]
+    assert p.stderr == (
+        "reelprov: error: an extractor plug-in (entry points reelprov.extractors) could not be "
+        "loaded: ModuleNotFoundError: No module named 'vendor_reader_gone'; reinstall the package "
+        "that provides it, or uninstall it\n"
+    )
+    ls = subprocess.run(
+        [sys.executable, "-m", "reelprov", "-P", str(show_root), "ls", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert json.loads(ls.stdout) == []

@@ -57,7 +57,16 @@ def plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
         for mod in (images, avtags, xmp_scan, c2pa_reader, sidecars, paths):
             pm.register(mod, name=f"reelprov.{mod.__name__.rsplit('.', 1)[-1]}")
         if load_entry_points and not os.environ.get("REELPROV_NO_PLUGINS"):
-            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+            try:
+                pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+            except Exception as exc:  # noqa: BLE001 - a vendor's code: whatever it raises is said
+                from reelprov.errors import ConfigError
+
+                raise ConfigError(
+                    f"an extractor plug-in (entry points {ENTRY_POINT_GROUP}) could not be loaded: "
+                    f"{type(exc).__name__}: {exc}; reinstall the package that provides it, or "
+                    "uninstall it"
+                ) from exc
         _PM = pm
     return _PM
 
