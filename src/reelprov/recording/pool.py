@@ -5,7 +5,6 @@ or the watcher; that file is read again alone and recorded unread, saying why.""
 from __future__ import annotations
 
 import collections
-import functools
 import itertools
 import os
 import threading
@@ -137,7 +136,9 @@ def _die_with(owner: int) -> None:
     if parent != owner:
         _let_server_end()
     try:
-        _libc().prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
     except (OSError, AttributeError):
         pass  # not Linux: the pool's shutdown still ends the workers of a reader that exits
     if os.getppid() != parent:  # it ended before the line above took effect
@@ -157,14 +158,6 @@ def _let_server_end() -> None:
     if fd is not None:
         os.close(fd)
         server._forkserver_alive_fd = None
-
-
-@functools.cache
-def _libc() -> Any:
-    """The C library, loaded once in a process."""
-    import ctypes
-
-    return ctypes.CDLL(None, use_errno=True)
 
 
 def _ready(_: int) -> int:
@@ -201,7 +194,7 @@ def _context(clean: bool) -> Any:
     if not clean and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])  # the server loads the readers once for all workers
+    ctx.set_forkserver_preload([__name__])  # the server imports this module once for all workers
     return ctx
 
 
