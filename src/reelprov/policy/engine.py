@@ -6,7 +6,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from reelprov.classify import ORIGINS
 from reelprov.config import ProjectConfig, read_setting
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from reelprov.ledger.records import FlagState
 
 C2PA_STATES = ("none", "valid", "trusted", "invalid")
+# The flag events evaluate_asset emits (their classes in events.py, built only when heard)
+FlagChange = Literal["FlagRaised", "FlagReopened", "FlagResolved", "FlagUpdated"]
 _WHEN_KEYS: dict[str, Any] = {
     "origin": ORIGINS,
     "stage": STAGES,
@@ -431,10 +433,7 @@ def _reopen(
             "why": why,
         },
     )
-    if b.heard:
-        from reelprov.events import FlagReopened
-
-        b.emit(_event(FlagReopened, b, flag["id"], asset))
+    _flag_event(b, "FlagReopened", flag["id"], asset)
 
 
 # The last policy's verdicts by facts: a scan's files mostly share a few sets of facts (a folder
@@ -505,10 +504,7 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
                         "sha256": asset["sha256"],
                     },
                 )
-                if b.heard:
-                    from reelprov.events import FlagRaised
-
-                    b.emit(_event(FlagRaised, b, fid, asset))
+                _flag_event(b, "FlagRaised", fid, asset)
             elif flag["status"] == "resolved" or flag["sha256"] != asset["sha256"]:
                 was = flag["status"]
                 changed = flag["sha256"] != asset["sha256"]
@@ -555,10 +551,7 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
                     if c:
                         payload = {**payload, **c.signature()}
                 b.append("flag_updated", asset_id, payload)
-                if b.heard:
-                    from reelprov.events import FlagUpdated
-
-                    b.emit(_event(FlagUpdated, b, flag["id"], asset))
+                _flag_event(b, "FlagUpdated", flag["id"], asset)
         elif flag is not None and flag["status"] in UNRESOLVED:
             # a rejected element taken off screen has done what the rejection asked: no longer in the way
             c = _check_clearance(b, flag, asset, "resolve")
@@ -571,10 +564,7 @@ def evaluate_asset(policy: Policy, cfg: ProjectConfig, b: Batch, asset_id: str) 
                 **signed,
             }
             b.append("flag_resolved", asset_id, resolved)
-            if b.heard:
-                from reelprov.events import FlagResolved
-
-                b.emit(_event(FlagResolved, b, flag["id"], asset))
+            _flag_event(b, "FlagResolved", flag["id"], asset)
         if (hit and cfg.use_approval_covers) or (flag is not None and _by_use(flag)):
             _apply_use_cover(b, cfg, rule, sev, f, asset_id, asset)
 
@@ -662,12 +652,16 @@ def _apply_use_cover(
             )
 
 
-def _event(kind: type[FlagEvent], b: Batch, fid: int, asset: Mapping[str, Any]) -> FlagEvent:
-    from reelprov.events import AssetRef, FlagRef
+def _flag_event(b: Batch, kind: FlagChange, fid: int, asset: Mapping[str, Any]) -> None:
+    """Flag FID's event of KIND (its class in events.py) on ASSET, if anything hears it."""
+    if not b.heard:
+        return
+    from reelprov import events
 
     flag = b.proj.flag(fid)
     assert flag is not None
-    return kind(flag=FlagRef.of(flag), asset=AssetRef.of(asset))
+    made: type[FlagEvent] = getattr(events, kind)
+    b.emit(made(flag=events.FlagRef.of(flag), asset=events.AssetRef.of(asset)))
 
 
 def evaluate_batch(policy: Policy, cfg: ProjectConfig, b: Batch) -> None:
