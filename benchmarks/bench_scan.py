@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REELPROV, env, make_tree, make_vfx_tree, timed  # noqa: E402
+from common import REELPROV, env, make_tree, make_vfx_tree, media_only, timed  # noqa: E402
 
 SHAPES = {"samples": make_tree, "vfx": make_vfx_tree}
 
@@ -40,9 +40,7 @@ def run(n: int, work: Path, repeat: int, shape: str = "samples") -> dict[str, fl
     for _ in range(
         repeat
     ):  # alternate the two, so a noisy moment on this shared VM hits both alike
-        for own in (".reelprov", "hooks"):  # the same media-only tree for both, every run
-            shutil.rmtree(tree / own, ignore_errors=True)
-        (tree / "reelprov.toml").unlink(missing_ok=True)
+        media_only(tree)  # the same tree for both, every run
         # exit 1 is expected: the tree holds deliberately broken files, which ExifTool reports
         os.sync()
         exif.append(timed(["exiftool", "-q", "-json", "-r", str(tree)], check=False))

@@ -10,7 +10,8 @@ wall time, for the code in this checkout and for BASELINE checked out beside it 
 runs alternated so that a noisy moment hits both. The default baseline is ef97012, main when
 issue 23 was filed (its writer: ~160 us a file, issue 23's profile).
 
-Both start cold: a fresh `init` per run, the tree's pages in the OS cache and written back first.
+Both start cold: a fresh `init` per run, the tree's pages in the OS cache and written back first,
+the disk idle before each scan.
 Needs a git checkout (the baseline is checked out from it) and the venv reelprov is installed in
 (both revisions run on its packages).
 """
@@ -28,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, env, make_vfx_tree  # noqa: E402
+from common import REPO, env, make_vfx_tree, media_only  # noqa: E402
 
 BASELINE = "ef970125ea26cd66867668fbf09904070d36f9f2"  # main when issue 23 was filed
 
@@ -56,16 +57,14 @@ sys.stderr.write("RESULT " + json.dumps({
 
 def _scan(src: Path, tree: Path) -> dict[str, float]:
     """One cold scan of TREE by the reelprov whose sources are SRC."""
-    for own in (".reelprov", "hooks"):
-        shutil.rmtree(tree / own, ignore_errors=True)
-    (tree / "reelprov.toml").unlink(missing_ok=True)
     e = env(PYTHONPATH=str(src))
     subprocess.run(
-        [sys.executable, "-m", "reelprov", "init", str(tree)],
+        [sys.executable, "-m", "reelprov", "init", str(media_only(tree))],
         check=True,
         stdout=subprocess.DEVNULL,
         env=e,
     )
+    os.sync()  # the disk idle: the last run's deleted ledger is not still being written back
     done = subprocess.run(
         [sys.executable, "-c", _DRIVER, "--project", str(tree), "scan"],
         check=True,

@@ -76,6 +76,15 @@ def make_vfx_tree(dest: Path, n: int, *, frames: int = 100, ai_share: float = 0.
     return dest
 
 
+def media_only(tree: Path) -> Path:
+    """TREE without what `reelprov init` and a scan add to it (the ledger, hooks, settings): the
+    same tree for every cold run."""
+    for own in (".reelprov", "hooks"):
+        shutil.rmtree(tree / own, ignore_errors=True)
+    (tree / "reelprov.toml").unlink(missing_ok=True)
+    return tree
+
+
 def timed(cmd: list[str], *, check: bool = True, **kw: object) -> float:
     t = time.perf_counter()
     subprocess.run(cmd, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
